@@ -1,0 +1,12 @@
+#!/usr/bin/env python3
+"""CNN Study Lab's one entry point: `python launch.py --help`."""
+
+import os
+import sys
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+from plugin.cli import main  # noqa: E402  (the environment must be set before TensorFlow loads)
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,141 @@
+"""Settings that bound what the engine may read, fetch and write.
+
+Defaults come from environment variables (read when first needed, not at import) and can be
+changed at run time with `configure()`; the doors (command line, MCP server, web app) map their
+flags onto it.
+
+    CNNLAB_IMAGE_ROOTS      folders local files may be read from (os.pathsep-separated);
+                            default: the working directory and the bundled examples
+    CNNLAB_OUTPUT_DIR       where diagrams and reports are written; default: ./reports
+    CNNLAB_TRUSTED_NETWORKS networks URLs may reach besides public addresses (comma-separated
+                            CIDRs, e.g. "10.0.0.0/8"); default: none
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import ipaddress
+import os
+import threading
+from pathlib import Path
+
+from plugin.errors import InvalidInputError
+
+__all__ = ["Settings", "EXAMPLES_DIR", "get_settings", "configure", "reset_settings"]
+
+EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
+
+IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """Limits and locations for one process.
+
+    Attributes:
+        image_roots: folders below which local image, weights and model files may be read.
+        output_dir: folder that generated files are written to.
+        trusted_networks: networks that URLs may reach in addition to public addresses.
+        max_image_bytes: largest encoded image accepted (file, download, upload).
+        max_image_pixels: largest decoded image accepted (width x height); guards against
+            decompression bombs.
+        max_model_bytes: largest model or weights file accepted.
+        max_images_per_call: most images one classify call takes.
+        url_timeout_s: seconds allowed for a whole image download.
+        max_redirects: redirects followed per download, each one re-checked.
+        model_cache_size: built models kept in memory (least recently used are dropped).
+    """
+
+    image_roots: tuple[Path, ...]
+    output_dir: Path
+    trusted_networks: tuple[IpNetwork, ...] = ()
+    max_image_bytes: int = 20 * 1024 * 1024
+    max_image_pixels: int = 50_000_000
+    max_model_bytes: int = 1024 * 1024 * 1024
+    max_images_per_call: int = 32
+    url_timeout_s: float = 10.0
+    max_redirects: int = 5
+    model_cache_size: int = 6
+
+
+_lock = threading.Lock()
+_settings: Settings | None = None
+
+
+def _parse_networks(value: str | list | tuple) -> tuple[IpNetwork, ...]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    networks = []
+    for item in items:
+        if isinstance(item, (ipaddress.IPv4Network, ipaddress.IPv6Network)):
+            networks.append(item)
+            continue
+        text = str(item).strip()
+        if not text:
+            continue
+        try:
+            networks.append(ipaddress.ip_network(text, strict=False))
+        except ValueError as exc:
+            raise InvalidInputError(
+                f"Expected a network in CIDR form such as '10.0.0.0/8'. Received: {text!r}"
+            ) from exc
+    return tuple(networks)
+
+
+def _resolve_dirs(paths) -> tuple[Path, ...]:
+    if isinstance(paths, (str, os.PathLike)):
+        paths = str(paths).split(os.pathsep)
+    return tuple(Path(p).expanduser().resolve() for p in paths if str(p).strip())
+
+
+def _from_environment() -> Settings:
+    roots = os.environ.get("CNNLAB_IMAGE_ROOTS")
+    return Settings(
+        image_roots=_resolve_dirs(roots) if roots else (Path.cwd().resolve(), EXAMPLES_DIR),
+        output_dir=Path(os.environ.get("CNNLAB_OUTPUT_DIR") or "reports").expanduser().resolve(),
+        trusted_networks=_parse_networks(os.environ.get("CNNLAB_TRUSTED_NETWORKS", "")),
+    )
+
+
+def get_settings() -> Settings:
+    """Return the settings in force, reading the environment the first time."""
+    global _settings
+    with _lock:
+        if _settings is None:
+            _settings = _from_environment()
+        return _settings
+
+
+def configure(**changes) -> Settings:
+    """Change settings for this process and return the new ones.
+
+    Args:
+        **changes: any `Settings` field; `image_roots` and `output_dir` take paths,
+            `trusted_networks` takes CIDR strings.
+
+    Returns:
+        The settings now in force.
+    """
+    unknown = set(changes) - {f.name for f in dataclasses.fields(Settings)}
+    if unknown:
+        raise InvalidInputError(
+            f"Expected settings among {sorted(f.name for f in dataclasses.fields(Settings))}. "
+            f"Received: {sorted(unknown)}"
+        )
+    if "image_roots" in changes:
+        changes["image_roots"] = _resolve_dirs(changes["image_roots"])
+    if "output_dir" in changes:
+        changes["output_dir"] = Path(changes["output_dir"]).expanduser().resolve()
+    if "trusted_networks" in changes:
+        changes["trusted_networks"] = _parse_networks(changes["trusted_networks"])
+    global _settings
+    current = get_settings()
+    with _lock:
+        _settings = dataclasses.replace(current, **changes)
+        return _settings
+
+
+def reset_settings() -> None:
+    """Forget run-time changes; the next `get_settings()` reads the environment again."""
+    global _settings
+    with _lock:
+        _settings = None

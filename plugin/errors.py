@@ -1,0 +1,66 @@
+"""The one exception hierarchy of CNN Study Lab.
+
+Every error the engine raises on purpose is a `PluginError`, so each door (Python, tool call,
+MCP, web app) can catch one type and show its message as is. Messages say what was expected and
+what was received. Third-party errors are translated at the boundary where they happen and raised
+`from` the original, so the cause is kept.
+
+    PluginError
+    ├── InvalidInputError          (also a ValueError)
+    │   ├── ImageError
+    │   ├── AccessDeniedError
+    │   └── UnknownModelError
+    ├── WeightsUnavailableError
+    ├── UnsafeModelFileError
+    └── RenderError
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "PluginError",
+    "InvalidInputError",
+    "ImageError",
+    "AccessDeniedError",
+    "UnknownModelError",
+    "WeightsUnavailableError",
+    "UnsafeModelFileError",
+    "RenderError",
+]
+
+
+class PluginError(Exception):
+    """Base class of every error CNN Study Lab raises on purpose."""
+
+    @property
+    def type(self) -> str:
+        """The error's class name, as tool-call results report it."""
+        return type(self).__name__
+
+
+class InvalidInputError(PluginError, ValueError):
+    """An argument has the wrong type, value or form."""
+
+
+class ImageError(InvalidInputError):
+    """An image could not be read: not an image, truncated, too large, or unsupported."""
+
+
+class AccessDeniedError(InvalidInputError):
+    """A path lies outside the allowed roots, or a URL points at a non-public address."""
+
+
+class UnknownModelError(InvalidInputError):
+    """A model name is not in the registry."""
+
+
+class WeightsUnavailableError(PluginError):
+    """The requested weights cannot be had: not cached and not downloadable, or none exist."""
+
+
+class UnsafeModelFileError(PluginError):
+    """A model file holds code (a Lambda layer) or custom objects that safe mode refuses."""
+
+
+class RenderError(PluginError):
+    """A diagram or report could not be rendered."""

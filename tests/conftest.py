@@ -1,0 +1,148 @@
+"""Shared fixtures: isolated settings and Keras cache, models built once per session, and small
+models trained here on generated images (no network, no downloaded weights)."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+# Before anything imports Keras: quiet logs and a private, empty Keras cache.
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="cnnlab-keras-home-")
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+from PIL import Image  # noqa: E402
+
+import plugin  # noqa: E402
+from plugin.config import EXAMPLES_DIR, reset_settings  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+STRIPE_CLASSES = ["horizontal", "vertical"]
+
+
+@pytest.fixture(scope="session")
+def data_dir(tmp_path_factory) -> Path:
+    """A session folder for generated images, weights and model files; an allowed image root."""
+    return tmp_path_factory.mktemp("data")
+
+
+@pytest.fixture(autouse=True)
+def isolated_settings(tmp_path, data_dir):
+    """Each test reads only below its own folder, the session data folder and the examples."""
+    plugin.configure(image_roots=[tmp_path, data_dir, EXAMPLES_DIR], output_dir=tmp_path / "out")
+    yield
+    reset_settings()
+
+
+def stripes(orientation: str, size: int = 48, seed: int = 0) -> np.ndarray:
+    """An RGB image of random-coloured stripes, horizontal or vertical, with noise."""
+    rng = np.random.default_rng(seed)
+    period = int(rng.integers(4, 10))
+    phase = int(rng.integers(0, period))
+    line = ((np.arange(size) + phase) // (period // 2)) % 2
+    mask = np.tile(line[:, None], (1, size)) if orientation == "horizontal" else np.tile(line[None, :], (size, 1))
+    low, high = rng.integers(0, 90, 3), rng.integers(150, 256, 3)
+    image = np.where(mask[..., None] == 1, high, low).astype(np.float64)
+    image += rng.normal(0, 12, image.shape)
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def brightness(bright: bool, size: int = 32, seed: int = 0) -> np.ndarray:
+    """A grayscale-looking RGB image, mostly dark or mostly bright, with noise."""
+    rng = np.random.default_rng(seed)
+    level = rng.integers(170, 240) if bright else rng.integers(15, 85)
+    image = np.full((size, size), float(level)) + rng.normal(0, 20, (size, size))
+    image = np.clip(image, 0, 255).astype(np.uint8)
+    return np.repeat(image[..., None], 3, axis=2)
+
+
+def save_png(array: np.ndarray, path: Path) -> Path:
+    Image.fromarray(array).save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def stripe_model_files(data_dir) -> dict[str, Path]:
+    """A small CNN trained here to tell horizontal from vertical stripes, saved as .keras and .h5."""
+    import keras
+
+    keras.utils.set_random_seed(7)
+    x = np.stack([stripes(STRIPE_CLASSES[i % 2], seed=i) for i in range(240)]).astype("float32") / 255.0
+    y = np.array([i % 2 for i in range(240)])
+    model = keras.Sequential([
+        keras.Input((48, 48, 3)),
+        keras.layers.Conv2D(8, 3, activation="relu"),
+        keras.layers.MaxPooling2D(2),
+        keras.layers.Conv2D(16, 3, activation="relu"),
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(2, activation="softmax"),
+    ], name="stripes")
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, epochs=15, batch_size=32, verbose=0)
+    assert history.history["accuracy"][-1] > 0.95, "the stripe model did not learn; the fixture is broken"
+    files = {"keras": data_dir / "stripes.keras", "h5": data_dir / "stripes.h5"}
+    model.save(files["keras"])
+    model.save(files["h5"])
+    return files
+
+
+@pytest.fixture(scope="session")
+def brightness_model_file(data_dir) -> Path:
+    """A one-channel model with one sigmoid unit, trained here: is the image bright?"""
+    import keras
+
+    keras.utils.set_random_seed(11)
+    x = np.stack([brightness(i % 2 == 1, seed=i)[..., :1] for i in range(160)]).astype("float32") / 255.0
+    y = np.array([i % 2 for i in range(160)], dtype="float32")
+    model = keras.Sequential([
+        keras.Input((32, 32, 1)),
+        keras.layers.Conv2D(4, 3, activation="relu"),
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(1, activation="sigmoid"),
+    ], name="brightness")
+    model.compile(optimizer=keras.optimizers.Adam(0.05), loss="binary_crossentropy", metrics=["accuracy"])
+    history = model.fit(x, y, epochs=30, batch_size=32, verbose=0)
+    assert history.history["accuracy"][-1] > 0.95, "the brightness model did not learn; the fixture is broken"
+    path = data_dir / "brightness.keras"
+    model.save(path)
+    return path
+
+
+@pytest.fixture(scope="session")
+def favour_class_weights(data_dir):
+    """Write MobileNetV2 weights whose head is edited to favour one ImageNet class; return a maker."""
+    import keras
+
+    made: dict[int, Path] = {}
+
+    def make(index: int) -> Path:
+        if index not in made:
+            model = keras.applications.MobileNetV2(weights=None)
+            head = model.get_layer("predictions")
+            kernel, bias = head.get_weights()
+            bias[:] = 0.0
+            bias[index] = 40.0
+            head.set_weights([kernel, bias])
+            path = data_dir / f"mobilenetv2_favours_{index}.weights.h5"
+            model.save_weights(path)
+            made[index] = path
+        return made[index]
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def keras_models():
+    """Registry models built with random weights, once per session, by name."""
+    from plugin.registry import get_spec
+
+    built: dict = {}
+
+    def get(name: str):
+        if name not in built:
+            built[name] = get_spec(name).build(None)
+        return built[name]
+
+    return get

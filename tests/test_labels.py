@@ -1,0 +1,58 @@
+"""ImageNet labels ship with the package; the dog/cat verdict sums the right classes."""
+
+import numpy as np
+import pytest
+
+from plugin.labels import CAT_INDICES, DOG_INDICES, dog_cat_verdict, imagenet_classes, top_k
+
+
+def test_class_index_has_the_1000_keras_classes():
+    classes = imagenet_classes()
+    assert len(classes) == 1000
+    assert classes[0] == ("n01440764", "tench")
+    assert classes[151] == ("n02085620", "Chihuahua")
+    assert classes[268] == ("n02113978", "Mexican_hairless")
+    assert classes[281] == ("n02123045", "tabby")
+    assert classes[285] == ("n02124075", "Egyptian_cat")
+    assert classes[999] == ("n15075141", "toilet_tissue")
+    assert len({wnid for wnid, _ in classes}) == 1000
+
+
+def test_dog_and_cat_groups_are_the_study_ranges():
+    assert (DOG_INDICES.start, DOG_INDICES.stop - 1) == (151, 268)
+    assert (CAT_INDICES.start, CAT_INDICES.stop - 1) == (281, 285)
+
+
+def one_hot_mix(weights: dict[int, float]) -> np.ndarray:
+    p = np.zeros(1000)
+    for index, value in weights.items():
+        p[index] = value
+    return p
+
+
+@pytest.mark.parametrize(
+    ("mix", "label", "scores"),
+    [
+        ({151: 0.3, 268: 0.3, 281: 0.4}, "dog", {"dog": 0.6, "cat": 0.4, "other": 0.0}),
+        ({281: 0.2, 285: 0.25, 0: 0.55}, "other", {"dog": 0.0, "cat": 0.45, "other": 0.55}),
+        ({282: 0.5, 283: 0.2, 150: 0.3}, "cat", {"dog": 0.0, "cat": 0.7, "other": 0.3}),
+        ({269: 0.9, 286: 0.1}, "other", {"dog": 0.0, "cat": 0.0, "other": 1.0}),
+    ],
+)
+def test_verdict_sums_each_group(mix, label, scores):
+    verdict = dog_cat_verdict(one_hot_mix(mix))
+    assert verdict["label"] == label
+    assert verdict["scores"] == pytest.approx(scores)
+    assert verdict["probability"] == pytest.approx(scores[label])
+
+
+def test_top_k_ranks_by_probability_with_wordnet_ids():
+    ranked = top_k(one_hot_mix({207: 0.7, 281: 0.2, 5: 0.1}), 3)
+    assert [(r["rank"], r["label"], r["class_id"], r["index"]) for r in ranked] == [
+        (1, "golden_retriever", "n02099601", 207), (2, "tabby", "n02123045", 281), (3, "electric_ray", "n01496331", 5)]
+    assert ranked[0]["probability"] == pytest.approx(0.7)
+
+
+def test_top_k_with_custom_names_has_no_wordnet_id_and_is_capped():
+    ranked = top_k(np.array([0.25, 0.75]), 5, class_names=("cat", "dog"))
+    assert [(r["label"], r["class_id"], r["index"]) for r in ranked] == [("dog", None, 1), ("cat", None, 0)]
