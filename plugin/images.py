@@ -88,10 +88,16 @@ def load_image(source, *, settings: Settings | None = None) -> LoadedImage:
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text):
         raw = sources.fetch_url(text, settings=settings)
         return _decode(raw, f"URL {text}", settings)
-    if len(text) > 256 and _BASE64_TEXT.match(text) and not os.path.exists(text[:4096]):
+    if _looks_like_base64(text):
         raw = sources.decode_base64(text, max_bytes=settings.max_image_bytes)
         return _decode(raw, "base64 string", settings)
     return _from_path(text, settings)
+
+
+def _looks_like_base64(text: str) -> bool:
+    """Base64 has no dots and a 4-character rhythm; a path to an image nearly always has a dot."""
+    return (len(text) >= 32 and "." not in text and bool(_BASE64_TEXT.match(text))
+            and len(re.sub(r"\s+", "", text).rstrip("=")) % 4 != 1 and not os.path.exists(text[:4096]))
 
 
 def _from_path(path, settings: Settings) -> LoadedImage:

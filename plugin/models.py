@@ -12,6 +12,7 @@ import collections
 import dataclasses
 import os
 import threading
+import warnings
 from typing import Callable
 
 import numpy as np
@@ -169,15 +170,26 @@ def load_registry_model(name: str, weights="imagenet") -> PreparedModel:
 
 
 def _build_with_weights(spec: ModelSpec, path: str | None):
+    """Build a registry model; a weights file that does not fill every layer is an error,
+    never a model that is partly random."""
+    if path is None:
+        return spec.build(None)
     try:
-        return spec.build(path)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            model = spec.build(path)
     except (ValueError, OSError, KeyError) as exc:
-        if path is None:
-            raise
         raise InvalidInputError(
             f"Expected a weights file that fits {spec.name}. Received: {os.path.basename(path)!r}, "
             f"which Keras could not load into it ({str(exc).splitlines()[0][:300]})."
         ) from exc
+    partial = [str(w.message) for w in caught if "freshly-initialized" in str(w.message) or "Skipping" in str(w.message)]
+    if partial:
+        raise InvalidInputError(
+            f"Expected a weights file that fits {spec.name}. Received: {os.path.basename(path)!r}, which left "
+            f"layers with random weights ({partial[0][:200]})."
+        )
+    return model
 
 
 def cache_info() -> dict:

@@ -143,13 +143,17 @@ def _guarded_create_connection(settings: Settings):
 
 
 def _opener(settings: Settings) -> urllib.request.OpenerDirector:
-    create_connection = staticmethod(_guarded_create_connection(settings))
+    create_connection = _guarded_create_connection(settings)
 
     class GuardedHTTPConnection(http.client.HTTPConnection):
-        _create_connection = create_connection
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._create_connection = create_connection
 
     class GuardedHTTPSConnection(http.client.HTTPSConnection):
-        _create_connection = create_connection
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            self._create_connection = create_connection
 
     class GuardedHTTPHandler(urllib.request.HTTPHandler):
         def http_open(self, req):
@@ -162,9 +166,13 @@ def _opener(settings: Settings) -> urllib.request.OpenerDirector:
     class CheckedRedirectHandler(urllib.request.HTTPRedirectHandler):
         max_redirections = settings.max_redirects
 
-        def redirect_request(self, req, fp, code, msg, headers, newurl):
-            _check_url_form(newurl, redirected_from=req.full_url)
-            return super().redirect_request(req, fp, code, msg, headers, newurl)
+        def http_error_302(self, req, fp, code, msg, headers):
+            location = headers.get("location") or headers.get("uri")
+            if location:
+                _check_url_form(urllib.parse.urljoin(req.full_url, location), redirected_from=req.full_url)
+            return super().http_error_302(req, fp, code, msg, headers)
+
+        http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
     return urllib.request.build_opener(
         urllib.request.ProxyHandler({}), GuardedHTTPHandler, GuardedHTTPSHandler, CheckedRedirectHandler

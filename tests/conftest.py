@@ -9,6 +9,7 @@ from pathlib import Path
 
 # Before anything imports Keras: quiet logs and a private, empty Keras cache.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+USER_KERAS_HOME = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
 os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="cnnlab-keras-home-")
 
 import numpy as np  # noqa: E402

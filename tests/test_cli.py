@@ -1,0 +1,49 @@
+"""The command line, run as a user runs it: python launch.py ..."""
+
+import json
+import os
+import subprocess
+import sys
+
+from tests.conftest import REPO, save_png, stripes
+
+
+def launch(*args, cwd=REPO):
+    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
+    return subprocess.run([sys.executable, str(REPO / "launch.py"), *args], cwd=cwd, capture_output=True,
+                          text=True, env=env, timeout=300)
+
+
+def test_models_table_and_json():
+    table = launch("models")
+    assert table.returncode == 0
+    assert "VGG16" in table.stdout and "AlexNet" in table.stdout and "15.3G" in table.stdout
+    listing = json.loads(launch("models", "--json").stdout)
+    assert [m["name"] for m in listing["models"]][:2] == ["VGG16", "VGG19"]
+
+
+def test_no_command_lists_models_and_shows_the_next_step():
+    out = launch()
+    assert out.returncode == 0 and "ResNet50" in out.stdout and "launch.py classify" in out.stdout
+
+
+def test_classify_json_and_table(tmp_path):
+    image = save_png(stripes("vertical", size=64), tmp_path / "picture.png")
+    out = launch("classify", str(image), "--models", "AlexNet", "--weights", "random", "--allow-random-weights",
+                 "--top-k", "3", "--json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    result = json.loads(out.stdout)["images"][0]
+    assert result["image"]["source"] == "file picture.png"
+    assert result["results"][0]["untrained"] is True and len(result["results"][0]["predictions"]) == 3
+    table = launch("classify", str(image), "--models", "AlexNet", "--weights", "random", "--allow-random-weights",
+                   cwd=tmp_path)
+    assert table.returncode == 0 and "UNTRAINED" in table.stdout and "dog or cat?" in table.stdout
+
+
+def test_engine_errors_are_one_line_without_traceback(tmp_path):
+    image = save_png(stripes("vertical"), tmp_path / "picture.png")
+    out = launch("classify", str(image), "--models", "VGG17", cwd=tmp_path)
+    assert out.returncode == 2
+    assert "UnknownModelError" in out.stderr and "Traceback" not in out.stderr
+    refused = launch("classify", str(image), "--models", "AlexNet", "--weights", "random", cwd=tmp_path)
+    assert refused.returncode == 2 and "allow_random_weights" in refused.stderr

@@ -1,0 +1,77 @@
+"""The registry table: contents, published figures, constructors and ImageNet weight files."""
+
+import pytest
+
+from plugin.errors import UnknownModelError
+from plugin.registry import MODELS, get_spec, list_models
+
+REQUIRED = ["VGG16", "VGG19", "ResNet50", "ResNet101", "ResNet152", "ResNet50V2", "MobileNetV2",
+            "EfficientNetB0", "InceptionV3", "DenseNet121", "ConvNeXtTiny", "AlexNet"]
+
+
+def test_list_models_has_every_required_model_with_the_contract_fields():
+    models = list_models()["models"]
+    assert [m["name"] for m in models] == REQUIRED
+    for model in models:
+        assert {"name", "family", "input_shape", "preprocessing", "weights", "published"} <= set(model)
+        assert model["preprocessing"] in {"caffe", "tf", "torch", "builtin"}
+        published = model["published"]
+        assert {"size_mb", "top1", "top5", "parameters", "depth", "source", "multiply_adds", "multiply_adds_source"} <= set(published)
+        assert published["source"] and published["multiply_adds_source"]
+
+
+def test_published_figures_match_the_sources():
+    vgg16 = MODELS["VGG16"].published
+    assert (vgg16.size_mb, vgg16.top1, vgg16.top5, vgg16.parameters, vgg16.depth, vgg16.multiply_adds) == (
+        528, 0.713, 0.901, 138_400_000, 16, 15.3e9)
+    resnet50 = MODELS["ResNet50"].published
+    assert (resnet50.top1, resnet50.depth, resnet50.multiply_adds) == (0.749, 107, 3.8e9)
+    assert MODELS["MobileNetV2"].published.multiply_adds == 300e6
+    assert "Keras Applications" in vgg16.source and "He et al. 2016" in vgg16.multiply_adds_source
+
+
+def test_alexnet_is_architecture_only_and_says_so():
+    alexnet = next(m for m in list_models()["models"] if m["name"] == "AlexNet")
+    assert "imagenet" not in alexnet["weights"]
+    assert "Architecture only" in alexnet["note"] and "No ImageNet weights" in alexnet["note"]
+    assert alexnet["input_shape"] == [227, 227, 3]
+
+
+def test_unknown_model_lists_the_choices():
+    with pytest.raises(UnknownModelError, match=r"Expected one of \['VGG16'.*Received: model='VGG17'"):
+        get_spec("VGG17")
+    assert get_spec("resnet50").name == "ResNet50"
+
+
+@pytest.mark.parametrize("name", REQUIRED)
+def test_constructor_builds_the_registered_shape_and_parameter_count(name, keras_models):
+    spec = MODELS[name]
+    model = keras_models(name)
+    assert tuple(model.inputs[0].shape[1:]) == spec.input_shape
+    assert tuple(model.outputs[0].shape) == (None, 1000)
+    if name == "AlexNet":  # the paper says "about 60 million"
+        assert model.count_params() == pytest.approx(spec.published.parameters, rel=0.05)
+    else:  # the table rounds to 0.1 M
+        assert round(model.count_params() / 1e5) / 10 == spec.published.parameters / 1e6
+
+
+@pytest.mark.parametrize("name", [n for n in REQUIRED if MODELS[n].imagenet])
+def test_imagenet_weights_record_is_the_file_keras_itself_asks_for(name, monkeypatch):
+    """Build with weights='imagenet' while Keras's downloader only records its request."""
+    from keras.src.utils import file_utils
+
+    class Asked(Exception):
+        pass
+
+    asked = {}
+
+    def record(fname=None, origin=None, file_hash=None, cache_subdir=None, **_):
+        asked.update(fname=fname, origin=origin, file_hash=file_hash, cache_subdir=cache_subdir)
+        raise Asked
+
+    monkeypatch.setattr(file_utils, "get_file", record)
+    spec = MODELS[name]
+    with pytest.raises(Asked):
+        spec.build("imagenet")
+    assert asked == {"fname": spec.imagenet.file_name, "origin": spec.imagenet.url,
+                     "file_hash": spec.imagenet.file_hash, "cache_subdir": "models"}

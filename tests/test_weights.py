@@ -1,0 +1,82 @@
+"""Weights: offline ImageNet requests fail fast and clearly; local files are checked."""
+
+import time
+
+import pytest
+
+import plugin
+from plugin.config import EXAMPLES_DIR
+from plugin.errors import AccessDeniedError, InvalidInputError, WeightsUnavailableError
+from plugin.registry import MODELS
+from plugin.weights import keras_cache_dir, parse_weights
+from tests.conftest import USER_KERAS_HOME
+
+
+def test_missing_imagenet_weights_offline_is_a_clear_error_within_seconds():
+    record = MODELS["VGG16"].imagenet
+    started = time.monotonic()
+    with pytest.raises(WeightsUnavailableError) as raised:
+        plugin.classify_image(EXAMPLES_DIR / "cat_chelsea.png", models=["VGG16"])
+    assert time.monotonic() - started < 15
+    message = str(raised.value)
+    assert record.file_name in message
+    assert str(keras_cache_dir() / record.file_name) in message
+    assert record.url in message
+    assert "allow_random_weights=True" in message
+
+
+def test_damaged_cached_file_is_reported_and_kept():
+    damaged = keras_cache_dir() / MODELS["ResNet50"].imagenet.file_name
+    damaged.parent.mkdir(parents=True, exist_ok=True)
+    damaged.write_bytes(b"half a download")
+    try:
+        with pytest.raises(WeightsUnavailableError, match="fails its hash check"):
+            plugin.classify_image(EXAMPLES_DIR / "cat_chelsea.png", models=["ResNet50"])
+        assert damaged.read_bytes() == b"half a download"
+    finally:
+        damaged.unlink()
+
+
+def test_alexnet_has_no_imagenet_weights():
+    with pytest.raises(WeightsUnavailableError, match="architecture-only"):
+        plugin.classify_image(EXAMPLES_DIR / "cat_chelsea.png", models=["AlexNet"])
+
+
+def test_weights_argument_forms(tmp_path):
+    assert parse_weights(None).label == "random" and parse_weights(None).untrained
+    assert parse_weights("random").kind == "random"
+    assert parse_weights("imagenet").label == "imagenet"
+    good = tmp_path / "mine.weights.h5"
+    good.write_bytes(b"x")
+    assert parse_weights(str(good)).label == "mine.weights.h5"
+    wrong_suffix = tmp_path / "mine.txt"
+    wrong_suffix.write_bytes(b"x")
+    with pytest.raises(InvalidInputError, match=".weights.h5"):
+        parse_weights(wrong_suffix)
+    with pytest.raises(InvalidInputError, match="Received: weights=3"):
+        parse_weights(3)
+
+
+def test_weights_file_outside_the_roots_is_refused(tmp_path_factory):
+    outside = tmp_path_factory.mktemp("elsewhere") / "x.weights.h5"
+    outside.write_bytes(b"x")
+    with pytest.raises(AccessDeniedError):
+        parse_weights(str(outside))
+
+
+def test_weights_file_for_another_architecture_is_a_clear_error(favour_class_weights):
+    with pytest.raises(InvalidInputError, match="fits AlexNet"):
+        plugin.classify_image(EXAMPLES_DIR / "cat_chelsea.png", models=["AlexNet"], weights=favour_class_weights(207))
+
+
+def test_pretrained_vgg16_calls_the_example_a_cat():
+    file_name = MODELS["VGG16"].imagenet.file_name
+    users_copy = USER_KERAS_HOME / "models" / file_name
+    if not users_copy.exists():
+        pytest.skip(f"ImageNet weights for VGG16 are not in the user's Keras cache ({users_copy}) and cannot be downloaded here")
+    cached = keras_cache_dir() / file_name
+    cached.parent.mkdir(parents=True, exist_ok=True)
+    if not cached.exists():
+        cached.symlink_to(users_copy)
+    result = plugin.classify_image(EXAMPLES_DIR / "cat_chelsea.png", models=["VGG16"])
+    assert result["results"][0]["verdict"]["label"] == "cat"
