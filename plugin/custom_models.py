@@ -11,14 +11,15 @@ from __future__ import annotations
 import json
 import os
 import zipfile
+from pathlib import Path
 
 from plugin.config import get_settings
 from plugin.errors import InvalidInputError, UnsafeModelFileError
-from plugin.models import PreparedModel, make_runner, model_cache
+from plugin.models import PreparedModel, Runner, model_cache
 from plugin.preprocessing import get_mode
 from plugin.sources import resolve_local_path
 
-__all__ = ["load_custom_model", "read_model_config", "find_unsafe_objects"]
+__all__ = ["load_custom_model", "load_model_file", "read_model_config", "find_unsafe_objects"]
 
 _SUFFIXES = (".keras", ".h5", ".hdf5")
 _MAX_CONFIG_BYTES = 16 * 1024 * 1024
@@ -111,6 +112,25 @@ def _output_kind(model, classes: int) -> str:
     return "binary_logit" if classes == 1 else "logits"
 
 
+def load_model_file(model_path) -> tuple[Path, Runner]:
+    """Load (or take from the cache) a user's single-input image model file, safely.
+
+    Args:
+        model_path: a `.keras` or `.h5` file below the allowed roots.
+
+    Returns:
+        The file's resolved path and its `Runner`.
+    """
+    path = resolve_local_path(model_path, what="model file")
+    if not path.name.lower().endswith(_SUFFIXES):
+        raise InvalidInputError(f"Expected a model file ending in .keras or .h5. Received: {os.fspath(model_path)!r}")
+    stat = path.stat()
+    if stat.st_size > get_settings().max_model_bytes:
+        raise InvalidInputError(f"Expected a model file of at most {get_settings().max_model_bytes:,} bytes. Received: {path.name}, {stat.st_size:,} bytes.")
+    runner = model_cache.get(("file", str(path), stat.st_mtime_ns, stat.st_size), lambda: _prepare(str(path)))
+    return path, runner
+
+
 def load_custom_model(model_path, *, class_names=None, preprocessing=None) -> PreparedModel:
     """Load a user's classifier file and prepare it for classification.
 
@@ -124,12 +144,6 @@ def load_custom_model(model_path, *, class_names=None, preprocessing=None) -> Pr
     Returns:
         A `PreparedModel` named after the file.
     """
-    path = resolve_local_path(model_path, what="model file")
-    if not path.name.lower().endswith(_SUFFIXES):
-        raise InvalidInputError(f"Expected a model file ending in .keras or .h5. Received: {os.fspath(model_path)!r}")
-    size = path.stat().st_size
-    if size > get_settings().max_model_bytes:
-        raise InvalidInputError(f"Expected a model file of at most {get_settings().max_model_bytes:,} bytes. Received: {path.name}, {size:,} bytes.")
     if preprocessing is None:
         raise InvalidInputError(
             "Expected preprocessing for a custom model, matching its training: one of 'caffe', 'tf', "
@@ -138,22 +152,23 @@ def load_custom_model(model_path, *, class_names=None, preprocessing=None) -> Pr
     if preprocessing == "builtin":
         preprocessing = "none"
     get_mode(preprocessing)
-
-    stat = path.stat()
-    runner = model_cache.get(("file", str(path), stat.st_mtime_ns, stat.st_size), lambda: _prepare(str(path)))
+    path, runner = load_model_file(model_path)
     model = runner.model
-    input_shape = tuple(model.inputs[0].shape)
+    output_shape = tuple(model.outputs[0].shape)
+    if len(output_shape) != 2:
+        raise InvalidInputError(f"Expected a classifier whose output has shape (batch, classes). Received: {path.name} with output shape {output_shape}.")
+    input_shape = runner.input_shape
     height, width, channels = (input_shape[1] or _DEFAULT_SIZE), (input_shape[2] or _DEFAULT_SIZE), input_shape[3]
-    classes = int(model.outputs[0].shape[-1])
+    classes = int(output_shape[-1])
     output = _output_kind(model, classes)
-    names = _class_names(class_names, classes, output, path.name)
+    names = _class_names(class_names, classes, path.name)
     return PreparedModel(
         name=path.name, runner=runner, input_size=(height, width), channels=channels,
         preprocessing=preprocessing, weights="file", untrained=False, class_names=names, output=output,
     )
 
 
-def _prepare(path: str):
+def _prepare(path: str) -> Runner:
     model = _load_keras_model(path)
     name = os.path.basename(path)
     if len(model.inputs) != 1 or len(model.outputs) != 1:
@@ -161,13 +176,10 @@ def _prepare(path: str):
     input_shape = tuple(model.inputs[0].shape)
     if len(input_shape) != 4 or input_shape[3] not in (1, 3):
         raise InvalidInputError(f"Expected a model input of shape (batch, height, width, 1 or 3). Received: {name} with input shape {input_shape}.")
-    output_shape = tuple(model.outputs[0].shape)
-    if len(output_shape) != 2:
-        raise InvalidInputError(f"Expected a classifier whose output has shape (batch, classes). Received: {name} with output shape {output_shape}.")
-    return make_runner(model)
+    return Runner(model)
 
 
-def _class_names(class_names, classes: int, output: str, file_name: str) -> tuple[str, ...]:
+def _class_names(class_names, classes: int, file_name: str) -> tuple[str, ...]:
     expected = 2 if classes == 1 else classes
     if class_names is None:
         return tuple(f"class_{i}" for i in range(expected))

@@ -32,7 +32,8 @@ def data_dir(tmp_path_factory) -> Path:
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path, data_dir):
     """Each test reads only below its own folder, the session data folder and the examples."""
-    plugin.configure(image_roots=[tmp_path, data_dir, EXAMPLES_DIR], output_dir=tmp_path / "out")
+    plugin.configure(image_roots=[tmp_path, data_dir, EXAMPLES_DIR], output_dir=tmp_path / "out",
+                     model_cache_size=64)  # every registry model stays built for the whole session
     yield
     reset_settings()
 
@@ -136,14 +137,7 @@ def favour_class_weights(data_dir):
 
 @pytest.fixture(scope="session")
 def keras_models():
-    """Registry models built with random weights, once per session, by name."""
-    from plugin.registry import get_spec
+    """Registry models with random weights, by name: built once, from the engine's own cache."""
+    from plugin.models import load_registry_model
 
-    built: dict = {}
-
-    def get(name: str):
-        if name not in built:
-            built[name] = get_spec(name).build(None)
-        return built[name]
-
-    return get
+    return lambda name: load_registry_model(name, None).runner.model
