@@ -4,7 +4,7 @@
 import os
 import sys
 
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from plugin.cli import main  # noqa: E402  (the environment must be set before TensorFlow loads)
 

@@ -9,7 +9,9 @@ downloads nothing and starts nothing; TensorFlow is imported when a model is fir
     >>> plugin.classify_image("dog.jpg", models=["VGG16", "ResNet50"])  # doctest: +SKIP
 """
 
+from plugin.architecture import describe_architecture
 from plugin.classify import classify_image, classify_images
+from plugin.compare import compare_models
 from plugin.config import configure, get_settings
 from plugin.errors import (
     AccessDeniedError,
@@ -27,6 +29,8 @@ __all__ = [
     "list_models",
     "classify_image",
     "classify_images",
+    "describe_architecture",
+    "compare_models",
     "configure",
     "get_settings",
     "PluginError",

@@ -78,7 +78,7 @@ def _classify(images: list, models, top_k, weights, model_path, class_names, pre
     if preprocessing is not None:
         get_mode(preprocessing)
     if model_path is None:
-        names = _check_models(models)
+        names = check_model_names(models)
         if class_names is not None:
             raise InvalidInputError("Expected class_names only with model_path (registry models use the ImageNet classes). Received: class_names without model_path")
         choice = parse_weights(weights)
@@ -122,7 +122,7 @@ def _check_top_k(top_k) -> int:
     return int(top_k)
 
 
-def _check_models(models) -> list[str]:
+def check_model_names(models) -> list[str]:
     if isinstance(models, str):
         models = [part for part in (piece.strip() for piece in models.split(",")) if part]
     if not isinstance(models, Sequence) or not models:

@@ -57,6 +57,24 @@ def build_parser() -> argparse.ArgumentParser:
     classify.add_argument("--preprocessing", choices=[m for m in MODES if m != "builtin"],
                           help="preprocessing of --model-path (required with it)")
     classify.add_argument("--json", action="store_true", help="print JSON instead of tables")
+
+    describe = commands.add_parser("describe", help="describe a model's architecture and draw it")
+    describe.add_argument("model", nargs="?", default="ResNet50", help=f"registry model (default ResNet50; one of {', '.join(MODELS)})")
+    describe.add_argument("--model-path", metavar="FILE", help="describe your own .keras or .h5 file instead")
+    describe.add_argument("--detail", choices=["summary", "layers", "full"], default="summary")
+    describe.add_argument("--format", dest="diagram_format", choices=["svg", "png", "dot"], default="svg", help="diagram format")
+    describe.add_argument("--no-diagram", action="store_true", help="skip drawing the diagram")
+    describe.add_argument("--expand-nested", action="store_true", help="draw the layers of nested models")
+    describe.add_argument("--rankdir", choices=["TB", "LR"], default="TB", help="diagram direction")
+    describe.add_argument("--json", action="store_true", help="print JSON instead of tables")
+
+    compare = commands.add_parser("compare", help="compare models side by side (optionally on an image)")
+    compare.add_argument("models", nargs="*", default=list(DEFAULT_MODELS), metavar="MODEL")
+    compare.add_argument("--image", help="also classify this image with every model")
+    compare.add_argument("--weights", default="imagenet", help="weights for --image: 'imagenet' (default), 'random' or a file")
+    compare.add_argument("--allow-random-weights", action="store_true", help="allow --image with random weights")
+    compare.add_argument("--top-k", type=int, default=3)
+    compare.add_argument("--json", action="store_true", help="print JSON instead of a table")
     return parser
 
 
@@ -68,6 +86,10 @@ def main(argv: list[str] | None = None) -> int:
         _apply_settings(args)
         if args.command == "classify":
             return _classify(args, console)
+        if args.command == "describe":
+            return _describe(args, console)
+        if args.command == "compare":
+            return _compare(args, console)
         if args.command in (None, "models"):
             return _models(getattr(args, "json", False), console, hint=args.command is None)
     except PluginError as exc:
@@ -78,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def _apply_settings(args) -> None:
     roots = list(args.image_root)
-    for image in getattr(args, "images", None) or []:
+    for image in (getattr(args, "images", None) or []) + ([args.image] if getattr(args, "image", None) else []):
         if "://" not in image and not image.startswith("data:") and os.path.exists(image):
             roots.append(str(Path(image).resolve().parent))
     for path in (getattr(args, "model_path", None), getattr(args, "weights", None)):
@@ -159,6 +181,79 @@ def _classify(args, console: Console) -> int:
             word = "agree" if agreement["agree"] else "disagree"
             console.print(f"Models {word} (on the {agreement['basis']}).")
     return 0
+
+
+def _describe(args, console: Console) -> int:
+    from plugin.architecture import describe_architecture
+
+    facts = describe_architecture(args.model, detail=args.detail, include_diagram=not args.no_diagram,
+                                  diagram_format=args.diagram_format, expand_nested=args.expand_nested,
+                                  rankdir=args.rankdir, model_path=args.model_path)
+    if args.json:
+        _print_json(facts)
+        return 0
+    console.print(f"[bold]{_escape(facts['model'])}[/]  input {_shape(facts['input_shape'])} -> output {_shape(facts['output_shape'])}")
+    console.print(f"params {facts['total_params']:,} (trainable {facts['trainable_params']:,}), multiply-adds {_si(facts['macs'])}, "
+                  f"FLOPs {_si(facts['flops'])}, depth {facts['depth']}, layers {facts['num_layers']}, {facts['size_mb']} MB (float32)")
+    stages = Table(title="Stages", title_justify="left", box=box.SIMPLE_HEAD)
+    for column in ("stage", "output", "blocks", "layout", "params", "mult-adds"):
+        stages.add_column(column, justify="right" if column in ("params", "mult-adds", "blocks") else "left")
+    for stage in facts["stages"]:
+        stages.add_row(_escape(stage["name"]), str(stage["output_size"]), _plain(stage["blocks"]), _escape(stage["layout"]),
+                       f"{stage['params']:,}", _si(stage["macs"]))
+    console.print(stages)
+    structure = Table(title="Structure", title_justify="left", box=box.SIMPLE_HEAD)
+    for column in ("kind", "count", "shapes", "details"):
+        structure.add_column(column)
+    for row in facts["structure"]:
+        structure.add_row(row["label"]["en"], str(row["count"]), row["shapes"], _escape(row["details"]))
+    console.print(structure)
+    if facts["layers"]:
+        layers = Table(title="Layers", title_justify="left", box=box.SIMPLE_HEAD)
+        for column in ("layer", "type", "output", "params", "mult-adds", "connected to"):
+            layers.add_column(column)
+        for row in facts["layers"]:
+            layers.add_row(_escape(row["name"]), row["type"], _shape(row["output_shape"]), f"{row['params']:,}",
+                           _si(row["macs"]), _escape(", ".join(row["inbound"])))
+        console.print(layers)
+    if facts["diagram"]:
+        console.print(f"diagram: {facts['diagram']['path']} ({facts['diagram']['bytes']:,} bytes)")
+    return 0
+
+
+def _compare(args, console: Console) -> int:
+    from plugin.compare import compare_models
+
+    options = {}
+    if args.image:
+        weights = None if args.weights.lower() in ("random", "none") else args.weights
+        options = {"weights": weights, "allow_random_weights": args.allow_random_weights, "top_k": args.top_k}
+    result = compare_models(args.models, image=args.image, **options)
+    if args.json:
+        _print_json(result)
+        return 0
+    table = Table(title="Comparison", title_justify="left", box=box.SIMPLE_HEAD)
+    columns = ["model", "params", "mult-adds", "depth", "MB", "top-1 (pub.)", "top-5 (pub.)", "ms / image"]
+    if args.image:
+        columns += ["top-1 here", "dog or cat?"]
+    for column in columns:
+        table.add_column(column, justify="left" if column in ("model", "top-1 here", "dog or cat?") else "right")
+    for row in result["models"]:
+        cells = [row["model"], _si(row["total_params"]), _si(row["macs"]), str(row["depth"]), f"{row['size_mb']:.1f}",
+                 _percent(row["published"]["top1"]), _percent(row["published"]["top5"]), f"{row['inference_ms']:.1f}"]
+        if args.image:
+            untrained = " (untrained)" if row["untrained"] else ""
+            cells += [_escape(row["predictions"][0]["label"]) + untrained, row["verdict"]["label"]]
+        table.add_row(*cells)
+    console.print(table)
+    console.print(f"Timing: median of {result['timing']['runs']} runs of one image on {result['timing']['machine']}.")
+    return 0
+
+
+def _shape(shape) -> str:
+    if not shape:
+        return "?"
+    return "x".join("?" if d is None else str(d) for d in shape[1:])
 
 
 def _escape(text: str) -> str:

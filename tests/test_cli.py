@@ -47,3 +47,18 @@ def test_engine_errors_are_one_line_without_traceback(tmp_path):
     assert "UnknownModelError" in out.stderr and "Traceback" not in out.stderr
     refused = launch("classify", str(image), "--models", "AlexNet", "--weights", "random", cwd=tmp_path)
     assert refused.returncode == 2 and "allow_random_weights" in refused.stderr
+
+
+def test_describe_prints_stages_and_writes_the_diagram(tmp_path):
+    out = launch("--output-dir", str(tmp_path / "out"), "describe", "AlexNet", "--rankdir", "LR", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "conv1" in out.stdout and "fc8" in out.stdout and "Structure" in out.stdout
+    diagrams = list((tmp_path / "out" / "diagrams").glob("AlexNet-*.svg"))
+    assert len(diagrams) == 1 and str(diagrams[0]) in out.stdout.replace("\n", "")
+
+
+def test_compare_json(tmp_path):
+    out = launch("compare", "AlexNet", "MobileNetV2", "--json", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    rows = json.loads(out.stdout)["models"]
+    assert [row["model"] for row in rows] == ["AlexNet", "MobileNetV2"] and all(row["inference_ms"] > 0 for row in rows)
