@@ -24,6 +24,7 @@ from plugin.errors import (
     WeightsUnavailableError,
 )
 from plugin.registry import list_models
+from plugin.reports import render_report
 
 __all__ = [
     "list_models",
@@ -31,6 +32,7 @@ __all__ = [
     "classify_images",
     "describe_architecture",
     "compare_models",
+    "render_report",
     "configure",
     "get_settings",
     "PluginError",

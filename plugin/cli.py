@@ -22,7 +22,7 @@ from rich.table import Table
 
 from plugin.classify import DEFAULT_MODELS, MAX_TOP_K
 from plugin.config import configure, get_settings
-from plugin.errors import PluginError
+from plugin.errors import InvalidInputError, PluginError
 from plugin.preprocessing import MODES
 from plugin.registry import MODELS
 
@@ -75,6 +75,25 @@ def build_parser() -> argparse.ArgumentParser:
     compare.add_argument("--allow-random-weights", action="store_true", help="allow --image with random weights")
     compare.add_argument("--top-k", type=int, default=3)
     compare.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    report = commands.add_parser("report", help="make a study report (HTML + Markdown)",
+                                 description="report architecture MODEL | report classification IMAGE [--models ...] | "
+                                             "report comparison MODEL [MODEL ...] [--image IMAGE]")
+    report.add_argument("kind", choices=["architecture", "classification", "comparison"])
+    report.add_argument("subjects", nargs="*", metavar="MODEL_OR_IMAGE",
+                        help="architecture: a model; classification: an image; comparison: models")
+    report.add_argument("--lang", choices=["ko", "en"], help="report language (default: CNNLAB_LANG, else ko)")
+    report.add_argument("--models", nargs="+", metavar="MODEL", help="classification: models (default VGG16 ResNet50)")
+    report.add_argument("--image", help="comparison: also classify this image")
+    report.add_argument("--model-path", metavar="FILE", help="your own .keras/.h5 model")
+    report.add_argument("--class-names", nargs="+", metavar="NAME")
+    report.add_argument("--preprocessing", choices=[m for m in MODES if m != "builtin"])
+    report.add_argument("--weights", default="imagenet")
+    report.add_argument("--allow-random-weights", action="store_true")
+    report.add_argument("--top-k", type=int, default=5)
+    report.add_argument("--expand-nested", action="store_true")
+
+    commands.add_parser("gallery", help="regenerate the example gallery (reports/gallery)")
     return parser
 
 
@@ -90,6 +109,10 @@ def main(argv: list[str] | None = None) -> int:
             return _describe(args, console)
         if args.command == "compare":
             return _compare(args, console)
+        if args.command == "report":
+            return _report(args, console)
+        if args.command == "gallery":
+            return _gallery(console)
         if args.command in (None, "models"):
             return _models(getattr(args, "json", False), console, hint=args.command is None)
     except PluginError as exc:
@@ -103,6 +126,10 @@ def _apply_settings(args) -> None:
     for image in (getattr(args, "images", None) or []) + ([args.image] if getattr(args, "image", None) else []):
         if "://" not in image and not image.startswith("data:") and os.path.exists(image):
             roots.append(str(Path(image).resolve().parent))
+    if getattr(args, "kind", None) == "classification":
+        for image in args.subjects:
+            if os.path.exists(image):
+                roots.append(str(Path(image).resolve().parent))
     for path in (getattr(args, "model_path", None), getattr(args, "weights", None)):
         if path and os.path.exists(path):
             roots.append(str(Path(path).resolve().parent))
@@ -247,6 +274,50 @@ def _compare(args, console: Console) -> int:
         table.add_row(*cells)
     console.print(table)
     console.print(f"Timing: median of {result['timing']['runs']} runs of one image on {result['timing']['machine']}.")
+    return 0
+
+
+def _report(args, console: Console) -> int:
+    from plugin.reports import render_report
+
+    weights = None if args.weights.lower() in ("random", "none") else args.weights
+    classify = {"top_k": args.top_k, "weights": weights, "allow_random_weights": args.allow_random_weights}
+    if args.kind == "architecture":
+        if args.model_path:
+            options = {"model_path": args.model_path}
+        else:
+            options = {"model": args.subjects[0] if args.subjects else "ResNet50"}
+        options["expand_nested"] = args.expand_nested
+    elif args.kind == "classification":
+        if len(args.subjects) != 1:
+            raise InvalidInputError(f"Expected one image for a classification report. Received: {len(args.subjects)}")
+        options = {"image": args.subjects[0], **classify, "model_path": args.model_path,
+                   "class_names": args.class_names, "preprocessing": args.preprocessing}
+        if args.models:
+            options["models"] = args.models
+    else:
+        options = {"models": args.subjects or list(DEFAULT_MODELS)}
+        if args.image:
+            options |= {"image": args.image, **classify}
+    made = render_report(args.kind, lang=args.lang, **options)
+    console.print(made["path"], soft_wrap=True, highlight=False)
+    console.print(made["markdown_path"], soft_wrap=True, highlight=False)
+    return 0
+
+
+GALLERY = (("architecture", {"model": "VGG16"}, "vgg16-architecture"),
+           ("architecture", {"model": "ResNet50"}, "resnet50-architecture"),
+           ("comparison", {"models": ["VGG16", "ResNet50"]}, "vgg16-resnet50-comparison"))
+
+
+def _gallery(console: Console) -> int:
+    """Regenerate the gallery of example reports kept in the repository (reports/gallery)."""
+    from plugin.reports import render_report
+
+    for kind, options, name in GALLERY:
+        for lang in ("ko", "en"):
+            made = render_report(kind, lang=lang, output_dir="gallery", file_name=f"{name}-{lang}", **options)
+            console.print(made["path"], soft_wrap=True, highlight=False)
     return 0
 
 

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set up everything CNN Study Lab needs on a Debian machine with Python >= 3.10:
-# Debian packages (graphviz; with --test also what the tests need), a virtualenv in .venv and
+# Debian packages (graphviz; with --test also Chromium and CJK fonts for the browser tests), a virtualenv in .venv and
 # the project installed into it. Safe to run again: it only does what is missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -13,6 +13,12 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 packages=()
 command -v dot >/dev/null 2>&1 || packages+=(graphviz)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || packages+=(python3-venv)
+if [ $want_test -eq 1 ]; then
+  # The report tests drive Debian's Chromium with Playwright (Playwright never downloads a browser
+  # here); Noto CJK lets it draw the Korean pages.
+  [ -x /usr/bin/chromium ] || packages+=(chromium)
+  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || packages+=(fonts-noto-cjk)
+fi
 if [ ${#packages[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${packages[*]}"
   as_root apt-get update -qq

@@ -1,0 +1,274 @@
+"""Study reports: every kind in both languages, checked in the parsed HTML, in the Markdown beside
+it, and in a real headless Chromium (Debian's, driven by Playwright) with the network blocked."""
+
+import json
+import os
+import subprocess
+import sys
+import zipfile
+from html.parser import HTMLParser
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import plugin
+from plugin.config import EXAMPLES_DIR, reset_settings
+from plugin.errors import AccessDeniedError, InvalidInputError
+from tests.conftest import REPO, save_png, stripes
+
+ARTIFACTS = REPO / "test-artifacts" / "reports"
+CHROMIUM = "/usr/bin/chromium"
+HOSTILE_IMAGE = '<img src=x onerror=alert(1)> "cat".png'
+HOSTILE_LAYER = "<script>steal()<script>"
+
+
+class Page(HTMLParser):
+    """The tags, attributes and text of an HTML page."""
+
+    def __init__(self, text: str):
+        super().__init__()
+        self.tags: list[tuple[str, dict]] = []
+        self.text: list[str] = []
+        self.feed(text)
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+
+    def handle_data(self, data):
+        self.text.append(data)
+
+    @property
+    def all_text(self) -> str:
+        return " ".join(self.text)
+
+    def find(self, tag):
+        return [attrs for name, attrs in self.tags if name == tag]
+
+
+@pytest.fixture(scope="session")
+def reports(tmp_path_factory, stripe_model_files):
+    """Every kind of report in both languages, made once."""
+    import keras
+
+    out = tmp_path_factory.mktemp("reports-out")
+    inputs_dir = tmp_path_factory.mktemp("report-inputs")
+    hostile_image = save_png(stripes("horizontal", size=120), inputs_dir / HOSTILE_IMAGE)
+    inputs = keras.Input((32, 32, 3), name="picture")
+    x = keras.layers.Conv2D(4, 3, name=HOSTILE_LAYER)(inputs)
+    x = keras.layers.GlobalAveragePooling2D(name="gap")(x)
+    hostile_model = inputs_dir / "hostile.keras"
+    keras.Model(inputs, keras.layers.Dense(2, activation="softmax", name="out")(x)).save(hostile_model)
+
+    plugin.configure(image_roots=[inputs_dir, EXAMPLES_DIR, stripe_model_files["keras"].parent], output_dir=out)
+    made = {}
+    try:
+        for lang in ("ko", "en"):
+            made["architecture", lang] = plugin.render_report("architecture", lang, model="ResNet50")
+            made["classification", lang] = plugin.render_report(
+                "classification", lang, image=str(hostile_image), models=["MobileNetV2", "AlexNet"], weights=None,
+                allow_random_weights=True, top_k=3)
+            made["comparison", lang] = plugin.render_report(
+                "comparison", lang, models=["VGG16", "ResNet50", "MobileNetV2"], image=str(EXAMPLES_DIR / "cat_chelsea.png"),
+                weights=None, allow_random_weights=True)
+        made["hostile", "en"] = plugin.render_report("architecture", "en", model_path=str(hostile_model))
+        made["custom-classification", "en"] = plugin.render_report(
+            "classification", "en", image=str(hostile_image), model_path=str(stripe_model_files["keras"]),
+            class_names=["horizontal", "vertical"], preprocessing="rescale")
+    finally:
+        reset_settings()
+    return {"out": out, "made": made}
+
+
+def page(made) -> tuple[str, Page]:
+    text = Path(made["path"]).read_text("utf-8")
+    return text, Page(text)
+
+
+def test_contract_fields_and_files(reports):
+    for (kind, lang), made in reports["made"].items():
+        assert set(made) == {"path", "markdown_path", "title", "kind", "lang"}
+        assert made["lang"] == lang and Path(made["path"]).is_file() and Path(made["markdown_path"]).is_file()
+        assert Path(made["path"]).is_relative_to(reports["out"])
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_architecture_report_content(reports, lang):
+    text, parsed = page(reports["made"]["architecture", lang])
+    words = parsed.all_text
+    assert parsed.find("html")[0]["lang"] == lang
+    for stage in ("conv1", "conv2_x", "conv3_x", "conv4_x", "conv5_x"):
+        assert stage in words
+    assert "[1x1, 64; 3x3, 64; 1x1, 256] x 3" in words
+    assert "25,636,712" in words and "3.86 G" in words and "74.9%" in words and "Keras Applications table" in words
+    assert ("잔차 블록" if lang == "ko" else "Residual blocks") in words  # the study note
+    assert ("구조 표" if lang == "ko" else "Structure table") in words
+    assert parsed.find("details") and "conv5_block3_out" in words  # the whole layer table, collapsible
+    diagram = [attrs for attrs in parsed.find("div") if attrs.get("id") == "diagram"]
+    assert diagram and parsed.find("svg")
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_classification_report_content(reports, lang):
+    text, parsed = page(reports["made"]["classification", lang])
+    words = parsed.all_text
+    alerts = [attrs for attrs in parsed.find("div") if attrs.get("role") == "alert"]
+    assert len(alerts) == 2  # both models ran untrained: a visible warning each
+    assert "MobileNetV2" in words and "AlexNet" in words
+    assert ("개일까 고양이일까?" if lang == "ko" else "Dog or cat?") in words
+    images = parsed.find("img")
+    assert len(images) == 1 and images[0]["src"].startswith("data:image/jpeg;base64,")
+    assert len(parsed.find("svg")) == 2  # one probability chart per model
+
+
+def test_comparison_report_content(reports):
+    text, parsed = page(reports["made"]["comparison", "en"])
+    words = parsed.all_text
+    for model in ("VGG16", "ResNet50", "MobileNetV2"):
+        assert model in words
+    assert "Accuracy against multiply-adds" in words and "Inference time measured here" in words
+    assert len(parsed.find("svg")) == 5 and "cat_chelsea.png" in words
+
+
+def test_hostile_names_stay_text(reports):
+    for key in (("classification", "en"), ("hostile", "en"), ("custom-classification", "en")):
+        text, parsed = page(reports["made"][key])
+        assert not parsed.find("script")
+        assert all(not name.startswith("on") for _, attrs in parsed.tags for name in attrs)
+        assert len(parsed.find("img")) <= 1
+    _, parsed = page(reports["made"]["hostile", "en"])
+    assert HOSTILE_LAYER in parsed.all_text
+    _, parsed = page(reports["made"]["classification", "en"])
+    assert HOSTILE_IMAGE in parsed.all_text
+    markdown = Path(reports["made"]["classification", "en"]["markdown_path"]).read_text()
+    assert "<img src=x" not in markdown and "&lt;img src=x onerror=alert(1)&gt;" in markdown
+
+
+def test_pages_are_self_contained(reports):
+    for made in reports["made"].values():
+        text, parsed = page(made)
+        assert not parsed.find("script") and not parsed.find("link") and not parsed.find("iframe")
+        for _, attrs in parsed.tags:
+            for name in ("src", "href"):
+                if name in attrs:
+                    assert attrs[name].startswith(("data:", "#")), attrs[name]
+        assert "@import" not in text and "url(" not in text.replace("data:", "")
+
+
+def test_markdown_version_with_pictures_beside_it(reports):
+    made = reports["made"]["architecture", "ko"]
+    markdown = Path(made["markdown_path"]).read_text("utf-8")
+    assert markdown.startswith("# ResNet50 구조 분석")
+    assert "| conv2\\_x | 56x56 | 3 |" in markdown
+    for made in reports["made"].values():
+        markdown_path = Path(made["markdown_path"])
+        for link in [part.split(")")[0] for part in markdown_path.read_text("utf-8").split("](")[1:]]:
+            assert (markdown_path.parent / link).is_file(), link
+
+
+def test_index_lists_every_report(reports):
+    index = Page((reports["out"] / "index.html").read_text("utf-8"))
+    links = {attrs["href"] for attrs in index.find("a")}
+    for made in reports["made"].values():
+        assert Path(made["path"]).name in links
+    assert len(json.loads((reports["out"] / "index.json").read_text())) == len(reports["made"])
+
+
+def test_bad_requests(tmp_path):
+    with pytest.raises(InvalidInputError, match="kind to be one of"):
+        plugin.render_report("poster", model="VGG16")
+    with pytest.raises(InvalidInputError, match="lang to be one of"):
+        plugin.render_report("architecture", "fr", model="VGG16")
+    with pytest.raises(InvalidInputError, match="architecture options among"):
+        plugin.render_report("architecture", model="VGG16", image="x.png")
+    with pytest.raises(AccessDeniedError, match="inside the output folder"):
+        plugin.render_report("architecture", output_dir="/etc", model="AlexNet")
+    with pytest.raises(AccessDeniedError):
+        plugin.render_report("architecture", output_dir="../../escape", model="AlexNet")
+    with pytest.raises(InvalidInputError, match="file_name"):
+        plugin.render_report("architecture", model="AlexNet", file_name="../x")
+    assert not list(tmp_path.glob("out/*.html"))
+
+
+def test_templates_are_found_in_an_installed_wheel(tmp_path):
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w",
+                            str(tmp_path / "dist"), str(REPO)], capture_output=True, text=True, timeout=300)
+    assert built.returncode == 0, built.stderr
+    wheel = next((tmp_path / "dist").glob("cnn_study_lab-*.whl"))
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+        assert "plugin/templates/base.html" in names and "plugin/templates/architecture.md" in names
+        archive.extractall(tmp_path / "site")
+    code = ("from plugin.reports import template_dir, template_environment; print(template_dir()); "
+            "template_environment().get_template('architecture.html')")
+    env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
+    found = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.strip() == str(tmp_path / "site" / "plugin" / "templates")
+
+
+def test_gallery_command_regenerates_the_kept_gallery(tmp_path):
+    kept = sorted(p.name for p in (REPO / "reports" / "gallery").glob("*.html"))
+    assert len(kept) == 7  # 3 reports x 2 languages, and the index
+    out = subprocess.run([sys.executable, str(REPO / "launch.py"), "--output-dir", str(tmp_path), "gallery"],
+                         cwd=tmp_path, capture_output=True, text=True, timeout=600,
+                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert out.returncode == 0, out.stderr
+    assert sorted(p.name for p in (tmp_path / "gallery").glob("*.html")) == kept
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"Debian's chromium is required at {CHROMIUM}: ./test.sh installs it")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--host-resolver-rules=MAP * ~NOTFOUND"])
+        yield launched
+        launched.close()
+
+
+def open_page(browser, path: Path, width: int):
+    context = browser.new_context(viewport={"width": width, "height": 900}, java_script_enabled=True)
+    page = context.new_page()
+    requests: list[str] = []
+    page.on("request", lambda request: requests.append(request.url))
+    page.route("http*://**/*", lambda route: route.abort())
+    page.goto(path.as_uri())
+    page.wait_for_load_state("load")
+    return context, page, requests
+
+
+def not_blank(png: bytes) -> bool:
+    import io
+
+    pixels = np.asarray(Image.open(io.BytesIO(png)).convert("L"), dtype=np.float64)
+    return pixels.std() > 10 and (pixels < 128).mean() > 0.01
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_pages_render_in_chromium(reports, browser, width):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for (kind, lang), made in reports["made"].items():
+        path = Path(made["path"])
+        context, page, requests = open_page(browser, path, width)
+        try:
+            png = page.screenshot(full_page=True, path=str(ARTIFACTS / f"{kind}-{lang}-{width}.png"))
+            assert not_blank(png), f"{kind} {lang} renders blank"
+            assert all(url.startswith(("file:", "data:")) for url in requests), requests
+            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            assert overflow <= 0, f"{kind} {lang} is {overflow}px too wide at {width}px"
+            if kind in ("architecture", "hostile"):
+                diagram = page.locator("#diagram svg")
+                assert diagram.is_visible()
+                box = diagram.bounding_box()
+                assert box and box["width"] > 100 and box["height"] > 100
+                assert page.locator("#diagram svg text").count() > 10
+            assert page.title() == made["title"]
+        finally:
+            context.close()
