@@ -42,6 +42,10 @@ class Runner:
     @property
     def infer(self) -> Callable:
         """The compiled inference function (a `tf.function` traced once for any batch size)."""
+        return self.compile()
+
+    def compile(self) -> Callable:
+        """Compile and warm up the inference function if not done yet; return it."""
         with self._lock:
             if self._infer is None:
                 self._infer = _compile(self.model)
