@@ -214,8 +214,10 @@ def _data_uri(jpeg: bytes) -> str:
     return "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii")
 
 
-def _chart_svg(chart: dict) -> bytes:
-    return template_environment().get_template("chart.svg").render(chart=chart).encode("utf-8")
+def _chart_files(charts: list[dict]) -> dict[str, bytes]:
+    """Each chart as a standalone SVG file for the Markdown version: {"chart-1.svg": ...}."""
+    template = template_environment().get_template("chart.svg")
+    return {f"chart-{index + 1}.svg": template.render(chart=chart).encode("utf-8") for index, chart in enumerate(charts)}
 
 
 def _classification(options: dict, t: dict, lang: str) -> dict:
@@ -227,18 +229,15 @@ def _classification(options: dict, t: dict, lang: str) -> dict:
     data = classify_image(**arguments)
     jpeg, width, height = _photo(arguments["image"])
     charts = [_probability_chart(result, t) for result in data["results"]]
-    files = {"image.jpg": jpeg}
-    chart_names = []
-    for index, chart in enumerate(charts):
-        files[f"chart-{index + 1}.svg"] = _chart_svg(chart)
-        chart_names.append(f"chart-{index + 1}.svg")
+    chart_files = _chart_files(charts)
+    files = {"image.jpg": jpeg, **chart_files}
     return {
         "title": t["classification_title"].format(image=_short(data["image"]["source"])),
         "name_parts": [r["model"] for r in data["results"]],
         "context": {"data": data, "charts": charts, "image_uri": _data_uri(jpeg), "image_width": width, "image_height": height},
         "files": files,
-        "file_keys": {"image.jpg": "image_file", **{name: f"_chart_{i}" for i, name in enumerate(chart_names)}},
-        "file_lists": {"chart_files": chart_names},
+        "file_keys": {"image.jpg": "image_file"},
+        "file_lists": {"chart_files": list(chart_files)},
     }
 
 
@@ -306,12 +305,10 @@ def _comparison(options: dict, t: dict, lang: str) -> dict:
     scatter = _scatter(rows, t)
     if scatter:
         charts.append(scatter)
-    files, chart_names = {}, []
-    for index, chart in enumerate(charts):
-        files[f"chart-{index + 1}.svg"] = _chart_svg(chart)
-        chart_names.append(f"chart-{index + 1}.svg")
+    files = _chart_files(charts)
+    chart_names = list(files)
     context = {"data": data, "charts": charts, "sources": sorted({row["published"]["source"] for row in rows})}
-    file_keys = {name: f"_chart_{i}" for i, name in enumerate(chart_names)}
+    file_keys = {}
     if data.get("image"):
         jpeg, width, height = _photo(arguments["image"])
         context |= {"image_uri": _data_uri(jpeg), "image_width": width, "image_height": height}
