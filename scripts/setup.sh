@@ -17,7 +17,7 @@ if [ $want_test -eq 1 ]; then
   # The report tests drive Debian's Chromium with Playwright (Playwright never downloads a browser
   # here); Noto CJK lets it draw the Korean pages.
   [ -x /usr/bin/chromium ] || packages+=(chromium)
-  fc-list 2>/dev/null | grep -qi "Noto Sans CJK" || packages+=(fonts-noto-cjk)
+  dpkg -s fonts-noto-cjk >/dev/null 2>&1 || packages+=(fonts-noto-cjk)
 fi
 if [ ${#packages[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${packages[*]}"
