@@ -84,7 +84,7 @@ def _classify(images: list, models, top_k, weights, model_path, class_names, pre
         choice = parse_weights(weights)
         if choice.untrained and not allow_random_weights:
             raise InvalidInputError(
-                "Expected trained weights for classification. Received: weights=None (random initialisation), "
+                "Expected trained weights for classification. Received: weights=None or 'random' (random initialisation), "
                 "whose predictions mean nothing. Pass allow_random_weights=True to run untrained models anyway "
                 "(results then say \"untrained\": true), use weights='imagenet', or a weights file."
             )

@@ -94,6 +94,10 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--expand-nested", action="store_true")
 
     commands.add_parser("gallery", help="regenerate the example gallery (reports/gallery)")
+
+    commands.add_parser("mcp", help="serve the tools over MCP stdio (for desktop agents)")
+    tools = commands.add_parser("tools", help="print the tool definitions for an LLM API")
+    tools.add_argument("--format", choices=["openai", "anthropic", "mcp"], default="openai")
     return parser
 
 
@@ -113,6 +117,16 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args, console)
         if args.command == "gallery":
             return _gallery(console)
+        if args.command == "tools":
+            from plugin.tools import tool_specs
+
+            _print_json(tool_specs(args.format))
+            return 0
+        if args.command == "mcp":
+            from plugin.mcp_server import serve_stdio
+
+            serve_stdio()
+            return 0
         if args.command in (None, "models"):
             return _models(getattr(args, "json", False), console, hint=args.command is None)
     except PluginError as exc:

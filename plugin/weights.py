@@ -98,7 +98,7 @@ def weights_path(spec: ModelSpec, choice: WeightsChoice) -> str | None:
     if spec.imagenet is None:
         raise WeightsUnavailableError(
             f"Expected a model with ImageNet weights. Received: {spec.name}, which is architecture-only: "
-            "no ImageNet weights exist for it here. Use weights=None with allow_random_weights=True, "
+            "no ImageNet weights exist for it here. Use weights=None (or 'random') with allow_random_weights=True, "
             "or a weights file you trained."
         )
     return str(_imagenet_file(spec.name, spec.imagenet))
@@ -122,7 +122,7 @@ def _imagenet_file(model: str, record: ImagenetWeights) -> Path:
             f"Expected the ImageNet weights of {model} ({record.file_name}) in the Keras cache or a "
             f"reachable download. Received: {state}, and the download host is unreachable ({problem}). "
             f"Download {record.url} on a machine with internet access and put it at {cached} "
-            "(KERAS_HOME decides the folder), or pass weights=None with allow_random_weights=True "
+            "(KERAS_HOME decides the folder), or pass weights=None (or 'random') with allow_random_weights=True "
             "to work without trained weights."
         )
     try:
@@ -130,7 +130,7 @@ def _imagenet_file(model: str, record: ImagenetWeights) -> Path:
     except Exception as exc:  # Keras raises bare Exception for fetch failures
         raise WeightsUnavailableError(
             f"Expected to download the ImageNet weights of {model} from {record.url}. Received: {exc}. "
-            f"Put the file at {cached} by hand, or pass weights=None with allow_random_weights=True."
+            f"Put the file at {cached} by hand, or pass weights=None (or 'random') with allow_random_weights=True."
         ) from exc
 
 

@@ -1,0 +1,87 @@
+"""The MCP stdio server, started as a subprocess and driven by the official MCP client."""
+
+import asyncio
+import json
+import os
+import sys
+from pathlib import Path
+
+import pytest
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+
+from plugin.config import EXAMPLES_DIR
+from plugin.tools import TOOLS
+from tests.conftest import REPO
+
+CAT = str(EXAMPLES_DIR / "cat_chelsea.png")
+
+
+def run_session(tmp_path, steps):
+    """Start `launch.py mcp`, initialise a client session and run `steps(session)` in it."""
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=[str(REPO / "launch.py"), "--image-root", str(EXAMPLES_DIR), "--output-dir", str(tmp_path / "out"), "mcp"],
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, cwd=str(tmp_path))
+
+    async def main():
+        async with stdio_client(params, errlog=open(tmp_path / "server.log", "w")) as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                return await steps(session)
+
+    return asyncio.run(asyncio.wait_for(main(), timeout=300))
+
+
+def payload(result) -> dict:
+    return json.loads(result.content[0].text)
+
+
+def test_stdio_server_lists_and_runs_every_tool(tmp_path):
+    async def steps(session):
+        listed = await session.list_tools()
+        outcomes = {"tools": {tool.name: tool for tool in listed.tools}}
+        outcomes["list_models"] = await session.call_tool("list_models", {})
+        outcomes["classify_image"] = await session.call_tool("classify_image", {
+            "image": CAT, "models": ["AlexNet"], "weights": "random", "allow_random_weights": True, "top_k": 3})
+        outcomes["describe_architecture"] = await session.call_tool("describe_architecture", {
+            "model": "AlexNet", "include_image": True})
+        outcomes["compare_models"] = await session.call_tool("compare_models", {"models": ["AlexNet", "MobileNetV2"]})
+        outcomes["render_report"] = await session.call_tool("render_report", {"kind": "architecture", "model": "AlexNet"})
+        return outcomes
+
+    outcomes = run_session(tmp_path, steps)
+    tools = outcomes["tools"]
+    assert list(tools) == list(TOOLS)
+    assert tools["classify_image"].inputSchema["properties"]["top_k"]["maximum"] == 20
+    assert "dog/cat verdict" in tools["classify_image"].description
+    for name in TOOLS:
+        assert not outcomes[name].isError, outcomes[name].content[0].text
+    assert payload(outcomes["list_models"])["models"][-1]["name"] == "AlexNet"
+    classified = outcomes["classify_image"].structuredContent
+    assert classified["results"][0]["untrained"] is True and len(classified["results"][0]["predictions"]) == 3
+    described = outcomes["describe_architecture"]
+    assert described.structuredContent["depth"] == 8
+    assert [block.type for block in described.content] == ["text", "image"]
+    assert described.content[1].mimeType == "image/png"
+    assert [row["model"] for row in payload(outcomes["compare_models"])["models"]] == ["AlexNet", "MobileNetV2"]
+    report = payload(outcomes["render_report"])
+    assert Path(report["path"]).is_file() and Path(report["path"]).is_relative_to(tmp_path / "out")
+
+
+def test_bad_arguments_and_engine_errors_are_tool_errors_and_the_server_keeps_serving(tmp_path):
+    async def steps(session):
+        return [
+            await session.call_tool("classify_image", {"image": CAT, "top_k": 99}),
+            await session.call_tool("classify_image", {"image": CAT, "images": [CAT]}),
+            await session.call_tool("classify_image", {"image": "/etc/passwd", "weights": "random", "allow_random_weights": True}),
+            await session.call_tool("describe_architecture", {"model": "AlexNet", "include_diagram": False}),
+            await session.call_tool("no_such_tool", {}),
+        ]
+
+    too_many, both, outside, fine, unknown = run_session(tmp_path, steps)
+    assert too_many.isError and "top_k" in too_many.content[0].text
+    assert both.isError and payload(both)["error"]["type"] == "InvalidArguments"
+    assert outside.isError and payload(outside)["error"]["type"] == "AccessDeniedError"
+    assert not fine.isError and payload(fine)["model"] == "AlexNet"
+    assert unknown.isError
