@@ -1,5 +1,6 @@
 """The command line: `python launch.py COMMAND ...`.
 
+    python launch.py [app] [--host 127.0.0.1] [--port 7860] [--share] [--lang ko|en]
     python launch.py models [--json]
     python launch.py classify IMAGE [IMAGE ...] [--models VGG16 ResNet50] [--top-k 5] [--json]
 
@@ -39,6 +40,12 @@ def build_parser() -> argparse.ArgumentParser:
                              "default: the working directory and the bundled examples)")
     parser.add_argument("--output-dir", metavar="DIR", help="folder generated files are written to (default: ./reports)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    app = commands.add_parser("app", help="start the web app with its MCP endpoint (the default command)")
+    app.add_argument("--host", default=os.environ.get("CNNLAB_HOST", "127.0.0.1"), help="address to listen on (default 127.0.0.1)")
+    app.add_argument("--port", type=int, default=int(os.environ.get("CNNLAB_PORT", "7860")), help="port (default 7860)")
+    app.add_argument("--share", action="store_true", help="make a public Gradio share link (off by default)")
+    app.add_argument("--lang", choices=["ko", "en"], help="interface and report language (default: CNNLAB_LANG, else ko)")
 
     models = commands.add_parser("models", help="list the models in the registry")
     models.add_argument("--json", action="store_true", help="print JSON instead of a table")
@@ -127,8 +134,15 @@ def main(argv: list[str] | None = None) -> int:
 
             serve_stdio()
             return 0
-        if args.command in (None, "models"):
-            return _models(getattr(args, "json", False), console, hint=args.command is None)
+        if args.command == "models":
+            return _models(args.json, console)
+        if args.command in (None, "app"):
+            from plugin.webapp import launch
+
+            launch(host=getattr(args, "host", None) or os.environ.get("CNNLAB_HOST", "127.0.0.1"),
+                   port=getattr(args, "port", None) or int(os.environ.get("CNNLAB_PORT", "7860")),
+                   share=getattr(args, "share", False), lang=getattr(args, "lang", None))
+            return 0
     except PluginError as exc:
         Console(stderr=True).print(f"[bold red]error[/] ({exc.type}): {exc}", markup=True, highlight=False, soft_wrap=True)
         return 2
@@ -160,7 +174,7 @@ def _print_json(data) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
-def _models(as_json: bool, console: Console, *, hint: bool = False) -> int:
+def _models(as_json: bool, console: Console) -> int:
     from plugin.registry import list_models
 
     listing = list_models()
@@ -182,8 +196,6 @@ def _models(as_json: bool, console: Console, *, hint: bool = False) -> int:
         )
     console.print(table)
     console.print("Sources: the Keras Applications table and each paper (models --json names them).")
-    if hint:
-        console.print("Next: [bold]python launch.py classify IMAGE --models VGG16 ResNet50[/]  (see --help)")
     return 0
 
 

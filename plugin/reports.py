@@ -26,7 +26,7 @@ from plugin.config import get_settings
 from plugin.errors import AccessDeniedError, InvalidInputError, RenderError
 from plugin.i18n import STUDY_NOTES, check_lang, texts
 
-__all__ = ["render_report", "KINDS", "template_dir", "template_environment"]
+__all__ = ["render_report", "comparison_charts_html", "KINDS", "template_dir", "template_environment"]
 
 KINDS = ("architecture", "classification", "comparison")
 _ARCHITECTURE_OPTIONS = ("model", "model_path", "expand_nested", "show_shapes", "rankdir")
@@ -290,12 +290,7 @@ def _si(value: float) -> str:
     return f"{value:.3g}"
 
 
-def _comparison(options: dict, t: dict, lang: str) -> dict:
-    from plugin.compare import compare_models
-
-    arguments = _pick(options, _COMPARE_OPTIONS)
-    data = compare_models(**arguments)
-    rows = data["models"]
+def _comparison_charts(rows: list[dict], t: dict) -> list[dict]:
     charts = [
         _scaled_bars(rows, lambda r: r["total_params"], t["chart_params"], "{:.1f}", 1e-6),
         _scaled_bars(rows, lambda r: r["macs"], t["chart_macs"], "{:.2f}", 1e-9),
@@ -303,8 +298,28 @@ def _comparison(options: dict, t: dict, lang: str) -> dict:
         _scaled_bars(rows, lambda r: r["inference_ms"], t["chart_time"], "{:.1f}"),
     ]
     scatter = _scatter(rows, t)
-    if scatter:
-        charts.append(scatter)
+    return charts + [scatter] if scatter else charts
+
+
+def comparison_charts_html(data: dict, lang: str | None = None) -> str:
+    """The comparison charts of a `compare_models` result as inline SVG markup (for the web app)."""
+    macros = template_environment().get_template("_charts.html").module
+    parts = []
+    for chart in _comparison_charts(data["models"], texts(check_lang(lang))):
+        if chart["kind"] == "bars":
+            parts.append(str(macros.bars(chart["rows"], chart["title"], chart["unit"])))
+        else:
+            parts.append(str(macros.scatter(chart["points"], chart["title"], chart["x_label"], chart["y_label"])))
+    return "".join(f'<div style="max-width:640px">{part}</div>' for part in parts)
+
+
+def _comparison(options: dict, t: dict, lang: str) -> dict:
+    from plugin.compare import compare_models
+
+    arguments = _pick(options, _COMPARE_OPTIONS)
+    data = compare_models(**arguments)
+    rows = data["models"]
+    charts = _comparison_charts(rows, t)
     files = _chart_files(charts)
     chart_names = list(files)
     context = {"data": data, "charts": charts, "sources": sorted({row["published"]["source"] for row in rows})}

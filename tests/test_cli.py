@@ -22,9 +22,10 @@ def test_models_table_and_json():
     assert [m["name"] for m in listing["models"]][:2] == ["VGG16", "VGG19"]
 
 
-def test_no_command_lists_models_and_shows_the_next_step():
-    out = launch()
-    assert out.returncode == 0 and "ResNet50" in out.stdout and "launch.py classify" in out.stdout
+def test_help_names_every_command():
+    out = launch("--help")
+    for command in ("app", "models", "classify", "describe", "compare", "report", "gallery", "mcp", "tools"):
+        assert command in out.stdout
 
 
 def test_classify_json_and_table(tmp_path):
