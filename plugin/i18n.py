@@ -262,6 +262,7 @@ def texts(lang: str) -> dict:
 
 UI_TEXT = {
     "en": {
+        "lang": "en",
         "title": "CNN Study Lab",
         "intro": "Classify dog and cat photos with classic CNNs, study their architecture, compare them and make study reports.",
         "language": "Language / 언어",
@@ -308,6 +309,7 @@ UI_TEXT = {
         "dog": "dog", "cat": "cat", "other": "other",
     },
     "ko": {
+        "lang": "ko",
         "title": "CNN Study Lab",
         "intro": "고전 CNN으로 개·고양이 사진을 분류하고, 구조를 공부하고, 비교하고, 스터디 보고서를 만듭니다.",
         "language": "Language / 언어",

@@ -16,6 +16,7 @@ import gradio as gr
 from plugin.config import EXAMPLES_DIR, configure, get_settings
 from plugin.errors import PluginError
 from plugin.i18n import LANGUAGES, UI_TEXT, default_lang
+from plugin.i18n import texts as report_texts
 from plugin.registry import MODELS
 
 __all__ = ["build_app", "launch"]
@@ -103,7 +104,8 @@ def _summary(result: dict, t: dict) -> str:
     agreement = result["agreement"]
     if agreement["agree"] is not None:
         lines.append("")
-        lines.append(f"**{t['agree'] if agreement['agree'] else t['disagree']}** ({agreement['basis']})")
+        basis = report_texts(t["lang"])["basis_" + agreement["basis"]]
+        lines.append(f"**{t['agree'] if agreement['agree'] else t['disagree']}** ({basis})")
     return "\n".join(lines)
 
 

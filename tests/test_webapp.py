@@ -123,3 +123,117 @@ def test_gradio_client_calls_the_public_endpoints(app):
     assert described["total_params"] == 138_357_544
     endpoints = client.view_api(print_info=False, return_format="dict")["named_endpoints"]
     assert sorted(endpoints) == sorted(f"/{name}" for name in TOOLS)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(app, browser):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+    opened = context.new_page()
+    opened.goto(app["url"])
+    opened.locator("#classify-button").wait_for(timeout=60_000)
+    yield opened
+    context.close()
+
+
+def toasts(page) -> str:
+    return " ".join(page.locator("[class*=toast]").all_inner_texts())
+
+
+def test_upload_and_classify_with_the_random_weights_switch(page):
+    page.locator("#classify-image input[type=file]").set_input_files(CAT)
+    page.locator("#random-weights input[type=checkbox]").check()
+    page.locator("#classify-button").click()
+    page.locator(".model-label").first.wait_for(state="visible", timeout=180_000)
+    assert page.locator(".model-label:visible").count() == 2  # VGG16 and ResNet50, side by side
+    summary = page.locator("#classify-summary").inner_text()
+    assert "VGG16" in summary and "ResNet50" in summary and "학습 안 됨" in summary
+    page.screenshot(path=str(ARTIFACTS / "classify.png"), full_page=True)
+
+    page.locator("#classify-report").click()
+    link = page.locator("#classify-report-file a").first
+    link.wait_for(timeout=180_000)
+    with page.expect_download() as download:
+        link.click()
+    saved = download.value.path()
+    assert "분류 결과" in Path(saved).read_text("utf-8")
+
+
+def test_without_weights_classification_explains_how_to_get_them(page):
+    page.locator("#classify-image input[type=file]").set_input_files(CAT)
+    page.locator("#classify-button").click()
+    page.wait_for_function("document.body.innerText.includes('Keras cache')", timeout=120_000)
+    assert "vgg16_weights_tf_dim_ordering_tf_kernels.h5" in toasts(page)
+    assert "Traceback" not in page.content()
+
+
+def test_architecture_tab_shows_the_diagram_and_makes_a_report(page):
+    page.get_by_role("tab", name="구조").click()
+    page.locator("#describe-button").click()
+    diagram = page.locator("#arch-diagram img")
+    diagram.wait_for(state="visible", timeout=180_000)
+    box = diagram.bounding_box()
+    assert box and box["width"] > 200 and box["height"] > 200
+    assert "138,357,544" in page.locator("#arch-figures").inner_text()
+    assert page.get_by_text("block5", exact=False).count() > 0
+    page.screenshot(path=str(ARTIFACTS / "architecture.png"))
+    page.locator("#arch-report").click()
+    link = page.locator("#arch-report-file a").first
+    link.wait_for(timeout=180_000)
+    with page.expect_download() as download:
+        link.click()
+    assert "VGG16 구조 분석" in Path(download.value.path()).read_text("utf-8")
+
+
+def test_switching_language_relabels_the_interface(page):
+    page.locator("#language").get_by_label("en").check()
+    page.wait_for_function("document.querySelector('#classify-button').innerText.includes('Classify')", timeout=30_000)
+    page.get_by_role("tab", name="Architecture").wait_for(timeout=30_000)
+    assert page.get_by_role("tab", name="구조").count() == 0
+    page.screenshot(path=str(ARTIFACTS / "english.png"))
+
+
+def test_a_bad_model_upload_shows_the_engine_error_and_the_app_keeps_serving(page, tmp_path):
+    garbage = tmp_path / "broken.keras"
+    garbage.write_bytes(b"PK\x03\x04 this is not a model")
+    page.locator("#classify-image input[type=file]").set_input_files(CAT)
+    page.get_by_text("직접 만든 모델", exact=False).first.click()
+    page.locator("input[type=file]").nth(1).set_input_files(str(garbage))
+    page.wait_for_timeout(1500)
+    page.locator("#classify-button").click()
+    page.wait_for_function("document.body.innerText.includes('could not be read')", timeout=120_000)
+    assert "broken.keras" in toasts(page)
+    page.screenshot(path=str(ARTIFACTS / "bad-upload.png"))
+    page.get_by_role("tab", name="보고서").click()
+    page.locator("#reports-refresh").click()
+    page.wait_for_timeout(1000)
+    assert "Traceback" not in page.content()
+
+
+def test_compare_tab_and_the_reports_made_so_far(page, app):
+    page.get_by_role("tab", name="비교").click()
+    page.locator("#compare-button").click()
+    page.wait_for_function("document.body.innerText.includes('MobileNetV2') && document.querySelectorAll('svg.chart').length >= 4",
+                           timeout=180_000)
+    page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
+    from gradio_client import Client
+
+    made = json.loads(Client(app["url"], verbose=False).predict(kind="architecture", model="AlexNet", lang="en",
+                                                                api_name="/render_report"))
+    assert Path(made["path"]).is_file()
+    page.get_by_role("tab", name="보고서").click()
+    page.locator("#reports-refresh").click()
+    page.wait_for_function("document.querySelector('#reports-preview iframe') !== null", timeout=60_000)
+    assert page.frame_locator("#reports-preview iframe").locator("h1").count() == 1
