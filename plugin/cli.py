@@ -2,6 +2,7 @@
 
     python launch.py [app] [--host 127.0.0.1] [--port 7860] [--share] [--lang ko|en]
     python launch.py models [--json]
+    python launch.py bench [--models ResNet50] [--runs 10]
     python launch.py classify IMAGE [IMAGE ...] [--models VGG16 ResNet50] [--top-k 5] [--json]
 
 A thin door: each command calls the engine and prints its result as readable tables, or as JSON
@@ -102,6 +103,12 @@ def build_parser() -> argparse.ArgumentParser:
 
     commands.add_parser("gallery", help="regenerate the example gallery (reports/gallery)")
 
+    bench = commands.add_parser("bench", help="measure inference and diagram speed on this machine")
+    bench.add_argument("--models", nargs="+", default=["ResNet50"], metavar="MODEL")
+    bench.add_argument("--runs", type=int, default=10)
+    bench.add_argument("--no-diagram", action="store_true", help="skip the DenseNet121 diagram timing")
+    bench.add_argument("--json", action="store_true")
+
     commands.add_parser("mcp", help="serve the tools over MCP stdio (for desktop agents)")
     tools = commands.add_parser("tools", help="print the tool definitions for an LLM API")
     tools.add_argument("--format", choices=["openai", "anthropic", "mcp"], default="openai")
@@ -124,6 +131,8 @@ def main(argv: list[str] | None = None) -> int:
             return _report(args, console)
         if args.command == "gallery":
             return _gallery(console)
+        if args.command == "bench":
+            return _bench(args, console)
         if args.command == "tools":
             from plugin.tools import tool_specs
 
@@ -345,6 +354,27 @@ def _gallery(console: Console) -> int:
             made = render_report(kind, lang=lang, output_dir="gallery", file_name=f"{name}-{lang}", **options)
             console.print(made["path"], soft_wrap=True, highlight=False)
     return 0
+
+
+def _bench(args, console: Console) -> int:
+    from plugin.bench import run_benchmarks
+
+    result = run_benchmarks(args.models, runs=args.runs, diagram=not args.no_diagram)
+    if args.json:
+        _print_json(result)
+    else:
+        table = Table(title="Inference, one image (median)", title_justify="left", box=box.SIMPLE_HEAD)
+        for column in ("model", "compiled ms", "model.predict ms", "speed-up", "batch of 8, images/s"):
+            table.add_column(column, justify="left" if column == "model" else "right")
+        for row in result["models"]:
+            table.add_row(row["model"], f"{row['compiled_ms']:.1f}", f"{row['predict_ms']:.1f}", f"{row['speedup']:.2f}x",
+                          f"{row['batch_images_per_s']:.1f}")
+        console.print(table)
+        if result["diagram"]:
+            d = result["diagram"]
+            console.print(f"{d['model']} diagram: {d['first_s']:.2f} s first, {d['cached_s']:.3f} s cached")
+        console.print(f"Targets {result['targets']}: {'met' if result['met'] else 'NOT met'}")
+    return 0 if result["met"] else 1
 
 
 def _shape(shape) -> str:

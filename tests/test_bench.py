@@ -1,0 +1,12 @@
+"""The benchmark script runs and reports what it measured (its targets are checked by `launch.py bench`)."""
+
+from plugin.bench import TARGETS, run_benchmarks
+
+
+def test_benchmark_reports_each_measurement():
+    result = run_benchmarks(["AlexNet"], runs=2, batch=2, diagram=False)
+    row = result["models"][0]
+    assert row["model"] == "AlexNet" and row["compiled_ms"] > 0 and row["predict_ms"] > 0
+    assert row["speedup"] == round(row["predict_ms"] / row["compiled_ms"], 2) or abs(
+        row["speedup"] - row["predict_ms"] / row["compiled_ms"]) < 0.05
+    assert result["diagram"] is None and result["targets"] == TARGETS and isinstance(result["met"], bool)
