@@ -77,14 +77,14 @@ def describe_architecture(model: str = "ResNet50", detail: str = "summary", incl
     keras_model = runner.model
 
     top = layer_facts(keras_model)
-    expanded = layer_facts(keras_model, expand_nested=True)
     total = int(keras_model.count_params())
     trainable = sum(weight_count(w) for w in keras_model.trainable_weights)
     macs = sum(row.macs for row in top)
     if detail == "summary":
         layers = None
     else:
-        layers = [row.row() for row in (expanded if detail == "full" or expand_nested else top)]
+        expand = detail == "full" or expand_nested
+        layers = [row.row() for row in (layer_facts(keras_model, expand_nested=True) if expand else top)]
 
     return {
         "model": name,

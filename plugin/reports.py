@@ -181,13 +181,12 @@ def _architecture(options: dict, t: dict, lang: str) -> dict:
     arguments = _pick(options, _ARCHITECTURE_OPTIONS)
     facts = describe_architecture(detail="full" if arguments.get("expand_nested") else "layers", diagram_format="svg", **arguments)
     family = None if arguments.get("model_path") else get_spec(facts["model"]).family
-    svg = Path(facts["diagram"]["path"]).read_bytes()
+    diagram = inline_svg(Path(facts["diagram"]["path"]).read_bytes(), label=t["diagram"])
     return {
         "title": t["architecture_title"].format(model=facts["model"]),
         "name_parts": [facts["model"]],
-        "context": {"facts": facts, "notes": STUDY_NOTES.get(family, STUDY_NOTES[None])[lang],
-                    "diagram": inline_svg(svg, label=t["diagram"])},
-        "files": {"diagram.svg": bytes(inline_svg(svg, label=t["diagram"]), "utf-8")},
+        "context": {"facts": facts, "notes": STUDY_NOTES.get(family, STUDY_NOTES[None])[lang], "diagram": diagram},
+        "files": {"diagram.svg": str(diagram).encode("utf-8")},
         "file_keys": {"diagram.svg": "diagram_file"},
     }
 
