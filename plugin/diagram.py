@@ -17,6 +17,7 @@ from pathlib import Path
 
 from plugin.config import get_settings
 from plugin.errors import InvalidInputError, RenderError
+from plugin.macs import is_nested_model
 
 __all__ = ["render_diagram", "diagram_dot", "FORMATS", "RANKDIRS"]
 
@@ -25,14 +26,10 @@ RANKDIRS = ("TB", "LR")
 _DIAGRAM_VERSION = "1"
 
 
-def _nested(layer) -> bool:
-    return hasattr(layer, "layers") and hasattr(layer, "inputs")
-
-
 def _all_layers(model):
     for layer in model.layers:
         yield layer
-        if _nested(layer):
+        if is_nested_model(layer):
             yield from _all_layers(layer)
 
 

@@ -10,13 +10,12 @@ from __future__ import annotations
 
 import dataclasses
 
-from plugin.macs import layer_macs
+from plugin.macs import is_nested_model, layer_macs
 
-__all__ = ["LayerFacts", "layer_facts", "is_nested_model", "weight_count", "WEIGHTED_KINDS"]
+__all__ = ["LayerFacts", "layer_facts", "weight_count"]
 
 CONV_KINDS = ("Conv1D", "Conv2D", "Conv3D", "DepthwiseConv1D", "DepthwiseConv2D", "SeparableConv1D",
               "SeparableConv2D", "Conv1DTranspose", "Conv2DTranspose", "Conv3DTranspose")
-WEIGHTED_KINDS = CONV_KINDS + ("Dense",)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,10 +40,6 @@ class LayerFacts:
         if record["parent"] is None:
             del record["parent"]
         return record
-
-
-def is_nested_model(layer) -> bool:
-    return hasattr(layer, "layers") and hasattr(layer, "inputs")
 
 
 def _output_shape(layer) -> list | None:

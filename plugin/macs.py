@@ -18,12 +18,17 @@ from __future__ import annotations
 
 import math
 
-__all__ = ["layer_macs", "NOT_COUNTED_NOTE"]
+__all__ = ["layer_macs", "is_nested_model", "NOT_COUNTED_NOTE"]
 
 NOT_COUNTED_NOTE = (
     "MACs count convolutions (incl. depthwise and separable) and dense layers; batch/layer normalisation, "
     "activations, pooling, adds, multiplies and concatenations count 0, as in the papers. FLOPs = 2 x MACs."
 )
+
+
+def is_nested_model(layer) -> bool:
+    """Whether a layer is itself a model (a Sequential or functional block used as one layer)."""
+    return hasattr(layer, "layers") and hasattr(layer, "inputs")
 
 
 def _shape(tensor) -> tuple:
@@ -38,7 +43,7 @@ def _positions(shape: tuple) -> int:
 def layer_macs(layer) -> int:
     """Multiply-accumulates of one layer for one input image (0 for layers that are not counted)."""
     kind = type(layer).__name__
-    if hasattr(layer, "layers") and hasattr(layer, "inputs"):  # a nested model
+    if is_nested_model(layer):
         return sum(layer_macs(inner) for inner in layer.layers)
     if kind in ("SeparableConv1D", "SeparableConv2D"):
         depthwise = math.prod(layer.depthwise_kernel.shape)

@@ -22,7 +22,7 @@ from plugin.errors import InvalidInputError
 from plugin.registry import ModelSpec, get_spec
 from plugin.weights import parse_weights, weights_path
 
-__all__ = ["Runner", "PreparedModel", "load_registry_model", "cache_info", "clear_cache", "model_cache"]
+__all__ = ["Runner", "PreparedModel", "load_registry_model", "cache_info", "model_cache"]
 
 BATCH_SIZE = 16
 
@@ -158,11 +158,6 @@ class ModelCache:
         with self._lock:
             return list(self._entries)
 
-    def clear(self) -> None:
-        with self._lock:
-            self._entries.clear()
-            self._key_locks.clear()
-
 
 model_cache = ModelCache()
 
@@ -216,8 +211,3 @@ def _build_with_weights(spec: ModelSpec, path: str | None):
 def cache_info() -> dict:
     """Which models are built and held in memory, and how many builds happened so far."""
     return {"models": [list(map(str, key)) for key in model_cache.keys()], "builds": model_cache.builds}
-
-
-def clear_cache() -> None:
-    """Drop every built model (memory is freed when no caller holds one)."""
-    model_cache.clear()

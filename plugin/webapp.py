@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import shutil
 from pathlib import Path
 
@@ -362,7 +361,3 @@ def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False, lang:
     app.queue(default_concurrency_limit=2, max_size=32)
     app.launch(server_name=host, server_port=port, share=share, mcp_server=True, max_file_size="20mb",
                allowed_paths=[str(settings.output_dir)], show_error=True, footer_links=["api", "gradio"])
-
-
-def main_from_environment() -> None:  # pragma: no cover - convenience for `python -m plugin.webapp`
-    launch(host=os.environ.get("CNNLAB_HOST", "127.0.0.1"), port=int(os.environ.get("CNNLAB_PORT", "7860")))
