@@ -272,3 +272,18 @@ def test_pages_render_in_chromium(reports, browser, width):
             assert page.title() == made["title"]
         finally:
             context.close()
+
+
+def test_pages_print_with_the_whole_diagram(reports, browser):
+    made = reports["made"]["architecture", "en"]
+    context, page, _ = open_page(browser, Path(made["path"]), 1280)
+    try:
+        page.emulate_media(media="print")
+        style = page.evaluate("(() => { const s = getComputedStyle(document.querySelector('#diagram'));"
+                              " return [s.overflow, s.maxHeight]; })()")
+        assert style == ["visible", "none"]  # printed, the diagram is not cut to a scroll box
+        pdf = page.pdf(format="A4", print_background=True)
+        assert pdf.startswith(b"%PDF") and len(pdf) > 50_000
+        (ARTIFACTS / "architecture-en-print.pdf").write_bytes(pdf)
+    finally:
+        context.close()
