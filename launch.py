@@ -6,7 +6,8 @@ import sys
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
-from plugin.cli import main  # noqa: E402  (the environment must be set before TensorFlow loads)
+from plugin.doors.cli import main  # noqa: E402  (the environment must be set before TensorFlow loads)
+from scripts import bench, gallery  # noqa: E402
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(extra_commands=[gallery.COMMAND, bench.COMMAND]))

@@ -13,7 +13,7 @@ import json
 import os
 import sys
 
-from plugin.tools import call_tool, tool_specs
+from plugin.doors.tools import call_tool, tool_specs
 
 
 def openai_tool_messages(tool_calls) -> list[dict]:

@@ -1,7 +1,16 @@
 """CNN Study Lab: classify images with classic CNNs, study their architecture, make reports.
 
-The engine behind every door (Python, tool calls, MCP, web app). Importing it builds no model,
-downloads nothing and starts nothing; TensorFlow is imported when a model is first built.
+The engine behind every door (Python, tool calls, MCP, web app, command line). Importing it builds
+no model, downloads nothing and starts nothing; TensorFlow is imported when a model is first built.
+
+The package is split by layer, each importing only the layers below it:
+
+    plugin.doors          tools, MCP, web app, command line: thin ways in
+    plugin.api            the public functions below, joining the layers for a caller
+    plugin.render         diagrams, charts and report pages, from results
+    plugin.architecture   layer facts, multiply-adds, stages, structure, comparison (data)
+    plugin.engine         registry, weights, models, image intake, classification (data)
+    plugin.errors, plugin.config, plugin.limits, plugin.words   shared by all
 
     >>> import plugin
     >>> plugin.list_models()["models"][0]["name"]
@@ -9,9 +18,14 @@ downloads nothing and starts nothing; TensorFlow is imported when a model is fir
     >>> plugin.classify_image("dog.jpg", models=["VGG16", "ResNet50"])  # doctest: +SKIP
 """
 
-from plugin.architecture import describe_architecture
-from plugin.classify import classify_image, classify_images
-from plugin.compare import compare_models
+from plugin.api import (
+    classify_image,
+    classify_images,
+    compare_models,
+    describe_architecture,
+    list_models,
+    render_report,
+)
 from plugin.config import configure, get_settings
 from plugin.errors import (
     AccessDeniedError,
@@ -23,8 +37,6 @@ from plugin.errors import (
     UnsafeModelFileError,
     WeightsUnavailableError,
 )
-from plugin.registry import list_models
-from plugin.reports import render_report
 
 __all__ = [
     "list_models",

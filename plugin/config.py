@@ -1,8 +1,8 @@
-"""Settings that bound what the engine may read, fetch and write.
+"""Settings: where the engine may read and write, and the bounds that depend on where it runs.
 
 Defaults come from environment variables (read when first needed, not at import) and can be
 changed at run time with `configure()`; the doors (command line, MCP server, web app) map their
-flags onto it.
+flags onto it. Limits of one call (models, images, top_k) are not settings: see `plugin.limits`.
 
     CNNLAB_IMAGE_ROOTS      folders local files may be read from (os.pathsep-separated);
                             default: the working directory and the bundled examples
@@ -40,10 +40,11 @@ class Settings:
         max_image_pixels: largest decoded image accepted (width x height); guards against
             decompression bombs.
         max_model_bytes: largest model or weights file accepted.
-        max_images_per_call: most images one classify call takes.
         url_timeout_s: seconds allowed for a whole image download.
         max_redirects: redirects followed per download, each one re-checked.
         model_cache_size: built models kept in memory (least recently used are dropped).
+        concurrent_runs: requests the web app runs at once (every event and API endpoint that runs
+            the engine shares this limit; the rest wait in its queue).
     """
 
     image_roots: tuple[Path, ...]
@@ -52,10 +53,10 @@ class Settings:
     max_image_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 50_000_000
     max_model_bytes: int = 1024 * 1024 * 1024
-    max_images_per_call: int = 32
     url_timeout_s: float = 10.0
     max_redirects: int = 5
     model_cache_size: int = 6
+    concurrent_runs: int = 2
 
 
 _lock = threading.Lock()

@@ -1,9 +1,11 @@
 """The one exception hierarchy of CNN Study Lab.
 
 Every error the engine raises on purpose is a `PluginError`, so each door (Python, tool call,
-MCP, web app) can catch one type and show its message as is. Messages say what was expected and
-what was received. Third-party errors are translated at the boundary where they happen and raised
-`from` the original, so the cause is kept.
+MCP, web app, command line) can catch one type and show its message as is. Messages say what was
+expected and what was received, in English for agents and logs. An error a person is likely to
+meet also carries a message key and its values (`key`, `params`), from which a door shows the same
+message in the person's language (see `plugin.words.error_text`). Third-party errors are
+translated at the boundary where they happen and raised `from` the original, so the cause is kept.
 
     PluginError
     ├── InvalidInputError          (also a ValueError)
@@ -32,10 +34,19 @@ __all__ = [
 class PluginError(Exception):
     """Base class of every error CNN Study Lab raises on purpose."""
 
+    def __init__(self, message: str = "", *, key: str | None = None, **params) -> None:
+        super().__init__(message)
+        self.key = key
+        self.params = params
+
     @property
     def type(self) -> str:
         """The error's class name, as tool-call results report it."""
         return type(self).__name__
+
+    def prefixed(self, prefix: str) -> PluginError:
+        """The same error with `prefix` before its message (e.g. "images[2]: "), key and values kept."""
+        return type(self)(f"{prefix}{self}", key=self.key, **self.params)
 
 
 class InvalidInputError(PluginError, ValueError):

@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Set up everything CNN Study Lab needs on a Debian machine with Python >= 3.10:
-# Debian packages (graphviz; with --test also Chromium and CJK fonts for the browser tests), a virtualenv in .venv and
-# the project installed into it. Safe to run again: it only does what is missing.
+# Set up everything CNN Study Lab needs on a Debian machine with Python >= 3.10: Debian packages
+# (graphviz; with --test also Chromium and CJK fonts for the browser tests), a virtualenv in .venv
+# and the project installed into it. Idempotent and quiet: it only does what is missing, and one
+# stamp records what is installed (the test set-up includes the app's, so ./run.sh after
+# ./test.sh installs nothing).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -30,12 +32,21 @@ if [ ! -x .venv/bin/python ]; then
   python3 -m venv .venv
 fi
 
-extras=""
-[ $want_test -eq 1 ] && extras="[test]"
-stamp=".venv/.installed${extras}"
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+# The stamp holds the hash of pyproject.toml and what was installed: "app" or "test" (app + tests).
+stamp=.venv/.cnnlab-installed
+project_hash=$(sha256sum pyproject.toml | cut -c1-16)
+installed=$(cat "$stamp" 2>/dev/null || true)
+need="app"; extras=""
+[ $want_test -eq 1 ] && need="test" && extras="[test]"
+if [ "$installed" != "$project_hash test" ] && [ "$installed" != "$project_hash $need" ]; then
   echo "setup: installing the project${extras} into .venv (the first time takes a few minutes)"
-  .venv/bin/python -m pip install --quiet --upgrade pip
-  .venv/bin/python -m pip install --quiet -e ".${extras}"
-  touch "$stamp"
+  log=$(mktemp)
+  if ! { .venv/bin/python -m pip install --quiet --upgrade pip \
+         && .venv/bin/python -m pip install --quiet --quiet -e ".${extras}"; } >"$log" 2>&1; then
+    cat "$log" >&2
+    rm -f "$log"
+    exit 1
+  fi
+  rm -f "$log"
+  echo "$project_hash $need" > "$stamp"
 fi

@@ -4,8 +4,8 @@ papers, stage tables row by row, structure, layers and the contract's fields."""
 import pytest
 
 import plugin
+from plugin.engine.registry import MODELS
 from plugin.errors import InvalidInputError, UnknownModelError
-from plugin.registry import MODELS
 
 CONTRACT = {"model", "input_shape", "output_shape", "total_params", "trainable_params", "non_trainable_params", "macs",
             "flops", "size_mb", "num_layers", "depth", "stages", "structure", "layers", "preprocessing", "published",

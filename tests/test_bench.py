@@ -1,13 +1,10 @@
 """The benchmark script runs and reports what it measured (its targets are checked by `launch.py bench`)."""
 
-import pytest
-
-from plugin.bench import TARGETS, run_benchmarks
+from scripts.bench import TARGETS, run_benchmarks
 
 
 def test_benchmark_reports_each_measurement():
     result = run_benchmarks(["AlexNet"], runs=2, batch=2, diagram=False)
     row = result["models"][0]
-    assert row["model"] == "AlexNet" and row["compiled_ms"] > 0 and row["predict_ms"] > 0
-    assert row["speedup"] == pytest.approx(row["predict_ms"] / row["compiled_ms"], abs=0.05)
+    assert row["model"] == "AlexNet" and row["compiled_ms"] > 0 and row["predict_ms"] > 0 and row["batch_images_per_s"] > 0
     assert result["diagram"] is None and result["targets"] == TARGETS and isinstance(result["met"], bool)

@@ -7,10 +7,11 @@ import numpy as np
 import pytest
 
 import plugin
-from plugin.classify import _agreement
 from plugin.config import EXAMPLES_DIR
+from plugin.engine.classify import _agreement
+from plugin.engine.runtime import cache_info, load_registry_model
 from plugin.errors import InvalidInputError, UnknownModelError
-from plugin.models import cache_info, load_registry_model
+from plugin.limits import MAX_IMAGES_PER_CALL
 from tests.conftest import save_png, stripes
 
 CAT = EXAMPLES_DIR / "cat_chelsea.png"
@@ -117,9 +118,8 @@ def test_preprocessing_override_is_applied_and_reported():
 
 
 def test_too_many_images_or_none():
-    plugin.configure(max_images_per_call=2)
-    with pytest.raises(InvalidInputError, match="at most 2 images"):
-        plugin.classify_images([CAT] * 3, models=["AlexNet"], weights=None, allow_random_weights=True)
+    with pytest.raises(InvalidInputError, match=f"at most {MAX_IMAGES_PER_CALL} images"):
+        plugin.classify_images([CAT] * (MAX_IMAGES_PER_CALL + 1), models=["AlexNet"], weights=None, allow_random_weights=True)
     with pytest.raises(InvalidInputError, match="at least one image"):
         plugin.classify_images([], models=["AlexNet"])
     with pytest.raises(InvalidInputError, match="list of images"):

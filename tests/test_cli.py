@@ -15,9 +15,11 @@ def launch(*args, cwd=REPO):
 
 
 def test_models_table_and_json():
-    table = launch("models")
+    table = launch("--lang", "en", "models")
     assert table.returncode == 0
-    assert "VGG16" in table.stdout and "AlexNet" in table.stdout and "15.3G" in table.stdout
+    assert "VGG16" in table.stdout and "AlexNet" in table.stdout and "15.3G" in table.stdout and "mult-adds" in table.stdout
+    korean = launch("models")  # Korean unless asked otherwise
+    assert "곱셈-덧셈" in korean.stdout and "mult-adds" not in korean.stdout
     listing = json.loads(launch("models", "--json").stdout)
     assert [m["name"] for m in listing["models"]][:2] == ["VGG16", "VGG19"]
 
@@ -37,8 +39,11 @@ def test_classify_json_and_table(tmp_path):
     assert result["image"]["source"] == "file picture.png"
     assert result["results"][0]["untrained"] is True and len(result["results"][0]["predictions"]) == 3
     table = launch("classify", str(image), "--models", "AlexNet", "--weights", "random", "--allow-random-weights",
-                   cwd=tmp_path)
+                   "--lang", "en", cwd=tmp_path)
     assert table.returncode == 0 and "UNTRAINED" in table.stdout and "dog or cat?" in table.stdout
+    korean = launch("classify", str(image), "--models", "AlexNet", "--weights", "random", "--allow-random-weights",
+                    cwd=tmp_path)
+    assert korean.returncode == 0 and "학습 안 됨" in korean.stdout and "개일까 고양이일까?" in korean.stdout
 
 
 def test_engine_errors_are_one_line_without_traceback(tmp_path):
@@ -46,12 +51,13 @@ def test_engine_errors_are_one_line_without_traceback(tmp_path):
     out = launch("classify", str(image), "--models", "VGG17", cwd=tmp_path)
     assert out.returncode == 2
     assert "UnknownModelError" in out.stderr and "Traceback" not in out.stderr
-    refused = launch("classify", str(image), "--models", "AlexNet", "--weights", "random", cwd=tmp_path)
-    assert refused.returncode == 2 and "allow_random_weights" in refused.stderr
+    assert "VGG17" in out.stderr and "찾을 수 없습니다" in out.stderr  # said in Korean, the default
+    refused = launch("--lang", "en", "classify", str(image), "--models", "AlexNet", "--weights", "random", cwd=tmp_path)
+    assert refused.returncode == 2 and "allow_random_weights=True" in refused.stderr and "Traceback" not in refused.stderr
 
 
 def test_describe_prints_stages_and_writes_the_diagram(tmp_path):
-    out = launch("--output-dir", str(tmp_path / "out"), "describe", "AlexNet", "--rankdir", "LR", cwd=tmp_path)
+    out = launch("--output-dir", str(tmp_path / "out"), "describe", "AlexNet", "--rankdir", "LR", "--lang", "en", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     assert "conv1" in out.stdout and "fc8" in out.stdout and "Structure" in out.stdout
     diagrams = list((tmp_path / "out" / "diagrams").glob("AlexNet-*.svg"))

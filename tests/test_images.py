@@ -10,8 +10,8 @@ import pytest
 from PIL import Image
 
 import plugin
+from plugin.engine.intake.images import load_image
 from plugin.errors import AccessDeniedError, ImageError, InvalidInputError
-from plugin.images import load_image
 
 
 def encode(image: Image.Image, fmt: str = "PNG", **options) -> bytes:

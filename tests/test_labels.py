@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from plugin.labels import CAT_INDICES, DOG_INDICES, dog_cat_verdict, imagenet_classes, top_k
+from plugin.engine.labels import CAT_INDICES, DOG_INDICES, dog_cat_verdict, imagenet_classes, top_k
 
 
 def test_class_index_has_the_1000_keras_classes():
@@ -18,9 +18,12 @@ def test_class_index_has_the_1000_keras_classes():
     assert len({wnid for wnid, _ in classes}) == 1000
 
 
-def test_dog_and_cat_groups_are_the_study_ranges():
-    assert (DOG_INDICES.start, DOG_INDICES.stop - 1) == (151, 268)
-    assert (CAT_INDICES.start, CAT_INDICES.stop - 1) == (281, 285)
+def test_dog_and_cat_groups_hold_exactly_the_dogs_and_the_domestic_cats():
+    classes = imagenet_classes()
+    assert [classes[i][1] for i in (DOG_INDICES[0] - 1, DOG_INDICES[-1] + 1)] == ["sea_lion", "timber_wolf"]
+    assert [classes[i][1] for i in (DOG_INDICES[0], DOG_INDICES[-1])] == ["Chihuahua", "Mexican_hairless"]
+    assert [classes[i][1] for i in CAT_INDICES] == ["tabby", "tiger_cat", "Persian_cat", "Siamese_cat", "Egyptian_cat"]
+    assert [classes[i][1] for i in (CAT_INDICES[0] - 1, CAT_INDICES[-1] + 1)] == ["grey_fox", "cougar"]
 
 
 def one_hot_mix(weights: dict[int, float]) -> np.ndarray:

@@ -10,8 +10,9 @@ from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
 from plugin.config import EXAMPLES_DIR
-from plugin.tools import TOOLS
+from plugin.doors.tools import TOOLS, tool_specs
 from tests.conftest import REPO
+from tests.test_limits import CASES, RANDOM
 
 CAT = str(EXAMPLES_DIR / "cat_chelsea.png")
 
@@ -52,7 +53,9 @@ def test_stdio_server_lists_and_runs_every_tool(tmp_path):
     outcomes = run_session(tmp_path, steps)
     tools = outcomes["tools"]
     assert list(tools) == list(TOOLS)
-    assert tools["classify_image"].inputSchema["properties"]["top_k"]["maximum"] == 20
+    for spec in tool_specs("mcp"):  # the schema of each tool's pydantic model, as is
+        assert tools[spec["name"]].inputSchema == spec["inputSchema"]
+        assert tools[spec["name"]].description == spec["description"]
     assert "dog/cat verdict" in tools["classify_image"].description
     for name in TOOLS:
         assert not outcomes[name].isError, outcomes[name].content[0].text
@@ -76,11 +79,23 @@ def test_bad_arguments_and_engine_errors_are_tool_errors_and_the_server_keeps_se
             await session.call_tool("classify_image", {"image": "/etc/passwd", "weights": "random", "allow_random_weights": True}),
             await session.call_tool("describe_architecture", {"model": "AlexNet", "include_diagram": False}),
             await session.call_tool("no_such_tool", {}),
+            await session.call_tool("classify_image", {"image": CAT, "surprise": 1}),
         ]
 
-    too_many, both, outside, fine, unknown = run_session(tmp_path, steps)
-    assert too_many.isError and "top_k" in too_many.content[0].text
+    too_many, both, outside, fine, unknown, extra = run_session(tmp_path, steps)
+    assert too_many.isError and payload(too_many)["error"]["type"] == "InvalidArguments" and "top_k" in too_many.content[0].text
     assert both.isError and payload(both)["error"]["type"] == "InvalidArguments"
     assert outside.isError and payload(outside)["error"]["type"] == "AccessDeniedError"
     assert not fine.isError and payload(fine)["model"] == "AlexNet"
-    assert unknown.isError
+    assert unknown.isError and payload(unknown)["error"]["type"] == "UnknownTool"
+    assert extra.isError and "surprise" in payload(extra)["error"]["message"]  # unknown fields are refused, not dropped
+
+
+def test_limits_over_stdio_are_the_engines(tmp_path):
+    async def steps(session):
+        return [await session.call_tool("classify_image", arguments | RANDOM) for _, arguments, _ in CASES]
+
+    for (case, _, accepted), outcome in zip(CASES, run_session(tmp_path, steps)):
+        assert outcome.isError is not accepted, case
+        if not accepted:
+            assert payload(outcome)["error"]["type"] == "InvalidArguments", case

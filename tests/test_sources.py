@@ -11,8 +11,8 @@ import pytest
 from PIL import Image
 
 import plugin
+from plugin.engine.intake.images import load_image
 from plugin.errors import AccessDeniedError, ImageError
-from plugin.images import load_image
 
 PNG = io.BytesIO()
 Image.new("RGB", (7, 5), (0, 255, 0)).save(PNG, "PNG")

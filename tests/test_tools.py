@@ -14,7 +14,9 @@ from jsonschema import Draft202012Validator
 import plugin
 from examples.function_calling import anthropic_tool_results, openai_tool_messages
 from plugin.config import EXAMPLES_DIR
-from plugin.tools import TOOLS, call_tool, tool_specs
+from plugin.doors.tools import TOOLS, call_tool, tool_specs
+from plugin.engine.registry import MODELS
+from plugin.limits import MAX_MODELS_PER_CALL
 from tests.conftest import REPO
 
 NAMES = ["list_models", "classify_image", "describe_architecture", "compare_models", "render_report"]
@@ -64,13 +66,11 @@ def test_openai_specs_meet_strict_mode():
     assert classify["properties"]["top_k"]["type"] == ["integer", "null"]
     assert classify["properties"]["top_k"]["maximum"] == 20
     assert {"type": "null"} in classify["properties"]["image"]["anyOf"]
-    assert classify["properties"]["models"]["items"]["enum"][0] == "VGG16"
+    models = next(option for option in classify["properties"]["models"]["anyOf"] if option.get("type") == "array")
+    assert models["items"]["enum"] == list(MODELS) and models["maxItems"] == MAX_MODELS_PER_CALL
 
 
-def test_limits_and_descriptions_come_from_one_source():
-    schema = TOOLS["classify_image"].input_schema()
-    assert schema["properties"]["images"]["anyOf"][0]["maxItems"] == 8
-    assert schema["properties"]["models"]["default"] == ["VGG16", "ResNet50"]
+def test_every_argument_is_described():
     for tool in TOOLS.values():
         assert len(tool.description) > 80
         for prop in tool.input_schema()["properties"].values():

@@ -1,6 +1,7 @@
-"""The web app started as a user starts it (`launch.py app`) on a free port: its MCP endpoint
+"""The web app started as a user starts it (`launch.py --port N`) on a free port: its MCP endpoint
 driven by the official MCP client over Streamable HTTP, its API by gradio_client, and its pages
-by Debian's Chromium through Playwright."""
+by Debian's Chromium through Playwright. The app runs offline: its downloads go through a proxy on
+a closed port."""
 
 import asyncio
 import json
@@ -14,14 +15,16 @@ from pathlib import Path
 
 import pytest
 from mcp import ClientSession
-from mcp.client.streamable_http import streamablehttp_client
+from mcp.client.streamable_http import streamable_http_client
 
 from plugin.config import EXAMPLES_DIR
-from plugin.tools import TOOLS
+from plugin.doors.tools import TOOLS, tool_specs
 from tests.conftest import REPO
+from tests.test_limits import CASES, RANDOM
 
 CAT = str(EXAMPLES_DIR / "cat_chelsea.png")
 ARTIFACTS = REPO / "test-artifacts" / "webapp"
+OFFLINE_PROXY = "http://127.0.0.1:9"  # a closed port: no download can succeed
 
 
 def free_port() -> int:
@@ -38,9 +41,10 @@ def app(tmp_path_factory):
     log = open(out / "server.log", "w")
     process = subprocess.Popen(
         [sys.executable, str(REPO / "launch.py"), "--image-root", str(EXAMPLES_DIR), "--output-dir", str(out),
-         "app", "--port", str(port), "--lang", "ko"],
-        cwd=out, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
-                                                             "GRADIO_ANALYTICS_ENABLED": "False"})
+         "--port", str(port), "--lang", "ko"],  # no command: the app is the default, its options work alone
+        cwd=out, stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "GRADIO_ANALYTICS_ENABLED": "False",
+             "HTTPS_PROXY": OFFLINE_PROXY, "https_proxy": OFFLINE_PROXY, "NO_PROXY": "127.0.0.1,localhost"})
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
     while time.monotonic() < deadline:
@@ -50,7 +54,7 @@ def app(tmp_path_factory):
                     break
         except OSError:
             if process.poll() is not None:
-                raise RuntimeError(f"the app exited: {(out / 'server.log').read_text()[-2000:]}")
+                raise RuntimeError(f"the app exited: {(out / 'server.log').read_text()[-2000:]}") from None
             time.sleep(1)
     else:
         process.kill()
@@ -66,7 +70,7 @@ def app(tmp_path_factory):
 
 def mcp_session(url, steps):
     async def main():
-        async with streamablehttp_client(f"{url}/gradio_api/mcp/") as (read, write, _):
+        async with streamable_http_client(f"{url}/gradio_api/mcp/") as (read, write, _):
             async with ClientSession(read, write) as session:
                 await session.initialize()
                 return await steps(session)
@@ -81,10 +85,9 @@ def test_mcp_over_http_lists_the_same_tools_and_no_ui_events(app):
     tools = mcp_session(app["url"], steps)
     assert [tool.name for tool in tools] == list(TOOLS)
     by_name = {tool.name: tool for tool in tools}
-    assert by_name["classify_image"].description == TOOLS["classify_image"].description
-    properties = by_name["describe_architecture"].inputSchema["properties"]
-    assert set(properties) == set(TOOLS["describe_architecture"].arguments.model_fields)
-    assert "ResNet50" in properties["model"]["enum"] and properties["detail"]["enum"] == ["summary", "layers", "full"]
+    for spec in tool_specs("mcp"):  # the same schemas, limits included, as over stdio and in call_tool
+        assert by_name[spec["name"]].inputSchema == spec["inputSchema"]
+        assert by_name[spec["name"]].description == spec["description"]
 
 
 def test_mcp_over_http_calls_each_tool(app):
@@ -102,15 +105,35 @@ def test_mcp_over_http_calls_each_tool(app):
         }
 
     outcomes = mcp_session(app["url"], steps)
-    results = {name: json.loads(outcome.content[0].text) for name, outcome in outcomes.items() if not outcome.isError}
+    results = {name: outcome.structuredContent for name, outcome in outcomes.items() if not outcome.isError}
+    for name, result in results.items():
+        assert json.loads(outcomes[name].content[0].text) == result
     assert set(results) == {"list_models", "classify_image", "describe_architecture", "compare_models", "render_report", "after"}
     assert results["list_models"]["models"][0]["name"] == "VGG16"
     assert results["classify_image"]["results"][0]["untrained"] is True
     assert results["describe_architecture"]["depth"] == 8 and results["describe_architecture"]["layers"] is None
     assert results["compare_models"]["models"][0]["model"] == "AlexNet"
     assert Path(results["render_report"]["path"]).is_relative_to(app["out"])
-    assert outcomes["bad"].isError and "top_k" in outcomes["bad"].content[0].text
-    assert outcomes["outside"].isError and "AccessDeniedError" in outcomes["outside"].content[0].text
+    assert outcomes["bad"].isError and json.loads(outcomes["bad"].content[0].text)["error"]["type"] == "InvalidArguments"
+    assert outcomes["outside"].isError and json.loads(outcomes["outside"].content[0].text)["error"]["type"] == "AccessDeniedError"
+
+
+def test_limits_over_http_are_the_engines(app):
+    from gradio_client import Client
+
+    async def steps(session):
+        return [await session.call_tool("classify_image", arguments | RANDOM) for _, arguments, _ in CASES]
+
+    client = Client(app["url"], verbose=False)
+    for (case, arguments, accepted), outcome in zip(CASES, mcp_session(app["url"], steps)):
+        assert outcome.isError is not accepted, case
+        try:
+            client.predict(**arguments, **RANDOM, api_name="/classify_image")
+            answered = True
+        except Exception as exc:  # gradio_client raises its AppError with the tool's error object
+            assert "InvalidArguments" in str(exc), case
+            answered = False
+        assert answered is accepted, case
 
 
 def test_gradio_client_calls_the_public_endpoints(app):
@@ -171,12 +194,12 @@ def test_upload_and_classify_with_the_random_weights_switch(page):
     assert "분류 결과" in Path(saved).read_text("utf-8")
 
 
-def test_without_weights_classification_explains_how_to_get_them(page):
+def test_without_weights_classification_explains_how_to_get_them_in_korean(page):
     page.locator("#classify-image input[type=file]").set_input_files(CAT)
     page.locator("#classify-button").click()
-    page.wait_for_function("document.body.innerText.includes('Keras cache')", timeout=120_000)
+    page.wait_for_function("document.body.innerText.includes('Keras 캐시')", timeout=120_000)
     assert "vgg16_weights_tf_dim_ordering_tf_kernels.h5" in toasts(page)
-    assert "Traceback" not in page.content()
+    assert "Expected" not in toasts(page) and "Traceback" not in page.content()
 
 
 def test_architecture_tab_shows_the_diagram_and_makes_a_report(page):
@@ -186,15 +209,20 @@ def test_architecture_tab_shows_the_diagram_and_makes_a_report(page):
     diagram.wait_for(state="visible", timeout=180_000)
     box = diagram.bounding_box()
     assert box and box["width"] > 200 and box["height"] > 200
-    assert "138,357,544" in page.locator("#arch-figures").inner_text()
-    assert page.get_by_text("block5", exact=False).count() > 0
+    assert "25,636,712" in page.locator("#arch-figures").inner_text()  # ResNet50, the default
+    assert page.get_by_text("conv5_x", exact=False).count() > 0
+    headers = " ".join(page.locator("#arch-stages th, #arch-structure th, #arch-layers th").all_inner_texts())
+    for korean in ("단계", "출력 크기", "블록 수", "파라미터 수", "역할", "연결된 층"):
+        assert korean in headers
+    for english in ("stage", "output", "blocks", "params", "MACs"):
+        assert english not in headers
     page.screenshot(path=str(ARTIFACTS / "architecture.png"))
     page.locator("#arch-report").click()
     link = page.locator("#arch-report-file a").first
     link.wait_for(timeout=180_000)
     with page.expect_download() as download:
         link.click()
-    assert "VGG16 구조 분석" in Path(download.value.path()).read_text("utf-8")
+    assert "ResNet50 구조 분석" in Path(download.value.path()).read_text("utf-8")
 
 
 def test_switching_language_relabels_the_interface(page):
@@ -213,7 +241,7 @@ def test_a_bad_model_upload_shows_the_engine_error_and_the_app_keeps_serving(pag
     page.locator("input[type=file]").nth(1).set_input_files(str(garbage))
     page.wait_for_timeout(1500)
     page.locator("#classify-button").click()
-    page.wait_for_function("document.body.innerText.includes('could not be read')", timeout=120_000)
+    page.wait_for_function("document.body.innerText.includes('읽을 수 없습니다')", timeout=120_000)
     assert "broken.keras" in toasts(page)
     page.screenshot(path=str(ARTIFACTS / "bad-upload.png"))
     page.get_by_role("tab", name="보고서").click()
@@ -237,3 +265,46 @@ def test_compare_tab_and_the_reports_made_so_far(page, app):
     page.locator("#reports-refresh").click()
     page.wait_for_function("document.querySelector('#reports-preview iframe') !== null", timeout=60_000)
     assert page.frame_locator("#reports-preview iframe").locator("h1").count() == 1
+
+
+def test_a_report_from_the_apps_result_runs_no_second_inference(monkeypatch):
+    """Classify in the app, then make the report: the photo is classified once, the report renders that result."""
+    from PIL import Image
+
+    from plugin.doors import webapp
+    from plugin.engine.runtime import Runner
+
+    calls = []
+    original = Runner.__call__
+
+    def counting(self, batch):
+        calls.append(len(batch))
+        return original(self, batch)
+
+    monkeypatch.setattr(Runner, "__call__", counting)
+    photo = Image.open(CAT)
+    outputs = webapp.classify_view(photo, ["AlexNet"], 3, True, None, "", "rescale", "ko", progress=lambda *a, **k: None)
+    assert calls == [1]
+    path = webapp.classification_report(outputs[-1], "ko", progress=lambda *a, **k: None)
+    assert calls == [1]  # no second inference
+    page = Path(path).read_text("utf-8")
+    assert "AlexNet" in page and "data:image/jpeg;base64," in page  # the photo the app already had
+
+
+def test_an_architecture_report_from_the_apps_facts_describes_once(monkeypatch):
+    from plugin import api
+    from plugin.doors import webapp
+
+    calls = []
+    original = api.describe
+
+    def counting(*args, **kwargs):
+        calls.append(1)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(api, "describe", counting)
+    outputs = webapp.architecture_view("AlexNet", None, False, "TB", "en", progress=lambda *a, **k: None)
+    facts = outputs[-1]
+    assert set(facts["diagram"]["files"]) == {"svg", "png"}  # both drawn by the one describe
+    path = webapp.architecture_report(facts, "en", progress=lambda *a, **k: None)
+    assert calls == [1] and "AlexNet: architecture" in Path(path).read_text("utf-8")

@@ -5,14 +5,24 @@ import time
 import pytest
 
 import plugin
+from plugin import words
 from plugin.config import EXAMPLES_DIR
+from plugin.engine.registry import MODELS
+from plugin.engine.weights import keras_cache_dir, parse_weights
 from plugin.errors import AccessDeniedError, InvalidInputError, WeightsUnavailableError
-from plugin.registry import MODELS
-from plugin.weights import keras_cache_dir, parse_weights
 from tests.conftest import USER_KERAS_HOME
 
 
-def test_missing_imagenet_weights_offline_is_a_clear_error_within_seconds():
+@pytest.fixture
+def offline(monkeypatch):
+    """No way out: every download goes through a proxy on a closed local port."""
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+
+
+def test_missing_imagenet_weights_offline_is_a_clear_error_within_seconds(offline):
     record = MODELS["VGG16"].imagenet
     started = time.monotonic()
     with pytest.raises(WeightsUnavailableError) as raised:
@@ -23,9 +33,11 @@ def test_missing_imagenet_weights_offline_is_a_clear_error_within_seconds():
     assert str(keras_cache_dir() / record.file_name) in message
     assert record.url in message
     assert "allow_random_weights=True" in message
+    korean = words.error_text(raised.value, "ko")
+    assert record.file_name in korean and "가중치" in korean and "Expected" not in korean
 
 
-def test_damaged_cached_file_is_reported_and_kept():
+def test_damaged_cached_file_is_reported_and_kept(offline):
     damaged = keras_cache_dir() / MODELS["ResNet50"].imagenet.file_name
     damaged.parent.mkdir(parents=True, exist_ok=True)
     damaged.write_bytes(b"half a download")

@@ -1,0 +1,114 @@
+"""The public functions, each the one place that joins the layers below for a caller.
+
+`classify_image(s)`, `list_models` and `compare_models` come straight from the engine and the
+architecture layer. `describe_architecture` adds the diagram (drawn by `plugin.render.diagram`) to
+the facts; `render_report` renders a result the caller already has, or, given only the options of
+a kind, runs the engine once first: one image read, one classification, one describe per report.
+"""
+
+from __future__ import annotations
+
+from plugin import words
+from plugin.architecture.compare import compare_models
+from plugin.architecture.describe import check_detail, describe, load_subject
+from plugin.engine.classify import classify_image, classify_images
+from plugin.engine.intake.images import LoadedImage, load_image
+from plugin.engine.registry import list_models
+from plugin.errors import InvalidInputError
+from plugin.render import diagram as diagrams
+from plugin.render.reports import KINDS, write_report
+
+__all__ = ["list_models", "classify_image", "classify_images", "describe_architecture", "compare_models",
+           "render_report"]
+
+_OPTIONS = {
+    "architecture": ("model", "model_path", "expand_nested", "show_shapes", "rankdir"),
+    "classification": ("models", "top_k", "weights", "model_path", "class_names", "preprocessing", "allow_random_weights"),
+    "comparison": ("models", "top_k", "weights", "allow_random_weights", "preprocessing"),
+}
+
+
+def describe_architecture(model: str | None = None, detail: str = "summary", include_diagram: bool = True,
+                          diagram_format: str | list[str] = "svg", expand_nested: bool = False,
+                          show_shapes: bool = True, rankdir: str = "TB", model_path=None) -> dict:
+    """Describe a model's architecture: totals, multiply-adds, stages, structure, layers, diagram.
+
+    Args:
+        model: a registry model name (see `list_models()`); None for ResNet50. Ignored when
+            `model_path` is given.
+        detail: "summary" (totals, stages and structure: short), "layers" (adds the layer table),
+            or "full" (the layer table with nested models expanded).
+        include_diagram: draw the model with plot_model's `model_to_dot` and Graphviz.
+        diagram_format: "svg", "png" or "dot", or a list of them (all drawn from one graph).
+        expand_nested: draw (and, with detail="layers", list) the layers of nested models.
+        show_shapes: show shapes in the diagram.
+        rankdir: "TB" (top to bottom) or "LR" (left to right).
+        model_path: a `.keras`/`.h5` model file of your own instead of a registry model.
+
+    Returns:
+        `{"model", "family", "input_shape", "output_shape", "total_params", "trainable_params",
+        "non_trainable_params", "macs", "flops", "size_mb", "num_layers", "depth", "stages",
+        "structure", "layers", "preprocessing", "published", "diagram", "macs_note"}`; `layers`
+        is None for detail="summary", `diagram` (`{"format", "path", "bytes", "files"}`) None
+        without include_diagram, `published` None for model files. FLOPs = 2 x MACs.
+    """
+    check_detail(detail)
+    formats = diagrams.check_options(diagram_format, rankdir)
+    for flag, name in ((include_diagram, "include_diagram"), (expand_nested, "expand_nested"), (show_shapes, "show_shapes")):
+        if not isinstance(flag, bool):
+            raise InvalidInputError(f"Expected {name} to be true or false. Received: {name}={flag!r}")
+    subject = load_subject(model, model_path)
+    facts = describe(subject, detail=detail, expand_nested=expand_nested)
+    if include_diagram:
+        facts["diagram"] = diagrams.draw(subject.model, subject.identity, formats=formats, show_shapes=show_shapes,
+                                         expand_nested=expand_nested, rankdir=rankdir)
+    return facts
+
+
+def render_report(kind: str, lang: str | None = None, output_dir=None, *, file_name: str | None = None,
+                  result: dict | None = None, facts: dict | None = None, image=None, **options) -> dict:
+    """Make a study report page (HTML) and its Markdown version.
+
+    Give the result you already have, and it is rendered as is: `result=` a classify_image or
+    compare_models result (with `image=` the photo, optional), or `facts=` a describe_architecture
+    result. Or give the options of the kind, and the engine runs once first.
+
+    Args:
+        kind: "architecture" (options as describe_architecture: model, model_path,
+            expand_nested, show_shapes, rankdir), "classification" (image, and options as
+            classify_image: models, top_k, weights, model_path, class_names, preprocessing,
+            allow_random_weights) or "comparison" (models, optional image, and top_k, weights,
+            allow_random_weights, preprocessing).
+        lang: "ko" or "en"; default CNNLAB_LANG, else Korean.
+        output_dir: folder inside the configured output folder (default: the output folder).
+        file_name: base name for the files (default: kind, models, language and time).
+        result: a classification or comparison result to render.
+        facts: architecture facts to render.
+        image: the image (any form classify_image takes; a PIL image or LoadedImage is not read again).
+        **options: the options of the kind, when no result is given.
+
+    Returns:
+        `{"path", "markdown_path", "title", "kind", "lang"}`.
+    """
+    if kind not in KINDS:
+        raise InvalidInputError(f"Expected kind to be one of {list(KINDS)}. Received: kind={kind!r}")
+    lang = words.check_lang(lang)
+    unknown = set(options) - set(_OPTIONS[kind]) | ({"image"} if kind == "architecture" and image is not None else set())
+    if unknown:
+        raise InvalidInputError(f"Expected {kind} options among {list(_OPTIONS[kind])}. Received: {sorted(unknown)}")
+    if options and (result is not None or facts is not None):
+        raise InvalidInputError(f"Expected either a result to render or options to run, not both. Received: "
+                                f"{sorted(options)} with a result")
+    written = {"lang": lang, "output_dir": output_dir, "file_name": file_name}
+    if kind == "architecture":
+        if facts is None:
+            detail = "full" if options.get("expand_nested") else "layers"
+            facts = describe_architecture(detail=detail, diagram_format="svg", **options)
+        return write_report(kind, facts=facts, **written)
+    if kind == "classification" and result is None and image is None:
+        raise InvalidInputError("Expected an image for a classification report. Received: no image option", key="image_missing")
+    loaded = load_image(image) if image is not None else None
+    if result is None:
+        run = classify_image if kind == "classification" else compare_models
+        result = run(loaded, **options) if kind == "classification" else run(image=loaded, **options)
+    return write_report(kind, result=result, photo=loaded.image if isinstance(loaded, LoadedImage) else None, **written)

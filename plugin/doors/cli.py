@@ -1,0 +1,367 @@
+"""The command line: `python launch.py [COMMAND] ...`.
+
+    python launch.py [app] [--host 127.0.0.1] [--port 7860] [--share] [--lang ko|en]
+    python launch.py models [--json]
+    python launch.py classify IMAGE [IMAGE ...] [--models VGG16 ResNet50] [--top-k 5] [--json]
+    python launch.py describe ResNet50 | compare VGG16 ResNet50 | report KIND ... | mcp | tools
+
+With no command it starts the web app, so the app's options work on their own
+(`python launch.py --port 8000`). A thin door: each command calls the public API and prints its
+result as tables in the chosen language (`--lang`, else CNNLAB_LANG, else Korean), or as JSON with
+`--json`. Engine errors are printed as one line on stderr (exit status 2), never a traceback.
+Images named on the command line are trusted: their folders are added to the image roots.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+from plugin import api, words
+from plugin.config import configure, get_settings
+from plugin.engine.preprocessing import MODES
+from plugin.engine.registry import MODELS
+from plugin.errors import InvalidInputError, PluginError
+from plugin.limits import DEFAULT_ARCHITECTURE_MODEL, DEFAULT_MODELS, DEFAULT_TOP_K, MAX_TOP_K
+
+__all__ = ["main", "build_parser", "Command"]
+
+_PREPROCESSING = [mode for mode in MODES if mode != "builtin"]
+_DEFAULT_PAIR = " ".join(DEFAULT_MODELS)
+
+
+@dataclasses.dataclass(frozen=True)
+class Command:
+    """A command added from outside the package (the checkout's scripts: bench, gallery)."""
+
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace, Console], int]
+
+
+def _app_options(parser: argparse.ArgumentParser) -> None:
+    """The web app's options, accepted before any command and after `app`."""
+    suppress = argparse.SUPPRESS
+    parser.add_argument("--host", default=suppress, help="address the web app listens on (default: CNNLAB_HOST, else 127.0.0.1)")
+    parser.add_argument("--port", type=int, default=suppress, help="web app port (default: CNNLAB_PORT, else 7860)")
+    parser.add_argument("--share", action="store_true", default=suppress, help="make a public Gradio share link (off by default)")
+    parser.add_argument("--lang", choices=list(words.LANGUAGES), default=suppress,
+                        help="language of the app, the reports and this command's tables (default: CNNLAB_LANG, else ko)")
+
+
+def build_parser(extra_commands: Sequence[Command] = ()) -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="launch.py",
+        description="CNN Study Lab: classify images with classic CNNs and study their architecture. "
+                    "With no command, starts the web app.",
+    )
+    parser.add_argument("--image-root", action="append", default=[], metavar="DIR",
+                        help="folder local images and model files may be read from (repeatable; "
+                             "default: the working directory and the bundled examples)")
+    parser.add_argument("--output-dir", metavar="DIR", help="folder generated files are written to (default: ./reports)")
+    _app_options(parser)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    _app_options(commands.add_parser("app", help="start the web app with its API and MCP endpoint (the default command)"))
+
+    models = commands.add_parser("models", help="list the models in the registry")
+    models.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    classify = commands.add_parser("classify", help="classify images with one or more models")
+    classify.add_argument("images", nargs="+", metavar="IMAGE", help="image file, http(s) URL or data URI")
+    classify.add_argument("--models", nargs="+", metavar="MODEL",
+                          help=f"registry models (default: {_DEFAULT_PAIR}; one of {', '.join(MODELS)})")
+    classify.add_argument("--top-k", type=int, default=DEFAULT_TOP_K, help=f"classes to show per model, 1 to {MAX_TOP_K} (default: {DEFAULT_TOP_K})")
+    classify.add_argument("--weights", default="imagenet",
+                          help="'imagenet' (default; downloaded once and cached), 'random', or a weights file")
+    classify.add_argument("--allow-random-weights", action="store_true",
+                          help="allow classifying with random weights (results are marked untrained)")
+    classify.add_argument("--model-path", metavar="FILE", help="your own .keras or .h5 classifier instead of --models")
+    classify.add_argument("--class-names", nargs="+", metavar="NAME", help="class names of --model-path, by output index")
+    classify.add_argument("--preprocessing", choices=_PREPROCESSING, help="preprocessing of --model-path (required with it)")
+    classify.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    _app_options_lang(classify)
+
+    describe = commands.add_parser("describe", help="describe a model's architecture and draw it")
+    describe.add_argument("model", nargs="?", default=DEFAULT_ARCHITECTURE_MODEL,
+                          help=f"registry model (default {DEFAULT_ARCHITECTURE_MODEL}; one of {', '.join(MODELS)})")
+    describe.add_argument("--model-path", metavar="FILE", help="describe your own .keras or .h5 file instead")
+    describe.add_argument("--detail", choices=["summary", "layers", "full"], default="summary")
+    describe.add_argument("--format", dest="diagram_format", choices=["svg", "png", "dot"], default="svg", help="diagram format")
+    describe.add_argument("--no-diagram", action="store_true", help="skip drawing the diagram")
+    describe.add_argument("--expand-nested", action="store_true", help="draw the layers of nested models")
+    describe.add_argument("--rankdir", choices=["TB", "LR"], default="TB", help="diagram direction")
+    describe.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    _app_options_lang(describe)
+
+    compare = commands.add_parser("compare", help="compare models side by side (optionally on an image)")
+    compare.add_argument("models", nargs="*", metavar="MODEL", help=f"registry models (default: {_DEFAULT_PAIR})")
+    compare.add_argument("--image", help="also classify this image with every model")
+    compare.add_argument("--weights", default="imagenet", help="weights for --image: 'imagenet' (default), 'random' or a file")
+    compare.add_argument("--allow-random-weights", action="store_true", help="allow --image with random weights")
+    compare.add_argument("--top-k", type=int, default=DEFAULT_TOP_K)
+    compare.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _app_options_lang(compare)
+
+    report = commands.add_parser("report", help="make a study report (HTML + Markdown)",
+                                 description="report architecture MODEL | report classification IMAGE [--models ...] | "
+                                             "report comparison MODEL [MODEL ...] [--image IMAGE]")
+    report.add_argument("kind", choices=["architecture", "classification", "comparison"])
+    report.add_argument("subjects", nargs="*", metavar="MODEL_OR_IMAGE",
+                        help="architecture: a model; classification: an image; comparison: models")
+    _app_options_lang(report)
+    report.add_argument("--models", nargs="+", metavar="MODEL", help=f"classification: models (default {_DEFAULT_PAIR})")
+    report.add_argument("--image", help="comparison: also classify this image")
+    report.add_argument("--model-path", metavar="FILE", help="your own .keras/.h5 model")
+    report.add_argument("--class-names", nargs="+", metavar="NAME")
+    report.add_argument("--preprocessing", choices=_PREPROCESSING)
+    report.add_argument("--weights", default="imagenet")
+    report.add_argument("--allow-random-weights", action="store_true")
+    report.add_argument("--top-k", type=int, default=DEFAULT_TOP_K)
+    report.add_argument("--expand-nested", action="store_true")
+
+    commands.add_parser("mcp", help="serve the tools over MCP stdio (for desktop agents)")
+    tools = commands.add_parser("tools", help="print the tool definitions for an LLM API")
+    tools.add_argument("--format", choices=["openai", "anthropic", "mcp"], default="openai")
+
+    for command in extra_commands:
+        sub = commands.add_parser(command.name, help=command.help)
+        command.add_arguments(sub)
+    return parser
+
+
+def _app_options_lang(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--lang", choices=list(words.LANGUAGES), default=argparse.SUPPRESS,
+                        help="language of the tables and reports (default: CNNLAB_LANG, else ko)")
+
+
+def main(argv: list[str] | None = None, extra_commands: Sequence[Command] = ()) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser(extra_commands).parse_args(argv)
+    lang = getattr(args, "lang", None) or words.default_lang()
+    console = Console(width=None if sys.stdout.isatty() else 120)
+    extra = {command.name: command for command in extra_commands}
+    try:
+        _apply_settings(args)
+        if args.command in (None, "app"):
+            from plugin.doors.webapp import launch
+
+            launch(host=getattr(args, "host", None) or os.environ.get("CNNLAB_HOST", "127.0.0.1"),
+                   port=getattr(args, "port", None) or int(os.environ.get("CNNLAB_PORT", "7860")),
+                   share=getattr(args, "share", False), lang=getattr(args, "lang", None))
+            return 0
+        if args.command == "mcp":
+            from plugin.doors.mcp import serve_stdio
+
+            serve_stdio()
+            return 0
+        if args.command == "tools":
+            from plugin.doors.tools import tool_specs
+
+            _print_json(tool_specs(args.format))
+            return 0
+        if args.command in extra:
+            return extra[args.command].run(args, console)
+        handler = {"models": _models, "classify": _classify, "describe": _describe, "compare": _compare,
+                   "report": _report}[args.command]
+        return handler(args, console, lang)
+    except PluginError as exc:
+        title = words.text("cli.error", lang)
+        Console(stderr=True).print(f"[bold red]{title}[/] ({exc.type}): {_escape(words.error_text(exc, lang))}",
+                                   markup=True, highlight=False, soft_wrap=True)
+        return 2
+
+
+def _apply_settings(args) -> None:
+    roots = list(args.image_root)
+    named = list(getattr(args, "images", None) or []) + ([args.image] if getattr(args, "image", None) else [])
+    if getattr(args, "kind", None) == "classification":
+        named += args.subjects
+    for path in named + [getattr(args, "model_path", None), getattr(args, "weights", None)]:
+        if path and "://" not in path and not path.startswith("data:") and os.path.exists(path):
+            roots.append(str(Path(path).resolve().parent))
+    changes = {}
+    if roots:
+        changes["image_roots"] = [*get_settings().image_roots, *roots]
+    if args.output_dir:
+        changes["output_dir"] = args.output_dir
+    if changes:
+        configure(**changes)
+
+
+def _print_json(data) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
+
+
+def _table(title: str | None, headers: list[str], right: set[int] = frozenset()) -> Table:
+    table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
+    for index, column in enumerate(headers):
+        table.add_column(column, justify="right" if index in right else "left")
+    return table
+
+
+def _models(args, console: Console, lang: str) -> int:
+    listing = api.list_models()
+    if args.json:
+        _print_json(listing)
+        return 0
+    t = words.section("cli", lang)
+    table = _table(t["models_title"], t["models_headers"], right={1, 3, 4, 5, 6, 7, 8})
+    for model in listing["models"]:
+        published = model["published"]
+        table.add_row(
+            model["name"], "x".join(map(str, model["input_shape"][:2])), model["preprocessing"],
+            _si(published["parameters"]), _si(published["multiply_adds"]), _percent(published["top1"]),
+            _percent(published["top5"]), _plain(published["depth"]), _plain(published["size_mb"]),
+            t["yes"] if "imagenet" in model["weights"] else t["no"],
+        )
+    console.print(table)
+    console.print(t["models_sources"])
+    return 0
+
+
+def _classify(args, console: Console, lang: str) -> int:
+    result = api.classify_images(
+        args.images, models=args.models, top_k=args.top_k, weights=args.weights, model_path=args.model_path,
+        class_names=args.class_names, preprocessing=args.preprocessing, allow_random_weights=args.allow_random_weights,
+    )
+    if args.json:
+        _print_json(result)
+        return 0
+    t, report = words.section("cli", lang), words.section("report", lang)
+    for record in result["images"]:
+        image = record["image"]
+        console.print(f"\n[bold]{_escape(image['source'])}[/]  {image['width']} x {image['height']}")
+        for model in record["results"]:
+            status = f" [bold red]{t['untrained']}[/]" if model["untrained"] else ""
+            table = _table(f"{_escape(model['model'])} ({_escape(model['weights'])}, {model['inference_ms']} ms){status}",
+                           t["predictions_headers"], right={0, 2})
+            for prediction in model["predictions"]:
+                p = prediction["probability"]
+                table.add_row(str(prediction["rank"]), _escape(prediction["label"]), f"{p:.2%}", "█" * round(p * 20))
+            console.print(table)
+            if model["verdict"]:
+                verdict = model["verdict"]
+                scores = ", ".join(f"{report[k]} {v:.1%}" for k, v in verdict["scores"].items())
+                console.print(f"  {t['verdict']} [bold]{report[verdict['label']]}[/] ({scores})")
+        agreement = record["agreement"]
+        if agreement["agree"] is not None:
+            basis = report[f"basis_{agreement['basis']}"]
+            console.print(t["agree" if agreement["agree"] else "disagree"].format(basis=basis))
+    return 0
+
+
+def _describe(args, console: Console, lang: str) -> int:
+    facts = api.describe_architecture(args.model, detail=args.detail, include_diagram=not args.no_diagram,
+                                      diagram_format=args.diagram_format, expand_nested=args.expand_nested,
+                                      rankdir=args.rankdir, model_path=args.model_path)
+    if args.json:
+        _print_json(facts)
+        return 0
+    t = words.section("cli", lang)
+    shapes = t["input_output"].format(input=_shape(facts["input_shape"]), output=_shape(facts["output_shape"]))
+    console.print(f"[bold]{_escape(facts['model'])}[/]  {shapes}")
+    console.print(t["summary"].format(params=f"{facts['total_params']:,}", trainable=f"{facts['trainable_params']:,}",
+                                      macs=_si(facts["macs"]), flops=_si(facts["flops"]), depth=facts["depth"],
+                                      layers=facts["num_layers"], size=facts["size_mb"]))
+    stages = _table(t["stages"], t["stages_headers"], right={2, 4, 5})
+    for stage in facts["stages"]:
+        stages.add_row(_escape(stage["name"]), str(stage["output_size"]), _plain(stage["blocks"]), _escape(stage["layout"]),
+                       f"{stage['params']:,}", _si(stage["macs"]))
+    console.print(stages)
+    structure = _table(t["structure"], t["structure_headers"], right={1})
+    for row in facts["structure"]:
+        structure.add_row(row["label"][lang], str(row["count"]), row["shapes"], _escape(row["details"]))
+    console.print(structure)
+    if facts["layers"]:
+        layers = _table(t["layers"], t["layers_headers"], right={3, 4})
+        for row in facts["layers"]:
+            layers.add_row(_escape(row["name"]), row["type"], _shape(row["output_shape"]), f"{row['params']:,}",
+                           _si(row["macs"]), _escape(", ".join(row["inbound"])))
+        console.print(layers)
+    if facts["diagram"]:
+        console.print(t["diagram"].format(path=facts["diagram"]["path"], bytes=f"{facts['diagram']['bytes']:,}"),
+                      soft_wrap=True, highlight=False)
+    return 0
+
+
+def _compare(args, console: Console, lang: str) -> int:
+    options = {}
+    if args.image:
+        options = {"weights": args.weights, "allow_random_weights": args.allow_random_weights, "top_k": args.top_k}
+    result = api.compare_models(args.models or None, image=args.image, **options)
+    if args.json:
+        _print_json(result)
+        return 0
+    t, report = words.section("cli", lang), words.section("report", lang)
+    headers = t["compare_headers"] + (t["compare_image_headers"] if args.image else [])
+    table = _table(t["comparison"], headers, right=set(range(1, 8)))
+    for row in result["models"]:
+        cells = [row["model"], _si(row["total_params"]), _si(row["macs"]), str(row["depth"]), f"{row['size_mb']:.1f}",
+                 _percent(row["published"]["top1"]), _percent(row["published"]["top5"]), f"{row['inference_ms']:.1f}"]
+        if args.image:
+            untrained = f" ({report['untrained']})" if row["untrained"] else ""
+            cells += [_escape(row["predictions"][0]["label"]) + untrained, report[row["verdict"]["label"]]]
+        table.add_row(*cells)
+    console.print(table)
+    console.print(t["timing"].format(runs=result["timing"]["runs"], machine=result["timing"]["machine"]))
+    return 0
+
+
+def _report(args, console: Console, lang: str) -> int:
+    classify = {"top_k": args.top_k, "weights": args.weights, "allow_random_weights": args.allow_random_weights}
+    if args.kind == "architecture":
+        options = {"model_path": args.model_path} if args.model_path else \
+            {"model": args.subjects[0] if args.subjects else DEFAULT_ARCHITECTURE_MODEL}
+        made = api.render_report("architecture", lang=lang, expand_nested=args.expand_nested, **options)
+    elif args.kind == "classification":
+        if len(args.subjects) != 1:
+            raise InvalidInputError(f"Expected one image for a classification report. Received: {len(args.subjects)}")
+        made = api.render_report("classification", lang=lang, image=args.subjects[0], models=args.models,
+                                 model_path=args.model_path, class_names=args.class_names,
+                                 preprocessing=args.preprocessing, **classify)
+    else:
+        options = classify if args.image else {}
+        made = api.render_report("comparison", lang=lang, models=args.subjects or None, image=args.image, **options)
+    console.print(made["path"], soft_wrap=True, highlight=False)
+    console.print(made["markdown_path"], soft_wrap=True, highlight=False)
+    return 0
+
+
+def _shape(shape) -> str:
+    if not shape:
+        return "?"
+    return "x".join("?" if d is None else str(d) for d in shape[1:])
+
+
+def _escape(text: str) -> str:
+    from rich.markup import escape
+
+    return escape(str(text))
+
+
+def _si(value) -> str:
+    if value is None:
+        return "-"
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(value) >= scale:
+            return f"{value / scale:.1f}{suffix}"
+    return str(value)
+
+
+def _percent(value) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def _plain(value) -> str:
+    return "-" if value is None else f"{value:g}"

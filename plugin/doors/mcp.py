@@ -1,0 +1,121 @@
+"""The tools over MCP, for agents: over stdio (`python launch.py mcp`) and over Streamable HTTP
+(mounted by the web app at /gradio_api/mcp/).
+
+One server, built with the official SDK's low-level `Server`: each tool is listed with the input
+schema of its pydantic model (`plugin.doors.tools`), and every call goes through `call_tool`, so
+arguments are validated once, by the same models, and names, limits, results and errors are those
+of the other doors. A result comes back as JSON text and as structured content; an error as a tool
+error (isError) whose text is the `{"error": {"type", "message"}}` object; the server keeps running.
+"""
+
+from __future__ import annotations
+
+import base64
+import contextlib
+import io
+import json
+import os
+import sys
+from pathlib import Path
+
+import anyio
+from mcp import types
+from mcp.server.lowlevel import Server
+
+from plugin.doors.tools import call_tool, tool_specs
+
+__all__ = ["build_server", "serve_stdio", "streamable_http_app", "INSTRUCTIONS"]
+
+INSTRUCTIONS = (
+    "CNN Study Lab: classify images with classic CNNs (VGG16, ResNet50, AlexNet...), describe their "
+    "architecture, compare them and make study reports. Start with list_models. Images are file paths below "
+    "the allowed folders, public http(s) URLs or data: URIs."
+)
+_MAX_IMAGE_BYTES = 2 * 1024 * 1024
+
+
+def run_tool(name: str, arguments: dict | None) -> types.CallToolResult:
+    """Run one tool call as MCP answers it (blocking: call it from a worker thread)."""
+    result = call_tool(name, arguments)
+    text = types.TextContent(type="text", text=json.dumps(result, ensure_ascii=False))
+    if "error" in result:
+        return types.CallToolResult(content=[text], structuredContent=result, isError=True)
+    content: list = [text]
+    if name == "describe_architecture" and isinstance(arguments, dict) and arguments.get("include_image"):
+        image = _png_content(result)
+        if image is not None:
+            content.append(image)
+    return types.CallToolResult(content=content, structuredContent=result)
+
+
+def _png_content(facts: dict) -> types.ImageContent | None:
+    """The diagram's PNG, drawn in the same call, as an image content block (if it is not too large)."""
+    png = ((facts.get("diagram") or {}).get("files") or {}).get("png")
+    if not png or png["bytes"] > _MAX_IMAGE_BYTES:
+        return None
+    data = Path(png["path"]).read_bytes()
+    return types.ImageContent(type="image", data=base64.b64encode(data).decode("ascii"), mimeType="image/png")
+
+
+def build_server() -> Server:
+    """An MCP server offering every tool of `plugin.doors.tools`."""
+    server = Server("cnn-study-lab", instructions=INSTRUCTIONS)
+    listed = [types.Tool(name=spec["name"], description=spec["description"], inputSchema=spec["inputSchema"])
+              for spec in tool_specs("mcp")]
+
+    @server.list_tools()
+    async def list_tools() -> list[types.Tool]:
+        return listed
+
+    # The SDK's own schema check is off: call_tool validates with the pydantic models, once, and
+    # answers bad arguments with the same error object as every other door.
+    @server.call_tool(validate_input=False)
+    async def call(name: str, arguments: dict) -> types.CallToolResult:
+        return await anyio.to_thread.run_sync(run_tool, name, arguments)
+
+    return server
+
+
+def serve_stdio() -> None:
+    """Serve the tools over stdio until the client closes the connection.
+
+    The protocol owns the process's real standard output. It is set apart once, at start: the
+    protocol writes to a duplicate of file descriptor 1, and descriptor 1 itself (and `sys.stdout`)
+    then point at standard error, so a progress bar printed by Keras or a library, from any thread,
+    lands in the log instead of corrupting the protocol stream.
+    """
+    from mcp.server.stdio import stdio_server
+
+    protocol = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0)
+    sys.stdout.flush()
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
+    server = build_server()
+
+    async def main() -> None:
+        writer = anyio.wrap_file(io.TextIOWrapper(protocol, encoding="utf-8", write_through=True))
+        async with stdio_server(stdout=writer) as (read, write):
+            await server.run(read, write, server.create_initialization_options())
+
+    anyio.run(main)
+
+
+def streamable_http_app():
+    """The server as an ASGI app for Streamable HTTP, and the lifespan that must wrap its use.
+
+    Returns:
+        `(app, lifespan)`: mount `app` at a path; enter `lifespan(asgi_app)` while serving.
+    """
+    from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+
+    manager = StreamableHTTPSessionManager(app=build_server(), stateless=True)
+
+    async def app(scope, receive, send) -> None:
+        await manager.handle_request(scope, receive, send)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_app):
+        async with manager.run():
+            yield
+
+    return app, lifespan

@@ -1,0 +1,344 @@
+"""The tool-call interface: one pydantic model per tool is the single source of its schema, its
+limits and its description; `tool_specs` turns them into OpenAI, Anthropic or MCP tool lists and
+`call_tool` validates arguments, runs the engine and maps every failure to an error a model can
+act on. Results are sized for a model's context: summaries by default, long tables capped with a
+note, diagrams and reports as file paths.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import logging
+from collections.abc import Callable
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from plugin import api
+from plugin.engine.preprocessing import MODES
+from plugin.engine.registry import MODELS
+from plugin.errors import InvalidInputError, PluginError
+from plugin.limits import (
+    DEFAULT_ARCHITECTURE_MODEL,
+    DEFAULT_LAYER_ROWS,
+    DEFAULT_MODELS,
+    DEFAULT_TOP_K,
+    MAX_CLASS_NAMES,
+    MAX_IMAGES_PER_CALL,
+    MAX_LAYER_ROWS,
+    MAX_MODELS_PER_CALL,
+    MAX_TOP_K,
+)
+
+__all__ = ["TOOLS", "Tool", "tool_specs", "call_tool", "parse_arguments", "FORMATS"]
+
+log = logging.getLogger(__name__)
+
+FORMATS = ("openai", "anthropic", "mcp")
+ModelName = Literal[tuple(MODELS)]  # type: ignore[valid-type]
+Preprocessing = Literal[tuple(mode for mode in MODES if mode != "builtin")]  # type: ignore[valid-type]
+_DEFAULT_PAIR = " and ".join(DEFAULT_MODELS)
+
+_IMAGE = ("An image: a file path below the allowed image folders, an http(s) URL to a public address, "
+          "or a data: URI (data:image/png;base64,...).")
+_WEIGHTS = ("'imagenet' (trained ImageNet weights, downloaded once and cached; fails with a clear error when "
+            "offline and not cached), 'random' (untrained: only with allow_random_weights=true, results are "
+            "marked untrained and mean nothing), or a weights file path below the allowed folders.")
+
+
+class Arguments(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ListModelsArguments(Arguments):
+    """No arguments."""
+
+
+class ClassifyImageArguments(Arguments):
+    image: str | None = Field(None, description=_IMAGE + " Give either image or images.")
+    images: list[str] | None = Field(None, min_length=1, max_length=MAX_IMAGES_PER_CALL,
+                                     description=f"Several images (at most {MAX_IMAGES_PER_CALL}), classified in one batch, instead of image.")
+    models: list[ModelName] | None = Field(None, min_length=1, max_length=MAX_MODELS_PER_CALL,
+                                           description=f"Registry models to run (see list_models), at most {MAX_MODELS_PER_CALL}; "
+                                                       f"default {_DEFAULT_PAIR}. Ignored when model_path is given.")
+    top_k: int = Field(DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, description="How many top classes to return per model.")
+    weights: str = Field("imagenet", description=_WEIGHTS)
+    model_path: str | None = Field(None, description="A .keras or .h5 classifier of the user's own, below the allowed folders, used instead of models.")
+    class_names: list[str] | None = Field(None, max_length=MAX_CLASS_NAMES, description="Class names of model_path's outputs, in order; for one sigmoid unit [negative, positive].")
+    preprocessing: Preprocessing | None = Field(None, description="Preprocessing of model_path (required with it); for registry models it overrides theirs, to study its effect.")
+    allow_random_weights: bool = Field(False, description="Permit weights='random'.")
+
+    @model_validator(mode="after")
+    def _one_image_form(self):
+        if (self.image is None) == (self.images is None):
+            raise ValueError("give exactly one of image or images")
+        return self
+
+
+class DescribeArchitectureArguments(Arguments):
+    model: ModelName = Field(DEFAULT_ARCHITECTURE_MODEL, description="Registry model to describe (ignored when model_path is given).")
+    detail: Literal["summary", "layers", "full"] = Field(
+        "summary", description="summary: totals, stages, structure (short); layers: adds the layer table (capped by max_layers); full: nested layers too.")
+    include_diagram: bool = Field(True, description="Draw the plot_model diagram and return its file path.")
+    diagram_format: Literal["svg", "png", "dot"] = Field("svg", description="Diagram file format.")
+    expand_nested: bool = Field(False, description="Draw and list the layers inside nested models.")
+    show_shapes: bool = Field(True, description="Show tensor shapes in the diagram.")
+    rankdir: Literal["TB", "LR"] = Field("TB", description="Diagram direction: TB top to bottom, LR left to right.")
+    model_path: str | None = Field(None, description="A .keras or .h5 model file of the user's own, below the allowed folders.")
+    max_layers: int = Field(DEFAULT_LAYER_ROWS, ge=1, le=MAX_LAYER_ROWS, description="Most layer rows to return with detail=layers or full.")
+    include_image: bool = Field(False, description="MCP only: also return the diagram as a PNG image content block.")
+
+
+class CompareModelsArguments(Arguments):
+    models: list[ModelName] | None = Field(None, min_length=1, max_length=MAX_MODELS_PER_CALL,
+                                           description=f"Registry models to compare, at most {MAX_MODELS_PER_CALL}; default {_DEFAULT_PAIR}.")
+    image: str | None = Field(None, description=_IMAGE + " Optional: also classify it with every model.")
+    top_k: int = Field(DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, description="Top classes per model when an image is given.")
+    weights: str = Field("imagenet", description=_WEIGHTS + " Used only with an image.")
+    allow_random_weights: bool = Field(False, description="Permit weights='random'.")
+    preprocessing: Preprocessing | None = Field(None, description="Override every model's preprocessing (to study its effect).")
+
+
+class RenderReportArguments(Arguments):
+    kind: Literal["architecture", "classification", "comparison"] = Field(
+        description="architecture: one model's structure report; classification: an image classified by models; comparison: models side by side.")
+    lang: Literal["ko", "en"] | None = Field(None, description="Report language; default Korean unless configured.")
+    model: ModelName | None = Field(None, description="architecture: the registry model (or give model_path).")
+    model_path: str | None = Field(None, description="architecture or classification: a .keras/.h5 model file of the user's own.")
+    models: list[ModelName] | None = Field(None, min_length=1, max_length=MAX_MODELS_PER_CALL,
+                                           description=f"classification or comparison: registry models; default {_DEFAULT_PAIR}.")
+    image: str | None = Field(None, description=_IMAGE + " Required for classification; optional for comparison.")
+    top_k: int = Field(DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, description="classification/comparison: top classes per model.")
+    weights: str = Field("imagenet", description=_WEIGHTS)
+    allow_random_weights: bool = Field(False, description="Permit weights='random'.")
+    class_names: list[str] | None = Field(None, max_length=MAX_CLASS_NAMES, description="classification with model_path: class names.")
+    preprocessing: Preprocessing | None = Field(None, description="classification with model_path: its preprocessing.")
+    expand_nested: bool = Field(False, description="architecture: draw nested models' layers.")
+
+    @model_validator(mode="after")
+    def _fits_kind(self):
+        if self.kind == "architecture" and self.model is None and self.model_path is None:
+            raise ValueError("an architecture report needs model or model_path")
+        if self.kind == "classification" and self.image is None:
+            raise ValueError("a classification report needs image")
+        return self
+
+
+# --- handlers: each passes its validated arguments to the public API -------------------------
+
+def _list_models(args: ListModelsArguments) -> dict:
+    return api.list_models()
+
+
+def _classify(args: ClassifyImageArguments) -> dict:
+    options = args.model_dump(exclude={"image", "images"})
+    if args.images is not None:
+        return api.classify_images(args.images, **options)
+    return api.classify_image(args.image, **options)
+
+
+def _describe(args: DescribeArchitectureArguments) -> dict:
+    formats = [args.diagram_format, "png"] if args.include_image else args.diagram_format
+    facts = api.describe_architecture(args.model, detail=args.detail, include_diagram=args.include_diagram or args.include_image,
+                                      diagram_format=formats, expand_nested=args.expand_nested,
+                                      show_shapes=args.show_shapes, rankdir=args.rankdir, model_path=args.model_path)
+    layers = facts.get("layers")
+    if layers and len(layers) > args.max_layers:
+        facts["layers"] = layers[:args.max_layers]
+        facts["layers_note"] = (f"Showing the first {args.max_layers} of {len(layers)} layers. Call again with a larger "
+                                "max_layers, or make an architecture report (render_report) for the whole table.")
+    return facts
+
+
+def _compare(args: CompareModelsArguments) -> dict:
+    options = {}
+    if args.image is not None:
+        options = args.model_dump(include={"top_k", "weights", "allow_random_weights", "preprocessing"})
+    return api.compare_models(args.models, image=args.image, **options)
+
+
+def _report(args: RenderReportArguments) -> dict:
+    classify = args.model_dump(include={"models", "top_k", "weights", "allow_random_weights"}, exclude_none=True)
+    if args.kind == "architecture":
+        options = {"model_path": args.model_path} if args.model_path else {"model": args.model}
+        options["expand_nested"] = args.expand_nested
+        return api.render_report("architecture", lang=args.lang, **options)
+    if args.kind == "classification":
+        options = dict(model_path=args.model_path, class_names=args.class_names, preprocessing=args.preprocessing, **classify)
+        return api.render_report("classification", lang=args.lang, image=args.image, **options)
+    if args.image is None:
+        classify = {"models": args.models} if args.models else {}
+    return api.render_report("comparison", lang=args.lang, image=args.image, **classify)
+
+
+class Tool:
+    """A tool: its name, description for the calling model, argument model and handler."""
+
+    def __init__(self, name: str, description: str, arguments: type[Arguments], handler: Callable[[Any], dict]):
+        self.name, self.description, self.arguments, self.handler = name, description, arguments, handler
+
+    def input_schema(self) -> dict:
+        """JSON Schema (draft 2020-12) of the arguments, without pydantic's titles."""
+        return _without_titles(self.arguments.model_json_schema())
+
+
+TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
+    Tool("list_models",
+         "List the CNN models available (VGG16, ResNet50, AlexNet, MobileNetV2, ...) with input size, "
+         "preprocessing, available weights and published figures (parameters, multiply-adds, top-1/top-5 accuracy, "
+         "with sources). Call this first to learn the model names. Instant; no model is built.",
+         ListModelsArguments, _list_models),
+    Tool("classify_image",
+         "Classify one image (image) or several (images, batched) with one or more CNNs. Returns per model the "
+         "top-k ImageNet classes with probabilities, the dog/cat verdict (dog, cat or other, with summed scores), "
+         "inference time, and whether the models agree. Builds each model once (seconds; the first use of "
+         "ImageNet weights downloads them). Results with random weights say untrained: true and mean nothing.",
+         ClassifyImageArguments, _classify),
+    Tool("describe_architecture",
+         "Describe a model's architecture as a student would summarise it: parameters, multiply-adds (MACs; "
+         "FLOPs = 2 x MACs), depth, size, the paper's stage table (e.g. ResNet conv1..conv5_x), the structure "
+         "table (inputs, convolutions, pooling, dense... with roles in Korean and English), preprocessing and "
+         "published figures; optionally the layer table and a plot_model diagram file. Needs no weights; a few "
+         "seconds the first time, then cached.",
+         DescribeArchitectureArguments, _describe),
+    Tool("compare_models",
+         "Compare models side by side: parameters, multiply-adds, depth, size, published top-1/top-5 accuracy and "
+         "inference time measured on this machine; with an image, also each model's predictions and dog/cat "
+         "verdict. Builds each model (seconds each).",
+         CompareModelsArguments, _compare),
+    Tool("render_report",
+         "Make a study report for a blog: a self-contained HTML page and a Markdown version (Korean or English). "
+         "kind=architecture (a model's figures, stage and structure tables, diagram, study notes), "
+         "classification (an image's predictions as charts, verdict, agreement) or comparison (models side by "
+         "side with charts). Returns the file paths, not the page. Takes seconds to tens of seconds.",
+         RenderReportArguments, _report),
+)}
+
+
+# --- specs ----------------------------------------------------------------------------------
+
+def _without_titles(schema):
+    if isinstance(schema, dict):
+        return {key: _without_titles(value) for key, value in schema.items() if key != "title" or not isinstance(value, str)}
+    if isinstance(schema, list):
+        return [_without_titles(value) for value in schema]
+    return schema
+
+
+def _strict(schema: dict) -> dict:
+    """OpenAI strict mode: every property required (optional ones nullable), no extra properties, no defaults."""
+    schema = copy.deepcopy(schema)
+
+    def visit(node):
+        if isinstance(node, dict):
+            node.pop("default", None)
+            if node.get("type") == "object" or "properties" in node:
+                properties = node.setdefault("properties", {})
+                optional = set(properties) - set(node.get("required", []))
+                for name in optional:
+                    properties[name] = _nullable(properties[name])
+                node["required"] = list(properties)
+                node["additionalProperties"] = False
+            for value in node.values():
+                visit(value)
+        elif isinstance(node, list):
+            for value in node:
+                visit(value)
+
+    visit(schema)
+    return schema
+
+
+def _nullable(prop: dict) -> dict:
+    if "anyOf" in prop:
+        if not any(option.get("type") == "null" for option in prop["anyOf"]):
+            prop["anyOf"].append({"type": "null"})
+        return prop
+    if "enum" in prop and None not in prop["enum"]:
+        prop["enum"] = [*prop["enum"], None]
+    kind = prop.get("type")
+    if isinstance(kind, str) and kind != "null":
+        prop["type"] = [kind, "null"]
+    elif isinstance(kind, list) and "null" not in kind:
+        prop["type"] = [*kind, "null"]
+    return prop
+
+
+def tool_specs(format: str = "openai") -> list[dict]:
+    """The tools as a list for an LLM API.
+
+    Args:
+        format: "openai" (function tools, strict mode), "anthropic" or "mcp".
+
+    Returns:
+        A list of tool definitions in that API's shape.
+    """
+    if format not in FORMATS:
+        raise InvalidInputError(f"Expected format to be one of {list(FORMATS)}. Received: format={format!r}")
+    specs = []
+    for tool in TOOLS.values():
+        schema = tool.input_schema()
+        if format == "openai":
+            specs.append({"type": "function", "function": {"name": tool.name, "description": tool.description,
+                                                           "parameters": _strict(schema), "strict": True}})
+        elif format == "anthropic":
+            specs.append({"name": tool.name, "description": tool.description, "input_schema": schema})
+        else:
+            specs.append({"name": tool.name, "description": tool.description, "inputSchema": schema})
+    return specs
+
+
+# --- dispatch -------------------------------------------------------------------------------
+
+def _error(kind: str, message: str) -> dict:
+    return {"error": {"type": kind, "message": message}}
+
+
+def _validation_message(name: str, exc: ValidationError) -> str:
+    parts = []
+    for problem in exc.errors(include_url=False):
+        where = ".".join(str(p) for p in problem["loc"]) or "arguments"
+        received = f" (received {problem['input']!r})" if problem["type"] != "missing" and "input" in problem else ""
+        parts.append(f"{where}: {problem['msg']}{received}")
+    return f"Invalid arguments for {name}: " + "; ".join(parts) + ". See the tool's input schema."
+
+
+def parse_arguments(name: str, arguments) -> Arguments:
+    """Validate raw arguments (a dict or JSON text; null means "use the default") for a tool."""
+    tool = TOOLS[name]
+    if arguments is None:
+        arguments = {}
+    if isinstance(arguments, str):
+        arguments = json.loads(arguments or "{}")
+    if not isinstance(arguments, dict):
+        raise TypeError(f"arguments must be an object, received {type(arguments).__name__}")
+    return tool.arguments.model_validate({key: value for key, value in arguments.items() if value is not None})
+
+
+def call_tool(name: str, arguments=None) -> dict:
+    """Run a tool by name with arguments as an LLM sent them; never raises.
+
+    Args:
+        name: one of `TOOLS`.
+        arguments: a dict, or its JSON text; null values mean "use the default".
+
+    Returns:
+        The tool's JSON-serialisable result, or `{"error": {"type", "message"}}`.
+    """
+    if name not in TOOLS:
+        return _error("UnknownTool", f"Expected a tool among {list(TOOLS)}. Received: {name!r}")
+    try:
+        parsed = parse_arguments(name, arguments)
+    except ValidationError as exc:
+        return _error("InvalidArguments", _validation_message(name, exc))
+    except (TypeError, json.JSONDecodeError) as exc:
+        return _error("InvalidArguments", f"Expected the arguments of {name} as a JSON object. Received: {exc}")
+    try:
+        result = TOOLS[name].handler(parsed)
+        return json.loads(json.dumps(result, default=str))
+    except PluginError as exc:
+        return _error(exc.type, str(exc))
+    except Exception as exc:  # the boundary: a model gets a message, the server keeps running
+        log.exception("tool %s failed", name)
+        return _error("InternalError", f"{name} failed unexpectedly ({type(exc).__name__}: {exc}). Try other arguments or report it.")

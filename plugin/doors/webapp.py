@@ -1,0 +1,374 @@
+"""The Gradio web app: classify, architecture, compare and reports in the browser, and the tools
+for agents (Gradio API endpoints, and MCP over Streamable HTTP at /gradio_api/mcp/).
+
+A thin door: each handler calls the public API once, keeps the result it got, shows it, and makes
+a report from that same result when asked. Engine errors become `gr.Error` in the page's language.
+Every word on the page comes from the catalogue (`plugin.words`, section "ui").
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import gradio as gr
+
+from plugin import api, words
+from plugin.config import EXAMPLES_DIR, configure, get_settings
+from plugin.doors.gradio_api import ENGINE_QUEUE, register_tool_endpoints
+from plugin.engine.preprocessing import MODES
+from plugin.engine.registry import MODELS
+from plugin.errors import PluginError
+from plugin.limits import DEFAULT_ARCHITECTURE_MODEL, DEFAULT_MODELS, DEFAULT_TOP_K, MAX_TOP_K
+from plugin.render.charts import charts_html, comparison_charts
+
+__all__ = ["build_app", "launch", "MCP_PATH"]
+
+MCP_PATH = "/gradio_api/mcp"
+MAX_LABELS = 4
+MODEL_CHOICES = list(MODELS)
+PREPROCESSING_CHOICES = [mode for mode in MODES if mode != "builtin"]
+
+
+def _t(lang: str) -> dict:
+    return words.section("ui", lang if lang in words.LANGUAGES else words.default_lang())
+
+
+def _engine_error(exc: PluginError, lang: str) -> gr.Error:
+    return gr.Error(words.error_text(exc, lang), title=words.error_title(exc, lang), print_exception=False)
+
+
+def _uploads_dir() -> Path:
+    folder = get_settings().output_dir / "uploads"
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _keep_upload(path: str | None) -> str | None:
+    """Copy an uploaded model file into the output folder's uploads (an allowed root), by content hash."""
+    if not path:
+        return None
+    source = Path(path)
+    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
+    kept = _uploads_dir() / f"{digest}-{source.name}"
+    if not kept.exists():
+        shutil.copyfile(source, kept)
+    return str(kept)
+
+
+def _md(text) -> str:
+    return "".join("\\" + ch if ch in "\\`*_[]<>#|" else ch for ch in str(text))
+
+
+def _table(headers: list[str], rows: list[list]) -> dict:
+    return {"headers": headers, "data": rows}
+
+
+# --- classify -------------------------------------------------------------------------------
+
+def classify_view(image, models, top_k, random_weights, model_file, class_names, preprocessing, lang,
+                  progress=gr.Progress()):
+    """Classify the photo once; show it; keep the result (and the photo) for the report button."""
+    t = _t(lang)
+    if image is None:
+        raise gr.Error(t["no_image"], print_exception=False)
+    if not models and not model_file:
+        raise gr.Error(t["no_models"], print_exception=False)
+    options = {"top_k": int(top_k), "weights": "random" if random_weights else "imagenet",
+               "allow_random_weights": bool(random_weights), "models": list(models or [])}
+    if model_file:
+        names = [name.strip() for name in (class_names or "").split(",") if name.strip()] or None
+        options = {"top_k": int(top_k), "model_path": _keep_upload(model_file), "class_names": names,
+                   "preprocessing": preprocessing or "rescale"}
+    progress(0.2, desc=t["building"])
+    try:
+        result = api.classify_image(image, **options)
+    except PluginError as exc:
+        raise _engine_error(exc, lang) from exc
+    progress(1.0, desc=t["running"])
+    labels = []
+    for outcome in result["results"][:MAX_LABELS]:
+        name = f"{outcome['model']} · {outcome['inference_ms']:.0f} ms" + (f" · {t['untrained_short']}" if outcome["untrained"] else "")
+        labels.append(gr.update(value={p["label"]: p["probability"] for p in outcome["predictions"]}, label=name, visible=True))
+    labels += [gr.update(value=None, visible=False)] * (MAX_LABELS - len(labels))
+    return [_summary(result, lang), *labels, {"result": result, "image": image}]
+
+
+def _summary(result: dict, lang: str) -> str:
+    t = _t(lang)
+    lines = [f"> ⚠️ **{_md(outcome['model'])}: {t['untrained']}**" for outcome in result["results"] if outcome["untrained"]]
+    lines.append("")
+    for outcome in result["results"]:
+        verdict = outcome.get("verdict")
+        top = outcome["predictions"][0]
+        text = f"- **{_md(outcome['model'])}**: {_md(top['label'])} ({top['probability']:.1%})"
+        if verdict:
+            text += f" · {t['verdict']} **{t[verdict['label']]}** ({verdict['probability']:.1%})"
+        lines.append(text + f" · {outcome['inference_ms']:.1f} ms")
+    agreement = result["agreement"]
+    if agreement["agree"] is not None:
+        basis = words.text(f"report.basis_{agreement['basis']}", lang)
+        lines += ["", f"**{t['agree'] if agreement['agree'] else t['disagree']}** ({basis})"]
+    return "\n".join(lines)
+
+
+def _report(kind: str, missing: str, computed: dict | None, lang: str, progress) -> str:
+    """Render what a tab already computed (a result, or facts) into a report; return its path."""
+    t = _t(lang)
+    if not computed:
+        raise gr.Error(t[missing], print_exception=False)
+    progress(0.3, desc=t["rendering"])
+    try:
+        return api.render_report(kind, lang=lang, **computed)["path"]
+    except PluginError as exc:
+        raise _engine_error(exc, lang) from exc
+
+
+def classification_report(state, lang, progress=gr.Progress()):
+    """Render the result the Classify tab already has: no second classification."""
+    return _report("classification", "no_result", state, lang, progress)
+
+
+# --- architecture ---------------------------------------------------------------------------
+
+def architecture_view(model, model_file, expand_nested, rankdir, lang, progress=gr.Progress()):
+    """Describe once, drawing the SVG (download) and the PNG (shown) from one graph."""
+    from PIL import Image
+
+    t = _t(lang)
+    options = {"model_path": _keep_upload(model_file)} if model_file else {"model": model}
+    progress(0.2, desc=t["building"])
+    try:
+        facts = api.describe_architecture(detail="full" if expand_nested else "layers", include_diagram=True,
+                                          diagram_format=["svg", "png"], expand_nested=bool(expand_nested),
+                                          rankdir=rankdir, **options)
+    except PluginError as exc:
+        raise _engine_error(exc, lang) from exc
+    progress(0.9, desc=t["drawing"])
+    stages = [[s["name"], s["output_size"], s["blocks"] if s["blocks"] is not None else "-", s["layout"], s["params"],
+               round(s["macs"] / 1e6, 1)] for s in facts["stages"]]
+    structure = [[row["label"][lang], row["count"], row["shapes"], row["details"], row["role"][lang]] for row in facts["structure"]]
+    layers = [[row["name"], row["type"], json.dumps(row["output_shape"]), row["params"], round(row["macs"] / 1e6, 2),
+               ", ".join(row["inbound"])] for row in facts["layers"]]
+    figures = t["figures"].format(model=_md(facts["model"]), params=f"{facts['total_params']:,}",
+                                  macs=f"{facts['macs'] / 1e9:.2f}", flops=f"{facts['flops'] / 1e9:.2f}",
+                                  depth=facts["depth"], layers=facts["num_layers"], size=f"{facts['size_mb']:.1f}")
+    published = facts["published"]
+    if published:
+        top1 = f"{published['top1']:.1%}" if published.get("top1") is not None else "-"
+        figures += "\n\n" + t["published_line"].format(top1=top1, source=_md(published["source"]))
+    files = facts["diagram"]["files"]
+    image = Image.open(files["png"]["path"])
+    image.load()
+    return (figures, image, files["svg"]["path"], _table(t["stages_headers"], stages),
+            _table(t["structure_headers"], structure), _table(t["layers_headers"], layers), facts)
+
+
+def architecture_report(facts, lang, progress=gr.Progress()):
+    """Render the facts the Architecture tab already has: no second describe."""
+    return _report("architecture", "no_facts", {"facts": facts} if facts else None, lang, progress)
+
+
+# --- compare --------------------------------------------------------------------------------
+
+def compare_view(models, image, random_weights, lang, progress=gr.Progress()):
+    t = _t(lang)
+    if not models:
+        raise gr.Error(t["no_models"], print_exception=False)
+    progress(0.2, desc=t["building"])
+    options = {}
+    if image is not None:
+        options = {"weights": "random" if random_weights else "imagenet", "allow_random_weights": bool(random_weights)}
+    try:
+        data = api.compare_models(list(models), image=image, **options)
+    except PluginError as exc:
+        raise _engine_error(exc, lang) from exc
+    rows = []
+    for row in data["models"]:
+        cells = [row["model"], round(row["total_params"] / 1e6, 1), round(row["macs"] / 1e9, 2), row["depth"],
+                 round(row["size_mb"], 1), row["published"]["top1"], row["inference_ms"]]
+        if "predictions" in row:
+            untrained = f" ({t['untrained_short']})" if row["untrained"] else ""
+            cells += [row["predictions"][0]["label"] + untrained, t[row["verdict"]["label"]]]
+        else:
+            cells += ["", ""]
+        rows.append(cells)
+    charts = charts_html(comparison_charts(data["models"], words.section("report", lang)))
+    return _table(t["compare_headers"], rows), charts, {"result": data, "image": image}
+
+
+def comparison_report(state, lang, progress=gr.Progress()):
+    """Render the comparison the Compare tab already has: nothing is measured again."""
+    return _report("comparison", "no_comparison", state, lang, progress)
+
+
+# --- reports --------------------------------------------------------------------------------
+
+def _report_entries() -> list[dict]:
+    index = get_settings().output_dir / "index.json"
+    try:
+        entries = json.loads(index.read_text("utf-8")) if index.exists() else []
+    except (OSError, json.JSONDecodeError):
+        entries = []
+    return [e for e in reversed(entries) if (get_settings().output_dir / str(e.get("file", ""))).is_file()]
+
+
+def reports_view(lang):
+    t = _t(lang)
+    report_words = words.section("report", lang)
+    entries = _report_entries()
+    table = [[e["title"], report_words.get(f"kind_{e['kind']}", e["kind"]), e["lang"], e["created"]] for e in entries]
+    choices = [(e["title"] + f" ({e['created']})", e["file"]) for e in entries]
+    return _table(t["reports_headers"], table), gr.update(choices=choices, value=choices[0][1] if choices else None)
+
+
+def report_preview(file_name):
+    import html
+
+    if not file_name:
+        return "", None
+    path = get_settings().output_dir / Path(file_name).name
+    if not path.is_file():
+        return "", None
+    page = path.read_text("utf-8")
+    frame = (f'<iframe title="report" sandbox="" style="width:100%;height:70vh;border:1px solid #ddd;border-radius:8px" '
+             f'srcdoc="{html.escape(page, quote=True)}"></iframe>')
+    return frame, str(path)
+
+
+# --- layout ---------------------------------------------------------------------------------
+
+def build_app(lang: str | None = None) -> gr.Blocks:
+    """The app's Blocks, with the tool endpoints for gradio_client."""
+    lang = lang if lang in words.LANGUAGES else words.default_lang()
+    t = _t(lang)
+    concurrency = get_settings().concurrent_runs
+    labelled: list[tuple] = []
+    tables: list[tuple] = []
+
+    def label(component, key):
+        labelled.append((component, key))
+        return component
+
+    def table(key, headers_key, **options):
+        component = gr.Dataframe(headers=t[headers_key], label=t[key], **options)
+        tables.append((component, key, headers_key))
+        return component
+
+    def engine_event(trigger, fn, inputs, outputs):
+        trigger(fn, inputs, outputs, api_visibility="private", concurrency_limit=concurrency, concurrency_id=ENGINE_QUEUE)
+
+    with gr.Blocks(title="CNN Study Lab") as app:
+        language = gr.State(lang)
+        with gr.Row():
+            heading = gr.Markdown(f"# {t['title']}\n{t['intro']}")
+            switch = gr.Radio(list(words.LANGUAGES), value=lang, label=t["language"], scale=0, elem_id="language")
+
+        with gr.Tab(t["tab_classify"], id="classify") as tab_classify:
+            with gr.Row():
+                with gr.Column():
+                    image = label(gr.Image(type="pil", sources=["upload", "clipboard", "webcam"], label=t["image"],
+                                           elem_id="classify-image"), "image")
+                    gr.Examples([[str(EXAMPLES_DIR / "cat_chelsea.png")]], inputs=[image])
+                    models = label(gr.CheckboxGroup(MODEL_CHOICES, value=list(DEFAULT_MODELS), label=t["models"]), "models")
+                    top_k = label(gr.Slider(1, MAX_TOP_K, value=DEFAULT_TOP_K, step=1, label=t["top_k"]), "top_k")
+                    random_weights = label(gr.Checkbox(False, label=t["random"], elem_id="random-weights"), "random")
+                    with gr.Accordion(t["custom_model"], open=False):
+                        model_file = label(gr.File(file_types=[".keras", ".h5"], label=t["custom_model"]), "custom_model")
+                        class_names = label(gr.Textbox(label=t["class_names"]), "class_names")
+                        preprocessing = label(gr.Dropdown(PREPROCESSING_CHOICES, value="rescale", label=t["preprocessing"]), "preprocessing")
+                    classify_button = label(gr.Button(t["classify"], variant="primary", elem_id="classify-button"), "classify")
+                with gr.Column():
+                    summary = gr.Markdown(t["weights_hint"], elem_id="classify-summary")
+                    with gr.Row():
+                        outputs = [gr.Label(visible=False, num_top_classes=MAX_TOP_K, elem_classes="model-label") for _ in range(MAX_LABELS)]
+                    report_button = label(gr.Button(t["make_report"], elem_id="classify-report"), "make_report")
+                    report_file = label(gr.File(label=t["report_file"], elem_id="classify-report-file"), "report_file")
+            classified = gr.State(None)
+            engine_event(classify_button.click, classify_view,
+                         [image, models, top_k, random_weights, model_file, class_names, preprocessing, language],
+                         [summary, *outputs, classified])
+            report_button.click(classification_report, [classified, language], [report_file], api_visibility="private")
+
+        with gr.Tab(t["tab_architecture"], id="architecture") as tab_architecture:
+            with gr.Row():
+                arch_model = label(gr.Dropdown(MODEL_CHOICES, value=DEFAULT_ARCHITECTURE_MODEL, label=t["model"],
+                                               elem_id="arch-model"), "model")
+                arch_file = label(gr.File(file_types=[".keras", ".h5"], label=t["model_file"]), "model_file")
+                expand = label(gr.Checkbox(False, label=t["expand_nested"]), "expand_nested")
+                rankdir = label(gr.Radio(["TB", "LR"], value="TB", label=t["rankdir"]), "rankdir")
+            describe_button = label(gr.Button(t["describe"], variant="primary", elem_id="describe-button"), "describe")
+            figures = gr.Markdown(elem_id="arch-figures")
+            diagram = label(gr.Image(label=t["diagram"], type="pil", elem_id="arch-diagram", interactive=False), "diagram")
+            diagram_file = label(gr.File(label=t["diagram_file"]), "diagram_file")
+            stages = table("stages", "stages_headers", wrap=True, elem_id="arch-stages")
+            structure = table("structure", "structure_headers", wrap=True, elem_id="arch-structure")
+            layers = table("layers", "layers_headers", max_height=500, elem_id="arch-layers")
+            described = gr.State(None)
+            arch_report_button = label(gr.Button(t["make_report"], elem_id="arch-report"), "make_report")
+            arch_report_file = label(gr.File(label=t["report_file"], elem_id="arch-report-file"), "report_file")
+            engine_event(describe_button.click, architecture_view, [arch_model, arch_file, expand, rankdir, language],
+                         [figures, diagram, diagram_file, stages, structure, layers, described])
+            arch_report_button.click(architecture_report, [described, language], [arch_report_file], api_visibility="private")
+
+        with gr.Tab(t["tab_compare"], id="compare") as tab_compare:
+            with gr.Row():
+                compare_models = label(gr.CheckboxGroup(MODEL_CHOICES, value=[*DEFAULT_MODELS, "MobileNetV2"],
+                                                        label=t["models"]), "models")
+                compare_image = label(gr.Image(type="pil", label=t["compare_image"]), "compare_image")
+                compare_random = label(gr.Checkbox(False, label=t["random"]), "random")
+            compare_button = label(gr.Button(t["compare"], variant="primary", elem_id="compare-button"), "compare")
+            comparison = table("comparison", "compare_headers", elem_id="compare-table")
+            charts = gr.HTML()
+            compared = gr.State(None)
+            compare_report_button = label(gr.Button(t["make_report"], elem_id="compare-report"), "make_report")
+            compare_report_file = label(gr.File(label=t["report_file"], elem_id="compare-report-file"), "report_file")
+            engine_event(compare_button.click, compare_view, [compare_models, compare_image, compare_random, language],
+                         [comparison, charts, compared])
+            compare_report_button.click(comparison_report, [compared, language], [compare_report_file], api_visibility="private")
+
+        with gr.Tab(t["tab_reports"], id="reports") as tab_reports:
+            refresh = label(gr.Button(t["refresh"], elem_id="reports-refresh"), "refresh")
+            listing = table("reports", "reports_headers", elem_id="reports-table")
+            pick = label(gr.Dropdown(choices=[], label=t["pick_report"], elem_id="reports-pick"), "pick_report")
+            preview = gr.HTML(elem_id="reports-preview")
+            download = label(gr.File(label=t["download"]), "download")
+            refresh.click(reports_view, [language], [listing, pick], api_visibility="private")
+            tab_reports.select(reports_view, [language], [listing, pick], api_visibility="private")
+            pick.change(report_preview, [pick], [preview, download], api_visibility="private")
+
+        tabs = [(tab_classify, "tab_classify"), (tab_architecture, "tab_architecture"), (tab_compare, "tab_compare"),
+                (tab_reports, "tab_reports")]
+
+        def relabel(chosen):
+            texts = _t(chosen)
+            updates = [chosen, gr.update(value=f"# {texts['title']}\n{texts['intro']}")]
+            updates += [gr.update(label=texts[key]) for _, key in tabs]
+            updates += [gr.update(value=texts[key]) if isinstance(component, gr.Button) else gr.update(label=texts[key])
+                        for component, key in labelled]
+            updates += [gr.update(label=texts[key], headers=texts[headers_key]) for _, key, headers_key in tables]
+            return updates
+
+        switch.change(relabel, [switch], [language, heading, *[tab for tab, _ in tabs], *[c for c, _ in labelled],
+                                          *[c for c, _, _ in tables]], api_visibility="private")
+        register_tool_endpoints(concurrency)
+    return app
+
+
+def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False, lang: str | None = None) -> None:
+    """Start the web app, its API and its MCP endpoint, and serve until interrupted."""
+    from starlette.routing import Mount
+
+    from plugin.doors.mcp import streamable_http_app
+
+    settings = get_settings()
+    configure(image_roots=[*settings.image_roots, settings.output_dir / "uploads"])
+    _uploads_dir()
+    app = build_app(lang)
+    app.queue(max_size=32)
+    mcp_app, mcp_lifespan = streamable_http_app()
+    app.launch(server_name=host, server_port=port, share=share, max_file_size=settings.max_image_bytes,
+               allowed_paths=[str(settings.output_dir)], show_error=True, footer_links=["api", "gradio"],
+               app_kwargs={"routes": [Mount(MCP_PATH, app=mcp_app)], "lifespan": mcp_lifespan})

@@ -1,0 +1,182 @@
+"""Classify images with one or several models and say whether they agree.
+
+`classify_image` and `classify_images` share one path: images are read and checked first (so a
+bad one fails before any model is built), then each model runs the whole batch at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from plugin import words
+from plugin.engine.custom_models import load_custom_model
+from plugin.engine.intake.images import LoadedImage, load_image
+from plugin.engine.labels import dog_cat_verdict
+from plugin.engine.labels import top_k as rank_top_k
+from plugin.engine.preprocessing import get_mode, image_to_array, preprocess
+from plugin.engine.registry import get_spec
+from plugin.engine.runtime import PreparedModel, load_registry_model
+from plugin.engine.weights import parse_weights
+from plugin.errors import InvalidInputError, PluginError
+from plugin.limits import DEFAULT_MODELS, DEFAULT_TOP_K, MAX_IMAGES_PER_CALL, MAX_MODELS_PER_CALL, MAX_TOP_K
+
+__all__ = ["classify_image", "classify_images", "check_model_names", "check_top_k"]
+
+
+def classify_image(image, models: Sequence[str] | str | None = None, top_k: int = DEFAULT_TOP_K, weights="imagenet",
+                   model_path=None, class_names=None, preprocessing=None, allow_random_weights: bool = False) -> dict:
+    """Classify one image with each model, give the dog/cat verdict and say whether the models agree.
+
+    Args:
+        image: a path, http(s) URL, data URI, base64 string, bytes, PIL image or numpy array.
+        models: registry model names (see `list_models()`), at most `MAX_MODELS_PER_CALL`;
+            None for the default pair (VGG16 and ResNet50). Ignored when `model_path` is given.
+        top_k: how many top classes to return per model, 1 to `MAX_TOP_K` (20).
+        weights: "imagenet" (downloaded once and cached by Keras), "random" or None (random
+            initialisation, needs `allow_random_weights=True`) or a weights file path.
+        model_path: a `.keras`/`.h5` classifier of your own, used instead of `models`.
+        class_names: names of the custom model's classes, by output index.
+        preprocessing: for a custom model, "caffe", "tf", "torch", "rescale" or "none";
+            for registry models, overrides their own preprocessing (to study its effect).
+        allow_random_weights: permit classifying with random weights; such results say
+            `"untrained": true`.
+
+    Returns:
+        `{"image": {"width", "height", "source"}, "results": [{"model", "weights", "untrained",
+        "predictions": [{"rank", "label", "class_id", "index", "probability"}], "verdict",
+        "inference_ms", "input_size", "preprocessing"}], "agreement"}`.
+    """
+    return _classify([image], models, top_k, weights, model_path, class_names, preprocessing, allow_random_weights,
+                     single=True)[0]
+
+
+def classify_images(images: Sequence, models: Sequence[str] | str | None = None, top_k: int = DEFAULT_TOP_K, weights="imagenet",
+                    model_path=None, class_names=None, preprocessing=None, allow_random_weights: bool = False) -> dict:
+    """Classify several images (at most `MAX_IMAGES_PER_CALL`) in batches, with the options of `classify_image`.
+
+    Returns:
+        `{"images": [one classify_image result per image, in order]}`.
+    """
+    if isinstance(images, (str, bytes)) or not isinstance(images, Sequence):
+        raise InvalidInputError(f"Expected a list of images. Received: {type(images).__name__}")
+    return {"images": _classify(list(images), models, top_k, weights, model_path, class_names, preprocessing,
+                                allow_random_weights, single=False)}
+
+
+def _classify(images: list, models, top_k, weights, model_path, class_names, preprocessing, allow_random_weights,
+              *, single: bool) -> list[dict]:
+    top_k = check_top_k(top_k)
+    if not images:
+        raise InvalidInputError("Expected at least one image. Received: an empty list", key="image_missing")
+    if len(images) > MAX_IMAGES_PER_CALL:
+        raise InvalidInputError(f"Expected at most {MAX_IMAGES_PER_CALL} images per call. Received: {len(images)}",
+                                key="too_many_images", limit=MAX_IMAGES_PER_CALL, count=len(images))
+    if preprocessing is not None:
+        get_mode(preprocessing)
+    if model_path is None:
+        names = check_model_names(models)
+        if class_names is not None:
+            raise InvalidInputError("Expected class_names only with model_path (registry models use the ImageNet classes). Received: class_names without model_path")
+        choice = parse_weights(weights)
+        if choice.untrained and not allow_random_weights:
+            raise InvalidInputError(
+                "Expected trained weights for classification. Received: weights=None or 'random' (random initialisation), "
+                "whose predictions mean nothing. Pass allow_random_weights=True to run untrained models anyway "
+                "(results then say \"untrained\": true), use weights='imagenet', or a weights file.", key="random_not_allowed")
+
+    loaded = [_load(image, i, single) for i, image in enumerate(images)]
+
+    if model_path is not None:
+        prepared = [load_custom_model(model_path, class_names=class_names, preprocessing=preprocessing)]
+    else:
+        prepared = [load_registry_model(name, weights) for name in names]
+
+    per_model = [_run(model, loaded, top_k, preprocessing) for model in prepared]
+    return [
+        {
+            "image": image.describe(),
+            "results": [results[i] for results in per_model],
+            "agreement": _agreement([results[i] for results in per_model]),
+        }
+        for i, image in enumerate(loaded)
+    ]
+
+
+def _load(image, index: int, single: bool) -> LoadedImage:
+    try:
+        return load_image(image)
+    except PluginError as exc:
+        if single:
+            raise
+        raise exc.prefixed(f"images[{index}]: ") from exc
+
+
+def check_top_k(top_k) -> int:
+    """Return `top_k` as an int if it is an integer from 1 to `MAX_TOP_K`; refuse anything else."""
+    if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or not 1 <= int(top_k) <= MAX_TOP_K:
+        raise InvalidInputError(f"Expected top_k to be an integer from 1 to {MAX_TOP_K}. Received: top_k={top_k!r}",
+                                key="top_k", limit=MAX_TOP_K, value=repr(top_k)[:40])
+    return int(top_k)
+
+
+def check_model_names(models) -> list[str]:
+    """Registry names for a `models` argument (a list, a comma-separated string, or None for the
+    default pair), each checked, duplicates dropped; at most `MAX_MODELS_PER_CALL` names."""
+    if models is None:
+        models = list(DEFAULT_MODELS)
+    if isinstance(models, str):
+        models = [part for part in (piece.strip() for piece in models.split(",")) if part]
+    if not isinstance(models, Sequence) or not models:
+        raise InvalidInputError(f"Expected a non-empty list of model names. Received: models={models!r}", key="no_models")
+    if len(models) > MAX_MODELS_PER_CALL:
+        raise InvalidInputError(f"Expected at most {MAX_MODELS_PER_CALL} models. Received: {len(models)}",
+                                key="too_many_models", limit=MAX_MODELS_PER_CALL, count=len(models))
+    names = []
+    for model in models:
+        name = get_spec(model).name
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def _run(model: PreparedModel, images: list[LoadedImage], top_k: int, preprocessing_override) -> list[dict]:
+    mode = preprocessing_override if preprocessing_override and model.imagenet_head else model.preprocessing
+    batch = np.stack([image_to_array(image.image, model.input_size, model.channels) for image in images])
+    batch = preprocess(batch, mode)
+    model.runner.compile()  # compilation is a one-off cost, not inference time
+    started = time.perf_counter()
+    probabilities = model.probabilities(batch)
+    per_image_ms = (time.perf_counter() - started) * 1000.0 / len(images)
+    results = []
+    for row in probabilities:
+        result = {
+            "model": model.name,
+            "weights": model.weights,
+            "untrained": model.untrained,
+            "predictions": rank_top_k(row, top_k, model.class_names),
+            "verdict": dog_cat_verdict(row) if model.imagenet_head else None,
+            "inference_ms": round(per_image_ms, 2),
+            "input_size": list(model.input_size),
+            "preprocessing": mode,
+        }
+        if model.untrained:
+            result["note"] = words.text("results.untrained_note", "en")
+        results.append(result)
+    return results
+
+
+def _agreement(results: list[dict]) -> dict:
+    """Whether the models agree: on the dog/cat verdict when every model has one, else on top-1."""
+    top1 = {result["model"]: result["predictions"][0]["label"] for result in results}
+    verdicts = {result["model"]: result["verdict"]["label"] for result in results if result["verdict"]}
+    if len(results) < 2:
+        return {"agree": None, "basis": "single model", "top1_agree": None, "top1": top1, "verdicts": verdicts}
+    top1_agree = len(set(top1.values())) == 1
+    if len(verdicts) == len(results):
+        agree, basis = len(set(verdicts.values())) == 1, "verdict"
+    else:
+        agree, basis = top1_agree, "top1"
+    return {"agree": agree, "basis": basis, "top1_agree": top1_agree, "top1": top1, "verdicts": verdicts}

@@ -1,0 +1,106 @@
+"""Turn RGB images into the input tensors each model expects.
+
+Each mode reproduces one of Keras's `imagenet_utils.preprocess_input` modes (the tests prove it
+for every registry entry), so the engine needs no Keras import to prepare pixels:
+
+    caffe    RGB -> BGR, then subtract the ImageNet mean per channel (VGG, ResNet v1)
+    tf       scale to [-1, 1] (Inception, MobileNet, ResNet v2)
+    torch    scale to [0, 1], then normalise by ImageNet mean and std per channel (DenseNet)
+    builtin  pass through: the model rescales inside itself (EfficientNet, ConvNeXt)
+    rescale  scale to [0, 1] (x / 255), common for models trained from scratch
+    none     pass through raw 0..255 values
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+from PIL import Image
+
+from plugin import words
+from plugin.errors import InvalidInputError
+
+__all__ = ["MODES", "PreprocessingMode", "get_mode", "image_to_array", "preprocess"]
+
+_CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
+_TORCH_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
+_TORCH_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+
+
+@dataclasses.dataclass(frozen=True)
+class PreprocessingMode:
+    """One way of preparing pixels: its channel order and the range of values the model sees.
+
+    What it does, in words, is in the catalogue (`plugin.words`, section "preprocessing").
+    """
+
+    name: str
+    channel_order: str
+    value_range: tuple[float, float]
+
+    @property
+    def description(self) -> dict[str, str]:
+        """What the mode does, in every language."""
+        return words.both(f"preprocessing.{self.name}")
+
+    def describe(self) -> dict:
+        return {"name": self.name, "channel_order": self.channel_order, "value_range": list(self.value_range),
+                "description": self.description}
+
+
+def _range(low, high) -> tuple[float, float]:
+    return round(float(np.min(low)), 3), round(float(np.max(high)), 3)
+
+
+MODES: dict[str, PreprocessingMode] = {
+    mode.name: mode
+    for mode in (
+        PreprocessingMode("caffe", "BGR", _range(0 - _CAFFE_MEAN_BGR, 255 - _CAFFE_MEAN_BGR)),
+        PreprocessingMode("tf", "RGB", (-1.0, 1.0)),
+        PreprocessingMode("torch", "RGB", _range((0 - _TORCH_MEAN) / _TORCH_STD, (1 - _TORCH_MEAN) / _TORCH_STD)),
+        PreprocessingMode("builtin", "RGB", (0.0, 255.0)),
+        PreprocessingMode("rescale", "RGB", (0.0, 1.0)),
+        PreprocessingMode("none", "RGB", (0.0, 255.0)),
+    )
+}
+
+
+def get_mode(name: str) -> PreprocessingMode:
+    """Look up a preprocessing mode by name."""
+    try:
+        return MODES[name]
+    except (KeyError, TypeError):
+        raise InvalidInputError(f"Expected preprocessing to be one of {list(MODES)}. Received: preprocessing={name!r}") from None
+
+
+def image_to_array(image: Image.Image, size: tuple[int, int], channels: int = 3) -> np.ndarray:
+    """Resize an RGB image to (height, width) and return float32 pixels of shape (H, W, C).
+
+    The whole image is resized (no crop), as `keras.utils.load_img(target_size=...)` does, but
+    with bilinear rather than nearest-neighbour sampling. One channel means luminance (L).
+    """
+    height, width = size
+    resized = image.resize((width, height), Image.Resampling.BILINEAR)
+    if channels == 1:
+        return np.asarray(resized.convert("L"), dtype=np.float32)[..., np.newaxis]
+    if channels != 3:
+        raise InvalidInputError(f"Expected a model input with 1 or 3 channels. Received: {channels} channels")
+    return np.asarray(resized.convert("RGB"), dtype=np.float32)
+
+
+def preprocess(batch: np.ndarray, mode: str) -> np.ndarray:
+    """Apply a preprocessing mode to RGB pixels in 0..255, shape (..., H, W, C); returns a new array."""
+    get_mode(mode)
+    x = np.array(batch, dtype=np.float32, copy=True)
+    if mode in ("caffe", "torch") and x.shape[-1] != 3:
+        raise InvalidInputError(f"Expected 3 colour channels for {mode!r} preprocessing. Received: {x.shape[-1]} channel(s)")
+    if mode == "caffe":
+        return x[..., ::-1] - _CAFFE_MEAN_BGR
+    if mode == "tf":
+        return x / 127.5 - 1.0
+    if mode == "torch":
+        return (x / 255.0 - _TORCH_MEAN) / _TORCH_STD
+    if mode == "rescale":
+        return x / 255.0
+    return x

@@ -1,0 +1,1 @@
+"""Models this project builds itself with Keras layers, in the style of `keras.applications`."""

@@ -1,0 +1,47 @@
+"""Per-call limits and defaults, defined once.
+
+The engine enforces them; every door reads them from here (pydantic fields, argparse options,
+web widgets), so a door refuses exactly what the engine refuses. Limits that depend on where the
+app runs (folders, byte and pixel caps, time-outs) are settings instead: see `plugin.config`.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "DEFAULT_MODELS",
+    "DEFAULT_ARCHITECTURE_MODEL",
+    "DEFAULT_TOP_K",
+    "MAX_TOP_K",
+    "MAX_MODELS_PER_CALL",
+    "MAX_IMAGES_PER_CALL",
+    "MAX_CLASS_NAMES",
+    "DEFAULT_LAYER_ROWS",
+    "MAX_LAYER_ROWS",
+    "TIMING_RUNS",
+]
+
+DEFAULT_MODELS = ("VGG16", "ResNet50")
+"""The study's pair: classified and compared when a caller names no models."""
+
+DEFAULT_ARCHITECTURE_MODEL = "ResNet50"
+"""Described when a caller names no model."""
+
+DEFAULT_TOP_K = 5
+MAX_TOP_K = 20
+"""Top classes returned per model and image: 1 to MAX_TOP_K."""
+
+MAX_MODELS_PER_CALL = 6
+"""Model names one classify or compare call takes (as many as the model cache holds by default)."""
+
+MAX_IMAGES_PER_CALL = 16
+"""Images one classify call takes."""
+
+MAX_CLASS_NAMES = 1000
+"""Class names given for a model file of one's own."""
+
+DEFAULT_LAYER_ROWS = 40
+MAX_LAYER_ROWS = 2000
+"""Layer rows a tool result carries (the whole table goes into an architecture report)."""
+
+TIMING_RUNS = 5
+"""Runs of one image whose median compare_models reports as the inference time."""

@@ -1,0 +1,89 @@
+"""Chart data from results, and the charts as SVG: probability bars per model, and the comparison's
+bars and accuracy-against-cost scatter. The pictures themselves are the macros of
+`templates/_charts.html`, so pages, Markdown pictures and the web app draw them alike."""
+
+from __future__ import annotations
+
+import math
+
+from plugin.render.templates import template_environment
+
+__all__ = ["probability_chart", "comparison_charts", "chart_svg", "charts_html"]
+
+
+def probability_chart(result: dict, t: dict) -> dict:
+    """One model's top-k predictions as bars (grey when the weights are untrained)."""
+    rows = [{"label": p["label"], "fraction": p["probability"], "text": f"{p['probability'] * 100:.1f}%",
+             "color": "#9ca3af" if result["untrained"] else "#3b82f6"} for p in result["predictions"]]
+    return {"kind": "bars", "rows": rows, "title": f"{result['model']} · {t['predictions']}", "unit": ""}
+
+
+def comparison_charts(rows: list[dict], t: dict) -> list[dict]:
+    """Parameters, multiply-adds, published top-1 and measured time as bars, then the scatter."""
+    charts = [
+        _scaled_bars(rows, lambda r: r["total_params"], t["chart_params"], "{:.1f}", 1e-6),
+        _scaled_bars(rows, lambda r: r["macs"], t["chart_macs"], "{:.2f}", 1e-9),
+        _scaled_bars(rows, lambda r: r["published"]["top1"], t["chart_top1"], "{:.1f}", 100),
+        _scaled_bars(rows, lambda r: r["inference_ms"], t["chart_time"], "{:.1f}"),
+    ]
+    scatter = _scatter(rows, t)
+    return charts + [scatter] if scatter else charts
+
+
+def chart_svg(chart: dict) -> str:
+    """A chart as a standalone SVG document (for the Markdown version's pictures)."""
+    return template_environment().get_template("chart.svg").render(chart=chart)
+
+
+def charts_html(charts: list[dict]) -> str:
+    """Charts as inline SVG markup, each in a box of readable width (for the web app)."""
+    macros = template_environment().get_template("_charts.html").module
+    parts = []
+    for chart in charts:
+        if chart["kind"] == "bars":
+            parts.append(str(macros.bars(chart["rows"], chart["title"], chart["unit"])))
+        else:
+            parts.append(str(macros.scatter(chart["points"], chart["title"], chart["x_label"], chart["y_label"])))
+    return "".join(f'<div style="max-width:640px">{part}</div>' for part in parts)
+
+
+def _scaled_bars(rows: list[dict], key, title: str, fmt: str, scale: float = 1.0) -> dict:
+    values = [key(row) for row in rows]
+    top = max((v for v in values if v is not None), default=0) or 1
+    return {"kind": "bars", "title": title, "unit": "", "rows": [
+        {"label": row["model"], "fraction": (value or 0) / top, "text": "-" if value is None else fmt.format(value * scale),
+         "color": None} for row, value in zip(rows, values)]}
+
+
+def _scatter(rows: list[dict], t: dict) -> dict | None:
+    known = [row for row in rows if row["published"]["top1"] is not None]
+    if not known:
+        return None
+    logs = [math.log10(row["macs"]) for row in known]
+    low, high = math.floor(min(logs) * 2) / 2, math.ceil(max(logs) * 2) / 2
+    high = high if high > low else low + 0.5
+    accuracies = [row["published"]["top1"] for row in known]
+    bottom, top = math.floor(min(accuracies) * 20) / 20, math.ceil(max(accuracies) * 20) / 20
+    top = top if top > bottom else bottom + 0.05
+    largest = max(row["total_params"] for row in known)
+    points = [{"label": row["model"], "x": 0.06 + 0.88 * (math.log10(row["macs"]) - low) / (high - low),
+               "y": 0.06 + 0.8 * (row["published"]["top1"] - bottom) / (top - bottom),
+               "r": 6 + 22 * math.sqrt(row["total_params"] / largest)} for row in known]
+    ticks_x = [{"at": 0.06 + 0.88 * (v - low) / (high - low), "text": _si(10 ** v)} for v in _steps(low, high, 0.5)]
+    ticks_y = [{"at": 0.06 + 0.8 * (v - bottom) / (top - bottom), "text": f"{v * 100:.0f}%"} for v in _steps(bottom, top, 0.05)]
+    for point in points:
+        point["x_ticks"], point["y_ticks"] = ticks_x, ticks_y
+    return {"kind": "scatter", "title": t["chart_scatter"], "points": points,
+            "x_label": t["macs"] + " (log)", "y_label": t["top1"]}
+
+
+def _steps(low: float, high: float, step: float) -> list[float]:
+    count = int(round((high - low) / step))
+    return [low + i * step for i in range(count + 1)]
+
+
+def _si(value: float) -> str:
+    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if value >= scale:
+            return f"{value / scale:.3g}{suffix}"
+    return f"{value:.3g}"

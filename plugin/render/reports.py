@@ -1,0 +1,253 @@
+"""Study reports rendered from results: one self-contained HTML page plus a Markdown version.
+
+`write_report` takes what the engine already computed (a classification result, architecture
+facts, a comparison result) and the photo already read; it never runs the engine. The page carries
+everything inline (CSS, the photo as a data URI, charts and the diagram as SVG), so it works
+offline and survives being pasted into a blog editor; no script, font or style sheet is fetched.
+The Markdown version sits beside it with its pictures in `<name>_files/`. Every report is listed
+in `index.html` of the output folder. The only markup inserted unescaped is SVG rebuilt by
+`plugin.render.svg`.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as _dt
+import functools
+import io
+import json
+import os
+import re
+import threading
+from pathlib import Path
+
+import jinja2
+
+from plugin import words
+from plugin.config import get_settings
+from plugin.errors import AccessDeniedError, InvalidInputError, RenderError
+from plugin.render.charts import chart_svg, comparison_charts, probability_chart
+from plugin.render.svg import inline_svg
+from plugin.render.templates import template_environment
+
+__all__ = ["write_report", "output_folder", "KINDS"]
+
+KINDS = ("architecture", "classification", "comparison")
+_PHOTO_SIZE = 640
+_manifest_lock = threading.Lock()
+
+
+def write_report(kind: str, *, result: dict | None = None, facts: dict | None = None, photo=None,
+                 lang: str | None = None, output_dir=None, file_name: str | None = None) -> dict:
+    """Write a report page (HTML) and its Markdown version from a result.
+
+    Args:
+        kind: "architecture" (needs `facts` from describe_architecture), "classification" (needs
+            `result` from classify_image) or "comparison" (needs `result` from compare_models).
+        result: the classification or comparison result.
+        facts: the architecture facts; their SVG diagram, if drawn, goes into the page.
+        photo: the image that was classified, as a PIL image (optional).
+        lang: "ko" or "en"; default CNNLAB_LANG, else Korean.
+        output_dir: folder inside the configured output folder (default: the output folder).
+        file_name: base name for the files (default: kind, models, language and time).
+
+    Returns:
+        `{"path", "markdown_path", "title", "kind", "lang"}`.
+    """
+    lang = words.check_lang(lang)
+    if kind not in KINDS:
+        raise InvalidInputError(f"Expected kind to be one of {list(KINDS)}. Received: kind={kind!r}")
+    t = words.section("report", lang)
+    if kind == "architecture":
+        page = _architecture(_expect(facts, "facts", "describe_architecture", ("model", "stages")), t, lang)
+    elif kind == "classification":
+        page = _classification(_expect(result, "result", "classify_image", ("image", "results")), photo, t)
+    else:
+        page = _comparison(_expect(result, "result", "compare_models", ("models", "timing")), photo, t)
+    folder = output_folder(output_dir)
+    stem = _file_stem(file_name, kind, page["name_parts"], lang)
+    assets = folder / f"{stem}_files"
+    context = {"lang": lang, "t": t, "title": page["title"], "generated": _now(), "versions": _versions(), **page["context"]}
+    markdown_context = dict(context, image_file=None, diagram_file=None)
+    for relative, key in page.get("file_keys", {}).items():
+        markdown_context[key] = f"{assets.name}/{relative}"
+    for key, names in page.get("file_lists", {}).items():
+        markdown_context[key] = [f"{assets.name}/{name}" for name in names]
+    environment = template_environment()
+    try:
+        html_text = environment.get_template(f"{kind}.html").render(**context)
+        markdown_text = environment.get_template(f"{kind}.md").render(**markdown_context)
+    except jinja2.TemplateError as exc:
+        raise RenderError(f"Expected the {kind} template to render. Received: {type(exc).__name__}: {exc}") from exc
+    if page["files"]:
+        assets.mkdir(parents=True, exist_ok=True)
+    for relative, data in page["files"].items():
+        _write(assets / relative, data)
+    html_path, markdown_path = folder / f"{stem}.html", folder / f"{stem}.md"
+    _write(html_path, html_text.encode("utf-8"))
+    _write(markdown_path, markdown_text.encode("utf-8"))
+    _record(folder, {"file": html_path.name, "markdown": markdown_path.name, "title": page["title"], "kind": kind,
+                     "lang": lang, "created": context["generated"]}, lang)
+    return {"path": str(html_path), "markdown_path": str(markdown_path), "title": page["title"], "kind": kind, "lang": lang}
+
+
+def _expect(value, name: str, source: str, keys: tuple[str, ...]) -> dict:
+    if not isinstance(value, dict) or not all(key in value for key in keys):
+        raise InvalidInputError(f"Expected {name}= to be a {source} result (a dict with {', '.join(keys)}). "
+                                f"Received: {type(value).__name__}")
+    return value
+
+
+def output_folder(output_dir=None) -> Path:
+    """The folder to write into: the output folder, or a folder inside it; made if missing."""
+    root = get_settings().output_dir
+    folder = root if output_dir is None else Path(os.path.realpath(root / os.fspath(output_dir)))
+    if not folder.is_relative_to(root):
+        raise AccessDeniedError(
+            f"Expected output_dir inside the output folder {root}. Received: {os.fspath(output_dir)!r}. "
+            "Choose the output folder itself with CNNLAB_OUTPUT_DIR or --output-dir."
+        )
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _file_stem(file_name, kind, parts, lang) -> str:
+    if file_name is not None:
+        if not isinstance(file_name, str) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]{0,100}", file_name):
+            raise InvalidInputError(f"Expected file_name of letters, digits, '.', '_' or '-'. Received: {file_name!r}")
+        return file_name
+    label = re.sub(r"[^A-Za-z0-9._-]+", "_", "-".join(parts))[:60].strip("._-") or "report"
+    return f"{kind}-{label}-{lang}-{_dt.datetime.now().strftime('%Y%m%d-%H%M%S-%f')}"
+
+
+def _write(path: Path, data: bytes) -> None:
+    """Write a whole file or nothing: a reader never sees half a page."""
+    temporary = path.with_name(path.name + ".part")
+    temporary.write_bytes(data)
+    os.replace(temporary, path)
+
+
+def _now() -> str:
+    return _dt.datetime.now().strftime("%Y-%m-%d %H:%M")
+
+
+@functools.cache
+def _versions() -> dict:
+    from importlib.metadata import version
+
+    return {"keras": version("keras"), "tensorflow": version("tensorflow")}
+
+
+def _record(folder: Path, entry: dict, lang: str) -> None:
+    """Add the report to the folder's manifest and rewrite index.html."""
+    with _manifest_lock:
+        manifest = folder / "index.json"
+        try:
+            entries = json.loads(manifest.read_text("utf-8")) if manifest.exists() else []
+        except (OSError, json.JSONDecodeError):
+            entries = []
+        entries = [e for e in entries if isinstance(e, dict) and e.get("file") != entry["file"]] + [entry]
+        entries = [e for e in entries if (folder / str(e.get("file", ""))).is_file()]
+        _write(manifest, json.dumps(entries, ensure_ascii=False, indent=1).encode("utf-8"))
+        t = words.section("report", lang)
+        page = template_environment().get_template("index.html").render(
+            lang=lang, t=t, title=t["index_title"], generated=_now(), versions=_versions(), entries=list(reversed(entries)))
+        _write(folder / "index.html", page.encode("utf-8"))
+
+
+def _photo(picture) -> tuple[bytes, int, int] | None:
+    """The photo as a JPEG no larger than 640 px a side, with its size."""
+    if picture is None:
+        return None
+    copy = picture.convert("RGB")
+    copy.thumbnail((_PHOTO_SIZE, _PHOTO_SIZE))
+    buffer = io.BytesIO()
+    copy.save(buffer, "JPEG", quality=85)
+    return buffer.getvalue(), copy.width, copy.height
+
+
+def _photo_context(picture, files: dict, file_keys: dict) -> dict:
+    made = _photo(picture)
+    if made is None:
+        return {"image_uri": None}
+    jpeg, width, height = made
+    files["image.jpg"] = jpeg
+    file_keys["image.jpg"] = "image_file"
+    return {"image_uri": "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii"),
+            "image_width": width, "image_height": height}
+
+
+def _chart_files(charts: list[dict]) -> dict[str, bytes]:
+    return {f"chart-{index + 1}.svg": chart_svg(chart).encode("utf-8") for index, chart in enumerate(charts)}
+
+
+# --- architecture ---------------------------------------------------------------------------
+
+def _diagram_svg(facts: dict) -> bytes | None:
+    """The facts' SVG diagram, read only from the output folder's diagram cache."""
+    diagram = facts.get("diagram") or {}
+    record = (diagram.get("files") or {}).get("svg") or (diagram if diagram.get("format") == "svg" else None)
+    if not record:
+        return None
+    path = Path(os.path.realpath(record["path"]))
+    if not path.is_relative_to(get_settings().output_dir / "diagrams") or not path.is_file():
+        raise AccessDeniedError(f"Expected the diagram inside the output folder's diagrams. Received: {record['path']!r}")
+    return path.read_bytes()
+
+
+def _architecture(facts: dict, t: dict, lang: str) -> dict:
+    notes = words.section("notes", lang)
+    family = facts.get("family") or ""
+    svg = _diagram_svg(facts)
+    diagram = inline_svg(svg, label=t["diagram"]) if svg else None
+    files = {"diagram.svg": str(diagram).encode("utf-8")} if diagram else {}
+    return {
+        "title": t["architecture_title"].format(model=facts["model"]),
+        "name_parts": [facts["model"]],
+        "context": {"facts": facts, "notes": notes.get(family) or notes.get(family.split(" ")[0]) or notes["default"],
+                    "diagram": diagram, "macs_note": words.text("results.macs_note", lang)},
+        "files": files,
+        "file_keys": {"diagram.svg": "diagram_file"} if diagram else {},
+    }
+
+
+# --- classification -------------------------------------------------------------------------
+
+def _classification(data: dict, picture, t: dict) -> dict:
+    charts = [probability_chart(result, t) for result in data["results"]]
+    chart_files = _chart_files(charts)
+    files, file_keys = dict(chart_files), {}
+    context = {"data": data, "charts": charts, **_photo_context(picture, files, file_keys)}
+    return {
+        "title": t["classification_title"].format(image=_short(data["image"]["source"])),
+        "name_parts": [r["model"] for r in data["results"]],
+        "context": context,
+        "files": files,
+        "file_keys": file_keys,
+        "file_lists": {"chart_files": list(chart_files)},
+    }
+
+
+def _short(source: str) -> str:
+    name = source[len("file "):] if source.startswith("file ") else source
+    return name if len(name) <= 60 else name[:57] + "…"
+
+
+# --- comparison -----------------------------------------------------------------------------
+
+def _comparison(data: dict, picture, t: dict) -> dict:
+    rows = data["models"]
+    charts = comparison_charts(rows, t)
+    chart_files = _chart_files(charts)
+    files, file_keys = dict(chart_files), {}
+    context = {"data": data, "charts": charts, "sources": sorted({row["published"]["source"] for row in rows})}
+    if data.get("image"):
+        context |= _photo_context(picture, files, file_keys)
+    return {
+        "title": t["comparison_title"].format(models=", ".join(row["model"] for row in rows)),
+        "name_parts": [row["model"] for row in rows],
+        "context": context,
+        "files": files,
+        "file_keys": file_keys,
+        "file_lists": {"chart_files": list(chart_files)},
+    }

@@ -1,0 +1,40 @@
+"""The Jinja2 templates of the reports: found in `templates/` of a checkout, or `plugin/templates`
+of an installed wheel; autoescaping on, undefined names an error."""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+import jinja2
+
+from plugin.errors import RenderError
+
+__all__ = ["template_dir", "template_environment", "markdown_text"]
+
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
+
+
+def template_dir() -> Path:
+    """The templates folder: `templates/` of a checkout, or `plugin/templates` of an installed wheel."""
+    package = Path(__file__).resolve().parent.parent
+    for candidate in (package.parent / "templates", package / "templates"):
+        if (candidate / "base.html").is_file():
+            return candidate
+    raise RenderError(f"Expected the report templates beside the package. Received: none in "
+                      f"{package.parent / 'templates'} or {package / 'templates'}.")
+
+
+def markdown_text(value) -> str:
+    """Text for a Markdown table cell or line: Markdown specials escaped, one line."""
+    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+
+
+@functools.cache
+def template_environment() -> jinja2.Environment:
+    """The one Jinja2 environment every page and picture is rendered with."""
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(template_dir()), autoescape=True,
+                                     undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
+    environment.filters["md"] = markdown_text
+    return environment

@@ -1,0 +1,90 @@
+"""Every fixed word people read, in Korean and English: one catalogue, one JSON file per language.
+
+`ko.json` and `en.json` hold the same sections: `report` (report pages), `ui` (the web app),
+`cli` (the command line), `structure` (labels and roles of layer kinds), `preprocessing` (what
+each mode does), `notes` (study notes per model family), `results` (sentences results carry) and
+`errors` (error titles; in Korean also the messages of the errors people meet most). The engine
+returns data and message keys; the templates, the web app and the command line look words up here.
+
+    >>> text("report.params", "ko")
+    '파라미터 수'
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+from importlib import resources
+
+from plugin.errors import InvalidInputError, PluginError
+
+__all__ = ["LANGUAGES", "check_lang", "default_lang", "catalogue", "section", "text", "both", "error_text",
+           "error_title"]
+
+LANGUAGES = ("ko", "en")
+
+
+def default_lang() -> str:
+    """The language when none is given: CNNLAB_LANG, else Korean."""
+    lang = os.environ.get("CNNLAB_LANG", "ko")
+    return lang if lang in LANGUAGES else "ko"
+
+
+def check_lang(lang) -> str:
+    """Return `lang` if it is a supported language, the default for None; refuse anything else."""
+    if lang is None:
+        return default_lang()
+    if lang not in LANGUAGES:
+        raise InvalidInputError(f"Expected lang to be one of {list(LANGUAGES)}. Received: lang={lang!r}")
+    return lang
+
+
+@functools.cache
+def catalogue(lang: str) -> dict:
+    """The whole catalogue of one language."""
+    lang = check_lang(lang)
+    return json.loads(resources.files("plugin.words").joinpath(f"{lang}.json").read_text("utf-8"))
+
+
+def section(name: str, lang: str | None) -> dict:
+    """One section of the catalogue (e.g. "report"), for templates and widgets."""
+    return catalogue(check_lang(lang))[name]
+
+
+def text(key: str, lang: str | None, **params) -> str:
+    """The words at a dotted key ("report.params"), formatted with `params` when given."""
+    node = catalogue(check_lang(lang))
+    for part in key.split("."):
+        node = node[part]
+    return node.format(**params) if params else node
+
+
+def both(key: str, **params) -> dict[str, str]:
+    """The words at a key in every language: `{"ko": ..., "en": ...}`."""
+    return {lang: text(key, lang, **params) for lang in LANGUAGES}
+
+
+def error_title(error: PluginError, lang: str | None) -> str:
+    """A short name for the kind of error ("Image error", "이미지 오류")."""
+    types = section("errors", lang)["types"]
+    return types.get(error.type, types["PluginError"])
+
+
+def error_text(error: PluginError, lang: str | None) -> str:
+    """An engine error as a person reads it in `lang`.
+
+    English is the engine's own message. In Korean, an error that carries a message key the
+    catalogue knows is said in Korean; any other keeps its English message after a Korean title.
+    """
+    lang = check_lang(lang)
+    if lang == "en":
+        return str(error)
+    errors = section("errors", lang)
+    template = errors["messages"].get(error.key or "")
+    if template is not None:
+        try:
+            return template.format(**error.params)
+        except (KeyError, IndexError):
+            pass  # a raise site that lacks a value: fall back to the English message below
+    return errors["generic"].format(type=error_title(error, lang), message=str(error))

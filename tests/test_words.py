@@ -1,0 +1,85 @@
+"""The catalogue: both languages say the same things, the Korean words are Korean, and every
+message key the engine raises has its Korean words."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+import plugin
+from plugin import words
+from plugin.errors import AccessDeniedError, ImageError, PluginError, UnknownModelError
+
+PACKAGE = Path(plugin.__file__).parent
+
+
+def keys(node, prefix=""):
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from keys(value, f"{prefix}{key}.")
+    else:
+        yield prefix.rstrip(".")
+
+
+def test_both_languages_have_the_same_words():
+    ko, en = words.catalogue("ko"), words.catalogue("en")
+    ko_keys = {key for key in keys(ko) if not key.startswith("errors.messages.") and key != "errors.generic"}
+    assert ko_keys == set(keys(en))
+    for key in ko_keys:  # the same placeholders in both languages
+        ko_value, en_value = ko, en
+        for part in key.split("."):
+            ko_value, en_value = ko_value[part], en_value[part]
+        assert set(re.findall(r"{(\w*)}", str(ko_value))) == set(re.findall(r"{(\w*)}", str(en_value))), key
+
+
+def test_korean_interface_words_have_no_english_words():
+    # Names, units, file formats, code and commands stay as Koreans write them; anything else is a leftover.
+    allowed = {"CNN", "Study", "Lab", "ImageNet", "Keras", "Applications", "MB", "ms", "Top", "FLOPs", "GFLOPs", "G",
+               "MACs", "float32", "plot_model", "model_to_dot", "keras", "utils", "Graphviz", "SVG", "HTML", "PNG",
+               "JPEG", "WebP", "BMP", "TIFF", "GIF", "HTTP", "http", "https", "h5", "Language", "k", "x", "x1",
+               "Conv", "Dense", "depthwise", "ReLU", "GELU", "swish", "stem", "SE", "ResNet", "DenseNet", "Inception",
+               "Lambda", "allow_random_weights", "top_k", "image", "root", "caffe", "tf", "torch", "rescale", "none",
+               "sudo", "apt", "get", "install", "graphviz", "brew", "macOS", "dot", "models", "json", "cat", "dog"}
+    for key in keys(words.catalogue("ko")):
+        if key.startswith(("ui.", "report.", "cli.", "errors.messages.", "structure.")):
+            node = words.catalogue("ko")
+            for part in key.split("."):
+                node = node[part]
+            for text in node if isinstance(node, list) else [node]:
+                latin = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", re.sub(r"{\w*}", "", str(text))))
+                assert latin <= allowed, (key, latin - allowed)
+
+
+def engine_keys() -> set[str]:
+    found = set()
+    for path in (PACKAGE).rglob("*.py"):
+        found |= set(re.findall(r'key="(\w+)"', path.read_text("utf-8")))
+    return found
+
+
+def test_every_message_key_the_engine_raises_is_said_in_korean():
+    messages = words.section("errors", "ko")["messages"]
+    raised = engine_keys()
+    assert raised and raised <= set(messages), raised - set(messages)
+
+
+@pytest.mark.parametrize("error", [
+    UnknownModelError("x", key="unknown_model", model="'VGG17'", choices="VGG16, ResNet50"),
+    AccessDeniedError("x", key="path_outside_roots", name="passwd"),
+    ImageError("x", key="image_not_image", source="file notes.txt"),
+])
+def test_common_errors_are_said_in_korean(error):
+    korean = words.error_text(error, "ko")
+    assert re.search(r"[가-힣]", korean) and "Expected" not in korean
+    assert words.error_text(error, "en") == "x"
+
+
+def test_an_error_without_korean_words_keeps_its_message_after_a_korean_title():
+    error = PluginError("Expected something. Received: nothing")
+    assert words.error_text(error, "ko") == "오류: Expected something. Received: nothing"
+
+
+def test_catalogue_files_are_valid_json():
+    for lang in words.LANGUAGES:
+        json.loads((PACKAGE / "words" / f"{lang}.json").read_text("utf-8"))
