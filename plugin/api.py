@@ -13,13 +13,13 @@ from plugin.architecture.compare import compare_models
 from plugin.architecture.describe import check_detail, describe, load_subject
 from plugin.engine.classify import classify_image, classify_images
 from plugin.engine.intake.images import LoadedImage, load_image
-from plugin.engine.registry import list_models
+from plugin.engine.models import default_models, list_models
 from plugin.errors import InvalidInputError
 from plugin.render import diagram as diagrams
 from plugin.render.reports import KINDS, write_report
 
-__all__ = ["list_models", "classify_image", "classify_images", "describe_architecture", "compare_models",
-           "render_report"]
+__all__ = ["list_models", "default_models", "classify_image", "classify_images", "describe_architecture",
+           "compare_models", "render_report"]
 
 _OPTIONS = {
     "architecture": ("model", "model_path", "expand_nested", "show_shapes", "rankdir"),

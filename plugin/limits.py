@@ -9,6 +9,7 @@ from __future__ import annotations
 
 __all__ = [
     "DEFAULT_MODELS",
+    "FALLBACK_MODEL",
     "DEFAULT_ARCHITECTURE_MODEL",
     "DEFAULT_TOP_K",
     "MAX_TOP_K",
@@ -21,7 +22,11 @@ __all__ = [
 ]
 
 DEFAULT_MODELS = ("VGG16", "ResNet50")
-"""The study's pair: classified and compared when a caller names no models."""
+"""The study's pair: classified and compared when a caller names no models (where their weights are ready)."""
+
+FALLBACK_MODEL = "EfficientNetLite0"
+"""Classifies instead of the pair when their ImageNet weights are not on this machine: its own come
+with the project, so a fresh offline machine still gives a real answer."""
 
 DEFAULT_ARCHITECTURE_MODEL = "ResNet50"
 """Described when a caller names no model."""

@@ -7,12 +7,18 @@ once and rendered in Korean and English.
 from __future__ import annotations
 
 from plugin import api
+from plugin.config import EXAMPLES_DIR
 from plugin.doors.cli import Command
+from plugin.engine.intake.images import load_image
 
 __all__ = ["GALLERY", "make_gallery", "COMMAND"]
 
-GALLERY = (("architecture", {"model": "VGG16"}, "vgg16-architecture"),
+_REAL = ["EfficientNetLite0", "EfficientNetLite1"]  # ImageNet weights that come with the project: real answers
+GALLERY = (("classification", {"image": EXAMPLES_DIR / "cat_chelsea.png", "models": _REAL}, "cat-classification"),
+           ("classification", {"image": EXAMPLES_DIR / "dog_bicycle.jpg", "models": _REAL}, "dog-classification"),
+           ("architecture", {"model": "VGG16"}, "vgg16-architecture"),
            ("architecture", {"model": "ResNet50"}, "resnet50-architecture"),
+           ("architecture", {"model": "EfficientNetLite0"}, "efficientnetlite0-architecture"),
            ("comparison", {"models": ["VGG16", "ResNet50"]}, "vgg16-resnet50-comparison"))
 
 
@@ -22,6 +28,9 @@ def make_gallery() -> list[dict]:
     for kind, options, name in GALLERY:
         if kind == "architecture":
             computed = {"facts": api.describe_architecture(detail="layers", diagram_format="svg", **options)}
+        elif kind == "classification":
+            image = load_image(options["image"])
+            computed = {"result": api.classify_image(image, models=options["models"]), "image": image}
         else:
             computed = {"result": api.compare_models(**options)}
         for lang in ("ko", "en"):

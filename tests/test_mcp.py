@@ -99,3 +99,16 @@ def test_limits_over_stdio_are_the_engines(tmp_path):
         assert outcome.isError is not accepted, case
         if not accepted:
             assert payload(outcome)["error"]["type"] == "InvalidArguments", case
+
+
+def test_real_weights_give_the_python_answer_over_stdio(tmp_path):
+    import plugin
+
+    async def steps(session):
+        return await session.call_tool("classify_image", {"image": CAT, "top_k": 5})
+
+    outcome = run_session(tmp_path, steps)
+    assert not outcome.isError
+    expected = plugin.classify_image(CAT, top_k=5)["results"][0]["predictions"]
+    got = outcome.structuredContent["results"][0]["predictions"]
+    assert [(p["index"], p["probability"]) for p in got] == [(p["index"], p["probability"]) for p in expected]

@@ -1,4 +1,5 @@
-"""Each registry model's preprocessing equals keras.applications.<module>.preprocess_input."""
+"""Each registry model's preprocessing equals keras.applications.<module>.preprocess_input, or,
+for the EfficientNet-Lite weights, the TF-Lite recipe they were trained with."""
 
 import importlib
 
@@ -19,7 +20,7 @@ def keras_preprocess_input(spec):
     return lambda x: imagenet_utils.preprocess_input(x, mode="caffe")
 
 
-@pytest.mark.parametrize("name", list(MODELS))
+@pytest.mark.parametrize("name", [name for name, spec in MODELS.items() if spec.preprocessing != "lite"])
 def test_preprocessing_equals_keras_preprocess_input(name):
     spec = MODELS[name]
     rng = np.random.default_rng(0)
@@ -28,6 +29,13 @@ def test_preprocessing_equals_keras_preprocess_input(name):
     ours = preprocess(batch, spec.preprocessing)
     np.testing.assert_allclose(ours, expected, rtol=1e-5, atol=1e-4)
     assert not np.shares_memory(ours, batch)
+
+
+def test_lite_mode_is_the_tflite_recipe():
+    """efficientnet_lite_builder.py: MEAN_RGB = 127.0, STDDEV_RGB = 128.0, on RGB pixels."""
+    batch = np.random.default_rng(1).uniform(0, 255, (2, 4, 4, 3)).astype(np.float32)
+    np.testing.assert_allclose(preprocess(batch, "lite"), (batch - 127.0) / 128.0, rtol=1e-6)
+    assert {MODELS[f"EfficientNetLite{n}"].preprocessing for n in range(3)} == {"lite"}
 
 
 def test_custom_modes():

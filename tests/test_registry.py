@@ -2,11 +2,13 @@
 
 import pytest
 
-from plugin.engine.registry import MODELS, get_spec, list_models
+from plugin.engine.models import list_models
+from plugin.engine.registry import MODELS, BundledWeights, ImagenetWeights, get_spec
 from plugin.errors import UnknownModelError
 
 REQUIRED = ["VGG16", "VGG19", "ResNet50", "ResNet101", "ResNet152", "ResNet50V2", "MobileNetV2",
-            "EfficientNetB0", "InceptionV3", "DenseNet121", "ConvNeXtTiny", "AlexNet"]
+            "EfficientNetB0", "EfficientNetLite0", "EfficientNetLite1", "EfficientNetLite2", "InceptionV3",
+            "DenseNet121", "ConvNeXtTiny", "AlexNet"]
 
 
 def test_list_models_has_every_required_model_with_the_contract_fields():
@@ -14,7 +16,8 @@ def test_list_models_has_every_required_model_with_the_contract_fields():
     assert [m["name"] for m in models] == REQUIRED
     for model in models:
         assert {"name", "family", "input_shape", "preprocessing", "weights", "published"} <= set(model)
-        assert model["preprocessing"] in {"caffe", "tf", "torch", "builtin"}
+        assert model["preprocessing"] in {"caffe", "tf", "torch", "builtin", "lite"}
+        assert {"available", "source", "size_mb", "options"} <= set(model["weights"])
         published = model["published"]
         assert {"size_mb", "top1", "top5", "parameters", "depth", "source", "multiply_adds", "multiply_adds_source"} <= set(published)
         assert published["source"] and published["multiply_adds_source"]
@@ -22,7 +25,7 @@ def test_list_models_has_every_required_model_with_the_contract_fields():
 
 def test_alexnet_is_architecture_only_and_says_so():
     alexnet = next(m for m in list_models()["models"] if m["name"] == "AlexNet")
-    assert "imagenet" not in alexnet["weights"]
+    assert "imagenet" not in alexnet["weights"]["options"] and alexnet["weights"]["available"] is False
     assert "Architecture only" in alexnet["note"] and "No ImageNet weights" in alexnet["note"]
     assert alexnet["input_shape"] == [227, 227, 3]
 
@@ -41,11 +44,13 @@ def test_constructor_builds_the_registered_shape_and_parameter_count(name, keras
     assert tuple(model.outputs[0].shape) == (None, 1000)
     if name == "AlexNet":  # the paper says "about 60 million"
         assert model.count_params() == pytest.approx(spec.published.parameters, rel=0.05)
+    elif isinstance(spec.imagenet, BundledWeights):  # the Lite release prints 4.7, 5.4, 6.1 M
+        assert model.count_params() == pytest.approx(spec.published.parameters, rel=0.02)
     else:  # the table rounds to 0.1 M
         assert round(model.count_params() / 1e5) / 10 == spec.published.parameters / 1e6
 
 
-@pytest.mark.parametrize("name", [n for n in REQUIRED if MODELS[n].imagenet])
+@pytest.mark.parametrize("name", [n for n in REQUIRED if isinstance(MODELS[n].imagenet, ImagenetWeights)])
 def test_imagenet_weights_record_is_the_file_keras_itself_asks_for(name, monkeypatch):
     """Build with weights='imagenet' while Keras's downloader only records its request."""
     from keras.src.utils import file_utils

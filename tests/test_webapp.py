@@ -136,6 +136,27 @@ def test_limits_over_http_are_the_engines(app):
         assert answered is accepted, case
 
 
+def answer(result: dict) -> list:
+    return [(p["index"], p["probability"]) for p in result["results"][0]["predictions"]]
+
+
+def test_the_gradio_api_and_mcp_over_http_give_the_python_answer(app):
+    """Real weights through every HTTP door: the same classes and probabilities as in Python."""
+    from gradio_client import Client
+
+    import plugin
+
+    expected = answer(plugin.classify_image(CAT))
+
+    async def steps(session):
+        return await session.call_tool("classify_image", {"image": CAT})
+
+    over_mcp = mcp_session(app["url"], steps).structuredContent
+    over_api = json.loads(Client(app["url"], verbose=False).predict(image=CAT, api_name="/classify_image"))
+    assert answer(over_mcp) == answer(over_api) == expected
+    assert over_mcp["results"][0]["model"] == "EfficientNetLite0" and expected[0][0] in range(281, 286)
+
+
 def test_gradio_client_calls_the_public_endpoints(app):
     from gradio_client import Client
 
@@ -175,14 +196,27 @@ def toasts(page) -> str:
     return " ".join(page.locator("[class*=toast]").all_inner_texts())
 
 
-def test_upload_and_classify_with_the_random_weights_switch(page):
+def pick_models(page, names):
+    """Tick exactly `names` in the Classify tab's model picker (labels may add a download size)."""
+    for box in page.locator("#classify-models label").all():
+        name = box.inner_text().split(" · ")[0].strip()
+        checkbox = box.locator("input[type=checkbox]")
+        if (name in names) != checkbox.is_checked():
+            checkbox.click()
+
+
+def test_the_first_click_gives_a_real_answer_and_its_report(page):
+    picker = page.locator("#classify-models").inner_text()
+    assert "VGG16 · 528 MB 내려받기" in picker and "AlexNet · ImageNet 가중치 없음" in picker
+    checked = [box.inner_text() for box in page.locator("#classify-models label").all()
+               if box.locator("input").is_checked()]
+    assert checked == ["EfficientNetLite0"]  # preselected: its weights are ready
     page.locator("#classify-image input[type=file]").set_input_files(CAT)
-    page.locator("#random-weights input[type=checkbox]").check()
     page.locator("#classify-button").click()
     page.locator(".model-label").first.wait_for(state="visible", timeout=180_000)
-    assert page.locator(".model-label:visible").count() == 2  # VGG16 and ResNet50, side by side
     summary = page.locator("#classify-summary").inner_text()
-    assert "VGG16" in summary and "ResNet50" in summary and "학습 안 됨" in summary
+    assert "EfficientNetLite0" in summary and "Egyptian_cat" in summary and "고양이" in summary
+    assert "학습 안 됨" not in summary
     page.screenshot(path=str(ARTIFACTS / "classify.png"), full_page=True)
 
     page.locator("#classify-report").click()
@@ -190,15 +224,27 @@ def test_upload_and_classify_with_the_random_weights_switch(page):
     link.wait_for(timeout=180_000)
     with page.expect_download() as download:
         link.click()
-    saved = download.value.path()
-    assert "분류 결과" in Path(saved).read_text("utf-8")
+    report = Path(download.value.path()).read_text("utf-8")
+    assert "분류 결과" in report and "Egyptian_cat" in report
+
+
+def test_the_random_weights_switch_runs_untrained_models_and_says_so(page):
+    pick_models(page, ["VGG16", "ResNet50"])
+    page.locator("#classify-image input[type=file]").set_input_files(CAT)
+    page.locator("#random-weights input[type=checkbox]").check()
+    page.locator("#classify-button").click()
+    page.locator(".model-label").first.wait_for(state="visible", timeout=180_000)
+    assert page.locator(".model-label:visible").count() == 2  # VGG16 and ResNet50, side by side
+    summary = page.locator("#classify-summary").inner_text()
+    assert "VGG16" in summary and "ResNet50" in summary and "학습 안 됨" in summary
 
 
 def test_without_weights_classification_explains_how_to_get_them_in_korean(page):
+    pick_models(page, ["VGG16"])
     page.locator("#classify-image input[type=file]").set_input_files(CAT)
     page.locator("#classify-button").click()
-    page.wait_for_function("document.body.innerText.includes('Keras 캐시')", timeout=120_000)
-    assert "vgg16_weights_tf_dim_ordering_tf_kernels.h5" in toasts(page)
+    page.wait_for_function("document.body.innerText.includes('vgg16_weights_tf_dim_ordering_tf_kernels.h5')", timeout=120_000)
+    assert "Keras 캐시 폴더" in toasts(page) and "내려받을 서버" in toasts(page)
     assert "Expected" not in toasts(page) and "Traceback" not in page.content()
 
 

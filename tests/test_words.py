@@ -9,6 +9,7 @@ import pytest
 
 import plugin
 from plugin import words
+from plugin.engine.registry import MODELS
 from plugin.errors import AccessDeniedError, ImageError, PluginError, UnknownModelError
 
 PACKAGE = Path(plugin.__file__).parent
@@ -40,7 +41,8 @@ def test_korean_interface_words_have_no_english_words():
                "JPEG", "WebP", "BMP", "TIFF", "GIF", "HTTP", "http", "https", "h5", "Language", "k", "x", "x1",
                "Conv", "Dense", "depthwise", "ReLU", "GELU", "swish", "stem", "SE", "ResNet", "DenseNet", "Inception",
                "Lambda", "allow_random_weights", "top_k", "image", "root", "caffe", "tf", "torch", "rescale", "none",
-               "sudo", "apt", "get", "install", "graphviz", "brew", "macOS", "dot", "models", "json", "cat", "dog"}
+               "sudo", "apt", "get", "install", "graphviz", "brew", "macOS", "dot", "models", "json", "cat", "dog",
+               "applications", "EfficientNet", "Lite", "run", "sh", *MODELS}
     for key in keys(words.catalogue("ko")):
         if key.startswith(("ui.", "report.", "cli.", "errors.messages.", "structure.")):
             node = words.catalogue("ko")

@@ -13,6 +13,7 @@ import numpy as np
 from plugin.architecture.describe import describe, load_subject
 from plugin.engine.classify import check_model_names, classify_image
 from plugin.engine.intake.images import load_image
+from plugin.engine.models import default_models
 from plugin.engine.registry import get_spec
 from plugin.engine.runtime import load_registry_model
 from plugin.errors import InvalidInputError
@@ -27,7 +28,9 @@ def compare_models(models=None, image=None, **classify_options) -> dict:
     """Compare registry models side by side; with an image, also their predictions.
 
     Args:
-        models: registry model names (see `list_models()`); None for VGG16 and ResNet50.
+        models: registry model names (see `list_models()`); None for VGG16 and ResNet50 (with an
+            image to classify: EfficientNetLite0 where their ImageNet weights are not ready, as
+            `classify_image` does, with a `note`).
         image: optional image (path, URL, data URI, bytes...) to classify with every model.
         **classify_options: `top_k`, `weights`, `allow_random_weights`, `preprocessing`, as for
             `classify_image`; used only with an image.
@@ -42,7 +45,11 @@ def compare_models(models=None, image=None, **classify_options) -> dict:
     unknown = set(classify_options) - set(_CLASSIFY_OPTIONS)
     if unknown:
         raise InvalidInputError(f"Expected options among {list(_CLASSIFY_OPTIONS)}. Received: {sorted(unknown)}")
-    names = check_model_names(models)
+    fallback = None
+    if models is None and image is not None:
+        names, fallback = default_models(classify_options.get("weights", "imagenet"))
+    else:
+        names = check_model_names(models)
     loaded = load_image(image) if image is not None else None  # a bad image fails before any model is built
     rows = []
     for name in names:
@@ -71,6 +78,9 @@ def compare_models(models=None, image=None, **classify_options) -> dict:
             row.update({key: outcome[key] for key in ("weights", "untrained", "predictions", "verdict")})
         result["image"] = classified["image"]
         result["agreement"] = classified["agreement"]
+    if fallback:
+        result["note"] = fallback.pop("note")
+        result["fallback"] = fallback
     return result
 
 

@@ -2,8 +2,8 @@
 
 VGG: blocks 1-5 and the classifier. ResNet: conv1, conv2_x ... conv5_x and the head, as in Table 1
 of the ResNet paper (the 3x3 max pool opens conv2_x there). AlexNet: conv1-conv5 and fc6-fc8.
-DenseNet: stem, dense blocks and transitions. MobileNetV2: the rows of its Table 2. EfficientNet:
-stem, blocks 1-7, head. ConvNeXt: stem, stages 1-4 (each with the downsampling that opens it),
+DenseNet: stem, dense blocks and transitions. MobileNetV2: the rows of its Table 2. EfficientNet
+and EfficientNet-Lite: stem, blocks 1-7, head. ConvNeXt: stem, stages 1-4 (each with the downsampling that opens it),
 head. Inception and other models, custom files included: one stage per Inception module when
 the layers are named `mixedN`, otherwise one stage per feature-map resolution, then the head.
 
@@ -57,6 +57,8 @@ STAGE_RULES: dict[str, FamilyRules] = {
     "EfficientNet": FamilyRules((("preprocessing", r"^(rescaling|normalization)(_\d+)?$"), ("stem", r"^stem_"))
                                 + tuple((f"block{i}", rf"^block{i}[a-z]_") for i in range(1, 8))
                                 + (("head", r"^(top_|avg_pool|max_pool|predictions)"),), block=r"^block\d([a-z])_"),
+    "EfficientNet-Lite": FamilyRules((("stem", r"^stem_"),) + tuple((f"block{i}", rf"^block{i}[a-z]_") for i in range(1, 8))
+                                     + (("head", r"^(top_|avg_pool|max_pool|predictions)"),), block=r"^block\d([a-z])_"),
     "ConvNeXt": FamilyRules((("stem", r"_(prestem_normalization|stem)$"), ("stage 1", r"_stage_0_"),
                              ("stage 2", r"(_stage_1_|_downsampling_block_0$)"),
                              ("stage 3", r"(_stage_2_|_downsampling_block_1$)"),

@@ -222,8 +222,7 @@ def _models(args, console: Console, lang: str) -> int:
         table.add_row(
             model["name"], "x".join(map(str, model["input_shape"][:2])), model["preprocessing"],
             _si(published["parameters"]), _si(published["multiply_adds"]), _percent(published["top1"]),
-            _percent(published["top5"]), _plain(published["depth"]), _plain(published["size_mb"]),
-            t["yes"] if "imagenet" in model["weights"] else t["no"],
+            _percent(published["top5"]), _plain(published["depth"]), _plain(published["size_mb"]), _weights(model["weights"], t),
         )
     console.print(table)
     console.print(t["models_sources"])
@@ -336,6 +335,16 @@ def _report(args, console: Console, lang: str) -> int:
     console.print(made["path"], soft_wrap=True, highlight=False)
     console.print(made["markdown_path"], soft_wrap=True, highlight=False)
     return 0
+
+
+def _weights(weights: dict, t: dict) -> str:
+    if weights["source"] == "bundled":
+        return t["weights_bundled"]
+    if weights["available"]:
+        return t["weights_cached"]
+    if weights["source"] == "download":
+        return t["weights_download"].format(size=f"{weights['size_mb']:g}")
+    return t["weights_none"]
 
 
 def _shape(shape) -> str:

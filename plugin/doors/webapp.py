@@ -58,6 +58,22 @@ def _keep_upload(path: str | None) -> str | None:
     return str(kept)
 
 
+def _model_choices(lang: str) -> list[tuple[str, str]]:
+    """Every registry model for a picker: ready ones by name, others with what is missing."""
+    t = _t(lang)
+    choices = []
+    for model in api.list_models()["models"]:
+        weights, name = model["weights"], model["name"]
+        if weights["available"]:
+            label = name
+        elif weights["source"] == "download":
+            label = t["choice_download"].format(model=name, size=f"{weights['size_mb']:g}")
+        else:
+            label = t["choice_no_weights"].format(model=name)
+        choices.append((label, name))
+    return choices
+
+
 def _md(text) -> str:
     return "".join("\\" + ch if ch in "\\`*_[]<>#|" else ch for ch in str(text))
 
@@ -247,6 +263,7 @@ def build_app(lang: str | None = None) -> gr.Blocks:
     concurrency = get_settings().concurrent_runs
     labelled: list[tuple] = []
     tables: list[tuple] = []
+    pickers: list = []
 
     def label(component, key):
         labelled.append((component, key))
@@ -272,7 +289,9 @@ def build_app(lang: str | None = None) -> gr.Blocks:
                     image = label(gr.Image(type="pil", sources=["upload", "clipboard", "webcam"], label=t["image"],
                                            elem_id="classify-image"), "image")
                     gr.Examples([[str(EXAMPLES_DIR / "cat_chelsea.png")]], inputs=[image])
-                    models = label(gr.CheckboxGroup(MODEL_CHOICES, value=list(DEFAULT_MODELS), label=t["models"]), "models")
+                    models = gr.CheckboxGroup(_model_choices(lang), value=api.default_models()[0], label=t["models"],
+                                              elem_id="classify-models")
+                    pickers.append(models)
                     top_k = label(gr.Slider(1, MAX_TOP_K, value=DEFAULT_TOP_K, step=1, label=t["top_k"]), "top_k")
                     random_weights = label(gr.Checkbox(False, label=t["random"], elem_id="random-weights"), "random")
                     with gr.Accordion(t["custom_model"], open=False):
@@ -315,8 +334,9 @@ def build_app(lang: str | None = None) -> gr.Blocks:
 
         with gr.Tab(t["tab_compare"], id="compare") as tab_compare:
             with gr.Row():
-                compare_models = label(gr.CheckboxGroup(MODEL_CHOICES, value=[*DEFAULT_MODELS, "MobileNetV2"],
-                                                        label=t["models"]), "models")
+                compare_models = gr.CheckboxGroup(_model_choices(lang), value=[*DEFAULT_MODELS, "MobileNetV2"],
+                                                  label=t["models"], elem_id="compare-models")
+                pickers.append(compare_models)
                 compare_image = label(gr.Image(type="pil", label=t["compare_image"]), "compare_image")
                 compare_random = label(gr.Checkbox(False, label=t["random"]), "random")
             compare_button = label(gr.Button(t["compare"], variant="primary", elem_id="compare-button"), "compare")
@@ -349,10 +369,11 @@ def build_app(lang: str | None = None) -> gr.Blocks:
             updates += [gr.update(value=texts[key]) if isinstance(component, gr.Button) else gr.update(label=texts[key])
                         for component, key in labelled]
             updates += [gr.update(label=texts[key], headers=texts[headers_key]) for _, key, headers_key in tables]
+            updates += [gr.update(label=texts["models"], choices=_model_choices(chosen)) for _ in pickers]
             return updates
 
         switch.change(relabel, [switch], [language, heading, *[tab for tab, _ in tabs], *[c for c, _ in labelled],
-                                          *[c for c, _, _ in tables]], api_visibility="private")
+                                          *[c for c, _, _ in tables], *pickers], api_visibility="private")
         register_tool_endpoints(concurrency)
     return app
 

@@ -16,6 +16,7 @@ from plugin.engine.custom_models import load_custom_model
 from plugin.engine.intake.images import LoadedImage, load_image
 from plugin.engine.labels import dog_cat_verdict
 from plugin.engine.labels import top_k as rank_top_k
+from plugin.engine.models import default_models
 from plugin.engine.preprocessing import get_mode, image_to_array, preprocess
 from plugin.engine.registry import get_spec
 from plugin.engine.runtime import PreparedModel, load_registry_model
@@ -33,7 +34,9 @@ def classify_image(image, models: Sequence[str] | str | None = None, top_k: int 
     Args:
         image: a path, http(s) URL, data URI, base64 string, bytes, PIL image or numpy array.
         models: registry model names (see `list_models()`), at most `MAX_MODELS_PER_CALL`;
-            None for the default pair (VGG16 and ResNet50). Ignored when `model_path` is given.
+            None for the study's pair, VGG16 and ResNet50, where their ImageNet weights are ready,
+            else EfficientNetLite0 (its weights come with the project), with a `note` saying so.
+            Ignored when `model_path` is given.
         top_k: how many top classes to return per model, 1 to `MAX_TOP_K` (20).
         weights: "imagenet" (downloaded once and cached by Keras), "random" or None (random
             initialisation, needs `allow_random_weights=True`) or a weights file path.
@@ -47,7 +50,9 @@ def classify_image(image, models: Sequence[str] | str | None = None, top_k: int 
     Returns:
         `{"image": {"width", "height", "source"}, "results": [{"model", "weights", "untrained",
         "predictions": [{"rank", "label", "class_id", "index", "probability"}], "verdict",
-        "inference_ms", "input_size", "preprocessing"}], "agreement"}`.
+        "inference_ms", "input_size", "preprocessing"}], "agreement", "note"?, "fallback"?}`:
+        `note` and `fallback` (`{"model", "instead_of", "download_mb"}`) say why another model
+        answered when `models` was None.
     """
     return _classify([image], models, top_k, weights, model_path, class_names, preprocessing, allow_random_weights,
                      single=True)[0]
@@ -76,8 +81,9 @@ def _classify(images: list, models, top_k, weights, model_path, class_names, pre
                                 key="too_many_images", limit=MAX_IMAGES_PER_CALL, count=len(images))
     if preprocessing is not None:
         get_mode(preprocessing)
+    fallback = None
     if model_path is None:
-        names = check_model_names(models)
+        names, fallback = default_models(weights) if models is None else (check_model_names(models), None)
         if class_names is not None:
             raise InvalidInputError("Expected class_names only with model_path (registry models use the ImageNet classes). Received: class_names without model_path")
         choice = parse_weights(weights)
@@ -95,7 +101,7 @@ def _classify(images: list, models, top_k, weights, model_path, class_names, pre
         prepared = [load_registry_model(name, weights) for name in names]
 
     per_model = [_run(model, loaded, top_k, preprocessing) for model in prepared]
-    return [
+    records = [
         {
             "image": image.describe(),
             "results": [results[i] for results in per_model],
@@ -103,6 +109,11 @@ def _classify(images: list, models, top_k, weights, model_path, class_names, pre
         }
         for i, image in enumerate(loaded)
     ]
+    if fallback:
+        note = fallback.pop("note")
+        for record in records:
+            record["note"], record["fallback"] = note, dict(fallback)
+    return records
 
 
 def _load(image, index: int, single: bool) -> LoadedImage:
@@ -124,7 +135,7 @@ def check_top_k(top_k) -> int:
 
 def check_model_names(models) -> list[str]:
     """Registry names for a `models` argument (a list, a comma-separated string, or None for the
-    default pair), each checked, duplicates dropped; at most `MAX_MODELS_PER_CALL` names."""
+    study's pair), each checked, duplicates dropped; at most `MAX_MODELS_PER_CALL` names."""
     if models is None:
         models = list(DEFAULT_MODELS)
     if isinstance(models, str):

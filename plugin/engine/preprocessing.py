@@ -1,12 +1,13 @@
 """Turn RGB images into the input tensors each model expects.
 
-Each mode reproduces one of Keras's `imagenet_utils.preprocess_input` modes (the tests prove it
-for every registry entry), so the engine needs no Keras import to prepare pixels:
+Each Keras mode reproduces one of `imagenet_utils.preprocess_input`'s (the tests prove it for
+every registry entry), so the engine needs no Keras import to prepare pixels:
 
     caffe    RGB -> BGR, then subtract the ImageNet mean per channel (VGG, ResNet v1)
     tf       scale to [-1, 1] (Inception, MobileNet, ResNet v2)
     torch    scale to [0, 1], then normalise by ImageNet mean and std per channel (DenseNet)
     builtin  pass through: the model rescales inside itself (EfficientNet, ConvNeXt)
+    lite     (x - 127) / 128, RGB: the TF-Lite recipe the EfficientNet-Lite weights were trained with
     rescale  scale to [0, 1] (x / 255), common for models trained from scratch
     none     pass through raw 0..255 values
 """
@@ -26,6 +27,7 @@ __all__ = ["MODES", "PreprocessingMode", "get_mode", "image_to_array", "preproce
 _CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
 _TORCH_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
 _TORCH_STD = np.array([0.229, 0.224, 0.225], dtype=np.float32)
+_LITE_MEAN, _LITE_STD = 127.0, 128.0
 
 
 @dataclasses.dataclass(frozen=True)
@@ -60,6 +62,7 @@ MODES: dict[str, PreprocessingMode] = {
         PreprocessingMode("tf", "RGB", (-1.0, 1.0)),
         PreprocessingMode("torch", "RGB", _range((0 - _TORCH_MEAN) / _TORCH_STD, (1 - _TORCH_MEAN) / _TORCH_STD)),
         PreprocessingMode("builtin", "RGB", (0.0, 255.0)),
+        PreprocessingMode("lite", "RGB", ((0.0 - _LITE_MEAN) / _LITE_STD, (255.0 - _LITE_MEAN) / _LITE_STD)),
         PreprocessingMode("rescale", "RGB", (0.0, 1.0)),
         PreprocessingMode("none", "RGB", (0.0, 255.0)),
     )
@@ -103,4 +106,6 @@ def preprocess(batch: np.ndarray, mode: str) -> np.ndarray:
         return (x / 255.0 - _TORCH_MEAN) / _TORCH_STD
     if mode == "rescale":
         return x / 255.0
+    if mode == "lite":
+        return (x - _LITE_MEAN) / _LITE_STD
     return x

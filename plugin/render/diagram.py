@@ -129,6 +129,7 @@ def _write_atomically(path: Path, data: bytes) -> None:
     handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=f"{path.suffix}.part")
     with os.fdopen(handle, "wb") as out:
         out.write(data)
+    os.chmod(temporary, 0o644)  # mkstemp makes files private; drawings are for reading
     os.replace(temporary, path)
 
 

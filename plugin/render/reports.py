@@ -25,6 +25,7 @@ import jinja2
 
 from plugin import words
 from plugin.config import get_settings
+from plugin.engine.models import fallback_note
 from plugin.errors import AccessDeniedError, InvalidInputError, RenderError
 from plugin.render.charts import chart_svg, comparison_charts, probability_chart
 from plugin.render.svg import inline_svg
@@ -67,7 +68,9 @@ def write_report(kind: str, *, result: dict | None = None, facts: dict | None = 
     folder = output_folder(output_dir)
     stem = _file_stem(file_name, kind, page["name_parts"], lang)
     assets = folder / f"{stem}_files"
-    context = {"lang": lang, "t": t, "title": page["title"], "generated": _now(), "versions": _versions(), **page["context"]}
+    fallback = (result or {}).get("fallback")
+    context = {"lang": lang, "t": t, "title": page["title"], "generated": _now(), "versions": _versions(),
+               "fallback_note": fallback_note(fallback, lang) if fallback else None, **page["context"]}
     markdown_context = dict(context, image_file=None, diagram_file=None)
     for relative, key in page.get("file_keys", {}).items():
         markdown_context[key] = f"{assets.name}/{relative}"
