@@ -22,7 +22,9 @@ from plugin.api import (
     classify_image,
     classify_images,
     compare_models,
+    compare_preprocessing,
     describe_architecture,
+    explain_image,
     list_models,
     render_report,
 )
@@ -42,6 +44,8 @@ __all__ = [
     "list_models",
     "classify_image",
     "classify_images",
+    "explain_image",
+    "compare_preprocessing",
     "describe_architecture",
     "compare_models",
     "render_report",

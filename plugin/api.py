@@ -12,18 +12,22 @@ from plugin import words
 from plugin.architecture.compare import compare_models
 from plugin.architecture.describe import check_detail, describe, load_subject
 from plugin.engine.classify import classify_image, classify_images
+from plugin.engine.experiment import compare_preprocessing
+from plugin.engine.explain import explain
 from plugin.engine.intake.images import LoadedImage, load_image
 from plugin.engine.models import default_models, list_models
 from plugin.errors import InvalidInputError
 from plugin.render import diagram as diagrams
+from plugin.render.overlay import write_overlay
 from plugin.render.reports import KINDS, write_report
 
-__all__ = ["list_models", "default_models", "classify_image", "classify_images", "describe_architecture",
-           "compare_models", "render_report"]
+__all__ = ["list_models", "default_models", "classify_image", "classify_images", "explain_image", "compare_preprocessing",
+           "describe_architecture", "compare_models", "render_report"]
 
 _OPTIONS = {
     "architecture": ("model", "model_path", "expand_nested", "show_shapes", "rankdir"),
-    "classification": ("models", "top_k", "weights", "model_path", "class_names", "preprocessing", "allow_random_weights"),
+    "classification": ("models", "top_k", "weights", "model_path", "class_names", "preprocessing", "allow_random_weights",
+                       "expected", "explain", "study_preprocessing"),
     "comparison": ("models", "top_k", "weights", "allow_random_weights", "preprocessing"),
 }
 
@@ -65,26 +69,56 @@ def describe_architecture(model: str | None = None, detail: str = "summary", inc
     return facts
 
 
+def explain_image(image, model: str | None = None, class_index=None, *, expected=None, weights="imagenet",
+                  allow_random_weights: bool = False, model_path=None, class_names=None, preprocessing=None) -> dict:
+    """Where did the model look? A Grad-CAM heat map for one image and one model.
+
+    Args:
+        image: a path, http(s) URL, data URI, base64 string, bytes, PIL image or numpy array.
+        model: a registry model name (see `list_models()`); ignored when `model_path` is given.
+        class_index: the class to explain (an index, or an ImageNet class name); default: the
+            expected class if given, else the model's top-1 class.
+        expected: the right answer, as for `classify_image`.
+        weights, allow_random_weights, model_path, class_names, preprocessing: as for `classify_image`.
+
+    Returns:
+        `{"model", "class": {"index", "label", "label_ko", "probability"}, "layer", "heatmap",
+        "overlay_path"}`: `heatmap` is the last feature map's grid (rows top to bottom, values 0..1,
+        hot = where the model looked for the class); `overlay_path` a PNG of the heat over the photo.
+    """
+    result, cam, loaded = explain(image, model, class_index=class_index, expected=expected, weights=weights,
+                                  allow_random_weights=allow_random_weights, model_path=model_path,
+                                  class_names=class_names, preprocessing=preprocessing)
+    result["overlay_path"] = str(write_overlay(loaded.image, cam, result["model"], result["class"]["index"]))
+    return result
+
+
 def render_report(kind: str, lang: str | None = None, output_dir=None, *, file_name: str | None = None,
-                  result: dict | None = None, facts: dict | None = None, image=None, **options) -> dict:
+                  result: dict | None = None, facts: dict | None = None, image=None, explanations: list[dict] | None = None,
+                  preprocessing_study: dict | None = None, **options) -> dict:
     """Make a study report page (HTML) and its Markdown version.
 
-    Give the result you already have, and it is rendered as is: `result=` a classify_image or
-    compare_models result (with `image=` the photo, optional), or `facts=` a describe_architecture
-    result. Or give the options of the kind, and the engine runs once first.
+    Give the results you already have, and they are rendered as they are: `result=` a
+    classify_image or compare_models result (with `image=` the photo, optional; for a
+    classification also `explanations=` explain_image results and `preprocessing_study=` a
+    compare_preprocessing result), or `facts=` a describe_architecture result. Or give the
+    options of the kind, and the engine runs once first.
 
     Args:
         kind: "architecture" (options as describe_architecture: model, model_path,
             expand_nested, show_shapes, rankdir), "classification" (image, and options as
             classify_image: models, top_k, weights, model_path, class_names, preprocessing,
-            allow_random_weights) or "comparison" (models, optional image, and top_k, weights,
-            allow_random_weights, preprocessing).
+            allow_random_weights, expected; and explain=True for a Grad-CAM per model,
+            study_preprocessing=True for the preprocessing experiment with the first model) or
+            "comparison" (models, optional image, and top_k, weights, allow_random_weights, preprocessing).
         lang: "ko" or "en"; default CNNLAB_LANG, else Korean.
         output_dir: folder inside the configured output folder (default: the output folder).
         file_name: base name for the files (default: kind, models, language and time).
         result: a classification or comparison result to render.
         facts: architecture facts to render.
         image: the image (any form classify_image takes; a PIL image or LoadedImage is not read again).
+        explanations: Grad-CAM results (explain_image) to show beside the predictions.
+        preprocessing_study: a compare_preprocessing result to show as a section.
         **options: the options of the kind, when no result is given.
 
     Returns:
@@ -108,7 +142,28 @@ def render_report(kind: str, lang: str | None = None, output_dir=None, *, file_n
     if kind == "classification" and result is None and image is None:
         raise InvalidInputError("Expected an image for a classification report. Received: no image option", key="image_missing")
     loaded = load_image(image) if image is not None else None
-    if result is None:
-        run = classify_image if kind == "classification" else compare_models
-        result = run(loaded, **options) if kind == "classification" else run(image=loaded, **options)
-    return write_report(kind, result=result, photo=loaded.image if isinstance(loaded, LoadedImage) else None, **written)
+    if result is None and kind == "comparison":
+        result = compare_models(image=loaded, **options)
+    elif result is None:
+        explain_models, study = options.pop("explain", False), options.pop("study_preprocessing", False)
+        result = classify_image(loaded, **options)
+        explanations, preprocessing_study = _study(loaded, result, options, explain_models, study)
+    return write_report(kind, result=result, photo=loaded.image if isinstance(loaded, LoadedImage) else None,
+                        explanations=explanations, preprocessing_study=preprocessing_study, **written)
+
+
+def _study(loaded, result: dict, options: dict, explain_models: bool, study: bool) -> tuple[list | None, dict | None]:
+    """The Grad-CAM of each model and the preprocessing experiment of the first, for a report."""
+    same = {key: options[key] for key in ("weights", "allow_random_weights") if key in options}
+    explanations = None
+    if explain_models:
+        explanations = []
+        for outcome in result["results"]:
+            custom = {key: options.get(key) for key in ("model_path", "class_names", "preprocessing")} if options.get("model_path") else {}
+            explained, _cam, _ = explain(loaded, None if custom else outcome["model"], expected=options.get("expected"),
+                                         **same, **custom)
+            explanations.append(explained)
+    preprocessing_study = None
+    if study and not options.get("model_path"):
+        preprocessing_study = compare_preprocessing(loaded, result["results"][0]["model"], top_k=3, **same)
+    return explanations, preprocessing_study

@@ -14,11 +14,12 @@ from plugin.engine.intake.images import load_image
 __all__ = ["GALLERY", "make_gallery", "COMMAND"]
 
 _REAL = ["EfficientNetLite0", "EfficientNetLite1"]  # ImageNet weights that come with the project: real answers
-GALLERY = (("classification", {"image": EXAMPLES_DIR / "cat_chelsea.png", "models": _REAL}, "cat-classification"),
-           ("classification", {"image": EXAMPLES_DIR / "dog_bicycle.jpg", "models": _REAL}, "dog-classification"),
+GALLERY = (("classification", {"image": EXAMPLES_DIR / "cat_chelsea.png", "models": _REAL, "expected": "cat"}, "cat-classification"),
+           ("classification", {"image": EXAMPLES_DIR / "dog_bicycle.jpg", "models": _REAL, "expected": "dog"}, "dog-classification"),
            ("architecture", {"model": "VGG16"}, "vgg16-architecture"),
            ("architecture", {"model": "ResNet50"}, "resnet50-architecture"),
            ("architecture", {"model": "EfficientNetLite0"}, "efficientnetlite0-architecture"),
+           ("architecture", {"model": "AlexNet"}, "alexnet-architecture"),
            ("comparison", {"models": ["VGG16", "ResNet50"]}, "vgg16-resnet50-comparison"))
 
 
@@ -30,7 +31,10 @@ def make_gallery() -> list[dict]:
             computed = {"facts": api.describe_architecture(detail="layers", diagram_format="svg", **options)}
         elif kind == "classification":
             image = load_image(options["image"])
-            computed = {"result": api.classify_image(image, models=options["models"]), "image": image}
+            result = api.classify_image(image, models=options["models"], expected=options["expected"])
+            explanations = [api.explain_image(image, model, expected=options["expected"]) for model in options["models"]]
+            study = api.compare_preprocessing(image, options["models"][0], top_k=3)
+            computed = {"result": result, "image": image, "explanations": explanations, "preprocessing_study": study}
         else:
             computed = {"result": api.compare_models(**options)}
         for lang in ("ko", "en"):

@@ -64,9 +64,12 @@ def test_resnet50_stage_table_follows_table_1_of_the_paper():
     assert stage_rows("ResNet50") == [
         ("conv1", "112x112", None, 9_728, "7x7/2, 64"),
         ("conv2_x", "56x56", 3, 220_032, "3x3/2 max pool, [1x1, 64; 3x3, 64; 1x1, 256] x 3, shortcut 1x1, 256"),
-        ("conv3_x", "28x28", 4, 1_230_336, "[1x1/2, 128; 3x3, 128; 1x1, 512] x 4, shortcut 1x1/2, 512"),
-        ("conv4_x", "14x14", 6, 7_129_088, "[1x1/2, 256; 3x3, 256; 1x1, 1024] x 6, shortcut 1x1/2, 1024"),
-        ("conv5_x", "7x7", 3, 14_998_528, "[1x1/2, 512; 3x3, 512; 1x1, 2048] x 3, shortcut 1x1/2, 2048"),
+        ("conv3_x", "28x28", 4, 1_230_336,
+         "[1x1/2, 128; 3x3, 128; 1x1, 512], [1x1, 128; 3x3, 128; 1x1, 512] x 3, shortcut 1x1/2, 512"),
+        ("conv4_x", "14x14", 6, 7_129_088,
+         "[1x1/2, 256; 3x3, 256; 1x1, 1024], [1x1, 256; 3x3, 256; 1x1, 1024] x 5, shortcut 1x1/2, 1024"),
+        ("conv5_x", "7x7", 3, 14_998_528,
+         "[1x1/2, 512; 3x3, 512; 1x1, 2048], [1x1, 512; 3x3, 512; 1x1, 2048] x 2, shortcut 1x1/2, 2048"),
         ("head", "1000", None, 2_049_000, "global avg pool, fc, 1000"),
     ]
 
@@ -147,3 +150,25 @@ def test_compare_models_with_an_image(favour_class_weights):
     assert result["image"]["source"] == "file cat_chelsea.png" and result["agreement"]["basis"] == "single model"
     with pytest.raises(InvalidInputError, match="Expected options among"):
         plugin.compare_models(["AlexNet"], image=image, model_path="x.keras")
+
+
+@pytest.mark.parametrize("name", ["VGG16", "ResNet50", "AlexNet", "EfficientNetLite0"])
+def test_the_structure_table_lists_every_layer_in_network_order(name, keras_models):
+    facts = plugin.describe_architecture(name, include_diagram=False)
+    assert sum(row["count"] for row in facts["structure"]) == facts["num_layers"]  # no layer left out
+    from plugin.architecture.structure import KINDS
+
+    kind_of = {layer_type: kind for kind, types in KINDS for layer_type in types}
+    order = []
+    for layer in keras_models(name).layers[:-1]:
+        kind = kind_of.get(type(layer).__name__, "other")
+        if kind not in order:
+            order.append(kind)
+    assert [row["kind"] for row in facts["structure"]] == order + ["output"]
+
+
+def test_batch_normalisation_is_counted():
+    facts = plugin.describe_architecture("ResNet50", include_diagram=False)
+    assert facts["batch_norm"] == {"layers": 53, "channels": 26_560, "moving_statistics": 53_120, "trainable": 53_120}
+    assert facts["batch_norm"]["moving_statistics"] == facts["non_trainable_params"] == 53_120
+    assert plugin.describe_architecture("VGG16", include_diagram=False)["batch_norm"] is None

@@ -8,7 +8,6 @@ import pytest
 
 import plugin
 from plugin.config import EXAMPLES_DIR
-from plugin.engine.classify import _agreement
 from plugin.engine.runtime import cache_info, load_registry_model
 from plugin.errors import InvalidInputError, UnknownModelError
 from plugin.limits import MAX_IMAGES_PER_CALL
@@ -29,7 +28,8 @@ def test_untrained_results_say_so():
     assert model["untrained"] is True and model["weights"] == "random"
     assert "Random weights" in model["note"]
     assert len(model["predictions"]) == 3
-    assert result["image"] == {"width": 451, "height": 300, "source": "file cat_chelsea.png"}
+    assert result["image"] == {"width": 451, "height": 300, "source": "file cat_chelsea.png", "kind": "file",
+                               "name": "cat_chelsea.png"}
 
 
 def test_weights_file_with_edited_head_gives_its_class_label_and_verdict(favour_class_weights):
@@ -38,6 +38,7 @@ def test_weights_file_with_edited_head_gives_its_class_label_and_verdict(favour_
     model = result["results"][0]
     top = model["predictions"][0]
     assert (top["rank"], top["label"], top["class_id"], top["index"]) == (1, "golden_retriever", "n02099601", 207)
+    assert top["label_ko"] == "골든 리트리버"
     assert top["probability"] > 0.99
     assert model["verdict"]["label"] == "dog" and model["verdict"]["scores"]["dog"] > 0.99
     assert model["untrained"] is False and model["weights"] == weights.name
@@ -64,20 +65,6 @@ def test_a_bad_image_in_a_batch_names_its_position(tmp_path):
     good = save_png(stripes("vertical"), tmp_path / "good.png")
     with pytest.raises(plugin.ImageError, match=r"^images\[1\]: "):
         plugin.classify_images([good, b"garbage"], models=["AlexNet"], weights=None, allow_random_weights=True)
-
-
-def test_agreement_on_verdicts_then_top1():
-    def result(model, label, verdict):
-        return {"model": model, "predictions": [{"label": label}], "verdict": verdict and {"label": verdict}}
-
-    both_dogs = _agreement([result("A", "beagle", "dog"), result("B", "pug", "dog")])
-    assert both_dogs["agree"] is True and both_dogs["basis"] == "verdict" and both_dogs["top1_agree"] is False
-    split = _agreement([result("A", "beagle", "dog"), result("B", "tabby", "cat")])
-    assert split["agree"] is False and split["verdicts"] == {"A": "dog", "B": "cat"}
-    custom = _agreement([result("A", "cat", None), result("m.keras", "cat", None)])
-    assert custom["agree"] is True and custom["basis"] == "top1"
-    alone = _agreement([result("A", "beagle", "dog")])
-    assert alone["agree"] is None and alone["basis"] == "single model"
 
 
 def test_two_models_in_one_call():

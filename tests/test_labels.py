@@ -1,29 +1,49 @@
 """ImageNet labels ship with the package; the dog/cat verdict sums the right classes."""
 
+import re
+
 import numpy as np
 import pytest
 
-from plugin.engine.labels import CAT_INDICES, DOG_INDICES, dog_cat_verdict, imagenet_classes, top_k
+from plugin.engine.labels import CAT_INDICES, DOG_INDICES, display_name, dog_cat_verdict, find_class, imagenet_classes, top_k
 
 
-def test_class_index_has_the_1000_keras_classes():
+def test_class_index_has_the_1000_keras_classes_with_korean_names():
     classes = imagenet_classes()
-    assert len(classes) == 1000
-    assert classes[0] == ("n01440764", "tench")
-    assert classes[151] == ("n02085620", "Chihuahua")
-    assert classes[268] == ("n02113978", "Mexican_hairless")
-    assert classes[281] == ("n02123045", "tabby")
-    assert classes[285] == ("n02124075", "Egyptian_cat")
-    assert classes[999] == ("n15075141", "toilet_tissue")
-    assert len({wnid for wnid, _ in classes}) == 1000
+    assert len(classes) == 1000 and [c.index for c in classes] == list(range(1000))
+    assert (classes[0].wnid, classes[0].label) == ("n01440764", "tench")
+    assert (classes[151].wnid, classes[151].label) == ("n02085620", "Chihuahua")
+    assert (classes[999].wnid, classes[999].label) == ("n15075141", "toilet_tissue")
+    assert len({c.wnid for c in classes}) == 1000
+    korean = [c.label_ko for c in classes]
+    assert len(set(korean)) == 1000 and all(name and "_" not in name for name in korean)
+    assert all(re.search(r"[가-힣]", name) for name in korean)
+
+
+def test_the_studys_dogs_and_cats_are_named_in_korean():
+    classes = imagenet_classes()
+    assert (classes[162].label_ko, classes[167].label_ko) == ("비글", "잉글리시 폭스하운드")
+    assert (classes[207].label_ko, classes[285].label_ko) == ("골든 리트리버", "이집트 고양이")
+
+
+@pytest.mark.parametrize("name", ["beagle", "Beagle", "비글", "n02088364", 162, "162", "English foxhound", "English_foxhound"])
+def test_a_class_is_found_by_any_of_its_names(name):
+    assert find_class(name).index in (162, 167)
+    assert find_class(name).label_ko in ("비글", "잉글리시 폭스하운드")
+
+
+def test_display_names_never_show_underscores():
+    prediction = {"label": "English_foxhound", "label_ko": "잉글리시 폭스하운드"}
+    assert display_name(prediction, "ko") == "잉글리시 폭스하운드 (English foxhound)"
+    assert display_name(prediction, "en") == "English foxhound"
 
 
 def test_dog_and_cat_groups_hold_exactly_the_dogs_and_the_domestic_cats():
     classes = imagenet_classes()
-    assert [classes[i][1] for i in (DOG_INDICES[0] - 1, DOG_INDICES[-1] + 1)] == ["sea_lion", "timber_wolf"]
-    assert [classes[i][1] for i in (DOG_INDICES[0], DOG_INDICES[-1])] == ["Chihuahua", "Mexican_hairless"]
-    assert [classes[i][1] for i in CAT_INDICES] == ["tabby", "tiger_cat", "Persian_cat", "Siamese_cat", "Egyptian_cat"]
-    assert [classes[i][1] for i in (CAT_INDICES[0] - 1, CAT_INDICES[-1] + 1)] == ["grey_fox", "cougar"]
+    assert [classes[i].label for i in (DOG_INDICES[0] - 1, DOG_INDICES[-1] + 1)] == ["sea_lion", "timber_wolf"]
+    assert [classes[i].label for i in (DOG_INDICES[0], DOG_INDICES[-1])] == ["Chihuahua", "Mexican_hairless"]
+    assert [classes[i].label for i in CAT_INDICES] == ["tabby", "tiger_cat", "Persian_cat", "Siamese_cat", "Egyptian_cat"]
+    assert [classes[i].label for i in (CAT_INDICES[0] - 1, CAT_INDICES[-1] + 1)] == ["grey_fox", "cougar"]
 
 
 def one_hot_mix(weights: dict[int, float]) -> np.ndarray:

@@ -48,6 +48,10 @@ def test_stdio_server_lists_and_runs_every_tool(tmp_path):
             "model": "AlexNet", "include_image": True})
         outcomes["compare_models"] = await session.call_tool("compare_models", {"models": ["AlexNet", "MobileNetV2"]})
         outcomes["render_report"] = await session.call_tool("render_report", {"kind": "architecture", "model": "AlexNet"})
+        outcomes["explain_prediction"] = await session.call_tool("explain_prediction", {
+            "image": CAT, "model": "EfficientNetLite0", "include_image": True})
+        outcomes["compare_preprocessing"] = await session.call_tool("compare_preprocessing", {
+            "image": CAT, "model": "EfficientNetLite0", "modes": ["lite", "none"], "top_k": 1})
         return outcomes
 
     outcomes = run_session(tmp_path, steps)
@@ -67,6 +71,10 @@ def test_stdio_server_lists_and_runs_every_tool(tmp_path):
     assert [block.type for block in described.content] == ["text", "image"]
     assert described.content[1].mimeType == "image/png"
     assert [row["model"] for row in payload(outcomes["compare_models"])["models"]] == ["AlexNet", "MobileNetV2"]
+    explained = outcomes["explain_prediction"]
+    assert [block.type for block in explained.content] == ["text", "image"] and explained.content[1].mimeType == "image/png"
+    assert explained.structuredContent["class"]["label_ko"] == "이집트 고양이"
+    assert [row["own"] for row in outcomes["compare_preprocessing"].structuredContent["modes"]] == [True, False]
     report = payload(outcomes["render_report"])
     assert Path(report["path"]).is_file() and Path(report["path"]).is_relative_to(tmp_path / "out")
 

@@ -45,7 +45,7 @@ def test_the_weights_come_with_the_project(name):
     assert source is not None and source.stat().st_size > 15e6
     listed = next(m for m in plugin.list_models()["models"] if m["name"] == name)
     assert listed["weights"]["available"] is True and listed["weights"]["source"] == "bundled"
-    assert listed["weights"]["size_mb"] == round(source.stat().st_size / 1e6, 1)
+    assert listed["weights"]["size_mb"] == round(source.stat().st_size / 2**20, 1)  # MiB, as the Keras table
 
 
 def test_keras_downloads_are_listed_with_their_size_until_cached():
@@ -139,7 +139,7 @@ def test_the_lite_preprocessing_is_what_the_weights_were_trained_with():
 def test_a_caller_naming_no_model_gets_a_real_answer_and_a_note(offline):
     result = plugin.classify_image(CAT)
     assert [r["model"] for r in result["results"]] == ["EfficientNetLite0"]
-    assert "VGG16 528 MB" in result["note"] and "ResNet50 98 MB" in result["note"]
+    assert "VGG16 528 MiB" in result["note"] and "ResNet50 98 MiB" in result["note"]
     assert result["results"][0]["verdict"]["label"] == "cat"
 
 

@@ -25,19 +25,33 @@ HOSTILE_LAYER = "<script>steal()<script>"
 
 
 class Page(HTMLParser):
-    """The tags, attributes and text of an HTML page."""
+    """The tags, attributes and text of an HTML page; `prose` is the text outside code, citations,
+    drawings and the style sheet."""
+
+    NOT_PROSE = {"code", "cite", "svg", "style", "title"}
 
     def __init__(self, text: str):
         super().__init__()
         self.tags: list[tuple[str, dict]] = []
         self.text: list[str] = []
+        self.prose: list[str] = []
+        self._open: list[str] = []
         self.feed(text)
 
     def handle_starttag(self, tag, attrs):
         self.tags.append((tag, dict(attrs)))
+        if tag not in ("img", "br", "meta", "input", "polygon", "rect", "circle", "line", "path"):
+            self._open.append(tag)
+
+    def handle_endtag(self, tag):
+        if tag in self._open:
+            while self._open.pop() != tag:
+                pass
 
     def handle_data(self, data):
         self.text.append(data)
+        if not self.NOT_PROSE & set(self._open):
+            self.prose.append(data)
 
     @property
     def all_text(self) -> str:
@@ -66,9 +80,13 @@ def reports(tmp_path_factory, stripe_model_files):
     try:
         for lang in ("ko", "en"):
             made["architecture", lang] = plugin.render_report("architecture", lang, model="ResNet50")
+            made["vgg-architecture", lang] = plugin.render_report("architecture", lang, model="VGG16")
             made["classification", lang] = plugin.render_report(
                 "classification", lang, image=str(hostile_image), models=["MobileNetV2", "AlexNet"], weights=None,
                 allow_random_weights=True, top_k=3)
+            made["study", lang] = plugin.render_report(
+                "classification", lang, image=str(EXAMPLES_DIR / "dog_bicycle.jpg"), models=["EfficientNetLite0", "EfficientNetLite1"],
+                expected="dog", explain=True, study_preprocessing=True)
             made["comparison", lang] = plugin.render_report(
                 "comparison", lang, models=["VGG16", "ResNet50", "MobileNetV2"], image=str(EXAMPLES_DIR / "cat_chelsea.png"),
                 weights=None, allow_random_weights=True)
@@ -101,7 +119,8 @@ def test_architecture_report_content(reports, lang):
     for stage in ("conv1", "conv2_x", "conv3_x", "conv4_x", "conv5_x"):
         assert stage in words
     assert "[1x1, 64; 3x3, 64; 1x1, 256] x 3" in words
-    assert "25,636,712" in words and "3.86 G" in words and "74.9%" in words and "Keras Applications table" in words
+    assert "25,636,712" in words and "3.86 G" in words and "74.9%" in words
+    assert ("Keras Applications 표" if lang == "ko" else "Keras Applications table") in words
     assert ("잔차 블록" if lang == "ko" else "Residual blocks") in words  # the study note
     assert ("구조 표" if lang == "ko" else "Structure table") in words
     assert parsed.find("details") and "conv5_block3_out" in words  # the whole layer table, collapsible
@@ -120,6 +139,24 @@ def test_classification_report_content(reports, lang):
     images = parsed.find("img")
     assert len(images) == 1 and images[0]["src"].startswith("data:image/jpeg;base64,")
     assert len(parsed.find("svg")) == 2  # one probability chart per model
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_study_report_with_real_weights(reports, lang):
+    """The agreement sentence first, Korean names, the right answer, Grad-CAM side by side, the preprocessing experiment."""
+    text, parsed = page(reports["made"]["study", lang])
+    words = parsed.all_text
+    summary = [attrs for attrs in parsed.find("p") if attrs.get("id") == "summary"]
+    assert summary and text.index('id="summary"') < text.index("<h2>")
+    if lang == "ko":
+        assert "두 모델 모두 &#39;개&#39;라고 답했지만" in text and "저먼 셰퍼드 (German shepherd)" in words
+        assert "모델은 어디를 보았을까? (Grad-CAM)" in words and "전처리 실험" in words and "학습 때 방식" in words
+    else:
+        assert "Both say dog, but EfficientNetLite0 says German shepherd" in words and "German_shepherd" not in words
+        assert "Where did each model look? (Grad-CAM)" in words and "The preprocessing experiment" in words
+    pictures = [attrs["src"] for attrs in parsed.find("img")]
+    assert len([src for src in pictures if src.startswith("data:image/png;base64,")]) == 2  # a heat map per model
+    assert "top_activation" in words and "pillow" in text  # raw pixels, no preprocessing: a pillow
 
 
 def test_comparison_report_content(reports):
@@ -213,7 +250,7 @@ def test_templates_are_found_in_an_installed_wheel(tmp_path):
 
 def test_gallery_command_regenerates_the_kept_gallery(tmp_path):
     kept = sorted(p.name for p in (REPO / "reports" / "gallery").glob("*.html"))
-    assert len(kept) == 13  # 6 reports x 2 languages, and the index
+    assert len(kept) == 15  # 7 reports x 2 languages, and the index
     out = subprocess.run([sys.executable, str(REPO / "launch.py"), "--output-dir", str(tmp_path), "gallery"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=600,
                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
@@ -254,7 +291,43 @@ def not_blank(png: bytes) -> bool:
     return pixels.std() > 10 and (pixels < 128).mean() > 0.01
 
 
-@pytest.mark.parametrize("width", [390, 1280])
+def test_korean_pages_have_no_english_sentence(reports):
+    """No run of four English words outside code, citations and drawings on a Korean page."""
+    import re
+
+    for (kind, lang), made in reports["made"].items():
+        if lang != "ko":
+            continue
+        _, parsed = page(made)
+        prose = " ".join(parsed.prose)
+        runs = re.findall(r"(?:\b[A-Za-z][A-Za-z'-]*\b[ ,]+){3}\b[A-Za-z][A-Za-z'-]*\b", prose)
+        allowed = ("CNN Study Lab", "Keras Applications")
+        leftovers = [run for run in runs if not any(name in run for name in allowed)]
+        assert not leftovers, (kind, leftovers[:5])
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_architecture_pages_count_batch_norm_and_draw_the_skip_connection(reports, lang):
+    _, resnet = page(reports["made"]["architecture", lang])
+    words = resnet.all_text
+    assert "26,560" in words and "53,120" in words and "MiB" in words
+    assert ("스킵 연결" if lang == "ko" else "skip connection") in words
+    assert "[1x1/2, 128; 3x3, 128; 1x1, 512], [1x1, 128; 3x3, 128; 1x1, 512] x 3" in words  # only the first block strides
+    _, vgg = page(reports["made"]["vgg-architecture", lang])
+    assert ("블록 수" if lang == "ko" else "Blocks") not in vgg.all_text  # VGG has no repeated blocks: no empty column
+
+
+def test_markdown_pictures_are_png_or_jpeg_with_alt_text(reports):
+    import re
+
+    for made in reports["made"].values():
+        markdown = Path(made["markdown_path"]).read_text("utf-8")
+        for alt, link in re.findall(r"!\[([^\]]*)\]\(([^)]+)\)", markdown):
+            assert alt.strip() and link.endswith((".png", ".jpg")), (made["path"], alt, link)
+            assert (Path(made["markdown_path"]).parent / link).is_file()
+
+
+@pytest.mark.parametrize("width", [400, 1280])
 def test_pages_render_in_chromium(reports, browser, width):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for (kind, lang), made in reports["made"].items():
@@ -266,12 +339,16 @@ def test_pages_render_in_chromium(reports, browser, width):
             assert all(url.startswith(("file:", "data:")) for url in requests), requests
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, f"{kind} {lang} is {overflow}px too wide at {width}px"
-            if kind in ("architecture", "hostile"):
+            if kind in ("architecture", "vgg-architecture", "hostile"):
                 diagram = page.locator("#diagram svg")
                 assert diagram.is_visible()
                 box = diagram.bounding_box()
                 assert box and box["width"] > 100 and box["height"] > 100
                 assert page.locator("#diagram svg text").count() > 10
+                label = page.locator("#diagram svg text").first.bounding_box()
+                assert label["height"] >= 7, f"{kind} {lang}: diagram text {label['height']:.1f}px tall at {width}px"
+            for table in page.locator("table.wide").all():  # the first column stays in view as the table scrolls
+                assert table.locator("th").first.evaluate("e => getComputedStyle(e).position") == "sticky"
             assert page.title() == made["title"]
         finally:
             context.close()

@@ -207,7 +207,7 @@ def pick_models(page, names):
 
 def test_the_first_click_gives_a_real_answer_and_its_report(page):
     picker = page.locator("#classify-models").inner_text()
-    assert "VGG16 · 528 MB 내려받기" in picker and "AlexNet · ImageNet 가중치 없음" in picker
+    assert "VGG16 · 528 MiB 내려받기" in picker and "AlexNet · ImageNet 가중치 없음" in picker
     checked = [box.inner_text() for box in page.locator("#classify-models label").all()
                if box.locator("input").is_checked()]
     assert checked == ["EfficientNetLite0"]  # preselected: its weights are ready
@@ -215,7 +215,7 @@ def test_the_first_click_gives_a_real_answer_and_its_report(page):
     page.locator("#classify-button").click()
     page.locator(".model-label").first.wait_for(state="visible", timeout=180_000)
     summary = page.locator("#classify-summary").inner_text()
-    assert "EfficientNetLite0" in summary and "Egyptian_cat" in summary and "고양이" in summary
+    assert "EfficientNetLite0" in summary and "이집트 고양이 (Egyptian cat)" in summary and "_" not in summary
     assert "학습 안 됨" not in summary
     page.screenshot(path=str(ARTIFACTS / "classify.png"), full_page=True)
 
@@ -225,7 +225,34 @@ def test_the_first_click_gives_a_real_answer_and_its_report(page):
     with page.expect_download() as download:
         link.click()
     report = Path(download.value.path()).read_text("utf-8")
-    assert "분류 결과" in report and "Egyptian_cat" in report
+    assert "분류 결과" in report and "이집트 고양이 (Egyptian cat)" in report
+
+
+def test_where_it_looked_the_right_answer_and_the_preprocessing_experiment(page):
+    page.locator("#classify-image input[type=file]").set_input_files(CAT)
+    page.locator("#classify-expected textarea, #classify-expected input").first.fill("고양이")
+    page.locator("#classify-explain input[type=checkbox]").check()
+    page.locator("#classify-button").click()
+    page.locator("#classify-cams img").first.wait_for(state="visible", timeout=180_000)
+    assert page.locator("#classify-cams img").count() == 1
+    summary = page.locator("#classify-summary").inner_text()
+    assert "이집트 고양이 (Egyptian cat)" in summary and "정답: 고양이" in summary and "_" not in summary
+    labels = page.locator(".model-label").first.inner_text()
+    assert "이집트 고양이" in labels and "Egyptian_cat" not in labels
+    page.get_by_text("전처리 실험", exact=True).first.click()
+    page.locator("#study-button").click()
+    page.wait_for_function("document.querySelector('#study-table') && document.querySelector('#study-table').innerText.includes('학습 때 방식')",
+                           timeout=120_000)
+    table = page.locator("#study-table").inner_text()
+    assert "베개 (pillow)" in table and "lite (학습 때 방식)" in table
+    page.screenshot(path=str(ARTIFACTS / "study.png"), full_page=True)
+    page.locator("#classify-report").click()
+    link = page.locator("#classify-report-file a").first
+    link.wait_for(timeout=180_000)
+    with page.expect_download() as download:
+        link.click()
+    report = Path(download.value.path()).read_text("utf-8")
+    assert "모델은 어디를 보았을까? (Grad-CAM)" in report and "전처리 실험" in report
 
 
 def test_the_random_weights_switch_runs_untrained_models_and_says_so(page):
@@ -329,7 +356,7 @@ def test_a_report_from_the_apps_result_runs_no_second_inference(monkeypatch):
 
     monkeypatch.setattr(Runner, "__call__", counting)
     photo = Image.open(CAT)
-    outputs = webapp.classify_view(photo, ["AlexNet"], 3, True, None, "", "rescale", "ko", progress=lambda *a, **k: None)
+    outputs = webapp.classify_view(photo, ["AlexNet"], 3, True, None, "", "rescale", "", False, "ko", progress=lambda *a, **k: None)
     assert calls == [1]
     path = webapp.classification_report(outputs[-1], "ko", progress=lambda *a, **k: None)
     assert calls == [1]  # no second inference

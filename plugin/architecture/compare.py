@@ -65,12 +65,13 @@ def compare_models(models=None, image=None, **classify_options) -> dict:
             "depth": facts["depth"],
             "size_mb": facts["size_mb"],
             "published": {"top1": spec.published.top1, "top5": spec.published.top5,
-                          "multiply_adds": spec.published.multiply_adds, "source": spec.published.source},
+                          "multiply_adds": spec.published.multiply_adds, "source": spec.published.source,
+                          "source_key": spec.published.source_key},
             "inference_ms": _time_one_image(name),
         })
     result = {
         "models": rows,
-        "timing": {"runs": TIMING_RUNS, "statistic": "median", "batch": 1, "machine": _machine()},
+        "timing": {"runs": TIMING_RUNS, "statistic": "median", "batch": 1, **_machine()},
     }
     if loaded is not None:
         classified = classify_image(loaded, models=names, **classify_options)
@@ -96,9 +97,11 @@ def _time_one_image(name: str) -> float:
     return round(statistics.median(times), 2)
 
 
-def _machine() -> str:
+def _machine() -> dict:
+    """The machine the times were measured on: `machine` in words, and `device` as data."""
     import tensorflow as tf
 
-    gpus = tf.config.list_physical_devices("GPU")
-    device = f"{len(gpus)} GPU" if gpus else f"CPU, {os.cpu_count()} cores"
-    return f"{platform.machine()} {device}, {platform.system()}, TensorFlow {tf.__version__}"
+    device = {"arch": platform.machine(), "cpus": os.cpu_count(), "gpus": len(tf.config.list_physical_devices("GPU")),
+              "system": platform.system(), "tensorflow": tf.__version__}
+    kind = f"{device['gpus']} GPU" if device["gpus"] else f"CPU, {device['cpus']} cores"
+    return {"machine": f"{device['arch']} {kind}, {device['system']}, TensorFlow {device['tensorflow']}", "device": device}

@@ -79,9 +79,11 @@ def describe(subject: Subject, *, detail: str = "summary", expand_nested: bool =
     Returns:
         `{"model", "family", "input_shape", "output_shape", "total_params", "trainable_params",
         "non_trainable_params", "macs", "flops", "size_mb", "num_layers", "depth", "stages",
-        "structure", "layers", "preprocessing", "published", "diagram", "macs_note"}`; `layers` is
-        None for detail "summary", `diagram` None (drawing is left to the caller), `published` and
-        `family` None for model files. FLOPs = 2 x MACs.
+        "structure", "layers", "batch_norm", "preprocessing", "published", "diagram", "macs_note"}`;
+        `layers` is None for detail "summary", `diagram` None (drawing is left to the caller),
+        `published` and `family` None for model files. FLOPs = 2 x MACs. `batch_norm` (None
+        without batch normalisation) counts its layers, channels, and the moving means and
+        variances that make up the non-trainable parameters.
     """
     check_detail(detail)
     keras_model, spec = subject.model, subject.spec
@@ -110,11 +112,31 @@ def describe(subject: Subject, *, detail: str = "summary", expand_nested: bool =
         "stages": group_stages(top, spec.family if spec else None),
         "structure": structure_table(top),
         "layers": layers,
+        "batch_norm": _batch_norm(keras_model),
         "preprocessing": _preprocessing(spec, keras_model),
-        "published": dataclasses.asdict(spec.published) | {"paper": spec.paper} if spec else None,
+        "published": spec.published.describe() | {"paper": spec.paper} if spec else None,
         "diagram": None,
         "macs_note": words.text("results.macs_note", "en"),
     }
+
+
+def _batch_norm(keras_model) -> dict | None:
+    """Batch normalisation, counted: each layer learns a scale and a shift per channel (gamma,
+    beta) and keeps a moving mean and variance per channel, updated while training, not trained."""
+    norms = [layer for layer in _all_layers(keras_model) if type(layer).__name__ == "BatchNormalization"]
+    if not norms:
+        return None
+    channels = sum(int(layer.moving_mean.shape[0]) for layer in norms)
+    return {"layers": len(norms), "channels": channels, "moving_statistics": 2 * channels,
+            "trainable": sum(weight_count(w) for layer in norms for w in layer.trainable_weights)}
+
+
+def _all_layers(model):
+    for layer in model.layers:
+        if hasattr(layer, "layers") and hasattr(layer, "inputs"):
+            yield from _all_layers(layer)
+        else:
+            yield layer
 
 
 def _preprocessing(spec: ModelSpec | None, keras_model) -> dict:
@@ -123,7 +145,11 @@ def _preprocessing(spec: ModelSpec | None, keras_model) -> dict:
     if spec is None:
         return card | {"mode": None, "description": words.both("preprocessing.model_file")}
     mode = MODES[spec.preprocessing]
-    function = f"{spec.module}.preprocess_input" if spec.module.startswith("keras.") else \
-        "keras.applications.imagenet_utils.preprocess_input(mode='caffe')"
+    if spec.module.startswith("keras."):
+        function = f"{spec.module}.preprocess_input"
+    elif mode.name == "caffe":
+        function = "keras.applications.imagenet_utils.preprocess_input(mode='caffe')"
+    else:
+        function = None  # no Keras function does it: the mode's description says what is done
     return card | {"mode": mode.name, "channel_order": mode.channel_order, "value_range": list(mode.value_range),
                    "description": mode.description, "function": function}

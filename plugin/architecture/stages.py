@@ -179,8 +179,14 @@ def _layout(members: list[LayerFacts], rules: FamilyRules | None) -> tuple[int |
             else:
                 (after if blocks else before).append(row.kernel)
         if blocks:
-            first = next(iter(blocks.values()))
-            parts = before + [f"[{'; '.join(row.kernel for row in first)}] x {len(blocks)}"] + after
+            runs: list[list] = []  # consecutive blocks with the same kernels: a block that strides stands apart
+            for members in blocks.values():
+                kernels = "; ".join(row.kernel for row in members)
+                if runs and runs[-1][0] == kernels:
+                    runs[-1][1] += 1
+                else:
+                    runs.append([kernels, 1])
+            parts = before + [f"[{kernels}]" + (f" x {count}" if count > 1 else "") for kernels, count in runs] + after
             if shortcut:
                 parts.append(f"shortcut {shortcut[0].kernel}")
             return len(blocks), ", ".join(parts)

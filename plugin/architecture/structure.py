@@ -41,12 +41,13 @@ def _shape_text(shape) -> str:
 
 
 def structure_table(rows: list[LayerFacts]) -> list[dict]:
-    """Summarise layer rows (top level) by kind, in the order a student writes them.
+    """Summarise layer rows (top level) by kind, every kind in the order it first appears in the
+    network (the output last).
 
     Returns:
         `[{"kind", "label": {"en", "ko"}, "count", "shapes", "details", "role": {"en", "ko"}}]`:
-        `shapes` is the first and last output shape ("224x224x64 -> 7x7x512"), `details` the kernels
-        or units by frequency.
+        `shapes` is the first and last output shape ("224x224x64 -> 7x7x512"), `details` every
+        kernel or unit setting, most frequent first.
     """
     groups: dict[str, list[LayerFacts]] = collections.OrderedDict()
     body = list(rows)
@@ -56,10 +57,7 @@ def structure_table(rows: list[LayerFacts]) -> list[dict]:
     if output:
         groups["output"] = [output]
     table = []
-    for kind, _types in KINDS:
-        members = groups.get(kind)
-        if not members:
-            continue
+    for kind, members in groups.items():
         first, last = _shape_text(members[0].output_shape), _shape_text(members[-1].output_shape)
         details = collections.Counter(row.kernel or row.activation or row.type for row in members)
         if kind == "output":
@@ -72,7 +70,7 @@ def structure_table(rows: list[LayerFacts]) -> list[dict]:
             "label": words.both(f"structure.{kind}.label"),
             "count": len(members),
             "shapes": first if first == last else f"{first} -> {last}",
-            "details": ", ".join(f"{text} (x{n})" if n > 1 else text for text, n in details.most_common(6)),
+            "details": "; ".join(f"{text} (x{n})" if n > 1 else text for text, n in details.most_common()),
             "role": role,
         })
     return table

@@ -28,10 +28,14 @@ from rich.table import Table
 
 from plugin import api, words
 from plugin.config import configure, get_settings
+from plugin.engine.agreement import sentence
+from plugin.engine.intake.images import source_text
+from plugin.engine.labels import display_name
+from plugin.engine.models import fallback_note
 from plugin.engine.preprocessing import MODES
 from plugin.engine.registry import MODELS
 from plugin.errors import InvalidInputError, PluginError
-from plugin.limits import DEFAULT_ARCHITECTURE_MODEL, DEFAULT_MODELS, DEFAULT_TOP_K, MAX_TOP_K
+from plugin.limits import DEFAULT_ARCHITECTURE_MODEL, DEFAULT_MODELS, DEFAULT_TOP_K, FALLBACK_MODEL, MAX_TOP_K
 
 __all__ = ["main", "build_parser", "Command"]
 
@@ -89,8 +93,27 @@ def build_parser(extra_commands: Sequence[Command] = ()) -> argparse.ArgumentPar
     classify.add_argument("--model-path", metavar="FILE", help="your own .keras or .h5 classifier instead of --models")
     classify.add_argument("--class-names", nargs="+", metavar="NAME", help="class names of --model-path, by output index")
     classify.add_argument("--preprocessing", choices=_PREPROCESSING, help="preprocessing of --model-path (required with it)")
+    classify.add_argument("--expected", metavar="CLASS", help="the right answer: an ImageNet class (beagle, 비글, 162) or dog/cat")
     classify.add_argument("--json", action="store_true", help="print JSON instead of tables")
     _app_options_lang(classify)
+
+    explain = commands.add_parser("explain", help="show where a model looked (Grad-CAM heat map over the photo)")
+    explain.add_argument("image", metavar="IMAGE")
+    explain.add_argument("--model", help=f"registry model (default: {FALLBACK_MODEL}, whose weights come with the project)")
+    explain.add_argument("--class", dest="class_index", metavar="CLASS", help="class to explain (default: the top-1 or --expected)")
+    explain.add_argument("--expected", metavar="CLASS", help="the right answer (its class is explained)")
+    explain.add_argument("--weights", default="imagenet")
+    explain.add_argument("--allow-random-weights", action="store_true")
+    explain.add_argument("--json", action="store_true", help="print JSON instead of text")
+    _app_options_lang(explain)
+
+    study = commands.add_parser("preprocessing", help="the preprocessing experiment: one photo, one model, every mode")
+    study.add_argument("image", metavar="IMAGE")
+    study.add_argument("--model", help=f"registry model (default: {FALLBACK_MODEL})")
+    study.add_argument("--modes", nargs="+", choices=list(MODES), help="modes to try (default: caffe tf torch, own, none)")
+    study.add_argument("--top-k", type=int, default=3)
+    study.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _app_options_lang(study)
 
     describe = commands.add_parser("describe", help="describe a model's architecture and draw it")
     describe.add_argument("model", nargs="?", default=DEFAULT_ARCHITECTURE_MODEL,
@@ -173,7 +196,7 @@ def main(argv: list[str] | None = None, extra_commands: Sequence[Command] = ()) 
         if args.command in extra:
             return extra[args.command].run(args, console)
         handler = {"models": _models, "classify": _classify, "describe": _describe, "compare": _compare,
-                   "report": _report}[args.command]
+                   "report": _report, "explain": _explain, "preprocessing": _preprocessing}[args.command]
         return handler(args, console, lang)
     except PluginError as exc:
         title = words.text("cli.error", lang)
@@ -233,6 +256,7 @@ def _classify(args, console: Console, lang: str) -> int:
     result = api.classify_images(
         args.images, models=args.models, top_k=args.top_k, weights=args.weights, model_path=args.model_path,
         class_names=args.class_names, preprocessing=args.preprocessing, allow_random_weights=args.allow_random_weights,
+        expected=args.expected,
     )
     if args.json:
         _print_json(result)
@@ -240,23 +264,55 @@ def _classify(args, console: Console, lang: str) -> int:
     t, report = words.section("cli", lang), words.section("report", lang)
     for record in result["images"]:
         image = record["image"]
-        console.print(f"\n[bold]{_escape(image['source'])}[/]  {image['width']} x {image['height']}")
+        console.print(f"\n[bold]{_escape(source_text(image, lang))}[/]  {image['width']} x {image['height']}")
         for model in record["results"]:
             status = f" [bold red]{t['untrained']}[/]" if model["untrained"] else ""
             table = _table(f"{_escape(model['model'])} ({_escape(model['weights'])}, {model['inference_ms']} ms){status}",
                            t["predictions_headers"], right={0, 2})
             for prediction in model["predictions"]:
                 p = prediction["probability"]
-                table.add_row(str(prediction["rank"]), _escape(prediction["label"]), f"{p:.2%}", "█" * round(p * 20))
+                table.add_row(str(prediction["rank"]), _escape(display_name(prediction, lang)), f"{p:.2%}", "█" * round(p * 20))
             console.print(table)
             if model["verdict"]:
                 verdict = model["verdict"]
                 scores = ", ".join(f"{report[k]} {v:.1%}" for k, v in verdict["scores"].items())
                 console.print(f"  {t['verdict']} [bold]{report[verdict['label']]}[/] ({scores})")
-        agreement = record["agreement"]
-        if agreement["agree"] is not None:
-            basis = report[f"basis_{agreement['basis']}"]
-            console.print(t["agree" if agreement["agree"] else "disagree"].format(basis=basis))
+        console.print(f"[bold]{_escape(sentence(record, lang))}[/]")
+        if record.get("note"):
+            console.print(_escape(fallback_note(record["fallback"], lang)))
+    return 0
+
+
+def _explain(args, console: Console, lang: str) -> int:
+    class_index = int(args.class_index) if args.class_index and args.class_index.isdigit() else args.class_index
+    result = api.explain_image(args.image, args.model or FALLBACK_MODEL, class_index, expected=args.expected,
+                               weights=args.weights, allow_random_weights=args.allow_random_weights)
+    if args.json:
+        _print_json(result)
+        return 0
+    console.print(_escape(words.text("report.gradcam_caption", lang, model=result["model"],
+                                     label=display_name(result["class"], lang),
+                                     probability=f"{result['class']['probability']:.1%}", layer=result["layer"])))
+    shades = " .:-=+*#%@"
+    for row in result["heatmap"]:
+        console.print("  " + "".join(shades[min(9, int(value * 10))] * 2 for value in row), highlight=False)
+    console.print(result["overlay_path"], soft_wrap=True, highlight=False)
+    return 0
+
+
+def _preprocessing(args, console: Console, lang: str) -> int:
+    result = api.compare_preprocessing(args.image, args.model or FALLBACK_MODEL, args.modes, top_k=args.top_k)
+    if args.json:
+        _print_json(result)
+        return 0
+    report = words.section("report", lang)
+    table = _table(report["preprocessing_study"] + f" · {result['model']}",
+                   [report["mode_column"], report["top1_column"], report["probability"], report["verdict_column"]], right={2})
+    for row in result["modes"]:
+        mode = row["mode"] + (f" ({report['own_mode']})" if row["own"] else "")
+        top = row["predictions"][0]
+        table.add_row(mode, _escape(display_name(top, lang)), f"{top['probability']:.1%}", report[row["verdict"]["label"]])
+    console.print(table)
     return 0
 
 
@@ -310,7 +366,7 @@ def _compare(args, console: Console, lang: str) -> int:
                  _percent(row["published"]["top1"]), _percent(row["published"]["top5"]), f"{row['inference_ms']:.1f}"]
         if args.image:
             untrained = f" ({report['untrained']})" if row["untrained"] else ""
-            cells += [_escape(row["predictions"][0]["label"]) + untrained, report[row["verdict"]["label"]]]
+            cells += [_escape(display_name(row["predictions"][0], lang)) + untrained, report[row["verdict"]["label"]]]
         table.add_row(*cells)
     console.print(table)
     console.print(t["timing"].format(runs=result["timing"]["runs"], machine=result["timing"]["machine"]))

@@ -41,19 +41,23 @@ def run_tool(name: str, arguments: dict | None) -> types.CallToolResult:
     if "error" in result:
         return types.CallToolResult(content=[text], structuredContent=result, isError=True)
     content: list = [text]
-    if name == "describe_architecture" and isinstance(arguments, dict) and arguments.get("include_image"):
-        image = _png_content(result)
+    if isinstance(arguments, dict) and arguments.get("include_image"):
+        if name == "describe_architecture":
+            image = _png_content(((result.get("diagram") or {}).get("files") or {}).get("png", {}).get("path"))
+        elif name == "explain_prediction":
+            image = _png_content(result.get("overlay_path"))
+        else:
+            image = None
         if image is not None:
             content.append(image)
     return types.CallToolResult(content=content, structuredContent=result)
 
 
-def _png_content(facts: dict) -> types.ImageContent | None:
-    """The diagram's PNG, drawn in the same call, as an image content block (if it is not too large)."""
-    png = ((facts.get("diagram") or {}).get("files") or {}).get("png")
-    if not png or png["bytes"] > _MAX_IMAGE_BYTES:
+def _png_content(path: str | None) -> types.ImageContent | None:
+    """A PNG made in the same call (a diagram, a heat map), as an image content block, if not too large."""
+    if not path or Path(path).stat().st_size > _MAX_IMAGE_BYTES:
         return None
-    data = Path(png["path"]).read_bytes()
+    data = Path(path).read_bytes()
     return types.ImageContent(type="image", data=base64.b64encode(data).decode("ascii"), mimeType="image/png")
 
 

@@ -42,6 +42,8 @@ _DEFAULT_PAIR = " and ".join(DEFAULT_MODELS)
 
 _IMAGE = ("An image: a file path below the allowed image folders, an http(s) URL to a public address, "
           "or a data: URI (data:image/png;base64,...).")
+_EXPECTED = ("The right answer, if known: an ImageNet class (index, English name such as 'beagle', Korean name "
+             "such as '비글', or WordNet id) or 'dog' or 'cat'; results then say which models got it right.")
 _WEIGHTS = ("'imagenet' (trained ImageNet weights, downloaded once and cached; fails with a clear error when "
             "offline and not cached), 'random' (untrained: only with allow_random_weights=true, results are "
             "marked untrained and mean nothing), or a weights file path below the allowed folders.")
@@ -68,12 +70,43 @@ class ClassifyImageArguments(Arguments):
     class_names: list[str] | None = Field(None, max_length=MAX_CLASS_NAMES, description="Class names of model_path's outputs, in order; for one sigmoid unit [negative, positive].")
     preprocessing: Preprocessing | None = Field(None, description="Preprocessing of model_path (required with it); for registry models it overrides theirs, to study its effect.")
     allow_random_weights: bool = Field(False, description="Permit weights='random'.")
+    expected: str | None = Field(None, max_length=200, description=_EXPECTED)
 
     @model_validator(mode="after")
     def _one_image_form(self):
         if (self.image is None) == (self.images is None):
             raise ValueError("give exactly one of image or images")
         return self
+
+
+class ExplainPredictionArguments(Arguments):
+    image: str = Field(description=_IMAGE)
+    model: ModelName | None = Field(None, description="Registry model to explain (see list_models); give model or model_path.")
+    class_index: int | None = Field(None, ge=0, le=MAX_CLASS_NAMES - 1,
+                                    description="Class to explain, by index; default: the expected class if given, else the model's top-1 class.")
+    expected: str | None = Field(None, max_length=200, description=_EXPECTED)
+    weights: str = Field("imagenet", description=_WEIGHTS)
+    allow_random_weights: bool = Field(False, description="Permit weights='random'.")
+    model_path: str | None = Field(None, description="A .keras or .h5 classifier of the user's own, below the allowed folders.")
+    class_names: list[str] | None = Field(None, max_length=MAX_CLASS_NAMES, description="Class names of model_path's outputs.")
+    preprocessing: Preprocessing | None = Field(None, description="Preprocessing of model_path (required with it).")
+    include_image: bool = Field(False, description="MCP only: also return the heat map over the photo as a PNG image content block.")
+
+    @model_validator(mode="after")
+    def _a_model(self):
+        if self.model is None and self.model_path is None:
+            raise ValueError("give model or model_path")
+        return self
+
+
+class ComparePreprocessingArguments(Arguments):
+    image: str = Field(description=_IMAGE)
+    model: ModelName = Field(description="Registry model to run (see list_models).")
+    modes: list[Literal[tuple(MODES)]] | None = Field(  # type: ignore[valid-type]
+        None, min_length=1, max_length=len(MODES), description="Preprocessing modes to try; default caffe, tf, torch, the model's own and none.")
+    top_k: int = Field(DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, description="Top classes per mode.")
+    weights: str = Field("imagenet", description=_WEIGHTS)
+    allow_random_weights: bool = Field(False, description="Permit weights='random'.")
 
 
 class DescribeArchitectureArguments(Arguments):
@@ -115,6 +148,9 @@ class RenderReportArguments(Arguments):
     class_names: list[str] | None = Field(None, max_length=MAX_CLASS_NAMES, description="classification with model_path: class names.")
     preprocessing: Preprocessing | None = Field(None, description="classification with model_path: its preprocessing.")
     expand_nested: bool = Field(False, description="architecture: draw nested models' layers.")
+    expected: str | None = Field(None, max_length=200, description="classification: " + _EXPECTED)
+    explain: bool = Field(False, description="classification: add each model's Grad-CAM heat map (where it looked).")
+    study_preprocessing: bool = Field(False, description="classification: add the preprocessing experiment with the first model.")
 
     @model_validator(mode="after")
     def _fits_kind(self):
@@ -136,6 +172,16 @@ def _classify(args: ClassifyImageArguments) -> dict:
     if args.images is not None:
         return api.classify_images(args.images, **options)
     return api.classify_image(args.image, **options)
+
+
+def _explain(args: ExplainPredictionArguments) -> dict:
+    return api.explain_image(args.image, args.model, args.class_index,
+                             **args.model_dump(exclude={"image", "model", "class_index", "include_image"}))
+
+
+def _compare_preprocessing(args: ComparePreprocessingArguments) -> dict:
+    return api.compare_preprocessing(args.image, args.model, args.modes, top_k=args.top_k, weights=args.weights,
+                                     allow_random_weights=args.allow_random_weights)
 
 
 def _describe(args: DescribeArchitectureArguments) -> dict:
@@ -165,7 +211,8 @@ def _report(args: RenderReportArguments) -> dict:
         options["expand_nested"] = args.expand_nested
         return api.render_report("architecture", lang=args.lang, **options)
     if args.kind == "classification":
-        options = dict(model_path=args.model_path, class_names=args.class_names, preprocessing=args.preprocessing, **classify)
+        options = dict(model_path=args.model_path, class_names=args.class_names, preprocessing=args.preprocessing,
+                       expected=args.expected, explain=args.explain, study_preprocessing=args.study_preprocessing, **classify)
         return api.render_report("classification", lang=args.lang, image=args.image, **options)
     if args.image is None:
         classify = {"models": args.models} if args.models else {}
@@ -191,10 +238,25 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
          ListModelsArguments, _list_models),
     Tool("classify_image",
          "Classify one image (image) or several (images, batched) with one or more CNNs. Returns per model the "
-         "top-k ImageNet classes with probabilities, the dog/cat verdict (dog, cat or other, with summed scores), "
-         "inference time, and whether the models agree. Builds each model once (seconds; the first use of "
-         "ImageNet weights downloads them). Results with random weights say untrained: true and mean nothing.",
+         "top-k ImageNet classes with probabilities (English and Korean names), the dog/cat verdict (dog, cat or "
+         "other, with summed scores) and inference time; and agreement.summary, one sentence saying whether the "
+         "models agree on the verdict and on the class (read it first). With expected (the right answer), each "
+         "model says whether it was right. With no models named, VGG16 and ResNet50 answer where their weights are "
+         "downloaded, else EfficientNetLite0 (its weights come with the project; a note says so). Results with "
+         "random weights say untrained: true and mean nothing.",
          ClassifyImageArguments, _classify),
+    Tool("explain_prediction",
+         "Show where a model looked: a Grad-CAM heat map of one image for one class (the model's top-1, the "
+         "expected class, or class_index), from its last convolutional layer. Returns the class with its "
+         "probability, the layer, the heat map as a small grid (rows top to bottom, 0..1, hot = evidence for the "
+         "class) and the path of a PNG of the heat over the photo (include_image=true adds it as an MCP image). "
+         "Seconds per call.",
+         ExplainPredictionArguments, _explain),
+    Tool("compare_preprocessing",
+         "The preprocessing experiment: classify one image with one model under several preprocessing modes "
+         "(caffe, tf, torch, the model's own, none) to show how a wrong preparation of the pixels changes the "
+         "answer. Returns per mode the top-k classes and the dog/cat verdict; the model's own mode is marked.",
+         ComparePreprocessingArguments, _compare_preprocessing),
     Tool("describe_architecture",
          "Describe a model's architecture as a student would summarise it: parameters, multiply-adds (MACs; "
          "FLOPs = 2 x MACs), depth, size, the paper's stage table (e.g. ResNet conv1..conv5_x), the structure "
@@ -208,10 +270,12 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
          "verdict. Builds each model (seconds each).",
          CompareModelsArguments, _compare),
     Tool("render_report",
-         "Make a study report for a blog: a self-contained HTML page and a Markdown version (Korean or English). "
-         "kind=architecture (a model's figures, stage and structure tables, diagram, study notes), "
-         "classification (an image's predictions as charts, verdict, agreement) or comparison (models side by "
-         "side with charts). Returns the file paths, not the page. Takes seconds to tens of seconds.",
+         "Make a study report for a blog: a self-contained HTML page and a Markdown version with PNG pictures "
+         "(Korean or English). kind=architecture (a model's figures, stage and structure tables, batch "
+         "normalisation counted, diagram, study notes), classification (an image's predictions as charts, the "
+         "agreement sentence, verdict; optionally the right answer, Grad-CAM per model and the preprocessing "
+         "experiment) or comparison (models side by side with charts). Returns the file paths, not the page. "
+         "Takes seconds to tens of seconds.",
          RenderReportArguments, _report),
 )}
 

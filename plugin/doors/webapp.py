@@ -18,6 +18,8 @@ import gradio as gr
 from plugin import api, words
 from plugin.config import EXAMPLES_DIR, configure, get_settings
 from plugin.doors.gradio_api import ENGINE_QUEUE, register_tool_endpoints
+from plugin.engine.agreement import sentence
+from plugin.engine.labels import display_name
 from plugin.engine.preprocessing import MODES
 from plugin.engine.registry import MODELS
 from plugin.errors import PluginError
@@ -84,9 +86,10 @@ def _table(headers: list[str], rows: list[list]) -> dict:
 
 # --- classify -------------------------------------------------------------------------------
 
-def classify_view(image, models, top_k, random_weights, model_file, class_names, preprocessing, lang,
+def classify_view(image, models, top_k, random_weights, model_file, class_names, preprocessing, expected, explain, lang,
                   progress=gr.Progress()):
-    """Classify the photo once; show it; keep the result (and the photo) for the report button."""
+    """Classify the photo once (and, with the switch on, show where each model looked); keep the
+    result, the photo and the heat maps for the report button."""
     t = _t(lang)
     if image is None:
         raise gr.Error(t["no_image"], print_exception=False)
@@ -98,36 +101,72 @@ def classify_view(image, models, top_k, random_weights, model_file, class_names,
         names = [name.strip() for name in (class_names or "").split(",") if name.strip()] or None
         options = {"top_k": int(top_k), "model_path": _keep_upload(model_file), "class_names": names,
                    "preprocessing": preprocessing or "rescale"}
+    options["expected"] = (expected or "").strip() or None
     progress(0.2, desc=t["building"])
     try:
         result = api.classify_image(image, **options)
+        explanations = []
+        if explain:
+            progress(0.6, desc=t["explaining"])
+            same = {key: options[key] for key in ("weights", "allow_random_weights", "expected", "model_path",
+                                                   "class_names", "preprocessing") if key in options}
+            explanations = [api.explain_image(image, None if model_file else outcome["model"], **same)
+                            for outcome in result["results"]]
     except PluginError as exc:
         raise _engine_error(exc, lang) from exc
     progress(1.0, desc=t["running"])
     labels = []
     for outcome in result["results"][:MAX_LABELS]:
         name = f"{outcome['model']} · {outcome['inference_ms']:.0f} ms" + (f" · {t['untrained_short']}" if outcome["untrained"] else "")
-        labels.append(gr.update(value={p["label"]: p["probability"] for p in outcome["predictions"]}, label=name, visible=True))
+        labels.append(gr.update(value={display_name(p, lang): p["probability"] for p in outcome["predictions"]},
+                                label=name, visible=True))
     labels += [gr.update(value=None, visible=False)] * (MAX_LABELS - len(labels))
-    return [_summary(result, lang), *labels, {"result": result, "image": image}]
+    gallery = [(item["overlay_path"], _caption(item, lang)) for item in explanations]
+    state = {"result": result, "image": image, "explanations": explanations or None}
+    return [_summary(result, lang), *labels, gr.update(value=gallery, visible=bool(gallery)), state]
+
+
+def _caption(explained: dict, lang: str) -> str:
+    return words.text("report.gradcam_caption", lang, model=explained["model"], label=display_name(explained["class"], lang),
+                      probability=f"{explained['class']['probability']:.1%}", layer=explained["layer"])
 
 
 def _summary(result: dict, lang: str) -> str:
     t = _t(lang)
-    lines = [f"> ⚠️ **{_md(outcome['model'])}: {t['untrained']}**" for outcome in result["results"] if outcome["untrained"]]
+    lines = [f"### {_md(sentence(result, lang))}", ""]
+    lines += [f"> ⚠️ **{_md(outcome['model'])}: {t['untrained']}**" for outcome in result["results"] if outcome["untrained"]]
     lines.append("")
     for outcome in result["results"]:
         verdict = outcome.get("verdict")
         top = outcome["predictions"][0]
-        text = f"- **{_md(outcome['model'])}**: {_md(top['label'])} ({top['probability']:.1%})"
+        text = f"- **{_md(outcome['model'])}**: {_md(display_name(top, lang))} ({top['probability']:.1%})"
         if verdict:
             text += f" · {t['verdict']} **{t[verdict['label']]}** ({verdict['probability']:.1%})"
+        if outcome.get("correct"):
+            right = words.text("report.right" if outcome["correct"]["top1"] else "report.wrong", lang)
+            text += f" · {words.text('report.correct_top1', lang)} **{right}**"
         lines.append(text + f" · {outcome['inference_ms']:.1f} ms")
-    agreement = result["agreement"]
-    if agreement["agree"] is not None:
-        basis = words.text(f"report.basis_{agreement['basis']}", lang)
-        lines += ["", f"**{t['agree'] if agreement['agree'] else t['disagree']}** ({basis})"]
     return "\n".join(lines)
+
+
+def preprocessing_view(state, model, lang, progress=gr.Progress()):
+    """The preprocessing experiment on the photo the Classify tab already has."""
+    t = _t(lang)
+    if not state:
+        raise gr.Error(t["no_result"], print_exception=False)
+    result = state["result"]
+    chosen = model or result["results"][0]["model"]
+    weights = result["results"][0]["weights"] if result["results"][0]["weights"] in ("imagenet", "random") else "imagenet"
+    progress(0.3, desc=t["running"])
+    try:
+        study = api.compare_preprocessing(state["image"], chosen, top_k=3, weights=weights,
+                                          allow_random_weights=weights == "random")
+    except PluginError as exc:
+        raise _engine_error(exc, lang) from exc
+    rows = [[row["mode"] + (f" ({words.text('report.own_mode', lang)})" if row["own"] else ""),
+             display_name(row["predictions"][0], lang), f"{row['predictions'][0]['probability']:.1%}",
+             t[row["verdict"]["label"]]] for row in study["modes"]]
+    return _table(t["study_headers"], rows), {**state, "preprocessing_study": study}
 
 
 def _report(kind: str, missing: str, computed: dict | None, lang: str, progress) -> str:
@@ -143,8 +182,10 @@ def _report(kind: str, missing: str, computed: dict | None, lang: str, progress)
 
 
 def classification_report(state, lang, progress=gr.Progress()):
-    """Render the result the Classify tab already has: no second classification."""
-    return _report("classification", "no_result", state, lang, progress)
+    """Render the result the Classify tab already has (with its heat maps and preprocessing
+    experiment, if made): no second classification."""
+    return _report("classification", "no_result", {key: value for key, value in (state or {}).items() if value is not None} or None,
+                   lang, progress)
 
 
 # --- architecture ---------------------------------------------------------------------------
@@ -294,6 +335,9 @@ def build_app(lang: str | None = None) -> gr.Blocks:
                     pickers.append(models)
                     top_k = label(gr.Slider(1, MAX_TOP_K, value=DEFAULT_TOP_K, step=1, label=t["top_k"]), "top_k")
                     random_weights = label(gr.Checkbox(False, label=t["random"], elem_id="random-weights"), "random")
+                    expected = label(gr.Textbox(label=t["expected"], placeholder=t["expected_hint"], elem_id="classify-expected",
+                                                max_length=200), "expected")
+                    explain = label(gr.Checkbox(False, label=t["explain"], elem_id="classify-explain"), "explain")
                     with gr.Accordion(t["custom_model"], open=False):
                         model_file = label(gr.File(file_types=[".keras", ".h5"], label=t["custom_model"]), "custom_model")
                         class_names = label(gr.Textbox(label=t["class_names"]), "class_names")
@@ -303,12 +347,18 @@ def build_app(lang: str | None = None) -> gr.Blocks:
                     summary = gr.Markdown(t["weights_hint"], elem_id="classify-summary")
                     with gr.Row():
                         outputs = [gr.Label(visible=False, num_top_classes=MAX_TOP_K, elem_classes="model-label") for _ in range(MAX_LABELS)]
+                    cams = label(gr.Gallery(label=t["gradcam"], visible=False, columns=2, height="auto", elem_id="classify-cams"), "gradcam")
+                    with gr.Accordion(t["study"], open=False):
+                        study_model = label(gr.Dropdown(MODEL_CHOICES, value=None, label=t["study_model"], elem_id="study-model"), "study_model")
+                        study_button = label(gr.Button(t["study_run"], elem_id="study-button"), "study_run")
+                        study_table = table("study", "study_headers", elem_id="study-table")
                     report_button = label(gr.Button(t["make_report"], elem_id="classify-report"), "make_report")
                     report_file = label(gr.File(label=t["report_file"], elem_id="classify-report-file"), "report_file")
             classified = gr.State(None)
             engine_event(classify_button.click, classify_view,
-                         [image, models, top_k, random_weights, model_file, class_names, preprocessing, language],
-                         [summary, *outputs, classified])
+                         [image, models, top_k, random_weights, model_file, class_names, preprocessing, expected, explain,
+                          language], [summary, *outputs, cams, classified])
+            engine_event(study_button.click, preprocessing_view, [classified, study_model, language], [study_table, classified])
             report_button.click(classification_report, [classified, language], [report_file], api_visibility="private")
 
         with gr.Tab(t["tab_architecture"], id="architecture") as tab_architecture:

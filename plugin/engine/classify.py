@@ -12,9 +12,10 @@ from collections.abc import Sequence
 import numpy as np
 
 from plugin import words
+from plugin.engine.agreement import agreement, sentence
 from plugin.engine.custom_models import load_custom_model
 from plugin.engine.intake.images import LoadedImage, load_image
-from plugin.engine.labels import dog_cat_verdict
+from plugin.engine.labels import CAT_INDICES, DOG_INDICES, Expected, dog_cat_verdict, parse_expected, rank_of
 from plugin.engine.labels import top_k as rank_top_k
 from plugin.engine.models import default_models
 from plugin.engine.preprocessing import get_mode, image_to_array, preprocess
@@ -28,7 +29,8 @@ __all__ = ["classify_image", "classify_images", "check_model_names", "check_top_
 
 
 def classify_image(image, models: Sequence[str] | str | None = None, top_k: int = DEFAULT_TOP_K, weights="imagenet",
-                   model_path=None, class_names=None, preprocessing=None, allow_random_weights: bool = False) -> dict:
+                   model_path=None, class_names=None, preprocessing=None, allow_random_weights: bool = False,
+                   expected=None) -> dict:
     """Classify one image with each model, give the dog/cat verdict and say whether the models agree.
 
     Args:
@@ -38,28 +40,37 @@ def classify_image(image, models: Sequence[str] | str | None = None, top_k: int 
             else EfficientNetLite0 (its weights come with the project), with a `note` saying so.
             Ignored when `model_path` is given.
         top_k: how many top classes to return per model, 1 to `MAX_TOP_K` (20).
-        weights: "imagenet" (downloaded once and cached by Keras), "random" or None (random
-            initialisation, needs `allow_random_weights=True`) or a weights file path.
+        weights: "imagenet" (downloaded once and cached by Keras, or bundled), "random" or None
+            (random initialisation, needs `allow_random_weights=True`) or a weights file path; or
+            a dict of these by model name, to give each model its own (models not named get
+            "imagenet"; with `models=None`, the dict's models are run).
         model_path: a `.keras`/`.h5` classifier of your own, used instead of `models`.
         class_names: names of the custom model's classes, by output index.
         preprocessing: for a custom model, "caffe", "tf", "torch", "rescale" or "none";
             for registry models, overrides their own preprocessing (to study its effect).
         allow_random_weights: permit classifying with random weights; such results say
             `"untrained": true`.
+        expected: the right answer, if known: an ImageNet class (index, English or Korean name,
+            or WordNet id) or "dog"/"cat"; for a model file, one of its class names.
 
     Returns:
         `{"image": {"width", "height", "source"}, "results": [{"model", "weights", "untrained",
-        "predictions": [{"rank", "label", "class_id", "index", "probability"}], "verdict",
-        "inference_ms", "input_size", "preprocessing"}], "agreement", "note"?, "fallback"?}`:
-        `note` and `fallback` (`{"model", "instead_of", "download_mb"}`) say why another model
-        answered when `models` was None.
+        "predictions": [{"rank", "label", "label_ko", "class_id", "index", "probability"}],
+        "verdict", "inference_ms", "input_size", "preprocessing", ("correct": {"top1", "top5",
+        "verdict"}, "expected_rank" with expected)}], "agreement": {"agree", "basis",
+        "verdict_agree", "top1_agree", "top1", "verdicts", "summary"}, ("expected"), "note"?,
+        "fallback"?}`. `agreement.summary` says in one sentence whether the models agree on the
+        verdict and on the class ("Both say dog, but VGG16 says English foxhound and ResNet50 says
+        beagle"). `note` and `fallback` (`{"model", "instead_of", "download_mb"}`) say why another
+        model answered when `models` was None.
     """
     return _classify([image], models, top_k, weights, model_path, class_names, preprocessing, allow_random_weights,
-                     single=True)[0]
+                     expected, single=True)[0]
 
 
 def classify_images(images: Sequence, models: Sequence[str] | str | None = None, top_k: int = DEFAULT_TOP_K, weights="imagenet",
-                    model_path=None, class_names=None, preprocessing=None, allow_random_weights: bool = False) -> dict:
+                    model_path=None, class_names=None, preprocessing=None, allow_random_weights: bool = False,
+                    expected=None) -> dict:
     """Classify several images (at most `MAX_IMAGES_PER_CALL`) in batches, with the options of `classify_image`.
 
     Returns:
@@ -68,11 +79,11 @@ def classify_images(images: Sequence, models: Sequence[str] | str | None = None,
     if isinstance(images, (str, bytes)) or not isinstance(images, Sequence):
         raise InvalidInputError(f"Expected a list of images. Received: {type(images).__name__}")
     return {"images": _classify(list(images), models, top_k, weights, model_path, class_names, preprocessing,
-                                allow_random_weights, single=False)}
+                                allow_random_weights, expected, single=False)}
 
 
 def _classify(images: list, models, top_k, weights, model_path, class_names, preprocessing, allow_random_weights,
-              *, single: bool) -> list[dict]:
+              expected, *, single: bool) -> list[dict]:
     top_k = check_top_k(top_k)
     if not images:
         raise InvalidInputError("Expected at least one image. Received: an empty list", key="image_missing")
@@ -83,37 +94,53 @@ def _classify(images: list, models, top_k, weights, model_path, class_names, pre
         get_mode(preprocessing)
     fallback = None
     if model_path is None:
+        if models is None and isinstance(weights, dict):
+            models = list(weights)
         names, fallback = default_models(weights) if models is None else (check_model_names(models), None)
         if class_names is not None:
             raise InvalidInputError("Expected class_names only with model_path (registry models use the ImageNet classes). Received: class_names without model_path")
-        choice = parse_weights(weights)
-        if choice.untrained and not allow_random_weights:
+        per_model = _weights_by_model(weights, names)
+        if any(parse_weights(choice).untrained for choice in per_model.values()) and not allow_random_weights:
             raise InvalidInputError(
                 "Expected trained weights for classification. Received: weights=None or 'random' (random initialisation), "
                 "whose predictions mean nothing. Pass allow_random_weights=True to run untrained models anyway "
                 "(results then say \"untrained\": true), use weights='imagenet', or a weights file.", key="random_not_allowed")
 
+    target = parse_expected(expected) if model_path is None else None  # a bad answer fails before any work
+
     loaded = [_load(image, i, single) for i, image in enumerate(images)]
 
     if model_path is not None:
         prepared = [load_custom_model(model_path, class_names=class_names, preprocessing=preprocessing)]
+        target = parse_expected(expected, prepared[0].class_names)
     else:
-        prepared = [load_registry_model(name, weights) for name in names]
+        prepared = [load_registry_model(name, per_model[name]) for name in names]
 
-    per_model = [_run(model, loaded, top_k, preprocessing) for model in prepared]
-    records = [
-        {
-            "image": image.describe(),
-            "results": [results[i] for results in per_model],
-            "agreement": _agreement([results[i] for results in per_model]),
-        }
-        for i, image in enumerate(loaded)
-    ]
+    per_model = [_run(model, loaded, top_k, preprocessing, target) for model in prepared]
+    records = []
+    for i, image in enumerate(loaded):
+        record = {"image": image.describe(), "results": [results[i] for results in per_model]}
+        record["agreement"] = agreement(record["results"])
+        if target is not None:
+            record["expected"] = target.describe()
+        record["agreement"]["summary"] = sentence(record, "en")
+        records.append(record)
     if fallback:
         note = fallback.pop("note")
         for record in records:
             record["note"], record["fallback"] = note, dict(fallback)
     return records
+
+
+def _weights_by_model(weights, names: list[str]) -> dict:
+    """The weights argument for each model: one for all, or a dict by model name."""
+    if not isinstance(weights, dict):
+        return dict.fromkeys(names, weights)
+    known = {get_spec(name).name: choice for name, choice in weights.items()}
+    stray = sorted(set(known) - set(names))
+    if stray:
+        raise InvalidInputError(f"Expected weights only for the models that run ({names}). Received weights for {stray}.")
+    return {name: known.get(name, "imagenet") for name in names}
 
 
 def _load(image, index: int, single: bool) -> LoadedImage:
@@ -153,7 +180,8 @@ def check_model_names(models) -> list[str]:
     return names
 
 
-def _run(model: PreparedModel, images: list[LoadedImage], top_k: int, preprocessing_override) -> list[dict]:
+def _run(model: PreparedModel, images: list[LoadedImage], top_k: int, preprocessing_override,
+         target: Expected | None) -> list[dict]:
     mode = preprocessing_override if preprocessing_override and model.imagenet_head else model.preprocessing
     batch = np.stack([image_to_array(image.image, model.input_size, model.channels) for image in images])
     batch = preprocess(batch, mode)
@@ -175,19 +203,19 @@ def _run(model: PreparedModel, images: list[LoadedImage], top_k: int, preprocess
         }
         if model.untrained:
             result["note"] = words.text("results.untrained_note", "en")
+        if target is not None:
+            result.update(_judge(row, result, target))
         results.append(result)
     return results
 
 
-def _agreement(results: list[dict]) -> dict:
-    """Whether the models agree: on the dog/cat verdict when every model has one, else on top-1."""
-    top1 = {result["model"]: result["predictions"][0]["label"] for result in results}
-    verdicts = {result["model"]: result["verdict"]["label"] for result in results if result["verdict"]}
-    if len(results) < 2:
-        return {"agree": None, "basis": "single model", "top1_agree": None, "top1": top1, "verdicts": verdicts}
-    top1_agree = len(set(top1.values())) == 1
-    if len(verdicts) == len(results):
-        agree, basis = len(set(verdicts.values())) == 1, "verdict"
+def _judge(probabilities: np.ndarray, result: dict, target: Expected) -> dict:
+    """Whether a model's answer is right at top-1, within the top 5 and on the verdict, and the
+    rank the right answer got (for "dog" or "cat": the best rank of any class of the group)."""
+    if target.item is not None or target.custom_index is not None:
+        indices = [target.item.index if target.item is not None else target.custom_index]
     else:
-        agree, basis = top1_agree, "top1"
-    return {"agree": agree, "basis": basis, "top1_agree": top1_agree, "top1": top1, "verdicts": verdicts}
+        indices = list(DOG_INDICES if target.group == "dog" else CAT_INDICES)
+    rank = rank_of(probabilities, indices)
+    verdict = result["verdict"]["label"] == target.group if result["verdict"] and target.group != "custom" else None
+    return {"correct": {"top1": rank == 1, "top5": rank <= 5, "verdict": verdict}, "expected_rank": rank}

@@ -1,7 +1,10 @@
-"""ImageNet class names, top-k decoding and the study's dog/cat verdict.
+"""ImageNet class names in English and Korean, top-k decoding, the study's dog/cat verdict, and
+finding a class by any of its names.
 
-The class index (1000 WordNet ids and names, in Keras's order) ships inside the package as
-`data/imagenet_class_index.json`, so decoding works offline.
+The class index (1000 WordNet ids and names, in Keras's order) and the Korean names written for
+this project ship inside the package (`data/imagenet_class_index.json`, `data/imagenet_ko.json`),
+so decoding works offline. A prediction keeps Keras's name as `label` (e.g. "golden_retriever",
+which code relies on) and adds `label_ko` ("골든 리트리버"); `display_name` gives what people read.
 
 The verdict answers the study question "dog or cat?": ImageNet indices 151-268 are dog breeds,
 281-285 domestic cats; every other class is "other". Each group's probability is the sum of its
@@ -10,24 +13,134 @@ classes' probabilities.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import json
 from importlib import resources
 
 import numpy as np
 
-__all__ = ["DOG_INDICES", "CAT_INDICES", "imagenet_classes", "top_k", "dog_cat_verdict"]
+from plugin.errors import InvalidInputError
+
+__all__ = ["DOG_INDICES", "CAT_INDICES", "GROUPS", "ImagenetClass", "Expected", "imagenet_classes", "top_k",
+           "dog_cat_verdict", "group_of", "find_class", "parse_expected", "display_name"]
 
 DOG_INDICES = range(151, 269)
 CAT_INDICES = range(281, 286)
+GROUPS = ("dog", "cat")
+_GROUP_NAMES = {"dog": "dog", "dogs": "dog", "개": "dog", "강아지": "dog", "cat": "cat", "cats": "cat", "고양이": "cat"}
+
+
+@dataclasses.dataclass(frozen=True)
+class ImagenetClass:
+    """One of the 1000 classes: its index, WordNet id, Keras name and Korean name."""
+
+    index: int
+    wnid: str
+    label: str
+    label_ko: str
+
+    @property
+    def group(self) -> str:
+        return group_of(self.index)
+
+    def describe(self) -> dict:
+        return {"index": self.index, "wnid": self.wnid, "label": self.label, "label_ko": self.label_ko,
+                "group": self.group}
+
+
+def _data(name: str) -> dict:
+    return json.loads(resources.files("plugin.data").joinpath(name).read_text("utf-8"))
 
 
 @functools.cache
-def imagenet_classes() -> tuple[tuple[str, str], ...]:
-    """Return the 1000 ImageNet classes as (WordNet id, name), by index."""
-    text = resources.files("plugin").joinpath("data/imagenet_class_index.json").read_text("utf-8")
-    index = json.loads(text)
-    return tuple((index[str(i)][0], index[str(i)][1]) for i in range(len(index)))
+def imagenet_classes() -> tuple[ImagenetClass, ...]:
+    """The 1000 ImageNet classes, by index."""
+    index, korean = _data("imagenet_class_index.json"), _data("imagenet_ko.json")
+    return tuple(ImagenetClass(i, index[str(i)][0], index[str(i)][1], korean[str(i)]) for i in range(len(index)))
+
+
+def group_of(index: int) -> str:
+    """"dog", "cat" or "other" for an ImageNet class index."""
+    return "dog" if index in DOG_INDICES else "cat" if index in CAT_INDICES else "other"
+
+
+def _key(text: str) -> str:
+    return " ".join(text.replace("_", " ").replace("-", " ").split()).casefold()
+
+
+@functools.cache
+def _by_name() -> dict[str, int]:
+    names: dict[str, int] = {}
+    for item in imagenet_classes():
+        for name in (item.label, item.label_ko, item.wnid):
+            names.setdefault(_key(name), item.index)
+    return names
+
+
+def find_class(name) -> ImagenetClass:
+    """An ImageNet class by index (int or digits), English name ("golden retriever" or
+    "golden_retriever", any case), Korean name ("골든 리트리버") or WordNet id ("n02099601")."""
+    classes = imagenet_classes()
+    if isinstance(name, (int, np.integer)) and not isinstance(name, bool):
+        if 0 <= int(name) < len(classes):
+            return classes[int(name)]
+    elif isinstance(name, str):
+        text = name.strip()
+        if text.isdigit() and int(text) < len(classes):
+            return classes[int(text)]
+        if _key(text) in _by_name():
+            return classes[_by_name()[_key(text)]]
+    raise InvalidInputError(
+        "Expected an ImageNet class: its index (0-999), English name ('beagle'), Korean name ('비글') or WordNet "
+        f"id ('n02088364'), or 'dog' or 'cat'. Received: {str(name)[:80]!r}", key="unknown_class", name=str(name)[:80])
+
+
+@dataclasses.dataclass(frozen=True)
+class Expected:
+    """The right answer a caller gives: one class, or a whole group ("dog" or "cat")."""
+
+    group: str
+    item: ImagenetClass | None = None
+    custom_index: int | None = None
+    custom_label: str | None = None
+
+    def describe(self) -> dict:
+        if self.item is not None:
+            return self.item.describe()
+        if self.custom_index is not None:
+            return {"index": self.custom_index, "label": self.custom_label, "group": None}
+        return {"group": self.group}
+
+
+def parse_expected(expected, class_names=None) -> Expected | None:
+    """Check an `expected` argument: an ImageNet class (see `find_class`) or "dog"/"cat" (also
+    "개"/"고양이"); for a model with its own classes, one of its class names or an index."""
+    if expected is None:
+        return None
+    if class_names is not None:
+        names = [str(name) for name in class_names]
+        if isinstance(expected, str) and expected.strip() in names:
+            index = names.index(expected.strip())
+        elif isinstance(expected, (int, np.integer)) and not isinstance(expected, bool) and 0 <= int(expected) < len(names):
+            index = int(expected)
+        else:
+            raise InvalidInputError(f"Expected one of the model's classes {names[:20]} or its index. Received: "
+                                    f"expected={str(expected)[:80]!r}", key="unknown_class", name=str(expected)[:80])
+        return Expected(group="custom", custom_index=index, custom_label=names[index])
+    if isinstance(expected, str) and expected.strip().casefold() in _GROUP_NAMES:
+        return Expected(group=_GROUP_NAMES[expected.strip().casefold()])
+    item = find_class(expected)
+    return Expected(group=item.group, item=item)
+
+
+def display_name(prediction: dict, lang: str) -> str:
+    """A class as people read it: in Korean "비글 (beagle)", in English "beagle"; never underscores."""
+    english = prediction["label"].replace("_", " ")
+    korean = prediction.get("label_ko")
+    if lang == "ko" and korean:
+        return f"{korean} ({english})"
+    return english
 
 
 def top_k(probabilities: np.ndarray, k: int, class_names=None) -> list[dict]:
@@ -36,11 +149,11 @@ def top_k(probabilities: np.ndarray, k: int, class_names=None) -> list[dict]:
     Args:
         probabilities: one row of class probabilities.
         k: how many to return (capped at the number of classes).
-        class_names: names by index; default: the ImageNet classes (with WordNet ids).
+        class_names: names by index; default: the ImageNet classes (with WordNet ids and Korean names).
 
     Returns:
-        `[{"rank", "label", "class_id", "index", "probability"}]`, most probable first;
-        `class_id` is the WordNet id for ImageNet and None for custom classes.
+        `[{"rank", "label", "label_ko", "class_id", "index", "probability"}]`, most probable first;
+        `class_id` is the WordNet id for ImageNet, `label_ko` the Korean name; both None for custom classes.
     """
     probabilities = np.asarray(probabilities, dtype=np.float64).ravel()
     k = min(k, probabilities.size)
@@ -50,12 +163,20 @@ def top_k(probabilities: np.ndarray, k: int, class_names=None) -> list[dict]:
     for rank, index in enumerate(order, start=1):
         index = int(index)
         if imagenet is not None:
-            class_id, label = imagenet[index]
+            item = imagenet[index]
+            class_id, label, label_ko = item.wnid, item.label, item.label_ko
         else:
-            class_id, label = None, str(class_names[index])
-        ranked.append({"rank": rank, "label": label, "class_id": class_id, "index": index,
+            class_id, label, label_ko = None, str(class_names[index]), None
+        ranked.append({"rank": rank, "label": label, "label_ko": label_ko, "class_id": class_id, "index": index,
                        "probability": round(float(probabilities[index]), 6)})
     return ranked
+
+
+def rank_of(probabilities: np.ndarray, indices) -> int:
+    """The best (lowest) 1-based rank any of `indices` has among all classes."""
+    probabilities = np.asarray(probabilities, dtype=np.float64).ravel()
+    best = max(float(probabilities[i]) for i in indices)
+    return int(np.sum(probabilities > best)) + 1
 
 
 def dog_cat_verdict(probabilities: np.ndarray) -> dict:

@@ -35,7 +35,7 @@ def default_models(weights="imagenet") -> tuple[list[str], dict | None]:
         "note"}` (the note in English; `fallback_note` says it in any language).
     """
     pair = list(DEFAULT_MODELS)
-    if parse_weights(weights).kind != "imagenet":
+    if isinstance(weights, dict) or parse_weights(weights).kind != "imagenet":
         return pair, None
     missing = {name: get_spec(name).published.size_mb for name in pair if not weights_status(get_spec(name))["available"]}
     if not missing:
@@ -46,6 +46,6 @@ def default_models(weights="imagenet") -> tuple[list[str], dict | None]:
 
 def fallback_note(fallback: dict, lang: str) -> str:
     """Why another model answered, in `lang`."""
-    sizes = ", ".join(f"{name} {size:g} MB" for name, size in fallback["download_mb"].items())
+    sizes = ", ".join(f"{name} {size:g} MiB" for name, size in fallback["download_mb"].items())
     return words.text("results.fallback_note", lang, fallback=fallback["model"], pair=" and ".join(fallback["instead_of"]),
                       missing=sizes)

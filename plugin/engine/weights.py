@@ -103,8 +103,8 @@ def weights_status(spec: ModelSpec) -> dict:
 
     Returns:
         `{"available", "source", "size_mb"}`: source "bundled" (comes with the project),
-        "keras cache" (downloaded before) or "download" (fetched at first use, `size_mb` MB);
-        None for a model without ImageNet weights.
+        "keras cache" (downloaded before) or "download" (fetched at first use); None for a model
+        without ImageNet weights. `size_mb` is in MiB (2^20 bytes), as the Keras table counts.
     """
     record = spec.imagenet
     if record is None:
@@ -112,10 +112,10 @@ def weights_status(spec: ModelSpec) -> dict:
     if isinstance(record, BundledWeights):
         source = bundled.source_file(record)
         return {"available": source is not None, "source": "bundled",
-                "size_mb": round(source.stat().st_size / 1e6, 1) if source else None}
+                "size_mb": round(source.stat().st_size / 2**20, 1) if source else None}
     cached = keras_cache_dir() / record.file_name
     if cached.is_file() and (record.file_hash is None or file_matches(cached, record.file_hash)):
-        return {"available": True, "source": "keras cache", "size_mb": round(cached.stat().st_size / 1e6, 1)}
+        return {"available": True, "source": "keras cache", "size_mb": round(cached.stat().st_size / 2**20, 1)}
     return {"available": False, "source": "download", "size_mb": spec.published.size_mb}
 
 

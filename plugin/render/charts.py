@@ -11,11 +11,18 @@ from plugin.render.templates import template_environment
 __all__ = ["probability_chart", "comparison_charts", "chart_svg", "charts_html"]
 
 
-def probability_chart(result: dict, t: dict) -> dict:
-    """One model's top-k predictions as bars (grey when the weights are untrained)."""
-    rows = [{"label": p["label"], "fraction": p["probability"], "text": f"{p['probability'] * 100:.1f}%",
+def probability_chart(result: dict, t: dict, lang: str) -> dict:
+    """One model's top-k predictions as bars (grey when the weights are untrained), named in `lang`."""
+    rows = [{"label": _class_name(p, lang), "fraction": p["probability"], "text": f"{p['probability'] * 100:.1f}%",
              "color": "#9ca3af" if result["untrained"] else "#3b82f6"} for p in result["predictions"]]
     return {"kind": "bars", "rows": rows, "title": f"{result['model']} · {t['predictions']}", "unit": ""}
+
+
+def _class_name(prediction: dict, lang: str) -> str:
+    """A bar's label: the Korean name on Korean pages (the English one is in the table beside it)."""
+    if lang == "ko" and prediction.get("label_ko"):
+        return prediction["label_ko"]
+    return prediction["label"].replace("_", " ")
 
 
 def comparison_charts(rows: list[dict], t: dict) -> list[dict]:

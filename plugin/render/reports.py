@@ -1,20 +1,21 @@
 """Study reports rendered from results: one self-contained HTML page plus a Markdown version.
 
-`write_report` takes what the engine already computed (a classification result, architecture
-facts, a comparison result) and the photo already read; it never runs the engine. The page carries
-everything inline (CSS, the photo as a data URI, charts and the diagram as SVG), so it works
-offline and survives being pasted into a blog editor; no script, font or style sheet is fetched.
-The Markdown version sits beside it with its pictures in `<name>_files/`. Every report is listed
-in `index.html` of the output folder. The only markup inserted unescaped is SVG rebuilt by
-`plugin.render.svg`.
+`write_report` takes what the engine already computed (a classification result with its Grad-CAM
+explanations and preprocessing experiment, architecture facts, a comparison result) and the photo
+already read; it never runs the engine. The page carries everything inline (CSS, the photo and the
+heat maps as data URIs, charts and the diagram as SVG), so it works offline and survives being
+pasted into a blog editor; no script, font or style sheet is fetched. It reads at phone width:
+tables scroll inside their box with the first column kept in view, Korean wraps between words,
+and the diagram keeps its full size in a scrolling box. The Markdown version sits beside it with
+PNG and JPEG pictures (blog editors refuse SVG) in `<name>_files/`, each with alt text. Every
+report is listed in `index.html` of the output folder. The only markup inserted unescaped is SVG
+made by these templates or rebuilt by `plugin.render.svg`.
 """
 
 from __future__ import annotations
 
-import base64
 import datetime as _dt
 import functools
-import io
 import json
 import os
 import re
@@ -22,12 +23,18 @@ import threading
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
 from plugin import words
 from plugin.config import get_settings
+from plugin.engine.agreement import sentence
+from plugin.engine.intake.images import source_text as image_source
+from plugin.engine.labels import display_name
 from plugin.engine.models import fallback_note
 from plugin.errors import AccessDeniedError, InvalidInputError, RenderError
 from plugin.render.charts import chart_svg, comparison_charts, probability_chart
+from plugin.render.overlay import overlay_png
+from plugin.render.pictures import data_uri, jpeg, svg_to_png, svg_to_pngs
 from plugin.render.svg import inline_svg
 from plugin.render.templates import template_environment
 
@@ -39,6 +46,7 @@ _manifest_lock = threading.Lock()
 
 
 def write_report(kind: str, *, result: dict | None = None, facts: dict | None = None, photo=None,
+                 explanations: list[dict] | None = None, preprocessing_study: dict | None = None,
                  lang: str | None = None, output_dir=None, file_name: str | None = None) -> dict:
     """Write a report page (HTML) and its Markdown version from a result.
 
@@ -48,6 +56,8 @@ def write_report(kind: str, *, result: dict | None = None, facts: dict | None = 
         result: the classification or comparison result.
         facts: the architecture facts; their SVG diagram, if drawn, goes into the page.
         photo: the image that was classified, as a PIL image (optional).
+        explanations: Grad-CAM results (explain_image) for a classification, shown side by side.
+        preprocessing_study: a compare_preprocessing result for a classification.
         lang: "ko" or "en"; default CNNLAB_LANG, else Korean.
         output_dir: folder inside the configured output folder (default: the output folder).
         file_name: base name for the files (default: kind, models, language and time).
@@ -62,16 +72,17 @@ def write_report(kind: str, *, result: dict | None = None, facts: dict | None = 
     if kind == "architecture":
         page = _architecture(_expect(facts, "facts", "describe_architecture", ("model", "stages")), t, lang)
     elif kind == "classification":
-        page = _classification(_expect(result, "result", "classify_image", ("image", "results")), photo, t)
+        page = _classification(_expect(result, "result", "classify_image", ("image", "results")), photo, t, lang,
+                               explanations or [], preprocessing_study)
     else:
-        page = _comparison(_expect(result, "result", "compare_models", ("models", "timing")), photo, t)
+        page = _comparison(_expect(result, "result", "compare_models", ("models", "timing")), photo, t, lang)
     folder = output_folder(output_dir)
     stem = _file_stem(file_name, kind, page["name_parts"], lang)
     assets = folder / f"{stem}_files"
     fallback = (result or {}).get("fallback")
     context = {"lang": lang, "t": t, "title": page["title"], "generated": _now(), "versions": _versions(),
                "fallback_note": fallback_note(fallback, lang) if fallback else None, **page["context"]}
-    markdown_context = dict(context, image_file=None, diagram_file=None)
+    markdown_context = dict(context, image_file=None, residual_file=None, diagram_files=[], cam_files=[], chart_files=[])
     for relative, key in page.get("file_keys", {}).items():
         markdown_context[key] = f"{assets.name}/{relative}"
     for key, names in page.get("file_lists", {}).items():
@@ -158,30 +169,25 @@ def _record(folder: Path, entry: dict, lang: str) -> None:
         _write(folder / "index.html", page.encode("utf-8"))
 
 
-def _photo(picture) -> tuple[bytes, int, int] | None:
-    """The photo as a JPEG no larger than 640 px a side, with its size."""
-    if picture is None:
-        return None
-    copy = picture.convert("RGB")
-    copy.thumbnail((_PHOTO_SIZE, _PHOTO_SIZE))
-    buffer = io.BytesIO()
-    copy.save(buffer, "JPEG", quality=85)
-    return buffer.getvalue(), copy.width, copy.height
-
-
 def _photo_context(picture, files: dict, file_keys: dict) -> dict:
-    made = _photo(picture)
-    if made is None:
+    if picture is None:
         return {"image_uri": None}
-    jpeg, width, height = made
-    files["image.jpg"] = jpeg
+    data, width, height = jpeg(picture)
+    files["image.jpg"] = data
     file_keys["image.jpg"] = "image_file"
-    return {"image_uri": "data:image/jpeg;base64," + base64.b64encode(jpeg).decode("ascii"),
-            "image_width": width, "image_height": height}
+    return {"image_uri": data_uri(data, "image/jpeg"), "image_width": width, "image_height": height}
 
 
 def _chart_files(charts: list[dict]) -> dict[str, bytes]:
-    return {f"chart-{index + 1}.svg": chart_svg(chart).encode("utf-8") for index, chart in enumerate(charts)}
+    """Each chart as a PNG picture for the Markdown version: {"chart-1.png": ...}."""
+    return {f"chart-{index + 1}.png": svg_to_png(chart_svg(chart)) for index, chart in enumerate(charts)}
+
+
+def _machine(timing: dict, t: dict) -> str:
+    device = timing.get("device")
+    if not device:
+        return timing.get("machine", "")
+    return t["machine_gpu" if device["gpus"] else "machine_cpu"].format(**device)
 
 
 # --- architecture ---------------------------------------------------------------------------
@@ -202,50 +208,97 @@ def _architecture(facts: dict, t: dict, lang: str) -> dict:
     notes = words.section("notes", lang)
     family = facts.get("family") or ""
     svg = _diagram_svg(facts)
-    diagram = inline_svg(svg, label=t["diagram"]) if svg else None
-    files = {"diagram.svg": str(diagram).encode("utf-8")} if diagram else {}
+    diagram = inline_svg(svg, label=t["alt_diagram"].format(model=facts["model"])) if svg else None
+    files, file_keys, diagram_files = {}, {}, []
+    if diagram:
+        for index, piece in enumerate(svg_to_pngs(str(diagram))):
+            diagram_files.append(f"diagram-{index + 1}.png")
+            files[diagram_files[-1]] = piece
+    residual = None
+    if family.startswith("ResNet"):
+        # Made by our own template with every word escaped: safe to inline as it is.
+        residual = Markup(template_environment().get_template("residual_block.svg").render(t=t))
+        files["residual-block.png"] = svg_to_png(residual)
+        file_keys["residual-block.png"] = "residual_file"
+    published = facts.get("published")
+    sources = None
+    if published:
+        sources = {"source": words.text(f"sources.{published['source_key']}", lang),
+                   "multiply_adds_source": words.text(f"sources.{published['multiply_adds_key']}", lang)}
+    preprocessing = facts["preprocessing"]
+    low_high = preprocessing.get("value_range")
     return {
         "title": t["architecture_title"].format(model=facts["model"]),
         "name_parts": [facts["model"]],
         "context": {"facts": facts, "notes": notes.get(family) or notes.get(family.split(" ")[0]) or notes["default"],
-                    "diagram": diagram, "macs_note": words.text("results.macs_note", lang)},
+                    "diagram": diagram, "macs_note": words.text("results.macs_note", lang), "residual": residual,
+                    "sources": sources, "has_blocks": any(stage["blocks"] is not None for stage in facts["stages"]),
+                    "value_range": t["value_range_text"].format(low=f"{low_high[0]:g}", high=f"{low_high[1]:g}") if low_high else None,
+                    "preprocessing_text": preprocessing["description"][lang]},
         "files": files,
-        "file_keys": {"diagram.svg": "diagram_file"} if diagram else {},
+        "file_keys": file_keys,
+        "file_lists": {"diagram_files": diagram_files},
     }
 
 
 # --- classification -------------------------------------------------------------------------
 
-def _classification(data: dict, picture, t: dict) -> dict:
-    charts = [probability_chart(result, t) for result in data["results"]]
+def _classification(data: dict, picture, t: dict, lang: str, explanations: list[dict], study: dict | None) -> dict:
+    charts = [probability_chart(result, t, lang) for result in data["results"]]
     chart_files = _chart_files(charts)
     files, file_keys = dict(chart_files), {}
-    context = {"data": data, "charts": charts, **_photo_context(picture, files, file_keys)}
+    context = {"data": data, "charts": charts, "sentence": sentence(data, lang), **_photo_context(picture, files, file_keys),
+               "source": image_source(data["image"], lang),
+               "rows": [[dict(p, name=display_name(p, lang)) for p in result["predictions"]] for result in data["results"]],
+               "expected_name": display_name(data["expected"], lang) if (data.get("expected") or {}).get("label")
+               else (words.text(f"agreement.{data['expected']['group']}", lang) if data.get("expected") else None)}
+    cams = []
+    for index, explained in enumerate(explanations):
+        picture_cam = overlay_png(picture, explained["heatmap"]) if picture is not None else None
+        name = f"gradcam-{index + 1}.png"
+        if picture_cam:
+            files[name] = picture_cam
+        cams.append({"model": explained["model"], "layer": explained["layer"],
+                     "label": display_name(explained["class"], lang), "probability": explained["class"]["probability"],
+                     "uri": data_uri(picture_cam, "image/png") if picture_cam else None, "file": name if picture_cam else None})
+    context["cams"] = cams
+    context["study"] = None
+    if study:
+        context["study"] = {"model": study["model"], "rows": [
+            {"mode": row["mode"], "own": row["own"], "top": display_name(row["predictions"][0], lang),
+             "probability": row["predictions"][0]["probability"], "verdict": row["verdict"]} for row in study["modes"]]}
     return {
-        "title": t["classification_title"].format(image=_short(data["image"]["source"])),
+        "title": t["classification_title"].format(image=_short(data["image"])),
         "name_parts": [r["model"] for r in data["results"]],
         "context": context,
         "files": files,
         "file_keys": file_keys,
-        "file_lists": {"chart_files": list(chart_files)},
+        "file_lists": {"chart_files": list(chart_files), "cam_files": [cam["file"] for cam in cams if cam["file"]]},
     }
 
 
-def _short(source: str) -> str:
-    name = source[len("file "):] if source.startswith("file ") else source
+def _short(image: dict) -> str:
+    name = image.get("name") or image["source"]
     return name if len(name) <= 60 else name[:57] + "…"
+
 
 
 # --- comparison -----------------------------------------------------------------------------
 
-def _comparison(data: dict, picture, t: dict) -> dict:
+def _comparison(data: dict, picture, t: dict, lang: str) -> dict:
     rows = data["models"]
     charts = comparison_charts(rows, t)
     chart_files = _chart_files(charts)
     files, file_keys = dict(chart_files), {}
-    context = {"data": data, "charts": charts, "sources": sorted({row["published"]["source"] for row in rows})}
+    keys = sorted({row["published"].get("source_key", "") for row in rows} - {""})
+    context = {"data": data, "charts": charts, "sources": [words.text(f"sources.{key}", lang) for key in keys],
+               "machine": _machine(data["timing"], t), "sentence": None}
     if data.get("image"):
         context |= _photo_context(picture, files, file_keys)
+        context["source"] = image_source(data["image"], lang)
+        context["sentence"] = sentence({"results": [{**row, "predictions": row["predictions"]} for row in rows],
+                                        "expected": data.get("expected")}, lang)
+        context["top_names"] = {row["model"]: display_name(row["predictions"][0], lang) for row in rows}
     return {
         "title": t["comparison_title"].format(models=", ".join(row["model"] for row in rows)),
         "name_parts": [row["model"] for row in rows],

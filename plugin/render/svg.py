@@ -2,8 +2,8 @@
 
 The diagrams come from Graphviz, fed with names from untrusted model files; before an SVG goes into
 a page unescaped it is parsed and rebuilt from an allow-list: no scripts, no foreign objects, no
-event handlers, no links or references outside the document, no style sheets. Width and height are
-dropped so the drawing scales to its box (the viewBox is kept).
+event handlers, no links or references outside the document, no style sheets. Width, height and
+viewBox are kept, so the drawing shows at its own size and stays legible (the page lets it scroll).
 """
 
 from __future__ import annotations
@@ -43,8 +43,6 @@ def inline_svg(data: bytes | str, *, label: str = "") -> Markup:
     if _local(root.tag) != "svg":
         raise RenderError(f"Expected an <svg> document. Received a <{_local(root.tag)}> document.")
     clean = _rebuild(root)
-    clean.attrib.pop("width", None)
-    clean.attrib.pop("height", None)
     clean.set("role", "img")
     if label:
         clean.set("aria-label", label)

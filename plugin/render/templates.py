@@ -10,6 +10,7 @@ from pathlib import Path
 import jinja2
 
 from plugin.errors import RenderError
+from plugin.render.pictures import FONT_FAMILY
 
 __all__ = ["template_dir", "template_environment", "markdown_text"]
 
@@ -37,4 +38,5 @@ def template_environment() -> jinja2.Environment:
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(template_dir()), autoescape=True,
                                      undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     environment.filters["md"] = markdown_text
+    environment.globals["font_family"] = FONT_FAMILY
     return environment

@@ -18,11 +18,12 @@ import warnings
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
+from plugin import words
 from plugin.config import Settings, get_settings
 from plugin.engine.intake import sources
 from plugin.errors import ImageError, InvalidInputError
 
-__all__ = ["LoadedImage", "load_image"]
+__all__ = ["LoadedImage", "load_image", "source_text"]
 
 _BASE64_TEXT = re.compile(r"^[A-Za-z0-9+/=_\-\s]+$")
 
@@ -33,11 +34,15 @@ class LoadedImage:
 
     Attributes:
         image: 8-bit RGB PIL image, orientation applied.
-        source: what was received, for people and result records ("file cat.jpg", "URL ...").
+        source: what was received, in English ("file cat.jpg", "URL ...").
+        kind: the form it came in: "file", "url", "data_uri", "base64", "bytes", "pil" or "array".
+        name: the file's name, the URL, the byte count or the array's shape (None for the others).
     """
 
     image: Image.Image
     source: str
+    kind: str = "file"
+    name: str | None = None
 
     @property
     def width(self) -> int:
@@ -49,7 +54,14 @@ class LoadedImage:
 
     def describe(self) -> dict:
         """The `image` record of a classification result."""
-        return {"width": self.width, "height": self.height, "source": self.source}
+        return {"width": self.width, "height": self.height, "source": self.source, "kind": self.kind, "name": self.name}
+
+
+def source_text(image: dict, lang: str) -> str:
+    """Where an image came from (its result record), in `lang`: "파일 cat.jpg", "URL https://..."."""
+    if not image.get("kind"):
+        return image["source"]
+    return words.text(f"image_sources.{image['kind']}", lang, name=image.get("name") or "")
 
 
 def load_image(source, *, settings: Settings | None = None) -> LoadedImage:
@@ -67,11 +79,12 @@ def load_image(source, *, settings: Settings | None = None) -> LoadedImage:
     if isinstance(source, LoadedImage):
         return source
     if isinstance(source, Image.Image):
-        return LoadedImage(_normalise(_checked(source, "PIL image", settings), "PIL image"), "PIL image")
+        return LoadedImage(_normalise(_checked(source, "PIL image", settings), "PIL image"), "PIL image", "pil")
     if isinstance(source, np.ndarray):
-        return LoadedImage(_from_array(source, settings), f"numpy array {source.shape} {source.dtype}")
+        shape = f"{source.shape} {source.dtype}"
+        return LoadedImage(_from_array(source, settings), f"numpy array {shape}", "array", shape)
     if isinstance(source, (bytes, bytearray, memoryview)):
-        return _decode(bytes(source), f"{len(source):,} bytes", settings)
+        return _decode(bytes(source), f"{len(source):,} bytes", settings, "bytes", f"{len(source):,}")
     if isinstance(source, os.PathLike):
         return _from_path(source, settings)
     if not isinstance(source, str):
@@ -84,13 +97,13 @@ def load_image(source, *, settings: Settings | None = None) -> LoadedImage:
         raise InvalidInputError("Expected an image path, URL or data URI. Received: an empty string")
     if text[:5].lower() == "data:":
         raw, _mime = sources.decode_data_uri(text, max_bytes=settings.max_image_bytes)
-        return _decode(raw, "data URI", settings)
+        return _decode(raw, "data URI", settings, "data_uri")
     if re.match(r"^[a-zA-Z][a-zA-Z0-9+.-]*://", text):
         raw = sources.fetch_url(text, settings=settings)
-        return _decode(raw, f"URL {text}", settings)
+        return _decode(raw, f"URL {text}", settings, "url", text)
     if _looks_like_base64(text):
         raw = sources.decode_base64(text, max_bytes=settings.max_image_bytes)
-        return _decode(raw, "base64 string", settings)
+        return _decode(raw, "base64 string", settings, "base64")
     return _from_path(text, settings)
 
 
@@ -102,10 +115,11 @@ def _looks_like_base64(text: str) -> bool:
 
 def _from_path(path, settings: Settings) -> LoadedImage:
     raw = sources.read_local_file(path, max_bytes=settings.max_image_bytes, what="image file", settings=settings)
-    return _decode(raw, f"file {os.path.basename(os.fspath(path))}", settings)
+    name = os.path.basename(os.fspath(path))
+    return _decode(raw, f"file {name}", settings, "file", name)
 
 
-def _decode(raw: bytes, described: str, settings: Settings) -> LoadedImage:
+def _decode(raw: bytes, described: str, settings: Settings, kind: str, name: str | None = None) -> LoadedImage:
     if len(raw) > settings.max_image_bytes:
         raise ImageError(f"Expected an image of at most {settings.max_image_bytes:,} bytes. Received: {described}, {len(raw):,} bytes.",
                          key="image_too_many_bytes", source=described, limit=f"{settings.max_image_bytes:,}")
@@ -132,7 +146,7 @@ def _decode(raw: bytes, described: str, settings: Settings) -> LoadedImage:
         raise ImageError(
             f"Expected a complete, readable image. Received: {described}, a {opened.format or 'image'} "
             f"file that could not be decoded ({exc}).", key="image_truncated", source=described) from exc
-    return LoadedImage(_normalise(checked, described), described)
+    return LoadedImage(_normalise(checked, described), described, kind, name)
 
 
 def _checked(image: Image.Image, described: str, settings: Settings) -> Image.Image:
