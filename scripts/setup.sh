@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Set up everything CNN Study Lab needs on a Debian machine with Python >= 3.10: Debian packages
-# (graphviz; with --test also Chromium and CJK fonts for the browser tests), a virtualenv in .venv
+# (graphviz for diagrams, libcairo2 and Noto CJK fonts for the reports' PNG pictures in Korean;
+# with --test also Chromium for the browser tests), a virtualenv in .venv
 # and the project installed into it. Idempotent and quiet: it only does what is missing, and one
 # stamp records what is installed (the test set-up includes the app's, so ./run.sh after
 # ./test.sh installs nothing).
@@ -15,11 +16,11 @@ as_root() { if [ "$(id -u)" -eq 0 ]; then "$@"; else sudo "$@"; fi; }
 packages=()
 command -v dot >/dev/null 2>&1 || packages+=(graphviz)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || packages+=(python3-venv)
+dpkg -s libcairo2 >/dev/null 2>&1 || packages+=(libcairo2)
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || packages+=(fonts-noto-cjk)
 if [ $want_test -eq 1 ]; then
-  # The report tests drive Debian's Chromium with Playwright (Playwright never downloads a browser
-  # here); Noto CJK lets it draw the Korean pages.
+  # The report tests drive Debian's Chromium with Playwright (Playwright never downloads a browser here).
   [ -x /usr/bin/chromium ] || packages+=(chromium)
-  dpkg -s fonts-noto-cjk >/dev/null 2>&1 || packages+=(fonts-noto-cjk)
 fi
 if [ ${#packages[@]} -gt 0 ]; then
   echo "setup: installing Debian packages: ${packages[*]}"
