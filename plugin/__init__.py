@@ -24,7 +24,9 @@ from plugin.api import (
     compare_models,
     compare_preprocessing,
     describe_architecture,
+    evaluate,
     explain_image,
+    fine_tune,
     list_models,
     render_report,
 )
@@ -46,6 +48,8 @@ __all__ = [
     "classify_images",
     "explain_image",
     "compare_preprocessing",
+    "evaluate",
+    "fine_tune",
     "describe_architecture",
     "compare_models",
     "render_report",

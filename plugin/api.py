@@ -12,23 +12,27 @@ from plugin import words
 from plugin.architecture.compare import compare_models
 from plugin.architecture.describe import check_detail, describe, load_subject
 from plugin.engine.classify import classify_image, classify_images
+from plugin.engine.evaluation import evaluate
 from plugin.engine.experiment import compare_preprocessing
 from plugin.engine.explain import explain
+from plugin.engine.finetune import fine_tune
 from plugin.engine.intake.images import LoadedImage, load_image
 from plugin.engine.models import default_models, list_models
-from plugin.errors import InvalidInputError
+from plugin.errors import InvalidInputError, PluginError
 from plugin.render import diagram as diagrams
 from plugin.render.overlay import write_overlay
 from plugin.render.reports import KINDS, write_report
 
 __all__ = ["list_models", "default_models", "classify_image", "classify_images", "explain_image", "compare_preprocessing",
-           "describe_architecture", "compare_models", "render_report"]
+           "evaluate", "fine_tune", "describe_architecture", "compare_models", "render_report"]
 
 _OPTIONS = {
     "architecture": ("model", "model_path", "expand_nested", "show_shapes", "rankdir"),
     "classification": ("models", "top_k", "weights", "model_path", "class_names", "preprocessing", "allow_random_weights",
                        "expected", "explain", "study_preprocessing"),
     "comparison": ("models", "top_k", "weights", "allow_random_weights", "preprocessing"),
+    "evaluation": ("source", "models", "labels", "weights", "allow_random_weights", "model_path", "class_names",
+                   "preprocessing", "engine"),
 }
 
 
@@ -105,7 +109,8 @@ def render_report(kind: str, lang: str | None = None, output_dir=None, *, file_n
     options of the kind, and the engine runs once first.
 
     Args:
-        kind: "architecture" (options as describe_architecture: model, model_path,
+        kind: "evaluation" (options as evaluate: source, models, labels, weights, ...; or
+            `result=` an evaluate result), "architecture" (options as describe_architecture: model, model_path,
             expand_nested, show_shapes, rankdir), "classification" (image, and options as
             classify_image: models, top_k, weights, model_path, class_names, preprocessing,
             allow_random_weights, expected; and explain=True for a Grad-CAM per model,
@@ -134,6 +139,10 @@ def render_report(kind: str, lang: str | None = None, output_dir=None, *, file_n
         raise InvalidInputError(f"Expected either a result to render or options to run, not both. Received: "
                                 f"{sorted(options)} with a result")
     written = {"lang": lang, "output_dir": output_dir, "file_name": file_name}
+    if kind == "evaluation":
+        if result is None:
+            result = evaluate(options.pop("source", None), **options)
+        return write_report(kind, result=result, thumbnails=_thumbnails(result), **written)
     if kind == "architecture":
         if facts is None:
             detail = "full" if options.get("expand_nested") else "layers"
@@ -150,6 +159,19 @@ def render_report(kind: str, lang: str | None = None, output_dir=None, *, file_n
         explanations, preprocessing_study = _study(loaded, result, options, explain_models, study)
     return write_report(kind, result=result, photo=loaded.image if isinstance(loaded, LoadedImage) else None,
                         explanations=explanations, preprocessing_study=preprocessing_study, **written)
+
+
+def _thumbnails(result: dict) -> dict:
+    """The mistakes' photos, read once, for the report's gallery (paths the evaluation already checked)."""
+    pictures = {}
+    for model in result.get("models", []):
+        for mistake in model.get("mistakes", []):
+            if mistake["path"] not in pictures:
+                try:
+                    pictures[mistake["path"]] = load_image(mistake["path"]).image
+                except PluginError:
+                    continue  # a photo gone since the evaluation: the gallery shows the others
+    return pictures
 
 
 def _study(loaded, result: dict, options: dict, explain_models: bool, study: bool) -> tuple[list | None, dict | None]:

@@ -58,6 +58,11 @@ class Settings:
     model_cache_size: int = 6
     concurrent_runs: int = 2
 
+    @property
+    def readable_roots(self) -> tuple[Path, ...]:
+        """Where files may be read: the image roots, and the models fine_tune wrote into the output folder."""
+        return (*self.image_roots, self.output_dir / "models")
+
 
 _lock = threading.Lock()
 _settings: Settings | None = None

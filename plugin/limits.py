@@ -19,6 +19,12 @@ __all__ = [
     "DEFAULT_LAYER_ROWS",
     "MAX_LAYER_ROWS",
     "TIMING_RUNS",
+    "MAX_EVALUATION_IMAGES",
+    "EVALUATION_BATCH",
+    "MAX_MISTAKES",
+    "MAX_FINE_TUNE_EPOCHS",
+    "DEFAULT_FINE_TUNE_EPOCHS",
+    "FINE_TUNE_BASE",
 ]
 
 DEFAULT_MODELS = ("VGG16", "ResNet50")
@@ -50,3 +56,18 @@ MAX_LAYER_ROWS = 2000
 
 TIMING_RUNS = 5
 """Runs of one image whose median compare_models reports as the inference time."""
+
+MAX_EVALUATION_IMAGES = 1000
+"""Images one evaluate (or fine_tune) call takes, from a folder, a list or an uploaded zip."""
+
+EVALUATION_BATCH = 16
+"""Images classified together while evaluating: the same batches locally, on Ray and on resume."""
+
+MAX_MISTAKES = 50
+"""Mistakes listed per model in an evaluation result (the counts cover them all)."""
+
+FINE_TUNE_BASE = "EfficientNetLite0"
+"""The backbone a new head is trained on by default: its ImageNet weights come with the project."""
+
+DEFAULT_FINE_TUNE_EPOCHS = 20
+MAX_FINE_TUNE_EPOCHS = 200

@@ -141,3 +141,11 @@ def keras_models():
     from plugin.engine.runtime import load_registry_model
 
     return lambda name: load_registry_model(name, None).runner.model
+
+
+@pytest.fixture(scope="session")
+def labelled_photos(data_dir) -> Path:
+    """Real photos in labelled folders (cat/ and dog/, 8 each): crops of the example cat and dog."""
+    from scripts.gallery import example_crops
+
+    return example_crops(data_dir / "labelled")

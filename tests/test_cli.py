@@ -69,3 +69,14 @@ def test_compare_json(tmp_path):
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)["models"]
     assert [row["model"] for row in rows] == ["AlexNet", "MobileNetV2"] and all(row["inference_ms"] > 0 for row in rows)
+
+
+def test_evaluate_and_fine_tune_from_the_command_line(labelled_photos, tmp_path):
+    out = launch("--output-dir", str(tmp_path / "out"), "--lang", "en", "evaluate", str(labelled_photos),
+                 "--models", "EfficientNetLite0", "--report", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert "16 labelled photos" in out.stdout and "100.0%" in out.stdout and ".html" in out.stdout
+    tuned = launch("--output-dir", str(tmp_path / "out"), "fine-tune", str(labelled_photos), "--epochs", "3", "--json", cwd=tmp_path)
+    assert tuned.returncode == 0, tuned.stderr
+    result = json.loads(tuned.stdout)
+    assert result["class_names"] == ["cat", "dog"] and result["model_path"].endswith(".keras")

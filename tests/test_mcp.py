@@ -17,11 +17,12 @@ from tests.test_limits import CASES, RANDOM
 CAT = str(EXAMPLES_DIR / "cat_chelsea.png")
 
 
-def run_session(tmp_path, steps):
+def run_session(tmp_path, steps, roots=()):
     """Start `launch.py mcp`, initialise a client session and run `steps(session)` in it."""
     params = StdioServerParameters(
         command=sys.executable,
-        args=[str(REPO / "launch.py"), "--image-root", str(EXAMPLES_DIR), "--output-dir", str(tmp_path / "out"), "mcp"],
+        args=[str(REPO / "launch.py"), *[arg for root in (EXAMPLES_DIR, *roots) for arg in ("--image-root", str(root))],
+              "--output-dir", str(tmp_path / "out"), "mcp"],
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, cwd=str(tmp_path))
 
     async def main():
@@ -37,7 +38,12 @@ def payload(result) -> dict:
     return json.loads(result.content[0].text)
 
 
-def test_stdio_server_lists_and_runs_every_tool(tmp_path):
+def test_stdio_server_lists_and_runs_every_tool(tmp_path, labelled_photos):
+    notes = []
+
+    async def on_progress(progress, total, message):
+        notes.append((progress, total, message))
+
     async def steps(session):
         listed = await session.list_tools()
         outcomes = {"tools": {tool.name: tool for tool in listed.tools}}
@@ -52,9 +58,12 @@ def test_stdio_server_lists_and_runs_every_tool(tmp_path):
             "image": CAT, "model": "EfficientNetLite0", "include_image": True})
         outcomes["compare_preprocessing"] = await session.call_tool("compare_preprocessing", {
             "image": CAT, "model": "EfficientNetLite0", "modes": ["lite", "none"], "top_k": 1})
+        outcomes["evaluate_images"] = await session.call_tool("evaluate_images", {
+            "source": str(labelled_photos), "models": ["EfficientNetLite0"]}, progress_callback=on_progress)
+        outcomes["fine_tune"] = await session.call_tool("fine_tune", {"source": str(labelled_photos), "epochs": 2, "augment": False})
         return outcomes
 
-    outcomes = run_session(tmp_path, steps)
+    outcomes = run_session(tmp_path, steps, roots=[labelled_photos])
     tools = outcomes["tools"]
     assert list(tools) == list(TOOLS)
     for spec in tool_specs("mcp"):  # the schema of each tool's pydantic model, as is
@@ -75,6 +84,10 @@ def test_stdio_server_lists_and_runs_every_tool(tmp_path):
     assert [block.type for block in explained.content] == ["text", "image"] and explained.content[1].mimeType == "image/png"
     assert explained.structuredContent["class"]["label_ko"] == "이집트 고양이"
     assert [row["own"] for row in outcomes["compare_preprocessing"].structuredContent["modes"]] == [True, False]
+    assert outcomes["evaluate_images"].structuredContent["models"][0]["accuracy"]["verdict"] == 1.0
+    assert notes and notes[-1][:2] == (16.0, 16.0) and "EfficientNetLite0" in notes[-1][2]  # progress notifications
+    tuned = outcomes["fine_tune"].structuredContent
+    assert tuned["class_names"] == ["cat", "dog"] and Path(tuned["model_path"]).is_relative_to(tmp_path / "out")
     report = payload(outcomes["render_report"])
     assert Path(report["path"]).is_file() and Path(report["path"]).is_relative_to(tmp_path / "out")
 

@@ -250,7 +250,7 @@ def test_templates_are_found_in_an_installed_wheel(tmp_path):
 
 def test_gallery_command_regenerates_the_kept_gallery(tmp_path):
     kept = sorted(p.name for p in (REPO / "reports" / "gallery").glob("*.html"))
-    assert len(kept) == 15  # 7 reports x 2 languages, and the index
+    assert len(kept) == 17  # 8 reports x 2 languages, and the index
     out = subprocess.run([sys.executable, str(REPO / "launch.py"), "--output-dir", str(tmp_path), "gallery"],
                          cwd=tmp_path, capture_output=True, text=True, timeout=600,
                          env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})

@@ -298,6 +298,37 @@ def test_architecture_tab_shows_the_diagram_and_makes_a_report(page):
     assert "ResNet50 구조 분석" in Path(download.value.path()).read_text("utf-8")
 
 
+def test_evaluate_a_zip_of_photos_and_fine_tune_on_it(page, labelled_photos, tmp_path):
+    import zipfile
+
+    archive = tmp_path / "photos.zip"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        for path in sorted(labelled_photos.rglob("*.jpg")):
+            zipped.write(path, path.relative_to(labelled_photos).as_posix())
+    page.get_by_role("tab", name="평가").click()
+    page.locator("#eval-zip input[type=file]").set_input_files(str(archive))
+    page.wait_for_timeout(1000)
+    page.locator("#eval-button").click()
+    page.wait_for_function("document.querySelector('#eval-summary') && document.querySelector('#eval-summary').innerText.includes('고양이 8')",
+                           timeout=180_000)
+    assert "고양이 8 · 개 8" in page.locator("#eval-summary").inner_text()
+    assert "100.0%" in page.locator("#eval-table").inner_text()
+    assert page.locator("#eval-matrices svg").count() == 1
+    page.get_by_text("이 사진들로 미세 조정하기").first.click()
+    page.locator("#tune-button").click()
+    page.wait_for_function("document.querySelector('#tune-result') && document.querySelector('#tune-result').innerText.includes('미세 조정 후')",
+                           timeout=300_000)
+    assert "cat, dog" in page.locator("#tune-result").inner_text()
+    page.screenshot(path=str(ARTIFACTS / "evaluate.png"), full_page=True)
+    page.locator("#eval-report").click()
+    link = page.locator("#eval-report-file a").first
+    link.wait_for(timeout=180_000)
+    with page.expect_download() as download:
+        link.click()
+    report = Path(download.value.path()).read_text("utf-8")
+    assert "혼동 행렬" in report and "fine-tuned.keras" in report
+
+
 def test_switching_language_relabels_the_interface(page):
     page.locator("#language").get_by_label("en").check()
     page.wait_for_function("document.querySelector('#classify-button').innerText.includes('Classify')", timeout=30_000)

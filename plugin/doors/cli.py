@@ -9,7 +9,8 @@ With no command it starts the web app, so the app's options work on their own
 (`python launch.py --port 8000`). A thin door: each command calls the public API and prints its
 result as tables in the chosen language (`--lang`, else CNNLAB_LANG, else Korean), or as JSON with
 `--json`. Engine errors are printed as one line on stderr (exit status 2), never a traceback.
-Images named on the command line are trusted: their folders are added to the image roots.
+Images, folders and model files named on the command line are trusted: their folders are added
+to the image roots.
 """
 
 from __future__ import annotations
@@ -29,13 +30,22 @@ from rich.table import Table
 from plugin import api, words
 from plugin.config import configure, get_settings
 from plugin.engine.agreement import sentence
+from plugin.engine.evaluation import ENGINES
 from plugin.engine.intake.images import source_text
 from plugin.engine.labels import display_name
 from plugin.engine.models import fallback_note
 from plugin.engine.preprocessing import MODES
 from plugin.engine.registry import MODELS
 from plugin.errors import InvalidInputError, PluginError
-from plugin.limits import DEFAULT_ARCHITECTURE_MODEL, DEFAULT_MODELS, DEFAULT_TOP_K, FALLBACK_MODEL, MAX_TOP_K
+from plugin.limits import (
+    DEFAULT_ARCHITECTURE_MODEL,
+    DEFAULT_FINE_TUNE_EPOCHS,
+    DEFAULT_MODELS,
+    DEFAULT_TOP_K,
+    FALLBACK_MODEL,
+    FINE_TUNE_BASE,
+    MAX_TOP_K,
+)
 
 __all__ = ["main", "build_parser", "Command"]
 
@@ -153,6 +163,30 @@ def build_parser(extra_commands: Sequence[Command] = ()) -> argparse.ArgumentPar
     report.add_argument("--top-k", type=int, default=DEFAULT_TOP_K)
     report.add_argument("--expand-nested", action="store_true")
 
+    evaluate = commands.add_parser("evaluate", help="how often is each model right on a folder of labelled photos?")
+    evaluate.add_argument("source", metavar="FOLDER", help="sub-folders name the labels (cat/, dog/, beagle/...), or a .csv/.json list")
+    evaluate.add_argument("--models", nargs="+", metavar="MODEL", help=f"registry models (default: {_DEFAULT_PAIR})")
+    evaluate.add_argument("--labels", nargs="+", metavar="NAME=LABEL", help="rename labels, e.g. kitties=cat")
+    evaluate.add_argument("--model-path", metavar="FILE", help="also evaluate your own (e.g. fine-tuned) .keras model")
+    evaluate.add_argument("--weights", default="imagenet")
+    evaluate.add_argument("--allow-random-weights", action="store_true")
+    evaluate.add_argument("--engine", choices=list(ENGINES), default="local", help="local (default) or ray (Ray Data: pip install '.[ray]')")
+    evaluate.add_argument("--fresh", action="store_true", help="start over instead of resuming the run's log")
+    evaluate.add_argument("--report", action="store_true", help="also make the evaluation report (HTML + Markdown)")
+    evaluate.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    _app_options_lang(evaluate)
+
+    tune = commands.add_parser("fine-tune", help="train a new head for your photos' classes on a frozen pretrained backbone")
+    tune.add_argument("source", metavar="FOLDER", help="one sub-folder per class (e.g. cat/ and dog/)")
+    tune.add_argument("--base", default=FINE_TUNE_BASE, help=f"backbone (default {FINE_TUNE_BASE}, whose weights come with the project)")
+    tune.add_argument("--epochs", type=int, default=DEFAULT_FINE_TUNE_EPOCHS)
+    tune.add_argument("--seed", type=int, default=0)
+    tune.add_argument("--no-augment", action="store_true", help="train on the photos only, not on flipped and cropped variants")
+    tune.add_argument("--name", help="the model file's name")
+    tune.add_argument("--report", action="store_true", help="also evaluate base and fine-tuned model on the folder and make the report")
+    tune.add_argument("--json", action="store_true", help="print JSON instead of text")
+    _app_options_lang(tune)
+
     commands.add_parser("mcp", help="serve the tools over MCP stdio (for desktop agents)")
     tools = commands.add_parser("tools", help="print the tool definitions for an LLM API")
     tools.add_argument("--format", choices=["openai", "anthropic", "mcp"], default="openai")
@@ -196,7 +230,8 @@ def main(argv: list[str] | None = None, extra_commands: Sequence[Command] = ()) 
         if args.command in extra:
             return extra[args.command].run(args, console)
         handler = {"models": _models, "classify": _classify, "describe": _describe, "compare": _compare,
-                   "report": _report, "explain": _explain, "preprocessing": _preprocessing}[args.command]
+                   "report": _report, "explain": _explain, "preprocessing": _preprocessing, "evaluate": _evaluate,
+                   "fine-tune": _fine_tune}[args.command]
         return handler(args, console, lang)
     except PluginError as exc:
         title = words.text("cli.error", lang)
@@ -213,6 +248,9 @@ def _apply_settings(args) -> None:
     for path in named + [getattr(args, "model_path", None), getattr(args, "weights", None)]:
         if path and "://" not in path and not path.startswith("data:") and os.path.exists(path):
             roots.append(str(Path(path).resolve().parent))
+    source = getattr(args, "source", None)  # a folder (or list) of photos to evaluate or train on
+    if source and os.path.exists(source):
+        roots.append(str(Path(source).resolve() if os.path.isdir(source) else Path(source).resolve().parent))
     changes = {}
     if roots:
         changes["image_roots"] = [*get_settings().image_roots, *roots]
@@ -401,6 +439,73 @@ def _weights(weights: dict, t: dict) -> str:
     if weights["source"] == "download":
         return t["weights_download"].format(size=f"{weights['size_mb']:g}")
     return t["weights_none"]
+
+
+def _bar(console: Console):
+    """A progress bar on stderr (so --json output stays clean); returns it and its update function."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    bar = Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                   console=Console(stderr=True), transient=True)
+    task = bar.add_task("", total=None)
+
+    def update(done, total, message) -> None:
+        bar.update(task, completed=done, total=total, description=_escape(str(message)))
+
+    return bar, update
+
+
+def _evaluate(args, console: Console, lang: str) -> int:
+    labels = dict(pair.split("=", 1) for pair in args.labels or [] if "=" in pair) or None
+    options = dict(models=args.models, labels=labels, weights=args.weights, allow_random_weights=args.allow_random_weights,
+                   model_path=args.model_path, engine=args.engine)
+    bar, update = _bar(console)
+    with bar:
+        result = api.evaluate(args.source, **options, resume=not args.fresh,
+                              progress=lambda done, total, model: update(done, total, model))
+    made = api.render_report("evaluation", lang=lang, result=result) if args.report else None
+    if args.json:
+        _print_json(result | ({"report": made} if made else {}))
+        return 0
+    t = words.section("report", lang)
+    console.print(t["evaluation_intro"].format(images=result["images"], source=result["source"]) + " "
+                  + " · ".join(f"{label} {count}" for label, count in result["label_counts"].items()))
+    table = _table(t["evaluation_summary"], [t["model"], t["accuracy_verdict"], t["accuracy_top1"], t["accuracy_top5"],
+                                             t["mistakes"], t["images_per_second"]], right={1, 2, 3, 4, 5})
+    for model in result["models"]:
+        accuracy = model["accuracy"]
+        table.add_row(_escape(model["model"]), _percent(accuracy["verdict"]), _percent(accuracy["top1"]), _percent(accuracy["top5"]),
+                      str(model["mistake_count"]), _plain(model["images_per_second"]))
+    console.print(table)
+    if result.get("fallback"):
+        console.print(_escape(fallback_note(result["fallback"], lang)))
+    if made:
+        console.print(made["path"], soft_wrap=True, highlight=False)
+    return 0
+
+
+def _fine_tune(args, console: Console, lang: str) -> int:
+    bar, update = _bar(console)
+    with bar:
+        result = api.fine_tune(args.source, args.base, args.epochs, seed=args.seed, augment=not args.no_augment,
+                               name=args.name, progress=lambda step, steps, stage: update(step, steps, stage))
+        made = None
+        if args.report:
+            evaluated = api.evaluate(args.source, models=[result["base"]], model_path=result["model_path"],
+                                     progress=lambda done, total, model: update(done, total, model))
+            made = api.render_report("evaluation", lang=lang, result=evaluated)
+    if args.json:
+        _print_json(result | ({"report": made} if made else {}))
+        return 0
+    t = words.section("cli", lang)
+    console.print(t["fine_tuned"].format(path=result["model_path"], classes=", ".join(result["class_names"]),
+                                         epochs=result["history"]["epochs_run"]), soft_wrap=True, highlight=False)
+    console.print(t["fine_tune_accuracy"].format(base=result["base"], base_accuracy=_percent(result["accuracy"]["base"]),
+                                                 tuned=_percent(result["accuracy"]["fine_tuned"]),
+                                                 validation=result["images"]["validation"]))
+    if made:
+        console.print(made["path"], soft_wrap=True, highlight=False)
+    return 0
 
 
 def _shape(shape) -> str:

@@ -34,9 +34,9 @@ INSTRUCTIONS = (
 _MAX_IMAGE_BYTES = 2 * 1024 * 1024
 
 
-def run_tool(name: str, arguments: dict | None) -> types.CallToolResult:
+def run_tool(name: str, arguments: dict | None, progress=None) -> types.CallToolResult:
     """Run one tool call as MCP answers it (blocking: call it from a worker thread)."""
-    result = call_tool(name, arguments)
+    result = call_tool(name, arguments, progress)
     text = types.TextContent(type="text", text=json.dumps(result, ensure_ascii=False))
     if "error" in result:
         return types.CallToolResult(content=[text], structuredContent=result, isError=True)
@@ -75,7 +75,15 @@ def build_server() -> Server:
     # answers bad arguments with the same error object as every other door.
     @server.call_tool(validate_input=False)
     async def call(name: str, arguments: dict) -> types.CallToolResult:
-        return await anyio.to_thread.run_sync(run_tool, name, arguments)
+        context = server.request_context
+        token = context.meta.progressToken if context.meta is not None else None
+        progress = None
+        if token is not None:
+            def progress(done: float, total: float, message: str) -> None:
+                """From the worker thread: a progress notification on the caller's request."""
+                anyio.from_thread.run(lambda: context.session.send_progress_notification(
+                    token, float(done), float(total), message, related_request_id=str(context.request_id)))
+        return await anyio.to_thread.run_sync(run_tool, name, arguments, progress)
 
     return server
 

@@ -11,20 +11,25 @@ import copy
 import json
 import logging
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from plugin import api
+from plugin.engine.evaluation import ENGINES
 from plugin.engine.preprocessing import MODES
 from plugin.engine.registry import MODELS
 from plugin.errors import InvalidInputError, PluginError
 from plugin.limits import (
     DEFAULT_ARCHITECTURE_MODEL,
+    DEFAULT_FINE_TUNE_EPOCHS,
     DEFAULT_LAYER_ROWS,
     DEFAULT_MODELS,
     DEFAULT_TOP_K,
+    FINE_TUNE_BASE,
     MAX_CLASS_NAMES,
+    MAX_EVALUATION_IMAGES,
+    MAX_FINE_TUNE_EPOCHS,
     MAX_IMAGES_PER_CALL,
     MAX_LAYER_ROWS,
     MAX_MODELS_PER_CALL,
@@ -109,6 +114,33 @@ class ComparePreprocessingArguments(Arguments):
     allow_random_weights: bool = Field(False, description="Permit weights='random'.")
 
 
+_SOURCE = ("Labelled photos: a folder below the allowed folders whose sub-folders name the labels (cat/, dog/, or "
+           "ImageNet classes such as beagle/ or 비글/), or a .csv/.json list of (image, label) there.")
+
+
+class EvaluateImagesArguments(Arguments):
+    source: str = Field(max_length=1000, description=_SOURCE + f" At most {MAX_EVALUATION_IMAGES} images.")
+    models: list[ModelName] | None = Field(None, min_length=1, max_length=MAX_MODELS_PER_CALL,
+                                           description=f"Registry models to evaluate; default {_DEFAULT_PAIR} (EfficientNetLite0 where their weights are not downloaded).")
+    labels: dict[str, str] | None = Field(None, max_length=MAX_CLASS_NAMES, description="Optional renaming of the source's labels, e.g. {\"kitties\": \"cat\"}.")
+    weights: str = Field("imagenet", description=_WEIGHTS)
+    allow_random_weights: bool = Field(False, description="Permit weights='random'.")
+    model_path: str | None = Field(None, description="A .keras/.h5 model of the user's own (a fine-tuned one needs nothing else), evaluated too.")
+    class_names: list[str] | None = Field(None, max_length=MAX_CLASS_NAMES, description="Class names of model_path, if not recorded beside it.")
+    preprocessing: Preprocessing | None = Field(None, description="Preprocessing of model_path, if not recorded beside it.")
+    engine: Literal[tuple(ENGINES)] = Field("local", description="local (this process) or ray (Ray Data: a local Ray instance, or the cluster in RAY_ADDRESS).")  # type: ignore[valid-type]
+
+
+class FineTuneArguments(Arguments):
+    source: str = Field(max_length=1000, description=_SOURCE + " Each sub-folder is a class of the new model (at least two, two photos each).")
+    base: ModelName = Field(FINE_TUNE_BASE, description="Registry model whose pretrained backbone is kept frozen under the new head.")
+    epochs: int = Field(DEFAULT_FINE_TUNE_EPOCHS, ge=1, le=MAX_FINE_TUNE_EPOCHS, description="Most epochs (early stopping may end sooner).")
+    validation_split: float = Field(0.25, ge=0.05, le=0.5, description="Share of each class's photos kept for validation.")
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="Fixes the split, the augmentation and the head's start.")
+    augment: bool = Field(True, description="Also train on flipped and cropped variants of the photos.")
+    name: str | None = Field(None, max_length=80, pattern=r"^[A-Za-z0-9_-]+$", description="The model file's name (letters, digits, - and _).")
+
+
 class DescribeArchitectureArguments(Arguments):
     model: ModelName = Field(DEFAULT_ARCHITECTURE_MODEL, description="Registry model to describe (ignored when model_path is given).")
     detail: Literal["summary", "layers", "full"] = Field(
@@ -134,8 +166,8 @@ class CompareModelsArguments(Arguments):
 
 
 class RenderReportArguments(Arguments):
-    kind: Literal["architecture", "classification", "comparison"] = Field(
-        description="architecture: one model's structure report; classification: an image classified by models; comparison: models side by side.")
+    kind: Literal["architecture", "classification", "comparison", "evaluation"] = Field(
+        description="architecture: one model's structure report; classification: an image classified by models; comparison: models side by side; evaluation: accuracy on labelled photos (source).")
     lang: Literal["ko", "en"] | None = Field(None, description="Report language; default Korean unless configured.")
     model: ModelName | None = Field(None, description="architecture: the registry model (or give model_path).")
     model_path: str | None = Field(None, description="architecture or classification: a .keras/.h5 model file of the user's own.")
@@ -149,6 +181,7 @@ class RenderReportArguments(Arguments):
     preprocessing: Preprocessing | None = Field(None, description="classification with model_path: its preprocessing.")
     expand_nested: bool = Field(False, description="architecture: draw nested models' layers.")
     expected: str | None = Field(None, max_length=200, description="classification: " + _EXPECTED)
+    source: str | None = Field(None, max_length=1000, description="evaluation: " + _SOURCE)
     explain: bool = Field(False, description="classification: add each model's Grad-CAM heat map (where it looked).")
     study_preprocessing: bool = Field(False, description="classification: add the preprocessing experiment with the first model.")
 
@@ -158,6 +191,8 @@ class RenderReportArguments(Arguments):
             raise ValueError("an architecture report needs model or model_path")
         if self.kind == "classification" and self.image is None:
             raise ValueError("a classification report needs image")
+        if self.kind == "evaluation" and self.source is None:
+            raise ValueError("an evaluation report needs source")
         return self
 
 
@@ -182,6 +217,16 @@ def _explain(args: ExplainPredictionArguments) -> dict:
 def _compare_preprocessing(args: ComparePreprocessingArguments) -> dict:
     return api.compare_preprocessing(args.image, args.model, args.modes, top_k=args.top_k, weights=args.weights,
                                      allow_random_weights=args.allow_random_weights)
+
+
+def _evaluate(args: EvaluateImagesArguments, progress) -> dict:
+    return api.evaluate(args.source, **args.model_dump(exclude={"source"}),
+                        progress=lambda done, total, model: progress(done, total, f"{model}: {done}/{total}"))
+
+
+def _fine_tune(args: FineTuneArguments, progress) -> dict:
+    return api.fine_tune(args.source, **args.model_dump(exclude={"source"}),
+                         progress=lambda step, steps, stage: progress(step, steps, stage))
 
 
 def _describe(args: DescribeArchitectureArguments) -> dict:
@@ -214,16 +259,27 @@ def _report(args: RenderReportArguments) -> dict:
         options = dict(model_path=args.model_path, class_names=args.class_names, preprocessing=args.preprocessing,
                        expected=args.expected, explain=args.explain, study_preprocessing=args.study_preprocessing, **classify)
         return api.render_report("classification", lang=args.lang, image=args.image, **options)
+    if args.kind == "evaluation":
+        options = {key: value for key, value in dict(model_path=args.model_path, class_names=args.class_names,
+                                                     preprocessing=args.preprocessing, **classify).items()
+                   if key != "top_k" and value is not None}
+        return api.render_report("evaluation", lang=args.lang, source=args.source, **options)
     if args.image is None:
         classify = {"models": args.models} if args.models else {}
     return api.render_report("comparison", lang=args.lang, image=args.image, **classify)
 
 
 class Tool:
-    """A tool: its name, description for the calling model, argument model and handler."""
+    """A tool: its name, description for the calling model, argument model and handler.
 
-    def __init__(self, name: str, description: str, arguments: type[Arguments], handler: Callable[[Any], dict]):
+    A handler that reports progress (`reports_progress`) is called with a second argument,
+    `progress(done, total, message)`, which the MCP door turns into progress notifications.
+    """
+
+    def __init__(self, name: str, description: str, arguments: type[Arguments], handler: Callable[..., dict],
+                 reports_progress: bool = False):
         self.name, self.description, self.arguments, self.handler = name, description, arguments, handler
+        self.reports_progress = reports_progress
 
     def input_schema(self) -> dict:
         """JSON Schema (draft 2020-12) of the arguments, without pydantic's titles."""
@@ -257,6 +313,20 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
          "(caffe, tf, torch, the model's own, none) to show how a wrong preparation of the pixels changes the "
          "answer. Returns per mode the top-k classes and the dog/cat verdict; the model's own mode is marked.",
          ComparePreprocessingArguments, _compare_preprocessing),
+    Tool("evaluate_images",
+         "How often is each model right? Classify a folder of labelled photos (sub-folders name the labels: cat/, "
+         "dog/ or ImageNet classes) with one or more models and return per model the dog/cat accuracy, top-1 and "
+         "top-5 accuracy where labels are ImageNet classes, a confusion matrix, precision and recall per class, the "
+         "mistakes and images per second (null where a metric does not apply). Resumes an interrupted run from its "
+         "log. Reports progress. Seconds to minutes.",
+         EvaluateImagesArguments, _evaluate, reports_progress=True),
+    Tool("fine_tune",
+         "Train a new head for a folder's classes (e.g. cat/ and dog/ of the user's own photos) on a frozen "
+         "pretrained backbone (EfficientNetLite0 by default, whose weights come with the project). Returns the saved "
+         ".keras model's path (usable as model_path by classify_image, evaluate_images and describe_architecture, "
+         "with no class_names needed), the class names, the training history and the validation accuracy of the "
+         "base model and of the fine-tuned one. Reports progress. Tens of seconds.",
+         FineTuneArguments, _fine_tune, reports_progress=True),
     Tool("describe_architecture",
          "Describe a model's architecture as a student would summarise it: parameters, multiply-adds (MACs; "
          "FLOPs = 2 x MACs), depth, size, the paper's stage table (e.g. ResNet conv1..conv5_x), the structure "
@@ -355,6 +425,10 @@ def tool_specs(format: str = "openai") -> list[dict]:
 
 # --- dispatch -------------------------------------------------------------------------------
 
+def _no_progress(done, total, message) -> None:
+    pass
+
+
 def _error(kind: str, message: str) -> dict:
     return {"error": {"type": kind, "message": message}}
 
@@ -380,12 +454,13 @@ def parse_arguments(name: str, arguments) -> Arguments:
     return tool.arguments.model_validate({key: value for key, value in arguments.items() if value is not None})
 
 
-def call_tool(name: str, arguments=None) -> dict:
+def call_tool(name: str, arguments=None, progress: Callable[[float, float, str], None] | None = None) -> dict:
     """Run a tool by name with arguments as an LLM sent them; never raises.
 
     Args:
         name: one of `TOOLS`.
         arguments: a dict, or its JSON text; null values mean "use the default".
+        progress: for long tools (evaluate_images, fine_tune), called as `progress(done, total, message)`.
 
     Returns:
         The tool's JSON-serialisable result, or `{"error": {"type", "message"}}`.
@@ -399,7 +474,8 @@ def call_tool(name: str, arguments=None) -> dict:
     except (TypeError, json.JSONDecodeError) as exc:
         return _error("InvalidArguments", f"Expected the arguments of {name} as a JSON object. Received: {exc}")
     try:
-        result = TOOLS[name].handler(parsed)
+        tool = TOOLS[name]
+        result = tool.handler(parsed, progress or _no_progress) if tool.reports_progress else tool.handler(parsed)
         return json.loads(json.dumps(result, default=str))
     except PluginError as exc:
         return _error(exc.type, str(exc))

@@ -19,12 +19,23 @@ from plugin import api, words
 from plugin.config import EXAMPLES_DIR, configure, get_settings
 from plugin.doors.gradio_api import ENGINE_QUEUE, register_tool_endpoints
 from plugin.engine.agreement import sentence
+from plugin.engine.evaluation import ENGINES
+from plugin.engine.intake.archives import extract_images
 from plugin.engine.labels import display_name
 from plugin.engine.preprocessing import MODES
 from plugin.engine.registry import MODELS
 from plugin.errors import PluginError
-from plugin.limits import DEFAULT_ARCHITECTURE_MODEL, DEFAULT_MODELS, DEFAULT_TOP_K, MAX_TOP_K
+from plugin.limits import (
+    DEFAULT_ARCHITECTURE_MODEL,
+    DEFAULT_FINE_TUNE_EPOCHS,
+    DEFAULT_MODELS,
+    DEFAULT_TOP_K,
+    FINE_TUNE_BASE,
+    MAX_FINE_TUNE_EPOCHS,
+    MAX_TOP_K,
+)
 from plugin.render.charts import charts_html, comparison_charts
+from plugin.render.reports import confusion_html
 
 __all__ = ["build_app", "launch", "MCP_PATH"]
 
@@ -60,6 +71,11 @@ def _keep_upload(path: str | None) -> str | None:
     return str(kept)
 
 
+def _engine_choices(lang: str) -> list[tuple[str, str]]:
+    """The evaluation engines, named in the language; Ray only where it is installed."""
+    return [(_t(lang)[f"engine_{name}"], name) for name in ENGINES if name != "ray" or _ray_installed()]
+
+
 def _model_choices(lang: str) -> list[tuple[str, str]]:
     """Every registry model for a picker: ready ones by name, others with what is missing."""
     t = _t(lang)
@@ -74,6 +90,12 @@ def _model_choices(lang: str) -> list[tuple[str, str]]:
             label = t["choice_no_weights"].format(model=name)
         choices.append((label, name))
     return choices
+
+
+def _ray_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("ray") is not None
 
 
 def _md(text) -> str:
@@ -261,6 +283,62 @@ def comparison_report(state, lang, progress=gr.Progress()):
     return _report("comparison", "no_comparison", state, lang, progress)
 
 
+# --- evaluate and fine-tune -------------------------------------------------------------------
+
+def _source(folder, archive) -> str:
+    """The photos to use: an uploaded zip (unpacked into the uploads folder) or a folder under the roots."""
+    if archive:
+        return str(extract_images(archive, _uploads_dir()))
+    if not (folder or "").strip():
+        raise PluginError("Expected a folder of photos or a zip. Received: neither.", key="no_source")
+    return folder.strip()
+
+
+def evaluate_view(folder, archive, models, engine, lang, progress=gr.Progress()):
+    """Evaluate once; show the accuracy table and confusion matrices; keep the result for the report."""
+    t = _t(lang)
+    if not models:
+        raise gr.Error(t["no_models"], print_exception=False)
+    progress(0.0, desc=t["running"])
+    try:
+        result = api.evaluate(_source(folder, archive), models=list(models), engine=engine,
+                              progress=lambda done, total, model: progress(done / max(total, 1), desc=f"{model} {done}/{total}"))
+    except PluginError as exc:
+        raise _engine_error(exc, lang) from exc
+    report = words.section("report", lang)
+    rows = [[model["model"], _percent(model["accuracy"]["verdict"]), _percent(model["accuracy"]["top1"]),
+             _percent(model["accuracy"]["top5"]), model["mistake_count"], model["images_per_second"]] for model in result["models"]]
+    summary = report["evaluation_intro"].format(images=result["images"], source=result["source"]) + " " + \
+        " · ".join(f"{report.get(label, label)} {count}" for label, count in result["label_counts"].items())
+    return summary, _table(t["evaluate_headers"], rows), confusion_html(result, lang), {"result": result}
+
+
+def _percent(value) -> str:
+    return "-" if value is None else f"{value:.1%}"
+
+
+def evaluation_report(state, lang, progress=gr.Progress()):
+    """Render the evaluation the tab already has: nothing is classified again."""
+    return _report("evaluation", "no_evaluation", state, lang, progress)
+
+
+def fine_tune_view(folder, archive, base, epochs, lang, progress=gr.Progress()):
+    """Train a head on the photos, then evaluate base and fine-tuned model once, for the report."""
+    t = _t(lang)
+    try:
+        source = _source(folder, archive)
+        result = api.fine_tune(source, base, int(epochs),
+                               progress=lambda step, steps, stage: progress(step / max(steps, 1), desc=t[f"tune_{stage}"]))
+        evaluated = api.evaluate(source, models=[result["base"]], model_path=result["model_path"],
+                                 progress=lambda done, total, model: progress(done / max(total, 1), desc=f"{model} {done}/{total}"))
+    except PluginError as exc:
+        raise _engine_error(exc, lang) from exc
+    text = t["tune_result"].format(classes=", ".join(result["class_names"]), epochs=result["history"]["epochs_run"],
+                                   base=result["base"], base_accuracy=_percent(result["accuracy"]["base"]),
+                                   tuned=_percent(result["accuracy"]["fine_tuned"]), validation=result["images"]["validation"])
+    return text, result["model_path"], {"result": evaluated}
+
+
 # --- reports --------------------------------------------------------------------------------
 
 def _report_entries() -> list[dict]:
@@ -399,6 +477,40 @@ def build_app(lang: str | None = None) -> gr.Blocks:
                          [comparison, charts, compared])
             compare_report_button.click(comparison_report, [compared, language], [compare_report_file], api_visibility="private")
 
+        with gr.Tab(t["tab_evaluate"], id="evaluate") as tab_evaluate:
+            with gr.Row():
+                eval_folder = label(gr.Textbox(label=t["eval_folder"], placeholder=t["eval_folder_hint"], elem_id="eval-folder",
+                                               max_length=1000), "eval_folder")
+                eval_zip = label(gr.File(file_types=[".zip"], label=t["eval_zip"], elem_id="eval-zip"), "eval_zip")
+            with gr.Row():
+                eval_models = gr.CheckboxGroup(_model_choices(lang), value=api.default_models()[0], label=t["models"],
+                                               elem_id="eval-models")
+                pickers.append(eval_models)
+                eval_engine = label(gr.Radio(_engine_choices(lang), value="local", label=t["eval_engine"],
+                                             elem_id="eval-engine"), "eval_engine")
+            eval_button = label(gr.Button(t["evaluate"], variant="primary", elem_id="eval-button"), "evaluate")
+            eval_summary = gr.Markdown(elem_id="eval-summary")
+            eval_table = table("evaluation", "evaluate_headers", elem_id="eval-table")
+            eval_matrices = gr.HTML(elem_id="eval-matrices")
+            evaluated = gr.State(None)
+            eval_report_button = label(gr.Button(t["make_report"], elem_id="eval-report"), "make_report")
+            eval_report_file = label(gr.File(label=t["report_file"], elem_id="eval-report-file"), "report_file")
+            engine_event(eval_button.click, evaluate_view, [eval_folder, eval_zip, eval_models, eval_engine, language],
+                         [eval_summary, eval_table, eval_matrices, evaluated])
+            eval_report_button.click(evaluation_report, [evaluated, language], [eval_report_file], api_visibility="private")
+            with gr.Accordion(t["tune"], open=False):
+                gr.Markdown(t["tune_hint"])
+                with gr.Row():
+                    tune_base = label(gr.Dropdown([name for name in MODEL_CHOICES if MODELS[name].family == "EfficientNet-Lite"],
+                                                  value=FINE_TUNE_BASE, label=t["tune_base"], elem_id="tune-base"), "tune_base")
+                    tune_epochs = label(gr.Slider(1, MAX_FINE_TUNE_EPOCHS, value=DEFAULT_FINE_TUNE_EPOCHS, step=1,
+                                                  label=t["tune_epochs"]), "tune_epochs")
+                tune_button = label(gr.Button(t["tune_run"], elem_id="tune-button"), "tune_run")
+                tune_result = gr.Markdown(elem_id="tune-result")
+                tune_file = label(gr.File(label=t["tune_file"], elem_id="tune-file"), "tune_file")
+                engine_event(tune_button.click, fine_tune_view, [eval_folder, eval_zip, tune_base, tune_epochs, language],
+                             [tune_result, tune_file, evaluated])
+
         with gr.Tab(t["tab_reports"], id="reports") as tab_reports:
             refresh = label(gr.Button(t["refresh"], elem_id="reports-refresh"), "refresh")
             listing = table("reports", "reports_headers", elem_id="reports-table")
@@ -410,7 +522,7 @@ def build_app(lang: str | None = None) -> gr.Blocks:
             pick.change(report_preview, [pick], [preview, download], api_visibility="private")
 
         tabs = [(tab_classify, "tab_classify"), (tab_architecture, "tab_architecture"), (tab_compare, "tab_compare"),
-                (tab_reports, "tab_reports")]
+                (tab_evaluate, "tab_evaluate"), (tab_reports, "tab_reports")]
 
         def relabel(chosen):
             texts = _t(chosen)
@@ -420,10 +532,11 @@ def build_app(lang: str | None = None) -> gr.Blocks:
                         for component, key in labelled]
             updates += [gr.update(label=texts[key], headers=texts[headers_key]) for _, key, headers_key in tables]
             updates += [gr.update(label=texts["models"], choices=_model_choices(chosen)) for _ in pickers]
+            updates.append(gr.update(label=texts["eval_engine"], choices=_engine_choices(chosen)))
             return updates
 
         switch.change(relabel, [switch], [language, heading, *[tab for tab, _ in tabs], *[c for c, _ in labelled],
-                                          *[c for c, _, _ in tables], *pickers], api_visibility="private")
+                                          *[c for c, _, _ in tables], *pickers, eval_engine], api_visibility="private")
         register_tool_endpoints(concurrency)
     return app
 

@@ -15,14 +15,15 @@ from pathlib import Path
 
 from plugin.config import get_settings
 from plugin.engine.intake.sources import resolve_local_path
-from plugin.engine.preprocessing import get_mode
+from plugin.engine.preprocessing import MODES, get_mode
 from plugin.engine.runtime import PreparedModel, Runner, model_cache
 from plugin.errors import InvalidInputError, UnsafeModelFileError
 
-__all__ = ["load_custom_model", "load_model_file", "read_model_config", "find_unsafe_objects"]
+__all__ = ["load_custom_model", "load_model_file", "read_model_config", "find_unsafe_objects", "sidecar"]
 
 _SUFFIXES = (".keras", ".h5", ".hdf5")
 _MAX_CONFIG_BYTES = 16 * 1024 * 1024
+_MAX_SIDECAR_BYTES = 1024 * 1024
 _DEFAULT_SIZE = 224
 
 
@@ -131,19 +132,40 @@ def load_model_file(model_path) -> tuple[Path, Runner]:
     return path, runner
 
 
+def sidecar(path: Path) -> dict:
+    """What a model file's companion `<file>.json` records (fine_tune writes it): its class names
+    and preprocessing, so classifying with the file needs neither. {} when there is none."""
+    companion = path.with_name(path.name + ".json")
+    if not companion.is_file() or companion.stat().st_size > _MAX_SIDECAR_BYTES:
+        return {}
+    try:
+        data = json.loads(companion.read_text("utf-8"))
+    except (OSError, json.JSONDecodeError, UnicodeDecodeError):
+        return {}
+    if not isinstance(data, dict):
+        return {}
+    names = data.get("class_names")
+    return {"class_names": [str(n) for n in names] if isinstance(names, list) and all(isinstance(n, str) for n in names) else None,
+            "preprocessing": data.get("preprocessing") if data.get("preprocessing") in MODES else None}
+
+
 def load_custom_model(model_path, *, class_names=None, preprocessing=None) -> PreparedModel:
     """Load a user's classifier file and prepare it for classification.
 
     Args:
         model_path: a `.keras` or `.h5` file below the allowed roots.
         class_names: names by output index; for a single sigmoid unit, [negative, positive].
-            Default: "class_0", "class_1", ...
-        preprocessing: "caffe", "tf", "torch", "rescale" or "none" (required: it must match how
-            the model was trained).
+            Default: those recorded beside the file (`<file>.json`, written by fine_tune), else
+            "class_0", "class_1", ...
+        preprocessing: "caffe", "tf", "torch", "lite", "rescale" or "none": it must match how
+            the model was trained. Default: the one recorded beside the file; required otherwise.
 
     Returns:
         A `PreparedModel` named after the file.
     """
+    recorded = sidecar(resolve_local_path(model_path, what="model file"))
+    class_names = class_names if class_names is not None else recorded.get("class_names")
+    preprocessing = preprocessing if preprocessing is not None else recorded.get("preprocessing")
     if preprocessing is None:
         raise InvalidInputError(
             "Expected preprocessing for a custom model, matching its training: one of 'caffe', 'tf', "

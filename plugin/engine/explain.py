@@ -128,7 +128,7 @@ def _feature_and_head_model(model, layer_name: str, *, head_input: bool):
 
     if not isinstance(model, keras.Sequential):
         head = model.layers[-1].input if head_input else model.outputs[0]
-        return keras.Model(model.inputs, [model.get_layer(layer_name).output, head])
+        return keras.Model(model.inputs[0], [model.get_layer(layer_name).output, head])
     inputs = keras.Input(shape=tuple(model.inputs[0].shape[1:]))
     x, feature, head = inputs, None, None
     for layer in model.layers:

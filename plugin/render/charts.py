@@ -8,7 +8,7 @@ import math
 
 from plugin.render.templates import template_environment
 
-__all__ = ["probability_chart", "comparison_charts", "chart_svg", "charts_html"]
+__all__ = ["probability_chart", "comparison_charts", "accuracy_chart", "chart_svg", "charts_html"]
 
 
 def probability_chart(result: dict, t: dict, lang: str) -> dict:
@@ -35,6 +35,14 @@ def comparison_charts(rows: list[dict], t: dict) -> list[dict]:
     ]
     scatter = _scatter(rows, t)
     return charts + [scatter] if scatter else charts
+
+
+def accuracy_chart(models: list[dict], key: str, title: str) -> dict:
+    """One accuracy (verdict, top-1 or top-5) per model, as bars out of 100 %."""
+    rows = [{"label": model["model"], "fraction": model["accuracy"][key] or 0.0,
+             "text": "-" if model["accuracy"][key] is None else f"{model['accuracy'][key] * 100:.1f}%", "color": None}
+            for model in models]
+    return {"kind": "bars", "rows": rows, "title": title, "unit": ""}
 
 
 def chart_svg(chart: dict) -> str:

@@ -31,23 +31,25 @@ from plugin.engine.agreement import sentence
 from plugin.engine.intake.images import source_text as image_source
 from plugin.engine.labels import display_name
 from plugin.engine.models import fallback_note
-from plugin.errors import AccessDeniedError, InvalidInputError, RenderError
-from plugin.render.charts import chart_svg, comparison_charts, probability_chart
+from plugin.errors import AccessDeniedError, InvalidInputError, PluginError, RenderError
+from plugin.render.charts import accuracy_chart, chart_svg, comparison_charts, probability_chart
 from plugin.render.overlay import overlay_png
 from plugin.render.pictures import data_uri, jpeg, svg_to_png, svg_to_pngs
 from plugin.render.svg import inline_svg
 from plugin.render.templates import template_environment
 
-__all__ = ["write_report", "output_folder", "KINDS"]
+__all__ = ["write_report", "output_folder", "confusion_html", "KINDS"]
 
-KINDS = ("architecture", "classification", "comparison")
+KINDS = ("architecture", "classification", "comparison", "evaluation")
 _PHOTO_SIZE = 640
+_GALLERY = 12  # mistakes shown per model
 _manifest_lock = threading.Lock()
 
 
 def write_report(kind: str, *, result: dict | None = None, facts: dict | None = None, photo=None,
                  explanations: list[dict] | None = None, preprocessing_study: dict | None = None,
-                 lang: str | None = None, output_dir=None, file_name: str | None = None) -> dict:
+                 thumbnails: dict | None = None, lang: str | None = None, output_dir=None,
+                 file_name: str | None = None) -> dict:
     """Write a report page (HTML) and its Markdown version from a result.
 
     Args:
@@ -58,6 +60,7 @@ def write_report(kind: str, *, result: dict | None = None, facts: dict | None = 
         photo: the image that was classified, as a PIL image (optional).
         explanations: Grad-CAM results (explain_image) for a classification, shown side by side.
         preprocessing_study: a compare_preprocessing result for a classification.
+        thumbnails: for an evaluation, the mistakes' photos by path (PIL images).
         lang: "ko" or "en"; default CNNLAB_LANG, else Korean.
         output_dir: folder inside the configured output folder (default: the output folder).
         file_name: base name for the files (default: kind, models, language and time).
@@ -74,6 +77,8 @@ def write_report(kind: str, *, result: dict | None = None, facts: dict | None = 
     elif kind == "classification":
         page = _classification(_expect(result, "result", "classify_image", ("image", "results")), photo, t, lang,
                                explanations or [], preprocessing_study)
+    elif kind == "evaluation":
+        page = _evaluation(_expect(result, "result", "evaluate", ("models", "labels", "images")), thumbnails or {}, t, lang)
     else:
         page = _comparison(_expect(result, "result", "compare_models", ("models", "timing")), photo, t, lang)
     folder = output_folder(output_dir)
@@ -82,7 +87,8 @@ def write_report(kind: str, *, result: dict | None = None, facts: dict | None = 
     fallback = (result or {}).get("fallback")
     context = {"lang": lang, "t": t, "title": page["title"], "generated": _now(), "versions": _versions(),
                "fallback_note": fallback_note(fallback, lang) if fallback else None, **page["context"]}
-    markdown_context = dict(context, image_file=None, residual_file=None, diagram_files=[], cam_files=[], chart_files=[])
+    markdown_context = dict(context, image_file=None, residual_file=None, diagram_files=[], cam_files=[], chart_files=[],
+                            matrix_files=[], gallery_files=[])
     for relative, key in page.get("file_keys", {}).items():
         markdown_context[key] = f"{assets.name}/{relative}"
     for key, names in page.get("file_lists", {}).items():
@@ -306,4 +312,73 @@ def _comparison(data: dict, picture, t: dict, lang: str) -> dict:
         "files": files,
         "file_keys": file_keys,
         "file_lists": {"chart_files": list(chart_files)},
+    }
+
+
+# --- evaluation -----------------------------------------------------------------------------
+
+def _label_namer(t: dict, lang: str):
+    from plugin.engine.labels import find_class
+
+    def label_name(label: str) -> str:
+        if label in ("dog", "cat", "other"):
+            return t.get(label, label)
+        try:
+            return display_name(find_class(label).describe(), lang)
+        except PluginError:
+            return label
+
+    return label_name
+
+
+def _confusion_svg(model: dict, label_name, t: dict) -> Markup:
+    matrix = model["confusion_matrix"]
+    return Markup(template_environment().get_template("confusion.svg").render(
+        names=[label_name(label) for label in matrix["labels"]], counts=matrix["counts"],
+        title=t["confusion_title"].format(model=model["model"]), t=t))
+
+
+def confusion_html(result: dict, lang: str) -> str:
+    """Every model's confusion matrix as inline SVG (for the web app)."""
+    t = words.section("report", lang)
+    label_name = _label_namer(t, lang)
+    return "".join(f'<div style="max-width:640px;overflow-x:auto">{_confusion_svg(model, label_name, t)}</div>'
+                   for model in result["models"])
+
+
+def _evaluation(data: dict, thumbnails: dict, t: dict, lang: str) -> dict:
+    label_name = _label_namer(t, lang)
+
+    charts = [accuracy_chart(data["models"], key, t[f"accuracy_{key}"]) for key in ("verdict", "top1", "top5")
+              if any(model["accuracy"][key] is not None for model in data["models"])]
+    chart_files = _chart_files(charts)
+    files = dict(chart_files)
+    matrices, gallery = [], []
+    for index, model in enumerate(data["models"]):
+        svg = _confusion_svg(model, label_name, t)
+        files[f"confusion-{index + 1}.png"] = svg_to_png(str(svg))
+        matrices.append({"model": model["model"], "svg": svg, "file": f"confusion-{index + 1}.png"})
+        for number, mistake in enumerate(model["mistakes"][:_GALLERY]):
+            picture = thumbnails.get(mistake["path"])
+            if picture is None:
+                continue
+            data_jpeg, _, _ = jpeg(picture, side=240, quality=80)
+            name = f"mistake-{index + 1}-{number + 1}.jpg"
+            files[name] = data_jpeg
+            answer = display_name({"label": mistake["answer"], "label_ko": mistake.get("answer_ko")}, lang)
+            if mistake["expected"] in ("dog", "cat") and mistake.get("group"):  # judged on the verdict: say it
+                answer = t["mistake_verdict"].format(verdict=t.get(mistake["group"], mistake["group"]), top=answer)
+            gallery.append({"model": model["model"], "uri": data_uri(data_jpeg, "image/jpeg"), "file": name,
+                            "image": mistake["image"], "expected": label_name(mistake["expected"]), "answer": answer,
+                            "probability": mistake["probability"]})
+    context = {"data": data, "charts": charts, "matrices": matrices, "gallery": gallery,
+               "labels": [(label_name(label), count) for label, count in data["label_counts"].items()]}
+    return {
+        "title": t["evaluation_title"].format(source=data["source"]),
+        "name_parts": [model["model"] for model in data["models"]],
+        "context": context,
+        "files": files,
+        "file_keys": {},
+        "file_lists": {"chart_files": list(chart_files), "matrix_files": [m["file"] for m in matrices],
+                       "gallery_files": [g["file"] for g in gallery]},
     }

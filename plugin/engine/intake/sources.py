@@ -25,9 +25,34 @@ from pathlib import Path
 from plugin.config import Settings, get_settings
 from plugin.errors import AccessDeniedError, ImageError, InvalidInputError
 
-__all__ = ["read_local_file", "resolve_local_path", "fetch_url", "decode_data_uri", "decode_base64"]
+__all__ = ["read_local_file", "resolve_local_path", "resolve_local_dir", "fetch_url", "decode_data_uri", "decode_base64"]
 
 _DATA_URI = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[^;,]*)*?),(?P<data>.*)$", re.S)
+
+
+def _below_roots(path: str | os.PathLike, what: str, settings: Settings) -> tuple[str, Path]:
+    text = os.fspath(path)
+    if "\x00" in text:
+        raise InvalidInputError(f"Expected a path to the {what}. Received: a path containing a NUL byte, {text!r}")
+    real = Path(os.path.realpath(text))
+    if not any(real.is_relative_to(root) for root in settings.readable_roots):
+        roots = ", ".join(str(r) for r in settings.readable_roots)
+        raise AccessDeniedError(
+            f"Expected the {what} to lie below one of the allowed folders ({roots}). Received: {text!r}. "
+            "Move it there or add its folder to the roots (CNNLAB_IMAGE_ROOTS or --image-root).",
+            key="path_outside_roots", name=os.path.basename(text)[:200])
+    if not real.exists():
+        raise InvalidInputError(f"Expected the {what} to exist. Received: {text!r}, which does not exist.",
+                                key="path_missing", name=os.path.basename(text)[:200])
+    return text, real
+
+
+def resolve_local_dir(path: str | os.PathLike, *, what: str = "folder", settings: Settings | None = None) -> Path:
+    """Return the real path of an existing folder below one of the allowed roots."""
+    text, real = _below_roots(path, what, settings or get_settings())
+    if not real.is_dir():
+        raise InvalidInputError(f"Expected the {what} to be a folder. Received: {text!r}, which is not a folder.")
+    return real
 
 
 def resolve_local_path(path: str | os.PathLike, *, what: str = "file", settings: Settings | None = None) -> Path:
@@ -41,20 +66,7 @@ def resolve_local_path(path: str | os.PathLike, *, what: str = "file", settings:
     Returns:
         The resolved path.
     """
-    settings = settings or get_settings()
-    text = os.fspath(path)
-    if "\x00" in text:
-        raise InvalidInputError(f"Expected a path to the {what}. Received: a path containing a NUL byte, {text!r}")
-    real = Path(os.path.realpath(text))
-    if not any(real.is_relative_to(root) for root in settings.image_roots):
-        roots = ", ".join(str(r) for r in settings.image_roots)
-        raise AccessDeniedError(
-            f"Expected the {what} to lie below one of the allowed folders ({roots}). Received: {text!r}. "
-            "Move the file there or add its folder to the roots (CNNLAB_IMAGE_ROOTS or --image-root).",
-            key="path_outside_roots", name=os.path.basename(text)[:200])
-    if not real.exists():
-        raise InvalidInputError(f"Expected the {what} to exist. Received: {text!r}, which does not exist.",
-                                key="path_missing", name=os.path.basename(text)[:200])
+    text, real = _below_roots(path, what, settings or get_settings())
     if not real.is_file():
         raise InvalidInputError(f"Expected the {what} to be a regular file. Received: {text!r}, which is not a file.")
     return real

@@ -1,0 +1,130 @@
+"""The steps both evaluation engines share: a picklable recipe for each model, decoding a batch of
+images, classifying it into per-image records, the fixed grid of batches, and the JSON Lines log
+a run writes as it goes (and resumes from).
+
+The grid matters: EfficientNet-Lite's outputs move by up to 4e-7 when an image runs in a batch of
+another size, so every engine, and a resumed run, classifies images[0:16], images[16:32], ...
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from plugin.limits import EVALUATION_BATCH
+
+__all__ = ["ModelRef", "decode_batch", "classify_batch", "batch_plan", "read_log", "RunLog", "TOP"]
+
+TOP = 5
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelRef:
+    """What a worker needs to build one model: a registry name and its weights, or a model file."""
+
+    name: str
+    weights: str = "imagenet"
+    model_path: str | None = None
+    class_names: tuple[str, ...] | None = None
+    preprocessing: str | None = None
+
+    def build(self):
+        """The model, built (or taken from the cache) in this process, compiled; a `PreparedModel`."""
+        from plugin.engine.custom_models import load_custom_model
+        from plugin.engine.runtime import load_registry_model
+
+        if self.model_path:
+            prepared = load_custom_model(self.model_path, class_names=self.class_names, preprocessing=self.preprocessing)
+        else:
+            prepared = load_registry_model(self.name, self.weights)
+        prepared.runner.compile()
+        return prepared
+
+
+def decode_batch(paths: Sequence[str], size: tuple[int, int], channels: int, mode: str) -> np.ndarray:
+    """Read and preprocess a batch of images (paths already checked against the roots)."""
+    from plugin.engine.intake.images import load_image
+    from plugin.engine.preprocessing import image_to_array, preprocess
+
+    return preprocess(np.stack([image_to_array(load_image(path).image, size, channels) for path in paths]), mode)
+
+
+def classify_batch(prepared, paths: Sequence[str], names: Sequence[str], labels: Sequence[str]) -> list[dict]:
+    """Per-image records of one batch: the top classes, the verdict, the predicted group."""
+    from plugin.engine.evaluation.dataset import group_label
+    from plugin.engine.labels import dog_cat_verdict, group_of
+
+    batch = decode_batch(paths, prepared.input_size, prepared.channels, prepared.preprocessing)
+    probabilities = np.asarray(prepared.probabilities(batch), dtype=np.float64)
+    order = np.argsort(-probabilities, axis=1, kind="stable")[:, :TOP]
+    records = []
+    for row, ranked, path, name, label in zip(probabilities, order, paths, names, labels):
+        top = [[int(index), round(float(row[index]), 6)] for index in ranked]
+        if prepared.imagenet_head:
+            verdict = dog_cat_verdict(row)
+            answer, group = None, verdict["label"]
+        else:
+            verdict = None
+            answer = prepared.class_names[top[0][0]]
+            group = group_label(answer)
+        records.append({"model": prepared.name, "path": path, "image": name, "label": label, "top": top,
+                        "answer": answer, "group": group, "group_of_top": group_of(top[0][0]) if prepared.imagenet_head else group,
+                        "verdict_probability": verdict["probability"] if verdict else None, "batch": len(paths)})
+    return records
+
+
+def batch_plan(items: Sequence, model: str, done: dict, batch_size: int = EVALUATION_BATCH) -> list[list]:
+    """The batches still to run for one model: the fixed grid, less the batches whose images are
+    all in the log (a partly logged batch runs whole again, in the same company)."""
+    grid = [list(items[i:i + batch_size]) for i in range(0, len(items), batch_size)]
+    return [chunk for chunk in grid if any((model, item.path) not in done for item in chunk)]
+
+
+def read_log(path: Path | None) -> dict[tuple[str, str], dict]:
+    """Records already in a run's log, by (model, path); a line cut short by an interruption is skipped."""
+    done: dict[tuple[str, str], dict] = {}
+    if path and path.is_file():
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                try:
+                    record = json.loads(line)
+                    done[(record["model"], record["path"])] = record
+                except (json.JSONDecodeError, KeyError, TypeError):
+                    continue
+    return done
+
+
+class RunLog:
+    """The run's JSON Lines log, appended to and synced after every batch, so an interrupted run
+    loses at most the batch it was in."""
+
+    def __init__(self, path: Path | None) -> None:
+        self.handle = None
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            torn = path.is_file() and path.stat().st_size > 0 and _last_byte(path) != b"\n"
+            self.handle = open(path, "a", encoding="utf-8")
+            if torn:  # an interrupted write left half a line: end it, so the next record starts clean
+                self.handle.write("\n")
+
+    def write(self, records: list[dict]) -> None:
+        if self.handle:
+            for record in records:
+                self.handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+            self.handle.flush()
+            os.fsync(self.handle.fileno())
+
+    def close(self) -> None:
+        if self.handle:
+            self.handle.close()
+
+
+def _last_byte(path: Path) -> bytes:
+    with open(path, "rb") as handle:
+        handle.seek(-1, os.SEEK_END)
+        return handle.read(1)

@@ -1,0 +1,169 @@
+"""evaluate: real weights on real (cropped) photos; every metric where it applies and None where not;
+lists, renamed and Korean labels; a run interrupted and resumed loses nothing; Ray gives the same
+numbers; a zip is unpacked safely."""
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import plugin
+from plugin.doors.tools import call_tool
+from plugin.engine.evaluation import evaluate
+from plugin.engine.intake.archives import extract_images
+
+LITE = ["EfficientNetLite0", "EfficientNetLite2"]
+
+
+@pytest.fixture(scope="module")
+def lite_run(labelled_photos, tmp_path_factory):
+    plugin.configure(image_roots=[labelled_photos], output_dir=tmp_path_factory.mktemp("evaluation"))
+    steps = []
+    result = evaluate(labelled_photos, models=LITE, progress=lambda done, total, model: steps.append((done, total, model)))
+    return result, steps
+
+
+def test_the_result_contract_and_the_numbers(lite_run):
+    result, steps = lite_run
+    assert {"images", "labels", "log_path", "models"} <= set(result)
+    assert result["images"] == 16 and result["labels"] == ["cat", "dog"] and result["label_counts"] == {"cat": 8, "dog": 8}
+    lite0, lite2 = result["models"]
+    assert set(lite0) >= {"model", "accuracy", "confusion_matrix", "per_class", "mistakes", "images_per_second"}
+    assert lite0["accuracy"] == {"verdict": 1.0, "top1": None, "top5": None}  # dog/cat labels: no class to rank
+    assert lite0["confusion_matrix"] == {"labels": ["dog", "cat", "other"], "counts": [[8, 0, 0], [0, 8, 0], [0, 0, 0]]}
+    counts = lite2["confusion_matrix"]["counts"]
+    assert sum(map(sum, counts)) == 16 and counts[1][1] == 8  # every cat right
+    assert lite2["accuracy"]["verdict"] == (counts[0][0] + counts[1][1]) / 16 < 1.0  # the bicycle misleads it on dogs
+    assert lite2["mistake_count"] == 16 - counts[0][0] - counts[1][1] == len(lite2["mistakes"])
+    assert all(m["expected"] == "dog" and m["group"] != "dog" for m in lite2["mistakes"])
+    recall = {row["label"]: row["recall"] for row in lite2["per_class"]}
+    assert recall["cat"] == 1.0 and recall["dog"] == counts[0][0] / 8
+    assert lite0["images_per_second"] > 0
+    assert steps == [(16, 32, "EfficientNetLite0"), (32, 32, "EfficientNetLite2")]  # one batch of 16 per model
+
+
+def test_the_log_has_one_line_per_image_and_model(lite_run):
+    result, _ = lite_run
+    lines = [json.loads(line) for line in Path(result["log_path"]).read_text("utf-8").splitlines()]
+    assert len(lines) == 32 and {(r["model"], r["image"]) for r in lines} == {(m, f"{label}/{label}_{i}.jpg") for m in LITE
+                                                                                for label in ("cat", "dog") for i in range(8)}
+
+
+def test_an_interrupted_run_resumes_and_loses_nothing(labelled_photos, tmp_path):
+    plugin.configure(image_roots=[labelled_photos], output_dir=tmp_path)
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_first_batch(done, total, model):
+        raise Stop
+
+    models = ["EfficientNetLite0", "EfficientNetLite1"]
+    with pytest.raises(Stop):
+        evaluate(labelled_photos, models=models, progress=stop_after_first_batch)
+    log = next((tmp_path / "evaluations").glob("*.jsonl"))
+    assert len(log.read_text().splitlines()) == 16  # the first batch was logged before the stop
+    seen = []
+    resumed = evaluate(labelled_photos, models=models, progress=lambda d, t, m: seen.append((d, m)))
+    assert seen == [(32, "EfficientNetLite1")]  # only the batch not done ran
+    assert len(log.read_text().splitlines()) == 32
+    assert resumed["models"][0]["images_per_second"] is None and resumed["models"][1]["images_per_second"] > 0
+    again = []  # a finished run is run again, not replayed from its log
+    fresh = evaluate(labelled_photos, models=models, progress=lambda d, t, m: again.append((d, m)))
+    assert again == [(16, "EfficientNetLite0"), (32, "EfficientNetLite1")] and len(log.read_text().splitlines()) == 32
+    for before, after in zip(resumed["models"], fresh["models"]):
+        assert (before["accuracy"], before["confusion_matrix"]) == (after["accuracy"], after["confusion_matrix"])
+        assert after["images_per_second"] > 0
+
+
+def test_a_changed_photo_is_not_answered_from_an_old_log(labelled_photos, tmp_path):
+    shutil.copytree(labelled_photos, tmp_path / "photos")
+    plugin.configure(image_roots=[tmp_path], output_dir=tmp_path / "out")
+    before = evaluate(tmp_path / "photos", models=["EfficientNetLite0"])
+    shutil.copy(labelled_photos / "cat" / "cat_0.jpg", tmp_path / "photos" / "dog" / "dog_0.jpg")  # a cat filed as a dog
+    after = evaluate(tmp_path / "photos", models=["EfficientNetLite0"])
+    assert after["log_path"] != before["log_path"]
+    assert [m["image"] for m in after["models"][0]["mistakes"]] == ["dog/dog_0.jpg"]
+
+
+def test_imagenet_class_labels_are_ranked_and_matrixed_by_class(labelled_photos, tmp_path):
+    for folder, label in (("cat", "Egyptian cat"), ("dog", "저먼 셰퍼드")):
+        shutil.copytree(labelled_photos / folder, tmp_path / "classes" / label)
+    plugin.configure(image_roots=[tmp_path], output_dir=tmp_path / "out")
+    model = evaluate(tmp_path / "classes", models=["EfficientNetLite0"])["models"][0]
+    assert model["accuracy"]["top1"] is not None and model["accuracy"]["top5"] >= model["accuracy"]["top1"]
+    assert model["confusion_matrix"]["labels"] == ["Egyptian cat", "저먼 셰퍼드", "other"]
+    assert model["accuracy"]["verdict"] == 1.0
+
+
+def test_lists_renamed_and_korean_labels(labelled_photos, tmp_path):
+    plugin.configure(image_roots=[labelled_photos, tmp_path], output_dir=tmp_path / "out")
+    rows = [(f"{labelled_photos}/cat/cat_{i}.jpg", "고양이") for i in range(3)] + [(f"{labelled_photos}/dog/dog_{i}.jpg", "doggo") for i in range(3)]
+    listing = tmp_path / "list.csv"
+    listing.write_text("image,label\n" + "".join(f"{image},{label}\n" for image, label in rows), encoding="utf-8")
+    result = evaluate(listing, models=["EfficientNetLite0"], labels={"doggo": "dog"})
+    assert result["labels"] == ["dog", "고양이"] and result["models"][0]["accuracy"]["verdict"] == 1.0
+    as_json = tmp_path / "list.json"
+    as_json.write_text(json.dumps([{"image": image, "label": "cat" if label == "고양이" else "dog"} for image, label in rows]))
+    assert evaluate(as_json, models=["EfficientNetLite0"])["images"] == 6
+
+
+def test_bad_sources_are_clear_errors(labelled_photos, tmp_path, tmp_path_factory):
+    plugin.configure(image_roots=[tmp_path], output_dir=tmp_path / "out")
+    with pytest.raises(plugin.AccessDeniedError):
+        evaluate(labelled_photos)
+    (tmp_path / "unicorn").mkdir()
+    shutil.copy(labelled_photos / "cat" / "cat_0.jpg", tmp_path / "unicorn" / "u.jpg")
+    with pytest.raises(plugin.InvalidInputError, match="Expected labels that are"):
+        evaluate(tmp_path, models=["EfficientNetLite0"])
+    with pytest.raises(plugin.InvalidInputError, match="engine to be one of"):
+        evaluate(tmp_path, engine="spark")
+
+
+def test_the_tool_reports_progress(labelled_photos, tmp_path):
+    plugin.configure(image_roots=[labelled_photos], output_dir=tmp_path)
+    steps = []
+    result = call_tool("evaluate_images", {"source": str(labelled_photos), "models": ["EfficientNetLite0"]},
+                       progress=lambda done, total, message: steps.append((done, total)))
+    assert result["models"][0]["accuracy"]["verdict"] == 1.0 and steps == [(16, 16)]
+
+
+def test_ray_gives_the_same_numbers(labelled_photos, tmp_path):
+    pytest.importorskip("ray", reason="Ray is the optional extra '.[ray]' (./test.sh installs it)")
+    plugin.configure(image_roots=[labelled_photos], output_dir=tmp_path / "local")
+    local = evaluate(labelled_photos, models=["EfficientNetLite0"])
+    plugin.configure(output_dir=tmp_path / "ray")
+    on_ray = evaluate(labelled_photos, models=["EfficientNetLite0"], engine="ray")
+    assert on_ray["engine"] == "ray"
+
+    def records(result):
+        return {r["path"]: r["top"] for r in map(json.loads, Path(result["log_path"]).read_text().splitlines())}
+
+    assert records(on_ray) == records(local)  # the same classes and probabilities, image by image
+    assert on_ray["models"][0]["confusion_matrix"] == local["models"][0]["confusion_matrix"]
+
+
+def test_a_zip_is_unpacked_safely(labelled_photos, tmp_path):
+    good = tmp_path / "good.zip"
+    with zipfile.ZipFile(good, "w") as archive:
+        archive.write(labelled_photos / "cat" / "cat_0.jpg", "cat/a.jpg")
+        archive.write(labelled_photos / "dog" / "dog_0.jpg", "photos/dog/b.jpg")
+        archive.writestr("notes.txt", "not an image")
+    folder = extract_images(good, tmp_path / "uploads")
+    assert sorted(p.relative_to(folder).as_posix() for p in folder.rglob("*") if p.is_file()) == ["cat/a.jpg", "dog/b.jpg"]
+    evil = tmp_path / "evil.zip"
+    with zipfile.ZipFile(evil, "w") as archive:
+        archive.writestr("../../escape/x.jpg", b"\xff\xd8")
+    with pytest.raises(plugin.InvalidInputError, match="label/image paths"):
+        extract_images(evil, tmp_path / "uploads")
+    assert not (tmp_path / "escape").exists() and not (tmp_path.parent / "escape").exists()
+    half = tmp_path / "half.zip"  # a good image, then a bad path: nothing of it is left behind
+    with zipfile.ZipFile(half, "w") as archive:
+        archive.write(labelled_photos / "cat" / "cat_0.jpg", "cat/a.jpg")
+        archive.writestr("../dog/b.jpg", b"\xff\xd8")
+    with pytest.raises(plugin.InvalidInputError, match="label/image paths"):
+        extract_images(half, tmp_path / "uploads")
+    assert folder.name == "good" and sorted(p.name for p in (tmp_path / "uploads").rglob("*")) == sorted(
+        [folder.parent.name, "good", "cat", "dog", "a.jpg", "b.jpg"])
