@@ -9,6 +9,8 @@ flags onto it. Limits of one call (models, images, top_k) are not settings: see 
     CNNLAB_OUTPUT_DIR       where diagrams and reports are written; default: ./reports
     CNNLAB_TRUSTED_NETWORKS networks URLs may reach besides public addresses (comma-separated
                             CIDRs, e.g. "10.0.0.0/8"); default: none
+    CNNLAB_<FIELD>          any numeric field below, e.g. CNNLAB_MAX_MODEL_BYTES=2147483648,
+                            CNNLAB_CONCURRENT_RUNS=4
 """
 
 from __future__ import annotations
@@ -39,7 +41,13 @@ class Settings:
         max_image_bytes: largest encoded image accepted (file, download, upload).
         max_image_pixels: largest decoded image accepted (width x height); guards against
             decompression bombs.
-        max_model_bytes: largest model or weights file accepted.
+        max_working_pixels: an image larger than this is scaled down as it is read (the models
+            read 224 to 299 pixels a side, reports show 1024 at most), bounding the memory a
+            request holds.
+        max_model_bytes: largest model or weights file accepted (and uploaded to the web app).
+        max_model_parameters: most parameters a model file's architecture may have (VGG19 has 144
+            million); counted before any weight is allocated.
+        max_model_input_pixels: largest input (height x width) a model file may ask for.
         url_timeout_s: seconds allowed for a whole image download.
         max_redirects: redirects followed per download, each one re-checked.
         model_cache_size: built models kept in memory (least recently used are dropped).
@@ -52,7 +60,10 @@ class Settings:
     trusted_networks: tuple[IpNetwork, ...] = ()
     max_image_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 50_000_000
+    max_working_pixels: int = 4_000_000
     max_model_bytes: int = 1024 * 1024 * 1024
+    max_model_parameters: int = 250_000_000
+    max_model_input_pixels: int = 1024 * 1024
     url_timeout_s: float = 10.0
     max_redirects: int = 5
     model_cache_size: int = 6
@@ -93,12 +104,30 @@ def _resolve_dirs(paths) -> tuple[Path, ...]:
     return tuple(Path(p).expanduser().resolve() for p in paths if str(p).strip())
 
 
+def _numbers_from_environment() -> dict:
+    """The numeric fields set as CNNLAB_<FIELD> in the environment."""
+    found = {}
+    for field in dataclasses.fields(Settings):
+        text = os.environ.get(f"CNNLAB_{field.name.upper()}")
+        if text is None or field.type not in ("int", "float"):
+            continue
+        try:
+            value = int(text) if field.type == "int" else float(text)
+        except ValueError as exc:
+            raise InvalidInputError(f"Expected a number in CNNLAB_{field.name.upper()}. Received: {text[:40]!r}") from exc
+        if value <= 0:
+            raise InvalidInputError(f"Expected a positive number in CNNLAB_{field.name.upper()}. Received: {text[:40]!r}")
+        found[field.name] = value
+    return found
+
+
 def _from_environment() -> Settings:
     roots = os.environ.get("CNNLAB_IMAGE_ROOTS")
     return Settings(
         image_roots=_resolve_dirs(roots) if roots else (Path.cwd().resolve(), EXAMPLES_DIR),
         output_dir=Path(os.environ.get("CNNLAB_OUTPUT_DIR") or "reports").expanduser().resolve(),
         trusted_networks=_parse_networks(os.environ.get("CNNLAB_TRUSTED_NETWORKS", "")),
+        **_numbers_from_environment(),
     )
 
 

@@ -16,6 +16,9 @@ __all__ = [
     "MAX_MODELS_PER_CALL",
     "MAX_IMAGES_PER_CALL",
     "MAX_CLASS_NAMES",
+    "MAX_PATH_CHARS",
+    "MAX_DATA_URI_CHARS",
+    "MAX_REQUEST_BYTES",
     "DEFAULT_LAYER_ROWS",
     "MAX_LAYER_ROWS",
     "TIMING_RUNS",
@@ -49,6 +52,16 @@ MAX_IMAGES_PER_CALL = 16
 
 MAX_CLASS_NAMES = 1000
 """Class names given for a model file of one's own."""
+
+MAX_PATH_CHARS = 4096
+"""The longest file path or folder a caller may name (the file system's own limit on Linux)."""
+
+MAX_DATA_URI_CHARS = 28_000_000
+"""The longest image a tool takes as text: a base64 data: URI of a 20 MiB image (the default
+`max_image_bytes`) with room for its header."""
+
+MAX_REQUEST_BYTES = 32 * 1024 * 1024
+"""The largest request body the web app reads, file uploads aside (a JSON call with one such data URI)."""
 
 DEFAULT_LAYER_ROWS = 40
 MAX_LAYER_ROWS = 2000

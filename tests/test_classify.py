@@ -138,3 +138,21 @@ def test_inference_is_a_compiled_function_traced_once_for_any_batch_size():
     runner(np.zeros((1, 227, 227, 3), np.float32))
     runner(np.zeros((3, 227, 227, 3), np.float32))
     assert runner.infer.experimental_get_tracing_count() == traced == 1
+
+
+def test_a_failed_build_leaves_the_cache_usable_and_is_retried():
+    from plugin.engine.runtime import ModelCache
+
+    cache, attempts = ModelCache(), []
+
+    def build():
+        attempts.append(1)
+        if len(attempts) == 1:
+            raise MemoryError("the first build fails")
+        return "runner"
+
+    with pytest.raises(MemoryError):
+        cache.get(("Flaky", "imagenet"), build)
+    assert cache._key_locks == {} and cache.keys() == []  # no lock and no entry left behind
+    assert cache.get(("Flaky", "imagenet"), build) == "runner" and len(attempts) == 2
+    assert cache.get(("Flaky", "imagenet"), build) == "runner" and len(attempts) == 2 and cache.builds == 1

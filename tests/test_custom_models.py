@@ -148,3 +148,47 @@ def test_safe_mode_still_refuses_lambda_if_the_scan_missed_it(tmp_path, monkeypa
     monkeypatch.setattr(custom_models, "find_unsafe_objects", lambda config: [])
     with pytest.raises(UnsafeModelFileError, match="refused in safe mode"):
         custom_models._load_keras_model(str(path))
+
+
+def _rewritten(source, target, old: str, new: str):
+    """A copy of a model file whose architecture says `new` where it said `old` (weights untouched)."""
+    import zipfile
+
+    if target.suffix == ".keras":
+        with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w") as copy:
+            for item in original.infolist():
+                data = original.read(item)
+                copy.writestr(item, data.decode().replace(old, new).encode() if item.filename == "config.json" else data)
+    else:
+        target.write_bytes(source.read_bytes())
+        with h5py.File(target, "r+") as handle:
+            config = handle.attrs["model_config"]
+            handle.attrs["model_config"] = (config.decode() if isinstance(config, bytes) else config).replace(old, new)
+    return target
+
+
+@pytest.mark.parametrize("suffix", [".keras", ".h5"])
+def test_a_small_file_asking_for_huge_weights_or_inputs_is_refused_before_allocating(suffix, tmp_path, fresh_stripes):
+    """A 20 KB file can declare a Dense layer of gigabytes or a 20000 x 20000 input: counted, not allocated."""
+    import resource
+
+    import keras
+
+    plain = tmp_path / f"plain{suffix}"
+    keras.Sequential([keras.Input((8, 8, 3)), keras.layers.Flatten(), keras.layers.Dense(2, activation="softmax")]).save(plain)
+    wide = _rewritten(plain, tmp_path / f"wide{suffix}", '"units": 2', '"units": 2000000')  # 192 x 2e6 = 384 M weights
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    with pytest.raises(InvalidInputError, match=r"at most 250,000,000 parameters. Received: wide\S+, whose architecture has 386,000,000"):
+        plugin.classify_image(fresh_stripes[0][0], model_path=wide, preprocessing="rescale", class_names=["a", "b"])
+    assert (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) < 300 * 1024  # KiB: 1.5 GB were never allocated
+    pooled = tmp_path / f"pooled{suffix}"
+    keras.Sequential([keras.Input((8, 8, 3)), keras.layers.GlobalAveragePooling2D(), keras.layers.Dense(2, activation="softmax")]).save(pooled)
+    huge = _rewritten(pooled, tmp_path / f"huge{suffix}", "8, 8, 3]", "20000, 20000, 3]")
+    with pytest.raises(InvalidInputError, match="input of at most 1,048,576 pixels. Received: huge\\S+, whose input is 20000 x 20000"):
+        plugin.describe_architecture(model_path=huge, include_diagram=False)
+    plugin.configure(max_model_parameters=10)
+    try:
+        with pytest.raises(InvalidInputError, match="at most 10 parameters"):  # the budget is a setting
+            plugin.classify_image(fresh_stripes[0][0], model_path=plain, preprocessing="rescale", class_names=["a", "b"])
+    finally:
+        plugin.configure(max_model_parameters=250_000_000)

@@ -156,8 +156,15 @@ def test_truncated_jpeg_is_a_clear_error():
 
 
 def test_non_image_bytes_and_files_name_what_was_received(tmp_path):
-    with pytest.raises(ImageError, match=r"not a known image format \(starts with b'hello world"):
+    with pytest.raises(ImageError, match=r"Received: 26 bytes, which is text, not an image") as caught:
         load_image(b"hello world, not a picture")
+    assert "hello" not in str(caught.value)
+    secret = tmp_path / ".env"
+    secret.write_text("API_KEY=sk-live-0123456789\n")
+    plugin.configure(image_roots=[tmp_path])
+    with pytest.raises(ImageError) as caught:
+        load_image(str(secret))
+    assert "sk-" not in str(caught.value) and "API_KEY" not in str(caught.value)  # the file's bytes are never echoed
     fake = tmp_path / "photo.jpg"
     fake.write_text("just text")
     with pytest.raises(ImageError, match="file photo.jpg"):
@@ -202,3 +209,42 @@ def test_missing_file_and_folder(tmp_path):
 def test_bundled_example_is_readable():
     loaded = load_image(plugin.config.EXAMPLES_DIR / "cat_chelsea.png")
     assert (loaded.width, loaded.height) == (451, 300)
+
+
+@pytest.mark.parametrize("format_, options", [("EPS", {}), ("ICO", {}), ("PCX", {}), ("TGA", {}), ("PPM", {}),
+                                               ("IM", {}), ("SGI", {}), ("DDS", {}), ("QOI", {})])
+def test_formats_outside_the_list_are_never_opened(format_, options, monkeypatch):
+    """Pillow reads dozens of formats, EPS through Ghostscript: only JPEG, PNG, GIF, WebP, BMP and TIFF are opened."""
+    from PIL import EpsImagePlugin
+
+    picture = Image.new("RGB" if format_ != "DDS" else "RGBA", (16, 16), (200, 30, 30))
+    data = encode(picture, format_, **options)
+    monkeypatch.setattr(EpsImagePlugin, "gs_binary", "/nonexistent/gs")  # were EPS decoded, this would be run
+    opened = []
+    Image.init()  # every plugin imported before the spy goes in
+    monkeypatch.setattr(Image.Image, "load", lambda self: opened.append(self.format))
+    with pytest.raises(ImageError, match="Expected an image file") as caught:
+        load_image(data)
+    assert opened == [] and ("not read here" in str(caught.value) or "unknown format" in str(caught.value))
+    assert load_image(encode(picture.convert("RGB"), "PNG")).image.getpixel((0, 0)) == (200, 30, 30)
+
+
+def test_a_huge_16_bit_image_is_read_in_bounded_memory(tmp_path):
+    """A 49-megapixel 16-bit PNG (small on disk) is read and scaled down within a few hundred MB."""
+    import json
+    import subprocess
+    import sys
+
+    path = tmp_path / "big16.png"
+    Image.fromarray(np.full((7000, 7000), 40000, dtype=np.uint16)).save(path)
+    code = ("import json, resource, sys; from plugin.engine.intake.images import load_image; from plugin import configure; "
+            "configure(image_roots=[sys.argv[1]]); before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
+            "loaded = load_image(sys.argv[2]); after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; "
+            "print(json.dumps({'size': [loaded.width, loaded.height], 'kept': loaded.image.width * loaded.image.height, "
+            "'pixel': loaded.image.getpixel((5, 5)), 'grown_mb': (after - before) // 1024}))")
+    out = subprocess.run([sys.executable, "-c", code, str(tmp_path), str(path)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr[-2000:]
+    read = json.loads(out.stdout.strip().splitlines()[-1])
+    assert read["size"] == [7000, 7000] and read["kept"] <= 4_000_000
+    assert read["pixel"] == [156, 156, 156]  # 40000 / 65535 * 255 = 155.6
+    assert read["grown_mb"] < 400, f"reading grew the process by {read['grown_mb']} MB"

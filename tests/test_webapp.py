@@ -354,12 +354,14 @@ def test_a_bad_model_upload_shows_the_engine_error_and_the_app_keeps_serving(pag
     assert "Traceback" not in page.content()
 
 
-def test_compare_tab_and_the_reports_made_so_far(page, app):
+def test_compare_tab_and_the_reports_made_so_far(page, app, browser):
     page.get_by_role("tab", name="비교").click()
     page.locator("#compare-button").click()
     page.wait_for_function("document.body.innerText.includes('MobileNetV2') && document.querySelectorAll('svg.chart').length >= 4",
                            timeout=180_000)
     page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
+    page.locator("#compare-report").click()
+    page.locator("#compare-report-file a").first.wait_for(timeout=120_000)
     from gradio_client import Client
 
     made = json.loads(Client(app["url"], verbose=False).predict(kind="architecture", model="AlexNet", lang="en",
@@ -369,12 +371,28 @@ def test_compare_tab_and_the_reports_made_so_far(page, app):
     page.locator("#reports-refresh").click()
     page.wait_for_function("document.querySelector('#reports-preview iframe') !== null", timeout=60_000)
     assert page.frame_locator("#reports-preview iframe").locator("h1").count() == 1
+    listing = page.locator("#reports-table").inner_text()
+    assert "내 보고서" in listing and "AlexNet" not in listing  # this page's comparison; not another client's report
+
+    stranger = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()  # another user of the app
+    stranger.goto(app["url"])
+    stranger.get_by_role("tab", name="보고서").click()
+    stranger.locator("#reports-refresh").click()
+    stranger.wait_for_timeout(1500)
+    assert "내 보고서" not in stranger.locator("#reports-table").inner_text()  # nobody sees another's reports
+
+    page.locator("#reports-share").click()  # until they are shared
+    page.wait_for_function("document.querySelector('#reports-table').innerText.includes('공유됨')", timeout=30_000)
+    stranger.locator("#reports-refresh").click()
+    stranger.wait_for_function("document.querySelector('#reports-table').innerText.includes('공유됨')", timeout=30_000)
+    stranger.context.close()
+    shared = [path.name for path in (app["out"] / "shared").glob("comparison-*.html")]
+    mine = [folder for folder in (app["out"] / "sessions").iterdir() if set(shared) & {p.name for p in folder.glob("*.html")}]
+    assert len(shared) == 1 and len(mine) == 1 and len(mine[0].name) == 32  # made in one unguessable page-session folder
 
 
 def test_a_report_from_the_apps_result_runs_no_second_inference(monkeypatch):
     """Classify in the app, then make the report: the photo is classified once, the report renders that result."""
-    from PIL import Image
-
     from plugin.doors import webapp
     from plugin.engine.runtime import Runner
 
@@ -386,10 +404,10 @@ def test_a_report_from_the_apps_result_runs_no_second_inference(monkeypatch):
         return original(self, batch)
 
     monkeypatch.setattr(Runner, "__call__", counting)
-    photo = Image.open(CAT)
-    outputs = webapp.classify_view(photo, ["AlexNet"], 3, True, None, "", "rescale", "", False, "ko", progress=lambda *a, **k: None)
+    outputs = webapp.classify_view(CAT, ["AlexNet"], 3, True, None, "", "rescale", "", False, "ko", None,
+                                   progress=lambda *a, **k: None)
     assert calls == [1]
-    path = webapp.classification_report(outputs[-1], "ko", progress=lambda *a, **k: None)
+    path = webapp.classification_report(outputs[-1], "ko", None, progress=lambda *a, **k: None)
     assert calls == [1]  # no second inference
     page = Path(path).read_text("utf-8")
     assert "AlexNet" in page and "data:image/jpeg;base64," in page  # the photo the app already had
@@ -407,8 +425,8 @@ def test_an_architecture_report_from_the_apps_facts_describes_once(monkeypatch):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(api, "describe", counting)
-    outputs = webapp.architecture_view("AlexNet", None, False, "TB", "en", progress=lambda *a, **k: None)
+    outputs = webapp.architecture_view("AlexNet", None, False, "TB", "en", None, progress=lambda *a, **k: None)
     facts = outputs[-1]
     assert set(facts["diagram"]["files"]) == {"svg", "png"}  # both drawn by the one describe
-    path = webapp.architecture_report(facts, "en", progress=lambda *a, **k: None)
+    path = webapp.architecture_report(facts, "en", None, progress=lambda *a, **k: None)
     assert calls == [1] and "AlexNet: architecture" in Path(path).read_text("utf-8")

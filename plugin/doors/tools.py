@@ -7,15 +7,17 @@ note, diagrams and reports as file paths.
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import json
 import logging
 from collections.abc import Callable
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from plugin import api
+from plugin.doors.gate import engine_slot
 from plugin.engine.evaluation import ENGINES
 from plugin.engine.preprocessing import MODES
 from plugin.engine.registry import MODELS
@@ -28,11 +30,13 @@ from plugin.limits import (
     DEFAULT_TOP_K,
     FINE_TUNE_BASE,
     MAX_CLASS_NAMES,
+    MAX_DATA_URI_CHARS,
     MAX_EVALUATION_IMAGES,
     MAX_FINE_TUNE_EPOCHS,
     MAX_IMAGES_PER_CALL,
     MAX_LAYER_ROWS,
     MAX_MODELS_PER_CALL,
+    MAX_PATH_CHARS,
     MAX_TOP_K,
 )
 
@@ -44,6 +48,9 @@ FORMATS = ("openai", "anthropic", "mcp")
 ModelName = Literal[tuple(MODELS)]  # type: ignore[valid-type]
 Preprocessing = Literal[tuple(mode for mode in MODES if mode != "builtin")]  # type: ignore[valid-type]
 _DEFAULT_PAIR = " and ".join(DEFAULT_MODELS)
+ImageText = Annotated[str, StringConstraints(max_length=MAX_DATA_URI_CHARS)]  # a path, a URL or a whole data: URI
+PathText = Annotated[str, StringConstraints(max_length=MAX_PATH_CHARS)]
+Name = Annotated[str, StringConstraints(max_length=200)]
 
 _IMAGE = ("An image: a file path below the allowed image folders, an http(s) URL to a public address, "
           "or a data: URI (data:image/png;base64,...).")
@@ -63,16 +70,16 @@ class ListModelsArguments(Arguments):
 
 
 class ClassifyImageArguments(Arguments):
-    image: str | None = Field(None, description=_IMAGE + " Give either image or images.")
-    images: list[str] | None = Field(None, min_length=1, max_length=MAX_IMAGES_PER_CALL,
+    image: ImageText | None = Field(None, description=_IMAGE + " Give either image or images.")
+    images: list[ImageText] | None = Field(None, min_length=1, max_length=MAX_IMAGES_PER_CALL,
                                      description=f"Several images (at most {MAX_IMAGES_PER_CALL}), classified in one batch, instead of image.")
     models: list[ModelName] | None = Field(None, min_length=1, max_length=MAX_MODELS_PER_CALL,
                                            description=f"Registry models to run (see list_models), at most {MAX_MODELS_PER_CALL}; "
                                                        f"default {_DEFAULT_PAIR}. Ignored when model_path is given.")
     top_k: int = Field(DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, description="How many top classes to return per model.")
-    weights: str = Field("imagenet", description=_WEIGHTS)
-    model_path: str | None = Field(None, description="A .keras or .h5 classifier of the user's own, below the allowed folders, used instead of models.")
-    class_names: list[str] | None = Field(None, max_length=MAX_CLASS_NAMES, description="Class names of model_path's outputs, in order; for one sigmoid unit [negative, positive].")
+    weights: PathText = Field("imagenet", description=_WEIGHTS)
+    model_path: PathText | None = Field(None, description="A .keras or .h5 classifier of the user's own, below the allowed folders, used instead of models.")
+    class_names: list[Name] | None = Field(None, max_length=MAX_CLASS_NAMES, description="Class names of model_path's outputs, in order; for one sigmoid unit [negative, positive].")
     preprocessing: Preprocessing | None = Field(None, description="Preprocessing of model_path (required with it); for registry models it overrides theirs, to study its effect.")
     allow_random_weights: bool = Field(False, description="Permit weights='random'.")
     expected: str | None = Field(None, max_length=200, description=_EXPECTED)
@@ -85,15 +92,15 @@ class ClassifyImageArguments(Arguments):
 
 
 class ExplainPredictionArguments(Arguments):
-    image: str = Field(description=_IMAGE)
+    image: ImageText = Field(description=_IMAGE)
     model: ModelName | None = Field(None, description="Registry model to explain (see list_models); give model or model_path.")
     class_index: int | None = Field(None, ge=0, le=MAX_CLASS_NAMES - 1,
                                     description="Class to explain, by index; default: the expected class if given, else the model's top-1 class.")
     expected: str | None = Field(None, max_length=200, description=_EXPECTED)
-    weights: str = Field("imagenet", description=_WEIGHTS)
+    weights: PathText = Field("imagenet", description=_WEIGHTS)
     allow_random_weights: bool = Field(False, description="Permit weights='random'.")
-    model_path: str | None = Field(None, description="A .keras or .h5 classifier of the user's own, below the allowed folders.")
-    class_names: list[str] | None = Field(None, max_length=MAX_CLASS_NAMES, description="Class names of model_path's outputs.")
+    model_path: PathText | None = Field(None, description="A .keras or .h5 classifier of the user's own, below the allowed folders.")
+    class_names: list[Name] | None = Field(None, max_length=MAX_CLASS_NAMES, description="Class names of model_path's outputs.")
     preprocessing: Preprocessing | None = Field(None, description="Preprocessing of model_path (required with it).")
     include_image: bool = Field(False, description="MCP only: also return the heat map over the photo as a PNG image content block.")
 
@@ -105,12 +112,12 @@ class ExplainPredictionArguments(Arguments):
 
 
 class ComparePreprocessingArguments(Arguments):
-    image: str = Field(description=_IMAGE)
+    image: ImageText = Field(description=_IMAGE)
     model: ModelName = Field(description="Registry model to run (see list_models).")
     modes: list[Literal[tuple(MODES)]] | None = Field(  # type: ignore[valid-type]
         None, min_length=1, max_length=len(MODES), description="Preprocessing modes to try; default caffe, tf, torch, the model's own and none.")
     top_k: int = Field(DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, description="Top classes per mode.")
-    weights: str = Field("imagenet", description=_WEIGHTS)
+    weights: PathText = Field("imagenet", description=_WEIGHTS)
     allow_random_weights: bool = Field(False, description="Permit weights='random'.")
 
 
@@ -119,20 +126,20 @@ _SOURCE = ("Labelled photos: a folder below the allowed folders whose sub-folder
 
 
 class EvaluateImagesArguments(Arguments):
-    source: str = Field(max_length=1000, description=_SOURCE + f" At most {MAX_EVALUATION_IMAGES} images.")
+    source: PathText = Field( description=_SOURCE + f" At most {MAX_EVALUATION_IMAGES} images.")
     models: list[ModelName] | None = Field(None, min_length=1, max_length=MAX_MODELS_PER_CALL,
                                            description=f"Registry models to evaluate; default {_DEFAULT_PAIR} (EfficientNetLite0 where their weights are not downloaded).")
-    labels: dict[str, str] | None = Field(None, max_length=MAX_CLASS_NAMES, description="Optional renaming of the source's labels, e.g. {\"kitties\": \"cat\"}.")
-    weights: str = Field("imagenet", description=_WEIGHTS)
+    labels: dict[Name, Name] | None = Field(None, max_length=MAX_CLASS_NAMES, description="Optional renaming of the source's labels, e.g. {\"kitties\": \"cat\"}.")
+    weights: PathText = Field("imagenet", description=_WEIGHTS)
     allow_random_weights: bool = Field(False, description="Permit weights='random'.")
-    model_path: str | None = Field(None, description="A .keras/.h5 model of the user's own (a fine-tuned one needs nothing else), evaluated too.")
-    class_names: list[str] | None = Field(None, max_length=MAX_CLASS_NAMES, description="Class names of model_path, if not recorded beside it.")
+    model_path: PathText | None = Field(None, description="A .keras/.h5 model of the user's own (a fine-tuned one needs nothing else), evaluated too.")
+    class_names: list[Name] | None = Field(None, max_length=MAX_CLASS_NAMES, description="Class names of model_path, if not recorded beside it.")
     preprocessing: Preprocessing | None = Field(None, description="Preprocessing of model_path, if not recorded beside it.")
     engine: Literal[tuple(ENGINES)] = Field("local", description="local (this process) or ray (Ray Data: a local Ray instance, or the cluster in RAY_ADDRESS).")  # type: ignore[valid-type]
 
 
 class FineTuneArguments(Arguments):
-    source: str = Field(max_length=1000, description=_SOURCE + " Each sub-folder is a class of the new model (at least two, two photos each).")
+    source: PathText = Field( description=_SOURCE + " Each sub-folder is a class of the new model (at least two, two photos each).")
     base: ModelName = Field(FINE_TUNE_BASE, description="Registry model whose pretrained backbone is kept frozen under the new head.")
     epochs: int = Field(DEFAULT_FINE_TUNE_EPOCHS, ge=1, le=MAX_FINE_TUNE_EPOCHS, description="Most epochs (early stopping may end sooner).")
     validation_split: float = Field(0.25, ge=0.05, le=0.5, description="Share of each class's photos kept for validation.")
@@ -150,7 +157,7 @@ class DescribeArchitectureArguments(Arguments):
     expand_nested: bool = Field(False, description="Draw and list the layers inside nested models.")
     show_shapes: bool = Field(True, description="Show tensor shapes in the diagram.")
     rankdir: Literal["TB", "LR"] = Field("TB", description="Diagram direction: TB top to bottom, LR left to right.")
-    model_path: str | None = Field(None, description="A .keras or .h5 model file of the user's own, below the allowed folders.")
+    model_path: PathText | None = Field(None, description="A .keras or .h5 model file of the user's own, below the allowed folders.")
     max_layers: int = Field(DEFAULT_LAYER_ROWS, ge=1, le=MAX_LAYER_ROWS, description="Most layer rows to return with detail=layers or full.")
     include_image: bool = Field(False, description="MCP only: also return the diagram as a PNG image content block.")
 
@@ -158,9 +165,9 @@ class DescribeArchitectureArguments(Arguments):
 class CompareModelsArguments(Arguments):
     models: list[ModelName] | None = Field(None, min_length=1, max_length=MAX_MODELS_PER_CALL,
                                            description=f"Registry models to compare, at most {MAX_MODELS_PER_CALL}; default {_DEFAULT_PAIR}.")
-    image: str | None = Field(None, description=_IMAGE + " Optional: also classify it with every model.")
+    image: ImageText | None = Field(None, description=_IMAGE + " Optional: also classify it with every model.")
     top_k: int = Field(DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, description="Top classes per model when an image is given.")
-    weights: str = Field("imagenet", description=_WEIGHTS + " Used only with an image.")
+    weights: PathText = Field("imagenet", description=_WEIGHTS + " Used only with an image.")
     allow_random_weights: bool = Field(False, description="Permit weights='random'.")
     preprocessing: Preprocessing | None = Field(None, description="Override every model's preprocessing (to study its effect).")
 
@@ -170,18 +177,18 @@ class RenderReportArguments(Arguments):
         description="architecture: one model's structure report; classification: an image classified by models; comparison: models side by side; evaluation: accuracy on labelled photos (source).")
     lang: Literal["ko", "en"] | None = Field(None, description="Report language; default Korean unless configured.")
     model: ModelName | None = Field(None, description="architecture: the registry model (or give model_path).")
-    model_path: str | None = Field(None, description="architecture or classification: a .keras/.h5 model file of the user's own.")
+    model_path: PathText | None = Field(None, description="architecture or classification: a .keras/.h5 model file of the user's own.")
     models: list[ModelName] | None = Field(None, min_length=1, max_length=MAX_MODELS_PER_CALL,
                                            description=f"classification or comparison: registry models; default {_DEFAULT_PAIR}.")
-    image: str | None = Field(None, description=_IMAGE + " Required for classification; optional for comparison.")
+    image: ImageText | None = Field(None, description=_IMAGE + " Required for classification; optional for comparison.")
     top_k: int = Field(DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, description="classification/comparison: top classes per model.")
-    weights: str = Field("imagenet", description=_WEIGHTS)
+    weights: PathText = Field("imagenet", description=_WEIGHTS)
     allow_random_weights: bool = Field(False, description="Permit weights='random'.")
-    class_names: list[str] | None = Field(None, max_length=MAX_CLASS_NAMES, description="classification with model_path: class names.")
+    class_names: list[Name] | None = Field(None, max_length=MAX_CLASS_NAMES, description="classification with model_path: class names.")
     preprocessing: Preprocessing | None = Field(None, description="classification with model_path: its preprocessing.")
     expand_nested: bool = Field(False, description="architecture: draw nested models' layers.")
     expected: str | None = Field(None, max_length=200, description="classification: " + _EXPECTED)
-    source: str | None = Field(None, max_length=1000, description="evaluation: " + _SOURCE)
+    source: PathText | None = Field(None, description="evaluation: " + _SOURCE)
     explain: bool = Field(False, description="classification: add each model's Grad-CAM heat map (where it looked).")
     study_preprocessing: bool = Field(False, description="classification: add the preprocessing experiment with the first model.")
 
@@ -277,9 +284,9 @@ class Tool:
     """
 
     def __init__(self, name: str, description: str, arguments: type[Arguments], handler: Callable[..., dict],
-                 reports_progress: bool = False):
+                 reports_progress: bool = False, runs_engine: bool = True):
         self.name, self.description, self.arguments, self.handler = name, description, arguments, handler
-        self.reports_progress = reports_progress
+        self.reports_progress, self.runs_engine = reports_progress, runs_engine
 
     def input_schema(self) -> dict:
         """JSON Schema (draft 2020-12) of the arguments, without pydantic's titles."""
@@ -291,7 +298,7 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
          "List the CNN models available (VGG16, ResNet50, AlexNet, MobileNetV2, ...) with input size, "
          "preprocessing, available weights and published figures (parameters, multiply-adds, top-1/top-5 accuracy, "
          "with sources). Call this first to learn the model names. Instant; no model is built.",
-         ListModelsArguments, _list_models),
+         ListModelsArguments, _list_models, runs_engine=False),
     Tool("classify_image",
          "Classify one image (image) or several (images, batched) with one or more CNNs. Returns per model the "
          "top-k ImageNet classes with probabilities (English and Korean names), the dog/cat verdict (dog, cat or "
@@ -437,9 +444,15 @@ def _validation_message(name: str, exc: ValidationError) -> str:
     parts = []
     for problem in exc.errors(include_url=False):
         where = ".".join(str(p) for p in problem["loc"]) or "arguments"
-        received = f" (received {problem['input']!r})" if problem["type"] != "missing" and "input" in problem else ""
+        received = f" (received {_short(problem['input'])})" if problem["type"] != "missing" and "input" in problem else ""
         parts.append(f"{where}: {problem['msg']}{received}")
     return f"Invalid arguments for {name}: " + "; ".join(parts) + ". See the tool's input schema."
+
+
+def _short(value) -> str:
+    """A received value as an error may quote it: its type and size when long (never a whole data URI)."""
+    text = repr(value)
+    return text if len(text) <= 120 else f"{type(value).__name__} of {len(value) if hasattr(value, '__len__') else '?':,} items/characters"
 
 
 def parse_arguments(name: str, arguments) -> Arguments:
@@ -465,20 +478,27 @@ def call_tool(name: str, arguments=None, progress: Callable[[float, float, str],
     Returns:
         The tool's JSON-serialisable result, or `{"error": {"type", "message"}}`.
     """
-    if name not in TOOLS:
-        return _error("UnknownTool", f"Expected a tool among {list(TOOLS)}. Received: {name!r}")
+    if not isinstance(name, str) or name not in TOOLS:
+        received = _short(name) if isinstance(name, str) else f"a {type(name).__name__}"
+        return _error("UnknownTool", f"Expected a tool name among {list(TOOLS)}. Received: {received}")
     try:
         parsed = parse_arguments(name, arguments)
     except ValidationError as exc:
         return _error("InvalidArguments", _validation_message(name, exc))
-    except (TypeError, json.JSONDecodeError) as exc:
+    except json.JSONDecodeError as exc:
+        return _error("InvalidArguments", f"Expected the arguments of {name} as a JSON object. Received: text that "
+                                          f"does not parse ({exc.msg} at character {exc.pos}).")
+    except TypeError as exc:
         return _error("InvalidArguments", f"Expected the arguments of {name} as a JSON object. Received: {exc}")
+    except RecursionError:
+        return _error("InvalidArguments", f"Expected the arguments of {name} as a JSON object. Received: one nested too deeply.")
     try:
         tool = TOOLS[name]
-        result = tool.handler(parsed, progress or _no_progress) if tool.reports_progress else tool.handler(parsed)
+        with engine_slot() if tool.runs_engine else contextlib.nullcontext():
+            result = tool.handler(parsed, progress or _no_progress) if tool.reports_progress else tool.handler(parsed)
         return json.loads(json.dumps(result, default=str))
     except PluginError as exc:
         return _error(exc.type, str(exc))
     except Exception as exc:  # the boundary: a model gets a message, the server keeps running
         log.exception("tool %s failed", name)
-        return _error("InternalError", f"{name} failed unexpectedly ({type(exc).__name__}: {exc}). Try other arguments or report it.")
+        return _error("InternalError", f"{name} failed unexpectedly ({type(exc).__name__}). Try other arguments or report it.")

@@ -1,15 +1,24 @@
-"""The Gradio web app: classify, architecture, compare and reports in the browser, and the tools
-for agents (Gradio API endpoints, and MCP over Streamable HTTP at /gradio_api/mcp/).
+"""The Gradio web app: classify, architecture, compare, evaluate and reports in the browser, and
+the tools for agents (Gradio API endpoints, and MCP over Streamable HTTP at /gradio_api/mcp/).
 
 A thin door: each handler calls the public API once, keeps the result it got, shows it, and makes
 a report from that same result when asked. Engine errors become `gr.Error` in the page's language.
 Every word on the page comes from the catalogue (`plugin.words`, section "ui").
+
+Web users are strangers to each other: each page session keeps its uploads, models and reports in
+its own folder (`<output>/sessions/<unguessable id>/`), lists only those, and shares a report with
+everyone only when its user asks (`<output>/shared/`). Uploaded photos are decoded by the engine,
+with its format list and pixel limits, never by the framework.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
+import hmac
 import json
+import os
+import secrets
 import shutil
 from pathlib import Path
 
@@ -17,10 +26,13 @@ import gradio as gr
 
 from plugin import api, words
 from plugin.config import EXAMPLES_DIR, configure, get_settings
+from plugin.doors.gate import gated
 from plugin.doors.gradio_api import ENGINE_QUEUE, register_tool_endpoints
+from plugin.doors.http_limits import BodyLimit
 from plugin.engine.agreement import sentence
 from plugin.engine.evaluation import ENGINES
 from plugin.engine.intake.archives import extract_images
+from plugin.engine.intake.images import bound_decoding, load_image
 from plugin.engine.labels import display_name
 from plugin.engine.preprocessing import MODES
 from plugin.engine.registry import MODELS
@@ -32,15 +44,22 @@ from plugin.limits import (
     DEFAULT_TOP_K,
     FINE_TUNE_BASE,
     MAX_FINE_TUNE_EPOCHS,
+    MAX_PATH_CHARS,
     MAX_TOP_K,
 )
 from plugin.render.charts import charts_html, comparison_charts
-from plugin.render.reports import confusion_html
+from plugin.render.reports import confusion_html, list_reports, share_report
 
 __all__ = ["build_app", "launch", "MCP_PATH"]
 
 MCP_PATH = "/gradio_api/mcp"
+SESSIONS = "sessions"
+SHARED = "shared"
+GALLERY = "gallery"
 MAX_LABELS = 4
+QUEUE_SIZE = 64
+"""Requests that may wait for an engine slot in the app's queue before more are turned away."""
+_SECRET = secrets.token_bytes(32)
 MODEL_CHOICES = list(MODELS)
 PREPROCESSING_CHOICES = [mode for mode in MODES if mode != "builtin"]
 
@@ -53,22 +72,48 @@ def _engine_error(exc: PluginError, lang: str) -> gr.Error:
     return gr.Error(words.error_text(exc, lang), title=words.error_title(exc, lang), print_exception=False)
 
 
-def _uploads_dir() -> Path:
-    folder = get_settings().output_dir / "uploads"
+def _session(request: gr.Request | None) -> str:
+    """This page session's folder, relative to the output folder: named by a keyed hash of
+    Gradio's session id, so it cannot be guessed from outside."""
+    key = (getattr(request, "session_hash", None) or "no-session").encode("utf-8")
+    return f"{SESSIONS}/{hmac.new(_SECRET, key, hashlib.sha256).hexdigest()[:32]}"
+
+
+def _session_dir(request: gr.Request | None, *parts: str) -> Path:
+    folder = get_settings().output_dir.joinpath(_session(request), *parts)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
 
 
-def _keep_upload(path: str | None) -> str | None:
-    """Copy an uploaded model file into the output folder's uploads (an allowed root), by content hash."""
+def _keep_upload(path: str | None, request: gr.Request | None) -> str | None:
+    """Copy an uploaded model file into this session's uploads (below an allowed root), by content hash."""
     if not path:
         return None
     source = Path(path)
-    digest = hashlib.sha256(source.read_bytes()).hexdigest()[:16]
-    kept = _uploads_dir() / f"{digest}-{source.name}"
+    with open(source, "rb") as handle:
+        digest = hashlib.file_digest(handle, "sha256").hexdigest()[:16]
+    kept = _session_dir(request, "uploads") / f"{digest}-{source.name[-100:]}"
     if not kept.exists():
         shutil.copyfile(source, kept)
     return str(kept)
+
+
+def _photo(path: str | None, lang: str):
+    """An uploaded photo (a file in Gradio's upload cache), decoded by the engine with its checks."""
+    if not path:
+        return None
+    name = Path(path).name[-100:]
+    try:
+        size = os.path.getsize(path)
+        if size > get_settings().max_image_bytes:
+            raise PluginError(f"Expected an image of at most {get_settings().max_image_bytes:,} bytes. Received: {name}, "
+                              f"{size:,} bytes.", key="image_too_many_bytes", source=name,
+                              limit=f"{get_settings().max_image_bytes:,}")
+        with open(path, "rb") as handle:
+            loaded = load_image(handle.read())
+    except PluginError as exc:
+        raise _engine_error(exc, lang) from exc
+    return dataclasses.replace(loaded, source=f"file {name}", kind="file", name=name)
 
 
 def _engine_choices(lang: str) -> list[tuple[str, str]]:
@@ -109,19 +154,20 @@ def _table(headers: list[str], rows: list[list]) -> dict:
 # --- classify -------------------------------------------------------------------------------
 
 def classify_view(image, models, top_k, random_weights, model_file, class_names, preprocessing, expected, explain, lang,
-                  progress=gr.Progress()):
+                  request: gr.Request, progress=gr.Progress()):
     """Classify the photo once (and, with the switch on, show where each model looked); keep the
     result, the photo and the heat maps for the report button."""
     t = _t(lang)
     if image is None:
         raise gr.Error(t["no_image"], print_exception=False)
+    image = _photo(image, lang)
     if not models and not model_file:
         raise gr.Error(t["no_models"], print_exception=False)
     options = {"top_k": int(top_k), "weights": "random" if random_weights else "imagenet",
                "allow_random_weights": bool(random_weights), "models": list(models or [])}
     if model_file:
         names = [name.strip() for name in (class_names or "").split(",") if name.strip()] or None
-        options = {"top_k": int(top_k), "model_path": _keep_upload(model_file), "class_names": names,
+        options = {"top_k": int(top_k), "model_path": _keep_upload(model_file, request), "class_names": names,
                    "preprocessing": preprocessing or "rescale"}
     options["expected"] = (expected or "").strip() or None
     progress(0.2, desc=t["building"])
@@ -191,33 +237,33 @@ def preprocessing_view(state, model, lang, progress=gr.Progress()):
     return _table(t["study_headers"], rows), {**state, "preprocessing_study": study}
 
 
-def _report(kind: str, missing: str, computed: dict | None, lang: str, progress) -> str:
-    """Render what a tab already computed (a result, or facts) into a report; return its path."""
+def _report(kind: str, missing: str, computed: dict | None, lang: str, request: gr.Request | None, progress) -> str:
+    """Render what a tab already computed (a result, or facts) into a report in this session's
+    folder; return its path."""
     t = _t(lang)
     if not computed:
         raise gr.Error(t[missing], print_exception=False)
     progress(0.3, desc=t["rendering"])
     try:
-        return api.render_report(kind, lang=lang, **computed)["path"]
+        return api.render_report(kind, lang=lang, output_dir=_session(request), **computed)["path"]
     except PluginError as exc:
         raise _engine_error(exc, lang) from exc
 
 
-def classification_report(state, lang, progress=gr.Progress()):
+def classification_report(state, lang, request: gr.Request, progress=gr.Progress()):
     """Render the result the Classify tab already has (with its heat maps and preprocessing
     experiment, if made): no second classification."""
     return _report("classification", "no_result", {key: value for key, value in (state or {}).items() if value is not None} or None,
-                   lang, progress)
+                   lang, request, progress)
 
 
 # --- architecture ---------------------------------------------------------------------------
 
-def architecture_view(model, model_file, expand_nested, rankdir, lang, progress=gr.Progress()):
-    """Describe once, drawing the SVG (download) and the PNG (shown) from one graph."""
-    from PIL import Image
-
+def architecture_view(model, model_file, expand_nested, rankdir, lang, request: gr.Request, progress=gr.Progress()):
+    """Describe once, drawing the SVG (download) and the PNG (shown, as a file: it can be taller
+    than the pixel limit on decoding) from one graph."""
     t = _t(lang)
-    options = {"model_path": _keep_upload(model_file)} if model_file else {"model": model}
+    options = {"model_path": _keep_upload(model_file, request)} if model_file else {"model": model}
     progress(0.2, desc=t["building"])
     try:
         facts = api.describe_architecture(detail="full" if expand_nested else "layers", include_diagram=True,
@@ -239,15 +285,13 @@ def architecture_view(model, model_file, expand_nested, rankdir, lang, progress=
         top1 = f"{published['top1']:.1%}" if published.get("top1") is not None else "-"
         figures += "\n\n" + t["published_line"].format(top1=top1, source=_md(published["source"]))
     files = facts["diagram"]["files"]
-    image = Image.open(files["png"]["path"])
-    image.load()
-    return (figures, image, files["svg"]["path"], _table(t["stages_headers"], stages),
+    return (figures, files["png"]["path"], files["svg"]["path"], _table(t["stages_headers"], stages),
             _table(t["structure_headers"], structure), _table(t["layers_headers"], layers), facts)
 
 
-def architecture_report(facts, lang, progress=gr.Progress()):
+def architecture_report(facts, lang, request: gr.Request, progress=gr.Progress()):
     """Render the facts the Architecture tab already has: no second describe."""
-    return _report("architecture", "no_facts", {"facts": facts} if facts else None, lang, progress)
+    return _report("architecture", "no_facts", {"facts": facts} if facts else None, lang, request, progress)
 
 
 # --- compare --------------------------------------------------------------------------------
@@ -256,6 +300,7 @@ def compare_view(models, image, random_weights, lang, progress=gr.Progress()):
     t = _t(lang)
     if not models:
         raise gr.Error(t["no_models"], print_exception=False)
+    image = _photo(image, lang)
     progress(0.2, desc=t["building"])
     options = {}
     if image is not None:
@@ -278,30 +323,30 @@ def compare_view(models, image, random_weights, lang, progress=gr.Progress()):
     return _table(t["compare_headers"], rows), charts, {"result": data, "image": image}
 
 
-def comparison_report(state, lang, progress=gr.Progress()):
+def comparison_report(state, lang, request: gr.Request, progress=gr.Progress()):
     """Render the comparison the Compare tab already has: nothing is measured again."""
-    return _report("comparison", "no_comparison", state, lang, progress)
+    return _report("comparison", "no_comparison", state, lang, request, progress)
 
 
 # --- evaluate and fine-tune -------------------------------------------------------------------
 
-def _source(folder, archive) -> str:
-    """The photos to use: an uploaded zip (unpacked into the uploads folder) or a folder under the roots."""
+def _source(folder, archive, request: gr.Request | None) -> str:
+    """The photos to use: an uploaded zip (unpacked into this session's uploads) or a folder under the roots."""
     if archive:
-        return str(extract_images(archive, _uploads_dir()))
+        return str(extract_images(archive, _session_dir(request, "uploads")))
     if not (folder or "").strip():
         raise PluginError("Expected a folder of photos or a zip. Received: neither.", key="no_source")
     return folder.strip()
 
 
-def evaluate_view(folder, archive, models, engine, lang, progress=gr.Progress()):
+def evaluate_view(folder, archive, models, engine, lang, request: gr.Request, progress=gr.Progress()):
     """Evaluate once; show the accuracy table and confusion matrices; keep the result for the report."""
     t = _t(lang)
     if not models:
         raise gr.Error(t["no_models"], print_exception=False)
     progress(0.0, desc=t["running"])
     try:
-        result = api.evaluate(_source(folder, archive), models=list(models), engine=engine,
+        result = api.evaluate(_source(folder, archive, request), models=list(models), engine=engine,
                               progress=lambda done, total, model: progress(done / max(total, 1), desc=f"{model} {done}/{total}"))
     except PluginError as exc:
         raise _engine_error(exc, lang) from exc
@@ -317,17 +362,17 @@ def _percent(value) -> str:
     return "-" if value is None else f"{value:.1%}"
 
 
-def evaluation_report(state, lang, progress=gr.Progress()):
+def evaluation_report(state, lang, request: gr.Request, progress=gr.Progress()):
     """Render the evaluation the tab already has: nothing is classified again."""
-    return _report("evaluation", "no_evaluation", state, lang, progress)
+    return _report("evaluation", "no_evaluation", state, lang, request, progress)
 
 
-def fine_tune_view(folder, archive, base, epochs, lang, progress=gr.Progress()):
+def fine_tune_view(folder, archive, base, epochs, lang, request: gr.Request, progress=gr.Progress()):
     """Train a head on the photos, then evaluate base and fine-tuned model once, for the report."""
     t = _t(lang)
     try:
-        source = _source(folder, archive)
-        result = api.fine_tune(source, base, int(epochs),
+        source = _source(folder, archive, request)
+        result = api.fine_tune(source, base, int(epochs), output_dir=_session(request),
                                progress=lambda step, steps, stage: progress(step / max(steps, 1), desc=t[f"tune_{stage}"]))
         evaluated = api.evaluate(source, models=[result["base"]], model_path=result["model_path"],
                                  progress=lambda done, total, model: progress(done / max(total, 1), desc=f"{model} {done}/{total}"))
@@ -341,36 +386,61 @@ def fine_tune_view(folder, archive, base, epochs, lang, progress=gr.Progress()):
 
 # --- reports --------------------------------------------------------------------------------
 
-def _report_entries() -> list[dict]:
-    index = get_settings().output_dir / "index.json"
-    try:
-        entries = json.loads(index.read_text("utf-8")) if index.exists() else []
-    except (OSError, json.JSONDecodeError):
-        entries = []
-    return [e for e in reversed(entries) if (get_settings().output_dir / str(e.get("file", ""))).is_file()]
+def _report_folders(request: gr.Request | None) -> list[tuple[str, str]]:
+    """(where, folder relative to the output folder) of the reports this session may see: its own,
+    those its users shared, and the project's gallery."""
+    return [("mine", _session(request)), ("shared", SHARED), ("gallery", GALLERY)]
 
 
-def reports_view(lang):
+def reports_view(lang, request: gr.Request):
     t = _t(lang)
     report_words = words.section("report", lang)
-    entries = _report_entries()
-    table = [[e["title"], report_words.get(f"kind_{e['kind']}", e["kind"]), e["lang"], e["created"]] for e in entries]
-    choices = [(e["title"] + f" ({e['created']})", e["file"]) for e in entries]
+    table, choices = [], []
+    for where, folder in _report_folders(request):
+        for entry in list_reports(get_settings().output_dir / folder):
+            table.append([entry.get("title", ""), report_words.get(f"kind_{entry.get('kind')}", entry.get("kind", "")),
+                          entry.get("lang", ""), entry.get("created", ""), t[f"reports_{where}"]])
+            choices.append((f"{entry.get('title', '')} ({entry.get('created', '')}) · {t[f'reports_{where}']}", f"{folder}/{entry['file']}"))
     return _table(t["reports_headers"], table), gr.update(choices=choices, value=choices[0][1] if choices else None)
 
 
-def report_preview(file_name):
+def _chosen_report(choice: str | None, request: gr.Request | None) -> tuple[Path, Path] | None:
+    """The report a dropdown value names, if it lies in a folder this session may see (the value
+    comes from the browser and is checked like any input)."""
+    if not choice or not isinstance(choice, str) or len(choice) > MAX_PATH_CHARS:
+        return None
+    folder, _, name = choice.rpartition("/")
+    allowed = {relative for _, relative in _report_folders(request)}
+    if folder not in allowed or not name.endswith(".html") or Path(name).name != name:
+        return None
+    path = get_settings().output_dir / folder / name
+    return (path.parent, path) if path.is_file() else None
+
+
+def report_preview(choice, request: gr.Request):
     import html
 
-    if not file_name:
+    chosen = _chosen_report(choice, request)
+    if chosen is None:
         return "", None
-    path = get_settings().output_dir / Path(file_name).name
-    if not path.is_file():
-        return "", None
-    page = path.read_text("utf-8")
+    page = chosen[1].read_text("utf-8")
     frame = (f'<iframe title="report" sandbox="" style="width:100%;height:70vh;border:1px solid #ddd;border-radius:8px" '
              f'srcdoc="{html.escape(page, quote=True)}"></iframe>')
-    return frame, str(path)
+    return frame, str(chosen[1])
+
+
+def share_view(choice, lang, request: gr.Request):
+    """Copy one of this session's reports into the shared list, where every user of the app sees it."""
+    t = _t(lang)
+    chosen = _chosen_report(choice, request)
+    if chosen is None or chosen[0] != get_settings().output_dir / _session(request):
+        raise gr.Error(t["share_own_only"], print_exception=False)
+    try:
+        share_report(chosen[1].name, chosen[0], get_settings().output_dir / SHARED)
+    except PluginError as exc:
+        raise _engine_error(exc, lang) from exc
+    gr.Info(t["shared_done"])
+    return reports_view(lang, request)
 
 
 # --- layout ---------------------------------------------------------------------------------
@@ -394,7 +464,7 @@ def build_app(lang: str | None = None) -> gr.Blocks:
         return component
 
     def engine_event(trigger, fn, inputs, outputs):
-        trigger(fn, inputs, outputs, api_visibility="private", concurrency_limit=concurrency, concurrency_id=ENGINE_QUEUE)
+        trigger(gated(fn), inputs, outputs, api_visibility="private", concurrency_limit=concurrency, concurrency_id=ENGINE_QUEUE)
 
     with gr.Blocks(title="CNN Study Lab") as app:
         language = gr.State(lang)
@@ -405,8 +475,8 @@ def build_app(lang: str | None = None) -> gr.Blocks:
         with gr.Tab(t["tab_classify"], id="classify") as tab_classify:
             with gr.Row():
                 with gr.Column():
-                    image = label(gr.Image(type="pil", sources=["upload", "clipboard", "webcam"], label=t["image"],
-                                           elem_id="classify-image"), "image")
+                    image = label(gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard", "webcam"],
+                                           label=t["image"], elem_id="classify-image"), "image")
                     gr.Examples([[str(EXAMPLES_DIR / "cat_chelsea.png")]], inputs=[image])
                     models = gr.CheckboxGroup(_model_choices(lang), value=api.default_models()[0], label=t["models"],
                                               elem_id="classify-models")
@@ -418,7 +488,7 @@ def build_app(lang: str | None = None) -> gr.Blocks:
                     explain = label(gr.Checkbox(False, label=t["explain"], elem_id="classify-explain"), "explain")
                     with gr.Accordion(t["custom_model"], open=False):
                         model_file = label(gr.File(file_types=[".keras", ".h5"], label=t["custom_model"]), "custom_model")
-                        class_names = label(gr.Textbox(label=t["class_names"]), "class_names")
+                        class_names = label(gr.Textbox(label=t["class_names"], max_length=MAX_PATH_CHARS), "class_names")
                         preprocessing = label(gr.Dropdown(PREPROCESSING_CHOICES, value="rescale", label=t["preprocessing"]), "preprocessing")
                     classify_button = label(gr.Button(t["classify"], variant="primary", elem_id="classify-button"), "classify")
                 with gr.Column():
@@ -448,7 +518,7 @@ def build_app(lang: str | None = None) -> gr.Blocks:
                 rankdir = label(gr.Radio(["TB", "LR"], value="TB", label=t["rankdir"]), "rankdir")
             describe_button = label(gr.Button(t["describe"], variant="primary", elem_id="describe-button"), "describe")
             figures = gr.Markdown(elem_id="arch-figures")
-            diagram = label(gr.Image(label=t["diagram"], type="pil", elem_id="arch-diagram", interactive=False), "diagram")
+            diagram = label(gr.Image(label=t["diagram"], type="filepath", elem_id="arch-diagram", interactive=False), "diagram")
             diagram_file = label(gr.File(label=t["diagram_file"]), "diagram_file")
             stages = table("stages", "stages_headers", wrap=True, elem_id="arch-stages")
             structure = table("structure", "structure_headers", wrap=True, elem_id="arch-structure")
@@ -465,7 +535,7 @@ def build_app(lang: str | None = None) -> gr.Blocks:
                 compare_models = gr.CheckboxGroup(_model_choices(lang), value=[*DEFAULT_MODELS, "MobileNetV2"],
                                                   label=t["models"], elem_id="compare-models")
                 pickers.append(compare_models)
-                compare_image = label(gr.Image(type="pil", label=t["compare_image"]), "compare_image")
+                compare_image = label(gr.Image(type="filepath", image_mode=None, label=t["compare_image"]), "compare_image")
                 compare_random = label(gr.Checkbox(False, label=t["random"]), "random")
             compare_button = label(gr.Button(t["compare"], variant="primary", elem_id="compare-button"), "compare")
             comparison = table("comparison", "compare_headers", elem_id="compare-table")
@@ -480,7 +550,7 @@ def build_app(lang: str | None = None) -> gr.Blocks:
         with gr.Tab(t["tab_evaluate"], id="evaluate") as tab_evaluate:
             with gr.Row():
                 eval_folder = label(gr.Textbox(label=t["eval_folder"], placeholder=t["eval_folder_hint"], elem_id="eval-folder",
-                                               max_length=1000), "eval_folder")
+                                               max_length=MAX_PATH_CHARS), "eval_folder")
                 eval_zip = label(gr.File(file_types=[".zip"], label=t["eval_zip"], elem_id="eval-zip"), "eval_zip")
             with gr.Row():
                 eval_models = gr.CheckboxGroup(_model_choices(lang), value=api.default_models()[0], label=t["models"],
@@ -515,11 +585,14 @@ def build_app(lang: str | None = None) -> gr.Blocks:
             refresh = label(gr.Button(t["refresh"], elem_id="reports-refresh"), "refresh")
             listing = table("reports", "reports_headers", elem_id="reports-table")
             pick = label(gr.Dropdown(choices=[], label=t["pick_report"], elem_id="reports-pick"), "pick_report")
+            share = label(gr.Button(t["share"], elem_id="reports-share"), "share")
+            gr.Markdown(t["privacy_note"])
             preview = gr.HTML(elem_id="reports-preview")
             download = label(gr.File(label=t["download"]), "download")
             refresh.click(reports_view, [language], [listing, pick], api_visibility="private")
             tab_reports.select(reports_view, [language], [listing, pick], api_visibility="private")
             pick.change(report_preview, [pick], [preview, download], api_visibility="private")
+            share.click(share_view, [pick, language], [listing, pick], api_visibility="private")
 
         tabs = [(tab_classify, "tab_classify"), (tab_architecture, "tab_architecture"), (tab_compare, "tab_compare"),
                 (tab_evaluate, "tab_evaluate"), (tab_reports, "tab_reports")]
@@ -543,16 +616,20 @@ def build_app(lang: str | None = None) -> gr.Blocks:
 
 def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False, lang: str | None = None) -> None:
     """Start the web app, its API and its MCP endpoint, and serve until interrupted."""
+    from starlette.middleware import Middleware
     from starlette.routing import Mount
 
     from plugin.doors.mcp import streamable_http_app
 
     settings = get_settings()
-    configure(image_roots=[*settings.image_roots, settings.output_dir / "uploads"])
-    _uploads_dir()
+    sessions = settings.output_dir / SESSIONS
+    sessions.mkdir(parents=True, exist_ok=True)
+    configure(image_roots=[*settings.image_roots, sessions])  # each session's uploads and models, by unguessable folder
+    bound_decoding(settings)  # whatever decodes an image in this process stops at the pixel limit
     app = build_app(lang)
-    app.queue(max_size=32)
+    app.queue(max_size=QUEUE_SIZE)
     mcp_app, mcp_lifespan = streamable_http_app()
-    app.launch(server_name=host, server_port=port, share=share, max_file_size=settings.max_image_bytes,
+    app.launch(server_name=host, server_port=port, share=share, max_file_size=settings.max_model_bytes,
                allowed_paths=[str(settings.output_dir)], show_error=True, footer_links=["api", "gradio"],
-               app_kwargs={"routes": [Mount(MCP_PATH, app=mcp_app)], "lifespan": mcp_lifespan})
+               app_kwargs={"routes": [Mount(MCP_PATH, app=mcp_app)], "lifespan": mcp_lifespan,
+                           "middleware": [Middleware(BodyLimit, uploads=settings.max_model_bytes)]})

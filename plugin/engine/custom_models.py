@@ -2,13 +2,17 @@
 
 A model file is untrusted. Before Keras sees it, its configuration is read as plain JSON and
 refused if it names a Lambda layer (which carries Python code) or a custom object Keras does not
-ship; then it is loaded with `safe_mode=True`, which is the real guard. Input size and channels
+ship; its architecture is then built without allocating a single weight (Keras's stateless
+scope) to count its parameters and read its input size, and refused over the budget (a 20 KB file
+can ask for a 20000 x 20000 input or a Dense layer of many GB); only then is it loaded with
+`safe_mode=True`, which is the real guard against code. Input size and channels
 come from the model's input shape; class names and preprocessing come from the caller.
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import zipfile
 from pathlib import Path
@@ -48,7 +52,8 @@ def read_model_config(path: str) -> dict:
                 )
             return json.loads(raw.decode("utf-8") if isinstance(raw, bytes) else raw)
     except (zipfile.BadZipFile, KeyError, OSError, json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidInputError(f"Expected a Keras model file (.keras or .h5). Received: {name}, which could not be read ({exc}).",
+        raise InvalidInputError(f"Expected a Keras model file (.keras or .h5). Received: {name}, which could not be read "
+                                f"({type(exc).__name__}).",
                                 key="model_file_unreadable", name=name) from exc
 
 
@@ -84,22 +89,70 @@ def _load_keras_model(path: str):
     import keras
 
     name = os.path.basename(path)
-    unsafe = find_unsafe_objects(read_model_config(path))
+    config = read_model_config(path)
+    unsafe = find_unsafe_objects(config)
     if unsafe:
         raise UnsafeModelFileError(
             f"Expected a model made of built-in Keras layers. Received: {name}, which contains "
             f"{'; '.join(unsafe[:5])}. Such files can run arbitrary code and are refused; rebuild the "
             "model without Lambda or custom layers.", key="unsafe_model", name=name)
+    check_model_budget(config, name, legacy=not path.endswith(".keras"))
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
-    except Exception as exc:  # Keras raises ValueError, TypeError and others for bad files
-        text = str(exc)
-        if "safe_mode" in text or "Lambda" in text or "Unknown" in text or "could not be deserialized" in text:
-            raise UnsafeModelFileError(
-                f"Expected a model made of built-in Keras layers. Received: {name}, which Keras refused "
-                f"in safe mode ({text.splitlines()[0][:300]}).", key="unsafe_model", name=name) from exc
-        raise InvalidInputError(f"Expected a loadable Keras model file. Received: {name} ({type(exc).__name__}: "
-                                f"{text.splitlines()[0][:300] if text else ''}).", key="model_file_unreadable", name=name) from exc
+    except Exception as exc:  # noqa: BLE001 - Keras raises ValueError, TypeError and others for bad files
+        raise _refusal(exc, name, "a loadable Keras model file") from exc
+
+
+def _refusal(exc: Exception, name: str, expected: str) -> Exception:
+    """Keras's complaint about a model file as our error: unsafe content, or a file it cannot use.
+    Keras's own words are kept only where they say what it refused (they can quote server paths)."""
+    text = str(exc)
+    if "safe_mode" in text or "Lambda" in text or "Unknown" in text or "could not be deserialized" in text:
+        return UnsafeModelFileError(
+            f"Expected a model made of built-in Keras layers. Received: {name}, which Keras refused in safe mode "
+            f"({text.splitlines()[0][:160]}).", key="unsafe_model", name=name)
+    return InvalidInputError(f"Expected {expected}. Received: {name}, which Keras could not use ({type(exc).__name__}).",
+                             key="model_file_unreadable", name=name)
+
+
+def check_model_budget(config: dict, name: str, *, legacy: bool = False) -> dict:
+    """Build the architecture without allocating weights; refuse it over the parameter or input budget.
+
+    Returns:
+        `{"parameters", "input_pixels"}` of the architecture.
+    """
+    import keras
+    from keras.src.backend.common import global_state
+    from keras.src.backend.common.stateless_scope import StatelessScope
+
+    settings = get_settings()
+    try:
+        with StatelessScope(initialize_variables=False):  # variables get shapes, not memory
+            if legacy:
+                from keras.src.legacy.saving import saving_utils
+
+                model = saving_utils.model_from_config(config)
+            else:
+                architecture = {key: value for key, value in config.items() if key != "compile_config"}  # no optimizer
+                model = keras.saving.deserialize_keras_object(architecture, safe_mode=True)
+            parameters = sum(math.prod(variable.shape) for variable in model.weights)
+            inputs = [tuple(tensor.shape) for tensor in getattr(model, "inputs", None) or []]
+    except (UnsafeModelFileError, InvalidInputError):
+        raise
+    except Exception as exc:  # noqa: BLE001 - Keras raises many types for a configuration it cannot build
+        raise _refusal(exc, name, "a model configuration Keras can build") from exc
+    finally:
+        global_state.set_global_attribute("uninitialized_variables", [])  # this thread's, never initialised
+    pixels = max((math.prod(d or 1 for d in shape[1:-1]) for shape in inputs), default=0)
+    if parameters > settings.max_model_parameters:
+        raise InvalidInputError(f"Expected a model of at most {settings.max_model_parameters:,} parameters. Received: "
+                                f"{name}, whose architecture has {parameters:,}.", key="model_too_large", name=name,
+                                count=f"{parameters:,}", limit=f"{settings.max_model_parameters:,}")
+    if pixels > settings.max_model_input_pixels:
+        raise InvalidInputError(f"Expected a model input of at most {settings.max_model_input_pixels:,} pixels. Received: "
+                                f"{name}, whose input is {' x '.join(str(d) for d in inputs[0][1:-1])}.",
+                                key="model_input_too_large", name=name, limit=f"{settings.max_model_input_pixels:,}")
+    return {"parameters": parameters, "input_pixels": pixels}
 
 
 def _output_kind(model, classes: int) -> str:

@@ -44,7 +44,7 @@ Progress = Callable[[int, int, str], None]
 
 def fine_tune(source, base: str = FINE_TUNE_BASE, epochs: int = DEFAULT_FINE_TUNE_EPOCHS, *, labels: dict | None = None,
               validation_split: float = 0.25, learning_rate: float = 0.01, patience: int = 5, seed: int = 0,
-              augment: bool = True, name: str | None = None, progress: Progress | None = None) -> dict:
+              augment: bool = True, name: str | None = None, output_dir=None, progress: Progress | None = None) -> dict:
     """Train a new head for the folder's classes on a frozen pretrained backbone and save the model.
 
     Args:
@@ -58,6 +58,7 @@ def fine_tune(source, base: str = FINE_TUNE_BASE, epochs: int = DEFAULT_FINE_TUN
         patience: epochs without a better validation loss before stopping.
         seed: fixes the split, the augmentation and the head's initialisation.
         augment: also train on flipped and cropped variants of the training photos.
+        output_dir: a folder inside the output folder to save into (its `models/`); default the output folder.
         name: the model file's name (letters, digits, '-', '_'); default from the source and base.
         progress: called as `progress(step, steps, stage)` while features are computed and per epoch.
 
@@ -78,6 +79,7 @@ def fine_tune(source, base: str = FINE_TUNE_BASE, epochs: int = DEFAULT_FINE_TUN
     if len(class_names) < 2:
         raise InvalidInputError(f"Expected photos of at least two classes (sub-folders). Received: {class_names}.")
     spec = get_spec(base)
+    folder = _models_folder(output_dir)
     train, validation = _split(items, class_names, validation_split, seed)
     backbone = load_registry_model(spec.name, "imagenet")
     features = _feature_model(backbone.runner.model)
@@ -97,7 +99,7 @@ def fine_tune(source, base: str = FINE_TUNE_BASE, epochs: int = DEFAULT_FINE_TUN
 
     fitted = trainer.fit(train_x, train_y, validation_data=(val_x, val_y), epochs=epochs, batch_size=16, shuffle=True,
                          verbose=0, callbacks=[stop, Report()])
-    path = _save(_assemble(spec, head), _file_name(name, described, spec.name), class_names, spec, described)
+    path = _save(_assemble(spec, head), folder / f"{_file_name(name, described, spec.name)}.keras", class_names, spec, described)
     tuned = load_custom_model(path)  # loaded back as any user's file is, in safe mode
     history = {key: [round(float(v), 4) for v in fitted.history.get(key, [])] for key in ("loss", "val_loss", "accuracy", "val_accuracy")}
     history["epochs_run"] = len(history["loss"])
@@ -204,23 +206,37 @@ def _file_name(name: str | None, described: str, base: str) -> str:
     return f"{stem}-{base.lower()}-fine-tuned"
 
 
-def _save(model, stem: str, class_names: list[str], spec, described: str) -> Path:
-    """The model and, beside it, what classifying with it needs: class names and preprocessing."""
-    folder = get_settings().output_dir / "models"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"{stem}.keras"
-    handle, temporary = tempfile.mkstemp(dir=folder, suffix=".keras")
+def _models_folder(output_dir) -> Path:
+    """`models/` in the output folder, or in a folder inside it."""
+    root = get_settings().output_dir
+    folder = root if output_dir is None else Path(os.path.realpath(root / os.fspath(output_dir)))
+    if not folder.is_relative_to(root):
+        raise InvalidInputError(f"Expected output_dir inside the output folder. Received: {os.fspath(output_dir)[:200]!r}, "
+                                "which leads out of it.")
+    return folder / "models"
+
+
+def _save(model, path: Path, class_names: list[str], spec, described: str) -> Path:
+    """The model and, first, what classifying with it needs beside it (class names and
+    preprocessing); each file appears whole or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    companion = {"class_names": class_names, "preprocessing": spec.preprocessing, "base": spec.name,
+                 "trained_on": described, "made_by": "CNN Study Lab fine_tune"}
+    _replace(path.with_name(path.name + ".json"), lambda target: Path(target).write_text(
+        json.dumps(companion, ensure_ascii=False, indent=1), encoding="utf-8"), ".json")
+    _replace(path, model.save, ".keras")
+    return path
+
+
+def _replace(path: Path, write: Callable[[str], object], suffix: str) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=suffix)
     os.close(handle)
     try:
-        model.save(temporary)
+        write(temporary)
         os.replace(temporary, path)
     finally:
         if os.path.exists(temporary):
             os.unlink(temporary)
-    companion = {"class_names": class_names, "preprocessing": spec.preprocessing, "base": spec.name,
-                 "trained_on": described, "made_by": "CNN Study Lab fine_tune"}
-    path.with_name(path.name + ".json").write_text(json.dumps(companion, ensure_ascii=False, indent=1), encoding="utf-8")
-    return path
 
 
 def _accuracy(prepared, items: list[Item], right: Callable) -> float | None:

@@ -144,7 +144,13 @@ class ModelCache:
                 if key in self._entries:
                     self._entries.move_to_end(key)
                     return self._entries[key]
-            runner = build()
+            try:
+                runner = build()
+            except BaseException:
+                with self._lock:  # a failed build leaves nothing behind: the next call builds afresh
+                    if self._key_locks.get(key) is key_lock:
+                        del self._key_locks[key]
+                raise
             with self._lock:
                 self.builds += 1
                 self._entries[key] = runner

@@ -14,11 +14,14 @@ made by these templates or rebuilt by `plugin.render.svg`.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as _dt
 import functools
 import json
 import os
 import re
+import shutil
+import tempfile
 import threading
 from pathlib import Path
 
@@ -38,7 +41,7 @@ from plugin.render.pictures import data_uri, jpeg, svg_to_png, svg_to_pngs
 from plugin.render.svg import inline_svg
 from plugin.render.templates import template_environment
 
-__all__ = ["write_report", "output_folder", "confusion_html", "KINDS"]
+__all__ = ["write_report", "output_folder", "confusion_html", "list_reports", "share_report", "KINDS"]
 
 KINDS = ("architecture", "classification", "comparison", "evaluation")
 _PHOTO_SIZE = 640
@@ -104,8 +107,8 @@ def write_report(kind: str, *, result: dict | None = None, facts: dict | None = 
     for relative, data in page["files"].items():
         _write(assets / relative, data)
     html_path, markdown_path = folder / f"{stem}.html", folder / f"{stem}.md"
-    _write(html_path, html_text.encode("utf-8"))
     _write(markdown_path, markdown_text.encode("utf-8"))
+    _write(html_path, html_text.encode("utf-8"))  # last: a report is listed and served only when whole
     _record(folder, {"file": html_path.name, "markdown": markdown_path.name, "title": page["title"], "kind": kind,
                      "lang": lang, "created": context["generated"]}, lang)
     return {"path": str(html_path), "markdown_path": str(markdown_path), "title": page["title"], "kind": kind, "lang": lang}
@@ -124,8 +127,8 @@ def output_folder(output_dir=None) -> Path:
     folder = root if output_dir is None else Path(os.path.realpath(root / os.fspath(output_dir)))
     if not folder.is_relative_to(root):
         raise AccessDeniedError(
-            f"Expected output_dir inside the output folder {root}. Received: {os.fspath(output_dir)!r}. "
-            "Choose the output folder itself with CNNLAB_OUTPUT_DIR or --output-dir."
+            f"Expected output_dir inside the output folder. Received: {os.fspath(output_dir)[:200]!r}, which leads "
+            "out of it. Choose the output folder itself with CNNLAB_OUTPUT_DIR or --output-dir."
         )
     folder.mkdir(parents=True, exist_ok=True)
     return folder
@@ -141,10 +144,17 @@ def _file_stem(file_name, kind, parts, lang) -> str:
 
 
 def _write(path: Path, data: bytes) -> None:
-    """Write a whole file or nothing: a reader never sees half a page."""
-    temporary = path.with_name(path.name + ".part")
-    temporary.write_bytes(data)
-    os.replace(temporary, path)
+    """Write a whole file or nothing: a reader never sees half a page, and a request killed while
+    writing leaves at most a hidden temporary file."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name[:60]}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        raise
 
 
 def _now() -> str:
@@ -156,6 +166,33 @@ def _versions() -> dict:
     from importlib.metadata import version
 
     return {"keras": version("keras"), "tensorflow": version("tensorflow")}
+
+
+def list_reports(folder: Path) -> list[dict]:
+    """The reports recorded in a folder's manifest whose page is there, newest first."""
+    try:
+        entries = json.loads((folder / "index.json").read_text("utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return []
+    return [e for e in reversed(entries) if isinstance(e, dict) and isinstance(e.get("file"), str)
+            and (folder / Path(e["file"]).name).is_file()]
+
+
+def share_report(file_name: str, source: Path, target: Path) -> dict:
+    """Copy a report (its page, its Markdown and pictures) from one folder of reports into another,
+    and list it there; return its manifest entry."""
+    entry = next((e for e in list_reports(source) if e["file"] == Path(file_name).name), None)
+    if entry is None:
+        raise InvalidInputError(f"Expected a report listed in its folder. Received: {Path(file_name).name[:120]!r}.")
+    target.mkdir(parents=True, exist_ok=True)
+    stem = Path(entry["file"]).stem
+    if (source / f"{stem}_files").is_dir():
+        shutil.copytree(source / f"{stem}_files", target / f"{stem}_files", dirs_exist_ok=True)
+    if entry.get("markdown") and (source / entry["markdown"]).is_file():
+        _write(target / entry["markdown"], (source / entry["markdown"]).read_bytes())
+    _write(target / entry["file"], (source / entry["file"]).read_bytes())
+    _record(target, entry, entry.get("lang", "ko"))
+    return entry
 
 
 def _record(folder: Path, entry: dict, lang: str) -> None:

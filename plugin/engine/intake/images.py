@@ -1,10 +1,13 @@
 """Image intake: accept an image in any form a person or an agent has, return clean RGB pixels.
 
 Accepted: a file path, an http(s) URL, a `data:` URI, a base64 string, raw bytes, a PIL image or
-a numpy array. The result has EXIF orientation applied and is 8-bit RGB: palette and
-transparent images are laid onto white, CMYK and other colour spaces converted, grayscale
-expanded, 16-bit and float images scaled; of an animation the first frame is taken. Decompression
-bombs and oversized inputs are refused before they are decoded.
+a numpy array. Encoded images are opened only as JPEG, PNG, GIF, WebP, BMP or TIFF (Pillow knows
+many more formats, some handed to outside programs: none of them is tried). The result has EXIF
+orientation applied and is 8-bit RGB: palette and transparent images are laid onto white, CMYK and
+other colour spaces converted, grayscale expanded, 16-bit and float images scaled; of an animation
+the first frame is taken. Decompression bombs and oversized inputs are refused before they are
+decoded, and an image over `max_working_pixels` is scaled down as it is decoded (JPEG) or right
+after, so one image costs a few hundred MB at most and a kept one a few MB.
 """
 
 from __future__ import annotations
@@ -23,9 +26,21 @@ from plugin.config import Settings, get_settings
 from plugin.engine.intake import sources
 from plugin.errors import ImageError, InvalidInputError
 
-__all__ = ["LoadedImage", "load_image", "source_text"]
+__all__ = ["LoadedImage", "load_image", "source_text", "FORMATS", "bound_decoding"]
 
 _BASE64_TEXT = re.compile(r"^[A-Za-z0-9+/=_\-\s]+$")
+
+FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF")
+"""The only formats Pillow is asked to open."""
+_FORMAT_NAMES = "JPEG, PNG, GIF, WebP, BMP or TIFF"
+_ROWS_PER_STEP = 512
+
+
+def bound_decoding(settings: Settings | None = None) -> None:
+    """Make Pillow refuse, process-wide, to decode an image over the pixel limit, for code that
+    decodes without `load_image` (a web framework's image component): Pillow raises above twice
+    `MAX_IMAGE_PIXELS`."""
+    Image.MAX_IMAGE_PIXELS = (settings or get_settings()).max_image_pixels // 2
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,14 +58,16 @@ class LoadedImage:
     source: str
     kind: str = "file"
     name: str | None = None
+    original_size: tuple[int, int] | None = None
 
     @property
     def width(self) -> int:
-        return self.image.width
+        """The width as received (the pixels kept may be scaled down)."""
+        return (self.original_size or self.image.size)[0]
 
     @property
     def height(self) -> int:
-        return self.image.height
+        return (self.original_size or self.image.size)[1]
 
     def describe(self) -> dict:
         """The `image` record of a classification result."""
@@ -79,10 +96,12 @@ def load_image(source, *, settings: Settings | None = None) -> LoadedImage:
     if isinstance(source, LoadedImage):
         return source
     if isinstance(source, Image.Image):
-        return LoadedImage(_normalise(_checked(source, "PIL image", settings), "PIL image"), "PIL image", "pil")
+        checked = _checked(source, "PIL image", settings)
+        return LoadedImage(_shrunk(_normalise(checked, "PIL image"), settings), "PIL image", "pil", None, checked.size)
     if isinstance(source, np.ndarray):
         shape = f"{source.shape} {source.dtype}"
-        return LoadedImage(_from_array(source, settings), f"numpy array {shape}", "array", shape)
+        image = _from_array(source, settings)
+        return LoadedImage(_shrunk(image, settings), f"numpy array {shape}", "array", shape, image.size)
     if isinstance(source, (bytes, bytearray, memoryview)):
         return _decode(bytes(source), f"{len(source):,} bytes", settings, "bytes", f"{len(source):,}")
     if isinstance(source, os.PathLike):
@@ -127,26 +146,74 @@ def _decode(raw: bytes, described: str, settings: Settings, kind: str, name: str
         raise ImageError(f"Expected image data. Received: {described}, which is empty.", key="image_empty", source=described)
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            opened = Image.open(io.BytesIO(raw))
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the pixel count is checked below
+            opened = Image.open(io.BytesIO(raw), formats=FORMATS)
     except UnidentifiedImageError as exc:
         raise ImageError(
-            "Expected an image file (JPEG, PNG, GIF, WebP, BMP or TIFF). "
-            f"Received: {described} that is not a known image format (starts with {raw[:12]!r}).",
+            f"Expected an image file ({_FORMAT_NAMES}). Received: {described}, {_sniff(raw)}.",
             key="image_not_image", source=described) from exc
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageError(f"Expected an image of at most {settings.max_image_pixels:,} pixels. Received: {described}: {exc}",
+    except Image.DecompressionBombError as exc:
+        raise ImageError(f"Expected an image of at most {settings.max_image_pixels:,} pixels. Received: {described}, more.",
                          key="image_too_many_pixels", source=described, width="?", height="?",
                          limit=f"{settings.max_image_pixels:,}") from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageError(f"Expected a complete, readable image. Received: {described}, whose header could not be read.",
+                         key="image_truncated", source=described) from exc
     checked = _checked(opened, described, settings)
+    size = checked.size
     try:
         checked.seek(0)
-        checked.load()
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        if checked.format == "JPEG" and size[0] * size[1] > settings.max_working_pixels:
+            checked.draft("RGB", _fitting(size, settings.max_working_pixels))  # decode at 1/2, 1/4 or 1/8 scale
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            checked.load()
+    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
         raise ImageError(
             f"Expected a complete, readable image. Received: {described}, a {opened.format or 'image'} "
-            f"file that could not be decoded ({exc}).", key="image_truncated", source=described) from exc
-    return LoadedImage(_normalise(checked, described), described, kind, name)
+            "file that could not be decoded.", key="image_truncated", source=described) from exc
+    return LoadedImage(_shrunk(_normalise(checked, described), settings), described, kind, name, _oriented(size, checked))
+
+
+def _oriented(size: tuple[int, int], image: Image.Image) -> tuple[int, int]:
+    """The size as shown: EXIF orientations 5 to 8 turn the picture a quarter."""
+    try:
+        turned = image.getexif().get(0x0112) in (5, 6, 7, 8)
+    except (OSError, ValueError, KeyError, TypeError):
+        turned = False
+    return (size[1], size[0]) if turned else size
+
+
+def _sniff(raw: bytes) -> str:
+    """What non-image bytes are, in words, without quoting them: a format Pillow recognises by its
+    signature (not opened), text, or unknown data."""
+    Image.init()
+    head = raw[:64]
+    for name, (_factory, accept) in Image.OPEN.items():
+        if name not in FORMATS and accept is not None:
+            try:
+                if accept(head):
+                    return f"in {name} format, which is not read here"
+            except Exception:  # noqa: BLE001 - a plugin's signature test is not ours to trust
+                continue
+    try:
+        raw[:4096].decode("utf-8")
+        return "which is text, not an image"
+    except UnicodeDecodeError:
+        return f"{len(raw):,} bytes of an unknown format"
+
+
+def _fitting(size: tuple[int, int], pixels: int) -> tuple[int, int]:
+    """The size, same aspect ratio, with at most `pixels` pixels."""
+    scale = min(1.0, (pixels / (size[0] * size[1])) ** 0.5)
+    return max(1, int(size[0] * scale)), max(1, int(size[1] * scale))
+
+
+def _shrunk(image: Image.Image, settings: Settings) -> Image.Image:
+    """The image, scaled down (area-averaged) to at most `max_working_pixels` if larger."""
+    if image.width * image.height <= settings.max_working_pixels:
+        return image
+    return image.resize(_fitting(image.size, settings.max_working_pixels), Image.Resampling.BOX)
 
 
 def _checked(image: Image.Image, described: str, settings: Settings) -> Image.Image:
@@ -205,8 +272,7 @@ def _from_array(array: np.ndarray, settings: Settings | None, *, bits: int | Non
     elif np.issubdtype(array.dtype, np.floating):
         if not np.all(np.isfinite(array)):
             raise ImageError("Expected finite pixel values. Received: an array with NaN or infinity.")
-        scale = 255.0 if array.max(initial=0) <= 1.0 else 1.0
-        array = np.clip(np.rint(array * scale), 0, 255).astype(np.uint8)
+        array = _scaled_to_bytes(array, 255.0 if array.max(initial=0) <= 1.0 else 1.0)
     elif np.issubdtype(array.dtype, np.integer):
         top = int(array.max(initial=0))
         if bits is None and array.dtype == np.uint16:
@@ -214,8 +280,9 @@ def _from_array(array: np.ndarray, settings: Settings | None, *, bits: int | Non
         if bits is None and array.dtype.itemsize > 1 and top > 255:
             bits = 16 if top <= 65535 else int(np.ceil(np.log2(top + 1)))
         if bits is not None and bits > 8:
-            array = (array.astype(np.float64) * (255.0 / (2**bits - 1))).round()
-        array = np.clip(array, 0, 255).astype(np.uint8)
+            array = _scaled_to_bytes(array, 255.0 / (2**bits - 1))
+        else:
+            array = np.clip(array, 0, 255).astype(np.uint8)
     else:
         raise ImageError(f"Expected numeric pixel values. Received: dtype {array.dtype}.")
     if array.ndim == 2:
@@ -225,3 +292,13 @@ def _from_array(array: np.ndarray, settings: Settings | None, *, bits: int | Non
         background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
         return Image.alpha_composite(background, rgba).convert("RGB")
     return Image.fromarray(np.ascontiguousarray(array), "RGB")
+
+
+def _scaled_to_bytes(array: np.ndarray, scale: float) -> np.ndarray:
+    """`clip(round(array * scale), 0, 255)` as uint8, a block of rows at a time, so a large 16-bit
+    or float image needs no float64 copy of itself."""
+    out = np.empty(array.shape, dtype=np.uint8)
+    for start in range(0, array.shape[0], _ROWS_PER_STEP):
+        block = array[start:start + _ROWS_PER_STEP].astype(np.float64) * scale
+        out[start:start + _ROWS_PER_STEP] = np.clip(np.rint(block), 0, 255)
+    return out

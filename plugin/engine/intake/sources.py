@@ -24,26 +24,53 @@ from pathlib import Path
 
 from plugin.config import Settings, get_settings
 from plugin.errors import AccessDeniedError, ImageError, InvalidInputError
+from plugin.limits import MAX_PATH_CHARS
 
-__all__ = ["read_local_file", "resolve_local_path", "resolve_local_dir", "fetch_url", "decode_data_uri", "decode_base64"]
+__all__ = ["read_local_file", "resolve_local_path", "resolve_local_dir", "fetch_url", "decode_data_uri", "decode_base64",
+           "shown"]
 
 _DATA_URI = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[^;,]*)*?),(?P<data>.*)$", re.S)
 
 
+def shown(path: str | os.PathLike, settings: Settings | None = None) -> str:
+    """A path as an error or result may show it to a remote caller: relative to the root it lies
+    in (`photos/cat.jpg`), else its name alone; never the server's folders."""
+    text = os.fspath(path)
+    try:
+        real = Path(os.path.realpath(text))
+        for root in (settings or get_settings()).readable_roots:
+            if real.is_relative_to(root):
+                return real.relative_to(root).as_posix()[-200:] or "."
+    except (OSError, ValueError):
+        pass
+    return os.path.basename(text)[-200:]
+
+
 def _below_roots(path: str | os.PathLike, what: str, settings: Settings) -> tuple[str, Path]:
     text = os.fspath(path)
+    if not isinstance(text, str):
+        raise InvalidInputError(f"Expected a path to the {what} as text. Received: {type(text).__name__}")
+    name = os.path.basename(text)[-200:]
     if "\x00" in text:
-        raise InvalidInputError(f"Expected a path to the {what}. Received: a path containing a NUL byte, {text!r}")
-    real = Path(os.path.realpath(text))
-    if not any(real.is_relative_to(root) for root in settings.readable_roots):
-        roots = ", ".join(str(r) for r in settings.readable_roots)
+        raise InvalidInputError(f"Expected a path to the {what}. Received: a path containing a NUL byte.")
+    if len(text) > MAX_PATH_CHARS:
+        raise InvalidInputError(f"Expected a path to the {what} of at most {MAX_PATH_CHARS} characters. "
+                                f"Received: {len(text):,} characters.")
+    try:
+        real = Path(os.path.realpath(text))
+        inside = any(real.is_relative_to(root) for root in settings.readable_roots)
+        exists = inside and real.exists()
+    except (OSError, ValueError) as exc:  # a name too long for the file system, a loop of links
+        raise InvalidInputError(f"Expected a path to the {what} that the file system can use. Received: {name!r} "
+                                f"({os.strerror(exc.errno) if getattr(exc, 'errno', None) else type(exc).__name__}).") from exc
+    if not inside:
         raise AccessDeniedError(
-            f"Expected the {what} to lie below one of the allowed folders ({roots}). Received: {text!r}. "
+            f"Expected the {what} to lie below one of the allowed folders. Received: {name!r}, which does not. "
             "Move it there or add its folder to the roots (CNNLAB_IMAGE_ROOTS or --image-root).",
-            key="path_outside_roots", name=os.path.basename(text)[:200])
-    if not real.exists():
-        raise InvalidInputError(f"Expected the {what} to exist. Received: {text!r}, which does not exist.",
-                                key="path_missing", name=os.path.basename(text)[:200])
+            key="path_outside_roots", name=name)
+    if not exists:
+        raise InvalidInputError(f"Expected the {what} to exist. Received: {shown(real, settings)!r}, which does not exist.",
+                                key="path_missing", name=name)
     return text, real
 
 
@@ -51,7 +78,7 @@ def resolve_local_dir(path: str | os.PathLike, *, what: str = "folder", settings
     """Return the real path of an existing folder below one of the allowed roots."""
     text, real = _below_roots(path, what, settings or get_settings())
     if not real.is_dir():
-        raise InvalidInputError(f"Expected the {what} to be a folder. Received: {text!r}, which is not a folder.")
+        raise InvalidInputError(f"Expected the {what} to be a folder. Received: {shown(real)!r}, which is not a folder.")
     return real
 
 
@@ -68,7 +95,7 @@ def resolve_local_path(path: str | os.PathLike, *, what: str = "file", settings:
     """
     text, real = _below_roots(path, what, settings or get_settings())
     if not real.is_file():
-        raise InvalidInputError(f"Expected the {what} to be a regular file. Received: {text!r}, which is not a file.")
+        raise InvalidInputError(f"Expected the {what} to be a regular file. Received: {shown(real)!r}, which is not a file.")
     return real
 
 
@@ -78,7 +105,7 @@ def read_local_file(path: str | os.PathLike, *, max_bytes: int, what: str = "fil
     real = resolve_local_path(path, what=what, settings=settings)
     size = real.stat().st_size
     if size > max_bytes:
-        raise ImageError(f"Expected the {what} to be at most {max_bytes:,} bytes. Received: {os.fspath(path)!r}, {size:,} bytes.")
+        raise ImageError(f"Expected the {what} to be at most {max_bytes:,} bytes. Received: {shown(real)!r}, {size:,} bytes.")
     with open(real, "rb") as handle:
         return handle.read(max_bytes + 1)
 
