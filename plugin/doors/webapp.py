@@ -614,8 +614,10 @@ def build_app(lang: str | None = None) -> gr.Blocks:
     return app
 
 
-def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False, lang: str | None = None) -> None:
-    """Start the web app, its API and its MCP endpoint, and serve until interrupted."""
+def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False, lang: str | None = None,
+           block: bool = True) -> gr.Blocks:
+    """Start the web app, its API and its MCP endpoint; serve until interrupted (or, with
+    `block=False`, return the running app: `app.close()` stops it)."""
     from starlette.middleware import Middleware
     from starlette.routing import Mount
 
@@ -624,12 +626,15 @@ def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False, lang:
     settings = get_settings()
     sessions = settings.output_dir / SESSIONS
     sessions.mkdir(parents=True, exist_ok=True)
-    configure(image_roots=[*settings.image_roots, sessions])  # each session's uploads and models, by unguessable folder
+    if sessions not in settings.image_roots:
+        configure(image_roots=[*settings.image_roots, sessions])  # each session's uploads and models, by unguessable folder
     bound_decoding(settings)  # whatever decodes an image in this process stops at the pixel limit
     app = build_app(lang)
     app.queue(max_size=QUEUE_SIZE)
     mcp_app, mcp_lifespan = streamable_http_app()
     app.launch(server_name=host, server_port=port, share=share, max_file_size=settings.max_model_bytes,
                allowed_paths=[str(settings.output_dir)], show_error=True, footer_links=["api", "gradio"],
+               prevent_thread_lock=not block, quiet=not block,
                app_kwargs={"routes": [Mount(MCP_PATH, app=mcp_app)], "lifespan": mcp_lifespan,
                            "middleware": [Middleware(BodyLimit, uploads=settings.max_model_bytes)]})
+    return app

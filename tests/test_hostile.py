@@ -1,0 +1,193 @@
+"""Hostile input, by surface: whatever an agent or a web user sends ends in a result or a clear
+error (`PluginError`, or the tool's `{"error": ...}` object), never another exception, never the
+server's folders or a file's bytes in the message. Property-based (hypothesis) for the tool calls
+and image intake; examples for what a probe of the doors found."""
+
+import base64
+import io
+import json
+import os
+import struct
+import zlib
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from PIL import Image
+
+import plugin
+from plugin.config import EXAMPLES_DIR
+from plugin.doors.tools import TOOLS, call_tool
+from plugin.engine.intake.images import load_image
+from plugin.errors import PluginError
+
+CAT = str(EXAMPLES_DIR / "cat_chelsea.png")
+ERROR_TYPES = {"InvalidArguments", "UnknownTool", "InvalidInputError", "ImageError", "AccessDeniedError",
+               "UnknownModelError", "WeightsUnavailableError", "UnsafeModelFileError", "RenderError"}
+FUZZ = settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture])
+
+
+@pytest.fixture(autouse=True)
+def short_downloads(isolated_settings):
+    plugin.configure(url_timeout_s=2.0)
+
+
+def assert_clean(result: dict, *secrets: str, sent: object = None) -> None:
+    """A tool result, or an error object of a known type whose message leaks nothing the caller did
+    not send (`sent`: the call's arguments; an error may quote them)."""
+    assert isinstance(result, dict)
+    if "error" in result:
+        assert result["error"]["type"] in ERROR_TYPES, result
+        message = result["error"]["message"]
+        quoted = repr(sent)
+        for folder in (str(EXAMPLES_DIR.parent), "/tmp/"):  # no server folders
+            assert folder not in message or folder in quoted, message
+        for secret in secrets:
+            assert secret not in message, message
+    json.dumps(result)
+
+
+# --- strategies ----------------------------------------------------------------------------
+
+hostile_text = st.one_of(
+    st.text(max_size=60),
+    st.sampled_from(["../../../etc/passwd", "/etc/shadow", "cat_chelsea.png\x00.txt", "a" * 5000, "~/.ssh/id_rsa",
+                     "http://127.0.0.1:9/x.png", "http://[::ffff:127.0.0.1]/", "http://2130706433/", "https://☃.example/",
+                     "file:///etc/passwd", "gopher://x", "data:image/png;base64,!!!", "data:,hello", "   ", "", "<script>",
+                     "VGG16<img src=x onerror=alert(1)>", "../" * 300, "\udcff", "%2e%2e%2f", CAT]),
+)
+json_leaf = st.one_of(st.none(), st.booleans(), st.integers(min_value=-2**70, max_value=2**70),
+                      st.floats(allow_nan=True, allow_infinity=True), hostile_text)
+json_value = st.recursive(json_leaf, lambda inner: st.one_of(st.lists(inner, max_size=4),
+                                                               st.dictionaries(st.text(max_size=8), inner, max_size=4)),
+                          max_leaves=12)
+
+
+@st.composite
+def tool_calls(draw):
+    """A tool name (real or not, a string or not) and arguments built from its real fields and junk."""
+    name = draw(st.one_of(st.sampled_from(list(TOOLS)), st.text(max_size=20), json_value))
+    fields = list(TOOLS[name].arguments.model_fields) if isinstance(name, str) and name in TOOLS else []
+    keys = st.one_of(st.sampled_from(fields), st.text(max_size=10)) if fields else st.text(max_size=10)
+    arguments = draw(st.one_of(st.dictionaries(keys, json_value, max_size=6), json_value,
+                               st.text(max_size=40).map(lambda text: "{" + text)))
+    return name, arguments
+
+
+# --- tool calls ----------------------------------------------------------------------------
+
+@FUZZ
+@given(tool_calls())
+def test_any_tool_call_ends_in_a_result_or_a_clean_error(call):
+    name, arguments = call
+    assert_clean(call_tool(name, arguments), sent=call)
+
+
+@FUZZ
+@given(st.sampled_from(["classify_image", "explain_prediction", "compare_models", "compare_preprocessing"]), hostile_text)
+def test_hostile_images_reach_the_engine_and_end_cleanly(name, image):
+    """Arguments that pass validation, with an image an attacker chose: the engine's intake answers."""
+    arguments = {"image": image, "weights": "random", "allow_random_weights": True,
+                 "model" if name in ("explain_prediction", "compare_preprocessing") else "models":
+                 "AlexNet" if name in ("explain_prediction", "compare_preprocessing") else ["AlexNet"]}
+    result = call_tool(name, arguments)
+    assert_clean(result)
+    if "error" not in result:
+        assert image == CAT  # only the real photo is ever classified
+
+
+def test_what_the_probe_found_in_call_tool_is_a_structured_error(tmp_path):
+    nested = "[" * 100_000 + "]" * 100_000
+    assert call_tool("classify_image", nested)["error"]["type"] == "InvalidArguments"  # RecursionError before
+    assert call_tool(["classify_image"], {})["error"]["type"] == "UnknownTool"  # TypeError before
+    assert call_tool({"a": 1}, {})["error"]["type"] == "UnknownTool"
+    long_path = call_tool("classify_image", {"image": "x/" * 3000 + "cat.png"})
+    assert long_path["error"]["type"] == "InvalidInputError" and "4096" in long_path["error"]["message"]
+    too_long_name = call_tool("classify_image", {"image": str(tmp_path / ("a" * 300 + ".png"))})  # ENAMETOOLONG before
+    assert too_long_name["error"]["type"] == "InvalidInputError" and "file system" in too_long_name["error"]["message"]
+    huge = call_tool("classify_image", {"image": "data:image/png;base64," + "A" * 30_000_000})
+    assert huge["error"]["type"] == "InvalidArguments" and len(huge["error"]["message"]) < 500  # not echoed back
+    assert call_tool("describe_architecture", {"model": "VGG16<script>"})["error"]["type"] == "InvalidArguments"
+
+
+def test_errors_for_remote_callers_name_no_server_folder(tmp_path):
+    secret = tmp_path / ".env"
+    secret.write_text("API_KEY=sk-live-abcdef\n")
+    for image in (str(secret), str(tmp_path / "missing.png"), "/etc/passwd", str(tmp_path)):
+        assert_clean(call_tool("classify_image", {"image": image, "models": ["AlexNet"], "weights": "random",
+                                                  "allow_random_weights": True}), "sk-live", "API_KEY", str(tmp_path))
+    assert_clean(call_tool("evaluate_images", {"source": "/etc"}), "/etc")
+    assert_clean(call_tool("render_report", {"kind": "evaluation", "source": str(tmp_path / "nope")}), str(tmp_path))
+
+
+# --- image intake --------------------------------------------------------------------------
+
+def png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+
+def png_header(width: int, height: int, depth: int = 8, colour: int = 2) -> bytes:
+    return b"\x89PNG\r\n\x1a\n" + png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, depth, colour, 0, 0, 0))
+
+
+def encoded(format_: str, size=(8, 8)) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", size, (10, 200, 30)).save(buffer, format_)
+    return buffer.getvalue()
+
+
+image_bytes = st.one_of(
+    st.binary(max_size=300),
+    st.sampled_from([encoded(f) for f in ("PNG", "JPEG", "GIF", "BMP", "TIFF", "WEBP")]).flatmap(
+        lambda data: st.integers(0, len(data)).map(lambda cut: data[:cut])),  # every truncation
+    st.sampled_from([encoded(f) for f in ("PNG", "JPEG", "BMP")]).flatmap(
+        lambda data: st.tuples(st.integers(0, len(data) - 1), st.integers(0, 255)).map(
+            lambda flip: data[:flip[0]] + bytes([flip[1]]) + data[flip[0] + 1:])),  # a byte changed
+    st.tuples(st.integers(0, 2**31 - 1), st.integers(0, 2**31 - 1), st.sampled_from([1, 2, 4, 8, 16]),
+              st.sampled_from([0, 2, 3, 4, 6, 7])).map(lambda h: png_header(*h) + png_chunk(b"IEND", b"")),
+)
+
+
+@FUZZ
+@given(image_bytes)
+def test_any_bytes_end_in_an_image_or_an_image_error(data):
+    for form in (data, "data:image/png;base64," + base64.b64encode(data).decode()):
+        try:
+            loaded = load_image(form)
+        except PluginError as error:
+            assert "\\x" not in str(error) and "b'" not in str(error)  # the bytes are never quoted
+        else:
+            assert loaded.image.mode == "RGB" and loaded.image.width * loaded.image.height <= 4_000_000
+
+
+@FUZZ
+@given(st.one_of(
+    st.tuples(st.integers(1, 64), st.integers(1, 64), st.sampled_from([1, 2, 3, 4, 5]),
+              st.sampled_from(["uint8", "uint16", "int32", "int64", "float32", "float64", "bool", "complex64"])),
+    st.tuples(st.integers(0, 3), st.integers(0, 3), st.integers(0, 3), st.sampled_from(["uint8", "float32"]))))
+def test_any_array_ends_in_an_image_or_an_image_error(spec):
+    height, width, channels, dtype = spec
+    array = (np.random.default_rng(0).uniform(-3, 70000, (height, width, channels))).astype(dtype)
+    try:
+        loaded = load_image(array)
+    except PluginError:
+        return
+    assert loaded.image.mode == "RGB" and loaded.image.size == (width, height)
+
+
+def test_a_decompression_bomb_costs_nothing(tmp_path):
+    """A 190 KB PNG of 169 megapixels is refused from its header."""
+    bomb = png_header(13_000, 13_000) + png_chunk(b"IDAT", zlib.compress(b"\x00" * (1 + 13_000 * 3) * 64)) + png_chunk(b"IEND", b"")
+    with pytest.raises(plugin.ImageError, match="at most 50,000,000 pixels"):
+        load_image(bomb)
+
+
+def test_paths_that_the_file_system_refuses_are_clear_errors(tmp_path):
+    for path in ("a" * 300 + ".png", str(tmp_path / ("b" * 255) / "c.png"), "x" * 5000):
+        with pytest.raises(plugin.InvalidInputError):
+            load_image(path)
+    loop = tmp_path / "loop.png"
+    os.symlink(loop, loop)
+    with pytest.raises(plugin.InvalidInputError):
+        load_image(str(loop))
