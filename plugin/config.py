@@ -9,8 +9,8 @@ flags onto it. Limits of one call (models, images, top_k) are not settings: see 
     CNNLAB_OUTPUT_DIR       where diagrams and reports are written; default: ./reports
     CNNLAB_TRUSTED_NETWORKS networks URLs may reach besides public addresses (comma-separated
                             CIDRs, e.g. "10.0.0.0/8"); default: none
-    CNNLAB_<FIELD>          any numeric field below, e.g. CNNLAB_MAX_MODEL_BYTES=2147483648,
-                            CNNLAB_CONCURRENT_RUNS=4
+    CNNLAB_<FIELD>          any numeric or yes/no field below, e.g. CNNLAB_MAX_MODEL_BYTES=2147483648,
+                            CNNLAB_CONCURRENT_RUNS=4, CNNLAB_AUTO_EXPORT=0
 """
 
 from __future__ import annotations
@@ -53,6 +53,10 @@ class Settings:
         model_cache_size: built models kept in memory (least recently used are dropped).
         concurrent_runs: requests the web app runs at once (every event and API endpoint that runs
             the engine shares this limit; the rest wait in its queue).
+        batch_window_ms: requests for one model that arrive within this many milliseconds of each
+            other (or while it is busy) run as one batch.
+        auto_export: whether backend="auto" exports a model to ONNX in the background the first
+            time it runs (else it stays on Keras until exported with backend="onnx").
     """
 
     image_roots: tuple[Path, ...]
@@ -67,7 +71,9 @@ class Settings:
     url_timeout_s: float = 10.0
     max_redirects: int = 5
     model_cache_size: int = 6
-    concurrent_runs: int = 2
+    concurrent_runs: int = 4
+    batch_window_ms: float = 5.0
+    auto_export: bool = True
 
     @property
     def readable_roots(self) -> tuple[Path, ...]:
@@ -104,11 +110,19 @@ def _resolve_dirs(paths) -> tuple[Path, ...]:
     return tuple(Path(p).expanduser().resolve() for p in paths if str(p).strip())
 
 
+_YES, _NO = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
+
+
 def _numbers_from_environment() -> dict:
-    """The numeric fields set as CNNLAB_<FIELD> in the environment."""
+    """The numeric and yes/no fields set as CNNLAB_<FIELD> in the environment."""
     found = {}
     for field in dataclasses.fields(Settings):
         text = os.environ.get(f"CNNLAB_{field.name.upper()}")
+        if text is not None and field.type == "bool":
+            if text.strip().lower() not in _YES + _NO:
+                raise InvalidInputError(f"Expected 1 or 0 (yes or no) in CNNLAB_{field.name.upper()}. Received: {text[:40]!r}")
+            found[field.name] = text.strip().lower() in _YES
+            continue
         if text is None or field.type not in ("int", "float"):
             continue
         try:

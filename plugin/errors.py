@@ -14,6 +14,7 @@ translated at the boundary where they happen and raised `from` the original, so 
     │   └── UnknownModelError
     ├── WeightsUnavailableError
     ├── UnsafeModelFileError
+    ├── ExportError
     └── RenderError
 """
 
@@ -27,6 +28,7 @@ __all__ = [
     "UnknownModelError",
     "WeightsUnavailableError",
     "UnsafeModelFileError",
+    "ExportError",
     "RenderError",
 ]
 
@@ -71,6 +73,10 @@ class WeightsUnavailableError(PluginError):
 
 class UnsafeModelFileError(PluginError):
     """A model file holds code (a Lambda layer) or custom objects that safe mode refuses."""
+
+
+class ExportError(PluginError):
+    """A model could not be exported to another runtime's format (ONNX)."""
 
 
 class RenderError(PluginError):

@@ -28,6 +28,9 @@ __all__ = [
     "MAX_FINE_TUNE_EPOCHS",
     "DEFAULT_FINE_TUNE_EPOCHS",
     "FINE_TUNE_BASE",
+    "BACKENDS",
+    "DEFAULT_BACKEND",
+    "MAX_BATCH_IMAGES",
 ]
 
 DEFAULT_MODELS = ("VGG16", "ResNet50")
@@ -84,3 +87,13 @@ FINE_TUNE_BASE = "EfficientNetLite0"
 
 DEFAULT_FINE_TUNE_EPOCHS = 20
 MAX_FINE_TUNE_EPOCHS = 200
+
+BACKENDS = ("auto", "onnx", "keras")
+"""What runs a registry model: "onnx" (onnxruntime, on the model exported once and cached), "keras"
+(TensorFlow; also the reference), or "auto": onnxruntime where the export is cached, else Keras while
+the export is made in the background."""
+
+DEFAULT_BACKEND = "auto"
+
+MAX_BATCH_IMAGES = 64
+"""Most images that requests arriving together are merged into (see `plugin.engine.batching`)."""

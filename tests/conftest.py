@@ -20,6 +20,12 @@ import plugin  # noqa: E402
 from plugin.config import EXAMPLES_DIR, reset_settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def pytest_addoption(parser):
+    parser.addoption("--all-exports", action="store_true",
+                     help="check the ONNX export of every registry model against Keras (about 4 minutes more), "
+                          "not only one model of each family")
 STRIPE_CLASSES = ["horizontal", "vertical"]
 
 
@@ -31,9 +37,10 @@ def data_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path, data_dir):
-    """Each test reads only below its own folder, the session data folder and the examples."""
+    """Each test reads only below its own folder, the session data folder and the examples; no test
+    starts an ONNX export in the background unless it asks to."""
     plugin.configure(image_roots=[tmp_path, data_dir, EXAMPLES_DIR], output_dir=tmp_path / "out",
-                     model_cache_size=64)  # every registry model stays built for the whole session
+                     model_cache_size=64, auto_export=False)  # every registry model stays built for the whole session
     yield
     reset_settings()
 

@@ -77,7 +77,21 @@ def _post_head(url: str, headers: str, body_chunks=()) -> bytes:
                 connection.sendall(f"{len(chunk):x}\r\n".encode() + chunk + b"\r\n")
         except OSError:
             pass  # the server stopped reading: its answer is waiting
-        return connection.recv(4096)
+        answer = b""
+        while b"\r\n\r\n" not in answer or len(answer.partition(b"\r\n\r\n")[2]) < _content_length(answer):
+            chunk = connection.recv(4096)  # the head and the body may come in separate segments
+            if not chunk:
+                break
+            answer += chunk
+        return answer
+
+
+def _content_length(answer: bytes) -> int:
+    for line in answer.partition(b"\r\n\r\n")[0].split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.strip().lower() == b"content-length":
+            return int(value)
+    return 0
 
 
 def test_an_oversized_body_is_refused_before_it_is_read(running_app):
@@ -129,3 +143,28 @@ plugin.render_report("architecture", model="AlexNet", lang="en")
     assert not (tmp_path / "index.json").exists() or "AlexNet" not in (tmp_path / "index.json").read_text()
     left = [path.name for path in tmp_path.iterdir() if path.name.startswith(".")]
     assert all(name.endswith(".part") for name in left)  # at most a hidden temporary file
+
+
+def test_mcp_calls_that_arrive_together_run_as_fewer_batches(running_app):
+    """Twelve classify calls at once over MCP (HTTP) for one model: every caller gets its own
+    answer, and the model ran fewer batches than there were calls."""
+    from plugin.engine.runtime import load_registry_model
+
+    plugin.configure(image_roots=[EXAMPLES_DIR], concurrent_runs=4)
+    arguments = {"image": CAT, "models": ["EfficientNetLite0"], "top_k": 1, "backend": "keras"}
+    assert "error" not in call_tool("classify_image", arguments)  # built before the crowd
+    batcher = load_registry_model("EfficientNetLite0", "imagenet", "keras").runner.batcher
+    before = batcher.stats()
+
+    async def crowd():
+        async with streamable_http_client(f"{running_app}/gradio_api/mcp/") as (read, write, _):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                return await asyncio.gather(*[session.call_tool("classify_image", arguments) for _ in range(12)])
+
+    answers = asyncio.run(asyncio.wait_for(crowd(), timeout=300))
+    results = [json.loads(answer.content[0].text) for answer in answers]
+    assert all(result["results"][0]["verdict"]["label"] == "cat" for result in results)
+    after = batcher.stats()
+    assert after["requests"] - before["requests"] == 12
+    assert after["runs"] - before["runs"] < 12, (before, after)

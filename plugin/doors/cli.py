@@ -305,7 +305,8 @@ def _classify(args, console: Console, lang: str) -> int:
         console.print(f"\n[bold]{_escape(source_text(image, lang))}[/]  {image['width']} x {image['height']}")
         for model in record["results"]:
             status = f" [bold red]{t['untrained']}[/]" if model["untrained"] else ""
-            table = _table(f"{_escape(model['model'])} ({_escape(model['weights'])}, {model['inference_ms']} ms){status}",
+            run_by = report["backend_names"].get(model.get("backend"), "")
+            table = _table(f"{_escape(model['model'])} ({_escape(model['weights'])}, {model['inference_ms']} ms {run_by}){status}",
                            t["predictions_headers"], right={0, 2})
             for prediction in model["predictions"]:
                 p = prediction["probability"]

@@ -23,7 +23,9 @@ from plugin.engine.preprocessing import MODES
 from plugin.engine.registry import MODELS
 from plugin.errors import InvalidInputError, PluginError
 from plugin.limits import (
+    BACKENDS,
     DEFAULT_ARCHITECTURE_MODEL,
+    DEFAULT_BACKEND,
     DEFAULT_FINE_TUNE_EPOCHS,
     DEFAULT_LAYER_ROWS,
     DEFAULT_MODELS,
@@ -47,6 +49,7 @@ log = logging.getLogger(__name__)
 FORMATS = ("openai", "anthropic", "mcp")
 ModelName = Literal[tuple(MODELS)]  # type: ignore[valid-type]
 Preprocessing = Literal[tuple(mode for mode in MODES if mode != "builtin")]  # type: ignore[valid-type]
+Backend = Literal[BACKENDS]  # type: ignore[valid-type]
 _DEFAULT_PAIR = " and ".join(DEFAULT_MODELS)
 ImageText = Annotated[str, StringConstraints(max_length=MAX_DATA_URI_CHARS)]  # a path, a URL or a whole data: URI
 PathText = Annotated[str, StringConstraints(max_length=MAX_PATH_CHARS)]
@@ -59,6 +62,11 @@ _EXPECTED = ("The right answer, if known: an ImageNet class (index, English name
 _WEIGHTS = ("'imagenet' (trained ImageNet weights, downloaded once and cached; fails with a clear error when "
             "offline and not cached), 'random' (untrained: only with allow_random_weights=true, results are "
             "marked untrained and mean nothing), or a weights file path below the allowed folders.")
+
+
+_BACKEND = ("What runs the models: 'auto' (onnxruntime where the model's export is cached, else Keras while it "
+            "is exported in the background), 'onnx' (the first call exports the model: seconds to a few minutes) or "
+            "'keras'. Each result's backend says which answered; the probabilities agree within 1e-4.")
 
 
 class Arguments(BaseModel):
@@ -83,6 +91,7 @@ class ClassifyImageArguments(Arguments):
     preprocessing: Preprocessing | None = Field(None, description="Preprocessing of model_path (required with it); for registry models it overrides theirs, to study its effect.")
     allow_random_weights: bool = Field(False, description="Permit weights='random'.")
     expected: str | None = Field(None, max_length=200, description=_EXPECTED)
+    backend: Backend = Field(DEFAULT_BACKEND, description=_BACKEND)
 
     @model_validator(mode="after")
     def _one_image_form(self):
@@ -136,6 +145,7 @@ class EvaluateImagesArguments(Arguments):
     class_names: list[Name] | None = Field(None, max_length=MAX_CLASS_NAMES, description="Class names of model_path, if not recorded beside it.")
     preprocessing: Preprocessing | None = Field(None, description="Preprocessing of model_path, if not recorded beside it.")
     engine: Literal[tuple(ENGINES)] = Field("local", description="local (this process) or ray (Ray Data: a local Ray instance, or the cluster in RAY_ADDRESS).")  # type: ignore[valid-type]
+    backend: Backend = Field(DEFAULT_BACKEND, description=_BACKEND)
 
 
 class FineTuneArguments(Arguments):

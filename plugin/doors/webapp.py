@@ -185,7 +185,9 @@ def classify_view(image, models, top_k, random_weights, model_file, class_names,
     progress(1.0, desc=t["running"])
     labels = []
     for outcome in result["results"][:MAX_LABELS]:
-        name = f"{outcome['model']} · {outcome['inference_ms']:.0f} ms" + (f" · {t['untrained_short']}" if outcome["untrained"] else "")
+        run_by = words.section("report", lang)["backend_names"].get(outcome.get("backend"), "")
+        name = f"{outcome['model']} · {outcome['inference_ms']:.0f} ms {run_by}".rstrip() + (
+            f" · {t['untrained_short']}" if outcome["untrained"] else "")
         labels.append(gr.update(value={display_name(p, lang): p["probability"] for p in outcome["predictions"]},
                                 label=name, visible=True))
     labels += [gr.update(value=None, visible=False)] * (MAX_LABELS - len(labels))

@@ -69,6 +69,20 @@ def _sha256(path: str, size: int, mtime_ns: int) -> str:
     return digest.hexdigest()
 
 
+def converted_file(name: str, record: BundledWeights, cache_dir: Path) -> Path | None:
+    """The Keras weights file converted from the bundled `.pth` earlier, or None (nothing is converted here)."""
+    source = source_file(record)
+    if source is None:
+        return None
+    stat = source.stat()
+    target = _converted_path(name, _sha256(str(source), stat.st_size, stat.st_mtime_ns), cache_dir)
+    return target if target.is_file() else None
+
+
+def _converted_path(name: str, digest: str, cache_dir: Path) -> Path:
+    return cache_dir / f"{name.lower()}-{digest[:16]}.weights.h5"
+
+
 def weights_file(name: str, record: BundledWeights, build, cache_dir: Path) -> Path:
     """The Keras weights file converted from the bundled `.pth`, converting it the first time.
 
@@ -91,7 +105,7 @@ def weights_file(name: str, record: BundledWeights, build, cache_dir: Path) -> P
             f"Expected the ImageNet weights of {name} ({source.name}) with SHA-256 {record.sha256}. Received: a file "
             f"whose SHA-256 is {digest} (changed or damaged). Reinstall {record.distribution}.",
             key="weights_damaged_package", model=name, package=record.distribution)
-    target = cache_dir / f"{name.lower()}-{digest[:16]}.weights.h5"
+    target = _converted_path(name, digest, cache_dir)
     with _lock:
         if not target.is_file():
             model = build(None)

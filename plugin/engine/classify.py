@@ -20,17 +20,17 @@ from plugin.engine.labels import top_k as rank_top_k
 from plugin.engine.models import default_models
 from plugin.engine.preprocessing import get_mode, image_to_array, preprocess
 from plugin.engine.registry import get_spec
-from plugin.engine.runtime import PreparedModel, load_registry_model
+from plugin.engine.runtime import PreparedModel, check_backend, load_registry_model
 from plugin.engine.weights import parse_weights
 from plugin.errors import InvalidInputError, PluginError
-from plugin.limits import DEFAULT_MODELS, DEFAULT_TOP_K, MAX_IMAGES_PER_CALL, MAX_MODELS_PER_CALL, MAX_TOP_K
+from plugin.limits import DEFAULT_BACKEND, DEFAULT_MODELS, DEFAULT_TOP_K, MAX_IMAGES_PER_CALL, MAX_MODELS_PER_CALL, MAX_TOP_K
 
 __all__ = ["classify_image", "classify_images", "check_model_names", "check_top_k"]
 
 
 def classify_image(image, models: Sequence[str] | str | None = None, top_k: int = DEFAULT_TOP_K, weights="imagenet",
                    model_path=None, class_names=None, preprocessing=None, allow_random_weights: bool = False,
-                   expected=None) -> dict:
+                   expected=None, backend: str = DEFAULT_BACKEND) -> dict:
     """Classify one image with each model, give the dog/cat verdict and say whether the models agree.
 
     Args:
@@ -52,11 +52,15 @@ def classify_image(image, models: Sequence[str] | str | None = None, top_k: int 
             `"untrained": true`.
         expected: the right answer, if known: an ImageNet class (index, English or Korean name,
             or WordNet id) or "dog"/"cat"; for a model file, one of its class names.
+        backend: "auto" (onnxruntime where the model's export is cached, else Keras while it is
+            exported in the background), "onnx" (exports first if needed: seconds to a few
+            minutes, once) or "keras". Random weights and model files always run on Keras
+            ("onnx" refuses them).
 
     Returns:
         `{"image": {"width", "height", "source"}, "results": [{"model", "weights", "untrained",
         "predictions": [{"rank", "label", "label_ko", "class_id", "index", "probability"}],
-        "verdict", "inference_ms", "input_size", "preprocessing", ("correct": {"top1", "top5",
+        "verdict", "inference_ms", "backend", "input_size", "preprocessing", ("correct": {"top1", "top5",
         "verdict"}, "expected_rank" with expected)}], "agreement": {"agree", "basis",
         "verdict_agree", "top1_agree", "top1", "verdicts", "summary"}, ("expected"), "note"?,
         "fallback"?}`. `agreement.summary` says in one sentence whether the models agree on the
@@ -65,12 +69,12 @@ def classify_image(image, models: Sequence[str] | str | None = None, top_k: int 
         model answered when `models` was None.
     """
     return _classify([image], models, top_k, weights, model_path, class_names, preprocessing, allow_random_weights,
-                     expected, single=True)[0]
+                     expected, backend, single=True)[0]
 
 
 def classify_images(images: Sequence, models: Sequence[str] | str | None = None, top_k: int = DEFAULT_TOP_K, weights="imagenet",
                     model_path=None, class_names=None, preprocessing=None, allow_random_weights: bool = False,
-                    expected=None) -> dict:
+                    expected=None, backend: str = DEFAULT_BACKEND) -> dict:
     """Classify several images (at most `MAX_IMAGES_PER_CALL`) in batches, with the options of `classify_image`.
 
     Returns:
@@ -79,12 +83,13 @@ def classify_images(images: Sequence, models: Sequence[str] | str | None = None,
     if isinstance(images, (str, bytes)) or not isinstance(images, Sequence):
         raise InvalidInputError(f"Expected a list of images. Received: {type(images).__name__}")
     return {"images": _classify(list(images), models, top_k, weights, model_path, class_names, preprocessing,
-                                allow_random_weights, expected, single=False)}
+                                allow_random_weights, expected, backend, single=False)}
 
 
 def _classify(images: list, models, top_k, weights, model_path, class_names, preprocessing, allow_random_weights,
-              expected, *, single: bool) -> list[dict]:
+              expected, backend, *, single: bool) -> list[dict]:
     top_k = check_top_k(top_k)
+    backend = check_backend(backend)
     if not images:
         raise InvalidInputError("Expected at least one image. Received: an empty list", key="image_missing")
     if len(images) > MAX_IMAGES_PER_CALL:
@@ -111,10 +116,13 @@ def _classify(images: list, models, top_k, weights, model_path, class_names, pre
     loaded = [_load(image, i, single) for i, image in enumerate(images)]
 
     if model_path is not None:
+        if backend == "onnx":
+            raise InvalidInputError("Expected registry models with backend='onnx'. Received: a model file, which runs on "
+                                    "Keras; use backend='auto' or 'keras'.", key="onnx_model_file")
         prepared = [load_custom_model(model_path, class_names=class_names, preprocessing=preprocessing)]
         target = parse_expected(expected, prepared[0].class_names)
     else:
-        prepared = [load_registry_model(name, per_model[name]) for name in names]
+        prepared = [load_registry_model(name, per_model[name], backend) for name in names]
 
     per_model = [_run(model, loaded, top_k, preprocessing, target) for model in prepared]
     records = []
@@ -198,6 +206,7 @@ def _run(model: PreparedModel, images: list[LoadedImage], top_k: int, preprocess
             "predictions": rank_top_k(row, top_k, model.class_names),
             "verdict": dog_cat_verdict(row) if model.imagenet_head else None,
             "inference_ms": round(per_image_ms, 2),
+            "backend": model.backend,
             "input_size": list(model.input_size),
             "preprocessing": mode,
         }

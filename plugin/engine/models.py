@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from plugin import words
 from plugin.engine.registry import MODELS, get_spec
-from plugin.engine.weights import parse_weights, weights_status
+from plugin.engine.weights import parse_weights, ready_imagenet_file, weights_status
 from plugin.limits import DEFAULT_MODELS, FALLBACK_MODEL
 
 __all__ = ["list_models", "default_models", "fallback_note"]
@@ -16,11 +16,24 @@ def list_models() -> dict:
 
     Returns:
         `{"models": [{"name", "family", "input_shape", "preprocessing", "weights": {"available",
-        "source", "size_mb", "options"}, "published", "paper", "note"?}]}`: `available` says whether
-        the ImageNet weights are ready on this machine, `source` is "bundled" (they come with the
-        project), "keras cache" (downloaded before) or "download" (`size_mb` MB at first use).
+        "source", "size_mb", "options"}, "onnx": {"exports", "imagenet_export", "reason"?},
+        "published", "paper", "note"?}]}`: `available` says whether the ImageNet weights are ready
+        on this machine, `source` is "bundled" (they come with the project), "keras cache"
+        (downloaded before) or "download" (`size_mb` MB at first use). `onnx.exports` says whether
+        the model runs on onnxruntime (else `reason`, and every backend answers with Keras);
+        `imagenet_export` whether its export with ImageNet weights is "ready" (cached), "queued",
+        "exporting", "failed" (in this process) or "none" yet.
     """
-    return {"models": [spec.describe(weights_status(spec)) for spec in MODELS.values()]}
+    return {"models": [spec.describe(weights_status(spec)) | {"onnx": _onnx_state(spec)} for spec in MODELS.values()]}
+
+
+def _onnx_state(spec) -> dict:
+    from plugin.engine import onnx as engine_onnx
+
+    if spec.name in engine_onnx.UNSUPPORTED:
+        return {"exports": False, "imagenet_export": "none", "reason": engine_onnx.UNSUPPORTED[spec.name]}
+    weights = ready_imagenet_file(spec)
+    return {"exports": True, "imagenet_export": engine_onnx.export_state(spec.name, weights)}
 
 
 def default_models(weights="imagenet") -> tuple[list[str], dict | None]:

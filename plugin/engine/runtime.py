@@ -1,15 +1,17 @@
-"""Built models, ready for inference, cached per (model, weights) and safe for concurrent callers.
+"""Built models, ready for inference, cached per (model, weights, backend) and safe for concurrent callers.
 
 A model is built once per key: concurrent callers asking for the same key wait for the one build.
-Each model gets a compiled inference function (a `tf.function` with a batch dimension of any
-size, traced once and warmed up on first use), which runs one image about three times faster
-than `model.predict` and takes batches as they come.
+On Keras, each model gets a compiled inference function (a `tf.function` with a batch dimension of
+any size, traced once and warmed up on first use), which runs one image about three times faster
+than `model.predict`. On onnxruntime (`plugin.engine.onnx`), the model is exported once and its
+cached file loaded. Either way, requests that arrive together run as one batch (`Batcher`).
 """
 
 from __future__ import annotations
 
 import collections
 import dataclasses
+import logging
 import os
 import threading
 import warnings
@@ -18,13 +20,18 @@ from collections.abc import Callable
 import numpy as np
 
 from plugin.config import get_settings
+from plugin.engine.batching import Batcher
 from plugin.engine.registry import ModelSpec, get_spec
-from plugin.engine.weights import parse_weights, weights_path
-from plugin.errors import InvalidInputError
+from plugin.engine.weights import WeightsChoice, parse_weights, weights_path
+from plugin.errors import ExportError, InvalidInputError
+from plugin.limits import BACKENDS, DEFAULT_BACKEND
 
-__all__ = ["Runner", "PreparedModel", "load_registry_model", "cache_info", "model_cache"]
+__all__ = ["Runner", "PreparedModel", "load_registry_model", "resolve_backend", "check_backend", "cache_info", "model_cache", "BATCH_SIZE"]
 
 BATCH_SIZE = 16
+"""Images one inference call runs at most; larger batches are run in slices of this size."""
+
+log = logging.getLogger(__name__)
 
 
 class Runner:
@@ -34,10 +41,13 @@ class Runner:
     costs no compilation.
     """
 
+    backend = "keras"
+
     def __init__(self, model) -> None:
         self.model = model
         self._infer = None
         self._lock = threading.Lock()
+        self.batcher = Batcher(self._run)
 
     @property
     def infer(self) -> Callable:
@@ -53,6 +63,9 @@ class Runner:
 
     def __call__(self, batch: np.ndarray) -> np.ndarray:
         """Run a float32 batch (N, H, W, C) and return the model's raw outputs as numpy."""
+        return self.batcher(batch)
+
+    def _run(self, batch: np.ndarray) -> np.ndarray:
         infer = self.infer
         outputs = [np.asarray(infer(batch[i:i + BATCH_SIZE])) for i in range(0, len(batch), BATCH_SIZE)]
         return np.concatenate(outputs, axis=0)
@@ -88,6 +101,7 @@ class PreparedModel:
         channels: 1 (grayscale) or 3 (RGB).
         preprocessing: a mode of `plugin.engine.preprocessing`.
         weights: "imagenet", "random", or a file name.
+        backend: what runs it: "keras" or "onnx".
         untrained: True when the weights are random.
         class_names: names by output index; None for ImageNet heads.
         output: how outputs become probabilities: "softmax" (already probabilities),
@@ -105,6 +119,7 @@ class PreparedModel:
     untrained: bool
     class_names: tuple[str, ...] | None = None
     output: str = "softmax"
+    backend: str = "keras"
 
     @property
     def imagenet_head(self) -> bool:
@@ -168,27 +183,91 @@ class ModelCache:
 model_cache = ModelCache()
 
 
-def load_registry_model(name: str, weights="imagenet") -> PreparedModel:
+def load_registry_model(name: str, weights="imagenet", backend: str = "keras") -> PreparedModel:
     """Build (or take from the cache) a registry model with the given weights.
 
     Args:
         name: a registry model name.
         weights: "imagenet", None / "random", or a weights file path.
+        backend: "keras" (the default here: Grad-CAM and fine-tuning need the Keras model), "onnx"
+            (exported once, with these weights, and cached; random weights cannot be) or "auto"
+            (onnxruntime where the export is cached, else Keras while it is made in the background).
 
     Returns:
-        A `PreparedModel` with an ImageNet head.
+        A `PreparedModel` with an ImageNet head; its `backend` says which one runs it.
     """
     spec: ModelSpec = get_spec(name)
     choice = parse_weights(weights)
-
-    def build() -> Runner:
-        return Runner(_build_with_weights(spec, weights_path(spec, choice)))
-
-    runner = model_cache.get((spec.name, *choice.cache_key), build)
+    backend = check_backend(backend)
+    path = weights_path(spec, choice)
+    runner = _onnx_runner(spec, choice, path, backend) if backend != "keras" else None
+    if runner is None:
+        runner = model_cache.get((spec.name, *choice.cache_key), lambda: Runner(_build_with_weights(spec, path)))
     return PreparedModel(
         name=spec.name, runner=runner, input_size=spec.input_size, channels=spec.input_shape[2],
-        preprocessing=spec.preprocessing, weights=choice.label, untrained=choice.untrained,
+        preprocessing=spec.preprocessing, weights=choice.label, untrained=choice.untrained, backend=runner.backend,
     )
+
+
+def check_backend(backend) -> str:
+    """Return `backend` if it is one of `BACKENDS`; refuse anything else."""
+    if backend is None:
+        return DEFAULT_BACKEND
+    if not isinstance(backend, str) or backend not in BACKENDS:
+        raise InvalidInputError(f"Expected backend to be one of {list(BACKENDS)}. Received: {str(backend)[:40]!r}",
+                                key="backend", value=str(backend)[:40])
+    return backend
+
+
+def resolve_backend(name: str, weights="imagenet", backend: str = DEFAULT_BACKEND) -> str:
+    """What `load_registry_model(name, weights, backend)` runs the model on now: "onnx" or "keras".
+
+    "onnx" exports the model first where its export is not cached; "auto" starts that export in
+    the background and says "keras" until it is done.
+    """
+    spec = get_spec(name)
+    backend = check_backend(backend)
+    if backend == "keras":
+        return "keras"
+    return "onnx" if _onnx_file(spec, weights_path(spec, parse_weights(weights)), backend) else "keras"
+
+
+def _onnx_file(spec: ModelSpec, path: str | None, backend: str) -> str | None:
+    """The exported file "onnx" or "auto" runs, or None where "auto" answers with Keras."""
+    from plugin.engine import onnx as engine_onnx
+
+    if path is None or spec.name in engine_onnx.UNSUPPORTED:
+        if backend == "auto":
+            return None
+        if path is None:
+            raise InvalidInputError(
+                f"Expected trained weights (imagenet or a weights file) to run {spec.name} on onnxruntime. Received: random "
+                "weights, which differ at every build and are never exported. Use backend='keras' or 'auto'.",
+                key="onnx_random_weights", model=spec.name)
+        raise ExportError(f"Expected {spec.name} to export to ONNX. Received: {engine_onnx.UNSUPPORTED[spec.name]}. "
+                          "Use backend='keras' or 'auto'.", key="onnx_unsupported", model=spec.name)
+    if backend == "onnx":
+        return engine_onnx.export_cached(spec.name, path)["path"]
+    export = engine_onnx.cached_export(spec.name, path)
+    if export is None and get_settings().auto_export:
+        engine_onnx.request_export(spec.name, path)
+    return None if export is None else str(export)
+
+
+def _onnx_runner(spec: ModelSpec, choice: WeightsChoice, path: str | None, backend: str):
+    """The onnxruntime runner for "onnx" or "auto", or None where "auto" answers with Keras."""
+    from plugin.engine.onnx import OnnxRunner
+
+    export = _onnx_file(spec, path, backend)
+    if export is None:
+        return None
+    try:
+        return model_cache.get((spec.name, *choice.cache_key, "onnx", export), lambda: OnnxRunner(export))
+    except ExportError:
+        if backend == "auto":
+            log.warning("The cached ONNX export of %s could not be loaded; Keras answers.", spec.name, exc_info=True)
+            return None
+        raise
 
 
 def _build_with_weights(spec: ModelSpec, path: str | None):

@@ -27,7 +27,8 @@ from plugin.engine.intake.sources import resolve_local_path
 from plugin.engine.registry import BundledWeights, ImagenetWeights, ModelSpec
 from plugin.errors import InvalidInputError, WeightsUnavailableError
 
-__all__ = ["WeightsChoice", "parse_weights", "weights_path", "weights_status", "keras_cache_dir", "PROBE_TIMEOUT_S"]
+__all__ = ["WeightsChoice", "parse_weights", "weights_path", "weights_status", "keras_cache_dir", "file_sha256", "ready_imagenet_file",
+           "PROBE_TIMEOUT_S"]
 
 PROBE_TIMEOUT_S = 5.0
 _WEIGHTS_SUFFIXES = (".h5", ".keras", ".hdf5")
@@ -89,6 +90,12 @@ def file_matches(path: Path, file_hash: str) -> bool:
     return _hash_of(str(path), stat.st_size, stat.st_mtime_ns, 64 if len(file_hash) == 64 else 32) == file_hash
 
 
+def file_sha256(path: Path) -> str:
+    """A file's SHA-256, remembered for its size and modification time."""
+    stat = path.stat()
+    return _hash_of(str(path), stat.st_size, stat.st_mtime_ns, 64)
+
+
 @functools.lru_cache(maxsize=64)
 def _hash_of(path: str, size: int, mtime_ns: int, length: int) -> str:
     digest = hashlib.sha256() if length == 64 else hashlib.md5()
@@ -117,6 +124,17 @@ def weights_status(spec: ModelSpec) -> dict:
     if cached.is_file() and (record.file_hash is None or file_matches(cached, record.file_hash)):
         return {"available": True, "source": "keras cache", "size_mb": round(cached.stat().st_size / 2**20, 1)}
     return {"available": False, "source": "download", "size_mb": spec.published.size_mb}
+
+
+def ready_imagenet_file(spec: ModelSpec) -> Path | None:
+    """The ImageNet weights file the engine builds `spec` with, if it is on disk already (nothing is
+    downloaded or converted here)."""
+    record = spec.imagenet
+    if isinstance(record, BundledWeights):
+        return bundled.converted_file(spec.name, record, keras_cache_dir())
+    if record is None or not weights_status(spec)["available"]:
+        return None
+    return keras_cache_dir() / record.file_name
 
 
 def parse_weights(weights) -> WeightsChoice:

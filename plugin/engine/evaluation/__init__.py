@@ -22,9 +22,10 @@ from plugin.engine.evaluation.dataset import Item, interpret, read_source
 from plugin.engine.evaluation.metrics import summarise
 from plugin.engine.evaluation.steps import ModelRef, RunLog, batch_plan, classify_batch, read_log
 from plugin.engine.models import default_models
+from plugin.engine.runtime import check_backend, resolve_backend
 from plugin.engine.weights import parse_weights
 from plugin.errors import InvalidInputError
-from plugin.limits import EVALUATION_BATCH
+from plugin.limits import DEFAULT_BACKEND, EVALUATION_BATCH
 
 __all__ = ["evaluate", "ENGINES"]
 
@@ -34,7 +35,7 @@ Progress = Callable[[int, int, str], None]
 
 def evaluate(source, models=None, labels: dict | None = None, *, weights="imagenet", allow_random_weights: bool = False,
              model_path=None, class_names=None, preprocessing=None, engine: str = "local", resume: bool = True,
-             progress: Progress | None = None, num_cpus: int | None = None) -> dict:
+             progress: Progress | None = None, num_cpus: int | None = None, backend: str = DEFAULT_BACKEND) -> dict:
     """Evaluate models on labelled images.
 
     Args:
@@ -52,17 +53,19 @@ def evaluate(source, models=None, labels: dict | None = None, *, weights="imagen
             models that was interrupted; a finished run is run again.
         progress: called as `progress(done, total, model)` after every batch.
         num_cpus: CPUs of a local Ray instance (default: all but one, at least one).
+        backend: "auto", "onnx" or "keras", as for classify_image; decided once, before the run
+            (with "auto", a model whose export is not cached yet runs on Keras the whole run).
 
     Returns:
         `{"source", "images", "labels", "label_counts", "log_path", "engine", "models": [{"model",
         "images", "accuracy": {"verdict", "top1", "top5"}, "confusion_matrix": {"labels", "counts"},
-        "per_class", "mistakes", "mistake_count", "images_per_second"}], ("note", "fallback")}`;
+        "per_class", "mistakes", "mistake_count", "images_per_second", "backend"}], ("note", "fallback")}`;
         a metric that does not apply is None.
     """
     if engine not in ENGINES:
         raise InvalidInputError(f"Expected engine to be one of {list(ENGINES)}. Received: engine={engine!r}")
     items, described = read_source(source, labels)
-    refs, fallback = _models(models, weights, model_path, class_names, preprocessing)
+    refs, fallback = _models(models, weights, model_path, class_names, preprocessing, check_backend(backend))
     if any(parse_weights(ref.weights).untrained for ref in refs if not ref.model_path) and not allow_random_weights:
         raise InvalidInputError("Expected trained weights to evaluate. Received: random weights, whose accuracy means "
                                 "nothing. Pass allow_random_weights=True to run anyway.", key="random_not_allowed")
@@ -90,7 +93,7 @@ def evaluate(source, models=None, labels: dict | None = None, *, weights="imagen
         "engine": engine,
         "models": [summarise(ref.name, [record for (model, path), record in done.items() if model == ref.name and path in paths],
                              meanings[ref.name], custom=bool(ref.model_path), class_names=ref.class_names,
-                             timing=timings.get(ref.name)) for ref in refs],
+                             timing=timings.get(ref.name)) | {"backend": ref.backend} for ref in refs],
     }
     if fallback:
         result["note"] = fallback.pop("note")
@@ -98,14 +101,18 @@ def evaluate(source, models=None, labels: dict | None = None, *, weights="imagen
     return result
 
 
-def _models(models, weights, model_path, class_names, preprocessing) -> tuple[list[ModelRef], dict | None]:
+def _models(models, weights, model_path, class_names, preprocessing, backend) -> tuple[list[ModelRef], dict | None]:
     if weights is not None and not isinstance(weights, str):
         raise InvalidInputError(f"Expected one weights value for every model evaluated. Received: {type(weights).__name__}")
     refs, fallback = [], None
     if model_path is None or models is not None:
         names, fallback = default_models(weights) if models is None else (check_model_names(models), None)
-        refs += [ModelRef(name, weights="random" if weights is None else weights) for name in names]
+        chosen = "random" if weights is None else weights
+        refs += [ModelRef(name, weights=chosen, backend=resolve_backend(name, chosen, backend)) for name in names]
     if model_path is not None:
+        if backend == "onnx":
+            raise InvalidInputError("Expected registry models with backend='onnx'. Received: a model file, which runs on "
+                                    "Keras; use backend='auto' or 'keras'.", key="onnx_model_file")
         prepared = load_custom_model(model_path, class_names=class_names, preprocessing=preprocessing)
         refs.append(ModelRef(prepared.name, model_path=str(model_path), class_names=prepared.class_names,
                              preprocessing=prepared.preprocessing))

@@ -25,13 +25,15 @@ TOP = 5
 
 @dataclasses.dataclass(frozen=True)
 class ModelRef:
-    """What a worker needs to build one model: a registry name and its weights, or a model file."""
+    """What a worker needs to build one model: a registry name, its weights and the backend that
+    runs it ("onnx" or "keras", decided before the workers start), or a model file."""
 
     name: str
     weights: str = "imagenet"
     model_path: str | None = None
     class_names: tuple[str, ...] | None = None
     preprocessing: str | None = None
+    backend: str = "keras"
 
     def build(self):
         """The model, built (or taken from the cache) in this process, compiled; a `PreparedModel`."""
@@ -41,7 +43,7 @@ class ModelRef:
         if self.model_path:
             prepared = load_custom_model(self.model_path, class_names=self.class_names, preprocessing=self.preprocessing)
         else:
-            prepared = load_registry_model(self.name, self.weights)
+            prepared = load_registry_model(self.name, self.weights, self.backend)
         prepared.runner.compile()
         return prepared
 

@@ -1,0 +1,267 @@
+"""The ONNX Runtime backend: real weights give Keras's answer through every door, "auto" moves to
+onnxruntime once the background export is done, the cache is keyed by weights and versions, one
+session serves many threads (merging their batches), and a failed export leaves nothing behind."""
+
+import concurrent.futures
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import plugin
+from plugin.config import EXAMPLES_DIR
+from plugin.doors.tools import TOOLS, call_tool
+from plugin.engine import onnx as engine_onnx
+from plugin.engine.batching import Batcher
+from plugin.engine.classify import classify_image, classify_images
+from plugin.engine.evaluation import evaluate
+from plugin.engine.models import list_models
+from plugin.engine.onnx import OnnxRunner, cache, cache_path, export_cached, export_onnx
+from plugin.engine.onnx import export as export_module
+from plugin.engine.preprocessing import image_to_array, preprocess
+from plugin.engine.registry import MODELS
+from plugin.engine.runtime import load_registry_model
+from plugin.engine.weights import parse_weights, ready_imagenet_file, weights_path
+from plugin.errors import ExportError, InvalidInputError, UnknownModelError
+
+LITE = "EfficientNetLite0"
+CAT = EXAMPLES_DIR / "cat_chelsea.png"
+DOG = EXAMPLES_DIR / "dog_bicycle.jpg"
+CATS = range(281, 286)
+
+
+def probabilities(result: dict) -> dict[int, float]:
+    return {p["index"]: p["probability"] for p in result["predictions"]}
+
+
+def test_auto_answers_with_keras_until_the_background_export_is_done_then_with_onnxruntime(tmp_path, monkeypatch):
+    monkeypatch.setattr(cache, "onnx_cache_dir", lambda: tmp_path / "onnx")  # nothing exported yet
+    plugin.configure(auto_export=True)
+    first = classify_image(CAT, models=[LITE], top_k=20)["results"][0]
+    assert first["backend"] == "keras"
+    assert [m["onnx"] for m in list_models()["models"] if m["name"] == LITE][0]["imagenet_export"] in ("queued", "exporting", "ready")
+    weights = ready_imagenet_file(MODELS[LITE])
+    deadline = time.monotonic() + 300
+    while engine_onnx.export_state(LITE, weights) != "ready":
+        assert engine_onnx.export_state(LITE, weights) in ("queued", "exporting"), "the background export failed"
+        assert time.monotonic() < deadline, "the background export took more than 5 minutes"
+        time.sleep(0.5)
+    later = classify_image(CAT, models=[LITE], top_k=20)["results"][0]
+    assert later["backend"] == "onnx"
+    assert [p["index"] for p in later["predictions"][:5]] == [p["index"] for p in first["predictions"][:5]]
+    assert later["predictions"][0]["index"] in CATS
+    before, after = probabilities(first), probabilities(later)
+    assert max(abs(before[i] - after[i]) for i in before.keys() & after.keys()) <= 1e-4
+    assert [m["onnx"] for m in list_models()["models"] if m["name"] == LITE][0] == {"exports": True, "imagenet_export": "ready"}
+
+
+@pytest.fixture(scope="module")
+def lite_imagenet():
+    """EfficientNetLite0's bundled ImageNet weights and their cached export: (weights file, export record)."""
+    weights = weights_path(MODELS[LITE], parse_weights("imagenet"))
+    return weights, export_cached(LITE, weights)
+
+
+def test_each_backend_gives_the_same_real_answer_for_several_photos(lite_imagenet):
+    images = [CAT, DOG, EXAMPLES_DIR / "cat_chelsea.png"]
+    keras_run = classify_images(images, models=[LITE], top_k=20, backend="keras")["images"]
+    onnx_run = classify_images(images, models=[LITE], top_k=20, backend="onnx")["images"]
+    for by_keras, by_onnx in zip(keras_run, onnx_run):
+        k, o = by_keras["results"][0], by_onnx["results"][0]
+        assert (k["backend"], o["backend"]) == ("keras", "onnx")
+        assert k["verdict"]["label"] == o["verdict"]["label"]
+        shared = probabilities(k).keys() & probabilities(o).keys()
+        assert len(shared) >= 15 and max(abs(probabilities(k)[i] - probabilities(o)[i]) for i in shared) <= 1e-4
+    assert onnx_run[0]["results"][0]["verdict"]["label"] == "cat" and onnx_run[1]["results"][0]["verdict"]["label"] == "dog"
+
+
+def test_the_runner_matches_keras_on_raw_outputs(lite_imagenet):
+    spec = MODELS[LITE]
+    batch = preprocess(image_to_array(Image.open(CAT).convert("RGB"), spec.input_size)[None], spec.preprocessing)
+    expected = load_registry_model(LITE, "imagenet", "keras").runner(batch)
+    runner = OnnxRunner(lite_imagenet[1]["path"])
+    got = runner(batch)
+    assert np.abs(got - expected).max() <= 1e-4 and got.argmax() == expected.argmax() and got.argmax() in CATS
+    assert runner.backend == "onnx" and runner.input_shape == (None, 224, 224, 3) and runner.compile() is runner
+
+
+def test_the_tools_take_a_backend_and_say_which_answered(lite_imagenet):
+    for name in ("classify_image", "evaluate_images"):
+        schema = TOOLS[name].input_schema()["properties"]["backend"]
+        assert schema["enum"] == ["auto", "onnx", "keras"] and schema["default"] == "auto"
+    result = call_tool("classify_image", {"image": str(CAT), "models": [LITE], "backend": "onnx"})
+    assert result["results"][0]["backend"] == "onnx" and result["results"][0]["verdict"]["label"] == "cat"
+    refused = call_tool("classify_image", {"image": str(CAT), "models": [LITE], "backend": "tensorrt"})
+    assert refused["error"]["type"] == "InvalidArguments" and "backend" in refused["error"]["message"]
+
+
+def test_evaluation_on_onnxruntime_counts_as_on_keras(lite_imagenet, tmp_path):
+    for label, photo in (("cat", CAT), ("dog", DOG)):
+        (tmp_path / "photos" / label).mkdir(parents=True)
+        for i in range(3):
+            Image.open(photo).convert("RGB").rotate(i * 7).save(tmp_path / "photos" / label / f"{i}.jpg")
+    by_keras = evaluate(tmp_path / "photos", models=[LITE], backend="keras")["models"][0]
+    by_onnx = evaluate(tmp_path / "photos", models=[LITE], backend="onnx")["models"][0]
+    assert (by_keras["backend"], by_onnx["backend"]) == ("keras", "onnx")
+    assert by_onnx["accuracy"] == by_keras["accuracy"] and by_onnx["accuracy"]["verdict"] >= 5 / 6
+    assert by_onnx["confusion_matrix"] == by_keras["confusion_matrix"]
+
+
+def test_random_weights_and_model_files_are_refused_on_onnx_and_run_on_keras_with_auto(stripe_model_files):
+    with pytest.raises(InvalidInputError, match="random weights") as caught:
+        classify_image(CAT, models=["AlexNet"], weights="random", allow_random_weights=True, backend="onnx")
+    assert caught.value.key == "onnx_random_weights"
+    auto = classify_image(CAT, models=["AlexNet"], weights="random", allow_random_weights=True, backend="auto")
+    assert auto["results"][0]["backend"] == "keras"
+    model_file = stripe_model_files["keras"]
+    with pytest.raises(InvalidInputError, match="model file") as caught:
+        classify_image(CAT, model_path=model_file, class_names=["horizontal", "vertical"], preprocessing="rescale", backend="onnx")
+    assert caught.value.key == "onnx_model_file"
+    with pytest.raises(InvalidInputError, match=r"one of \['auto', 'onnx', 'keras'\]"):
+        classify_image(CAT, models=[LITE], backend="TensorRT")
+
+
+def test_one_session_serves_concurrent_callers_and_merges_their_batches(lite_imagenet):
+    runner = OnnxRunner(lite_imagenet[1]["path"])
+    rng = np.random.default_rng(3)
+    batches = [rng.uniform(-1, 1, (size, 224, 224, 3)).astype(np.float32) for size in (1, 2, 3, 5)]
+    serial = [runner(batch) for batch in batches]
+    order = [i % len(batches) for i in range(24)]
+    before = runner.batcher.stats()
+    with concurrent.futures.ThreadPoolExecutor(8) as pool:
+        results = list(pool.map(lambda i: (i, runner(batches[i])), order))
+    after = runner.batcher.stats()
+    assert all(np.abs(result - serial[i]).max() <= 1e-5 for i, result in results)  # batch size moves outputs by ~1e-7
+    assert after["requests"] - before["requests"] == 24 and after["runs"] - before["runs"] < 24
+
+
+@pytest.mark.parametrize("batch", [np.zeros((1, 224, 224, 3)), np.zeros((1, 240, 240, 3), np.float32),
+                                   np.zeros((224, 224, 3), np.float32), [[0.0]]])
+def test_a_batch_of_the_wrong_shape_or_type_is_a_clear_error(lite_imagenet, batch):
+    with pytest.raises(InvalidInputError, match=r"Expected a float32 array of shape \(None, 224, 224, 3\)"):
+        OnnxRunner(lite_imagenet[1]["path"])(batch)
+
+
+def test_a_damaged_file_is_a_clear_error(tmp_path):
+    damaged = tmp_path / "damaged.onnx"
+    damaged.write_bytes(b"\x08\x07not a protobuf at all")
+    with pytest.raises(ExportError, match="onnxruntime can load") as caught:
+        OnnxRunner(damaged)
+    assert "not a protobuf" not in str(caught.value) and str(tmp_path) not in str(caught.value)
+
+
+def test_the_cache_key_follows_the_weights_and_versions(lite_imagenet, tmp_path, monkeypatch):
+    weights = tmp_path / "lite0.weights.h5"
+    weights.write_bytes(Path(lite_imagenet[0]).read_bytes())
+    first = cache_path(LITE, weights)
+    assert first == cache_path(LITE, lite_imagenet[0])  # the same bytes, wherever they are
+    assert first.parent == cache.onnx_cache_dir() and first.name.startswith("efficientnetlite0-")
+    weights.write_bytes(weights.read_bytes() + b"\0")
+    assert cache_path(LITE, weights) != first
+    installed = cache.versions()
+    monkeypatch.setattr(cache, "versions", lambda: {**installed, "onnxruntime": "0.0"})
+    assert cache_path(LITE, lite_imagenet[0]) != first
+
+
+def test_a_second_export_is_a_cache_hit_without_a_worker(lite_imagenet, monkeypatch):
+    def no_worker(*args, **kwargs):
+        raise AssertionError("a worker was started for a cached export")
+
+    monkeypatch.setattr(export_module.subprocess, "Popen", no_worker)
+    assert export_cached(LITE, lite_imagenet[0]) == {"path": lite_imagenet[1]["path"], "cached": True}
+    assert load_registry_model(LITE, "imagenet", "onnx").backend == "onnx"
+
+
+def test_a_weights_file_that_does_not_fit_fails_and_leaves_nothing(tmp_path):
+    weights = tmp_path / "broken.weights.h5"
+    weights.write_bytes(b"not an HDF5 file at all")
+    out = tmp_path / "out"
+    with pytest.raises(InvalidInputError, match="Expected a weights file that fits EfficientNetLite0") as caught:
+        export_onnx(LITE, weights, out / "lite0.onnx")
+    assert "not an HDF5" not in str(caught.value) and "Traceback" not in str(caught.value)
+    assert list(out.iterdir()) == []
+
+
+def test_an_unknown_model_is_refused_before_any_worker(tmp_path):
+    with pytest.raises(UnknownModelError):
+        export_onnx("LeNet", None, tmp_path / "lenet.onnx")
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_merged_callers_each_get_their_own_rows_or_the_shared_error():
+    calls = []
+
+    def run(batch):  # a model taking 20 ms a batch
+        calls.append(len(batch))
+        time.sleep(0.02)
+        if (batch < 0).any():
+            raise ValueError("negative")
+        return batch[:, :1] * 2
+
+    batcher = Batcher(run)
+    assert batcher(np.ones((2, 3), np.float32)).tolist() == [[2.0], [2.0]] and calls == [2]  # alone: at once
+    inputs = [np.full((1 + i % 3, 3), i, np.float32) for i in range(12)]
+    with concurrent.futures.ThreadPoolExecutor(12) as pool:
+        outputs = list(pool.map(batcher, inputs))
+    assert all(np.array_equal(out, x[:, :1] * 2) for out, x in zip(outputs, inputs))
+    assert len(calls) < 13
+    with concurrent.futures.ThreadPoolExecutor(4) as pool:
+        futures = [pool.submit(batcher, np.full((1, 3), -1.0 if i == 0 else 1.0, np.float32)) for i in range(4)]
+        errors = [f.exception() for f in futures]
+    assert errors[0] is not None and "negative" in str(errors[0])  # the failing caller always sees its error
+
+
+def _features_and_probabilities(path, batch):
+    """Run an exported file, returning the classifier's input (the last MatMul's) and the probabilities."""
+    import onnx
+    import onnxruntime as ort
+
+    proto = onnx.load(path)
+    head = [node for node in proto.graph.node if node.op_type in ("MatMul", "Gemm")][-1]
+    proto.graph.output.append(onnx.helper.make_tensor_value_info(head.input[0], onnx.TensorProto.FLOAT, None))
+    session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
+    probabilities, features = session.run(None, {session.get_inputs()[0].name: batch})
+    return features, probabilities
+
+
+def test_every_registry_model_exports():
+    assert engine_onnx.UNSUPPORTED == {}
+
+
+def family_sample() -> list[str]:
+    """One model of each family, the smallest; VGG's layers (convolution, max pooling, dense) are
+    AlexNet's, and its 550 MB export the slowest (40 s), so VGG is left to --all-exports."""
+    smallest = {}
+    for spec in MODELS.values():
+        if spec.family != "VGG" and (spec.family not in smallest or spec.published.parameters < smallest[spec.family].published.parameters):
+            smallest[spec.family] = spec
+    return [spec.name for spec in smallest.values()]
+
+
+def pytest_generate_tests(metafunc):
+    if "exported_model" in metafunc.fixturenames:
+        every = metafunc.config.getoption("--all-exports")
+        metafunc.parametrize("exported_model", list(MODELS) if every else family_sample())
+
+
+def test_the_export_matches_keras(exported_model, keras_models, tmp_path):
+    """Every registry model with `./test.sh --all-exports`, one of each family by default.
+
+    Random weights shrink activations through deep networks until the softmax is nearly uniform,
+    so the classifier's input is compared too, relative to its own scale."""
+    import keras
+
+    name = exported_model
+
+    model = keras_models(name)
+    weights = tmp_path / f"{name}.weights.h5"
+    model.save_weights(weights)
+    record = export_onnx(name, weights, tmp_path / f"{name}.onnx")
+    batch = np.random.default_rng(0).uniform(-1, 1, (2, *MODELS[name].input_shape)).astype(np.float32)
+    features, probabilities = _features_and_probabilities(record["path"], batch)
+    expected = np.asarray(keras.Model(model.inputs[0], model.layers[-1].input)(batch, training=False))
+    assert np.abs(features.reshape(expected.shape) - expected).max() <= 1e-4 * np.abs(expected).max()
+    assert np.abs(probabilities - np.asarray(model(batch, training=False))).max() <= 1e-4
+    assert record["max_abs_diff"] <= 1e-4 and not Path(f"{record['path']}.lock").exists()
