@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 def pytest_addoption(parser):
     parser.addoption("--all-exports", action="store_true",
                      help="check the ONNX export of every registry model against Keras (about 4 minutes more), "
-                          "not only one model of each family")
+                          "not only the four of tests/test_onnx.py's DEFAULT_EXPORTS")
 STRIPE_CLASSES = ["horizontal", "vertical"]
 
 

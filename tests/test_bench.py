@@ -16,13 +16,15 @@ def test_benchmark_measures_each_backend_and_reports_the_targets():
         assert figures["end_to_end_ms"] > 0 and figures["of_predict"] > 0 and figures["infer_ms"] > 0
     checks = result["targets"]
     assert checks["end_to_end_of_predict"]["met"] is not None and checks["http_overhead_ms"]["met"] is None
-    assert "| EfficientNetLite0 | onnx | imagenet |" in markdown(result)
+    assert "| EfficientNetLite0 | onnx | imagenet | " in markdown(result)
+    assert row["floor_ms"] == round(2 * row["multiply_adds"] / (result["peak_gflops"] * 1e9) * 1000, 2)
 
 
 def test_targets_are_judged_from_the_figures():
     figures = {"models": [{"model": "ResNet50", "backends": {"onnx": {"of_predict": 0.2, "batch16_of_peak": 0.7,
                                                                        "batch64_of_peak": 0.82}}}],
-               "http": {"gradio_overhead_ms": 20.0, "mcp_overhead_ms": 60.0}, "reports_s": {"architecture": 0.4},
+               "http": {"gradio_http_overhead_ms": 20.0, "gradio_overhead_ms": 45.0, "mcp_overhead_ms": 60.0},
+               "reports_s": {"architecture": {"first_s": 0.4, "again_s": 0.1}},
                "peak_rss": {"onnx": {"peak_rss_bytes": 2_000_000_000}}}
     checks = check_targets(figures)
     assert checks["end_to_end_of_predict"]["met"] is True and checks["ResNet50_batch_of_peak"] == {

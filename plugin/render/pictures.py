@@ -3,12 +3,16 @@
 SVG drawings (charts, the residual block, plot_model diagrams) are rasterised with CairoSVG; the
 Korean words need a CJK font (Noto Sans CJK, installed by ./run.sh), named first in every drawing.
 A drawing taller than a blog picture should be (a ResNet diagram is tens of thousands of pixels)
-is cut into pieces from top to bottom, each at full size, so its text stays legible.
+is cut into pieces from top to bottom, each at full size, so its text stays legible. CairoSVG
+draws the whole drawing whatever part is asked for, so it draws bands as tall as a Cairo surface
+may be (and as large as Pillow's bomb limit lets it read back) and Pillow cuts them; the pieces of the last drawings are kept in memory, since a page is
+often made again for the same model.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import io
 import re
 import xml.etree.ElementTree as ET
@@ -21,6 +25,8 @@ __all__ = ["svg_to_png", "svg_to_pngs", "jpeg", "data_uri", "FONT_FAMILY", "MAX_
 
 FONT_FAMILY = "'Noto Sans CJK KR', 'Noto Sans KR', 'Apple SD Gothic Neo', 'Malgun Gothic', sans-serif"
 MAX_PIECE_PX = 4000
+_BAND_PX = 30000
+"""Tallest band drawn at once (Cairo's image surfaces stop at 32767 pixels a side)."""
 _SVG = "http://www.w3.org/2000/svg"
 _UNITS = {"": 1.0, "px": 1.0, "pt": 96 / 72, "in": 96.0, "cm": 96 / 2.54, "mm": 96 / 25.4}
 
@@ -32,29 +38,45 @@ def _length(value: str | None) -> float | None:
 
 def svg_to_pngs(svg: str | bytes, *, scale: float = 1.0, max_piece: int = MAX_PIECE_PX) -> list[bytes]:
     """Rasterise an SVG drawing at `scale`, cut into pieces no taller than `max_piece` pixels."""
-    import cairosvg
-
     text = svg.decode("utf-8") if isinstance(svg, bytes) else svg
     try:
-        ET.register_namespace("", _SVG)
-        root = ET.fromstring(re.sub(r"<!DOCTYPE[^>]*>", "", text, flags=re.I))
-        box = [float(v) for v in re.split(r"[\s,]+", root.get("viewBox", "").strip())] if root.get("viewBox") else None
-        width, height = _length(root.get("width")), _length(root.get("height"))
-        if box is None:
-            box = [0.0, 0.0, width or 600.0, height or 400.0]
-        width, height = width or box[2], height or box[3]
-        units_per_px = box[3] / height
-        piece_px = max(1, int(max_piece / scale))
-        pieces = []
-        for top in range(0, max(1, int(round(height))), piece_px):
-            tall = min(piece_px, height - top)
-            root.set("viewBox", f"{box[0]} {box[1] + top * units_per_px} {box[2]} {tall * units_per_px}")
-            root.set("width", f"{width}px")
-            root.set("height", f"{tall}px")
-            pieces.append(cairosvg.svg2png(bytestring=ET.tostring(root, encoding="unicode").encode("utf-8"), scale=scale))
-    except Exception as exc:  # CairoSVG and the XML parser raise plain exceptions
+        return list(_pieces(text, scale, max_piece))
+    except Exception as exc:  # CairoSVG, Pillow and the XML parser raise plain exceptions
         raise RenderError(f"Expected an SVG drawing CairoSVG can rasterise. Received: {type(exc).__name__}: {exc}") from exc
-    return pieces
+
+
+@functools.lru_cache(maxsize=16)
+def _pieces(text: str, scale: float, max_piece: int) -> tuple[bytes, ...]:
+    import cairosvg
+
+    ET.register_namespace("", _SVG)
+    root = ET.fromstring(re.sub(r"<!DOCTYPE[^>]*>", "", text, flags=re.I))
+    box = [float(v) for v in re.split(r"[\s,]+", root.get("viewBox", "").strip())] if root.get("viewBox") else None
+    width, height = _length(root.get("width")), _length(root.get("height"))
+    if box is None:
+        box = [0.0, 0.0, width or 600.0, height or 400.0]
+    width, height = width or box[2], height or box[3]
+    units_per_px = box[3] / height
+    piece_px = max(1, int(max_piece / scale))
+    budget = (Image.MAX_IMAGE_PIXELS or 10**8) // 2  # a band is read back by Pillow, whose bomb limit holds here too
+    band_px = piece_px * max(1, int(min(_BAND_PX / scale, budget / (width * scale * scale))) // piece_px)
+    pieces = []
+    for top in range(0, max(1, int(round(height))), band_px):
+        tall = min(band_px, height - top)
+        root.set("viewBox", f"{box[0]} {box[1] + top * units_per_px} {box[2]} {tall * units_per_px}")
+        root.set("width", f"{width}px")
+        root.set("height", f"{tall}px")
+        band = cairosvg.svg2png(bytestring=ET.tostring(root, encoding="unicode").encode("utf-8"), scale=scale)
+        if tall <= piece_px:
+            pieces.append(band)
+            continue
+        with Image.open(io.BytesIO(band)) as picture:
+            step = int(round(piece_px * picture.height / tall))
+            for y in range(0, picture.height, step):
+                buffer = io.BytesIO()
+                picture.crop((0, y, picture.width, min(y + step, picture.height))).save(buffer, "PNG")
+                pieces.append(buffer.getvalue())
+    return tuple(pieces)
 
 
 def svg_to_png(svg: str | bytes, *, scale: float = 2.0) -> bytes:
