@@ -1,0 +1,148 @@
+"""Benchmarks: the speed claims of the project, measured on this machine in one run.
+
+    python launch.py bench [--models ResNet50 VGG16 EfficientNetLite0] [--runs 10] [--json]
+
+Measures the machine's limit (float32 matmul GFLOP/s); for each model and backend, one photo end
+to end (`classify_image` from JPEG bytes) against `model.predict` on a preprocessed array, and
+batches of 16 and 64 photos as a fraction of the limit; the export to ONNX; the first answer in a
+fresh process; describe with its diagram, cold and warm; each kind of report; what HTTP adds to a
+tool call (Gradio API, MCP); the peak memory of a process holding VGG16 and ResNet50; and an
+evaluation on the local engine and on Ray. Prints one table, writes the figures as JSON into the
+output folder, and checks the targets of issue 14 (never in the unit tests).
+"""
+
+from __future__ import annotations
+
+import datetime
+import json
+import tempfile
+from pathlib import Path
+
+from scripts.bench.evaluation import evaluation_speed
+from scripts.bench.inference import BACKENDS, bench_folder, bench_weights, example_jpeg, measure_model
+from scripts.bench.machine import describe_machine, matmul_peak_gflops
+from scripts.bench.probe import run_probe
+from scripts.bench.service import describe_speed, http_overhead, report_speed
+
+__all__ = ["run_benchmarks", "check_targets", "TARGETS", "COMMAND"]
+
+MODELS = ("ResNet50", "VGG16", "EfficientNetLite0")
+
+TARGETS = {
+    "end_to_end_of_predict_max": 0.3,
+    "batch_of_peak_min": {"ResNet50": 0.8, "VGG16": 0.85},
+    "http_overhead_max_ms": 50.0,
+    "report_max_s": 1.0,
+    "rss_vgg16_resnet50_max_gb": 2.5,
+}
+"""Issue 14's targets, checked on the ONNX backend (the one `auto` uses once a model is exported)."""
+
+
+def run_benchmarks(models=MODELS, runs: int = 10, batches: bool = True, fresh_export: bool = True, cold: bool = True,
+                   service: bool = True, memory: bool = True, evaluation: int = 64) -> dict:
+    """Measure everything in the module docstring (sections can be left out); return the figures
+    and the targets, each with whether it is met (None where not measured)."""
+    from plugin.config import EXAMPLES_DIR, configure, get_settings
+    from scripts.gallery import example_crops
+
+    previous = get_settings()
+    jpeg = example_jpeg()
+    result = {"machine": describe_machine(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
+    result["matmul_gflops"] = matmul_peak_gflops()
+    result["peak_gflops"] = result["matmul_gflops"]["peak"]
+    with tempfile.TemporaryDirectory() as scratch:
+        scratch = Path(scratch)
+        bench_folder().mkdir(parents=True, exist_ok=True)
+        configure(image_roots=[*previous.image_roots, scratch, bench_folder()], output_dir=scratch / "out")
+        try:
+            result["models"] = [measure_model(name, jpeg, result["peak_gflops"], runs, batches, fresh_export) for name in models]
+            weights = {name: bench_weights(name)[0] for name in models}
+            photo = scratch / "dog.jpg"
+            photo.write_bytes(jpeg)
+            if cold:
+                result["cold_start"] = {backend: {name: run_probe("cold", backend, str(photo), {name: weights[name]})
+                                                  for name in models} for backend in BACKENDS}
+            if memory:
+                pair = {name: bench_weights(name)[0] for name in ("VGG16", "ResNet50")}
+                result["peak_rss"] = {backend: run_probe("rss", backend, str(photo), pair) for backend in BACKENDS}
+            source = example_crops(scratch / "photos", per_class=max(evaluation, 16) // 2)
+            if service:
+                lite = "EfficientNetLite0"
+                result["describe"] = describe_speed()
+                result["reports_s"] = report_speed(lite, "imagenet", jpeg, source)
+                result["http"] = http_overhead({"image": str(EXAMPLES_DIR / "cat_chelsea.png"), "models": [lite], "top_k": 5})
+            if evaluation:
+                result["evaluation"] = evaluation_speed(source)
+        finally:
+            configure(image_roots=list(previous.image_roots), output_dir=previous.output_dir)
+    result["targets"] = check_targets(result)
+    return result
+
+
+def check_targets(result: dict) -> dict:
+    """Each target with the figure it is checked against and whether it is met."""
+    onnx = {row["model"]: row["backends"].get("onnx", {}) for row in result.get("models", [])}
+    checks = {}
+    worst = max((figures.get("of_predict", 0) for figures in onnx.values()), default=None)
+    checks["end_to_end_of_predict"] = _check(worst, TARGETS["end_to_end_of_predict_max"], below=True)
+    for model, minimum in TARGETS["batch_of_peak_min"].items():
+        figures = onnx.get(model, {})
+        best = max((figures.get(key) or 0 for key in ("batch16_of_peak", "batch64_of_peak")), default=0) if figures else None
+        checks[f"{model}_batch_of_peak"] = _check(best or None, minimum, below=False)
+    http = result.get("http")  # the server's round trip: Gradio's HTTP API as documented, and MCP
+    checks["http_overhead_ms"] = _check(max(http["gradio_http_overhead_ms"], http["mcp_overhead_ms"]) if http else None,
+                                        TARGETS["http_overhead_max_ms"], below=True)
+    reports = result.get("reports_s")  # the first page of each kind in a process, the slower
+    checks["report_s"] = _check(max(r["first_s"] for r in reports.values()) if reports else None, TARGETS["report_max_s"],
+                                below=True)
+    rss = result.get("peak_rss", {}).get("onnx")
+    checks["rss_vgg16_resnet50_gb"] = _check(round(rss["peak_rss_bytes"] / 1e9, 2) if rss else None,
+                                             TARGETS["rss_vgg16_resnet50_max_gb"], below=True)
+    return checks
+
+
+def _check(value, limit, *, below: bool) -> dict:
+    met = None if value is None else (value <= limit if below else value >= limit)
+    return {"value": value, "target": limit, "met": met}
+
+
+def _add_arguments(parser) -> None:
+    parser.add_argument("--models", nargs="+", default=list(MODELS), metavar="MODEL")
+    parser.add_argument("--runs", type=int, default=10, help="runs per one-image median (batches: a quarter as many)")
+    parser.add_argument("--evaluation-images", type=int, default=64, help="photos for the local-vs-Ray evaluation (0: skip)")
+    parser.add_argument("--quick", action="store_true", help="skip the fresh processes, the services and the evaluation")
+    parser.add_argument("--json", action="store_true", help="print the JSON instead of the table")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for the README)")
+
+
+def _run(args, console) -> int:
+    from plugin.config import get_settings
+
+    quick = args.quick
+    result = run_benchmarks(args.models, runs=args.runs, cold=not quick, service=not quick, memory=not quick,
+                            evaluation=0 if quick else args.evaluation_images)
+    folder = get_settings().output_dir / "bench"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"bench-{result['date'][:19].replace(':', '')}.json"
+    path.write_text(json.dumps(result, indent=2), "utf-8")
+    if args.json:
+        print(json.dumps(result, indent=2))
+    elif args.markdown:
+        from scripts.bench.table import markdown
+
+        print(markdown(result))
+    else:
+        from scripts.bench.table import print_tables
+
+        print_tables(result, console)
+        console.print(f"Figures written to {path}")
+    return 0 if all(check["met"] is not False for check in result["targets"].values()) else 1
+
+
+def _command():
+    from plugin.doors.cli import Command
+
+    return Command("bench", "measure inference, services and memory on this machine (one table, JSON)", _add_arguments, _run)
+
+
+COMMAND = _command()

@@ -1,0 +1,81 @@
+"""The benchmark's figures as tables on the console (rich) and as Markdown for the README."""
+
+from __future__ import annotations
+
+__all__ = ["print_tables", "markdown"]
+
+
+def _rows(result: dict) -> list[list[str]]:
+    rows = []
+    for model in result.get("models", []):
+        for backend, f in model["backends"].items():
+            cold = result.get("cold_start", {}).get(backend, {}).get(model["model"])
+            floor = f"{model['floor_ms']:.1f}" if model.get("floor_ms") else ""
+            rows.append([model["model"], backend, model["weights"], floor, f"{model['predict_ms']:.1f}", f"{f['end_to_end_ms']:.1f}",
+                         f"{f['of_predict']:.2f}", f"{f['infer_ms']:.1f}",
+                         _rate(f, 16), _rate(f, 64), f"{cold['wall_s']:.1f}" if cold else "",
+                         f"{model['export']['seconds']:.0f}" if backend == "onnx" and model["export"].get("seconds") else ""])
+    return rows
+
+
+def _rate(figures: dict, images: int) -> str:
+    rate = figures.get(f"batch{images}_images_per_s")
+    if rate is None:
+        return ""
+    share = figures.get(f"batch{images}_of_peak")
+    return f"{rate:.1f} ({share:.2f})" if share is not None else f"{rate:.1f}"
+
+
+HEADERS = ["model", "backend", "weights", "floor ms", "predict ms", "end to end ms", "÷ predict", "infer ms",
+           "16 photos/s (of peak)", "64 photos/s (of peak)", "cold start s", "export s"]
+
+
+def _facts(result: dict) -> list[str]:
+    lines = []
+    machine = result["machine"]
+    matmul = result.get("matmul_gflops", {})
+    lines.append(f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB; float32 matmul peak "
+                 f"{result['peak_gflops']} GFLOP/s (numpy {matmul.get('numpy')}, onnxruntime {matmul.get('onnxruntime')}; "
+                 "floor ms: one image's multiply-adds at that peak)")
+    if "describe" in result:
+        d = result["describe"]
+        lines.append(f"describe {d['model']} with diagram: {d['cold_s']:.2f} s cold, {d['warm_s']:.3f} s warm")
+    if "reports_s" in result:
+        lines.append("report (ko) from results, first / again: " + ", ".join(
+            f"{kind} {r['first_s']:.2f} / {r['again_s']:.2f} s" for kind, r in result["reports_s"].items()))
+    if "http" in result:
+        h = result["http"]
+        lines.append(f"classify_image call: in process {h['in_process_ms']:.1f} ms; Gradio HTTP API {h['gradio_http_ms']:.1f} ms "
+                     f"(+{h['gradio_http_overhead_ms']:.1f}), with gradio_client {h['gradio_ms']:.1f} ms (+{h['gradio_overhead_ms']:.1f}); "
+                     f"MCP over HTTP {h['mcp_ms']:.1f} ms (+{h['mcp_overhead_ms']:.1f})")
+    for backend, probe in result.get("peak_rss", {}).items():
+        lines.append(f"peak RSS, VGG16 + ResNet50 loaded and answering, {backend}: {probe['peak_rss_bytes'] / 1e9:.2f} GB")
+    for row in result.get("evaluation", {}).get("engines", []):
+        lines.append(f"evaluate {row['images']} photos ({result['evaluation']['model']}, {row['backend']}) on {row['engine']}: "
+                     f"{row['images_per_second']} photos/s, {row['call_s']:.1f} s the whole call")
+    for name, check in result["targets"].items():
+        state = "not measured" if check["met"] is None else ("met" if check["met"] else "NOT met")
+        lines.append(f"target {name}: {check['value']} against {check['target']}: {state}")
+    return lines
+
+
+def print_tables(result: dict, console) -> None:
+    from rich import box
+    from rich.table import Table
+
+    table = Table(title="Inference (medians; batches: photos/s and the share of the matmul peak)", title_justify="left",
+                  box=box.SIMPLE_HEAD)
+    for header in HEADERS:
+        table.add_column(header, justify="left" if header in ("model", "backend", "weights") else "right")
+    for row in _rows(result):
+        table.add_row(*row)
+    console.print(table)
+    for line in _facts(result):
+        console.print(line)
+
+
+def markdown(result: dict) -> str:
+    """The table and the facts below it, as Markdown."""
+    lines = ["| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+    lines += ["| " + " | ".join(row) + " |" for row in _rows(result)]
+    return "\n".join(lines) + "\n\n" + "\n".join(f"- {line}" for line in _facts(result)) + "\n"
