@@ -113,7 +113,7 @@ def _resolve_dirs(paths) -> tuple[Path, ...]:
 _YES, _NO = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 
-def _numbers_from_environment() -> dict:
+def _fields_from_environment() -> dict:
     """The numeric and yes/no fields set as CNNLAB_<FIELD> in the environment."""
     found = {}
     for field in dataclasses.fields(Settings):
@@ -141,7 +141,7 @@ def _from_environment() -> Settings:
         image_roots=_resolve_dirs(roots) if roots else (Path.cwd().resolve(), EXAMPLES_DIR),
         output_dir=Path(os.environ.get("CNNLAB_OUTPUT_DIR") or "reports").expanduser().resolve(),
         trusted_networks=_parse_networks(os.environ.get("CNNLAB_TRUSTED_NETWORKS", "")),
-        **_numbers_from_environment(),
+        **_fields_from_environment(),
     )
 
 

@@ -3,6 +3,9 @@ onnxruntime once the background export is done, the cache is keyed by weights an
 session serves many threads (merging their batches), and a failed export leaves nothing behind."""
 
 import concurrent.futures
+import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -25,6 +28,7 @@ from plugin.engine.registry import MODELS
 from plugin.engine.runtime import load_registry_model
 from plugin.engine.weights import parse_weights, ready_imagenet_file, weights_path
 from plugin.errors import ExportError, InvalidInputError, UnknownModelError
+from tests.conftest import REPO
 
 LITE = "EfficientNetLite0"
 CAT = EXAMPLES_DIR / "cat_chelsea.png"
@@ -226,8 +230,22 @@ def _features_and_probabilities(path, batch):
     return features, probabilities
 
 
-def test_every_registry_model_exports():
-    assert engine_onnx.UNSUPPORTED == {}
+def test_a_model_that_does_not_export_says_so_and_falls_back_to_keras(lite_imagenet, monkeypatch):
+    monkeypatch.setitem(engine_onnx.UNSUPPORTED, LITE, "an operation onnxruntime lacks")
+    listed = [m["onnx"] for m in list_models()["models"] if m["name"] == LITE][0]
+    assert listed == {"exports": False, "imagenet_export": "none", "reason": "an operation onnxruntime lacks"}
+    assert classify_image(CAT, models=[LITE])["results"][0]["backend"] == "keras"
+    with pytest.raises(ExportError, match="an operation onnxruntime lacks") as caught:
+        classify_image(CAT, models=[LITE], backend="onnx")
+    assert caught.value.key == "onnx_unsupported"
+
+
+def test_the_command_line_takes_a_backend(lite_imagenet):
+    run = subprocess.run([sys.executable, "launch.py", "classify", str(CAT), "--models", LITE, "--backend", "onnx", "--json"],
+                         cwd=REPO, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr[-2000:]
+    result = json.loads(run.stdout)["images"][0]["results"][0]
+    assert result["backend"] == "onnx" and result["verdict"]["label"] == "cat"
 
 
 DEFAULT_EXPORTS = ("ResNet50", "MobileNetV2", "EfficientNetB0", "ConvNeXtTiny")
@@ -255,7 +273,9 @@ def test_the_export_matches_keras(exported_model, keras_models, tmp_path):
     model = keras_models(name)
     weights = tmp_path / f"{name}.weights.h5"
     model.save_weights(weights)
-    record = export_onnx(name, weights, tmp_path / f"{name}.onnx")
+    stages = []
+    record = export_onnx(name, weights, tmp_path / f"{name}.onnx", progress=lambda *step: stages.append(step))
+    assert stages == [(1, 3, "build"), (2, 3, "convert"), (3, 3, "check")]
     batch = np.random.default_rng(0).uniform(-1, 1, (2, *MODELS[name].input_shape)).astype(np.float32)
     features, probabilities = _features_and_probabilities(record["path"], batch)
     expected = np.asarray(keras.Model(model.inputs[0], model.layers[-1].input)(batch, training=False))

@@ -38,7 +38,9 @@ from plugin.engine.preprocessing import MODES
 from plugin.engine.registry import MODELS
 from plugin.errors import InvalidInputError, PluginError
 from plugin.limits import (
+    BACKENDS,
     DEFAULT_ARCHITECTURE_MODEL,
+    DEFAULT_BACKEND,
     DEFAULT_FINE_TUNE_EPOCHS,
     DEFAULT_MODELS,
     DEFAULT_TOP_K,
@@ -51,6 +53,8 @@ __all__ = ["main", "build_parser", "Command"]
 
 _PREPROCESSING = [mode for mode in MODES if mode != "builtin"]
 _DEFAULT_PAIR = " ".join(DEFAULT_MODELS)
+_BACKEND_HELP = ("auto (default: ONNX Runtime once the model's export is cached, Keras until then), "
+                 "onnx (exports first if needed) or keras")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -104,6 +108,7 @@ def build_parser(extra_commands: Sequence[Command] = ()) -> argparse.ArgumentPar
     classify.add_argument("--class-names", nargs="+", metavar="NAME", help="class names of --model-path, by output index")
     classify.add_argument("--preprocessing", choices=_PREPROCESSING, help="preprocessing of --model-path (required with it)")
     classify.add_argument("--expected", metavar="CLASS", help="the right answer: an ImageNet class (beagle, 비글, 162) or dog/cat")
+    classify.add_argument("--backend", choices=list(BACKENDS), default=DEFAULT_BACKEND, help=_BACKEND_HELP)
     classify.add_argument("--json", action="store_true", help="print JSON instead of tables")
     _app_options_lang(classify)
 
@@ -171,6 +176,7 @@ def build_parser(extra_commands: Sequence[Command] = ()) -> argparse.ArgumentPar
     evaluate.add_argument("--weights", default="imagenet")
     evaluate.add_argument("--allow-random-weights", action="store_true")
     evaluate.add_argument("--engine", choices=list(ENGINES), default="local", help="local (default) or ray (Ray Data: pip install '.[ray]')")
+    evaluate.add_argument("--backend", choices=list(BACKENDS), default=DEFAULT_BACKEND, help=_BACKEND_HELP)
     evaluate.add_argument("--fresh", action="store_true", help="start over instead of resuming the run's log")
     evaluate.add_argument("--report", action="store_true", help="also make the evaluation report (HTML + Markdown)")
     evaluate.add_argument("--json", action="store_true", help="print JSON instead of tables")
@@ -294,7 +300,7 @@ def _classify(args, console: Console, lang: str) -> int:
     result = api.classify_images(
         args.images, models=args.models, top_k=args.top_k, weights=args.weights, model_path=args.model_path,
         class_names=args.class_names, preprocessing=args.preprocessing, allow_random_weights=args.allow_random_weights,
-        expected=args.expected,
+        expected=args.expected, backend=args.backend,
     )
     if args.json:
         _print_json(result)
@@ -459,7 +465,7 @@ def _bar(console: Console):
 def _evaluate(args, console: Console, lang: str) -> int:
     labels = dict(pair.split("=", 1) for pair in args.labels or [] if "=" in pair) or None
     options = dict(models=args.models, labels=labels, weights=args.weights, allow_random_weights=args.allow_random_weights,
-                   model_path=args.model_path, engine=args.engine)
+                   model_path=args.model_path, engine=args.engine, backend=args.backend)
     bar, update = _bar(console)
     with bar:
         result = api.evaluate(args.source, **options, resume=not args.fresh,

@@ -89,7 +89,7 @@ def classify_images(images: Sequence, models: Sequence[str] | str | None = None,
 def _classify(images: list, models, top_k, weights, model_path, class_names, preprocessing, allow_random_weights,
               expected, backend, *, single: bool) -> list[dict]:
     top_k = check_top_k(top_k)
-    backend = check_backend(backend)
+    backend = check_backend(backend, model_file=model_path is not None)
     if not images:
         raise InvalidInputError("Expected at least one image. Received: an empty list", key="image_missing")
     if len(images) > MAX_IMAGES_PER_CALL:
@@ -116,9 +116,6 @@ def _classify(images: list, models, top_k, weights, model_path, class_names, pre
     loaded = [_load(image, i, single) for i, image in enumerate(images)]
 
     if model_path is not None:
-        if backend == "onnx":
-            raise InvalidInputError("Expected registry models with backend='onnx'. Received: a model file, which runs on "
-                                    "Keras; use backend='auto' or 'keras'.", key="onnx_model_file")
         prepared = [load_custom_model(model_path, class_names=class_names, preprocessing=preprocessing)]
         target = parse_expected(expected, prepared[0].class_names)
     else:

@@ -101,7 +101,6 @@ class PreparedModel:
         channels: 1 (grayscale) or 3 (RGB).
         preprocessing: a mode of `plugin.engine.preprocessing`.
         weights: "imagenet", "random", or a file name.
-        backend: what runs it: "keras" or "onnx".
         untrained: True when the weights are random.
         class_names: names by output index; None for ImageNet heads.
         output: how outputs become probabilities: "softmax" (already probabilities),
@@ -119,7 +118,11 @@ class PreparedModel:
     untrained: bool
     class_names: tuple[str, ...] | None = None
     output: str = "softmax"
-    backend: str = "keras"
+
+    @property
+    def backend(self) -> str:
+        """What runs it: "keras" or "onnx"."""
+        return self.runner.backend
 
     @property
     def imagenet_head(self) -> bool:
@@ -205,17 +208,21 @@ def load_registry_model(name: str, weights="imagenet", backend: str = "keras") -
         runner = model_cache.get((spec.name, *choice.cache_key), lambda: Runner(_build_with_weights(spec, path)))
     return PreparedModel(
         name=spec.name, runner=runner, input_size=spec.input_size, channels=spec.input_shape[2],
-        preprocessing=spec.preprocessing, weights=choice.label, untrained=choice.untrained, backend=runner.backend,
+        preprocessing=spec.preprocessing, weights=choice.label, untrained=choice.untrained,
     )
 
 
-def check_backend(backend) -> str:
-    """Return `backend` if it is one of `BACKENDS`; refuse anything else."""
+def check_backend(backend, *, model_file: bool = False) -> str:
+    """Return `backend` if it is one of `BACKENDS` (None: the default); refuse anything else, and
+    "onnx" for a model file of one's own (`model_file`), which only Keras runs."""
     if backend is None:
         return DEFAULT_BACKEND
     if not isinstance(backend, str) or backend not in BACKENDS:
         raise InvalidInputError(f"Expected backend to be one of {list(BACKENDS)}. Received: {str(backend)[:40]!r}",
                                 key="backend", value=str(backend)[:40])
+    if model_file and backend == "onnx":
+        raise InvalidInputError("Expected registry models with backend='onnx'. Received: a model file, which runs on "
+                                "Keras; use backend='auto' or 'keras'.", key="onnx_model_file")
     return backend
 
 

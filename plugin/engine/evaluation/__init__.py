@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -20,7 +19,7 @@ from plugin.engine.classify import check_model_names
 from plugin.engine.custom_models import load_custom_model
 from plugin.engine.evaluation.dataset import Item, interpret, read_source
 from plugin.engine.evaluation.metrics import summarise
-from plugin.engine.evaluation.steps import ModelRef, RunLog, batch_plan, classify_batch, read_log
+from plugin.engine.evaluation.steps import ModelRef, classify_batch, read_log, run_models
 from plugin.engine.models import default_models
 from plugin.engine.runtime import check_backend, resolve_backend
 from plugin.engine.weights import parse_weights
@@ -65,7 +64,8 @@ def evaluate(source, models=None, labels: dict | None = None, *, weights="imagen
     if engine not in ENGINES:
         raise InvalidInputError(f"Expected engine to be one of {list(ENGINES)}. Received: engine={engine!r}")
     items, described = read_source(source, labels)
-    refs, fallback = _models(models, weights, model_path, class_names, preprocessing, check_backend(backend))
+    backend = check_backend(backend, model_file=model_path is not None)
+    refs, fallback = _models(models, weights, model_path, class_names, preprocessing, backend)
     if any(parse_weights(ref.weights).untrained for ref in refs if not ref.model_path) and not allow_random_weights:
         raise InvalidInputError("Expected trained weights to evaluate. Received: random weights, whose accuracy means "
                                 "nothing. Pass allow_random_weights=True to run anyway.", key="random_not_allowed")
@@ -110,9 +110,6 @@ def _models(models, weights, model_path, class_names, preprocessing, backend) ->
         chosen = "random" if weights is None else weights
         refs += [ModelRef(name, weights=chosen, backend=resolve_backend(name, chosen, backend)) for name in names]
     if model_path is not None:
-        if backend == "onnx":
-            raise InvalidInputError("Expected registry models with backend='onnx'. Received: a model file, which runs on "
-                                    "Keras; use backend='auto' or 'keras'.", key="onnx_model_file")
         prepared = load_custom_model(model_path, class_names=class_names, preprocessing=preprocessing)
         refs.append(ModelRef(prepared.name, model_path=str(model_path), class_names=prepared.class_names,
                              preprocessing=prepared.preprocessing))
@@ -138,26 +135,9 @@ def _stamp(path: str) -> tuple[int, int]:
 
 def _run_local(items: list[Item], refs: list[ModelRef], done: dict, log_path: Path, progress: Progress | None) -> dict:
     """Each model over the batches still to run, in this process; (images, seconds) classified per model."""
-    log = RunLog(log_path)
-    timings: dict[str, tuple[int, float]] = {}
-    total = len(items) * len(refs)
-    finished = sum(1 for ref in refs for item in items if (ref.name, item.path) in done)
-    try:
-        for ref in refs:
-            plan = batch_plan(items, ref.name, done)
-            if not plan:
-                continue
-            prepared = ref.build()
-            started, count = time.perf_counter(), 0
-            for chunk in plan:
-                records = classify_batch(prepared, [item.path for item in chunk], [item.name for item in chunk],
-                                         [item.label for item in chunk])
-                log.write(records)
-                count += len(records)
-                finished += sum(1 for item in chunk if (ref.name, item.path) not in done)
-                if progress:
-                    progress(finished, total, ref.name)
-            timings[ref.name] = (count, time.perf_counter() - started)
-    finally:
-        log.close()
-    return timings
+    def batches_of(ref: ModelRef, plan: list[list]):
+        prepared = ref.build()  # before the clock starts: the time counts classification only
+        return (classify_batch(prepared, [item.path for item in chunk], [item.name for item in chunk],
+                               [item.label for item in chunk]) for chunk in plan)
+
+    return run_models(items, refs, done, log_path, progress, batches_of)

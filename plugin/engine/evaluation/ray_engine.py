@@ -14,10 +14,9 @@ from __future__ import annotations
 import json
 import logging
 import os
-import time
 
 from plugin.config import get_settings
-from plugin.engine.evaluation.steps import ModelRef, RunLog, batch_plan, classify_batch
+from plugin.engine.evaluation.steps import ModelRef, classify_batch, run_models
 from plugin.errors import InvalidInputError
 
 __all__ = ["run_ray", "Classifier"]
@@ -101,31 +100,18 @@ def run_ray(items, refs: list[ModelRef], done: dict, log_path, progress, num_cpu
     import ray.data
 
     started_here = start_ray(num_cpus)
-    log = RunLog(log_path)
-    timings: dict[str, tuple[int, float]] = {}
-    total = len(items) * len(refs)
-    finished = sum(1 for ref in refs for item in items if (ref.name, item.path) in done)
+
+    def batches_of(ref: ModelRef, plan: list[list]):
+        frames = [pd.DataFrame({"path": [i.path for i in chunk], "name": [i.name for i in chunk],
+                                "label": [i.label for i in chunk]}) for chunk in plan]
+        dataset = ray.data.from_pandas(frames).map_batches(
+            _actor_class(ref), compute=ray.data.ActorPoolStrategy(size=1), batch_size=None, batch_format="numpy",
+            num_cpus=1)
+        for columns in dataset.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0):
+            yield [json.loads(text) for text in columns["record"]]
+
     try:
-        for ref in refs:
-            plan = batch_plan(items, ref.name, done)
-            if not plan:
-                continue
-            frames = [pd.DataFrame({"path": [i.path for i in chunk], "name": [i.name for i in chunk],
-                                    "label": [i.label for i in chunk]}) for chunk in plan]
-            dataset = ray.data.from_pandas(frames).map_batches(
-                _actor_class(ref), compute=ray.data.ActorPoolStrategy(size=1), batch_size=None, batch_format="numpy",
-                num_cpus=1)
-            started, count = time.perf_counter(), 0
-            for columns in dataset.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0):
-                records = [json.loads(text) for text in columns["record"]]
-                log.write(records)
-                count += len(records)
-                finished += sum(1 for record in records if (ref.name, record["path"]) not in done)
-                if progress:
-                    progress(finished, total, ref.name)
-            timings[ref.name] = (count, time.perf_counter() - started)
+        return run_models(items, refs, done, log_path, progress, batches_of)
     finally:
-        log.close()
         if started_here:
             ray.shutdown()
-    return timings

@@ -11,14 +11,15 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
 
 from plugin.limits import EVALUATION_BATCH
 
-__all__ = ["ModelRef", "decode_batch", "classify_batch", "batch_plan", "read_log", "RunLog", "TOP"]
+__all__ = ["ModelRef", "decode_batch", "classify_batch", "batch_plan", "run_models", "read_log", "RunLog", "TOP"]
 
 TOP = 5
 
@@ -78,6 +79,38 @@ def classify_batch(prepared, paths: Sequence[str], names: Sequence[str], labels:
                         "answer": answer, "group": group, "group_of_top": group_of(top[0][0]) if prepared.imagenet_head else group,
                         "verdict_probability": verdict["probability"] if verdict else None, "batch": len(paths)})
     return records
+
+
+def run_models(items: Sequence, refs: Sequence[ModelRef], done: dict, log_path: Path | None, progress,
+               batches_of: Callable[[ModelRef, list[list]], Iterable[list[dict]]]) -> dict[str, tuple[int, float]]:
+    """Each model over the batches still to run, whichever engine classifies them.
+
+    `batches_of(ref, plan)` prepares the model and returns an iterable of each batch's records (in
+    any order); every record is logged as it comes and progress reported. Returns (images, seconds)
+    per model: the images classified in this run, and the time from the first batch asked for to
+    the last record.
+    """
+    log = RunLog(log_path)
+    timings: dict[str, tuple[int, float]] = {}
+    total = len(items) * len(refs)
+    finished = sum(1 for ref in refs for item in items if (ref.name, item.path) in done)
+    try:
+        for ref in refs:
+            plan = batch_plan(items, ref.name, done)
+            if not plan:
+                continue
+            batches = batches_of(ref, plan)
+            started, count = time.perf_counter(), 0
+            for records in batches:
+                log.write(records)
+                count += len(records)
+                finished += sum(1 for record in records if (ref.name, record["path"]) not in done)
+                if progress:
+                    progress(finished, total, ref.name)
+            timings[ref.name] = (count, time.perf_counter() - started)
+    finally:
+        log.close()
+    return timings
 
 
 def batch_plan(items: Sequence, model: str, done: dict, batch_size: int = EVALUATION_BATCH) -> list[list]:

@@ -8,6 +8,7 @@ them with `export_onnx` into a folder of your own).
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -32,8 +33,10 @@ def onnx_cache_dir() -> Path:
     return keras_cache_dir() / "onnx"
 
 
+@functools.cache
 def versions() -> dict[str, str]:
-    """The installed versions of the libraries that decide what an export holds and how it runs."""
+    """The installed versions of the libraries that decide what an export holds and how it runs
+    (read once: `cache_path` runs on every call with backend "auto")."""
     found = {}
     for distribution in _VERSIONED:
         try:

@@ -15,6 +15,7 @@ import os
 import numpy as np
 
 from plugin.engine.batching import Batcher
+from plugin.engine.runtime import BATCH_SIZE
 from plugin.errors import ExportError, InvalidInputError
 
 __all__ = ["OnnxRunner"]
@@ -59,8 +60,6 @@ class OnnxRunner:
         return self.batcher(batch)
 
     def _run(self, batch: np.ndarray) -> np.ndarray:
-        from plugin.engine.runtime import BATCH_SIZE
-
         outputs = [self.session.run(None, {self._input: batch[i:i + BATCH_SIZE]})[0] for i in range(0, len(batch), BATCH_SIZE)]
         return np.concatenate(outputs, axis=0)
 
