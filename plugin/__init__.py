@@ -8,7 +8,7 @@ The package is split by layer, each importing only the layers below it:
     plugin.doors          tools, MCP, web app, command line: thin ways in
     plugin.api            the public functions below, joining the layers for a caller
     plugin.render         diagrams, charts and report pages, from results
-    plugin.architecture   layer facts, multiply-adds, stages, structure, comparison (data)
+    plugin.engine.architecture   layer facts, multiply-adds, stages, structure, comparison (data)
     plugin.engine         registry, weights, models, image intake, classification (data)
     plugin.errors, plugin.config, plugin.limits, plugin.words   shared by all
 

@@ -9,15 +9,16 @@ a kind, runs the engine once first: one image read, one classification, one desc
 from __future__ import annotations
 
 from plugin import words
-from plugin.architecture.compare import compare_models
-from plugin.architecture.describe import check_detail, describe, load_subject
-from plugin.engine.classify import classify_image, classify_images
-from plugin.engine.evaluation import evaluate
-from plugin.engine.experiment import compare_preprocessing
-from plugin.engine.explain import explain
-from plugin.engine.finetune import fine_tune
+from plugin.engine.architecture.describe import check_detail, describe, load_subject
+from plugin.engine.inference.listing import list_models
 from plugin.engine.intake.images import LoadedImage, load_image
-from plugin.engine.models import default_models, list_models
+from plugin.engine.models.defaults import default_models
+from plugin.engine.study.classify import classify_image, classify_images
+from plugin.engine.study.compare import compare_models
+from plugin.engine.study.evaluation import evaluate
+from plugin.engine.study.experiment import compare_preprocessing
+from plugin.engine.study.explain import explain
+from plugin.engine.study.finetune import fine_tune
 from plugin.errors import InvalidInputError, PluginError
 from plugin.render import diagram as diagrams
 from plugin.render.overlay import write_overlay

@@ -96,4 +96,4 @@ the export is made in the background."""
 DEFAULT_BACKEND = "auto"
 
 MAX_BATCH_IMAGES = 64
-"""Most images that requests arriving together are merged into (see `plugin.engine.batching`)."""
+"""Most images that requests arriving together are merged into (see `plugin.engine.inference.batching`)."""

@@ -145,7 +145,7 @@ def favour_class_weights(data_dir):
 @pytest.fixture(scope="session")
 def keras_models():
     """Registry models with random weights, by name: built once, from the engine's own cache."""
-    from plugin.engine.runtime import load_registry_model
+    from plugin.engine.inference.prepared import load_registry_model
 
     return lambda name: load_registry_model(name, None).runner.model
 

@@ -8,7 +8,7 @@ import zipfile
 
 import numpy as np
 
-from plugin.engine import pth
+from plugin.engine.models import pth
 
 
 class G:  # GLOBAL module.name

@@ -6,7 +6,7 @@ import pytest
 
 import plugin
 from plugin.config import EXAMPLES_DIR
-from plugin.engine.agreement import agreement, sentence
+from plugin.engine.study.agreement import agreement, sentence
 
 DOG = str(EXAMPLES_DIR / "dog_bicycle.jpg")
 BEAGLE, FOXHOUND, TABBY = 162, 167, 281

@@ -4,7 +4,7 @@ papers, stage tables row by row, structure, layers and the contract's fields."""
 import pytest
 
 import plugin
-from plugin.engine.registry import MODELS
+from plugin.engine.models.registry import MODELS
 from plugin.errors import InvalidInputError, UnknownModelError
 
 CONTRACT = {"model", "input_shape", "output_shape", "total_params", "trainable_params", "non_trainable_params", "macs",
@@ -156,7 +156,7 @@ def test_compare_models_with_an_image(favour_class_weights):
 def test_the_structure_table_lists_every_layer_in_network_order(name, keras_models):
     facts = plugin.describe_architecture(name, include_diagram=False)
     assert sum(row["count"] for row in facts["structure"]) == facts["num_layers"]  # no layer left out
-    from plugin.architecture.structure import KINDS
+    from plugin.engine.architecture.structure import KINDS
 
     kind_of = {layer_type: kind for kind, types in KINDS for layer_type in types}
     order = []

@@ -8,7 +8,8 @@ import pytest
 
 import plugin
 from plugin.config import EXAMPLES_DIR
-from plugin.engine.runtime import cache_info, load_registry_model
+from plugin.engine.inference.cache import cache_info
+from plugin.engine.inference.prepared import load_registry_model
 from plugin.errors import InvalidInputError, UnknownModelError
 from plugin.limits import MAX_IMAGES_PER_CALL
 from tests.conftest import save_png, stripes
@@ -141,7 +142,7 @@ def test_inference_is_a_compiled_function_traced_once_for_any_batch_size():
 
 
 def test_a_failed_build_leaves_the_cache_usable_and_is_retried():
-    from plugin.engine.runtime import ModelCache
+    from plugin.engine.inference.cache import ModelCache
 
     cache, attempts = ModelCache(), []
 

@@ -128,7 +128,7 @@ def test_model_file_outside_the_roots_is_refused(tmp_path_factory, fresh_stripes
 
 
 def test_h5_config_is_read_without_loading(stripe_model_files):
-    from plugin.engine.custom_models import find_unsafe_objects, read_model_config
+    from plugin.engine.models.files import find_unsafe_objects, read_model_config
 
     with h5py.File(stripe_model_files["h5"], "r") as handle:
         assert "model_config" in handle.attrs
@@ -141,13 +141,13 @@ def test_safe_mode_still_refuses_lambda_if_the_scan_missed_it(tmp_path, monkeypa
     """The configuration scan gives the clear message; Keras's safe mode is the real guard."""
     import keras
 
-    from plugin.engine import custom_models
+    from plugin.engine.models import files
 
     path = tmp_path / "lambda.keras"
     small_model_with(lambda: keras.layers.Lambda(lambda t: t + 1)).save(path)
-    monkeypatch.setattr(custom_models, "find_unsafe_objects", lambda config: [])
+    monkeypatch.setattr(files, "find_unsafe_objects", lambda config: [])
     with pytest.raises(UnsafeModelFileError, match="refused in safe mode"):
-        custom_models._load_keras_model(str(path))
+        files.load_keras_file(str(path))
 
 
 def _rewritten(source, target, old: str, new: str):

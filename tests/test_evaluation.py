@@ -11,8 +11,8 @@ import pytest
 
 import plugin
 from plugin.doors.tools import call_tool
-from plugin.engine.evaluation import evaluate
 from plugin.engine.intake.archives import extract_images
+from plugin.engine.study.evaluation import evaluate
 
 LITE = ["EfficientNetLite0", "EfficientNetLite2"]
 

@@ -10,7 +10,7 @@ from PIL import Image
 import plugin
 from plugin.config import EXAMPLES_DIR
 from plugin.doors.tools import call_tool
-from plugin.engine.explain import last_conv_layer
+from plugin.engine.study.explain import last_conv_layer
 from tests.conftest import STRIPE_CLASSES, save_png, stripes
 
 CAT, DOG = EXAMPLES_DIR / "cat_chelsea.png", EXAMPLES_DIR / "dog_bicycle.jpg"

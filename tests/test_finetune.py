@@ -8,7 +8,7 @@ import pytest
 
 import plugin
 from plugin.doors.tools import call_tool
-from plugin.engine.custom_models import load_model_file
+from plugin.engine.inference.custom import load_model_file
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,15 @@ import re
 import numpy as np
 import pytest
 
-from plugin.engine.labels import CAT_INDICES, DOG_INDICES, display_name, dog_cat_verdict, find_class, imagenet_classes, top_k
+from plugin.engine.study.labels import (
+    CAT_INDICES,
+    DOG_INDICES,
+    display_name,
+    dog_cat_verdict,
+    find_class,
+    imagenet_classes,
+    top_k,
+)
 
 
 def test_class_index_has_the_1000_keras_classes_with_korean_names():

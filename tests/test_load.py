@@ -148,7 +148,7 @@ plugin.render_report("architecture", model="AlexNet", lang="en")
 def test_mcp_calls_that_arrive_together_run_as_fewer_batches(running_app):
     """Twelve classify calls at once over MCP (HTTP) for one model: every caller gets its own
     answer, and the model ran fewer batches than there were calls."""
-    from plugin.engine.runtime import load_registry_model
+    from plugin.engine.inference.prepared import load_registry_model
 
     plugin.configure(image_roots=[EXAMPLES_DIR], concurrent_runs=4)
     arguments = {"image": CAT, "models": ["EfficientNetLite0"], "top_k": 1, "backend": "keras"}

@@ -16,17 +16,17 @@ from PIL import Image
 import plugin
 from plugin.config import EXAMPLES_DIR
 from plugin.doors.tools import TOOLS, call_tool
-from plugin.engine import onnx as engine_onnx
-from plugin.engine.batching import Batcher
-from plugin.engine.classify import classify_image, classify_images
-from plugin.engine.evaluation import evaluate
-from plugin.engine.models import list_models
-from plugin.engine.onnx import OnnxRunner, cache, cache_path, export_cached, export_onnx
-from plugin.engine.onnx import export as export_module
-from plugin.engine.preprocessing import image_to_array, preprocess
-from plugin.engine.registry import MODELS
-from plugin.engine.runtime import load_registry_model
-from plugin.engine.weights import parse_weights, ready_imagenet_file, weights_path
+from plugin.engine.inference import onnx as engine_onnx
+from plugin.engine.inference.batching import Batcher
+from plugin.engine.inference.listing import list_models
+from plugin.engine.inference.onnx import OnnxRunner, cache, cache_path, export_cached, export_onnx
+from plugin.engine.inference.onnx import export as export_module
+from plugin.engine.inference.prepared import load_registry_model
+from plugin.engine.inference.preprocessing import image_to_array, preprocess
+from plugin.engine.models.registry import MODELS
+from plugin.engine.models.weights import parse_weights, ready_imagenet_file, weights_path
+from plugin.engine.study.classify import classify_image, classify_images
+from plugin.engine.study.evaluation import evaluate
 from plugin.errors import ExportError, InvalidInputError, UnknownModelError
 from tests.conftest import REPO
 

@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from plugin.engine.preprocessing import image_to_array, preprocess
-from plugin.engine.registry import MODELS
+from plugin.engine.inference.preprocessing import image_to_array, preprocess
+from plugin.engine.models.registry import MODELS
 from plugin.errors import InvalidInputError
 
 

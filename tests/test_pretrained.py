@@ -15,12 +15,12 @@ from PIL import Image
 import plugin
 from plugin.config import EXAMPLES_DIR
 from plugin.doors.tools import call_tool
-from plugin.engine import bundled, models
-from plugin.engine.preprocessing import image_to_array, preprocess
-from plugin.engine.pth import load_pth
-from plugin.engine.registry import MODELS
-from plugin.engine.runtime import load_registry_model
-from plugin.engine.weights import keras_cache_dir
+from plugin.engine.inference.prepared import load_registry_model
+from plugin.engine.inference.preprocessing import image_to_array, preprocess
+from plugin.engine.models import bundled, defaults
+from plugin.engine.models.pth import load_pth
+from plugin.engine.models.registry import MODELS
+from plugin.engine.models.weights import keras_cache_dir
 from plugin.errors import WeightsUnavailableError
 from tests import reference_efficientnet_lite as reference
 from tests.conftest import REPO
@@ -144,10 +144,10 @@ def test_a_caller_naming_no_model_gets_a_real_answer_and_a_note(offline):
 
 
 def test_the_study_pair_answers_where_its_weights_are_ready(monkeypatch):
-    monkeypatch.setattr(models, "weights_status", lambda spec: {"available": True, "source": "keras cache", "size_mb": 1})
-    assert models.default_models("imagenet") == (["VGG16", "ResNet50"], None)
+    monkeypatch.setattr(defaults, "weights_status", lambda spec: {"available": True, "source": "keras cache", "size_mb": 1})
+    assert defaults.default_models("imagenet") == (["VGG16", "ResNet50"], None)
     monkeypatch.undo()
-    assert models.default_models("random") == (["VGG16", "ResNet50"], None)  # random weights need no download
+    assert defaults.default_models("random") == (["VGG16", "ResNet50"], None)  # random weights need no download
 
 
 def test_the_same_answer_through_python_tools_and_the_command_line(tmp_path):

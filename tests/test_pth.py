@@ -8,8 +8,8 @@ import pickle
 import numpy as np
 import pytest
 
-from plugin.engine import pth
-from plugin.engine.pth import load_pth
+from plugin.engine.models import pth
+from plugin.engine.models.pth import load_pth
 from plugin.errors import InvalidInputError, UnsafeModelFileError
 from tests.pth_files import (
     OD,
@@ -124,4 +124,4 @@ def test_a_storage_tag_cannot_be_called(tmp_path):
 
 def test_nothing_allowed_can_run_code():
     for obj in pth._ALLOWED_GLOBALS.values():
-        assert getattr(obj, "__module__", "") in ("collections", "plugin.engine.pth") or isinstance(obj, pth._StorageTag)
+        assert getattr(obj, "__module__", "") in ("collections", "plugin.engine.models.pth") or isinstance(obj, pth._StorageTag)

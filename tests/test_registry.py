@@ -2,8 +2,8 @@
 
 import pytest
 
-from plugin.engine.models import list_models
-from plugin.engine.registry import MODELS, BundledWeights, ImagenetWeights, get_spec
+from plugin.engine.inference.listing import list_models
+from plugin.engine.models.registry import MODELS, BundledWeights, ImagenetWeights, get_spec
 from plugin.errors import UnknownModelError
 
 REQUIRED = ["VGG16", "VGG19", "ResNet50", "ResNet101", "ResNet152", "ResNet50V2", "MobileNetV2",

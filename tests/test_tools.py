@@ -15,7 +15,7 @@ import plugin
 from examples.function_calling import anthropic_tool_results, openai_tool_messages
 from plugin.config import EXAMPLES_DIR
 from plugin.doors.tools import TOOLS, call_tool, tool_specs
-from plugin.engine.registry import MODELS
+from plugin.engine.models.registry import MODELS
 from plugin.limits import MAX_MODELS_PER_CALL
 from tests.conftest import REPO
 

@@ -394,7 +394,7 @@ def test_compare_tab_and_the_reports_made_so_far(page, app, browser):
 def test_a_report_from_the_apps_result_runs_no_second_inference(monkeypatch):
     """Classify in the app, then make the report: the photo is classified once, the report renders that result."""
     from plugin.doors import webapp
-    from plugin.engine.runtime import Runner
+    from plugin.engine.inference.runners import KerasRunner as Runner
 
     calls = []
     original = Runner.__call__

@@ -7,8 +7,8 @@ import pytest
 import plugin
 from plugin import words
 from plugin.config import EXAMPLES_DIR
-from plugin.engine.registry import MODELS
-from plugin.engine.weights import keras_cache_dir, parse_weights
+from plugin.engine.models.registry import MODELS
+from plugin.engine.models.weights import keras_cache_dir, parse_weights
 from plugin.errors import AccessDeniedError, InvalidInputError, WeightsUnavailableError
 from tests.conftest import USER_KERAS_HOME
 

@@ -9,7 +9,7 @@ import pytest
 
 import plugin
 from plugin import words
-from plugin.engine.registry import MODELS
+from plugin.engine.models.registry import MODELS
 from plugin.errors import AccessDeniedError, ImageError, PluginError, UnknownModelError
 
 PACKAGE = Path(plugin.__file__).parent

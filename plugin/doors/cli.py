@@ -29,13 +29,13 @@ from rich.table import Table
 
 from plugin import api, words
 from plugin.config import configure, get_settings
-from plugin.engine.agreement import sentence
-from plugin.engine.evaluation import ENGINES
+from plugin.engine.inference.preprocessing import MODES
 from plugin.engine.intake.images import source_text
-from plugin.engine.labels import display_name
-from plugin.engine.models import fallback_note
-from plugin.engine.preprocessing import MODES
-from plugin.engine.registry import MODELS
+from plugin.engine.models.defaults import fallback_note
+from plugin.engine.models.registry import MODELS
+from plugin.engine.study.agreement import sentence
+from plugin.engine.study.evaluation import ENGINES
+from plugin.engine.study.labels import display_name
 from plugin.errors import InvalidInputError, PluginError
 from plugin.limits import (
     BACKENDS,

@@ -3,7 +3,7 @@
 The web app's events, its API endpoints and the MCP calls over HTTP (and stdio) all take a slot
 here before they run the engine, so "four at a time" (`Settings.concurrent_runs`) means four in
 all; the rest wait their turn. Requests in flight for the same model run as one batch
-(`plugin.engine.batching`), so the limit is also how many requests can share a batch. A thread that already holds a slot passes straight through, so a
+(`plugin.engine.inference.batching`), so the limit is also how many requests can share a batch. A thread that already holds a slot passes straight through, so a
 door that calls another door's code cannot wait on itself.
 """
 

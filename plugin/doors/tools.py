@@ -18,9 +18,9 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from plugin import api
 from plugin.doors.gate import engine_slot
-from plugin.engine.evaluation import ENGINES
-from plugin.engine.preprocessing import MODES
-from plugin.engine.registry import MODELS
+from plugin.engine.inference.preprocessing import MODES
+from plugin.engine.models.registry import MODELS
+from plugin.engine.study.evaluation import ENGINES
 from plugin.errors import InvalidInputError, PluginError
 from plugin.limits import (
     BACKENDS,

@@ -29,13 +29,13 @@ from plugin.config import EXAMPLES_DIR, configure, get_settings
 from plugin.doors.gate import gated
 from plugin.doors.gradio_api import ENGINE_QUEUE, register_tool_endpoints
 from plugin.doors.http_limits import BodyLimit
-from plugin.engine.agreement import sentence
-from plugin.engine.evaluation import ENGINES
+from plugin.engine.inference.preprocessing import MODES
 from plugin.engine.intake.archives import extract_images
 from plugin.engine.intake.images import bound_decoding, load_image
-from plugin.engine.labels import display_name
-from plugin.engine.preprocessing import MODES
-from plugin.engine.registry import MODELS
+from plugin.engine.models.registry import MODELS
+from plugin.engine.study.agreement import sentence
+from plugin.engine.study.evaluation import ENGINES
+from plugin.engine.study.labels import display_name
 from plugin.errors import PluginError
 from plugin.limits import (
     DEFAULT_ARCHITECTURE_MODEL,

@@ -17,8 +17,8 @@ import re
 import tempfile
 from pathlib import Path
 
-from plugin.architecture.macs import is_nested_model
 from plugin.config import get_settings
+from plugin.engine.architecture.macs import is_nested_model
 from plugin.errors import InvalidInputError, RenderError
 
 __all__ = ["draw", "check_options", "diagram_dot", "FORMATS", "RANKDIRS"]

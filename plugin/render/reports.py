@@ -30,10 +30,10 @@ from markupsafe import Markup
 
 from plugin import words
 from plugin.config import get_settings
-from plugin.engine.agreement import sentence
 from plugin.engine.intake.images import source_text as image_source
-from plugin.engine.labels import display_name
-from plugin.engine.models import fallback_note
+from plugin.engine.models.defaults import fallback_note
+from plugin.engine.study.agreement import sentence
+from plugin.engine.study.labels import display_name
 from plugin.errors import AccessDeniedError, InvalidInputError, PluginError, RenderError
 from plugin.render.charts import accuracy_chart, chart_svg, comparison_charts, probability_chart
 from plugin.render.overlay import overlay_png
@@ -355,7 +355,7 @@ def _comparison(data: dict, picture, t: dict, lang: str) -> dict:
 # --- evaluation -----------------------------------------------------------------------------
 
 def _label_namer(t: dict, lang: str):
-    from plugin.engine.labels import find_class
+    from plugin.engine.study.labels import find_class
 
     def label_name(label: str) -> str:
         if label in ("dog", "cat", "other"):

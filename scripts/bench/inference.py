@@ -34,7 +34,7 @@ def median_ms(call, runs: int) -> float:
 
 def bench_folder() -> Path:
     """Where the random weights of the benchmark are kept (an allowed root while it runs)."""
-    from plugin.engine.weights import keras_cache_dir
+    from plugin.engine.models.weights import keras_cache_dir
 
     return keras_cache_dir() / "bench"
 
@@ -42,8 +42,8 @@ def bench_folder() -> Path:
 def bench_weights(name: str) -> tuple[str, str]:
     """The weights a model is measured with ("imagenet", or the path of a file of random weights)
     and what they are ("imagenet" or "random, seed 0")."""
-    from plugin.engine.registry import get_spec
-    from plugin.engine.weights import weights_status
+    from plugin.engine.models.registry import get_spec
+    from plugin.engine.models.weights import weights_status
 
     spec = get_spec(name)
     if weights_status(spec)["available"]:
@@ -71,11 +71,11 @@ def measure_model(name: str, jpeg: bytes, peak_gflops: float, runs: int = 10, ba
     """
     from PIL import Image
 
-    from plugin.engine.onnx import cache_path, export_cached, export_onnx
-    from plugin.engine.preprocessing import image_to_array, preprocess
-    from plugin.engine.registry import get_spec
-    from plugin.engine.runtime import load_registry_model
-    from plugin.engine.weights import parse_weights, weights_path
+    from plugin.engine.inference.onnx import cache_path, export_cached, export_onnx
+    from plugin.engine.inference.prepared import load_registry_model
+    from plugin.engine.inference.preprocessing import image_to_array, preprocess
+    from plugin.engine.models.registry import get_spec
+    from plugin.engine.models.weights import parse_weights, weights_path
 
     spec = get_spec(name)
     weights, described = bench_weights(name)
@@ -100,9 +100,9 @@ def measure_model(name: str, jpeg: bytes, peak_gflops: float, runs: int = 10, ba
 
 def _backend_figures(name: str, weights: str, backend: str, jpeg: bytes, array, predict_ms: float, peak_gflops: float,
                      runs: int, batches: bool) -> dict:
-    from plugin.engine.classify import classify_image, classify_images
-    from plugin.engine.registry import get_spec
-    from plugin.engine.runtime import load_registry_model
+    from plugin.engine.inference.prepared import load_registry_model
+    from plugin.engine.models.registry import get_spec
+    from plugin.engine.study.classify import classify_image, classify_images
 
     prepared = load_registry_model(name, weights, backend)
     options = {"models": [name], "weights": weights, "backend": backend, "top_k": 5}

@@ -13,7 +13,7 @@ import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
 
-from plugin.engine.evaluation.dataset import IMAGE_SUFFIXES
+from plugin.engine.intake.images import IMAGE_SUFFIXES
 from plugin.errors import InvalidInputError
 from plugin.limits import MAX_EVALUATION_IMAGES
 

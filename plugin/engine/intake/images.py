@@ -26,12 +26,14 @@ from plugin.config import Settings, get_settings
 from plugin.engine.intake import sources
 from plugin.errors import ImageError, InvalidInputError
 
-__all__ = ["LoadedImage", "load_image", "source_text", "FORMATS", "bound_decoding"]
+__all__ = ["LoadedImage", "load_image", "source_text", "FORMATS", "IMAGE_SUFFIXES", "bound_decoding"]
 
 _BASE64_TEXT = re.compile(r"^[A-Za-z0-9+/=_\-\s]+$")
 
 FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "BMP", "TIFF")
 """The only formats Pillow is asked to open."""
+IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".tiff")
+"""File names taken as images when a folder or an archive is read: the same formats."""
 _FORMAT_NAMES = "JPEG, PNG, GIF, WebP, BMP or TIFF"
 _ROWS_PER_STEP = 512
 

@@ -1,0 +1,155 @@
+"""What `model.summary()` shows, and what students then write by hand, as data: totals,
+multiply-adds, the paper's stages, the structure table, the layer table, preprocessing and the
+published figures. Draws and writes nothing: the diagram is `plugin.render.diagram`'s job.
+
+Architecture needs no trained weights: registry models are built with random initialisation
+(from the same cache classification uses) and a user's model file is loaded in safe mode.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from plugin import words
+from plugin.engine.architecture.layers import layer_facts, weight_count
+from plugin.engine.architecture.stages import group_stages
+from plugin.engine.architecture.structure import structure_table
+from plugin.engine.inference.custom import load_model_file
+from plugin.engine.inference.prepared import load_registry_model
+from plugin.engine.inference.preprocessing import MODES
+from plugin.engine.models.registry import ModelSpec, get_spec
+from plugin.errors import InvalidInputError
+from plugin.limits import DEFAULT_ARCHITECTURE_MODEL
+
+__all__ = ["Subject", "load_subject", "describe", "check_detail", "DETAILS"]
+
+DETAILS = ("summary", "layers", "full")
+BYTES_PER_PARAM = 4  # float32
+
+
+@dataclasses.dataclass(frozen=True)
+class Subject:
+    """A model to describe.
+
+    Attributes:
+        name: the registry name, or the model file's name.
+        model: the built Keras model.
+        spec: the registry entry; None for a model file.
+        identity: what identifies the architecture for caches (registry name, or file name, path,
+            size and modification time).
+    """
+
+    name: str
+    model: Any
+    spec: ModelSpec | None
+    identity: str
+
+
+def check_detail(detail) -> str:
+    if detail not in DETAILS:
+        raise InvalidInputError(f"Expected detail to be one of {list(DETAILS)}. Received: detail={detail!r}")
+    return detail
+
+
+def load_subject(model: str | None = None, model_path=None) -> Subject:
+    """Build (or take from the cache) a registry model with random weights, or load a model file.
+
+    Args:
+        model: a registry model name; None for `DEFAULT_ARCHITECTURE_MODEL`. Ignored with `model_path`.
+        model_path: a `.keras`/`.h5` model file below the allowed roots.
+    """
+    if model_path is not None:
+        path, runner = load_model_file(model_path)
+        stat = path.stat()
+        return Subject(path.name, runner.model, None, f"{path.name}|{path}|{stat.st_size}|{stat.st_mtime_ns}")
+    spec = get_spec(model or DEFAULT_ARCHITECTURE_MODEL)
+    return Subject(spec.name, load_registry_model(spec.name, None).runner.model, spec, spec.name)
+
+
+def describe(subject: Subject, *, detail: str = "summary", expand_nested: bool = False) -> dict:
+    """Describe a model's architecture as data.
+
+    Args:
+        subject: from `load_subject`.
+        detail: "summary" (totals, stages and structure), "layers" (adds the layer table) or
+            "full" (the layer table with nested models expanded).
+        expand_nested: list the layers of nested models (with detail "layers").
+
+    Returns:
+        `{"model", "family", "input_shape", "output_shape", "total_params", "trainable_params",
+        "non_trainable_params", "macs", "flops", "size_mb", "num_layers", "depth", "stages",
+        "structure", "layers", "batch_norm", "preprocessing", "published", "diagram", "macs_note"}`;
+        `layers` is None for detail "summary", `diagram` None (drawing is left to the caller),
+        `published` and `family` None for model files. FLOPs = 2 x MACs. `batch_norm` (None
+        without batch normalisation) counts its layers, channels, and the moving means and
+        variances that make up the non-trainable parameters.
+    """
+    check_detail(detail)
+    keras_model, spec = subject.model, subject.spec
+    top = layer_facts(keras_model)
+    total = int(keras_model.count_params())
+    trainable = sum(weight_count(w) for w in keras_model.trainable_weights)
+    macs = sum(row.macs for row in top)
+    if detail == "summary":
+        layers = None
+    else:
+        expand = detail == "full" or expand_nested
+        layers = [row.row() for row in (layer_facts(keras_model, expand_nested=True) if expand else top)]
+    return {
+        "model": subject.name,
+        "family": spec.family if spec else None,
+        "input_shape": list(keras_model.inputs[0].shape),
+        "output_shape": list(keras_model.outputs[0].shape),
+        "total_params": total,
+        "trainable_params": trainable,
+        "non_trainable_params": total - trainable,
+        "macs": macs,
+        "flops": 2 * macs,
+        "size_mb": round(total * BYTES_PER_PARAM / 2**20, 2),
+        "num_layers": len(keras_model.layers),
+        "depth": sum(1 for row in top if row.params > 0),
+        "stages": group_stages(top, spec.family if spec else None),
+        "structure": structure_table(top),
+        "layers": layers,
+        "batch_norm": _batch_norm(keras_model),
+        "preprocessing": _preprocessing(spec, keras_model),
+        "published": spec.published.describe() | {"paper": spec.paper} if spec else None,
+        "diagram": None,
+        "macs_note": words.text("results.macs_note", "en"),
+    }
+
+
+def _batch_norm(keras_model) -> dict | None:
+    """Batch normalisation, counted: each layer learns a scale and a shift per channel (gamma,
+    beta) and keeps a moving mean and variance per channel, updated while training, not trained."""
+    norms = [layer for layer in _all_layers(keras_model) if type(layer).__name__ == "BatchNormalization"]
+    if not norms:
+        return None
+    channels = sum(int(layer.moving_mean.shape[0]) for layer in norms)
+    return {"layers": len(norms), "channels": channels, "moving_statistics": 2 * channels,
+            "trainable": sum(weight_count(w) for layer in norms for w in layer.trainable_weights)}
+
+
+def _all_layers(model):
+    for layer in model.layers:
+        if hasattr(layer, "layers") and hasattr(layer, "inputs"):
+            yield from _all_layers(layer)
+        else:
+            yield layer
+
+
+def _preprocessing(spec: ModelSpec | None, keras_model) -> dict:
+    shape = list(keras_model.inputs[0].shape)
+    card = {"input_size": shape[1:3], "channels": shape[3] if len(shape) == 4 else None}
+    if spec is None:
+        return card | {"mode": None, "description": words.both("preprocessing.model_file")}
+    mode = MODES[spec.preprocessing]
+    if spec.module.startswith("keras."):
+        function = f"{spec.module}.preprocess_input"
+    elif mode.name == "caffe":
+        function = "keras.applications.imagenet_utils.preprocess_input(mode='caffe')"
+    else:
+        function = None  # no Keras function does it: the mode's description says what is done
+    return card | {"mode": mode.name, "channel_order": mode.channel_order, "value_range": list(mode.value_range),
+                   "description": mode.description, "function": function}

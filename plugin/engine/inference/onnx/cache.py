@@ -1,0 +1,85 @@
+"""Exported models kept in KERAS_HOME/models/onnx, one file per model, weights and library versions.
+
+A file's name is the model's name and a hash of the weights file's SHA-256, the versions of Keras,
+TensorFlow, tf2onnx and onnxruntime, and `EXPORT_VERSION`: changed weights or libraries give a new
+file, never a stale one. Random weights differ at every build, so they are never cached here (export
+them with `export_onnx` into a folder of your own).
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+from importlib import metadata
+from pathlib import Path
+
+from plugin.engine.inference.onnx.export import Progress, export_lock, run_worker
+from plugin.engine.models.registry import get_spec
+from plugin.engine.models.weights import file_sha256, keras_cache_dir
+from plugin.errors import InvalidInputError
+
+__all__ = ["EXPORT_VERSION", "onnx_cache_dir", "versions", "cache_path", "cached_export", "export_cached"]
+
+EXPORT_VERSION = 1
+"""Bump when the worker changes what it writes (route, input name, opset, patches)."""
+
+_VERSIONED = ("keras", "tensorflow", "tf2onnx", "onnxruntime")
+
+
+def onnx_cache_dir() -> Path:
+    """The folder exports are cached in: `onnx` inside the Keras models folder."""
+    return keras_cache_dir() / "onnx"
+
+
+@functools.cache
+def versions() -> dict[str, str]:
+    """The installed versions of the libraries that decide what an export holds and how it runs
+    (read once: `cache_path` runs on every call with backend "auto")."""
+    found = {}
+    for distribution in _VERSIONED:
+        try:
+            found[distribution] = metadata.version(distribution)
+        except metadata.PackageNotFoundError:
+            found[distribution] = "absent"
+    return found
+
+
+def cache_path(spec_name: str, weights_path: str | os.PathLike | None) -> Path:
+    """Where the export of a registry model with these weights is cached (whether or not it is there).
+
+    Args:
+        spec_name: a registry model name.
+        weights_path: the weights file the model is built with (`plugin.engine.models.weights.weights_path`).
+    """
+    spec = get_spec(spec_name)
+    if weights_path is None:
+        raise InvalidInputError(f"Expected a weights file to cache the ONNX export of {spec.name} under. Received: "
+                                "random weights, which differ at every build; export them with export_onnx into a "
+                                "folder of your own.", key="onnx_random_weights", model=spec.name)
+    identity = {"model": spec.name, "weights_sha256": file_sha256(Path(weights_path)), "versions": versions(),
+                "export_version": EXPORT_VERSION}
+    digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
+    return onnx_cache_dir() / f"{spec.name.lower()}-{digest}.onnx"
+
+
+def cached_export(spec_name: str, weights_path: str | os.PathLike | None) -> Path | None:
+    """The cached export of a registry model with these weights, or None when there is none yet."""
+    path = cache_path(spec_name, weights_path)
+    return path if path.is_file() else None
+
+
+def export_cached(spec_name: str, weights_path: str | os.PathLike | None, progress: Progress | None = None) -> dict:
+    """The cached export, exporting it first (in a worker process) when it is not there.
+
+    Returns:
+        `{"path", "cached"}`, and after an export the worker's figures (see `export_onnx`).
+    """
+    target = cache_path(spec_name, weights_path)
+    if target.is_file():
+        return {"path": str(target), "cached": True}
+    with export_lock(target):
+        if target.is_file():  # another process exported it while we waited
+            return {"path": str(target), "cached": True}
+        return {**run_worker(spec_name, weights_path, target, progress), "cached": False}

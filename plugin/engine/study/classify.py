@@ -1,0 +1,227 @@
+"""Classify images with one or several models and say whether they agree.
+
+`classify_image` and `classify_images` share one path: images are read and checked first (so a
+bad one fails before any model is built), then each model runs the whole batch at once.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from plugin import words
+from plugin.engine.inference.custom import load_custom_model
+from plugin.engine.inference.prepared import PreparedModel, check_backend, load_registry_model
+from plugin.engine.inference.preprocessing import get_mode, image_to_array, preprocess
+from plugin.engine.intake.images import LoadedImage, load_image
+from plugin.engine.models.defaults import default_models
+from plugin.engine.models.registry import get_spec
+from plugin.engine.models.weights import parse_weights
+from plugin.engine.study.agreement import agreement, sentence
+from plugin.engine.study.labels import CAT_INDICES, DOG_INDICES, Expected, dog_cat_verdict, parse_expected, rank_of
+from plugin.engine.study.labels import top_k as rank_top_k
+from plugin.errors import InvalidInputError, PluginError
+from plugin.limits import DEFAULT_BACKEND, DEFAULT_MODELS, DEFAULT_TOP_K, MAX_IMAGES_PER_CALL, MAX_MODELS_PER_CALL, MAX_TOP_K
+
+__all__ = ["classify_image", "classify_images", "check_model_names", "check_top_k"]
+
+
+def classify_image(image, models: Sequence[str] | str | None = None, top_k: int = DEFAULT_TOP_K, weights="imagenet",
+                   model_path=None, class_names=None, preprocessing=None, allow_random_weights: bool = False,
+                   expected=None, backend: str = DEFAULT_BACKEND) -> dict:
+    """Classify one image with each model, give the dog/cat verdict and say whether the models agree.
+
+    Args:
+        image: a path, http(s) URL, data URI, base64 string, bytes, PIL image or numpy array.
+        models: registry model names (see `list_models()`), at most `MAX_MODELS_PER_CALL`;
+            None for the study's pair, VGG16 and ResNet50, where their ImageNet weights are ready,
+            else EfficientNetLite0 (its weights come with the project), with a `note` saying so.
+            Ignored when `model_path` is given.
+        top_k: how many top classes to return per model, 1 to `MAX_TOP_K` (20).
+        weights: "imagenet" (downloaded once and cached by Keras, or bundled), "random" or None
+            (random initialisation, needs `allow_random_weights=True`) or a weights file path; or
+            a dict of these by model name, to give each model its own (models not named get
+            "imagenet"; with `models=None`, the dict's models are run).
+        model_path: a `.keras`/`.h5` classifier of your own, used instead of `models`.
+        class_names: names of the custom model's classes, by output index.
+        preprocessing: for a custom model, "caffe", "tf", "torch", "rescale" or "none";
+            for registry models, overrides their own preprocessing (to study its effect).
+        allow_random_weights: permit classifying with random weights; such results say
+            `"untrained": true`.
+        expected: the right answer, if known: an ImageNet class (index, English or Korean name,
+            or WordNet id) or "dog"/"cat"; for a model file, one of its class names.
+        backend: "auto" (onnxruntime where the model's export is cached, else Keras while it is
+            exported in the background), "onnx" (exports first if needed: seconds to a few
+            minutes, once) or "keras". Random weights and model files always run on Keras
+            ("onnx" refuses them).
+
+    Returns:
+        `{"image": {"width", "height", "source"}, "results": [{"model", "weights", "untrained",
+        "predictions": [{"rank", "label", "label_ko", "class_id", "index", "probability"}],
+        "verdict", "inference_ms", "backend", "input_size", "preprocessing", ("correct": {"top1", "top5",
+        "verdict"}, "expected_rank" with expected)}], "agreement": {"agree", "basis",
+        "verdict_agree", "top1_agree", "top1", "verdicts", "summary"}, ("expected"), "note"?,
+        "fallback"?}`. `agreement.summary` says in one sentence whether the models agree on the
+        verdict and on the class ("Both say dog, but VGG16 says English foxhound and ResNet50 says
+        beagle"). `note` and `fallback` (`{"model", "instead_of", "download_mb"}`) say why another
+        model answered when `models` was None.
+    """
+    return _classify([image], models, top_k, weights, model_path, class_names, preprocessing, allow_random_weights,
+                     expected, backend, single=True)[0]
+
+
+def classify_images(images: Sequence, models: Sequence[str] | str | None = None, top_k: int = DEFAULT_TOP_K, weights="imagenet",
+                    model_path=None, class_names=None, preprocessing=None, allow_random_weights: bool = False,
+                    expected=None, backend: str = DEFAULT_BACKEND) -> dict:
+    """Classify several images (at most `MAX_IMAGES_PER_CALL`) in batches, with the options of `classify_image`.
+
+    Returns:
+        `{"images": [one classify_image result per image, in order]}`.
+    """
+    if isinstance(images, (str, bytes)) or not isinstance(images, Sequence):
+        raise InvalidInputError(f"Expected a list of images. Received: {type(images).__name__}")
+    return {"images": _classify(list(images), models, top_k, weights, model_path, class_names, preprocessing,
+                                allow_random_weights, expected, backend, single=False)}
+
+
+def _classify(images: list, models, top_k, weights, model_path, class_names, preprocessing, allow_random_weights,
+              expected, backend, *, single: bool) -> list[dict]:
+    top_k = check_top_k(top_k)
+    backend = check_backend(backend, model_file=model_path is not None)
+    if not images:
+        raise InvalidInputError("Expected at least one image. Received: an empty list", key="image_missing")
+    if len(images) > MAX_IMAGES_PER_CALL:
+        raise InvalidInputError(f"Expected at most {MAX_IMAGES_PER_CALL} images per call. Received: {len(images)}",
+                                key="too_many_images", limit=MAX_IMAGES_PER_CALL, count=len(images))
+    if preprocessing is not None:
+        get_mode(preprocessing)
+    fallback = None
+    if model_path is None:
+        if models is None and isinstance(weights, dict):
+            models = list(weights)
+        names, fallback = default_models(weights) if models is None else (check_model_names(models), None)
+        if class_names is not None:
+            raise InvalidInputError("Expected class_names only with model_path (registry models use the ImageNet classes). Received: class_names without model_path")
+        per_model = _weights_by_model(weights, names)
+        if any(parse_weights(choice).untrained for choice in per_model.values()) and not allow_random_weights:
+            raise InvalidInputError(
+                "Expected trained weights for classification. Received: weights=None or 'random' (random initialisation), "
+                "whose predictions mean nothing. Pass allow_random_weights=True to run untrained models anyway "
+                "(results then say \"untrained\": true), use weights='imagenet', or a weights file.", key="random_not_allowed")
+
+    target = parse_expected(expected) if model_path is None else None  # a bad answer fails before any work
+
+    loaded = [_load(image, i, single) for i, image in enumerate(images)]
+
+    if model_path is not None:
+        prepared = [load_custom_model(model_path, class_names=class_names, preprocessing=preprocessing)]
+        target = parse_expected(expected, prepared[0].class_names)
+    else:
+        prepared = [load_registry_model(name, per_model[name], backend) for name in names]
+
+    per_model = [_run(model, loaded, top_k, preprocessing, target) for model in prepared]
+    records = []
+    for i, image in enumerate(loaded):
+        record = {"image": image.describe(), "results": [results[i] for results in per_model]}
+        record["agreement"] = agreement(record["results"])
+        if target is not None:
+            record["expected"] = target.describe()
+        record["agreement"]["summary"] = sentence(record, "en")
+        records.append(record)
+    if fallback:
+        note = fallback.pop("note")
+        for record in records:
+            record["note"], record["fallback"] = note, dict(fallback)
+    return records
+
+
+def _weights_by_model(weights, names: list[str]) -> dict:
+    """The weights argument for each model: one for all, or a dict by model name."""
+    if not isinstance(weights, dict):
+        return dict.fromkeys(names, weights)
+    known = {get_spec(name).name: choice for name, choice in weights.items()}
+    stray = sorted(set(known) - set(names))
+    if stray:
+        raise InvalidInputError(f"Expected weights only for the models that run ({names}). Received weights for {stray}.")
+    return {name: known.get(name, "imagenet") for name in names}
+
+
+def _load(image, index: int, single: bool) -> LoadedImage:
+    try:
+        return load_image(image)
+    except PluginError as exc:
+        if single:
+            raise
+        raise exc.prefixed(f"images[{index}]: ") from exc
+
+
+def check_top_k(top_k) -> int:
+    """Return `top_k` as an int if it is an integer from 1 to `MAX_TOP_K`; refuse anything else."""
+    if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or not 1 <= int(top_k) <= MAX_TOP_K:
+        raise InvalidInputError(f"Expected top_k to be an integer from 1 to {MAX_TOP_K}. Received: top_k={top_k!r}",
+                                key="top_k", limit=MAX_TOP_K, value=repr(top_k)[:40])
+    return int(top_k)
+
+
+def check_model_names(models) -> list[str]:
+    """Registry names for a `models` argument (a list, a comma-separated string, or None for the
+    study's pair), each checked, duplicates dropped; at most `MAX_MODELS_PER_CALL` names."""
+    if models is None:
+        models = list(DEFAULT_MODELS)
+    if isinstance(models, str):
+        models = [part for part in (piece.strip() for piece in models.split(",")) if part]
+    if not isinstance(models, Sequence) or not models:
+        raise InvalidInputError(f"Expected a non-empty list of model names. Received: models={models!r}", key="no_models")
+    if len(models) > MAX_MODELS_PER_CALL:
+        raise InvalidInputError(f"Expected at most {MAX_MODELS_PER_CALL} models. Received: {len(models)}",
+                                key="too_many_models", limit=MAX_MODELS_PER_CALL, count=len(models))
+    names = []
+    for model in models:
+        name = get_spec(model).name
+        if name not in names:
+            names.append(name)
+    return names
+
+
+def _run(model: PreparedModel, images: list[LoadedImage], top_k: int, preprocessing_override,
+         target: Expected | None) -> list[dict]:
+    mode = preprocessing_override if preprocessing_override and model.imagenet_head else model.preprocessing
+    batch = np.stack([image_to_array(image.image, model.input_size, model.channels) for image in images])
+    batch = preprocess(batch, mode)
+    model.runner.compile()  # compilation is a one-off cost, not inference time
+    started = time.perf_counter()
+    probabilities = model.probabilities(batch)
+    per_image_ms = (time.perf_counter() - started) * 1000.0 / len(images)
+    results = []
+    for row in probabilities:
+        result = {
+            "model": model.name,
+            "weights": model.weights,
+            "untrained": model.untrained,
+            "predictions": rank_top_k(row, top_k, model.class_names),
+            "verdict": dog_cat_verdict(row) if model.imagenet_head else None,
+            "inference_ms": round(per_image_ms, 2),
+            "backend": model.backend,
+            "input_size": list(model.input_size),
+            "preprocessing": mode,
+        }
+        if model.untrained:
+            result["note"] = words.text("results.untrained_note", "en")
+        if target is not None:
+            result.update(_judge(row, result, target))
+        results.append(result)
+    return results
+
+
+def _judge(probabilities: np.ndarray, result: dict, target: Expected) -> dict:
+    """Whether a model's answer is right at top-1, within the top 5 and on the verdict, and the
+    rank the right answer got (for "dog" or "cat": the best rank of any class of the group)."""
+    if target.item is not None or target.custom_index is not None:
+        indices = [target.item.index if target.item is not None else target.custom_index]
+    else:
+        indices = list(DOG_INDICES if target.group == "dog" else CAT_INDICES)
+    rank = rank_of(probabilities, indices)
+    verdict = result["verdict"]["label"] == target.group if result["verdict"] and target.group != "custom" else None
+    return {"correct": {"top1": rank == 1, "top5": rank <= 5, "verdict": verdict}, "expected_rank": rank}

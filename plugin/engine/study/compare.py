@@ -1,0 +1,107 @@
+"""compare_models: registry models side by side (size, cost, published accuracy, speed measured
+here) and, given an image, each model's predictions and verdict."""
+
+from __future__ import annotations
+
+import os
+import platform
+import statistics
+import time
+
+import numpy as np
+
+from plugin.engine.architecture.describe import describe, load_subject
+from plugin.engine.inference.prepared import load_registry_model
+from plugin.engine.intake.images import load_image
+from plugin.engine.models.defaults import default_models
+from plugin.engine.models.registry import get_spec
+from plugin.engine.study.classify import check_model_names, classify_image
+from plugin.errors import InvalidInputError
+from plugin.limits import TIMING_RUNS
+
+__all__ = ["compare_models"]
+
+_CLASSIFY_OPTIONS = ("top_k", "weights", "allow_random_weights", "preprocessing")
+
+
+def compare_models(models=None, image=None, **classify_options) -> dict:
+    """Compare registry models side by side; with an image, also their predictions.
+
+    Args:
+        models: registry model names (see `list_models()`); None for VGG16 and ResNet50 (with an
+            image to classify: EfficientNetLite0 where their ImageNet weights are not ready, as
+            `classify_image` does, with a `note`).
+        image: optional image (path, URL, data URI, bytes...) to classify with every model.
+        **classify_options: `top_k`, `weights`, `allow_random_weights`, `preprocessing`, as for
+            `classify_image`; used only with an image.
+
+    Returns:
+        `{"models": [{"model", "family", "input_shape", "total_params", "macs", "flops", "depth",
+        "size_mb", "published": {"top1", "top5", "multiply_adds", "source"}, "inference_ms",
+        ("weights", "untrained", "predictions", "verdict" with an image)}], "timing": {...},
+        ("image", "agreement" with an image)}`. `inference_ms` is the median of several runs of
+        one image through the compiled model on this machine, whatever the weights.
+    """
+    unknown = set(classify_options) - set(_CLASSIFY_OPTIONS)
+    if unknown:
+        raise InvalidInputError(f"Expected options among {list(_CLASSIFY_OPTIONS)}. Received: {sorted(unknown)}")
+    fallback = None
+    if models is None and image is not None:
+        names, fallback = default_models(classify_options.get("weights", "imagenet"))
+    else:
+        names = check_model_names(models)
+    loaded = load_image(image) if image is not None else None  # a bad image fails before any model is built
+    rows = []
+    for name in names:
+        spec = get_spec(name)
+        facts = describe(load_subject(name))
+        rows.append({
+            "model": name,
+            "family": spec.family,
+            "input_shape": facts["input_shape"][1:],
+            "total_params": facts["total_params"],
+            "macs": facts["macs"],
+            "flops": facts["flops"],
+            "depth": facts["depth"],
+            "size_mb": facts["size_mb"],
+            "published": {"top1": spec.published.top1, "top5": spec.published.top5,
+                          "multiply_adds": spec.published.multiply_adds, "source": spec.published.source,
+                          "source_key": spec.published.source_key},
+            "inference_ms": _time_one_image(name),
+        })
+    result = {
+        "models": rows,
+        "timing": {"runs": TIMING_RUNS, "statistic": "median", "batch": 1, **_machine()},
+    }
+    if loaded is not None:
+        classified = classify_image(loaded, models=names, **classify_options)
+        for row, outcome in zip(rows, classified["results"]):
+            row.update({key: outcome[key] for key in ("weights", "untrained", "predictions", "verdict")})
+        result["image"] = classified["image"]
+        result["agreement"] = classified["agreement"]
+    if fallback:
+        result["note"] = fallback.pop("note")
+        result["fallback"] = fallback
+    return result
+
+
+def _time_one_image(name: str) -> float:
+    runner = load_registry_model(name, None).runner
+    batch = np.zeros((1, *runner.input_shape[1:]), dtype=np.float32)
+    runner(batch)  # compile and warm up
+    times = []
+    for _ in range(TIMING_RUNS):
+        started = time.perf_counter()
+        runner(batch)
+        times.append((time.perf_counter() - started) * 1000.0)
+    return round(statistics.median(times), 2)
+
+
+def _machine() -> dict:
+    """The machine the times were measured on: `machine` in words, and `device` as data."""
+    import tensorflow as tf
+
+    device = {"arch": platform.machine(), "cpus": os.cpu_count(), "gpus": len(tf.config.list_physical_devices("GPU")),
+              "system": platform.system(), "tensorflow": tf.__version__}
+    kind = f"{device['gpus']} GPU" if device["gpus"] else f"CPU, {device['cpus']} cores"
+    return {"machine": f"{device['arch']} {kind}, {device['system']}, TensorFlow {device['tensorflow']}", "device": device}

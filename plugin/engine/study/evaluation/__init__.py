@@ -1,0 +1,143 @@
+"""evaluate: how often is each model right on a folder of labelled photos?
+
+Images stream through each model in batches (the same grid everywhere); every per-image result is
+appended to a JSON Lines log as it comes, so an interrupted run resumes where it stopped and
+loses nothing. The work runs in this process (engine "local") or on Ray Data (engine "ray",
+`pip install .[ray]`: a local Ray instance, or the cluster in RAY_ADDRESS); both give the same
+numbers.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Callable
+from pathlib import Path
+
+from plugin.config import get_settings
+from plugin.engine.inference.custom import load_custom_model
+from plugin.engine.inference.prepared import check_backend, resolve_backend
+from plugin.engine.models.defaults import default_models
+from plugin.engine.models.weights import parse_weights
+from plugin.engine.study.classify import check_model_names
+from plugin.engine.study.evaluation.dataset import Item, interpret, read_source
+from plugin.engine.study.evaluation.metrics import summarise
+from plugin.engine.study.evaluation.steps import ModelRef, classify_batch, read_log, run_models
+from plugin.errors import InvalidInputError
+from plugin.limits import DEFAULT_BACKEND, EVALUATION_BATCH
+
+__all__ = ["evaluate", "ENGINES"]
+
+ENGINES = ("local", "ray")
+Progress = Callable[[int, int, str], None]
+
+
+def evaluate(source, models=None, labels: dict | None = None, *, weights="imagenet", allow_random_weights: bool = False,
+             model_path=None, class_names=None, preprocessing=None, engine: str = "local", resume: bool = True,
+             progress: Progress | None = None, num_cpus: int | None = None, backend: str = DEFAULT_BACKEND) -> dict:
+    """Evaluate models on labelled images.
+
+    Args:
+        source: a folder whose sub-folders name the labels (`cat/`, `dog/`, or ImageNet classes by
+            English or Korean name or WordNet id), or a CSV/JSON list of (image, label); below the
+            allowed roots; at most `MAX_EVALUATION_IMAGES` images.
+        models: registry models; None for the study's pair where their weights are ready, else
+            EfficientNetLite0 (as classify_image). With `model_path` alone, only that file.
+        labels: optional renaming of the source's labels, e.g. {"kitties": "cat"}.
+        weights, allow_random_weights: as for classify_image.
+        model_path, class_names, preprocessing: a model file of one's own (a fine-tuned one needs
+            neither class names nor preprocessing: they are stored beside it).
+        engine: "local" (this process) or "ray" (Ray Data).
+        resume: continue the log of an earlier run of the same images (unchanged on disk) and
+            models that was interrupted; a finished run is run again.
+        progress: called as `progress(done, total, model)` after every batch.
+        num_cpus: CPUs of a local Ray instance (default: all but one, at least one).
+        backend: "auto", "onnx" or "keras", as for classify_image; decided once, before the run
+            (with "auto", a model whose export is not cached yet runs on Keras the whole run).
+
+    Returns:
+        `{"source", "images", "labels", "label_counts", "log_path", "engine", "models": [{"model",
+        "images", "accuracy": {"verdict", "top1", "top5"}, "confusion_matrix": {"labels", "counts"},
+        "per_class", "mistakes", "mistake_count", "images_per_second", "backend"}], ("note", "fallback")}`;
+        a metric that does not apply is None.
+    """
+    if engine not in ENGINES:
+        raise InvalidInputError(f"Expected engine to be one of {list(ENGINES)}. Received: engine={engine!r}")
+    items, described = read_source(source, labels)
+    backend = check_backend(backend, model_file=model_path is not None)
+    refs, fallback = _models(models, weights, model_path, class_names, preprocessing, backend)
+    if any(parse_weights(ref.weights).untrained for ref in refs if not ref.model_path) and not allow_random_weights:
+        raise InvalidInputError("Expected trained weights to evaluate. Received: random weights, whose accuracy means "
+                                "nothing. Pass allow_random_weights=True to run anyway.", key="random_not_allowed")
+    distinct = sorted({item.label for item in items})
+    meanings = {ref.name: interpret(distinct, list(ref.class_names) if ref.model_path else None) for ref in refs}
+    log_path = _log_path(items, refs, described)
+    done = read_log(log_path)
+    if log_path.exists() and (not resume or all((ref.name, item.path) in done for ref in refs for item in items)):
+        log_path.unlink()  # a finished run is run again, not replayed: only an interrupted one resumes
+        done = {}
+    if engine == "ray":
+        from plugin.engine.study.evaluation.ray_engine import run_ray
+
+        timings = run_ray(items, refs, done, log_path, progress, num_cpus)
+    else:
+        timings = _run_local(items, refs, done, log_path, progress)
+    done = read_log(log_path)
+    paths = {item.path for item in items}
+    result = {
+        "source": described,
+        "images": len(items),
+        "labels": distinct,
+        "label_counts": {label: sum(item.label == label for item in items) for label in distinct},
+        "log_path": str(log_path),
+        "engine": engine,
+        "models": [summarise(ref.name, [record for (model, path), record in done.items() if model == ref.name and path in paths],
+                             meanings[ref.name], custom=bool(ref.model_path), class_names=ref.class_names,
+                             timing=timings.get(ref.name)) | {"backend": ref.backend} for ref in refs],
+    }
+    if fallback:
+        result["note"] = fallback.pop("note")
+        result["fallback"] = fallback
+    return result
+
+
+def _models(models, weights, model_path, class_names, preprocessing, backend) -> tuple[list[ModelRef], dict | None]:
+    if weights is not None and not isinstance(weights, str):
+        raise InvalidInputError(f"Expected one weights value for every model evaluated. Received: {type(weights).__name__}")
+    refs, fallback = [], None
+    if model_path is None or models is not None:
+        names, fallback = default_models(weights) if models is None else (check_model_names(models), None)
+        chosen = "random" if weights is None else weights
+        refs += [ModelRef(name, weights=chosen, backend=resolve_backend(name, chosen, backend)) for name in names]
+    if model_path is not None:
+        prepared = load_custom_model(model_path, class_names=class_names, preprocessing=preprocessing)
+        refs.append(ModelRef(prepared.name, model_path=str(model_path), class_names=prepared.class_names,
+                             preprocessing=prepared.preprocessing))
+    return refs, fallback
+
+
+def _log_path(items: list[Item], refs: list[ModelRef], described: str) -> Path:
+    """One log per run: the same images (unchanged on disk) and models find, and resume, the same log."""
+    identity = json.dumps([[(item.path, item.label, *_stamp(item.path)) for item in items],
+                           [list(map(str, vars(ref).values())) for ref in refs], EVALUATION_BATCH])
+    digest = hashlib.sha256(identity.encode("utf-8")).hexdigest()[:16]
+    stem = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in described)[:40] or "images"
+    return get_settings().output_dir / "evaluations" / f"{stem}-{digest}.jsonl"
+
+
+def _stamp(path: str) -> tuple[int, int]:
+    try:
+        stat = Path(path).stat()
+    except OSError:
+        return (-1, -1)
+    return (stat.st_size, stat.st_mtime_ns)
+
+
+def _run_local(items: list[Item], refs: list[ModelRef], done: dict, log_path: Path, progress: Progress | None) -> dict:
+    """Each model over the batches still to run, in this process; (images, seconds) classified per model."""
+    def batches_of(ref: ModelRef, plan: list[list]):
+        prepared = ref.build()  # before the clock starts: the time counts classification only
+        return (classify_batch(prepared, [item.path for item in chunk], [item.name for item in chunk],
+                               [item.label for item in chunk]) for chunk in plan)
+
+    return run_models(items, refs, done, log_path, progress, batches_of)

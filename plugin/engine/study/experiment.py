@@ -1,0 +1,61 @@
+"""The preprocessing experiment: the same photo through one model under several preprocessing
+modes, to see how much the answer depends on preparing the pixels the way the weights were
+trained (VGG16 wants caffe's BGR minus the mean, EfficientNet-Lite (x - 127) / 128, ...)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from plugin.engine.inference.prepared import load_registry_model
+from plugin.engine.inference.preprocessing import get_mode, image_to_array, preprocess
+from plugin.engine.intake.images import load_image
+from plugin.engine.models.registry import get_spec
+from plugin.engine.models.weights import parse_weights
+from plugin.engine.study.classify import check_top_k
+from plugin.engine.study.labels import dog_cat_verdict
+from plugin.engine.study.labels import top_k as rank_top_k
+from plugin.errors import InvalidInputError
+from plugin.limits import DEFAULT_TOP_K
+
+__all__ = ["compare_preprocessing", "STUDIED_MODES"]
+
+STUDIED_MODES = ("caffe", "tf", "torch", "none")
+"""Compared with every model's own mode by default."""
+
+
+def compare_preprocessing(image, model: str, modes=None, *, top_k: int = DEFAULT_TOP_K, weights="imagenet",
+                          allow_random_weights: bool = False) -> dict:
+    """Classify one photo with one model under several preprocessing modes.
+
+    Args:
+        image: any form `classify_image` takes.
+        model: a registry model name.
+        modes: preprocessing modes to try; default caffe, tf, torch, the model's own mode and none.
+        top_k: top classes per mode, 1 to 20.
+        weights, allow_random_weights: as for `classify_image`.
+
+    Returns:
+        `{"model", "own_mode", "image", "modes": [{"mode", "own", "predictions", "verdict"}]}`,
+        the model's own mode marked `own: true`.
+    """
+    spec = get_spec(model)
+    top_k = check_top_k(top_k)
+    if modes is None:
+        modes = [*STUDIED_MODES[:3], spec.preprocessing, STUDIED_MODES[3]]
+    if isinstance(modes, str) or not isinstance(modes, (list, tuple)) or not modes:
+        raise InvalidInputError(f"Expected a list of preprocessing modes. Received: modes={modes!r}")
+    modes = list(dict.fromkeys(get_mode(mode).name for mode in modes))
+    if parse_weights(weights).untrained and not allow_random_weights:
+        raise InvalidInputError(
+            "Expected trained weights for the preprocessing experiment. Received: random weights, whose answers mean "
+            "nothing under any mode. Pass allow_random_weights=True to run anyway.", key="random_not_allowed")
+    loaded = load_image(image)
+    prepared = load_registry_model(spec.name, weights)
+    pixels = image_to_array(loaded.image, prepared.input_size, prepared.channels)[np.newaxis]
+    rows = []
+    for mode in modes:
+        probabilities = np.asarray(prepared.probabilities(preprocess(pixels, mode)))[0]
+        rows.append({"mode": mode, "own": mode == spec.preprocessing, "predictions": rank_top_k(probabilities, top_k),
+                     "verdict": dog_cat_verdict(probabilities)})
+    return {"model": spec.name, "own_mode": spec.preprocessing, "image": loaded.describe(), "weights": prepared.weights,
+            "untrained": prepared.untrained, "modes": rows}

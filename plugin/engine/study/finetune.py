@@ -1,0 +1,264 @@
+"""fine_tune: a new head for a folder's classes on a frozen, pretrained backbone.
+
+The study post's next chapter, improving the dog/cat classifier, on the weights that come with the
+project. The backbone (EfficientNet-Lite0 by default) turns each photo into the feature vector its
+ImageNet head reads; those features are computed once (the training photos also in a few flipped
+and cropped variants, with a fixed seed) and kept on disk, so training the head takes seconds. A
+validation split, early stopping and a fixed seed make the run repeatable. The result is one
+`.keras` model (backbone + new head, loadable in safe mode) with its class names and preprocessing
+recorded beside it (`<file>.json`), so classifying with it needs neither.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import random
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps
+
+from plugin.config import get_settings
+from plugin.engine.inference.custom import load_custom_model
+from plugin.engine.inference.prepared import load_registry_model
+from plugin.engine.inference.preprocessing import image_to_array, preprocess
+from plugin.engine.intake.images import load_image
+from plugin.engine.models.registry import get_spec
+from plugin.engine.models.weights import parse_weights, weights_path
+from plugin.engine.study.evaluation.dataset import Item, group_label, interpret, read_source
+from plugin.engine.study.labels import dog_cat_verdict
+from plugin.errors import InvalidInputError
+from plugin.limits import DEFAULT_FINE_TUNE_EPOCHS, FINE_TUNE_BASE, MAX_FINE_TUNE_EPOCHS
+
+__all__ = ["fine_tune", "AUGMENTED_VARIANTS"]
+
+AUGMENTED_VARIANTS = 4
+"""Flipped and cropped variants of each training photo (besides the photo itself)."""
+
+Progress = Callable[[int, int, str], None]
+
+
+def fine_tune(source, base: str = FINE_TUNE_BASE, epochs: int = DEFAULT_FINE_TUNE_EPOCHS, *, labels: dict | None = None,
+              validation_split: float = 0.25, learning_rate: float = 0.01, patience: int = 5, seed: int = 0,
+              augment: bool = True, name: str | None = None, output_dir=None, progress: Progress | None = None) -> dict:
+    """Train a new head for the folder's classes on a frozen pretrained backbone and save the model.
+
+    Args:
+        source: a folder whose sub-folders name the classes (e.g. cat/ and dog/), or a CSV/JSON
+            list of (image, label), below the allowed roots.
+        base: the registry model whose ImageNet weights give the backbone.
+        epochs: most epochs of training (early stopping may end sooner), 1 to 200.
+        labels: optional renaming of the source's labels.
+        validation_split: share of each class's photos kept for validation.
+        learning_rate: Adam's learning rate for the head.
+        patience: epochs without a better validation loss before stopping.
+        seed: fixes the split, the augmentation and the head's initialisation.
+        augment: also train on flipped and cropped variants of the training photos.
+        output_dir: a folder inside the output folder to save into (its `models/`); default the output folder.
+        name: the model file's name (letters, digits, '-', '_'); default from the source and base.
+        progress: called as `progress(step, steps, stage)` while features are computed and per epoch.
+
+    Returns:
+        `{"model_path", "class_names", "history": {"loss", "val_loss", "accuracy", "val_accuracy",
+        "epochs_run", "stopped_early"}, "accuracy": {"base", "fine_tuned"}, "base", "images":
+        {"train", "validation"}}`: `accuracy` on the validation photos; the base's is its dog/cat
+        verdict (or top-1 for ImageNet class labels), None where neither applies.
+    """
+    import keras
+
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or not 1 <= epochs <= MAX_FINE_TUNE_EPOCHS:
+        raise InvalidInputError(f"Expected epochs from 1 to {MAX_FINE_TUNE_EPOCHS}. Received: epochs={epochs!r}")
+    if not 0.05 <= float(validation_split) <= 0.5:
+        raise InvalidInputError(f"Expected validation_split from 0.05 to 0.5. Received: {validation_split!r}")
+    items, described = read_source(source, labels)
+    class_names = sorted({item.label for item in items})
+    if len(class_names) < 2:
+        raise InvalidInputError(f"Expected photos of at least two classes (sub-folders). Received: {class_names}.")
+    spec = get_spec(base)
+    folder = _models_folder(output_dir)
+    train, validation = _split(items, class_names, validation_split, seed)
+    backbone = load_registry_model(spec.name, "imagenet")
+    features = _feature_model(backbone.runner.model)
+    train_x, train_y = _features(features, backbone, train, class_names, augment, seed, progress)
+    val_x, val_y = _features(features, backbone, validation, class_names, False, seed, progress)
+
+    keras.utils.set_random_seed(seed)
+    head = keras.layers.Dense(len(class_names), activation="softmax", name="fine_tuned_head")
+    trainer = keras.Sequential([keras.Input((train_x.shape[1],)), head])
+    trainer.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+
+    class Report(keras.callbacks.Callback):
+        def on_epoch_end(self, epoch, logs=None):
+            if progress:
+                progress(epoch + 1, epochs, "training")
+
+    fitted = trainer.fit(train_x, train_y, validation_data=(val_x, val_y), epochs=epochs, batch_size=16, shuffle=True,
+                         verbose=0, callbacks=[stop, Report()])
+    path = _save(_assemble(spec, head), folder / f"{_file_name(name, described, spec.name)}.keras", class_names, spec, described)
+    tuned = load_custom_model(path)  # loaded back as any user's file is, in safe mode
+    history = {key: [round(float(v), 4) for v in fitted.history.get(key, [])] for key in ("loss", "val_loss", "accuracy", "val_accuracy")}
+    history["epochs_run"] = len(history["loss"])
+    history["stopped_early"] = history["epochs_run"] < epochs
+    return {
+        "model_path": str(path),
+        "class_names": class_names,
+        "history": history,
+        "accuracy": {"base": _base_accuracy(backbone, validation, class_names),
+                     "fine_tuned": _accuracy(tuned, validation, lambda probabilities, item: class_names[int(np.argmax(probabilities))] == item.label)},
+        "base": spec.name,
+        "images": {"train": len(train), "validation": len(validation)},
+    }
+
+
+def _assemble(spec, head):
+    """One model: a fresh copy of the pretrained backbone, frozen, and the trained head on top
+    (the copy keeps the cached model the engine classifies with untouched)."""
+    import keras
+
+    backbone = spec.build(weights_path(spec, parse_weights("imagenet")))
+    backbone.trainable = False
+    new_head = keras.layers.Dense(head.units, activation="softmax", name="fine_tuned_head")
+    outputs = new_head(backbone.layers[-1].input)
+    new_head.set_weights(head.get_weights())
+    return keras.Model(backbone.inputs, outputs, name="fine_tuned")
+
+
+def _split(items: list[Item], class_names: list[str], share: float, seed: int) -> tuple[list[Item], list[Item]]:
+    """Per class, a seeded shuffle; `share` of it (at least one photo) for validation."""
+    rng = random.Random(seed)
+    train, validation = [], []
+    for label in class_names:
+        group = [item for item in items if item.label == label]
+        if len(group) < 2:
+            raise InvalidInputError(f"Expected at least two photos of each class. Received: {len(group)} of {label!r}.")
+        rng.shuffle(group)
+        cut = max(1, round(len(group) * share))
+        validation += group[:cut]
+        train += group[cut:]
+    return train, validation
+
+
+def _feature_model(model):
+    """The backbone up to what its ImageNet head reads (the pooled feature vector)."""
+    import keras
+
+    return keras.Model(model.inputs[0], model.layers[-1].input, name="backbone")
+
+
+def _variants(picture: Image.Image, count: int, rng: random.Random) -> list[Image.Image]:
+    out = [picture]
+    width, height = picture.size
+    for index in range(count):
+        scale = rng.uniform(0.7, 0.95)
+        w, h = int(width * scale), int(height * scale)
+        left, top = rng.randint(0, width - w), rng.randint(0, height - h)
+        variant = picture.crop((left, top, left + w, top + h))
+        out.append(ImageOps.mirror(variant) if index % 2 == 0 else variant)
+    return out
+
+
+def _features(features, backbone, items: list[Item], class_names: list[str], augment: bool, seed: int,
+              progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:
+    """Feature vectors (and class indices) of the photos and their variants, computed once and cached."""
+    cache = _cache_path(backbone.name, items, augment, seed)
+    if cache.is_file():
+        with np.load(cache) as stored:
+            return stored["x"], stored["y"]
+    rng = random.Random(seed)
+    rows, targets = [], []
+    for step, item in enumerate(items, start=1):
+        pictures = _variants(load_image(item.path).image, AUGMENTED_VARIANTS if augment else 0, rng)
+        batch = preprocess(np.stack([image_to_array(p, backbone.input_size, backbone.channels) for p in pictures]),
+                           backbone.preprocessing)
+        rows.append(np.asarray(features(batch, training=False)))
+        targets += [class_names.index(item.label)] * len(pictures)
+        if progress:
+            progress(step, len(items), "features")
+    x, y = np.concatenate(rows).astype(np.float32), np.asarray(targets, dtype=np.int64)
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=cache.parent, suffix=".npz")
+    with os.fdopen(handle, "wb") as out:
+        np.savez(out, x=x, y=y)
+    os.replace(temporary, cache)
+    return x, y
+
+
+def _cache_path(base: str, items: list[Item], augment: bool, seed: int) -> Path:
+    digest = hashlib.sha256()
+    digest.update(json.dumps([base, augment, seed, AUGMENTED_VARIANTS]).encode())
+    for item in items:
+        stat = os.stat(item.path)
+        digest.update(f"{item.path}|{item.label}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
+    return get_settings().output_dir / "features" / f"{base}-{digest.hexdigest()[:20]}.npz"
+
+
+def _file_name(name: str | None, described: str, base: str) -> str:
+    if name is not None:
+        if not isinstance(name, str) or not name or len(name) > 80 or not all(ch.isalnum() or ch in "-_" for ch in name):
+            raise InvalidInputError(f"Expected a model name of letters, digits, '-' or '_'. Received: {str(name)[:80]!r}")
+        return name
+    stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in described)[:40] or "photos"
+    return f"{stem}-{base.lower()}-fine-tuned"
+
+
+def _models_folder(output_dir) -> Path:
+    """`models/` in the output folder, or in a folder inside it."""
+    root = get_settings().output_dir
+    folder = root if output_dir is None else Path(os.path.realpath(root / os.fspath(output_dir)))
+    if not folder.is_relative_to(root):
+        raise InvalidInputError(f"Expected output_dir inside the output folder. Received: {os.fspath(output_dir)[:200]!r}, "
+                                "which leads out of it.")
+    return folder / "models"
+
+
+def _save(model, path: Path, class_names: list[str], spec, described: str) -> Path:
+    """The model and, first, what classifying with it needs beside it (class names and
+    preprocessing); each file appears whole or not at all."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    companion = {"class_names": class_names, "preprocessing": spec.preprocessing, "base": spec.name,
+                 "trained_on": described, "made_by": "CNN Study Lab fine_tune"}
+    _replace(path.with_name(path.name + ".json"), lambda target: Path(target).write_text(
+        json.dumps(companion, ensure_ascii=False, indent=1), encoding="utf-8"), ".json")
+    _replace(path, model.save, ".keras")
+    return path
+
+
+def _replace(path: Path, write: Callable[[str], object], suffix: str) -> None:
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=suffix)
+    os.close(handle)
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        if os.path.exists(temporary):
+            os.unlink(temporary)
+
+
+def _accuracy(prepared, items: list[Item], right: Callable) -> float | None:
+    if not items:
+        return None
+    hits = []
+    for item in items:
+        batch = preprocess(image_to_array(load_image(item.path).image, prepared.input_size, prepared.channels)[np.newaxis],
+                           prepared.preprocessing)
+        hits.append(bool(right(np.asarray(prepared.probabilities(batch))[0], item)))
+    return round(sum(hits) / len(hits), 4)
+
+
+def _base_accuracy(backbone, validation: list[Item], class_names: list[str]) -> float | None:
+    """The base model's own answer on the validation photos: its verdict for dog/cat classes, its
+    top-1 for ImageNet classes; None for classes ImageNet does not know."""
+    try:
+        meanings = interpret(class_names)
+    except InvalidInputError:
+        return None
+    if all(group_label(label) for label in class_names):
+        return _accuracy(backbone, validation, lambda p, item: dog_cat_verdict(p)["label"] == meanings[item.label].group)
+    if all(meanings[label].item is not None for label in class_names):
+        return _accuracy(backbone, validation, lambda p, item: int(np.argmax(p)) == meanings[item.label].item.index)
+    return None
