@@ -5,11 +5,15 @@ no model, downloads nothing and starts nothing; TensorFlow is imported when a mo
 
 The package is split by layer, each importing only the layers below it:
 
-    plugin.doors          tools, MCP, web app, command line: thin ways in
+    plugin.doors          tools, MCP, web app, command line: a call to plugin.api plus a view
     plugin.api            the public functions below, joining the layers for a caller
     plugin.render         diagrams, charts and report pages, from results
-    plugin.engine.architecture   layer facts, multiply-adds, stages, structure, comparison (data)
-    plugin.engine         registry, weights, models, image intake, classification (data)
+    plugin.engine         the computing, in layers of its own (each imports only those below):
+        study             classify, explain, the preprocessing experiment, compare, evaluate, fine-tune
+        architecture      layer facts, multiply-adds, stages, structure (data)
+        inference         runners (Keras, ONNX Runtime), the model cache, preprocessing, batches
+        models            the registry, weights, model files, the zoo, the Keras compatibility module
+        intake            images, paths, URLs and archives, checked
     plugin.errors, plugin.config, plugin.limits, plugin.words   shared by all
 
     >>> import plugin
@@ -28,7 +32,9 @@ from plugin.api import (
     explain_image,
     fine_tune,
     list_models,
+    make_report,
     render_report,
+    study_image,
 )
 from plugin.config import configure, get_settings
 from plugin.errors import (
@@ -46,6 +52,7 @@ __all__ = [
     "list_models",
     "classify_image",
     "classify_images",
+    "study_image",
     "explain_image",
     "compare_preprocessing",
     "evaluate",
@@ -53,6 +60,7 @@ __all__ = [
     "describe_architecture",
     "compare_models",
     "render_report",
+    "make_report",
     "configure",
     "get_settings",
     "PluginError",

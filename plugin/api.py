@@ -1,40 +1,93 @@
-"""The public functions, each the one place that joins the layers below for a caller.
+"""The public functions, each the one place that joins the layers below for a caller; every door
+(tools, MCP, web app, command line, gallery) reaches the engine through this module only.
 
-`classify_image(s)`, `list_models` and `compare_models` come straight from the engine and the
-architecture layer. `describe_architecture` adds the diagram (drawn by `plugin.render.diagram`) to
-the facts; `render_report` renders a result the caller already has, or, given only the options of
-a kind, runs the engine once first: one image read, one classification, one describe per report.
+The engine computes; `plugin.render` draws and writes. `study_image` is the one way to study a
+photo (classify, then Grad-CAM and the preprocessing experiment on request), `fine_tune(...,
+evaluate=True)` the one way to fine-tune and then evaluate. `render_report` only renders results
+the caller already has; `make_report` runs the engine once with the options of a kind
+(`REPORT_OPTIONS`, which the tool schema reads too) and renders.
+
+The last part lists what the doors show and offer (model names, preprocessing modes, engines, the
+sentences said about results, uploads), so that no door imports the engine.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 from plugin import words
 from plugin.engine.architecture.describe import check_detail, describe, load_subject
 from plugin.engine.inference.listing import list_models
-from plugin.engine.intake.images import LoadedImage, load_image
-from plugin.engine.models.defaults import default_models
+from plugin.engine.inference.preprocessing import MODES
+from plugin.engine.intake.archives import extract_images
+from plugin.engine.intake.images import LoadedImage, bound_decoding, load_image, load_upload, source_text
+from plugin.engine.models.defaults import default_models, fallback_note
+from plugin.engine.models.registry import MODELS
+from plugin.engine.study.agreement import sentence
 from plugin.engine.study.classify import classify_image, classify_images
 from plugin.engine.study.compare import compare_models
-from plugin.engine.study.evaluation import evaluate
+from plugin.engine.study.evaluation import ENGINES, evaluate
 from plugin.engine.study.experiment import compare_preprocessing
 from plugin.engine.study.explain import explain
 from plugin.engine.study.finetune import fine_tune
+from plugin.engine.study.image_study import study_image as _study_image
+from plugin.engine.study.labels import display_name
 from plugin.errors import InvalidInputError, PluginError
 from plugin.render import diagram as diagrams
 from plugin.render.overlay import write_overlay
 from plugin.render.reports import KINDS, write_report
 
-__all__ = ["list_models", "default_models", "classify_image", "classify_images", "explain_image", "compare_preprocessing",
-           "evaluate", "fine_tune", "describe_architecture", "compare_models", "render_report"]
+__all__ = ["list_models", "default_models", "classify_image", "classify_images", "study_image", "explain_image",
+           "compare_preprocessing", "evaluate", "fine_tune", "describe_architecture", "compare_models", "render_report",
+           "make_report", "REPORT_OPTIONS",
+           # what the doors show and offer
+           "MODEL_NAMES", "MODEL_FAMILIES", "PREPROCESSING_MODES", "ENGINES", "LoadedImage", "load_image", "load_upload",
+           "extract_images", "bound_decoding", "sentence", "display_name", "source_text", "fallback_note"]
 
-_OPTIONS = {
+REPORT_OPTIONS: dict[str, tuple[str, ...]] = {
     "architecture": ("model", "model_path", "expand_nested", "show_shapes", "rankdir"),
-    "classification": ("models", "top_k", "weights", "model_path", "class_names", "preprocessing", "allow_random_weights",
-                       "expected", "explain", "study_preprocessing"),
-    "comparison": ("models", "top_k", "weights", "allow_random_weights", "preprocessing"),
+    "classification": ("image", "models", "top_k", "weights", "model_path", "class_names", "preprocessing",
+                       "allow_random_weights", "expected", "explain", "study_preprocessing", "backend"),
+    "comparison": ("models", "image", "top_k", "weights", "allow_random_weights", "preprocessing"),
     "evaluation": ("source", "models", "labels", "weights", "allow_random_weights", "model_path", "class_names",
-                   "preprocessing", "engine"),
+                   "preprocessing", "engine", "backend"),
 }
+"""The options `make_report` takes for each kind of report, as the engine function of that kind
+names them (`image` and `source` included)."""
+
+MODEL_NAMES: tuple[str, ...] = tuple(MODELS)
+"""Every registry model's name, in the registry's order."""
+MODEL_FAMILIES: dict[str, str] = {name: spec.family for name, spec in MODELS.items()}
+"""Each registry model's family ("VGG", "ResNet", "EfficientNet-Lite", ...)."""
+PREPROCESSING_MODES: tuple[str, ...] = tuple(MODES)
+"""Every preprocessing mode (`builtin` is a model's own rescaling, not a choice for a caller)."""
+
+
+def study_image(image, models=None, *, expected=None, explain: bool = False, study_preprocessing: bool = False,
+                **options: Any) -> dict:
+    """Study a photo: classify it with each model; on request show where each model looked and how
+    preprocessing changes the answer. One classification and one Grad-CAM per model.
+
+    Args:
+        image: a path, http(s) URL, data URI, base64 string, bytes, PIL image or numpy array.
+        models: registry model names; None as for `classify_image`.
+        expected: the right answer, as for `classify_image`.
+        explain: add a Grad-CAM heat map per model (with its overlay PNG).
+        study_preprocessing: add the preprocessing experiment with the first model.
+        **options: top_k, weights, allow_random_weights, model_path, class_names, preprocessing,
+            backend, as for `classify_image`.
+
+    Returns:
+        `{"result", "image", "explanations", "preprocessing_study"}`: the `classify_image` result,
+        the photo as read (a `LoadedImage`), the `explain_image` results (or None) and the
+        `compare_preprocessing` result (or None); exactly what `render_report` takes.
+    """
+    study = _study_image(image, models, expected=expected, explain_models=explain, study_preprocessing=study_preprocessing,
+                         **options)
+    for explained, heatmap in zip(study.explanations or [], study.heatmaps):
+        explained["overlay_path"] = _overlay(study.image, heatmap, explained)
+    return {"result": study.result, "image": study.image, "explanations": study.explanations,
+            "preprocessing_study": study.preprocessing_study}
 
 
 def describe_architecture(model: str | None = None, detail: str = "summary", include_diagram: bool = True,
@@ -91,81 +144,105 @@ def explain_image(image, model: str | None = None, class_index=None, *, expected
         "overlay_path"}`: `heatmap` is the last feature map's grid (rows top to bottom, values 0..1,
         hot = where the model looked for the class); `overlay_path` a PNG of the heat over the photo.
     """
-    result, cam, loaded = explain(image, model, class_index=class_index, expected=expected, weights=weights,
-                                  allow_random_weights=allow_random_weights, model_path=model_path,
-                                  class_names=class_names, preprocessing=preprocessing)
-    result["overlay_path"] = str(write_overlay(loaded.image, cam, result["model"], result["class"]["index"]))
+    result, heatmap, loaded = explain(image, model, class_index=class_index, expected=expected, weights=weights,
+                                      allow_random_weights=allow_random_weights, model_path=model_path,
+                                      class_names=class_names, preprocessing=preprocessing)
+    result["overlay_path"] = _overlay(loaded, heatmap, result)
     return result
+
+
+def _overlay(loaded: LoadedImage, heatmap, explained: dict) -> str:
+    return str(write_overlay(loaded.image, heatmap, explained["model"], explained["class"]["index"]))
 
 
 def render_report(kind: str, lang: str | None = None, output_dir=None, *, file_name: str | None = None,
                   result: dict | None = None, facts: dict | None = None, image=None, explanations: list[dict] | None = None,
-                  preprocessing_study: dict | None = None, **options) -> dict:
-    """Make a study report page (HTML) and its Markdown version.
+                  preprocessing_study: dict | None = None, **options: Any) -> dict:
+    """Render a study report page (HTML) and its Markdown version from results you already have.
 
-    Give the results you already have, and they are rendered as they are: `result=` a
-    classify_image or compare_models result (with `image=` the photo, optional; for a
-    classification also `explanations=` explain_image results and `preprocessing_study=` a
-    compare_preprocessing result), or `facts=` a describe_architecture result. Or give the
-    options of the kind, and the engine runs once first.
+    Nothing is computed again: `result=` a classify_image, compare_models or evaluate result (for a
+    classification also `image=` the photo, `explanations=` explain_image results and
+    `preprocessing_study=` a compare_preprocessing result: `study_image` returns exactly these),
+    or `facts=` a describe_architecture result. To run the engine first, call `make_report`.
 
     Args:
-        kind: "evaluation" (options as evaluate: source, models, labels, weights, ...; or
-            `result=` an evaluate result), "architecture" (options as describe_architecture: model, model_path,
-            expand_nested, show_shapes, rankdir), "classification" (image, and options as
-            classify_image: models, top_k, weights, model_path, class_names, preprocessing,
-            allow_random_weights, expected; and explain=True for a Grad-CAM per model,
-            study_preprocessing=True for the preprocessing experiment with the first model) or
-            "comparison" (models, optional image, and top_k, weights, allow_random_weights, preprocessing).
+        kind: "architecture", "classification", "comparison" or "evaluation".
         lang: "ko" or "en"; default CNNLAB_LANG, else Korean.
         output_dir: folder inside the configured output folder (default: the output folder).
         file_name: base name for the files (default: kind, models, language and time).
-        result: a classification or comparison result to render.
+        result: a classification, comparison or evaluation result to render.
         facts: architecture facts to render.
-        image: the image (any form classify_image takes; a PIL image or LoadedImage is not read again).
+        image: the photo (any form classify_image takes; a LoadedImage is not read again).
         explanations: Grad-CAM results (explain_image) to show beside the predictions.
         preprocessing_study: a compare_preprocessing result to show as a section.
-        **options: the options of the kind, when no result is given.
+        **options: refused with a clear error (they are `make_report`'s).
 
     Returns:
         `{"path", "markdown_path", "title", "kind", "lang"}`.
     """
-    if kind not in KINDS:
-        raise InvalidInputError(f"Expected kind to be one of {list(KINDS)}. Received: kind={kind!r}")
+    _check_kind(kind)
     lang = words.check_lang(lang)
-    unknown = set(options) - set(_OPTIONS[kind]) | ({"image"} if kind == "architecture" and image is not None else set())
-    if unknown:
-        raise InvalidInputError(f"Expected {kind} options among {list(_OPTIONS[kind])}. Received: {sorted(unknown)}")
-    if options and (result is not None or facts is not None):
-        raise InvalidInputError(f"Expected either a result to render or options to run, not both. Received: "
-                                f"{sorted(options)} with a result")
+    if options:
+        raise InvalidInputError(f"Expected a result or facts to render. Received: options {sorted(options)[:8]}; to run the "
+                                f"engine with them first, call make_report({kind!r}, ...).", key="report_needs_result")
     written = {"lang": lang, "output_dir": output_dir, "file_name": file_name}
-    if kind == "evaluation":
-        if result is None:
-            result = evaluate(options.pop("source", None), **options)
-        return write_report(kind, result=result, thumbnails=_thumbnails(result), **written)
     if kind == "architecture":
-        if facts is None:
-            detail = "full" if options.get("expand_nested") else "layers"
-            facts = describe_architecture(detail=detail, diagram_format="svg", **options)
+        if image is not None:
+            raise InvalidInputError(f"Expected architecture options among {list(REPORT_OPTIONS[kind])}. Received: ['image']")
         return write_report(kind, facts=facts, **written)
-    if kind == "classification" and result is None and image is None:
-        raise InvalidInputError("Expected an image for a classification report. Received: no image option", key="image_missing")
+    if kind == "evaluation":
+        return write_report(kind, result=result, thumbnails=_thumbnails(result), **written)
     loaded = load_image(image) if image is not None else None
-    if result is None and kind == "comparison":
-        result = compare_models(image=loaded, **options)
-    elif result is None:
-        explain_models, study = options.pop("explain", False), options.pop("study_preprocessing", False)
-        result = classify_image(loaded, **options)
-        explanations, preprocessing_study = _study(loaded, result, options, explain_models, study)
-    return write_report(kind, result=result, photo=loaded.image if isinstance(loaded, LoadedImage) else None,
+    return write_report(kind, result=result, photo=loaded.image if loaded is not None else None,
                         explanations=explanations, preprocessing_study=preprocessing_study, **written)
 
 
-def _thumbnails(result: dict) -> dict:
+def make_report(kind: str, lang: str | None = None, output_dir=None, *, file_name: str | None = None,
+                **options: Any) -> dict:
+    """Run the engine once with the options of a kind of report, then render it (`render_report`).
+
+    Args:
+        kind: "architecture" (options of describe_architecture: model, model_path, expand_nested,
+            show_shapes, rankdir), "classification" (image, and the options of study_image: models,
+            top_k, weights, model_path, class_names, preprocessing, allow_random_weights, expected,
+            backend; explain=True for a Grad-CAM per model, study_preprocessing=True for the
+            preprocessing experiment with the first model), "comparison" (models, optional image,
+            top_k, weights, allow_random_weights, preprocessing) or "evaluation" (source, and the
+            options of evaluate). `REPORT_OPTIONS` lists them.
+        lang, output_dir, file_name: as for `render_report`.
+
+    Returns:
+        `{"path", "markdown_path", "title", "kind", "lang"}`.
+    """
+    _check_kind(kind)
+    lang = words.check_lang(lang)
+    unknown = set(options) - set(REPORT_OPTIONS[kind])
+    if unknown:
+        raise InvalidInputError(f"Expected {kind} options among {list(REPORT_OPTIONS[kind])}. Received: {sorted(unknown)}")
+    written = {"lang": lang, "output_dir": output_dir, "file_name": file_name}
+    if kind == "architecture":
+        detail = "full" if options.get("expand_nested") else "layers"
+        return render_report(kind, facts=describe_architecture(detail=detail, diagram_format="svg", **options), **written)
+    if kind == "evaluation":
+        return render_report(kind, result=evaluate(options.pop("source", None), **options), **written)
+    image = options.pop("image", None)
+    if kind == "comparison":
+        loaded = load_image(image) if image is not None else None
+        return render_report(kind, result=compare_models(image=loaded, **options), image=loaded, **written)
+    if image is None:
+        raise InvalidInputError("Expected an image for a classification report. Received: no image option", key="image_missing")
+    return render_report(kind, **study_image(image, **options), **written)
+
+
+def _check_kind(kind) -> None:
+    if kind not in KINDS:
+        raise InvalidInputError(f"Expected kind to be one of {list(KINDS)}. Received: kind={kind!r}")
+
+
+def _thumbnails(result: dict | None) -> dict:
     """The mistakes' photos, read once, for the report's gallery (paths the evaluation already checked)."""
     pictures = {}
-    for model in result.get("models", []):
+    for model in (result or {}).get("models", []):
         for mistake in model.get("mistakes", []):
             if mistake["path"] not in pictures:
                 try:
@@ -173,20 +250,3 @@ def _thumbnails(result: dict) -> dict:
                 except PluginError:
                     continue  # a photo gone since the evaluation: the gallery shows the others
     return pictures
-
-
-def _study(loaded, result: dict, options: dict, explain_models: bool, study: bool) -> tuple[list | None, dict | None]:
-    """The Grad-CAM of each model and the preprocessing experiment of the first, for a report."""
-    same = {key: options[key] for key in ("weights", "allow_random_weights") if key in options}
-    explanations = None
-    if explain_models:
-        explanations = []
-        for outcome in result["results"]:
-            custom = {key: options.get(key) for key in ("model_path", "class_names", "preprocessing")} if options.get("model_path") else {}
-            explained, _cam, _ = explain(loaded, None if custom else outcome["model"], expected=options.get("expected"),
-                                         **same, **custom)
-            explanations.append(explained)
-    preprocessing_study = None
-    if study and not options.get("model_path"):
-        preprocessing_study = compare_preprocessing(loaded, result["results"][0]["model"], top_k=3, **same)
-    return explanations, preprocessing_study

@@ -16,7 +16,6 @@ from PIL import Image, ImageOps
 from plugin import api
 from plugin.config import EXAMPLES_DIR, configure, get_settings
 from plugin.doors.cli import Command
-from plugin.engine.intake.images import load_image
 
 __all__ = ["GALLERY", "make_gallery", "example_crops", "COMMAND"]
 
@@ -69,11 +68,8 @@ def _make(kind: str, options: dict, name: str, crops_folder: Path) -> list[dict]
     if kind == "architecture":
         computed = {"facts": api.describe_architecture(detail="layers", diagram_format="svg", **options)}
     elif kind == "classification":
-        image = load_image(options["image"])
-        result = api.classify_image(image, models=options["models"], expected=options["expected"])
-        explanations = [api.explain_image(image, model, expected=options["expected"]) for model in options["models"]]
-        study = api.compare_preprocessing(image, options["models"][0], top_k=3)
-        computed = {"result": result, "image": image, "explanations": explanations, "preprocessing_study": study}
+        computed = api.study_image(options["image"], options["models"], expected=options["expected"], explain=True,
+                                   study_preprocessing=True)
     elif kind == "evaluation":
         computed = {"result": api.evaluate(crops_folder, models=options["models"])}
     else:

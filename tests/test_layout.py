@@ -25,6 +25,8 @@ def test_ruff_finds_nothing():
 def test_the_folders_are_the_layers():
     package = Path(plugin.__file__).parent
     folders = sorted(p.name for p in package.iterdir() if p.is_dir() and p.name != "__pycache__")
-    assert folders == ["architecture", "data", "doors", "engine", "examples", "render", "words"]
+    assert folders == ["data", "doors", "engine", "examples", "render", "words"]
     top = sorted(p.name for p in package.glob("*.py"))
     assert top == ["__init__.py", "api.py", "config.py", "errors.py", "limits.py"]
+    engine = sorted(p.name for p in (package / "engine").iterdir() if p.is_dir() and p.name != "__pycache__")
+    assert engine == ["architecture", "inference", "intake", "models", "study"]

@@ -128,7 +128,7 @@ def slow(source, target):
         time.sleep(60)
     real(source, target)
 reports.os.replace = slow
-plugin.render_report("architecture", model="AlexNet", lang="en")
+plugin.make_report("architecture", model="AlexNet", lang="en")
 """
     process = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
                                env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, text=True)

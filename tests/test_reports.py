@@ -79,19 +79,19 @@ def reports(tmp_path_factory, stripe_model_files):
     made = {}
     try:
         for lang in ("ko", "en"):
-            made["architecture", lang] = plugin.render_report("architecture", lang, model="ResNet50")
-            made["vgg-architecture", lang] = plugin.render_report("architecture", lang, model="VGG16")
-            made["classification", lang] = plugin.render_report(
+            made["architecture", lang] = plugin.make_report("architecture", lang, model="ResNet50")
+            made["vgg-architecture", lang] = plugin.make_report("architecture", lang, model="VGG16")
+            made["classification", lang] = plugin.make_report(
                 "classification", lang, image=str(hostile_image), models=["MobileNetV2", "AlexNet"], weights=None,
                 allow_random_weights=True, top_k=3)
-            made["study", lang] = plugin.render_report(
+            made["study", lang] = plugin.make_report(
                 "classification", lang, image=str(EXAMPLES_DIR / "dog_bicycle.jpg"), models=["EfficientNetLite0", "EfficientNetLite1"],
                 expected="dog", explain=True, study_preprocessing=True)
-            made["comparison", lang] = plugin.render_report(
+            made["comparison", lang] = plugin.make_report(
                 "comparison", lang, models=["VGG16", "ResNet50", "MobileNetV2"], image=str(EXAMPLES_DIR / "cat_chelsea.png"),
                 weights=None, allow_random_weights=True)
-        made["hostile", "en"] = plugin.render_report("architecture", "en", model_path=str(hostile_model))
-        made["custom-classification", "en"] = plugin.render_report(
+        made["hostile", "en"] = plugin.make_report("architecture", "en", model_path=str(hostile_model))
+        made["custom-classification", "en"] = plugin.make_report(
             "classification", "en", image=str(hostile_image), model_path=str(stripe_model_files["keras"]),
             class_names=["horizontal", "vertical"], preprocessing="rescale")
     finally:
@@ -214,17 +214,17 @@ def test_index_lists_every_report(reports):
 
 def test_bad_requests(tmp_path):
     with pytest.raises(InvalidInputError, match="kind to be one of"):
-        plugin.render_report("poster", model="VGG16")
+        plugin.make_report("poster", model="VGG16")
     with pytest.raises(InvalidInputError, match="lang to be one of"):
-        plugin.render_report("architecture", "fr", model="VGG16")
+        plugin.make_report("architecture", "fr", model="VGG16")
     with pytest.raises(InvalidInputError, match="architecture options among"):
-        plugin.render_report("architecture", model="VGG16", image="x.png")
+        plugin.make_report("architecture", model="VGG16", image="x.png")
     with pytest.raises(AccessDeniedError, match="inside the output folder"):
-        plugin.render_report("architecture", output_dir="/etc", model="AlexNet")
+        plugin.make_report("architecture", output_dir="/etc", model="AlexNet")
     with pytest.raises(AccessDeniedError):
-        plugin.render_report("architecture", output_dir="../../escape", model="AlexNet")
+        plugin.make_report("architecture", output_dir="../../escape", model="AlexNet")
     with pytest.raises(InvalidInputError, match="file_name"):
-        plugin.render_report("architecture", model="AlexNet", file_name="../x")
+        plugin.make_report("architecture", model="AlexNet", file_name="../x")
     assert not list(tmp_path.glob("out/*.html"))
 
 

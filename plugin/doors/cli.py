@@ -28,14 +28,8 @@ from rich.console import Console
 from rich.table import Table
 
 from plugin import api, words
+from plugin.api import display_name, fallback_note, sentence, source_text
 from plugin.config import configure, get_settings
-from plugin.engine.inference.preprocessing import MODES
-from plugin.engine.intake.images import source_text
-from plugin.engine.models.defaults import fallback_note
-from plugin.engine.models.registry import MODELS
-from plugin.engine.study.agreement import sentence
-from plugin.engine.study.evaluation import ENGINES
-from plugin.engine.study.labels import display_name
 from plugin.errors import InvalidInputError, PluginError
 from plugin.limits import (
     BACKENDS,
@@ -51,7 +45,7 @@ from plugin.limits import (
 
 __all__ = ["main", "build_parser", "Command"]
 
-_PREPROCESSING = [mode for mode in MODES if mode != "builtin"]
+_PREPROCESSING = [mode for mode in api.PREPROCESSING_MODES if mode != "builtin"]
 _DEFAULT_PAIR = " ".join(DEFAULT_MODELS)
 _BACKEND_HELP = ("auto (default: ONNX Runtime once the model's export is cached, Keras until then), "
                  "onnx (exports first if needed) or keras")
@@ -98,7 +92,7 @@ def build_parser(extra_commands: Sequence[Command] = ()) -> argparse.ArgumentPar
     classify = commands.add_parser("classify", help="classify images with one or more models")
     classify.add_argument("images", nargs="+", metavar="IMAGE", help="image file, http(s) URL or data URI")
     classify.add_argument("--models", nargs="+", metavar="MODEL",
-                          help=f"registry models (default: {_DEFAULT_PAIR}; one of {', '.join(MODELS)})")
+                          help=f"registry models (default: {_DEFAULT_PAIR}; one of {', '.join(api.MODEL_NAMES)})")
     classify.add_argument("--top-k", type=int, default=DEFAULT_TOP_K, help=f"classes to show per model, 1 to {MAX_TOP_K} (default: {DEFAULT_TOP_K})")
     classify.add_argument("--weights", default="imagenet",
                           help="'imagenet' (default; downloaded once and cached), 'random', or a weights file")
@@ -125,14 +119,14 @@ def build_parser(extra_commands: Sequence[Command] = ()) -> argparse.ArgumentPar
     study = commands.add_parser("preprocessing", help="the preprocessing experiment: one photo, one model, every mode")
     study.add_argument("image", metavar="IMAGE")
     study.add_argument("--model", help=f"registry model (default: {FALLBACK_MODEL})")
-    study.add_argument("--modes", nargs="+", choices=list(MODES), help="modes to try (default: caffe tf torch, own, none)")
+    study.add_argument("--modes", nargs="+", choices=list(api.PREPROCESSING_MODES), help="modes to try (default: caffe tf torch, own, none)")
     study.add_argument("--top-k", type=int, default=3)
     study.add_argument("--json", action="store_true", help="print JSON instead of a table")
     _app_options_lang(study)
 
     describe = commands.add_parser("describe", help="describe a model's architecture and draw it")
     describe.add_argument("model", nargs="?", default=DEFAULT_ARCHITECTURE_MODEL,
-                          help=f"registry model (default {DEFAULT_ARCHITECTURE_MODEL}; one of {', '.join(MODELS)})")
+                          help=f"registry model (default {DEFAULT_ARCHITECTURE_MODEL}; one of {', '.join(api.MODEL_NAMES)})")
     describe.add_argument("--model-path", metavar="FILE", help="describe your own .keras or .h5 file instead")
     describe.add_argument("--detail", choices=["summary", "layers", "full"], default="summary")
     describe.add_argument("--format", dest="diagram_format", choices=["svg", "png", "dot"], default="svg", help="diagram format")
@@ -175,7 +169,7 @@ def build_parser(extra_commands: Sequence[Command] = ()) -> argparse.ArgumentPar
     evaluate.add_argument("--model-path", metavar="FILE", help="also evaluate your own (e.g. fine-tuned) .keras model")
     evaluate.add_argument("--weights", default="imagenet")
     evaluate.add_argument("--allow-random-weights", action="store_true")
-    evaluate.add_argument("--engine", choices=list(ENGINES), default="local", help="local (default) or ray (Ray Data: pip install '.[ray]')")
+    evaluate.add_argument("--engine", choices=list(api.ENGINES), default="local", help="local (default) or ray (Ray Data: pip install '.[ray]')")
     evaluate.add_argument("--backend", choices=list(BACKENDS), default=DEFAULT_BACKEND, help=_BACKEND_HELP)
     evaluate.add_argument("--fresh", action="store_true", help="start over instead of resuming the run's log")
     evaluate.add_argument("--report", action="store_true", help="also make the evaluation report (HTML + Markdown)")
@@ -423,16 +417,16 @@ def _report(args, console: Console, lang: str) -> int:
     if args.kind == "architecture":
         options = {"model_path": args.model_path} if args.model_path else \
             {"model": args.subjects[0] if args.subjects else DEFAULT_ARCHITECTURE_MODEL}
-        made = api.render_report("architecture", lang=lang, expand_nested=args.expand_nested, **options)
+        made = api.make_report("architecture", lang=lang, expand_nested=args.expand_nested, **options)
     elif args.kind == "classification":
         if len(args.subjects) != 1:
             raise InvalidInputError(f"Expected one image for a classification report. Received: {len(args.subjects)}")
-        made = api.render_report("classification", lang=lang, image=args.subjects[0], models=args.models,
+        made = api.make_report("classification", lang=lang, image=args.subjects[0], models=args.models,
                                  model_path=args.model_path, class_names=args.class_names,
                                  preprocessing=args.preprocessing, **classify)
     else:
         options = classify if args.image else {}
-        made = api.render_report("comparison", lang=lang, models=args.subjects or None, image=args.image, **options)
+        made = api.make_report("comparison", lang=lang, models=args.subjects or None, image=args.image, **options)
     console.print(made["path"], soft_wrap=True, highlight=False)
     console.print(made["markdown_path"], soft_wrap=True, highlight=False)
     return 0
@@ -495,12 +489,9 @@ def _fine_tune(args, console: Console, lang: str) -> int:
     bar, update = _bar(console)
     with bar:
         result = api.fine_tune(args.source, args.base, args.epochs, seed=args.seed, augment=not args.no_augment,
-                               name=args.name, progress=lambda step, steps, stage: update(step, steps, stage))
-        made = None
-        if args.report:
-            evaluated = api.evaluate(args.source, models=[result["base"]], model_path=result["model_path"],
-                                     progress=lambda done, total, model: update(done, total, model))
-            made = api.render_report("evaluation", lang=lang, result=evaluated)
+                               name=args.name, evaluate=args.report, progress=lambda step, steps, stage: update(step, steps, stage))
+        evaluated = result.pop("evaluation", None)
+        made = api.render_report("evaluation", lang=lang, result=evaluated) if evaluated else None
     if args.json:
         _print_json(result | ({"report": made} if made else {}))
         return 0

@@ -18,9 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, Validation
 
 from plugin import api
 from plugin.doors.gate import engine_slot
-from plugin.engine.inference.preprocessing import MODES
-from plugin.engine.models.registry import MODELS
-from plugin.engine.study.evaluation import ENGINES
 from plugin.errors import InvalidInputError, PluginError
 from plugin.limits import (
     BACKENDS,
@@ -47,8 +44,8 @@ __all__ = ["TOOLS", "Tool", "tool_specs", "call_tool", "parse_arguments", "FORMA
 log = logging.getLogger(__name__)
 
 FORMATS = ("openai", "anthropic", "mcp")
-ModelName = Literal[tuple(MODELS)]  # type: ignore[valid-type]
-Preprocessing = Literal[tuple(mode for mode in MODES if mode != "builtin")]  # type: ignore[valid-type]
+ModelName = Literal[api.MODEL_NAMES]  # type: ignore[valid-type]
+Preprocessing = Literal[tuple(mode for mode in api.PREPROCESSING_MODES if mode != "builtin")]  # type: ignore[valid-type]
 Backend = Literal[BACKENDS]  # type: ignore[valid-type]
 _DEFAULT_PAIR = " and ".join(DEFAULT_MODELS)
 ImageText = Annotated[str, StringConstraints(max_length=MAX_DATA_URI_CHARS)]  # a path, a URL or a whole data: URI
@@ -123,8 +120,8 @@ class ExplainPredictionArguments(Arguments):
 class ComparePreprocessingArguments(Arguments):
     image: ImageText = Field(description=_IMAGE)
     model: ModelName = Field(description="Registry model to run (see list_models).")
-    modes: list[Literal[tuple(MODES)]] | None = Field(  # type: ignore[valid-type]
-        None, min_length=1, max_length=len(MODES), description="Preprocessing modes to try; default caffe, tf, torch, the model's own and none.")
+    modes: list[Literal[api.PREPROCESSING_MODES]] | None = Field(  # type: ignore[valid-type]
+        None, min_length=1, max_length=len(api.PREPROCESSING_MODES), description="Preprocessing modes to try; default caffe, tf, torch, the model's own and none.")
     top_k: int = Field(DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, description="Top classes per mode.")
     weights: PathText = Field("imagenet", description=_WEIGHTS)
     allow_random_weights: bool = Field(False, description="Permit weights='random'.")
@@ -144,7 +141,7 @@ class EvaluateImagesArguments(Arguments):
     model_path: PathText | None = Field(None, description="A .keras/.h5 model of the user's own (a fine-tuned one needs nothing else), evaluated too.")
     class_names: list[Name] | None = Field(None, max_length=MAX_CLASS_NAMES, description="Class names of model_path, if not recorded beside it.")
     preprocessing: Preprocessing | None = Field(None, description="Preprocessing of model_path, if not recorded beside it.")
-    engine: Literal[tuple(ENGINES)] = Field("local", description="local (this process) or ray (Ray Data: a local Ray instance, or the cluster in RAY_ADDRESS).")  # type: ignore[valid-type]
+    engine: Literal[tuple(api.ENGINES)] = Field("local", description="local (this process) or ray (Ray Data: a local Ray instance, or the cluster in RAY_ADDRESS).")  # type: ignore[valid-type]
     backend: Backend = Field(DEFAULT_BACKEND, description=_BACKEND)
 
 
@@ -267,23 +264,9 @@ def _compare(args: CompareModelsArguments) -> dict:
 
 
 def _report(args: RenderReportArguments) -> dict:
-    classify = args.model_dump(include={"models", "top_k", "weights", "allow_random_weights"}, exclude_none=True)
-    if args.kind == "architecture":
-        options = {"model_path": args.model_path} if args.model_path else {"model": args.model}
-        options["expand_nested"] = args.expand_nested
-        return api.render_report("architecture", lang=args.lang, **options)
-    if args.kind == "classification":
-        options = dict(model_path=args.model_path, class_names=args.class_names, preprocessing=args.preprocessing,
-                       expected=args.expected, explain=args.explain, study_preprocessing=args.study_preprocessing, **classify)
-        return api.render_report("classification", lang=args.lang, image=args.image, **options)
-    if args.kind == "evaluation":
-        options = {key: value for key, value in dict(model_path=args.model_path, class_names=args.class_names,
-                                                     preprocessing=args.preprocessing, **classify).items()
-                   if key != "top_k" and value is not None}
-        return api.render_report("evaluation", lang=args.lang, source=args.source, **options)
-    if args.image is None:
-        classify = {"models": args.models} if args.models else {}
-    return api.render_report("comparison", lang=args.lang, image=args.image, **classify)
+    """The options of the report's kind (`api.REPORT_OPTIONS`) that were given, passed to `make_report`."""
+    given = args.model_dump(include=set(api.REPORT_OPTIONS[args.kind]), exclude_none=True)
+    return api.make_report(args.kind, lang=args.lang, **given)
 
 
 class Tool:

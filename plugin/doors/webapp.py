@@ -13,11 +13,9 @@ with its format list and pixel limits, never by the framework.
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 import hmac
 import json
-import os
 import secrets
 import shutil
 from pathlib import Path
@@ -25,17 +23,11 @@ from pathlib import Path
 import gradio as gr
 
 from plugin import api, words
+from plugin.api import display_name, sentence
 from plugin.config import EXAMPLES_DIR, configure, get_settings
 from plugin.doors.gate import gated
 from plugin.doors.gradio_api import ENGINE_QUEUE, register_tool_endpoints
 from plugin.doors.http_limits import BodyLimit
-from plugin.engine.inference.preprocessing import MODES
-from plugin.engine.intake.archives import extract_images
-from plugin.engine.intake.images import bound_decoding, load_image
-from plugin.engine.models.registry import MODELS
-from plugin.engine.study.agreement import sentence
-from plugin.engine.study.evaluation import ENGINES
-from plugin.engine.study.labels import display_name
 from plugin.errors import PluginError
 from plugin.limits import (
     DEFAULT_ARCHITECTURE_MODEL,
@@ -60,8 +52,8 @@ MAX_LABELS = 4
 QUEUE_SIZE = 64
 """Requests that may wait for an engine slot in the app's queue before more are turned away."""
 _SECRET = secrets.token_bytes(32)
-MODEL_CHOICES = list(MODELS)
-PREPROCESSING_CHOICES = [mode for mode in MODES if mode != "builtin"]
+MODEL_CHOICES = list(api.MODEL_NAMES)
+PREPROCESSING_CHOICES = [mode for mode in api.PREPROCESSING_MODES if mode != "builtin"]
 
 
 def _t(lang: str) -> dict:
@@ -102,23 +94,15 @@ def _photo(path: str | None, lang: str):
     """An uploaded photo (a file in Gradio's upload cache), decoded by the engine with its checks."""
     if not path:
         return None
-    name = Path(path).name[-100:]
     try:
-        size = os.path.getsize(path)
-        if size > get_settings().max_image_bytes:
-            raise PluginError(f"Expected an image of at most {get_settings().max_image_bytes:,} bytes. Received: {name}, "
-                              f"{size:,} bytes.", key="image_too_many_bytes", source=name,
-                              limit=f"{get_settings().max_image_bytes:,}")
-        with open(path, "rb") as handle:
-            loaded = load_image(handle.read())
+        return api.load_upload(path)
     except PluginError as exc:
         raise _engine_error(exc, lang) from exc
-    return dataclasses.replace(loaded, source=f"file {name}", kind="file", name=name)
 
 
 def _engine_choices(lang: str) -> list[tuple[str, str]]:
     """The evaluation engines, named in the language; Ray only where it is installed."""
-    return [(_t(lang)[f"engine_{name}"], name) for name in ENGINES if name != "ray" or _ray_installed()]
+    return [(_t(lang)[f"engine_{name}"], name) for name in api.ENGINES if name != "ray" or _ray_installed()]
 
 
 def _model_choices(lang: str) -> list[tuple[str, str]]:
@@ -171,17 +155,13 @@ def classify_view(image, models, top_k, random_weights, model_file, class_names,
                    "preprocessing": preprocessing or "rescale"}
     options["expected"] = (expected or "").strip() or None
     progress(0.2, desc=t["building"])
+    if explain:
+        progress(0.4, desc=t["explaining"])
     try:
-        result = api.classify_image(image, **options)
-        explanations = []
-        if explain:
-            progress(0.6, desc=t["explaining"])
-            same = {key: options[key] for key in ("weights", "allow_random_weights", "expected", "model_path",
-                                                   "class_names", "preprocessing") if key in options}
-            explanations = [api.explain_image(image, None if model_file else outcome["model"], **same)
-                            for outcome in result["results"]]
+        study = api.study_image(image, explain=bool(explain), **options)
     except PluginError as exc:
         raise _engine_error(exc, lang) from exc
+    result, explanations = study["result"], study["explanations"] or []
     progress(1.0, desc=t["running"])
     labels = []
     for outcome in result["results"][:MAX_LABELS]:
@@ -192,7 +172,7 @@ def classify_view(image, models, top_k, random_weights, model_file, class_names,
                                 label=name, visible=True))
     labels += [gr.update(value=None, visible=False)] * (MAX_LABELS - len(labels))
     gallery = [(item["overlay_path"], _caption(item, lang)) for item in explanations]
-    state = {"result": result, "image": image, "explanations": explanations or None}
+    state = {"result": result, "image": study["image"], "explanations": explanations or None}
     return [_summary(result, lang), *labels, gr.update(value=gallery, visible=bool(gallery)), state]
 
 
@@ -335,7 +315,7 @@ def comparison_report(state, lang, request: gr.Request, progress=gr.Progress()):
 def _source(folder, archive, request: gr.Request | None) -> str:
     """The photos to use: an uploaded zip (unpacked into this session's uploads) or a folder under the roots."""
     if archive:
-        return str(extract_images(archive, _session_dir(request, "uploads")))
+        return str(api.extract_images(archive, _session_dir(request, "uploads")))
     if not (folder or "").strip():
         raise PluginError("Expected a folder of photos or a zip. Received: neither.", key="no_source")
     return folder.strip()
@@ -374,16 +354,14 @@ def fine_tune_view(folder, archive, base, epochs, lang, request: gr.Request, pro
     t = _t(lang)
     try:
         source = _source(folder, archive, request)
-        result = api.fine_tune(source, base, int(epochs), output_dir=_session(request),
+        result = api.fine_tune(source, base, int(epochs), output_dir=_session(request), evaluate=True,
                                progress=lambda step, steps, stage: progress(step / max(steps, 1), desc=t[f"tune_{stage}"]))
-        evaluated = api.evaluate(source, models=[result["base"]], model_path=result["model_path"],
-                                 progress=lambda done, total, model: progress(done / max(total, 1), desc=f"{model} {done}/{total}"))
     except PluginError as exc:
         raise _engine_error(exc, lang) from exc
     text = t["tune_result"].format(classes=", ".join(result["class_names"]), epochs=result["history"]["epochs_run"],
                                    base=result["base"], base_accuracy=_percent(result["accuracy"]["base"]),
                                    tuned=_percent(result["accuracy"]["fine_tuned"]), validation=result["images"]["validation"])
-    return text, result["model_path"], {"result": evaluated}
+    return text, result["model_path"], {"result": result["evaluation"]}
 
 
 # --- reports --------------------------------------------------------------------------------
@@ -573,7 +551,7 @@ def build_app(lang: str | None = None) -> gr.Blocks:
             with gr.Accordion(t["tune"], open=False):
                 gr.Markdown(t["tune_hint"])
                 with gr.Row():
-                    tune_base = label(gr.Dropdown([name for name in MODEL_CHOICES if MODELS[name].family == "EfficientNet-Lite"],
+                    tune_base = label(gr.Dropdown([name for name in MODEL_CHOICES if api.MODEL_FAMILIES[name] == "EfficientNet-Lite"],
                                                   value=FINE_TUNE_BASE, label=t["tune_base"], elem_id="tune-base"), "tune_base")
                     tune_epochs = label(gr.Slider(1, MAX_FINE_TUNE_EPOCHS, value=DEFAULT_FINE_TUNE_EPOCHS, step=1,
                                                   label=t["tune_epochs"]), "tune_epochs")
@@ -630,7 +608,7 @@ def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False, lang:
     sessions.mkdir(parents=True, exist_ok=True)
     if sessions not in settings.image_roots:
         configure(image_roots=[*settings.image_roots, sessions])  # each session's uploads and models, by unguessable folder
-    bound_decoding(settings)  # whatever decodes an image in this process stops at the pixel limit
+    api.bound_decoding(settings)  # whatever decodes an image in this process stops at the pixel limit
     app = build_app(lang)
     app.queue(max_size=QUEUE_SIZE)
     mcp_app, mcp_lifespan = streamable_http_app()

@@ -9,19 +9,24 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import os
+from collections.abc import Sequence
 
 import numpy as np
+from PIL import Image
 
 from plugin.config import get_settings
 from plugin.engine.inference.cache import model_cache
+from plugin.engine.inference.preprocessing import image_to_array, preprocess
 from plugin.engine.inference.runners import KerasRunner, Runner
+from plugin.engine.intake.images import LoadedImage, load_image
 from plugin.engine.models.build import build_registry_model
 from plugin.engine.models.registry import ModelSpec, get_spec
 from plugin.engine.models.weights import WeightsChoice, parse_weights, weights_path
 from plugin.errors import ExportError, InvalidInputError
 from plugin.limits import BACKENDS, DEFAULT_BACKEND
 
-__all__ = ["PreparedModel", "load_registry_model", "resolve_backend", "check_backend"]
+__all__ = ["PreparedModel", "prepare_batch", "load_registry_model", "resolve_backend", "check_backend"]
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +69,11 @@ class PreparedModel:
     def imagenet_head(self) -> bool:
         return self.class_names is None
 
+    def input_mode(self, override: str | None = None) -> str:
+        """The preprocessing the model's input gets: a caller's `override` applies to ImageNet heads
+        only (the study's experiment); a model file keeps the preprocessing it was trained with."""
+        return override if override and self.imagenet_head else self.preprocessing
+
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         """Run a preprocessed batch and return class probabilities, shape (N, classes)."""
         raw = self.runner(batch).astype(np.float64)
@@ -76,6 +86,23 @@ class PreparedModel:
             shifted = np.exp(raw - raw.max(axis=1, keepdims=True))
             return shifted / shifted.sum(axis=1, keepdims=True)
         return raw
+
+
+def prepare_batch(images: Sequence[Image.Image | LoadedImage | str | os.PathLike], model: PreparedModel,
+                  mode: str | None = None) -> np.ndarray:
+    """Decode, resize and preprocess images into one batch for `model`: the one way pixels reach a model.
+
+    Args:
+        images: PIL images, loaded images, or paths (read with every check of `load_image`).
+        model: the model whose input size, channels and preprocessing apply.
+        mode: a preprocessing mode instead of the model's own (see `PreparedModel.input_mode`).
+
+    Returns:
+        float32 array (N, H, W, C).
+    """
+    pictures = [image if isinstance(image, Image.Image) else load_image(image).image for image in images]
+    pixels = np.stack([image_to_array(picture, model.input_size, model.channels) for picture in pictures])
+    return preprocess(pixels, mode or model.preprocessing)
 
 
 def load_registry_model(name: str, weights="imagenet", backend: str = "keras") -> PreparedModel:

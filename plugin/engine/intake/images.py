@@ -26,7 +26,7 @@ from plugin.config import Settings, get_settings
 from plugin.engine.intake import sources
 from plugin.errors import ImageError, InvalidInputError
 
-__all__ = ["LoadedImage", "load_image", "source_text", "FORMATS", "IMAGE_SUFFIXES", "bound_decoding"]
+__all__ = ["LoadedImage", "load_image", "load_upload", "source_text", "FORMATS", "IMAGE_SUFFIXES", "bound_decoding"]
 
 _BASE64_TEXT = re.compile(r"^[A-Za-z0-9+/=_\-\s]+$")
 
@@ -126,6 +126,24 @@ def load_image(source, *, settings: Settings | None = None) -> LoadedImage:
         raw = sources.decode_base64(text, max_bytes=settings.max_image_bytes)
         return _decode(raw, "base64 string", settings, "base64")
     return _from_path(text, settings)
+
+
+def load_upload(path: str | os.PathLike, *, settings: Settings | None = None) -> LoadedImage:
+    """Read a photo a door received as an upload (a file the door itself wrote, outside the image
+    roots), with the same limits and checks as any image; only the file's name is ever shown.
+
+    Args:
+        path: the uploaded file, as the web framework saved it.
+        settings: limits to apply; default: the settings in force.
+    """
+    settings = settings or get_settings()
+    name = os.path.basename(os.fspath(path))[-100:]
+    size = os.path.getsize(path)
+    if size > settings.max_image_bytes:
+        raise ImageError(f"Expected an image of at most {settings.max_image_bytes:,} bytes. Received: {name}, {size:,} bytes.",
+                         key="image_too_many_bytes", source=name, limit=f"{settings.max_image_bytes:,}")
+    with open(path, "rb") as handle:
+        return _decode(handle.read(settings.max_image_bytes + 1), f"file {name}", settings, "file", name)
 
 
 def _looks_like_base64(text: str) -> bool:

@@ -13,8 +13,8 @@ import numpy as np
 
 from plugin import words
 from plugin.engine.inference.custom import load_custom_model
-from plugin.engine.inference.prepared import PreparedModel, check_backend, load_registry_model
-from plugin.engine.inference.preprocessing import get_mode, image_to_array, preprocess
+from plugin.engine.inference.prepared import PreparedModel, check_backend, load_registry_model, prepare_batch
+from plugin.engine.inference.preprocessing import get_mode
 from plugin.engine.intake.images import LoadedImage, load_image
 from plugin.engine.models.defaults import default_models
 from plugin.engine.models.registry import get_spec
@@ -187,9 +187,8 @@ def check_model_names(models) -> list[str]:
 
 def _run(model: PreparedModel, images: list[LoadedImage], top_k: int, preprocessing_override,
          target: Expected | None) -> list[dict]:
-    mode = preprocessing_override if preprocessing_override and model.imagenet_head else model.preprocessing
-    batch = np.stack([image_to_array(image.image, model.input_size, model.channels) for image in images])
-    batch = preprocess(batch, mode)
+    mode = model.input_mode(preprocessing_override)
+    batch = prepare_batch([image.image for image in images], model, mode)
     model.runner.compile()  # compilation is a one-off cost, not inference time
     started = time.perf_counter()
     probabilities = model.probabilities(batch)

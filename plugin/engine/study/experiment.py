@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from plugin.engine.inference.prepared import load_registry_model
-from plugin.engine.inference.preprocessing import get_mode, image_to_array, preprocess
+from plugin.engine.inference.prepared import load_registry_model, prepare_batch
+from plugin.engine.inference.preprocessing import get_mode
 from plugin.engine.intake.images import load_image
 from plugin.engine.models.registry import get_spec
 from plugin.engine.models.weights import parse_weights
@@ -51,10 +51,9 @@ def compare_preprocessing(image, model: str, modes=None, *, top_k: int = DEFAULT
             "nothing under any mode. Pass allow_random_weights=True to run anyway.", key="random_not_allowed")
     loaded = load_image(image)
     prepared = load_registry_model(spec.name, weights)
-    pixels = image_to_array(loaded.image, prepared.input_size, prepared.channels)[np.newaxis]
     rows = []
     for mode in modes:
-        probabilities = np.asarray(prepared.probabilities(preprocess(pixels, mode)))[0]
+        probabilities = np.asarray(prepared.probabilities(prepare_batch([loaded.image], prepared, mode)))[0]
         rows.append({"mode": mode, "own": mode == spec.preprocessing, "predictions": rank_top_k(probabilities, top_k),
                      "verdict": dog_cat_verdict(probabilities)})
     return {"model": spec.name, "own_mode": spec.preprocessing, "image": loaded.describe(), "weights": prepared.weights,

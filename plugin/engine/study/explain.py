@@ -17,8 +17,8 @@ from __future__ import annotations
 import numpy as np
 
 from plugin.engine.inference.custom import load_custom_model
-from plugin.engine.inference.prepared import PreparedModel, load_registry_model
-from plugin.engine.inference.preprocessing import get_mode, image_to_array, preprocess
+from plugin.engine.inference.prepared import PreparedModel, load_registry_model, prepare_batch
+from plugin.engine.inference.preprocessing import get_mode
 from plugin.engine.intake.images import LoadedImage, load_image
 from plugin.engine.models.registry import get_spec
 from plugin.engine.models.weights import parse_weights
@@ -71,8 +71,7 @@ def explain(image, model: str | None = None, *, class_index=None, expected=None,
     keras_model = prepared.runner.model
     spec = get_spec(prepared.name) if model_path is None else None
     layer_name = (spec.gradcam_layer if spec and spec.gradcam_layer else None) or last_conv_layer(keras_model)
-    mode = preprocessing if preprocessing and prepared.imagenet_head else prepared.preprocessing
-    batch = preprocess(image_to_array(loaded.image, prepared.input_size, prepared.channels)[np.newaxis], mode)
+    batch = prepare_batch([loaded.image], prepared, prepared.input_mode(preprocessing))
 
     probabilities = np.asarray(prepared.probabilities(batch))[0]
     chosen = _class_index(class_index, expected, prepared, probabilities)

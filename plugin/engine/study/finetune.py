@@ -24,11 +24,11 @@ from PIL import Image, ImageOps
 
 from plugin.config import get_settings
 from plugin.engine.inference.custom import load_custom_model
-from plugin.engine.inference.prepared import load_registry_model
-from plugin.engine.inference.preprocessing import image_to_array, preprocess
+from plugin.engine.inference.prepared import load_registry_model, prepare_batch
 from plugin.engine.intake.images import load_image
 from plugin.engine.models.registry import get_spec
 from plugin.engine.models.weights import parse_weights, weights_path
+from plugin.engine.study.evaluation import evaluate as run_evaluation
 from plugin.engine.study.evaluation.dataset import Item, group_label, interpret, read_source
 from plugin.engine.study.labels import dog_cat_verdict
 from plugin.errors import InvalidInputError
@@ -44,7 +44,8 @@ Progress = Callable[[int, int, str], None]
 
 def fine_tune(source, base: str = FINE_TUNE_BASE, epochs: int = DEFAULT_FINE_TUNE_EPOCHS, *, labels: dict | None = None,
               validation_split: float = 0.25, learning_rate: float = 0.01, patience: int = 5, seed: int = 0,
-              augment: bool = True, name: str | None = None, output_dir=None, progress: Progress | None = None) -> dict:
+              augment: bool = True, name: str | None = None, output_dir=None, progress: Progress | None = None,
+              evaluate: bool = False) -> dict:
     """Train a new head for the folder's classes on a frozen pretrained backbone and save the model.
 
     Args:
@@ -60,13 +61,16 @@ def fine_tune(source, base: str = FINE_TUNE_BASE, epochs: int = DEFAULT_FINE_TUN
         augment: also train on flipped and cropped variants of the training photos.
         output_dir: a folder inside the output folder to save into (its `models/`); default the output folder.
         name: the model file's name (letters, digits, '-', '_'); default from the source and base.
-        progress: called as `progress(step, steps, stage)` while features are computed and per epoch.
+        progress: called as `progress(step, steps, stage)` while features are computed ("features"),
+            per epoch ("training") and, with `evaluate`, per evaluated batch ("evaluating").
+        evaluate: then evaluate the base and the fine-tuned model on all the source's photos, once.
 
     Returns:
         `{"model_path", "class_names", "history": {"loss", "val_loss", "accuracy", "val_accuracy",
         "epochs_run", "stopped_early"}, "accuracy": {"base", "fine_tuned"}, "base", "images":
         {"train", "validation"}}`: `accuracy` on the validation photos; the base's is its dog/cat
-        verdict (or top-1 for ImageNet class labels), None where neither applies.
+        verdict (or top-1 for ImageNet class labels), None where neither applies. With `evaluate`,
+        also `"evaluation"`: an `evaluate` result for the base and the fine-tuned file.
     """
     import keras
 
@@ -104,7 +108,7 @@ def fine_tune(source, base: str = FINE_TUNE_BASE, epochs: int = DEFAULT_FINE_TUN
     history = {key: [round(float(v), 4) for v in fitted.history.get(key, [])] for key in ("loss", "val_loss", "accuracy", "val_accuracy")}
     history["epochs_run"] = len(history["loss"])
     history["stopped_early"] = history["epochs_run"] < epochs
-    return {
+    result = {
         "model_path": str(path),
         "class_names": class_names,
         "history": history,
@@ -113,6 +117,10 @@ def fine_tune(source, base: str = FINE_TUNE_BASE, epochs: int = DEFAULT_FINE_TUN
         "base": spec.name,
         "images": {"train": len(train), "validation": len(validation)},
     }
+    if evaluate:
+        result["evaluation"] = run_evaluation(source, models=[spec.name], labels=labels, model_path=str(path), progress=(
+            (lambda done, total, _model: progress(done, total, "evaluating")) if progress else None))
+    return result
 
 
 def _assemble(spec, head):
@@ -173,8 +181,7 @@ def _features(features, backbone, items: list[Item], class_names: list[str], aug
     rows, targets = [], []
     for step, item in enumerate(items, start=1):
         pictures = _variants(load_image(item.path).image, AUGMENTED_VARIANTS if augment else 0, rng)
-        batch = preprocess(np.stack([image_to_array(p, backbone.input_size, backbone.channels) for p in pictures]),
-                           backbone.preprocessing)
+        batch = prepare_batch(pictures, backbone)
         rows.append(np.asarray(features(batch, training=False)))
         targets += [class_names.index(item.label)] * len(pictures)
         if progress:
@@ -244,8 +251,7 @@ def _accuracy(prepared, items: list[Item], right: Callable) -> float | None:
         return None
     hits = []
     for item in items:
-        batch = preprocess(image_to_array(load_image(item.path).image, prepared.input_size, prepared.channels)[np.newaxis],
-                           prepared.preprocessing)
+        batch = prepare_batch([item.path], prepared)
         hits.append(bool(right(np.asarray(prepared.probabilities(batch))[0], item)))
     return round(sum(hits) / len(hits), 4)
 

@@ -19,7 +19,7 @@ import numpy as np
 
 from plugin.limits import EVALUATION_BATCH
 
-__all__ = ["ModelRef", "decode_batch", "classify_batch", "batch_plan", "run_models", "read_log", "RunLog", "TOP"]
+__all__ = ["ModelRef", "classify_batch", "batch_plan", "run_models", "read_log", "RunLog", "TOP"]
 
 TOP = 5
 
@@ -49,20 +49,13 @@ class ModelRef:
         return prepared
 
 
-def decode_batch(paths: Sequence[str], size: tuple[int, int], channels: int, mode: str) -> np.ndarray:
-    """Read and preprocess a batch of images (paths already checked against the roots)."""
-    from plugin.engine.inference.preprocessing import image_to_array, preprocess
-    from plugin.engine.intake.images import load_image
-
-    return preprocess(np.stack([image_to_array(load_image(path).image, size, channels) for path in paths]), mode)
-
-
 def classify_batch(prepared, paths: Sequence[str], names: Sequence[str], labels: Sequence[str]) -> list[dict]:
     """Per-image records of one batch: the top classes, the verdict, the predicted group."""
+    from plugin.engine.inference.prepared import prepare_batch
     from plugin.engine.study.evaluation.dataset import group_label
     from plugin.engine.study.labels import dog_cat_verdict, group_of
 
-    batch = decode_batch(paths, prepared.input_size, prepared.channels, prepared.preprocessing)
+    batch = prepare_batch(paths, prepared)
     probabilities = np.asarray(prepared.probabilities(batch), dtype=np.float64)
     order = np.argsort(-probabilities, axis=1, kind="stable")[:, :TOP]
     records = []

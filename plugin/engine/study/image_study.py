@@ -1,0 +1,75 @@
+"""The study of one photo, in one place: classify it with each model, then (on request) ask each
+model where it looked (Grad-CAM) and run the preprocessing experiment with the first model.
+
+Every door (Python, tools, web app, command line, gallery) studies a photo through `study_image`:
+the photo is read once, classified once per model, explained once per model.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+
+import numpy as np
+
+from plugin.engine.intake.images import LoadedImage, load_image
+from plugin.engine.study.classify import classify_image
+from plugin.engine.study.experiment import compare_preprocessing
+from plugin.engine.study.explain import explain
+from plugin.limits import DEFAULT_BACKEND, DEFAULT_TOP_K
+
+__all__ = ["ImageStudy", "study_image"]
+
+_EXPERIMENT_TOP_K = 3
+
+
+@dataclasses.dataclass
+class ImageStudy:
+    """What `study_image` found.
+
+    Attributes:
+        image: the photo as read.
+        result: the `classify_image` result.
+        explanations: one Grad-CAM result per classified model (`explain`'s), or None.
+        heatmaps: the heat maps of `explanations` as arrays (0..1), for drawing.
+        preprocessing_study: the `compare_preprocessing` result of the first model, or None.
+    """
+
+    image: LoadedImage
+    result: dict
+    explanations: list[dict] | None = None
+    heatmaps: list[np.ndarray] = dataclasses.field(default_factory=list)
+    preprocessing_study: dict | None = None
+
+
+def study_image(image, models: Sequence[str] | str | None = None, *, expected=None, explain_models: bool = False,
+                study_preprocessing: bool = False, top_k: int = DEFAULT_TOP_K, weights="imagenet",
+                allow_random_weights: bool = False, model_path=None, class_names=None, preprocessing=None,
+                backend: str = DEFAULT_BACKEND) -> ImageStudy:
+    """Classify a photo with each model; on request explain each answer and run the preprocessing experiment.
+
+    Args:
+        image, models, top_k, weights, allow_random_weights, model_path, class_names, preprocessing,
+            expected, backend: as for `classify_image`.
+        explain_models: a Grad-CAM heat map per classified model, for the class it is asked about
+            (the expected class if given, else its top-1).
+        study_preprocessing: the preprocessing experiment with the first model (registry models only).
+    """
+    loaded = load_image(image)
+    result = classify_image(loaded, models, top_k=top_k, weights=weights, model_path=model_path, class_names=class_names,
+                            preprocessing=preprocessing, allow_random_weights=allow_random_weights, expected=expected,
+                            backend=backend)
+    study = ImageStudy(image=loaded, result=result)
+    if explain_models:
+        same = {"weights": weights, "allow_random_weights": allow_random_weights, "expected": expected,
+                "preprocessing": preprocessing}
+        study.explanations = []
+        for outcome in result["results"]:
+            chosen = {"model_path": model_path, "class_names": class_names} if model_path else {"model": outcome["model"]}
+            explained, heatmap, _ = explain(loaded, **chosen, **same)
+            study.explanations.append(explained)
+            study.heatmaps.append(heatmap)
+    if study_preprocessing and not model_path:
+        study.preprocessing_study = compare_preprocessing(loaded, result["results"][0]["model"], top_k=_EXPERIMENT_TOP_K,
+                                                          weights=weights, allow_random_weights=allow_random_weights)
+    return study
