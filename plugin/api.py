@@ -13,6 +13,7 @@ sentences said about results, uploads), so that no door imports the engine.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from plugin import words
@@ -23,6 +24,22 @@ from plugin.engine.intake.archives import extract_images
 from plugin.engine.intake.images import LoadedImage, bound_decoding, load_image, load_upload, source_text
 from plugin.engine.models.defaults import default_models, fallback_note
 from plugin.engine.models.registry import MODELS
+from plugin.engine.results import (
+    ArchitectureFacts,
+    ClassificationResult,
+    ClassNames,
+    ComparisonResult,
+    EvaluationResult,
+    ExpectedInput,
+    Explanation,
+    ImageInput,
+    ModelNames,
+    PathInput,
+    PreprocessingStudy,
+    ReportFiles,
+    StudyResult,
+    WeightsInput,
+)
 from plugin.engine.study.agreement import sentence
 from plugin.engine.study.classify import classify_image, classify_images
 from plugin.engine.study.compare import compare_models
@@ -63,8 +80,8 @@ PREPROCESSING_MODES: tuple[str, ...] = tuple(MODES)
 """Every preprocessing mode (`builtin` is a model's own rescaling, not a choice for a caller)."""
 
 
-def study_image(image, models=None, *, expected=None, explain: bool = False, study_preprocessing: bool = False,
-                **options: Any) -> dict:
+def study_image(image: ImageInput, models: ModelNames = None, *, expected: ExpectedInput = None, explain: bool = False,
+                study_preprocessing: bool = False, **options: Any) -> StudyResult:
     """Study a photo: classify it with each model; on request show where each model looked and how
     preprocessing changes the answer. One classification and one Grad-CAM per model.
 
@@ -91,8 +108,8 @@ def study_image(image, models=None, *, expected=None, explain: bool = False, stu
 
 
 def describe_architecture(model: str | None = None, detail: str = "summary", include_diagram: bool = True,
-                          diagram_format: str | list[str] = "svg", expand_nested: bool = False,
-                          show_shapes: bool = True, rankdir: str = "TB", model_path=None) -> dict:
+                          diagram_format: str | Sequence[str] = "svg", expand_nested: bool = False,
+                          show_shapes: bool = True, rankdir: str = "TB", model_path: PathInput | None = None) -> ArchitectureFacts:
     """Describe a model's architecture: totals, multiply-adds, stages, structure, layers, diagram.
 
     Args:
@@ -127,8 +144,10 @@ def describe_architecture(model: str | None = None, detail: str = "summary", inc
     return facts
 
 
-def explain_image(image, model: str | None = None, class_index=None, *, expected=None, weights="imagenet",
-                  allow_random_weights: bool = False, model_path=None, class_names=None, preprocessing=None) -> dict:
+def explain_image(image: ImageInput, model: str | None = None, class_index: int | str | None = None, *,
+                  expected: ExpectedInput = None, weights: WeightsInput = "imagenet", allow_random_weights: bool = False,
+                  model_path: PathInput | None = None, class_names: ClassNames = None,
+                  preprocessing: str | None = None) -> Explanation:
     """Where did the model look? A Grad-CAM heat map for one image and one model.
 
     Args:
@@ -151,13 +170,15 @@ def explain_image(image, model: str | None = None, class_index=None, *, expected
     return result
 
 
-def _overlay(loaded: LoadedImage, heatmap, explained: dict) -> str:
+def _overlay(loaded: LoadedImage, heatmap: Any, explained: Explanation) -> str:
     return str(write_overlay(loaded.image, heatmap, explained["model"], explained["class"]["index"]))
 
 
-def render_report(kind: str, lang: str | None = None, output_dir=None, *, file_name: str | None = None,
-                  result: dict | None = None, facts: dict | None = None, image=None, explanations: list[dict] | None = None,
-                  preprocessing_study: dict | None = None, **options: Any) -> dict:
+def render_report(kind: str, lang: str | None = None, output_dir: PathInput | None = None, *, file_name: str | None = None,
+                  result: ClassificationResult | ComparisonResult | EvaluationResult | None = None,
+                  facts: ArchitectureFacts | None = None, image: ImageInput | None = None,
+                  explanations: list[Explanation] | None = None, preprocessing_study: PreprocessingStudy | None = None,
+                  **options: Any) -> ReportFiles:
     """Render a study report page (HTML) and its Markdown version from results you already have.
 
     Nothing is computed again: `result=` a classify_image, compare_models or evaluate result (for a
@@ -185,7 +206,7 @@ def render_report(kind: str, lang: str | None = None, output_dir=None, *, file_n
     if options:
         raise InvalidInputError(f"Expected a result or facts to render. Received: options {sorted(options)[:8]}; to run the "
                                 f"engine with them first, call make_report({kind!r}, ...).", key="report_needs_result")
-    written = {"lang": lang, "output_dir": output_dir, "file_name": file_name}
+    written: dict[str, Any] = {"lang": lang, "output_dir": output_dir, "file_name": file_name}
     if kind == "architecture":
         if image is not None:
             raise InvalidInputError(f"Expected architecture options among {list(REPORT_OPTIONS[kind])}. Received: ['image']")
@@ -197,8 +218,8 @@ def render_report(kind: str, lang: str | None = None, output_dir=None, *, file_n
                         explanations=explanations, preprocessing_study=preprocessing_study, **written)
 
 
-def make_report(kind: str, lang: str | None = None, output_dir=None, *, file_name: str | None = None,
-                **options: Any) -> dict:
+def make_report(kind: str, lang: str | None = None, output_dir: PathInput | None = None, *, file_name: str | None = None,
+                **options: Any) -> ReportFiles:
     """Run the engine once with the options of a kind of report, then render it (`render_report`).
 
     Args:
@@ -219,7 +240,7 @@ def make_report(kind: str, lang: str | None = None, output_dir=None, *, file_nam
     unknown = set(options) - set(REPORT_OPTIONS[kind])
     if unknown:
         raise InvalidInputError(f"Expected {kind} options among {list(REPORT_OPTIONS[kind])}. Received: {sorted(unknown)}")
-    written = {"lang": lang, "output_dir": output_dir, "file_name": file_name}
+    written: dict[str, Any] = {"lang": lang, "output_dir": output_dir, "file_name": file_name}
     if kind == "architecture":
         detail = "full" if options.get("expand_nested") else "layers"
         return render_report(kind, facts=describe_architecture(detail=detail, diagram_format="svg", **options), **written)
@@ -234,15 +255,16 @@ def make_report(kind: str, lang: str | None = None, output_dir=None, *, file_nam
     return render_report(kind, **study_image(image, **options), **written)
 
 
-def _check_kind(kind) -> None:
+def _check_kind(kind: Any) -> None:
     if kind not in KINDS:
         raise InvalidInputError(f"Expected kind to be one of {list(KINDS)}. Received: kind={kind!r}")
 
 
-def _thumbnails(result: dict | None) -> dict:
+def _thumbnails(result: ClassificationResult | ComparisonResult | EvaluationResult | None) -> dict[str, Any]:
     """The mistakes' photos, read once, for the report's gallery (paths the evaluation already checked)."""
     pictures = {}
-    for model in (result or {}).get("models", []):
+    given: Any = result or {}
+    for model in given.get("models", []):
         for mistake in model.get("mistakes", []):
             if mistake["path"] not in pictures:
                 try:

@@ -20,6 +20,7 @@ import ipaddress
 import os
 import threading
 from pathlib import Path
+from typing import Any
 
 from plugin.errors import InvalidInputError
 
@@ -115,7 +116,7 @@ _YES, _NO = ("1", "true", "yes", "on"), ("0", "false", "no", "off")
 
 def _fields_from_environment() -> dict:
     """The numeric and yes/no fields set as CNNLAB_<FIELD> in the environment."""
-    found = {}
+    found: dict[str, Any] = {}
     for field in dataclasses.fields(Settings):
         text = os.environ.get(f"CNNLAB_{field.name.upper()}")
         if text is not None and field.type == "bool":

@@ -12,8 +12,10 @@ translated at the boundary where they happen and raised `from` the original, so 
     │   ├── ImageError
     │   ├── AccessDeniedError
     │   └── UnknownModelError
+    │   └── PthFormatError         a .pth file that is not a plain state dict
     ├── WeightsUnavailableError
     ├── UnsafeModelFileError
+    │   └── UnsafePthError         a .pth file that asks for more than tensors
     ├── ExportError
     └── RenderError
 """
@@ -26,8 +28,10 @@ __all__ = [
     "ImageError",
     "AccessDeniedError",
     "UnknownModelError",
+    "PthFormatError",
     "WeightsUnavailableError",
     "UnsafeModelFileError",
+    "UnsafePthError",
     "ExportError",
     "RenderError",
 ]
@@ -81,3 +85,11 @@ class ExportError(PluginError):
 
 class RenderError(PluginError):
     """A diagram or report could not be rendered."""
+
+
+class PthFormatError(InvalidInputError):
+    """A file is not a well-formed PyTorch .pth state dict (or is too large)."""
+
+
+class UnsafePthError(UnsafeModelFileError):
+    """A .pth file asks for something a plain tensor state dict never needs; refused before anything ran."""

@@ -16,7 +16,7 @@ def tuned(labelled_photos, data_dir):
     """Trained once; its output folder lies in the session's data folder, which every test may read."""
     plugin.configure(image_roots=[data_dir], output_dir=data_dir / "tuned")
     steps = []
-    result = plugin.fine_tune(labelled_photos, "EfficientNetLite2", epochs=15, name="dogs-and-cats",
+    result = plugin.fine_tune(labelled_photos, "EfficientNetLite2", epochs=15, name="dogs-and-cats", evaluate=True,
                               progress=lambda step, steps_, stage: steps.append(stage))
     return result, steps
 
@@ -30,7 +30,7 @@ def test_the_result_and_the_saved_files(tuned):
     companion = json.loads(path.with_name(path.name + ".json").read_text())
     assert companion["class_names"] == ["cat", "dog"] and companion["preprocessing"] == "lite"
     assert result["history"]["epochs_run"] == len(result["history"]["loss"]) <= 15
-    assert "features" in steps and "training" in steps
+    assert "features" in steps and "training" in steps and steps[-1] == "evaluating"
 
 
 def test_it_beats_or_matches_the_base(tuned):
@@ -50,7 +50,8 @@ def test_the_model_loads_in_safe_mode_and_classifies_without_class_names(tuned, 
 
 
 def test_evaluating_base_and_fine_tuned_side_by_side(tuned, labelled_photos):
-    evaluated = plugin.evaluate(labelled_photos, models=["EfficientNetLite2"], model_path=tuned[0]["model_path"])
+    evaluated = tuned[0]["evaluation"]  # fine_tune(..., evaluate=True): one call trains, then evaluates both
+    assert evaluated["images"] == 16
     base, fine_tuned = evaluated["models"]
     assert fine_tuned["model"] == "dogs-and-cats.keras" and fine_tuned["accuracy"]["verdict"] == 1.0
     assert fine_tuned["accuracy"]["verdict"] >= base["accuracy"]["verdict"]

@@ -44,7 +44,7 @@ def test_korean_interface_words_have_no_english_words():
                "sudo", "apt", "get", "install", "graphviz", "brew", "macOS", "dot", "models", "json", "cat", "dog",
                "applications", "EfficientNet", "Lite", "run", "sh", "Grad", "CAM", "MiB", "WordNet", "id", "GPU", "TensorFlow", "CPU", "x56x256", "conv2_x", "x3", "bottleneck", "F", "y", "beagle",
                "zip", "ZIP", "Ray", "CSV", "JSON", "pip", "ray", "IPv6", "IDNA", "ONNX", "Runtime", "onnxruntime", "onnx",
-               "backend", "auto", "imagenet", *MODELS}
+               "backend", "auto", "imagenet", "render_report", "make_report", *MODELS}
     for key in keys(words.catalogue("ko")):
         if key.startswith(("ui.", "report.", "cli.", "errors.messages.", "structure.")):
             node = words.catalogue("ko")

@@ -20,8 +20,10 @@ import dataclasses
 import json
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from pathlib import Path
+from typing import Any
 
 from rich import box
 from rich.console import Console
@@ -161,6 +163,10 @@ def build_parser(extra_commands: Sequence[Command] = ()) -> argparse.ArgumentPar
     report.add_argument("--allow-random-weights", action="store_true")
     report.add_argument("--top-k", type=int, default=DEFAULT_TOP_K)
     report.add_argument("--expand-nested", action="store_true")
+    report.add_argument("--expected", metavar="CLASS", help="classification: the right answer (an ImageNet class, dog or cat)")
+    report.add_argument("--explain", action="store_true", help="classification: add each model's Grad-CAM heat map")
+    report.add_argument("--study-preprocessing", action="store_true",
+                        help="classification: add the preprocessing experiment with the first model")
 
     evaluate = commands.add_parser("evaluate", help="how often is each model right on a folder of labelled photos?")
     evaluate.add_argument("source", metavar="FOLDER", help="sub-folders name the labels (cat/, dog/, beagle/...), or a .csv/.json list")
@@ -264,7 +270,7 @@ def _print_json(data) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
 
 
-def _table(title: str | None, headers: list[str], right: set[int] = frozenset()) -> Table:
+def _table(title: str | None, headers: list[str], right: AbstractSet[int] = frozenset()) -> Table:
     table = Table(title=title, title_justify="left", box=box.SIMPLE_HEAD, pad_edge=False)
     for index, column in enumerate(headers):
         table.add_column(column, justify="right" if index in right else "left")
@@ -374,8 +380,8 @@ def _describe(args, console: Console, lang: str) -> int:
                        f"{stage['params']:,}", _si(stage["macs"]))
     console.print(stages)
     structure = _table(t["structure"], t["structure_headers"], right={1})
-    for row in facts["structure"]:
-        structure.add_row(row["label"][lang], str(row["count"]), row["shapes"], _escape(row["details"]))
+    for kind in facts["structure"]:
+        structure.add_row(kind["label"][lang], str(kind["count"]), kind["shapes"], _escape(kind["details"]))
     console.print(structure)
     if facts["layers"]:
         layers = _table(t["layers"], t["layers_headers"], right={3, 4})
@@ -405,7 +411,9 @@ def _compare(args, console: Console, lang: str) -> int:
                  _percent(row["published"]["top1"]), _percent(row["published"]["top5"]), f"{row['inference_ms']:.1f}"]
         if args.image:
             untrained = f" ({report['untrained']})" if row["untrained"] else ""
-            cells += [_escape(display_name(row["predictions"][0], lang)) + untrained, report[row["verdict"]["label"]]]
+            verdict = row["verdict"]
+            assert verdict is not None  # registry models have an ImageNet head, so a verdict
+            cells += [_escape(display_name(row["predictions"][0], lang)) + untrained, report[verdict["label"]]]
         table.add_row(*cells)
     console.print(table)
     console.print(t["timing"].format(runs=result["timing"]["runs"], machine=result["timing"]["machine"]))
@@ -423,7 +431,8 @@ def _report(args, console: Console, lang: str) -> int:
             raise InvalidInputError(f"Expected one image for a classification report. Received: {len(args.subjects)}")
         made = api.make_report("classification", lang=lang, image=args.subjects[0], models=args.models,
                                  model_path=args.model_path, class_names=args.class_names,
-                                 preprocessing=args.preprocessing, **classify)
+                                 preprocessing=args.preprocessing, expected=args.expected, explain=args.explain,
+                                 study_preprocessing=args.study_preprocessing, **classify)
     else:
         options = classify if args.image else {}
         made = api.make_report("comparison", lang=lang, models=args.subjects or None, image=args.image, **options)
@@ -432,7 +441,7 @@ def _report(args, console: Console, lang: str) -> int:
     return 0
 
 
-def _weights(weights: dict, t: dict) -> str:
+def _weights(weights: Mapping[str, Any], t: dict) -> str:
     if weights["source"] == "bundled":
         return t["weights_bundled"]
     if weights["available"]:

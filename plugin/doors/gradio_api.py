@@ -53,7 +53,7 @@ def _endpoint(tool: Tool):
     annotations["return"] = str
     run.__name__ = run.__qualname__ = tool.name
     run.__doc__ = _docstring(tool)
-    run.__signature__ = inspect.Signature(parameters, return_annotation=str)
+    run.__signature__ = inspect.Signature(parameters, return_annotation=str)  # type: ignore[attr-defined]  # read by inspect.signature
     run.__annotations__ = annotations
     return run
 

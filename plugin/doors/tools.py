@@ -11,8 +11,8 @@ import contextlib
 import copy
 import json
 import logging
-from collections.abc import Callable
-from typing import Annotated, Literal
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
@@ -44,9 +44,14 @@ __all__ = ["TOOLS", "Tool", "tool_specs", "call_tool", "parse_arguments", "FORMA
 log = logging.getLogger(__name__)
 
 FORMATS = ("openai", "anthropic", "mcp")
-ModelName = Literal[api.MODEL_NAMES]  # type: ignore[valid-type]
-Preprocessing = Literal[tuple(mode for mode in api.PREPROCESSING_MODES if mode != "builtin")]  # type: ignore[valid-type]
-Backend = Literal[BACKENDS]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # built from the registry at run time: plain names to the type checker
+    ModelName = str
+    Preprocessing = str
+    Backend = str
+else:
+    ModelName = Literal[api.MODEL_NAMES]
+    Preprocessing = Literal[tuple(mode for mode in api.PREPROCESSING_MODES if mode != "builtin")]
+    Backend = Literal[BACKENDS]
 _DEFAULT_PAIR = " and ".join(DEFAULT_MODELS)
 ImageText = Annotated[str, StringConstraints(max_length=MAX_DATA_URI_CHARS)]  # a path, a URL or a whole data: URI
 PathText = Annotated[str, StringConstraints(max_length=MAX_PATH_CHARS)]
@@ -153,6 +158,8 @@ class FineTuneArguments(Arguments):
     seed: int = Field(0, ge=0, le=2**31 - 1, description="Fixes the split, the augmentation and the head's start.")
     augment: bool = Field(True, description="Also train on flipped and cropped variants of the photos.")
     name: str | None = Field(None, max_length=80, pattern=r"^[A-Za-z0-9_-]+$", description="The model file's name (letters, digits, - and _).")
+    evaluate: bool = Field(False, description="Then evaluate the base and the fine-tuned model on all the source's photos "
+                                              "(the result's evaluation, an evaluate_images result).")
 
 
 class DescribeArchitectureArguments(Arguments):
@@ -212,38 +219,39 @@ class RenderReportArguments(Arguments):
 
 # --- handlers: each passes its validated arguments to the public API -------------------------
 
-def _list_models(args: ListModelsArguments) -> dict:
+def _list_models(args: ListModelsArguments) -> Mapping[str, Any]:
     return api.list_models()
 
 
-def _classify(args: ClassifyImageArguments) -> dict:
+def _classify(args: ClassifyImageArguments) -> Mapping[str, Any]:
     options = args.model_dump(exclude={"image", "images"})
     if args.images is not None:
         return api.classify_images(args.images, **options)
+    assert args.image is not None  # _one_image_form: exactly one of image or images
     return api.classify_image(args.image, **options)
 
 
-def _explain(args: ExplainPredictionArguments) -> dict:
+def _explain(args: ExplainPredictionArguments) -> Mapping[str, Any]:
     return api.explain_image(args.image, args.model, args.class_index,
                              **args.model_dump(exclude={"image", "model", "class_index", "include_image"}))
 
 
-def _compare_preprocessing(args: ComparePreprocessingArguments) -> dict:
+def _compare_preprocessing(args: ComparePreprocessingArguments) -> Mapping[str, Any]:
     return api.compare_preprocessing(args.image, args.model, args.modes, top_k=args.top_k, weights=args.weights,
                                      allow_random_weights=args.allow_random_weights)
 
 
-def _evaluate(args: EvaluateImagesArguments, progress) -> dict:
+def _evaluate(args: EvaluateImagesArguments, progress) -> Mapping[str, Any]:
     return api.evaluate(args.source, **args.model_dump(exclude={"source"}),
                         progress=lambda done, total, model: progress(done, total, f"{model}: {done}/{total}"))
 
 
-def _fine_tune(args: FineTuneArguments, progress) -> dict:
+def _fine_tune(args: FineTuneArguments, progress) -> Mapping[str, Any]:
     return api.fine_tune(args.source, **args.model_dump(exclude={"source"}),
                          progress=lambda step, steps, stage: progress(step, steps, stage))
 
 
-def _describe(args: DescribeArchitectureArguments) -> dict:
+def _describe(args: DescribeArchitectureArguments) -> Mapping[str, Any]:
     formats = [args.diagram_format, "png"] if args.include_image else args.diagram_format
     facts = api.describe_architecture(args.model, detail=args.detail, include_diagram=args.include_diagram or args.include_image,
                                       diagram_format=formats, expand_nested=args.expand_nested,
@@ -256,14 +264,14 @@ def _describe(args: DescribeArchitectureArguments) -> dict:
     return facts
 
 
-def _compare(args: CompareModelsArguments) -> dict:
+def _compare(args: CompareModelsArguments) -> Mapping[str, Any]:
     options = {}
     if args.image is not None:
         options = args.model_dump(include={"top_k", "weights", "allow_random_weights", "preprocessing"})
     return api.compare_models(args.models, image=args.image, **options)
 
 
-def _report(args: RenderReportArguments) -> dict:
+def _report(args: RenderReportArguments) -> Mapping[str, Any]:
     """The options of the report's kind (`api.REPORT_OPTIONS`) that were given, passed to `make_report`."""
     given = args.model_dump(include=set(api.REPORT_OPTIONS[args.kind]), exclude_none=True)
     return api.make_report(args.kind, lang=args.lang, **given)
@@ -276,7 +284,7 @@ class Tool:
     `progress(done, total, message)`, which the MCP door turns into progress notifications.
     """
 
-    def __init__(self, name: str, description: str, arguments: type[Arguments], handler: Callable[..., dict],
+    def __init__(self, name: str, description: str, arguments: type[Arguments], handler: Callable[..., Mapping[str, Any]],
                  reports_progress: bool = False, runs_engine: bool = True):
         self.name, self.description, self.arguments, self.handler = name, description, arguments, handler
         self.reports_progress, self.runs_engine = reports_progress, runs_engine

@@ -18,7 +18,9 @@ import hmac
 import json
 import secrets
 import shutil
+from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 
 import gradio as gr
 
@@ -83,7 +85,10 @@ def _keep_upload(path: str | None, request: gr.Request | None) -> str | None:
         return None
     source = Path(path)
     with open(source, "rb") as handle:
-        digest = hashlib.file_digest(handle, "sha256").hexdigest()[:16]
+        hasher = hashlib.sha256()  # hashlib.file_digest is Python 3.11+; the project supports 3.10
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            hasher.update(chunk)
+        digest = hasher.hexdigest()[:16]
     kept = _session_dir(request, "uploads") / f"{digest}-{source.name[-100:]}"
     if not kept.exists():
         shutil.copyfile(source, kept)
@@ -147,7 +152,7 @@ def classify_view(image, models, top_k, random_weights, model_file, class_names,
     image = _photo(image, lang)
     if not models and not model_file:
         raise gr.Error(t["no_models"], print_exception=False)
-    options = {"top_k": int(top_k), "weights": "random" if random_weights else "imagenet",
+    options: dict[str, Any] = {"top_k": int(top_k), "weights": "random" if random_weights else "imagenet",
                "allow_random_weights": bool(random_weights), "models": list(models or [])}
     if model_file:
         names = [name.strip() for name in (class_names or "").split(",") if name.strip()] or None
@@ -176,12 +181,12 @@ def classify_view(image, models, top_k, random_weights, model_file, class_names,
     return [_summary(result, lang), *labels, gr.update(value=gallery, visible=bool(gallery)), state]
 
 
-def _caption(explained: dict, lang: str) -> str:
+def _caption(explained: Mapping[str, Any], lang: str) -> str:
     return words.text("report.gradcam_caption", lang, model=explained["model"], label=display_name(explained["class"], lang),
                       probability=f"{explained['class']['probability']:.1%}", layer=explained["layer"])
 
 
-def _summary(result: dict, lang: str) -> str:
+def _summary(result: Mapping[str, Any], lang: str) -> str:
     t = _t(lang)
     lines = [f"### {_md(sentence(result, lang))}", ""]
     lines += [f"> ⚠️ **{_md(outcome['model'])}: {t['untrained']}**" for outcome in result["results"] if outcome["untrained"]]
@@ -258,7 +263,7 @@ def architecture_view(model, model_file, expand_nested, rankdir, lang, request: 
                round(s["macs"] / 1e6, 1)] for s in facts["stages"]]
     structure = [[row["label"][lang], row["count"], row["shapes"], row["details"], row["role"][lang]] for row in facts["structure"]]
     layers = [[row["name"], row["type"], json.dumps(row["output_shape"]), row["params"], round(row["macs"] / 1e6, 2),
-               ", ".join(row["inbound"])] for row in facts["layers"]]
+               ", ".join(row["inbound"])] for row in facts["layers"] or []]  # detail "layers" or "full": a table
     figures = t["figures"].format(model=_md(facts["model"]), params=f"{facts['total_params']:,}",
                                   macs=f"{facts['macs'] / 1e9:.2f}", flops=f"{facts['flops'] / 1e9:.2f}",
                                   depth=facts["depth"], layers=facts["num_layers"], size=f"{facts['size_mb']:.1f}")
@@ -266,7 +271,9 @@ def architecture_view(model, model_file, expand_nested, rankdir, lang, request: 
     if published:
         top1 = f"{published['top1']:.1%}" if published.get("top1") is not None else "-"
         figures += "\n\n" + t["published_line"].format(top1=top1, source=_md(published["source"]))
-    files = facts["diagram"]["files"]
+    diagram = facts["diagram"]
+    assert diagram is not None  # include_diagram=True
+    files = diagram["files"]
     return (figures, files["png"]["path"], files["svg"]["path"], _table(t["stages_headers"], stages),
             _table(t["structure_headers"], structure), _table(t["layers_headers"], layers), facts)
 
@@ -297,7 +304,9 @@ def compare_view(models, image, random_weights, lang, progress=gr.Progress()):
                  round(row["size_mb"], 1), row["published"]["top1"], row["inference_ms"]]
         if "predictions" in row:
             untrained = f" ({t['untrained_short']})" if row["untrained"] else ""
-            cells += [row["predictions"][0]["label"] + untrained, t[row["verdict"]["label"]]]
+            verdict = row["verdict"]
+            assert verdict is not None  # registry models have an ImageNet head, so a verdict
+            cells += [row["predictions"][0]["label"] + untrained, t[verdict["label"]]]
         else:
             cells += ["", ""]
         rows.append(cells)

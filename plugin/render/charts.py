@@ -5,27 +5,30 @@ bars and accuracy-against-cost scatter. The pictures themselves are the macros o
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
+from typing import Any
 
+from plugin.engine.results import ComparisonRow, ModelOutcome
 from plugin.render.templates import template_environment
 
 __all__ = ["probability_chart", "comparison_charts", "accuracy_chart", "chart_svg", "charts_html"]
 
 
-def probability_chart(result: dict, t: dict, lang: str) -> dict:
+def probability_chart(result: ModelOutcome, t: dict, lang: str) -> dict:
     """One model's top-k predictions as bars (grey when the weights are untrained), named in `lang`."""
     rows = [{"label": _class_name(p, lang), "fraction": p["probability"], "text": f"{p['probability'] * 100:.1f}%",
              "color": "#9ca3af" if result["untrained"] else "#3b82f6"} for p in result["predictions"]]
     return {"kind": "bars", "rows": rows, "title": f"{result['model']} · {t['predictions']}", "unit": ""}
 
 
-def _class_name(prediction: dict, lang: str) -> str:
+def _class_name(prediction: Mapping[str, Any], lang: str) -> str:
     """A bar's label: the Korean name on Korean pages (the English one is in the table beside it)."""
     if lang == "ko" and prediction.get("label_ko"):
         return prediction["label_ko"]
     return prediction["label"].replace("_", " ")
 
 
-def comparison_charts(rows: list[dict], t: dict) -> list[dict]:
+def comparison_charts(rows: list[ComparisonRow], t: dict) -> list[dict]:
     """Parameters, multiply-adds, published top-1 and measured time as bars, then the scatter."""
     charts = [
         _scaled_bars(rows, lambda r: r["total_params"], t["chart_params"], "{:.1f}", 1e-6),
@@ -37,7 +40,7 @@ def comparison_charts(rows: list[dict], t: dict) -> list[dict]:
     return charts + [scatter] if scatter else charts
 
 
-def accuracy_chart(models: list[dict], key: str, title: str) -> dict:
+def accuracy_chart(models: Sequence[Mapping[str, Any]], key: str, title: str) -> dict:
     """One accuracy (verdict, top-1 or top-5) per model, as bars out of 100 %."""
     rows = [{"label": model["model"], "fraction": model["accuracy"][key] or 0.0,
              "text": "-" if model["accuracy"][key] is None else f"{model['accuracy'][key] * 100:.1f}%", "color": None}
@@ -52,7 +55,7 @@ def chart_svg(chart: dict) -> str:
 
 def charts_html(charts: list[dict]) -> str:
     """Charts as inline SVG markup, each in a box of readable width (for the web app)."""
-    macros = template_environment().get_template("_charts.html").module
+    macros: Any = template_environment().get_template("_charts.html").module  # the template's macros
     parts = []
     for chart in charts:
         if chart["kind"] == "bars":
@@ -62,7 +65,7 @@ def charts_html(charts: list[dict]) -> str:
     return "".join(f'<div style="max-width:640px">{part}</div>' for part in parts)
 
 
-def _scaled_bars(rows: list[dict], key, title: str, fmt: str, scale: float = 1.0) -> dict:
+def _scaled_bars(rows: list[ComparisonRow], key: Any, title: str, fmt: str, scale: float = 1.0) -> dict:
     values = [key(row) for row in rows]
     top = max((v for v in values if v is not None), default=0) or 1
     return {"kind": "bars", "title": title, "unit": "", "rows": [
@@ -70,8 +73,8 @@ def _scaled_bars(rows: list[dict], key, title: str, fmt: str, scale: float = 1.0
          "color": None} for row, value in zip(rows, values)]}
 
 
-def _scatter(rows: list[dict], t: dict) -> dict | None:
-    known = [row for row in rows if row["published"]["top1"] is not None]
+def _scatter(rows: list[ComparisonRow], t: dict) -> dict | None:
+    known: list[Any] = [row for row in rows if row["published"]["top1"] is not None]  # each with its top-1
     if not known:
         return None
     logs = [math.log10(row["macs"]) for row in known]

@@ -16,9 +16,11 @@ import os
 import re
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from plugin.config import get_settings
 from plugin.engine.architecture.macs import is_nested_model
+from plugin.engine.results import Diagram, DiagramFile
 from plugin.errors import InvalidInputError, RenderError
 
 __all__ = ["draw", "check_options", "diagram_dot", "FORMATS", "RANKDIRS"]
@@ -94,7 +96,7 @@ def check_options(formats, rankdir) -> tuple[str, ...]:
 
 
 def draw(model, identity: str, *, formats=("svg",), show_shapes: bool = True, expand_nested: bool = False,
-         rankdir: str = "TB") -> dict:
+         rankdir: str = "TB") -> Diagram:
     """Draw `model` in each format not drawn before, from one graph, and say where the drawings are.
 
     Args:
@@ -111,7 +113,7 @@ def draw(model, identity: str, *, formats=("svg",), show_shapes: bool = True, ex
         file, and every format's.
     """
     formats = check_options(formats, rankdir)
-    options = {"show_shapes": bool(show_shapes), "expand_nested": bool(expand_nested), "rankdir": rankdir}
+    options: dict[str, Any] = {"show_shapes": bool(show_shapes), "expand_nested": bool(expand_nested), "rankdir": rankdir}
     paths = {fmt: _cache_path(identity, options, fmt) for fmt in formats}
     missing = [fmt for fmt, path in paths.items() if not path.exists()]
     if missing:
@@ -119,7 +121,7 @@ def draw(model, identity: str, *, formats=("svg",), show_shapes: bool = True, ex
         for fmt in missing:
             data = graph.to_string().encode("utf-8") if fmt == "dot" else _run_dot(graph, fmt)
             _write_atomically(paths[fmt], data)
-    files = {fmt: {"path": str(path), "bytes": path.stat().st_size} for fmt, path in paths.items()}
+    files: dict[str, DiagramFile] = {fmt: {"path": str(path), "bytes": path.stat().st_size} for fmt, path in paths.items()}
     first = formats[0]
     return {"format": first, **files[first], "files": files}
 

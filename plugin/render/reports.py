@@ -24,6 +24,7 @@ import shutil
 import tempfile
 import threading
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from markupsafe import Markup
@@ -32,6 +33,19 @@ from plugin import words
 from plugin.config import get_settings
 from plugin.engine.intake.images import source_text as image_source
 from plugin.engine.models.defaults import fallback_note
+from plugin.engine.results import (
+    ArchitectureFacts,
+    ClassificationResult,
+    ComparisonResult,
+    EvaluationResult,
+    Explanation,
+    ImageRecord,
+    ModelEvaluation,
+    PathInput,
+    PreprocessingStudy,
+    ReportFiles,
+    Timing,
+)
 from plugin.engine.study.agreement import sentence
 from plugin.engine.study.labels import display_name
 from plugin.errors import AccessDeniedError, InvalidInputError, PluginError, RenderError
@@ -49,10 +63,10 @@ _GALLERY = 12  # mistakes shown per model
 _manifest_lock = threading.Lock()
 
 
-def write_report(kind: str, *, result: dict | None = None, facts: dict | None = None, photo=None,
-                 explanations: list[dict] | None = None, preprocessing_study: dict | None = None,
-                 thumbnails: dict | None = None, lang: str | None = None, output_dir=None,
-                 file_name: str | None = None) -> dict:
+def write_report(kind: str, *, result: ClassificationResult | ComparisonResult | EvaluationResult | None = None,
+                 facts: ArchitectureFacts | None = None, photo: Any = None, explanations: list[Explanation] | None = None,
+                 preprocessing_study: PreprocessingStudy | None = None, thumbnails: dict[str, Any] | None = None,
+                 lang: str | None = None, output_dir: PathInput | None = None, file_name: str | None = None) -> ReportFiles:
     """Write a report page (HTML) and its Markdown version from a result.
 
     Args:
@@ -87,7 +101,7 @@ def write_report(kind: str, *, result: dict | None = None, facts: dict | None = 
     folder = output_folder(output_dir)
     stem = _file_stem(file_name, kind, page["name_parts"], lang)
     assets = folder / f"{stem}_files"
-    fallback = (result or {}).get("fallback")
+    fallback = result.get("fallback") if result else None
     context = {"lang": lang, "t": t, "title": page["title"], "generated": _now(), "versions": _versions(),
                "fallback_note": fallback_note(fallback, lang) if fallback else None, **page["context"]}
     markdown_context = dict(context, image_file=None, residual_file=None, diagram_files=[], cam_files=[], chart_files=[],
@@ -114,20 +128,20 @@ def write_report(kind: str, *, result: dict | None = None, facts: dict | None = 
     return {"path": str(html_path), "markdown_path": str(markdown_path), "title": page["title"], "kind": kind, "lang": lang}
 
 
-def _expect(value, name: str, source: str, keys: tuple[str, ...]) -> dict:
+def _expect(value: Any, name: str, source: str, keys: tuple[str, ...]) -> Any:
     if not isinstance(value, dict) or not all(key in value for key in keys):
         raise InvalidInputError(f"Expected {name}= to be a {source} result (a dict with {', '.join(keys)}). "
                                 f"Received: {type(value).__name__}")
     return value
 
 
-def output_folder(output_dir=None) -> Path:
+def output_folder(output_dir: PathInput | None = None) -> Path:
     """The folder to write into: the output folder, or a folder inside it; made if missing."""
     root = get_settings().output_dir
     folder = root if output_dir is None else Path(os.path.realpath(root / os.fspath(output_dir)))
     if not folder.is_relative_to(root):
         raise AccessDeniedError(
-            f"Expected output_dir inside the output folder. Received: {os.fspath(output_dir)[:200]!r}, which leads "
+            f"Expected output_dir inside the output folder. Received: {os.fspath(output_dir or '')[:200]!r}, which leads "
             "out of it. Choose the output folder itself with CNNLAB_OUTPUT_DIR or --output-dir."
         )
     folder.mkdir(parents=True, exist_ok=True)
@@ -226,7 +240,7 @@ def _chart_files(charts: list[dict]) -> dict[str, bytes]:
     return {f"chart-{index + 1}.png": svg_to_png(chart_svg(chart)) for index, chart in enumerate(charts)}
 
 
-def _machine(timing: dict, t: dict) -> str:
+def _machine(timing: Timing, t: dict) -> str:
     device = timing.get("device")
     if not device:
         return timing.get("machine", "")
@@ -235,9 +249,9 @@ def _machine(timing: dict, t: dict) -> str:
 
 # --- architecture ---------------------------------------------------------------------------
 
-def _diagram_svg(facts: dict) -> bytes | None:
+def _diagram_svg(facts: ArchitectureFacts) -> bytes | None:
     """The facts' SVG diagram, read only from the output folder's diagram cache."""
-    diagram = facts.get("diagram") or {}
+    diagram: Any = facts.get("diagram") or {}
     record = (diagram.get("files") or {}).get("svg") or (diagram if diagram.get("format") == "svg" else None)
     if not record:
         return None
@@ -247,12 +261,14 @@ def _diagram_svg(facts: dict) -> bytes | None:
     return path.read_bytes()
 
 
-def _architecture(facts: dict, t: dict, lang: str) -> dict:
+def _architecture(facts: ArchitectureFacts, t: dict, lang: str) -> dict:
     notes = words.section("notes", lang)
     family = facts.get("family") or ""
     svg = _diagram_svg(facts)
     diagram = inline_svg(svg, label=t["alt_diagram"].format(model=facts["model"])) if svg else None
-    files, file_keys, diagram_files = {}, {}, []
+    files: dict[str, bytes] = {}
+    file_keys: dict[str, str] = {}
+    diagram_files: list[str] = []
     if diagram:
         for index, piece in enumerate(svg_to_pngs(str(diagram))):
             diagram_files.append(f"diagram-{index + 1}.png")
@@ -286,14 +302,16 @@ def _architecture(facts: dict, t: dict, lang: str) -> dict:
 
 # --- classification -------------------------------------------------------------------------
 
-def _classification(data: dict, picture, t: dict, lang: str, explanations: list[dict], study: dict | None) -> dict:
+def _classification(data: ClassificationResult, picture: Any, t: dict, lang: str, explanations: list[Explanation],
+                    study: PreprocessingStudy | None) -> dict:
     charts = [probability_chart(result, t, lang) for result in data["results"]]
     chart_files = _chart_files(charts)
-    files, file_keys = dict(chart_files), {}
-    context = {"data": data, "charts": charts, "sentence": sentence(data, lang), **_photo_context(picture, files, file_keys),
+    files, file_keys = dict(chart_files), dict[str, str]()
+    expected: Any = data.get("expected")
+    context: dict[str, Any] = {"data": data, "charts": charts, "sentence": sentence(data, lang), **_photo_context(picture, files, file_keys),
                "source": image_source(data["image"], lang),
                "rows": [[dict(p, name=display_name(p, lang)) for p in result["predictions"]] for result in data["results"]],
-               "expected_name": display_name(data["expected"], lang) if (data.get("expected") or {}).get("label")
+               "expected_name": display_name(data["expected"], lang) if (expected or {}).get("label")
                else (words.text(f"agreement.{data['expected']['group']}", lang) if data.get("expected") else None)}
     cams = []
     for index, explained in enumerate(explanations):
@@ -320,7 +338,7 @@ def _classification(data: dict, picture, t: dict, lang: str, explanations: list[
     }
 
 
-def _short(image: dict) -> str:
+def _short(image: ImageRecord) -> str:
     name = image.get("name") or image["source"]
     return name if len(name) <= 60 else name[:57] + "…"
 
@@ -328,13 +346,13 @@ def _short(image: dict) -> str:
 
 # --- comparison -----------------------------------------------------------------------------
 
-def _comparison(data: dict, picture, t: dict, lang: str) -> dict:
+def _comparison(data: ComparisonResult, picture: Any, t: dict, lang: str) -> dict:
     rows = data["models"]
     charts = comparison_charts(rows, t)
     chart_files = _chart_files(charts)
-    files, file_keys = dict(chart_files), {}
+    files, file_keys = dict(chart_files), dict[str, str]()
     keys = sorted({row["published"].get("source_key", "") for row in rows} - {""})
-    context = {"data": data, "charts": charts, "sources": [words.text(f"sources.{key}", lang) for key in keys],
+    context: dict[str, Any] = {"data": data, "charts": charts, "sources": [words.text(f"sources.{key}", lang) for key in keys],
                "machine": _machine(data["timing"], t), "sentence": None}
     if data.get("image"):
         context |= _photo_context(picture, files, file_keys)
@@ -368,14 +386,14 @@ def _label_namer(t: dict, lang: str):
     return label_name
 
 
-def _confusion_svg(model: dict, label_name, t: dict) -> Markup:
+def _confusion_svg(model: ModelEvaluation, label_name: Any, t: dict) -> Markup:
     matrix = model["confusion_matrix"]
     return Markup(template_environment().get_template("confusion.svg").render(
         names=[label_name(label) for label in matrix["labels"]], counts=matrix["counts"],
         title=t["confusion_title"].format(model=model["model"]), t=t))
 
 
-def confusion_html(result: dict, lang: str) -> str:
+def confusion_html(result: EvaluationResult, lang: str) -> str:
     """Every model's confusion matrix as inline SVG (for the web app)."""
     t = words.section("report", lang)
     label_name = _label_namer(t, lang)
@@ -383,7 +401,7 @@ def confusion_html(result: dict, lang: str) -> str:
                    for model in result["models"])
 
 
-def _evaluation(data: dict, thumbnails: dict, t: dict, lang: str) -> dict:
+def _evaluation(data: EvaluationResult, thumbnails: dict[str, Any], t: dict, lang: str) -> dict:
     label_name = _label_namer(t, lang)
 
     charts = [accuracy_chart(data["models"], key, t[f"accuracy_{key}"]) for key in ("verdict", "top1", "top5")

@@ -16,6 +16,7 @@ import functools
 import json
 import os
 from importlib import resources
+from typing import Any
 
 from plugin.errors import InvalidInputError, PluginError
 
@@ -54,7 +55,7 @@ def section(name: str, lang: str | None) -> dict:
 
 def text(key: str, lang: str | None, **params) -> str:
     """The words at a dotted key ("report.params"), formatted with `params` when given."""
-    node = catalogue(check_lang(lang))
+    node: Any = catalogue(check_lang(lang))
     for part in key.split("."):
         node = node[part]
     return node.format(**params) if params else node

@@ -9,7 +9,7 @@ Architecture needs no trained weights: registry models are built with random ini
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import Any, cast
 
 from plugin import words
 from plugin.engine.architecture.layers import layer_facts, weight_count
@@ -18,7 +18,9 @@ from plugin.engine.architecture.structure import structure_table
 from plugin.engine.inference.custom import load_model_file
 from plugin.engine.inference.prepared import load_registry_model
 from plugin.engine.inference.preprocessing import MODES
+from plugin.engine.inference.runners import KerasRunner
 from plugin.engine.models.registry import ModelSpec, get_spec
+from plugin.engine.results import ArchitectureFacts, BatchNorm, PathInput, PreprocessingCard, WeightsInput
 from plugin.errors import InvalidInputError
 from plugin.limits import DEFAULT_ARCHITECTURE_MODEL
 
@@ -38,36 +40,41 @@ class Subject:
         spec: the registry entry; None for a model file.
         identity: what identifies the architecture for caches (registry name, or file name, path,
             size and modification time).
+        runner: the compiled Keras runner the model came from (to time it).
     """
 
     name: str
     model: Any
     spec: ModelSpec | None
     identity: str
+    runner: Any = None
 
 
-def check_detail(detail) -> str:
+def check_detail(detail: Any) -> str:
     if detail not in DETAILS:
         raise InvalidInputError(f"Expected detail to be one of {list(DETAILS)}. Received: detail={detail!r}")
     return detail
 
 
-def load_subject(model: str | None = None, model_path=None) -> Subject:
-    """Build (or take from the cache) a registry model with random weights, or load a model file.
+def load_subject(model: str | None = None, model_path: PathInput | None = None, *, weights: WeightsInput = None) -> Subject:
+    """Build (or take from the cache) a registry model, or load a model file.
 
     Args:
         model: a registry model name; None for `DEFAULT_ARCHITECTURE_MODEL`. Ignored with `model_path`.
         model_path: a `.keras`/`.h5` model file below the allowed roots.
+        weights: the registry model's weights: None (random: the architecture needs no training),
+            or those a classification already built it with, so the cached model serves both.
     """
     if model_path is not None:
         path, runner = load_model_file(model_path)
         stat = path.stat()
-        return Subject(path.name, runner.model, None, f"{path.name}|{path}|{stat.st_size}|{stat.st_mtime_ns}")
+        return Subject(path.name, runner.model, None, f"{path.name}|{path}|{stat.st_size}|{stat.st_mtime_ns}", runner)
     spec = get_spec(model or DEFAULT_ARCHITECTURE_MODEL)
-    return Subject(spec.name, load_registry_model(spec.name, None).runner.model, spec, spec.name)
+    keras_runner = cast(KerasRunner, load_registry_model(spec.name, weights, backend="keras").runner)
+    return Subject(spec.name, keras_runner.model, spec, spec.name, keras_runner)
 
 
-def describe(subject: Subject, *, detail: str = "summary", expand_nested: bool = False) -> dict:
+def describe(subject: Subject, *, detail: str = "summary", expand_nested: bool = False) -> ArchitectureFacts:
     """Describe a model's architecture as data.
 
     Args:
@@ -114,13 +121,13 @@ def describe(subject: Subject, *, detail: str = "summary", expand_nested: bool =
         "layers": layers,
         "batch_norm": _batch_norm(keras_model),
         "preprocessing": _preprocessing(spec, keras_model),
-        "published": spec.published.describe() | {"paper": spec.paper} if spec else None,
+        "published": {**spec.published.describe(), "paper": spec.paper} if spec else None,
         "diagram": None,
         "macs_note": words.text("results.macs_note", "en"),
     }
 
 
-def _batch_norm(keras_model) -> dict | None:
+def _batch_norm(keras_model: Any) -> BatchNorm | None:
     """Batch normalisation, counted: each layer learns a scale and a shift per channel (gamma,
     beta) and keeps a moving mean and variance per channel, updated while training, not trained."""
     norms = [layer for layer in _all_layers(keras_model) if type(layer).__name__ == "BatchNormalization"]
@@ -139,11 +146,12 @@ def _all_layers(model):
             yield layer
 
 
-def _preprocessing(spec: ModelSpec | None, keras_model) -> dict:
+def _preprocessing(spec: ModelSpec | None, keras_model: Any) -> PreprocessingCard:
     shape = list(keras_model.inputs[0].shape)
-    card = {"input_size": shape[1:3], "channels": shape[3] if len(shape) == 4 else None}
+    input_size, channels = shape[1:3], shape[3] if len(shape) == 4 else None
     if spec is None:
-        return card | {"mode": None, "description": words.both("preprocessing.model_file")}
+        return {"input_size": input_size, "channels": channels, "mode": None,
+                "description": words.both("preprocessing.model_file")}
     mode = MODES[spec.preprocessing]
     if spec.module.startswith("keras."):
         function = f"{spec.module}.preprocess_input"
@@ -151,5 +159,5 @@ def _preprocessing(spec: ModelSpec | None, keras_model) -> dict:
         function = "keras.applications.imagenet_utils.preprocess_input(mode='caffe')"
     else:
         function = None  # no Keras function does it: the mode's description says what is done
-    return card | {"mode": mode.name, "channel_order": mode.channel_order, "value_range": list(mode.value_range),
-                   "description": mode.description, "function": function}
+    return {"input_size": input_size, "channels": channels, "mode": mode.name, "channel_order": mode.channel_order,
+            "value_range": list(mode.value_range), "description": mode.description, "function": function}

@@ -9,8 +9,10 @@ per inner layer with the nested model's name as `parent`.
 from __future__ import annotations
 
 import dataclasses
+from typing import cast
 
 from plugin.engine.architecture.macs import is_nested_model, layer_macs
+from plugin.engine.results import LayerRow
 
 __all__ = ["LayerFacts", "layer_facts", "inbound_names", "weight_count"]
 
@@ -34,12 +36,12 @@ class LayerFacts:
     inbound: list[str]
     parent: str | None = None
 
-    def row(self) -> dict:
+    def row(self) -> LayerRow:
         """The `layers` row of `describe_architecture`."""
         record = dataclasses.asdict(self)
         if record["parent"] is None:
             del record["parent"]
-        return record
+        return cast(LayerRow, record)
 
 
 def _output_shape(layer) -> list | None:

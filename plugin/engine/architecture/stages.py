@@ -17,6 +17,7 @@ import dataclasses
 import re
 
 from plugin.engine.architecture.layers import LayerFacts
+from plugin.engine.results import Stage
 
 __all__ = ["group_stages", "STAGE_RULES"]
 
@@ -67,7 +68,7 @@ STAGE_RULES: dict[str, FamilyRules] = {
 }
 
 
-def group_stages(rows: list[LayerFacts], family: str | None = None) -> list[dict]:
+def group_stages(rows: list[LayerFacts], family: str | None = None) -> list[Stage]:
     """Group layer rows (top level, not expanded) into stage rows.
 
     Args:
@@ -125,7 +126,8 @@ def _by_modules(rows: list[LayerFacts]) -> list[tuple[str, list[LayerFacts]]]:
 
 
 def _by_resolution(rows: list[LayerFacts]) -> list[tuple[str, list[LayerFacts]]]:
-    labels, in_head = [], False
+    labels: list[str] = []
+    in_head = False
     for row in rows:
         shape = row.output_shape if row.output_shape and not isinstance(row.output_shape[0], list) else None
         if in_head or shape is None or len(shape) <= 2:
@@ -134,7 +136,8 @@ def _by_resolution(rows: list[LayerFacts]) -> list[tuple[str, list[LayerFacts]]]
             continue
         labels.append("x".join(str(d) for d in shape[1:-1]))
     runs = _runs(rows, labels)
-    named, index = [], 0
+    named: list[tuple[str, list[LayerFacts]]] = []
+    index = 0
     for label, members in runs:
         if label == "head":
             named.append(("head", members))
@@ -171,17 +174,18 @@ def _layout(members: list[LayerFacts], rules: FamilyRules | None) -> tuple[int |
     main = [row for row in described if row not in shortcut]
     if rules and rules.block:
         blocks: dict[str, list[LayerFacts]] = {}
-        before, after = [], []
+        before: list[str] = []
+        after: list[str] = []
         for row in main:
             match = re.search(rules.block, row.name)
             if match:
                 blocks.setdefault(match.group(1), []).append(row)
             else:
-                (after if blocks else before).append(row.kernel)
+                (after if blocks else before).append(row.kernel or "")  # every row here has a kernel
         if blocks:
             runs: list[list] = []  # consecutive blocks with the same kernels: a block that strides stands apart
             for members in blocks.values():
-                kernels = "; ".join(row.kernel for row in members)
+                kernels = "; ".join(row.kernel or "" for row in members)  # every row here has a kernel
                 if runs and runs[-1][0] == kernels:
                     runs[-1][1] += 1
                 else:
@@ -199,7 +203,7 @@ def _layout(members: list[LayerFacts], rules: FamilyRules | None) -> tuple[int |
     return None, ", ".join(kernel if n == 1 else f"[{kernel}] x {n}" for kernel, n in pieces)
 
 
-def _summarise(name: str, members: list[LayerFacts], rules: FamilyRules | None) -> dict:
+def _summarise(name: str, members: list[LayerFacts], rules: FamilyRules | None) -> Stage:
     blocks, layout = _layout(members, rules)
     last = members[-1]
     return {

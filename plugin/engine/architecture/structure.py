@@ -7,6 +7,7 @@ import collections
 
 from plugin import words
 from plugin.engine.architecture.layers import LayerFacts
+from plugin.engine.results import StructureRow
 
 __all__ = ["structure_table", "KINDS"]
 
@@ -40,7 +41,7 @@ def _shape_text(shape) -> str:
     return "x".join("?" if d is None else str(d) for d in shape[1:])
 
 
-def structure_table(rows: list[LayerFacts]) -> list[dict]:
+def structure_table(rows: list[LayerFacts]) -> list[StructureRow]:
     """Summarise layer rows (top level) by kind, every kind in the order it first appears in the
     network (the output last).
 
@@ -56,12 +57,12 @@ def structure_table(rows: list[LayerFacts]) -> list[dict]:
         groups.setdefault(_KIND_OF.get(row.type, "other"), []).append(row)
     if output:
         groups["output"] = [output]
-    table = []
+    table: list[StructureRow] = []
     for kind, members in groups.items():
         first, last = _shape_text(members[0].output_shape), _shape_text(members[-1].output_shape)
         details = collections.Counter(row.kernel or row.activation or row.type for row in members)
         if kind == "output":
-            activation = f", {output.activation}" if output.activation else ""
+            activation = f", {output.activation}" if output and output.activation else ""
             role = words.both("structure_output_role", classes=last, activation=activation)
         else:
             role = words.both(f"structure.{kind}.role")

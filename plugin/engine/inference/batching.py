@@ -12,6 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from typing import Any, cast
 
 import numpy as np
 
@@ -32,6 +33,8 @@ def in_slices(run: Callable[[np.ndarray], np.ndarray], batch: np.ndarray) -> np.
 
 class _Request:
     __slots__ = ("batch", "arrived", "done", "output", "error")
+    output: np.ndarray | None
+    error: BaseException | None
 
     def __init__(self, batch: np.ndarray) -> None:
         self.batch, self.arrived = batch, time.monotonic()
@@ -75,6 +78,8 @@ class Batcher:
                 while (left := deadline - time.monotonic()) > 0 and self._images() < self._max_images:
                     self._condition.wait(left)
             taken = self._take()
+        outputs: Any
+        failure: BaseException | None
         try:
             outputs = self._run(np.concatenate([r.batch for r in taken]) if len(taken) > 1 else taken[0].batch)
         except BaseException as exc:
@@ -118,4 +123,4 @@ class Batcher:
 def _answer(request: _Request) -> np.ndarray:
     if request.error is not None:
         raise request.error
-    return request.output
+    return cast(np.ndarray, request.output)  # set whenever no error was

@@ -4,13 +4,14 @@ machine and of its ONNX export."""
 from __future__ import annotations
 
 from plugin.engine.inference import onnx as engine_onnx
-from plugin.engine.models.registry import MODELS
+from plugin.engine.models.registry import MODELS, ModelSpec
 from plugin.engine.models.weights import ready_imagenet_file, weights_status
+from plugin.engine.results import ModelList, OnnxState
 
 __all__ = ["list_models"]
 
 
-def list_models() -> dict:
+def list_models() -> ModelList:
     """List every model in the registry with its input, preprocessing, weights and published figures.
 
     Returns:
@@ -23,10 +24,10 @@ def list_models() -> dict:
         `imagenet_export` whether its export with ImageNet weights is "ready" (cached), "queued",
         "exporting", "failed" (in this process) or "none" yet.
     """
-    return {"models": [spec.describe(weights_status(spec)) | {"onnx": _onnx_state(spec)} for spec in MODELS.values()]}
+    return {"models": [{**spec.describe(weights_status(spec)), "onnx": _onnx_state(spec)} for spec in MODELS.values()]}
 
 
-def _onnx_state(spec) -> dict:
+def _onnx_state(spec: ModelSpec) -> OnnxState:
     if spec.name in engine_onnx.UNSUPPORTED:
         return {"exports": False, "imagenet_export": "none", "reason": engine_onnx.UNSUPPORTED[spec.name]}
     weights = ready_imagenet_file(spec)

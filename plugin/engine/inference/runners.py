@@ -45,7 +45,7 @@ class KerasRunner:
 
     def __init__(self, model) -> None:
         self.model = model
-        self._infer = None
+        self._infer: Callable | None = None
         self._lock = threading.Lock()
         self.batcher = Batcher(self._run)
 

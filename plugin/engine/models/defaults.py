@@ -5,12 +5,13 @@ from __future__ import annotations
 from plugin import words
 from plugin.engine.models.registry import get_spec
 from plugin.engine.models.weights import parse_weights, weights_status
+from plugin.engine.results import Fallback, WeightsByModel
 from plugin.limits import DEFAULT_MODELS, FALLBACK_MODEL
 
 __all__ = ["default_models", "fallback_note"]
 
 
-def default_models(weights="imagenet") -> tuple[list[str], dict | None]:
+def default_models(weights: WeightsByModel = "imagenet") -> tuple[list[str], Fallback | None]:
     """The models that answer when a caller names none, and why, when they are not the usual pair.
 
     The study's pair (VGG16 and ResNet50) where their ImageNet weights are ready, or random or
@@ -27,11 +28,11 @@ def default_models(weights="imagenet") -> tuple[list[str], dict | None]:
     missing = {name: get_spec(name).published.size_mb for name in pair if not weights_status(get_spec(name))["available"]}
     if not missing:
         return pair, None
-    fallback = {"model": FALLBACK_MODEL, "instead_of": pair, "download_mb": missing}
-    return [FALLBACK_MODEL], fallback | {"note": fallback_note(fallback, "en")}
+    fallback: Fallback = {"model": FALLBACK_MODEL, "instead_of": pair, "download_mb": missing}
+    return [FALLBACK_MODEL], {**fallback, "note": fallback_note(fallback, "en")}
 
 
-def fallback_note(fallback: dict, lang: str) -> str:
+def fallback_note(fallback: Fallback, lang: str) -> str:
     """Why another model answered, in `lang`."""
     sizes = ", ".join(f"{name} {size:g} MiB" for name, size in fallback["download_mb"].items())
     return words.text("results.fallback_note", lang, fallback=fallback["model"], pair=" and ".join(fallback["instead_of"]),

@@ -76,4 +76,4 @@ def patch_for_onnx_export() -> None:
                                           inputs=[one.output[0], node.output[0]])
 
     keras_tf_nn.conv = conv_without_xla
-    np.product = np.prod
+    np.product = np.prod  # type: ignore[attr-defined]  # NumPy 2 removed np.product; tf2onnx still calls it

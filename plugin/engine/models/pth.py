@@ -34,7 +34,7 @@ import zipfile
 
 import numpy as np
 
-from plugin.errors import InvalidInputError, UnsafeModelFileError
+from plugin.errors import PthFormatError, UnsafePthError
 
 __all__ = ["load_pth", "DEFAULT_MAX_BYTES"]
 
@@ -45,19 +45,13 @@ LEGACY_MAGIC_NUMBER = 0x1950A86A20F9469CFC6C
 LEGACY_PROTOCOL_VERSION = 1001
 
 
-class UnsafePthError(UnsafeModelFileError):
-    """The file asks for something that a plain tensor state dict never needs."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(f"Expected a .pth file holding only tensors. Received one that asks for more ({detail}): "
-                         "refused before anything ran.", key="unsafe_model", name=".pth")
+def _unsafe(detail: str) -> UnsafePthError:
+    return UnsafePthError(f"Expected a .pth file holding only tensors. Received one that asks for more ({detail}): "
+                          "refused before anything ran.", key="unsafe_model", name=".pth")
 
 
-class PthFormatError(InvalidInputError):
-    """The file is not a well-formed .pth file (or is too large)."""
-
-    def __init__(self, detail: str) -> None:
-        super().__init__(f"Expected a PyTorch .pth state dict. Received a file that is not one ({detail}).")
+def _malformed(detail: str) -> PthFormatError:
+    return PthFormatError(f"Expected a PyTorch .pth state dict. Received a file that is not one ({detail}).")
 
 
 # ---------------------------------------------------------------------------
@@ -133,14 +127,14 @@ class _PendingTensor:
         self.stride = stride
 
     def __setstate__(self, state):  # BUILD on a tensor is never legitimate here
-        raise UnsafePthError("BUILD/__setstate__ on a tensor is not allowed")
+        raise _unsafe("BUILD/__setstate__ on a tensor is not allowed")
 
 
 def _int_tuple(value, what):
     if not isinstance(value, (tuple, list)) or not all(
         type(v) is int for v in value
     ):
-        raise PthFormatError(f"tensor {what} must be a tuple of ints, got {value!r}")
+        raise _malformed(f"tensor {what} must be a tuple of ints, got {value!r}")
     return tuple(value)
 
 
@@ -148,9 +142,9 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=Fals
                        backward_hooks=None, metadata=None):
     """Stand-in for ``torch._utils._rebuild_tensor_v2`` (stores, never computes)."""
     if not isinstance(storage, (_Storage, _StorageView)):
-        raise UnsafePthError(f"tensor storage must come from a persistent id, got {type(storage)!r}")
+        raise _unsafe(f"tensor storage must come from a persistent id, got {type(storage)!r}")
     if type(storage_offset) is not int:
-        raise PthFormatError("storage offset must be an int")
+        raise _malformed("storage offset must be an int")
     return _PendingTensor(storage, storage_offset, _int_tuple(size, "size"),
                           _int_tuple(stride, "stride"))
 
@@ -158,7 +152,7 @@ def _rebuild_tensor_v2(storage, storage_offset, size, stride, requires_grad=Fals
 def _rebuild_parameter(data, requires_grad=False, backward_hooks=None):
     """Stand-in for ``torch._utils._rebuild_parameter``: a Parameter is its data."""
     if not isinstance(data, _PendingTensor):
-        raise UnsafePthError("parameter data must be a tensor")
+        raise _unsafe("parameter data must be a tensor")
     return data
 
 
@@ -189,15 +183,15 @@ def _static_scan(data: bytes, start: int = 0) -> None:
     try:
         for op, arg, _pos in pickletools.genops(stream):
             if op.name in _FORBIDDEN_OPCODES:
-                raise UnsafePthError(f"pickle opcode {op.name} is not allowed")
+                raise _unsafe(f"pickle opcode {op.name} is not allowed")
             if op.name in ("GLOBAL", "INST"):
                 module, _, name = str(arg).partition(" ")
                 if (module, name) not in _ALLOWED_GLOBALS:
-                    raise UnsafePthError(f"global {module}.{name} is not allowed")
+                    raise _unsafe(f"global {module}.{name} is not allowed")
     except UnsafePthError:
         raise
     except Exception as exc:  # malformed opcode stream
-        raise PthFormatError(f"malformed pickle stream: {exc}") from exc
+        raise _malformed(f"malformed pickle stream: {exc}") from exc
 
 
 class _RestrictedUnpickler(pickle.Unpickler):
@@ -209,11 +203,11 @@ class _RestrictedUnpickler(pickle.Unpickler):
         try:
             return _ALLOWED_GLOBALS[(module, name)]
         except KeyError:
-            raise UnsafePthError(f"global {module}.{name} is not allowed") from None
+            raise _unsafe(f"global {module}.{name} is not allowed") from None
 
     def persistent_load(self, pid):
         if self._persistent is None:
-            raise UnsafePthError("persistent id where none is expected")
+            raise _unsafe("persistent id where none is expected")
         return self._persistent(pid)
 
 
@@ -231,24 +225,24 @@ def _materialise(t: _PendingTensor, max_bytes: int) -> np.ndarray:
         limit = st.numel
     arr = st.array
     if arr is None:
-        raise PthFormatError(f"storage {st.key!r} has no data")
+        raise _malformed(f"storage {st.key!r} has no data")
     if base_offset < 0 or base_offset + limit > arr.size:
-        raise PthFormatError(f"storage view out of range in {st.key!r}")
+        raise _malformed(f"storage view out of range in {st.key!r}")
     size, stride, offset = t.size, t.stride, t.offset
     if len(size) != len(stride):
-        raise PthFormatError("size and stride differ in length")
+        raise _malformed("size and stride differ in length")
     if offset < 0 or any(s < 0 for s in size) or any(s < 0 for s in stride):
-        raise PthFormatError("negative offset, size or stride")
+        raise _malformed("negative offset, size or stride")
     n = 1
     for s in size:
         n *= s
     if n * arr.itemsize > max_bytes:  # e.g. a huge zero-stride "expanded" view
-        raise PthFormatError(f"tensor of shape {size} exceeds the size limit")
+        raise _malformed(f"tensor of shape {size} exceeds the size limit")
     if n == 0:
         return np.zeros(size, dtype=arr.dtype)
     last = offset + sum((sz - 1) * sd for sz, sd in zip(size, stride))
     if last >= limit:
-        raise PthFormatError(
+        raise _malformed(
             f"tensor reaches element {last} of a storage of {limit} elements")
     flat = arr[base_offset: base_offset + limit]
     item = flat.itemsize
@@ -262,7 +256,7 @@ def _materialise(t: _PendingTensor, max_bytes: int) -> np.ndarray:
 
 def _resolve(obj, max_bytes, depth=0):
     if depth > 16:
-        raise PthFormatError("object nested too deeply")
+        raise _malformed("object nested too deeply")
     if isinstance(obj, _PendingTensor):
         return _materialise(obj, max_bytes)
     if isinstance(obj, dict):
@@ -284,7 +278,7 @@ def _unpickle(stream, persistent_load=None):
     except (UnsafePthError, PthFormatError):
         raise
     except Exception as exc:  # e.g. calling a storage tag, truncated stream
-        raise PthFormatError(f"cannot unpickle: {type(exc).__name__}: {exc}") from exc
+        raise _malformed(f"cannot unpickle: {type(exc).__name__}: {exc}") from exc
 
 
 def _flatten_state_dict(obj):
@@ -295,7 +289,7 @@ def _flatten_state_dict(obj):
         for key in ("state_dict", "model_state_dict", "model"):
             if key in obj and isinstance(obj[key], dict):
                 return _flatten_state_dict(obj[key])
-    raise PthFormatError("file does not hold a flat {name: tensor} state dict")
+    raise _malformed("file does not hold a flat {name: tensor} state dict")
 
 
 # ---------------------------------------------------------------------------
@@ -312,29 +306,29 @@ def _load_legacy(data: bytes, max_bytes: int) -> dict:
 
     magic = small_pickle()
     if magic != LEGACY_MAGIC_NUMBER:
-        raise PthFormatError("bad magic number")
+        raise _malformed("bad magic number")
     protocol = small_pickle()
     if protocol != LEGACY_PROTOCOL_VERSION:
-        raise PthFormatError(f"unsupported legacy protocol {protocol!r}")
+        raise _malformed(f"unsupported legacy protocol {protocol!r}")
     sys_info = small_pickle()
     if not isinstance(sys_info, dict) or sys_info.get("little_endian") is not True:
-        raise PthFormatError(f"unsupported sys_info {sys_info!r}")
+        raise _malformed(f"unsupported sys_info {sys_info!r}")
 
     storages: dict[str, _Storage] = {}
 
     def persistent_load(pid):
         if not isinstance(pid, tuple) or not pid or pid[0] != "storage":
-            raise UnsafePthError(f"unsupported persistent id {pid!r}")
+            raise _unsafe(f"unsupported persistent id {pid!r}")
         if len(pid) != 6:
-            raise PthFormatError(f"bad storage persistent id {pid!r}")
+            raise _malformed(f"bad storage persistent id {pid!r}")
         _, tag, key, _location, numel, view_metadata = pid
         if not isinstance(tag, _StorageTag) or not isinstance(key, str) or type(numel) is not int:
-            raise UnsafePthError(f"bad storage persistent id {pid!r}")
+            raise _unsafe(f"bad storage persistent id {pid!r}")
         root = storages.get(key)
         if root is None:
             root = storages[key] = _Storage(key, tag.dtype, numel)
         elif root.dtype != tag.dtype:
-            raise PthFormatError(f"storage {key!r} used with two dtypes")
+            raise _malformed(f"storage {key!r} used with two dtypes")
         if view_metadata is None:
             return root
         _view_key, offset, view_size = view_metadata
@@ -346,23 +340,23 @@ def _load_legacy(data: bytes, max_bytes: int) -> dict:
     keys = small_pickle()
     if (not isinstance(keys, list) or not all(isinstance(k, str) for k in keys)
             or len(keys) != len(set(keys)) or set(keys) != set(storages)):
-        raise PthFormatError("storage key list does not match the persistent ids")
+        raise _malformed("storage key list does not match the persistent ids")
 
     for key in keys:
         st = storages[key]
         header = bio.read(8)
         if len(header) != 8:
-            raise PthFormatError("truncated storage header")
+            raise _malformed("truncated storage header")
         (numel,) = struct.unpack("<q", header)
         if numel != st.numel:
-            raise PthFormatError(f"storage {key!r}: header says {numel}, pickle said {st.numel}")
+            raise _malformed(f"storage {key!r}: header says {numel}, pickle said {st.numel}")
         nbytes = numel * st.dtype.itemsize
         raw = bio.read(nbytes)
         if len(raw) != nbytes:
-            raise PthFormatError(f"storage {key!r} truncated")
+            raise _malformed(f"storage {key!r} truncated")
         st.array = np.frombuffer(raw, dtype=st.dtype)
     if bio.tell() != len(data):
-        raise PthFormatError(f"{len(data) - bio.tell()} trailing bytes after the storages")
+        raise _malformed(f"{len(data) - bio.tell()} trailing bytes after the storages")
     return _flatten_state_dict(_resolve(obj, max_bytes))
 
 
@@ -375,41 +369,41 @@ def _load_zip(path: str, max_bytes: int) -> dict:
     with zipfile.ZipFile(path) as zf:
         infos = zf.infolist()
         if sum(i.file_size for i in infos) > max_bytes:
-            raise PthFormatError("uncompressed archive exceeds the size limit")
+            raise _malformed("uncompressed archive exceeds the size limit")
         pkl = [i.filename for i in infos if i.filename.endswith("/data.pkl")
                and i.filename.count("/") == 1]
         if len(pkl) != 1:
-            raise PthFormatError("zip archive without exactly one <root>/data.pkl")
+            raise _malformed("zip archive without exactly one <root>/data.pkl")
         prefix = pkl[0][: -len("data.pkl")]
         names = {i.filename for i in infos}
         byteorder = "little"
         if prefix + "byteorder" in names:
             byteorder = zf.read(prefix + "byteorder").decode("ascii").strip()
         if byteorder != "little":
-            raise PthFormatError(f"unsupported byte order {byteorder!r}")
+            raise _malformed(f"unsupported byte order {byteorder!r}")
         storages: dict[str, _Storage] = {}
 
         def persistent_load(pid):
             if not isinstance(pid, tuple) or len(pid) != 5 or pid[0] != "storage":
-                raise UnsafePthError(f"unsupported persistent id {pid!r}")
+                raise _unsafe(f"unsupported persistent id {pid!r}")
             _, tag, key, _location, numel = pid
             if not isinstance(tag, _StorageTag) or not isinstance(key, str) or type(numel) is not int:
-                raise UnsafePthError(f"bad storage persistent id {pid!r}")
+                raise _unsafe(f"bad storage persistent id {pid!r}")
             if not key.isalnum():
-                raise PthFormatError(f"bad storage key {key!r}")
+                raise _malformed(f"bad storage key {key!r}")
             st = storages.get(key)
             if st is None:
                 name = f"{prefix}data/{key}"
                 if name not in names:
-                    raise PthFormatError(f"missing storage {name}")
+                    raise _malformed(f"missing storage {name}")
                 raw = zf.read(name)
                 if len(raw) != numel * tag.dtype.itemsize:
-                    raise PthFormatError(f"storage {key!r} has {len(raw)} bytes, expected "
+                    raise _malformed(f"storage {key!r} has {len(raw)} bytes, expected "
                                          f"{numel * tag.dtype.itemsize}")
                 st = storages[key] = _Storage(key, tag.dtype, numel)
                 st.array = np.frombuffer(raw, dtype=tag.dtype)
             elif st.dtype != tag.dtype:
-                raise PthFormatError(f"storage {key!r} used with two dtypes")
+                raise _malformed(f"storage {key!r} used with two dtypes")
             return st
 
         data = zf.read(pkl[0])
@@ -431,7 +425,7 @@ def detect_format(path) -> str:
         return "zip"
     if head[:1] == b"\x80":
         return "legacy"
-    raise PthFormatError("neither a zip archive nor a pickle stream")
+    raise _malformed("neither a zip archive nor a pickle stream")
 
 
 def load_pth(path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> dict:
@@ -443,12 +437,12 @@ def load_pth(path, *, max_bytes: int = DEFAULT_MAX_BYTES) -> dict:
     path = os.fspath(path)
     size = os.path.getsize(path)
     if size > max_bytes:
-        raise PthFormatError(f"{path}: {size} bytes exceeds the limit of {max_bytes}")
+        raise _malformed(f"{path}: {size} bytes exceeds the limit of {max_bytes}")
     fmt = detect_format(path)
     if fmt == "zip":
         return _load_zip(path, max_bytes)
     with open(path, "rb") as fh:
         data = fh.read(max_bytes + 1)
     if len(data) > max_bytes:
-        raise PthFormatError("file grew beyond the size limit while reading")
+        raise _malformed("file grew beyond the size limit while reading")
     return _load_legacy(data, max_bytes)

@@ -12,6 +12,7 @@ import importlib
 
 from plugin import words
 from plugin.engine.models.bundled import BundledWeights
+from plugin.engine.results import ModelListing, PublishedFigures, WeightsStatus
 from plugin.errors import UnknownModelError
 
 __all__ = ["ModelSpec", "Published", "ImagenetWeights", "BundledWeights", "MODELS", "get_spec"]
@@ -48,7 +49,7 @@ class Published:
     def multiply_adds_source(self) -> str:
         return words.text(f"sources.{self.multiply_adds_key}", "en")
 
-    def describe(self, lang: str = "en") -> dict:
+    def describe(self, lang: str = "en") -> PublishedFigures:
         """The figures, with their sources cited in `lang`."""
         return {"size_mb": self.size_mb, "top1": self.top1, "top5": self.top5, "parameters": self.parameters,
                 "depth": self.depth, "source": words.text(f"sources.{self.source_key}", lang),
@@ -96,14 +97,14 @@ class ModelSpec:
         constructor = getattr(importlib.import_module(self.module), self.constructor)
         return constructor(weights=weights)
 
-    def describe(self, weights: dict) -> dict:
+    def describe(self, weights: WeightsStatus) -> ModelListing:
         """The `list_models()` record of this entry, with the state of its weights on this machine."""
-        record = {
+        record: ModelListing = {
             "name": self.name,
             "family": self.family,
             "input_shape": list(self.input_shape),
             "preprocessing": self.preprocessing,
-            "weights": weights | {"options": self.weight_options},
+            "weights": {**weights, "options": self.weight_options},
             "published": self.published.describe(),
             "paper": self.paper,
         }

@@ -13,8 +13,6 @@ it is rather than deleted by a failed download.
 from __future__ import annotations
 
 import dataclasses
-import functools
-import hashlib
 import os
 import socket
 import urllib.parse
@@ -24,10 +22,12 @@ from pathlib import Path
 from plugin.config import get_settings
 from plugin.engine.intake.sources import resolve_local_path
 from plugin.engine.models import bundled
+from plugin.engine.models.hashing import file_hash
 from plugin.engine.models.registry import BundledWeights, ImagenetWeights, ModelSpec
+from plugin.engine.results import WeightsStatus
 from plugin.errors import InvalidInputError, WeightsUnavailableError
 
-__all__ = ["WeightsChoice", "parse_weights", "weights_path", "weights_status", "keras_cache_dir", "file_sha256", "ready_imagenet_file",
+__all__ = ["WeightsChoice", "parse_weights", "weights_path", "weights_status", "keras_cache_dir", "ready_imagenet_file",
            "PROBE_TIMEOUT_S"]
 
 PROBE_TIMEOUT_S = 5.0
@@ -83,29 +83,12 @@ def _display_folder(folder: Path) -> str:
     return f"~/{folder.relative_to(home)}" if folder.is_relative_to(home) else str(folder)
 
 
-def file_matches(path: Path, file_hash: str) -> bool:
-    """Whether a file has the given hash: SHA-256 for 64 hex digits, MD5 for 32 (as Keras checks).
-    The answer is remembered for the file's size and modification time."""
-    stat = path.stat()
-    return _hash_of(str(path), stat.st_size, stat.st_mtime_ns, 64 if len(file_hash) == 64 else 32) == file_hash
+def file_matches(path: Path, file_hash_hex: str) -> bool:
+    """Whether a file has the given hash: SHA-256 for 64 hex digits, MD5 for 32 (as Keras checks)."""
+    return file_hash(path, "sha256" if len(file_hash_hex) == 64 else "md5") == file_hash_hex
 
 
-def file_sha256(path: Path) -> str:
-    """A file's SHA-256, remembered for its size and modification time."""
-    stat = path.stat()
-    return _hash_of(str(path), stat.st_size, stat.st_mtime_ns, 64)
-
-
-@functools.lru_cache(maxsize=64)
-def _hash_of(path: str, size: int, mtime_ns: int, length: int) -> str:
-    digest = hashlib.sha256() if length == 64 else hashlib.md5()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def weights_status(spec: ModelSpec) -> dict:
+def weights_status(spec: ModelSpec) -> WeightsStatus:
     """Whether the model's ImageNet weights are ready on this machine, from where, and how big.
 
     Returns:

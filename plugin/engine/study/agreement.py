@@ -8,12 +8,16 @@ agents); `sentence` says the same in any language from the result, with the cata
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 from plugin import words
+from plugin.engine.results import Agreement, ClassificationResult, ModelOutcome
 
 __all__ = ["agreement", "sentence"]
 
 
-def agreement(results: list[dict]) -> dict:
+def agreement(results: list[ModelOutcome]) -> Agreement:
     """Whether the models agree, per level, and the sentence that says it.
 
     Returns:
@@ -22,7 +26,7 @@ def agreement(results: list[dict]) -> dict:
         None with one model. `summary` is added by the caller, once the record is whole.
     """
     top1 = {result["model"]: result["predictions"][0]["label"] for result in results}
-    verdicts = {result["model"]: result["verdict"]["label"] for result in results if result["verdict"]}
+    verdicts = {result["model"]: verdict["label"] for result in results if (verdict := result["verdict"])}
     if len(results) < 2:
         return {"agree": None, "basis": "single model", "verdict_agree": None, "top1_agree": None, "top1": top1,
                 "verdicts": verdicts}
@@ -33,7 +37,7 @@ def agreement(results: list[dict]) -> dict:
             "verdicts": verdicts}
 
 
-def _name(prediction: dict, lang: str) -> str:
+def _name(prediction: Mapping[str, Any], lang: str) -> str:
     if lang == "ko" and prediction.get("label_ko"):
         return prediction["label_ko"]
     return prediction["label"].replace("_", " ")
@@ -43,12 +47,13 @@ def _join(parts: list[str], t: dict) -> str:
     return parts[0] if len(parts) == 1 else t["list_separator"].join(parts[:-1]) + t["list_last"] + parts[-1]
 
 
-def sentence(record: dict, lang: str) -> str:
-    """The agreement of a classification result (one image) in one or two sentences, in `lang`."""
+def sentence(record: ClassificationResult | Mapping[str, Any], lang: str) -> str:
+    """The agreement of a classification result (one image) in one or two sentences, in `lang`; a
+    comparison's rows do too, as `{"results": rows, "expected": ...}`."""
     t = words.section("agreement", lang)
     results = record["results"]
     tops = {r["model"]: _name(r["predictions"][0], lang) for r in results}
-    verdicts = {r["model"]: t[r["verdict"]["label"]] for r in results if r["verdict"]}
+    verdicts = {r["model"]: t[verdict["label"]] for r in results if (verdict := r["verdict"])}
     has_verdicts = len(verdicts) == len(results)
     if len(results) == 1:
         model = results[0]["model"]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -19,18 +20,33 @@ from plugin.engine.intake.images import LoadedImage, load_image
 from plugin.engine.models.defaults import default_models
 from plugin.engine.models.registry import get_spec
 from plugin.engine.models.weights import parse_weights
+from plugin.engine.results import (
+    BatchClassificationResult,
+    ClassificationResult,
+    ClassNames,
+    Correctness,
+    ExpectedInput,
+    Fallback,
+    ImageInput,
+    ModelNames,
+    ModelOutcome,
+    PathInput,
+    WeightsByModel,
+    WeightsInput,
+)
 from plugin.engine.study.agreement import agreement, sentence
 from plugin.engine.study.labels import CAT_INDICES, DOG_INDICES, Expected, dog_cat_verdict, parse_expected, rank_of
 from plugin.engine.study.labels import top_k as rank_top_k
 from plugin.errors import InvalidInputError, PluginError
 from plugin.limits import DEFAULT_BACKEND, DEFAULT_MODELS, DEFAULT_TOP_K, MAX_IMAGES_PER_CALL, MAX_MODELS_PER_CALL, MAX_TOP_K
 
-__all__ = ["classify_image", "classify_images", "check_model_names", "check_top_k"]
+__all__ = ["classify_image", "classify_images", "check_model_names", "check_top_k", "weights_by_model"]
 
 
-def classify_image(image, models: Sequence[str] | str | None = None, top_k: int = DEFAULT_TOP_K, weights="imagenet",
-                   model_path=None, class_names=None, preprocessing=None, allow_random_weights: bool = False,
-                   expected=None, backend: str = DEFAULT_BACKEND) -> dict:
+def classify_image(image: ImageInput, models: ModelNames = None, top_k: int = DEFAULT_TOP_K,
+                   weights: WeightsByModel = "imagenet", model_path: PathInput | None = None, class_names: ClassNames = None,
+                   preprocessing: str | None = None, allow_random_weights: bool = False, expected: ExpectedInput = None,
+                   backend: str = DEFAULT_BACKEND) -> ClassificationResult:
     """Classify one image with each model, give the dog/cat verdict and say whether the models agree.
 
     Args:
@@ -72,9 +88,10 @@ def classify_image(image, models: Sequence[str] | str | None = None, top_k: int 
                      expected, backend, single=True)[0]
 
 
-def classify_images(images: Sequence, models: Sequence[str] | str | None = None, top_k: int = DEFAULT_TOP_K, weights="imagenet",
-                    model_path=None, class_names=None, preprocessing=None, allow_random_weights: bool = False,
-                    expected=None, backend: str = DEFAULT_BACKEND) -> dict:
+def classify_images(images: Sequence[ImageInput], models: ModelNames = None, top_k: int = DEFAULT_TOP_K,
+                    weights: WeightsByModel = "imagenet", model_path: PathInput | None = None,
+                    class_names: ClassNames = None, preprocessing: str | None = None, allow_random_weights: bool = False,
+                    expected: ExpectedInput = None, backend: str = DEFAULT_BACKEND) -> BatchClassificationResult:
     """Classify several images (at most `MAX_IMAGES_PER_CALL`) in batches, with the options of `classify_image`.
 
     Returns:
@@ -86,8 +103,9 @@ def classify_images(images: Sequence, models: Sequence[str] | str | None = None,
                                 allow_random_weights, expected, backend, single=False)}
 
 
-def _classify(images: list, models, top_k, weights, model_path, class_names, preprocessing, allow_random_weights,
-              expected, backend, *, single: bool) -> list[dict]:
+def _classify(images: list[ImageInput], models: ModelNames, top_k: int, weights: WeightsByModel,
+              model_path: PathInput | None, class_names: ClassNames, preprocessing: str | None, allow_random_weights: bool,
+              expected: ExpectedInput, backend: str, *, single: bool) -> list[ClassificationResult]:
     top_k = check_top_k(top_k)
     backend = check_backend(backend, model_file=model_path is not None)
     if not images:
@@ -97,14 +115,14 @@ def _classify(images: list, models, top_k, weights, model_path, class_names, pre
                                 key="too_many_images", limit=MAX_IMAGES_PER_CALL, count=len(images))
     if preprocessing is not None:
         get_mode(preprocessing)
-    fallback = None
+    fallback: Fallback | None = None
     if model_path is None:
         if models is None and isinstance(weights, dict):
             models = list(weights)
         names, fallback = default_models(weights) if models is None else (check_model_names(models), None)
         if class_names is not None:
             raise InvalidInputError("Expected class_names only with model_path (registry models use the ImageNet classes). Received: class_names without model_path")
-        per_model = _weights_by_model(weights, names)
+        per_model = weights_by_model(weights, names)
         if any(parse_weights(choice).untrained for choice in per_model.values()) and not allow_random_weights:
             raise InvalidInputError(
                 "Expected trained weights for classification. Received: weights=None or 'random' (random initialisation), "
@@ -121,11 +139,11 @@ def _classify(images: list, models, top_k, weights, model_path, class_names, pre
     else:
         prepared = [load_registry_model(name, per_model[name], backend) for name in names]
 
-    per_model = [_run(model, loaded, top_k, preprocessing, target) for model in prepared]
-    records = []
+    outcomes = [_run(model, loaded, top_k, preprocessing, target) for model in prepared]
+    records: list[ClassificationResult] = []
     for i, image in enumerate(loaded):
-        record = {"image": image.describe(), "results": [results[i] for results in per_model]}
-        record["agreement"] = agreement(record["results"])
+        results = [per_image[i] for per_image in outcomes]
+        record: ClassificationResult = {"image": image.describe(), "results": results, "agreement": agreement(results)}
         if target is not None:
             record["expected"] = target.describe()
         record["agreement"]["summary"] = sentence(record, "en")
@@ -133,11 +151,11 @@ def _classify(images: list, models, top_k, weights, model_path, class_names, pre
     if fallback:
         note = fallback.pop("note")
         for record in records:
-            record["note"], record["fallback"] = note, dict(fallback)
+            record["note"], record["fallback"] = note, fallback.copy()
     return records
 
 
-def _weights_by_model(weights, names: list[str]) -> dict:
+def weights_by_model(weights: WeightsByModel, names: list[str]) -> dict[str, WeightsInput]:
     """The weights argument for each model: one for all, or a dict by model name."""
     if not isinstance(weights, dict):
         return dict.fromkeys(names, weights)
@@ -148,7 +166,7 @@ def _weights_by_model(weights, names: list[str]) -> dict:
     return {name: known.get(name, "imagenet") for name in names}
 
 
-def _load(image, index: int, single: bool) -> LoadedImage:
+def _load(image: ImageInput, index: int, single: bool) -> LoadedImage:
     try:
         return load_image(image)
     except PluginError as exc:
@@ -157,7 +175,7 @@ def _load(image, index: int, single: bool) -> LoadedImage:
         raise exc.prefixed(f"images[{index}]: ") from exc
 
 
-def check_top_k(top_k) -> int:
+def check_top_k(top_k: Any) -> int:
     """Return `top_k` as an int if it is an integer from 1 to `MAX_TOP_K`; refuse anything else."""
     if isinstance(top_k, bool) or not isinstance(top_k, (int, np.integer)) or not 1 <= int(top_k) <= MAX_TOP_K:
         raise InvalidInputError(f"Expected top_k to be an integer from 1 to {MAX_TOP_K}. Received: top_k={top_k!r}",
@@ -165,7 +183,7 @@ def check_top_k(top_k) -> int:
     return int(top_k)
 
 
-def check_model_names(models) -> list[str]:
+def check_model_names(models: ModelNames) -> list[str]:
     """Registry names for a `models` argument (a list, a comma-separated string, or None for the
     study's pair), each checked, duplicates dropped; at most `MAX_MODELS_PER_CALL` names."""
     if models is None:
@@ -177,7 +195,7 @@ def check_model_names(models) -> list[str]:
     if len(models) > MAX_MODELS_PER_CALL:
         raise InvalidInputError(f"Expected at most {MAX_MODELS_PER_CALL} models. Received: {len(models)}",
                                 key="too_many_models", limit=MAX_MODELS_PER_CALL, count=len(models))
-    names = []
+    names: list[str] = []
     for model in models:
         name = get_spec(model).name
         if name not in names:
@@ -185,17 +203,17 @@ def check_model_names(models) -> list[str]:
     return names
 
 
-def _run(model: PreparedModel, images: list[LoadedImage], top_k: int, preprocessing_override,
-         target: Expected | None) -> list[dict]:
+def _run(model: PreparedModel, images: list[LoadedImage], top_k: int, preprocessing_override: str | None,
+         target: Expected | None) -> list[ModelOutcome]:
     mode = model.input_mode(preprocessing_override)
     batch = prepare_batch([image.image for image in images], model, mode)
     model.runner.compile()  # compilation is a one-off cost, not inference time
     started = time.perf_counter()
     probabilities = model.probabilities(batch)
     per_image_ms = (time.perf_counter() - started) * 1000.0 / len(images)
-    results = []
+    results: list[ModelOutcome] = []
     for row in probabilities:
-        result = {
+        result: ModelOutcome = {
             "model": model.name,
             "weights": model.weights,
             "untrained": model.untrained,
@@ -209,18 +227,20 @@ def _run(model: PreparedModel, images: list[LoadedImage], top_k: int, preprocess
         if model.untrained:
             result["note"] = words.text("results.untrained_note", "en")
         if target is not None:
-            result.update(_judge(row, result, target))
+            result["correct"], result["expected_rank"] = _judge(row, result, target)
         results.append(result)
     return results
 
 
-def _judge(probabilities: np.ndarray, result: dict, target: Expected) -> dict:
+def _judge(probabilities: np.ndarray, result: ModelOutcome, target: Expected) -> tuple[Correctness, int]:
     """Whether a model's answer is right at top-1, within the top 5 and on the verdict, and the
     rank the right answer got (for "dog" or "cat": the best rank of any class of the group)."""
-    if target.item is not None or target.custom_index is not None:
-        indices = [target.item.index if target.item is not None else target.custom_index]
+    if target.item is not None:
+        indices = [target.item.index]
+    elif target.custom_index is not None:
+        indices = [target.custom_index]
     else:
         indices = list(DOG_INDICES if target.group == "dog" else CAT_INDICES)
     rank = rank_of(probabilities, indices)
     verdict = result["verdict"]["label"] == target.group if result["verdict"] and target.group != "custom" else None
-    return {"correct": {"top1": rank == 1, "top5": rank <= 5, "verdict": verdict}, "expected_rank": rank}
+    return {"top1": rank == 1, "top5": rank <= 5, "verdict": verdict}, rank

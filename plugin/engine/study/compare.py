@@ -7,14 +7,15 @@ import os
 import platform
 import statistics
 import time
+from typing import Any
 
 import numpy as np
 
 from plugin.engine.architecture.describe import describe, load_subject
-from plugin.engine.inference.prepared import load_registry_model
 from plugin.engine.intake.images import load_image
 from plugin.engine.models.defaults import default_models
 from plugin.engine.models.registry import get_spec
+from plugin.engine.results import ClassificationResult, ComparisonResult, ComparisonRow, Fallback, ImageInput, ModelNames
 from plugin.engine.study.classify import check_model_names, classify_image
 from plugin.errors import InvalidInputError
 from plugin.limits import TIMING_RUNS
@@ -24,7 +25,7 @@ __all__ = ["compare_models"]
 _CLASSIFY_OPTIONS = ("top_k", "weights", "allow_random_weights", "preprocessing")
 
 
-def compare_models(models=None, image=None, **classify_options) -> dict:
+def compare_models(models: ModelNames = None, image: ImageInput | None = None, **classify_options: Any) -> ComparisonResult:
     """Compare registry models side by side; with an image, also their predictions.
 
     Args:
@@ -45,16 +46,19 @@ def compare_models(models=None, image=None, **classify_options) -> dict:
     unknown = set(classify_options) - set(_CLASSIFY_OPTIONS)
     if unknown:
         raise InvalidInputError(f"Expected options among {list(_CLASSIFY_OPTIONS)}. Received: {sorted(unknown)}")
-    fallback = None
+    fallback: Fallback | None = None
     if models is None and image is not None:
         names, fallback = default_models(classify_options.get("weights", "imagenet"))
     else:
         names = check_model_names(models)
     loaded = load_image(image) if image is not None else None  # a bad image fails before any model is built
-    rows = []
+    classified = classify_image(loaded, models=names, **classify_options) if loaded is not None else None
+    rows: list[ComparisonRow] = []
     for name in names:
         spec = get_spec(name)
-        facts = describe(load_subject(name))
+        # with an image, the model classification built (Keras keeps it cached) is described and timed too
+        subject = load_subject(name, weights=_keras_weights(classified, name))
+        facts = describe(subject)
         rows.append({
             "model": name,
             "family": spec.family,
@@ -67,16 +71,18 @@ def compare_models(models=None, image=None, **classify_options) -> dict:
             "published": {"top1": spec.published.top1, "top5": spec.published.top5,
                           "multiply_adds": spec.published.multiply_adds, "source": spec.published.source,
                           "source_key": spec.published.source_key},
-            "inference_ms": _time_one_image(name),
+            "inference_ms": _time_one_image(subject.runner),
         })
-    result = {
+    machine = _machine()
+    result: ComparisonResult = {
         "models": rows,
-        "timing": {"runs": TIMING_RUNS, "statistic": "median", "batch": 1, **_machine()},
+        "timing": {"runs": TIMING_RUNS, "statistic": "median", "batch": 1, "machine": machine["machine"],
+                   "device": machine["device"]},
     }
-    if loaded is not None:
-        classified = classify_image(loaded, models=names, **classify_options)
+    if classified is not None:
         for row, outcome in zip(rows, classified["results"]):
-            row.update({key: outcome[key] for key in ("weights", "untrained", "predictions", "verdict")})
+            row["weights"], row["untrained"] = outcome["weights"], outcome["untrained"]
+            row["predictions"], row["verdict"] = outcome["predictions"], outcome["verdict"]
         result["image"] = classified["image"]
         result["agreement"] = classified["agreement"]
     if fallback:
@@ -85,8 +91,16 @@ def compare_models(models=None, image=None, **classify_options) -> dict:
     return result
 
 
-def _time_one_image(name: str) -> float:
-    runner = load_registry_model(name, None).runner
+def _keras_weights(classified: ClassificationResult | None, name: str) -> str | None:
+    """The weights the classification ran `name` with, where Keras ran it (its model is then cached);
+    None otherwise: the architecture and the timing need no trained weights."""
+    for outcome in classified["results"] if classified else []:
+        if outcome["model"] == name and outcome.get("backend") == "keras":
+            return "imagenet" if outcome["weights"] == "imagenet" else None
+    return None
+
+
+def _time_one_image(runner) -> float:
     batch = np.zeros((1, *runner.input_shape[1:]), dtype=np.float32)
     runner(batch)  # compile and warm up
     times = []
@@ -97,7 +111,7 @@ def _time_one_image(name: str) -> float:
     return round(statistics.median(times), 2)
 
 
-def _machine() -> dict:
+def _machine() -> dict[str, Any]:
     """The machine the times were measured on: `machine` in words, and `device` as data."""
     import tensorflow as tf
 

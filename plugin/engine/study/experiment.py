@@ -4,6 +4,8 @@ trained (VGG16 wants caffe's BGR minus the mean, EfficientNet-Lite (x - 127) / 1
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from plugin.engine.inference.prepared import load_registry_model, prepare_batch
@@ -11,6 +13,7 @@ from plugin.engine.inference.preprocessing import get_mode
 from plugin.engine.intake.images import load_image
 from plugin.engine.models.registry import get_spec
 from plugin.engine.models.weights import parse_weights
+from plugin.engine.results import ImageInput, PreprocessingMode, PreprocessingStudy, WeightsInput
 from plugin.engine.study.classify import check_top_k
 from plugin.engine.study.labels import dog_cat_verdict
 from plugin.engine.study.labels import top_k as rank_top_k
@@ -23,8 +26,8 @@ STUDIED_MODES = ("caffe", "tf", "torch", "none")
 """Compared with every model's own mode by default."""
 
 
-def compare_preprocessing(image, model: str, modes=None, *, top_k: int = DEFAULT_TOP_K, weights="imagenet",
-                          allow_random_weights: bool = False) -> dict:
+def compare_preprocessing(image: ImageInput, model: str, modes: Sequence[str] | None = None, *, top_k: int = DEFAULT_TOP_K,
+                          weights: WeightsInput = "imagenet", allow_random_weights: bool = False) -> PreprocessingStudy:
     """Classify one photo with one model under several preprocessing modes.
 
     Args:
@@ -44,15 +47,15 @@ def compare_preprocessing(image, model: str, modes=None, *, top_k: int = DEFAULT
         modes = [*STUDIED_MODES[:3], spec.preprocessing, STUDIED_MODES[3]]
     if isinstance(modes, str) or not isinstance(modes, (list, tuple)) or not modes:
         raise InvalidInputError(f"Expected a list of preprocessing modes. Received: modes={modes!r}")
-    modes = list(dict.fromkeys(get_mode(mode).name for mode in modes))
+    chosen = list(dict.fromkeys(get_mode(mode).name for mode in modes))
     if parse_weights(weights).untrained and not allow_random_weights:
         raise InvalidInputError(
             "Expected trained weights for the preprocessing experiment. Received: random weights, whose answers mean "
             "nothing under any mode. Pass allow_random_weights=True to run anyway.", key="random_not_allowed")
     loaded = load_image(image)
     prepared = load_registry_model(spec.name, weights)
-    rows = []
-    for mode in modes:
+    rows: list[PreprocessingMode] = []
+    for mode in chosen:
         probabilities = np.asarray(prepared.probabilities(prepare_batch([loaded.image], prepared, mode)))[0]
         rows.append({"mode": mode, "own": mode == spec.preprocessing, "predictions": rank_top_k(probabilities, top_k),
                      "verdict": dog_cat_verdict(probabilities)})

@@ -14,14 +14,18 @@ Grad-CAM needs gradients, so it always runs on Keras.
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 
 from plugin.engine.inference.custom import load_custom_model
 from plugin.engine.inference.prepared import PreparedModel, load_registry_model, prepare_batch
 from plugin.engine.inference.preprocessing import get_mode
+from plugin.engine.inference.runners import KerasRunner
 from plugin.engine.intake.images import LoadedImage, load_image
 from plugin.engine.models.registry import get_spec
 from plugin.engine.models.weights import parse_weights
+from plugin.engine.results import ClassNames, ExpectedInput, Explanation, ImageInput, PathInput, WeightsInput
 from plugin.engine.study.labels import CAT_INDICES, DOG_INDICES, find_class, parse_expected
 from plugin.errors import InvalidInputError
 
@@ -31,7 +35,7 @@ GRID_DECIMALS = 2
 _SKIPPED = ("MaxPooling2D", "AveragePooling2D", "ZeroPadding2D", "Dropout", "SpatialDropout2D", "Cropping2D")
 
 
-def last_conv_layer(model) -> str:
+def last_conv_layer(model: Any) -> str:
     """The name of the last layer whose output is a feature map (batch, height, width, channels)."""
     for layer in reversed(model.layers):
         if type(layer).__name__ in _SKIPPED:
@@ -46,8 +50,10 @@ def last_conv_layer(model) -> str:
                             "whose layers have no output with height and width.")
 
 
-def explain(image, model: str | None = None, *, class_index=None, expected=None, weights="imagenet",
-            allow_random_weights: bool = False, model_path=None, class_names=None, preprocessing=None) -> tuple[dict, np.ndarray, LoadedImage]:
+def explain(image: ImageInput, model: str | None = None, *, class_index: int | str | None = None,
+            expected: ExpectedInput = None, weights: WeightsInput = "imagenet", allow_random_weights: bool = False,
+            model_path: PathInput | None = None, class_names: ClassNames = None,
+            preprocessing: str | None = None) -> tuple[Explanation, np.ndarray, LoadedImage]:
     """Compute a Grad-CAM heat map for one image and one model.
 
     Args:
@@ -68,7 +74,7 @@ def explain(image, model: str | None = None, *, class_index=None, expected=None,
 
     prepared = _prepare(model, weights, allow_random_weights, model_path, class_names, preprocessing)
     loaded = load_image(image)
-    keras_model = prepared.runner.model
+    keras_model = cast(KerasRunner, prepared.runner).model  # Grad-CAM runs on Keras
     spec = get_spec(prepared.name) if model_path is None else None
     layer_name = (spec.gradcam_layer if spec and spec.gradcam_layer else None) or last_conv_layer(keras_model)
     batch = prepare_batch([loaded.image], prepared, prepared.input_mode(preprocessing))
@@ -92,7 +98,7 @@ def explain(image, model: str | None = None, *, class_index=None, expected=None,
     cam = cam / top if top > 0 else cam
     probability = float(probabilities[chosen])
     label, label_ko = _names(prepared, chosen)
-    result = {
+    result: Explanation = {
         "model": prepared.name,
         "class": {"index": chosen, "label": label, "label_ko": label_ko, "probability": round(probability, 6)},
         "layer": layer_name,
@@ -101,7 +107,8 @@ def explain(image, model: str | None = None, *, class_index=None, expected=None,
     return result, cam, loaded
 
 
-def _prepare(model, weights, allow_random_weights, model_path, class_names, preprocessing) -> PreparedModel:
+def _prepare(model: str | None, weights: WeightsInput, allow_random_weights: bool, model_path: PathInput | None,
+             class_names: ClassNames, preprocessing: str | None) -> PreparedModel:
     if preprocessing is not None:
         get_mode(preprocessing)
     if model_path is not None:
@@ -153,7 +160,8 @@ def _before_softmax(last):
     return None
 
 
-def _class_index(class_index, expected, prepared: PreparedModel, probabilities: np.ndarray) -> int:
+def _class_index(class_index: int | str | None, expected: ExpectedInput, prepared: PreparedModel,
+                 probabilities: np.ndarray) -> int:
     classes = probabilities.size
     if class_index is not None:
         if prepared.imagenet_head and not isinstance(class_index, (int, np.integer)):

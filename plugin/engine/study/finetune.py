@@ -18,6 +18,7 @@ import random
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import cast
 
 import numpy as np
 from PIL import Image, ImageOps
@@ -25,9 +26,11 @@ from PIL import Image, ImageOps
 from plugin.config import get_settings
 from plugin.engine.inference.custom import load_custom_model
 from plugin.engine.inference.prepared import load_registry_model, prepare_batch
+from plugin.engine.inference.runners import KerasRunner
 from plugin.engine.intake.images import load_image
 from plugin.engine.models.registry import get_spec
 from plugin.engine.models.weights import parse_weights, weights_path
+from plugin.engine.results import FineTuneResult, PathInput, TrainingHistory
 from plugin.engine.study.evaluation import evaluate as run_evaluation
 from plugin.engine.study.evaluation.dataset import Item, group_label, interpret, read_source
 from plugin.engine.study.labels import dog_cat_verdict
@@ -42,10 +45,10 @@ AUGMENTED_VARIANTS = 4
 Progress = Callable[[int, int, str], None]
 
 
-def fine_tune(source, base: str = FINE_TUNE_BASE, epochs: int = DEFAULT_FINE_TUNE_EPOCHS, *, labels: dict | None = None,
-              validation_split: float = 0.25, learning_rate: float = 0.01, patience: int = 5, seed: int = 0,
-              augment: bool = True, name: str | None = None, output_dir=None, progress: Progress | None = None,
-              evaluate: bool = False) -> dict:
+def fine_tune(source: PathInput, base: str = FINE_TUNE_BASE, epochs: int = DEFAULT_FINE_TUNE_EPOCHS, *,
+              labels: dict[str, str] | None = None, validation_split: float = 0.25, learning_rate: float = 0.01,
+              patience: int = 5, seed: int = 0, augment: bool = True, name: str | None = None,
+              output_dir: PathInput | None = None, progress: Progress | None = None, evaluate: bool = False) -> FineTuneResult:
     """Train a new head for the folder's classes on a frozen pretrained backbone and save the model.
 
     Args:
@@ -86,7 +89,7 @@ def fine_tune(source, base: str = FINE_TUNE_BASE, epochs: int = DEFAULT_FINE_TUN
     folder = _models_folder(output_dir)
     train, validation = _split(items, class_names, validation_split, seed)
     backbone = load_registry_model(spec.name, "imagenet")
-    features = _feature_model(backbone.runner.model)
+    features = _feature_model(cast(KerasRunner, backbone.runner).model)  # registry models load on Keras by default
     train_x, train_y = _features(features, backbone, train, class_names, augment, seed, progress)
     val_x, val_y = _features(features, backbone, validation, class_names, False, seed, progress)
 
@@ -105,10 +108,11 @@ def fine_tune(source, base: str = FINE_TUNE_BASE, epochs: int = DEFAULT_FINE_TUN
                          verbose=0, callbacks=[stop, Report()])
     path = _save(_assemble(spec, head), folder / f"{_file_name(name, described, spec.name)}.keras", class_names, spec, described)
     tuned = load_custom_model(path)  # loaded back as any user's file is, in safe mode
-    history = {key: [round(float(v), 4) for v in fitted.history.get(key, [])] for key in ("loss", "val_loss", "accuracy", "val_accuracy")}
-    history["epochs_run"] = len(history["loss"])
-    history["stopped_early"] = history["epochs_run"] < epochs
-    result = {
+    curves = {key: [round(float(v), 4) for v in fitted.history.get(key, [])] for key in ("loss", "val_loss", "accuracy", "val_accuracy")}
+    history: TrainingHistory = {"loss": curves["loss"], "val_loss": curves["val_loss"], "accuracy": curves["accuracy"],
+                                "val_accuracy": curves["val_accuracy"], "epochs_run": len(curves["loss"]),
+                                "stopped_early": len(curves["loss"]) < epochs}
+    result: FineTuneResult = {
         "model_path": str(path),
         "class_names": class_names,
         "history": history,
@@ -213,10 +217,12 @@ def _file_name(name: str | None, described: str, base: str) -> str:
     return f"{stem}-{base.lower()}-fine-tuned"
 
 
-def _models_folder(output_dir) -> Path:
+def _models_folder(output_dir: PathInput | None) -> Path:
     """`models/` in the output folder, or in a folder inside it."""
     root = get_settings().output_dir
-    folder = root if output_dir is None else Path(os.path.realpath(root / os.fspath(output_dir)))
+    if output_dir is None:
+        return root / "models"
+    folder = Path(os.path.realpath(root / os.fspath(output_dir)))
     if not folder.is_relative_to(root):
         raise InvalidInputError(f"Expected output_dir inside the output folder. Received: {os.fspath(output_dir)[:200]!r}, "
                                 "which leads out of it.")
@@ -265,6 +271,7 @@ def _base_accuracy(backbone, validation: list[Item], class_names: list[str]) -> 
         return None
     if all(group_label(label) for label in class_names):
         return _accuracy(backbone, validation, lambda p, item: dog_cat_verdict(p)["label"] == meanings[item.label].group)
-    if all(meanings[label].item is not None for label in class_names):
-        return _accuracy(backbone, validation, lambda p, item: int(np.argmax(p)) == meanings[item.label].item.index)
+    indices = {label: known.index for label in class_names if (known := meanings[label].item) is not None}
+    if len(indices) == len(class_names):
+        return _accuracy(backbone, validation, lambda p, item: int(np.argmax(p)) == indices[item.label])
     return None

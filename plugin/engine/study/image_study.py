@@ -8,12 +8,23 @@ the photo is read once, classified once per model, explained once per model.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
 from plugin.engine.intake.images import LoadedImage, load_image
-from plugin.engine.study.classify import classify_image
+from plugin.engine.results import (
+    ClassificationResult,
+    ClassNames,
+    ExpectedInput,
+    Explanation,
+    ImageInput,
+    ModelNames,
+    PathInput,
+    PreprocessingStudy,
+    WeightsByModel,
+)
+from plugin.engine.study.classify import classify_image, weights_by_model
 from plugin.engine.study.experiment import compare_preprocessing
 from plugin.engine.study.explain import explain
 from plugin.limits import DEFAULT_BACKEND, DEFAULT_TOP_K
@@ -36,15 +47,16 @@ class ImageStudy:
     """
 
     image: LoadedImage
-    result: dict
-    explanations: list[dict] | None = None
+    result: ClassificationResult
+    explanations: list[Explanation] | None = None
     heatmaps: list[np.ndarray] = dataclasses.field(default_factory=list)
-    preprocessing_study: dict | None = None
+    preprocessing_study: PreprocessingStudy | None = None
 
 
-def study_image(image, models: Sequence[str] | str | None = None, *, expected=None, explain_models: bool = False,
-                study_preprocessing: bool = False, top_k: int = DEFAULT_TOP_K, weights="imagenet",
-                allow_random_weights: bool = False, model_path=None, class_names=None, preprocessing=None,
+def study_image(image: ImageInput, models: ModelNames = None, *, expected: ExpectedInput = None,
+                explain_models: bool = False, study_preprocessing: bool = False, top_k: int = DEFAULT_TOP_K,
+                weights: WeightsByModel = "imagenet", allow_random_weights: bool = False, model_path: PathInput | None = None,
+                class_names: ClassNames = None, preprocessing: str | None = None,
                 backend: str = DEFAULT_BACKEND) -> ImageStudy:
     """Classify a photo with each model; on request explain each answer and run the preprocessing experiment.
 
@@ -60,16 +72,19 @@ def study_image(image, models: Sequence[str] | str | None = None, *, expected=No
                             preprocessing=preprocessing, allow_random_weights=allow_random_weights, expected=expected,
                             backend=backend)
     study = ImageStudy(image=loaded, result=result)
+    answered = [outcome["model"] for outcome in result["results"]]
+    per_model = weights_by_model(weights, answered) if model_path is None else {}  # a file has its own weights
     if explain_models:
-        same = {"weights": weights, "allow_random_weights": allow_random_weights, "expected": expected,
-                "preprocessing": preprocessing}
+        same: dict[str, Any] = {"allow_random_weights": allow_random_weights, "expected": expected, "preprocessing": preprocessing}
         study.explanations = []
-        for outcome in result["results"]:
-            chosen = {"model_path": model_path, "class_names": class_names} if model_path else {"model": outcome["model"]}
+        for name in answered:
+            chosen: dict[str, Any] = ({"model_path": model_path, "class_names": class_names} if model_path
+                                      else {"model": name, "weights": per_model[name]})
             explained, heatmap, _ = explain(loaded, **chosen, **same)
             study.explanations.append(explained)
             study.heatmaps.append(heatmap)
     if study_preprocessing and not model_path:
-        study.preprocessing_study = compare_preprocessing(loaded, result["results"][0]["model"], top_k=_EXPERIMENT_TOP_K,
-                                                          weights=weights, allow_random_weights=allow_random_weights)
+        first = answered[0]
+        study.preprocessing_study = compare_preprocessing(loaded, first, top_k=_EXPERIMENT_TOP_K, weights=per_model[first],
+                                                          allow_random_weights=allow_random_weights)
     return study

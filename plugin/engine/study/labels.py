@@ -16,10 +16,13 @@ from __future__ import annotations
 import dataclasses
 import functools
 import json
+from collections.abc import Mapping, Sequence
 from importlib import resources
+from typing import Any
 
 import numpy as np
 
+from plugin.engine.results import ExpectedInput, ExpectedRecord, Prediction, Verdict
 from plugin.errors import InvalidInputError
 
 __all__ = ["DOG_INDICES", "CAT_INDICES", "GROUPS", "ImagenetClass", "Expected", "imagenet_classes", "top_k",
@@ -44,7 +47,7 @@ class ImagenetClass:
     def group(self) -> str:
         return group_of(self.index)
 
-    def describe(self) -> dict:
+    def describe(self) -> ExpectedRecord:
         return {"index": self.index, "wnid": self.wnid, "label": self.label, "label_ko": self.label_ko,
                 "group": self.group}
 
@@ -78,7 +81,7 @@ def _by_name() -> dict[str, int]:
     return names
 
 
-def find_class(name) -> ImagenetClass:
+def find_class(name: Any) -> ImagenetClass:
     """An ImageNet class by index (int or digits), English name ("golden retriever" or
     "golden_retriever", any case), Korean name ("골든 리트리버") or WordNet id ("n02099601")."""
     classes = imagenet_classes()
@@ -105,7 +108,7 @@ class Expected:
     custom_index: int | None = None
     custom_label: str | None = None
 
-    def describe(self) -> dict:
+    def describe(self) -> ExpectedRecord:
         if self.item is not None:
             return self.item.describe()
         if self.custom_index is not None:
@@ -113,7 +116,7 @@ class Expected:
         return {"group": self.group}
 
 
-def parse_expected(expected, class_names=None) -> Expected | None:
+def parse_expected(expected: ExpectedInput, class_names: Sequence[str] | None = None) -> Expected | None:
     """Check an `expected` argument: an ImageNet class (see `find_class`) or "dog"/"cat" (also
     "개"/"고양이"); for a model with its own classes, one of its class names or an index."""
     if expected is None:
@@ -134,7 +137,7 @@ def parse_expected(expected, class_names=None) -> Expected | None:
     return Expected(group=item.group, item=item)
 
 
-def display_name(prediction: dict, lang: str) -> str:
+def display_name(prediction: Mapping[str, Any], lang: str) -> str:
     """A class as people read it: in Korean "비글 (beagle)", in English "beagle"; never underscores."""
     english = prediction["label"].replace("_", " ")
     korean = prediction.get("label_ko")
@@ -143,7 +146,7 @@ def display_name(prediction: dict, lang: str) -> str:
     return english
 
 
-def top_k(probabilities: np.ndarray, k: int, class_names=None) -> list[dict]:
+def top_k(probabilities: np.ndarray, k: int, class_names: Sequence[str] | None = None) -> list[Prediction]:
     """Rank the k most probable classes.
 
     Args:
@@ -159,27 +162,30 @@ def top_k(probabilities: np.ndarray, k: int, class_names=None) -> list[dict]:
     k = min(k, probabilities.size)
     order = np.argsort(-probabilities, kind="stable")[:k]
     imagenet = imagenet_classes() if class_names is None else None
-    ranked = []
-    for rank, index in enumerate(order, start=1):
-        index = int(index)
+    ranked: list[Prediction] = []
+    for rank, position in enumerate(order, start=1):
+        index = int(position)
+        class_id: str | None
+        label_ko: str | None
         if imagenet is not None:
             item = imagenet[index]
             class_id, label, label_ko = item.wnid, item.label, item.label_ko
         else:
+            assert class_names is not None
             class_id, label, label_ko = None, str(class_names[index]), None
         ranked.append({"rank": rank, "label": label, "label_ko": label_ko, "class_id": class_id, "index": index,
                        "probability": round(float(probabilities[index]), 6)})
     return ranked
 
 
-def rank_of(probabilities: np.ndarray, indices) -> int:
+def rank_of(probabilities: np.ndarray, indices: Sequence[int]) -> int:
     """The best (lowest) 1-based rank any of `indices` has among all classes."""
     probabilities = np.asarray(probabilities, dtype=np.float64).ravel()
     best = max(float(probabilities[i]) for i in indices)
     return int(np.sum(probabilities > best)) + 1
 
 
-def dog_cat_verdict(probabilities: np.ndarray) -> dict:
+def dog_cat_verdict(probabilities: np.ndarray) -> Verdict:
     """Sum ImageNet probabilities into dog, cat and other, and name the largest.
 
     Returns:
@@ -190,5 +196,6 @@ def dog_cat_verdict(probabilities: np.ndarray) -> dict:
     cat = float(probabilities[CAT_INDICES.start:CAT_INDICES.stop].sum())
     other = max(0.0, float(probabilities.sum()) - dog - cat)
     scores = {"dog": round(dog, 6), "cat": round(cat, 6), "other": round(other, 6)}
-    label = max(scores, key=scores.get)
-    return {"label": label, "probability": scores[label], "scores": scores}
+    label = max(scores, key=lambda group: scores[group])
+    return {"label": label, "probability": scores[label], "scores": {"dog": scores["dog"], "cat": scores["cat"],
+                                                                      "other": scores["other"]}}

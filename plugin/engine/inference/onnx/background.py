@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import os
 import threading
 from pathlib import Path
 
@@ -43,7 +44,7 @@ def request_export(spec_name: str, weights_path: str) -> str:
         return "queued"
 
 
-def export_state(spec_name: str, weights_path: str | None) -> str:
+def export_state(spec_name: str, weights_path: str | os.PathLike[str] | None) -> str:
     """"ready" (cached), "queued", "exporting", "failed" (this process tried) or "none"."""
     if weights_path is None:
         return "none"

@@ -16,8 +16,9 @@ from importlib import metadata
 from pathlib import Path
 
 from plugin.engine.inference.onnx.export import Progress, export_lock, run_worker
+from plugin.engine.models.hashing import file_hash
 from plugin.engine.models.registry import get_spec
-from plugin.engine.models.weights import file_sha256, keras_cache_dir
+from plugin.engine.models.weights import keras_cache_dir
 from plugin.errors import InvalidInputError
 
 __all__ = ["EXPORT_VERSION", "onnx_cache_dir", "versions", "cache_path", "cached_export", "export_cached"]
@@ -58,7 +59,7 @@ def cache_path(spec_name: str, weights_path: str | os.PathLike | None) -> Path:
         raise InvalidInputError(f"Expected a weights file to cache the ONNX export of {spec.name} under. Received: "
                                 "random weights, which differ at every build; export them with export_onnx into a "
                                 "folder of your own.", key="onnx_random_weights", model=spec.name)
-    identity = {"model": spec.name, "weights_sha256": file_sha256(Path(weights_path)), "versions": versions(),
+    identity = {"model": spec.name, "weights_sha256": file_hash(weights_path), "versions": versions(),
                 "export_version": EXPORT_VERSION}
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
     return onnx_cache_dir() / f"{spec.name.lower()}-{digest}.onnx"

@@ -90,9 +90,15 @@ def run_worker(spec_name: str, weights_path, target: Path, progress: Progress | 
     with tempfile.TemporaryFile("w+") as stderr:
         with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=environment) as worker:
             timed_out = threading.Event()
-            timer = threading.Timer(EXPORT_TIMEOUT_S, lambda: (timed_out.set(), worker.kill()))
+
+            def stop() -> None:
+                timed_out.set()
+                worker.kill()
+
+            timer = threading.Timer(EXPORT_TIMEOUT_S, stop)
             timer.start()
             try:
+                assert worker.stdout is not None  # stdout=PIPE
                 for line in worker.stdout:
                     with contextlib.suppress(json.JSONDecodeError):
                         message = json.loads(line)

@@ -19,6 +19,7 @@ from plugin.engine.inference.custom import load_custom_model
 from plugin.engine.inference.prepared import check_backend, resolve_backend
 from plugin.engine.models.defaults import default_models
 from plugin.engine.models.weights import parse_weights
+from plugin.engine.results import ClassNames, EvaluationResult, Fallback, ModelNames, PathInput, WeightsInput
 from plugin.engine.study.classify import check_model_names
 from plugin.engine.study.evaluation.dataset import Item, interpret, read_source
 from plugin.engine.study.evaluation.metrics import summarise
@@ -32,9 +33,10 @@ ENGINES = ("local", "ray")
 Progress = Callable[[int, int, str], None]
 
 
-def evaluate(source, models=None, labels: dict | None = None, *, weights="imagenet", allow_random_weights: bool = False,
-             model_path=None, class_names=None, preprocessing=None, engine: str = "local", resume: bool = True,
-             progress: Progress | None = None, num_cpus: int | None = None, backend: str = DEFAULT_BACKEND) -> dict:
+def evaluate(source: PathInput, models: ModelNames = None, labels: dict[str, str] | None = None, *,
+             weights: WeightsInput = "imagenet", allow_random_weights: bool = False, model_path: PathInput | None = None,
+             class_names: ClassNames = None, preprocessing: str | None = None, engine: str = "local", resume: bool = True,
+             progress: Progress | None = None, num_cpus: int | None = None, backend: str = DEFAULT_BACKEND) -> EvaluationResult:
     """Evaluate models on labelled images.
 
     Args:
@@ -70,7 +72,7 @@ def evaluate(source, models=None, labels: dict | None = None, *, weights="imagen
         raise InvalidInputError("Expected trained weights to evaluate. Received: random weights, whose accuracy means "
                                 "nothing. Pass allow_random_weights=True to run anyway.", key="random_not_allowed")
     distinct = sorted({item.label for item in items})
-    meanings = {ref.name: interpret(distinct, list(ref.class_names) if ref.model_path else None) for ref in refs}
+    meanings = {ref.name: interpret(distinct, list(ref.class_names or ()) if ref.model_path else None) for ref in refs}
     log_path = _log_path(items, refs, described)
     done = read_log(log_path)
     if log_path.exists() and (not resume or all((ref.name, item.path) in done for ref in refs for item in items)):
@@ -84,16 +86,16 @@ def evaluate(source, models=None, labels: dict | None = None, *, weights="imagen
         timings = _run_local(items, refs, done, log_path, progress)
     done = read_log(log_path)
     paths = {item.path for item in items}
-    result = {
+    result: EvaluationResult = {
         "source": described,
         "images": len(items),
         "labels": distinct,
         "label_counts": {label: sum(item.label == label for item in items) for label in distinct},
         "log_path": str(log_path),
         "engine": engine,
-        "models": [summarise(ref.name, [record for (model, path), record in done.items() if model == ref.name and path in paths],
-                             meanings[ref.name], custom=bool(ref.model_path), class_names=ref.class_names,
-                             timing=timings.get(ref.name)) | {"backend": ref.backend} for ref in refs],
+        "models": [{**summarise(ref.name, [record for (model, path), record in done.items() if model == ref.name and path in paths],
+                                meanings[ref.name], custom=bool(ref.model_path), class_names=ref.class_names,
+                                timing=timings.get(ref.name)), "backend": ref.backend} for ref in refs],
     }
     if fallback:
         result["note"] = fallback.pop("note")
@@ -101,10 +103,12 @@ def evaluate(source, models=None, labels: dict | None = None, *, weights="imagen
     return result
 
 
-def _models(models, weights, model_path, class_names, preprocessing, backend) -> tuple[list[ModelRef], dict | None]:
+def _models(models: ModelNames, weights: WeightsInput, model_path: PathInput | None, class_names: ClassNames,
+            preprocessing: str | None, backend: str) -> tuple[list[ModelRef], Fallback | None]:
     if weights is not None and not isinstance(weights, str):
         raise InvalidInputError(f"Expected one weights value for every model evaluated. Received: {type(weights).__name__}")
-    refs, fallback = [], None
+    refs: list[ModelRef] = []
+    fallback: Fallback | None = None
     if model_path is None or models is not None:
         names, fallback = default_models(weights) if models is None else (check_model_names(models), None)
         chosen = "random" if weights is None else weights

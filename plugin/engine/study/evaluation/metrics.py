@@ -8,6 +8,7 @@ not apply is None.
 
 from __future__ import annotations
 
+from plugin.engine.results import ClassScore, Mistake, ModelSummary
 from plugin.engine.study.evaluation.dataset import Meaning
 from plugin.engine.study.labels import imagenet_classes
 from plugin.limits import MAX_MISTAKES
@@ -24,15 +25,17 @@ def _accuracy(hits: list[bool]) -> float | None:
 
 
 def summarise(model: str, records: list[dict], meanings: dict[str, Meaning], *, custom: bool,
-              class_names: tuple[str, ...] | None, timing: tuple[int, float] | None) -> dict:
+              class_names: tuple[str, ...] | None, timing: tuple[int, float] | None) -> ModelSummary:
     """The evaluation of one model from its records (one per image); `timing` is (images, seconds)
     classified in this run (None when the log already held them all)."""
-    verdict_hits, top1_hits, top5_hits = [], [], []
+    verdict_hits: list[bool] = []
+    top1_hits: list[bool] = []
+    top5_hits: list[bool] = []
     class_labels = [label for label, meaning in meanings.items() if meaning.item is not None or meaning.custom is not None]
     by_class = len(class_labels) == len(meanings) and len(meanings) <= MAX_CLASS_MATRIX
     matrix_labels = list(meanings) + (["other"] if by_class and not custom else []) if by_class else list(GROUP_LABELS)
     counts = [[0] * len(matrix_labels) for _ in matrix_labels]
-    mistakes = []
+    mistakes: list[Mistake] = []
     for record in records:
         meaning = meanings[record["label"]]
         top_indices = [index for index, _ in record["top"]]
@@ -43,13 +46,15 @@ def summarise(model: str, records: list[dict], meanings: dict[str, Meaning], *, 
         if target is not None:
             top1_hits.append(top_indices[0] == target)
             top5_hits.append(target in top_indices[:5])
+        row: int | None
+        column: int | None
         if by_class:
             row, column = matrix_labels.index(record["label"]), matrix_labels.index(predicted_class)
         elif meaning.group in GROUP_LABELS and record["group"] in GROUP_LABELS:
             row, column = GROUP_LABELS.index(meaning.group), GROUP_LABELS.index(record["group"])
         else:
             row = column = None
-        if row is not None:
+        if row is not None and column is not None:
             counts[row][column] += 1
         if target is not None:
             wrong = top_indices[0] != target
@@ -57,7 +62,7 @@ def summarise(model: str, records: list[dict], meanings: dict[str, Meaning], *, 
             wrong = record["group"] != meaning.group
         if wrong:
             mistakes.append(_mistake(record, meaning, custom, class_names))
-    per_class = []
+    per_class: list[ClassScore] = []
     for index, label in enumerate(matrix_labels):
         predicted = sum(row[index] for row in counts)
         actual = sum(counts[index])
@@ -94,7 +99,7 @@ def _class_label(record: dict, meanings: dict[str, Meaning], custom: bool, class
     return record["answer"] if custom and record["answer"] in meanings else "other"
 
 
-def _mistake(record: dict, meaning: Meaning, custom: bool, class_names) -> dict:
+def _mistake(record: dict, meaning: Meaning, custom: bool, class_names) -> Mistake:
     index, probability = record["top"][0]
     if custom:
         answer, answer_ko = class_names[index], None

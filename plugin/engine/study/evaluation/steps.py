@@ -14,6 +14,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -60,7 +61,9 @@ def classify_batch(prepared, paths: Sequence[str], names: Sequence[str], labels:
     order = np.argsort(-probabilities, axis=1, kind="stable")[:, :TOP]
     records = []
     for row, ranked, path, name, label in zip(probabilities, order, paths, names, labels):
-        top = [[int(index), round(float(row[index]), 6)] for index in ranked]
+        top: list[list[Any]] = [[int(index), round(float(row[index]), 6)] for index in ranked]
+        answer: str | None
+        group: str | None
         if prepared.imagenet_head:
             verdict = dog_cat_verdict(row)
             answer, group = None, verdict["label"]

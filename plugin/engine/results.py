@@ -1,0 +1,603 @@
+"""The typed contracts of the public API: what each function takes and the JSON it returns.
+
+Every result is a `TypedDict` (a plain dict at run time, so the JSON an agent reads is unchanged),
+with the field names the engine has always produced: agents rely on them. Keys that appear only
+sometimes (`note`, `fallback`, `expected`, ...) are declared in a `total=False` subclass of the
+always-present part. Rendering functions take these types, not loose dicts.
+
+The last part names what the public functions accept (`ImageInput`, `WeightsInput`, ...), in one
+place. This module imports nothing heavy at run time (the names used only in annotations are
+imported for the type checker), so any layer may import it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, TypeAlias, TypedDict
+
+if TYPE_CHECKING:
+    import os
+    from collections.abc import Sequence
+
+    import numpy as np
+    from PIL import Image
+
+    from plugin.engine.intake.images import LoadedImage
+
+__all__ = [
+    # classification
+    "ImageRecord", "Prediction", "VerdictScores", "Verdict", "Correctness", "ModelOutcome", "Agreement",
+    "ExpectedRecord", "Fallback", "ClassificationResult", "BatchClassificationResult",
+    # Grad-CAM and the preprocessing experiment
+    "ExplainedClass", "Explanation", "PreprocessingMode", "PreprocessingStudy",
+    # comparison
+    "ComparisonPublished", "ComparisonRow", "Device", "Timing", "ComparisonResult",
+    # evaluation
+    "Accuracy", "ConfusionMatrix", "ClassScore", "Mistake", "ModelSummary", "ModelEvaluation", "EvaluationResult",
+    # fine-tuning
+    "TrainingHistory", "FineTuneAccuracy", "ImageCounts", "FineTuneResult",
+    # the registry
+    "PublishedFigures", "WeightsStatus", "WeightsInfo", "OnnxState", "ModelListing", "ModelList",
+    # architecture
+    "Bilingual", "Stage", "StructureRow", "LayerRow", "BatchNorm", "PreprocessingCard", "ArchitecturePublished",
+    "DiagramFile", "Diagram", "ArchitectureFacts",
+    # the API's own
+    "StudyResult", "ReportFiles",
+    # what the public functions take
+    "PathInput", "ImageInput", "WeightsInput", "WeightsByModel", "ModelNames", "ExpectedInput", "ClassNames",
+]
+
+Bilingual: TypeAlias = "dict[str, str]"
+"""The same words in every language: `{"ko": ..., "en": ...}`."""
+
+
+# ----- classification -------------------------------------------------------------------------
+
+class ImageRecord(TypedDict):
+    """The `image` record of a result: its size as received and where it came from."""
+
+    width: int
+    height: int
+    source: str
+    kind: str
+    name: str | None
+
+
+class Prediction(TypedDict):
+    """One ranked class; `class_id` (WordNet id) and `label_ko` are None for a model file's classes."""
+
+    rank: int
+    label: str
+    label_ko: str | None
+    class_id: str | None
+    index: int
+    probability: float
+
+
+class VerdictScores(TypedDict):
+    dog: float
+    cat: float
+    other: float
+
+
+class Verdict(TypedDict):
+    """The study's dog/cat verdict: the ImageNet probabilities summed by group."""
+
+    label: str
+    probability: float
+    scores: VerdictScores
+
+
+class Correctness(TypedDict):
+    """Whether a model got the expected answer; `verdict` None where no verdict applies."""
+
+    top1: bool
+    top5: bool
+    verdict: bool | None
+
+
+class _ModelOutcome(TypedDict):
+    model: str
+    weights: str
+    untrained: bool
+    predictions: list[Prediction]
+    verdict: Verdict | None
+    inference_ms: float
+    backend: str
+    input_size: list[int]
+    preprocessing: str
+
+
+class ModelOutcome(_ModelOutcome, total=False):
+    """One model's answer for one image; `correct` and `expected_rank` with an expected answer,
+    `note` with random weights."""
+
+    note: str
+    correct: Correctness
+    expected_rank: int
+
+
+class _Agreement(TypedDict):
+    agree: bool | None
+    basis: str
+    verdict_agree: bool | None
+    top1_agree: bool | None
+    top1: dict[str, str]
+    verdicts: dict[str, str]
+
+
+class Agreement(_Agreement, total=False):
+    """Whether the models agree; `summary` (one sentence) is in every classification result."""
+
+    summary: str
+
+
+class _ExpectedGroup(TypedDict):
+    group: str | None
+
+
+class ExpectedRecord(_ExpectedGroup, total=False):
+    """The right answer as given: an ImageNet class (`index`, `wnid`, `label`, `label_ko`, `group`),
+    a model file's class (`index`, `label`, `group` None) or a whole group (`group` only)."""
+
+    index: int
+    wnid: str
+    label: str | None
+    label_ko: str
+
+
+class _Fallback(TypedDict):
+    model: str
+    instead_of: list[str]
+    download_mb: dict[str, float | None]
+
+
+class Fallback(_Fallback, total=False):
+    """Which model answered instead of the study's pair, and the download each would need;
+    `note` (in English) only as `default_models` returns it."""
+
+    note: str
+
+
+class _ClassificationResult(TypedDict):
+    image: ImageRecord
+    results: list[ModelOutcome]
+    agreement: Agreement
+
+
+class ClassificationResult(_ClassificationResult, total=False):
+    """`classify_image`'s result: one image, each model's answer, and whether they agree."""
+
+    expected: ExpectedRecord
+    note: str
+    fallback: Fallback
+
+
+class BatchClassificationResult(TypedDict):
+    """`classify_images`'s result: one `classify_image` result per image, in order."""
+
+    images: list[ClassificationResult]
+
+
+# ----- Grad-CAM and the preprocessing experiment ----------------------------------------------
+
+class ExplainedClass(TypedDict):
+    index: int
+    label: str
+    label_ko: str | None
+    probability: float
+
+
+# "class" is a keyword: the functional form names it
+_Explanation = TypedDict("_Explanation", {"model": str, "class": ExplainedClass, "layer": str,
+                                          "heatmap": list[list[float]]})
+
+
+class Explanation(_Explanation, total=False):
+    """A Grad-CAM result; `overlay_path` (a PNG of the heat over the photo) once the API drew it."""
+
+    overlay_path: str
+
+
+class PreprocessingMode(TypedDict):
+    mode: str
+    own: bool
+    predictions: list[Prediction]
+    verdict: Verdict
+
+
+class PreprocessingStudy(TypedDict):
+    """`compare_preprocessing`'s result: one photo, one model, several preprocessing modes."""
+
+    model: str
+    own_mode: str
+    image: ImageRecord
+    weights: str
+    untrained: bool
+    modes: list[PreprocessingMode]
+
+
+# ----- comparison -----------------------------------------------------------------------------
+
+class ComparisonPublished(TypedDict):
+    top1: float | None
+    top5: float | None
+    multiply_adds: float | None
+    source: str
+    source_key: str
+
+
+class _ComparisonRow(TypedDict):
+    model: str
+    family: str
+    input_shape: list[int | None]
+    total_params: int
+    macs: int
+    flops: int
+    depth: int
+    size_mb: float
+    published: ComparisonPublished
+    inference_ms: float
+
+
+class ComparisonRow(_ComparisonRow, total=False):
+    """One model in `compare_models`; its answer (`weights` ... `verdict`) with an image."""
+
+    weights: str
+    untrained: bool
+    predictions: list[Prediction]
+    verdict: Verdict | None
+
+
+class Device(TypedDict):
+    arch: str
+    cpus: int | None
+    gpus: int
+    system: str
+    tensorflow: str
+
+
+class Timing(TypedDict):
+    """How `inference_ms` was measured, and on what machine."""
+
+    runs: int
+    statistic: str
+    batch: int
+    machine: str
+    device: Device
+
+
+class _ComparisonResult(TypedDict):
+    models: list[ComparisonRow]
+    timing: Timing
+
+
+class ComparisonResult(_ComparisonResult, total=False):
+    """`compare_models`'s result; `image` and `agreement` with an image."""
+
+    image: ImageRecord
+    agreement: Agreement
+    note: str
+    fallback: Fallback
+
+
+# ----- evaluation -----------------------------------------------------------------------------
+
+class Accuracy(TypedDict):
+    verdict: float | None
+    top1: float | None
+    top5: float | None
+
+
+class ConfusionMatrix(TypedDict):
+    labels: list[str]
+    counts: list[list[int]]
+
+
+class ClassScore(TypedDict):
+    label: str
+    support: int
+    precision: float | None
+    recall: float | None
+
+
+class Mistake(TypedDict):
+    image: str
+    path: str
+    expected: str
+    answer: str
+    answer_ko: str | None
+    group: str | None
+    probability: float
+
+
+class ModelSummary(TypedDict):
+    """How often one model was right (a metric that does not apply is None)."""
+
+    model: str
+    images: int
+    accuracy: Accuracy
+    confusion_matrix: ConfusionMatrix
+    per_class: list[ClassScore]
+    mistakes: list[Mistake]
+    mistake_count: int
+    images_per_second: float | None
+
+
+class ModelEvaluation(ModelSummary):
+    """One model in `evaluate`'s result: its summary and the backend that ran it."""
+
+    backend: str
+
+
+class _EvaluationResult(TypedDict):
+    source: str
+    images: int
+    labels: list[str]
+    label_counts: dict[str, int]
+    log_path: str
+    engine: str
+    models: list[ModelEvaluation]
+
+
+class EvaluationResult(_EvaluationResult, total=False):
+    """`evaluate`'s result."""
+
+    note: str
+    fallback: Fallback
+
+
+# ----- fine-tuning ----------------------------------------------------------------------------
+
+class TrainingHistory(TypedDict):
+    loss: list[float]
+    val_loss: list[float]
+    accuracy: list[float]
+    val_accuracy: list[float]
+    epochs_run: int
+    stopped_early: bool
+
+
+class FineTuneAccuracy(TypedDict):
+    base: float | None
+    fine_tuned: float | None
+
+
+class ImageCounts(TypedDict):
+    train: int
+    validation: int
+
+
+class _FineTuneResult(TypedDict):
+    model_path: str
+    class_names: list[str]
+    history: TrainingHistory
+    accuracy: FineTuneAccuracy
+    base: str
+    images: ImageCounts
+
+
+class FineTuneResult(_FineTuneResult, total=False):
+    """`fine_tune`'s result; `evaluation` with `evaluate=True`."""
+
+    evaluation: EvaluationResult
+
+
+# ----- the registry ---------------------------------------------------------------------------
+
+class PublishedFigures(TypedDict):
+    """A model's published figures and their sources (None where the source gives none)."""
+
+    size_mb: float | None
+    top1: float | None
+    top5: float | None
+    parameters: int | None
+    depth: int | None
+    source: str
+    multiply_adds: float | None
+    multiply_adds_source: str
+    source_key: str
+    multiply_adds_key: str
+
+
+class WeightsStatus(TypedDict):
+    """Whether a model's ImageNet weights are ready here, from where, and how big (MiB)."""
+
+    available: bool
+    source: str | None
+    size_mb: float | None
+
+
+class WeightsInfo(WeightsStatus):
+    options: list[str]
+
+
+class _OnnxState(TypedDict):
+    exports: bool
+    imagenet_export: str
+
+
+class OnnxState(_OnnxState, total=False):
+    reason: str
+
+
+class _ModelListing(TypedDict):
+    name: str
+    family: str
+    input_shape: list[int]
+    preprocessing: str
+    weights: WeightsInfo
+    published: PublishedFigures
+    paper: str
+
+
+class ModelListing(_ModelListing, total=False):
+    """One model in `list_models()`; `onnx` is always there in its result."""
+
+    note: str
+    onnx: OnnxState
+
+
+class ModelList(TypedDict):
+    """`list_models()`'s result."""
+
+    models: list[ModelListing]
+
+
+# ----- architecture ---------------------------------------------------------------------------
+
+class Stage(TypedDict):
+    """One of the paper's stages (or a run of layers at one resolution)."""
+
+    name: str
+    output_size: str | None
+    output_shape: list | None
+    layers: int
+    blocks: int | None
+    weighted_layers: int
+    layout: str
+    params: int
+    macs: int
+
+
+class StructureRow(TypedDict):
+    kind: str
+    label: Bilingual
+    count: int
+    shapes: str
+    details: str
+    role: Bilingual
+
+
+class _LayerRow(TypedDict):
+    name: str
+    type: str
+    output_shape: list | None
+    params: int
+    trainable_params: int
+    macs: int
+    trainable: bool
+    activation: str | None
+    kernel: str | None
+    inbound: list[str]
+
+
+class LayerRow(_LayerRow, total=False):
+    """One row of the layer table; `parent` for a nested model's layer."""
+
+    parent: str
+
+
+class BatchNorm(TypedDict):
+    layers: int
+    channels: int
+    moving_statistics: int
+    trainable: int
+
+
+class _PreprocessingCard(TypedDict):
+    input_size: list[int | None]
+    channels: int | None
+    mode: str | None
+    description: Bilingual
+
+
+class PreprocessingCard(_PreprocessingCard, total=False):
+    """What a model's input gets; `channel_order`, `value_range` and `function` for registry models."""
+
+    channel_order: str
+    value_range: list[float]
+    function: str | None
+
+
+class ArchitecturePublished(PublishedFigures):
+    paper: str
+
+
+class DiagramFile(TypedDict):
+    path: str
+    bytes: int
+
+
+class Diagram(TypedDict):
+    """Where the drawings are: the first format's file, and every format's."""
+
+    format: str
+    path: str
+    bytes: int
+    files: dict[str, DiagramFile]
+
+
+class _ArchitectureFacts(TypedDict):
+    model: str
+    family: str | None
+    input_shape: list[int | None]
+    output_shape: list[int | None]
+    total_params: int
+    trainable_params: int
+    non_trainable_params: int
+    macs: int
+    flops: int
+    size_mb: float
+    num_layers: int
+    depth: int
+    stages: list[Stage]
+    structure: list[StructureRow]
+    layers: list[LayerRow] | None
+    batch_norm: BatchNorm | None
+    preprocessing: PreprocessingCard
+    published: ArchitecturePublished | None
+    diagram: Diagram | None
+    macs_note: str
+
+
+class ArchitectureFacts(_ArchitectureFacts, total=False):
+    """`describe_architecture`'s result (FLOPs = 2 x MACs); `layers_note` where the tool door cut the layer table."""
+
+    layers_note: str
+
+
+# ----- the API's own --------------------------------------------------------------------------
+
+class StudyResult(TypedDict):
+    """`study_image`'s result: exactly what `render_report` takes for a classification."""
+
+    result: ClassificationResult
+    image: LoadedImage
+    explanations: list[Explanation] | None
+    preprocessing_study: PreprocessingStudy | None
+
+
+class ReportFiles(TypedDict):
+    """A written report: the page, its Markdown version, its title, kind and language."""
+
+    path: str
+    markdown_path: str
+    title: str
+    kind: str
+    lang: str
+
+
+# ----- what the public functions take ---------------------------------------------------------
+
+PathInput: TypeAlias = "str | os.PathLike[str]"
+"""A file or folder path (below the allowed roots where the engine reads it)."""
+
+ImageInput: TypeAlias = ("str | os.PathLike[str] | bytes | bytearray | memoryview | Image.Image | np.ndarray"
+                         " | LoadedImage")
+"""An image as `load_image` takes it: a path, an http(s) URL, a data URI or a base64 string (str),
+bytes, a PIL image, a numpy array, or an image already read."""
+
+WeightsInput: TypeAlias = "str | os.PathLike[str] | None"
+""""imagenet", "random" or None (random initialisation), or a weights file's path."""
+
+WeightsByModel: TypeAlias = "WeightsInput | dict[str, WeightsInput]"
+"""One `WeightsInput` for every model, or one per model name."""
+
+ModelNames: TypeAlias = "Sequence[str] | str | None"
+"""Registry model names: a list, a comma-separated string, or None for the defaults."""
+
+ExpectedInput: TypeAlias = "int | str | None"
+"""The right answer: an ImageNet class (index, name or WordNet id), "dog"/"cat", or a model file's class."""
+
+ClassNames: TypeAlias = "Sequence[str] | None"
+"""A model file's class names, by output index."""
