@@ -55,7 +55,7 @@ def app(tmp_path_factory):
         except OSError:
             if process.poll() is not None:
                 raise RuntimeError(f"the app exited: {(out / 'server.log').read_text()[-2000:]}") from None
-            time.sleep(1)
+            time.sleep(0.2)  # polled until the deadline: the tests start as soon as the app answers
     else:
         process.kill()
         raise RuntimeError("the app did not start within 180 s")
@@ -393,7 +393,7 @@ def test_compare_tab_and_the_reports_made_so_far(page, app, browser):
 
 def test_a_report_from_the_apps_result_runs_no_second_inference(monkeypatch):
     """Classify in the app, then make the report: the photo is classified once, the report renders that result."""
-    from plugin.doors import webapp
+    from plugin.doors.web import classify_tab
     from plugin.engine.inference.runners import KerasRunner as Runner
 
     calls = []
@@ -404,10 +404,10 @@ def test_a_report_from_the_apps_result_runs_no_second_inference(monkeypatch):
         return original(self, batch)
 
     monkeypatch.setattr(Runner, "__call__", counting)
-    outputs = webapp.classify_view(CAT, ["AlexNet"], 3, True, None, "", "rescale", "", False, "ko", None,
+    outputs = classify_tab.classify_view(CAT, ["AlexNet"], 3, True, None, "", "rescale", "", False, "ko", None,
                                    progress=lambda *a, **k: None)
     assert calls == [1]
-    path = webapp.classification_report(outputs[-1], "ko", None, progress=lambda *a, **k: None)
+    path = classify_tab.classification_report(outputs[-1], "ko", None, progress=lambda *a, **k: None)
     assert calls == [1]  # no second inference
     page = Path(path).read_text("utf-8")
     assert "AlexNet" in page and "data:image/jpeg;base64," in page  # the photo the app already had
@@ -415,7 +415,7 @@ def test_a_report_from_the_apps_result_runs_no_second_inference(monkeypatch):
 
 def test_an_architecture_report_from_the_apps_facts_describes_once(monkeypatch):
     from plugin import api
-    from plugin.doors import webapp
+    from plugin.doors.web import architecture_tab
 
     calls = []
     original = api.describe
@@ -425,8 +425,8 @@ def test_an_architecture_report_from_the_apps_facts_describes_once(monkeypatch):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(api, "describe", counting)
-    outputs = webapp.architecture_view("AlexNet", None, False, "TB", "en", None, progress=lambda *a, **k: None)
+    outputs = architecture_tab.architecture_view("AlexNet", None, False, "TB", "en", None, progress=lambda *a, **k: None)
     facts = outputs[-1]
     assert set(facts["diagram"]["files"]) == {"svg", "png"}  # both drawn by the one describe
-    path = webapp.architecture_report(facts, "en", None, progress=lambda *a, **k: None)
+    path = architecture_tab.architecture_report(facts, "en", None, progress=lambda *a, **k: None)
     assert calls == [1] and "AlexNet: architecture" in Path(path).read_text("utf-8")

@@ -1,0 +1,85 @@
+"""The Architecture tab: a model's figures, stages, structure and layers, its diagram, and a report."""
+
+from __future__ import annotations
+
+import json
+
+import gradio as gr
+
+from plugin import api
+from plugin.doors.web.common import (
+    MODEL_CHOICES,
+    Page,
+    engine_error,
+    keep_upload,
+    md,
+    render_saved,
+    table_value,
+    texts,
+)
+from plugin.errors import PluginError
+from plugin.limits import DEFAULT_ARCHITECTURE_MODEL
+
+__all__ = ["architecture_view", "architecture_report", "build"]
+
+
+def architecture_view(model, model_file, expand_nested, rankdir, lang, request: gr.Request, progress=gr.Progress()):
+    """Describe once, drawing the SVG (download) and the PNG (shown, as a file: it can be taller
+    than the pixel limit on decoding) from one graph."""
+    t = texts(lang)
+    options = {"model_path": keep_upload(model_file, request)} if model_file else {"model": model}
+    progress(0.2, desc=t["building"])
+    try:
+        facts = api.describe_architecture(detail="full" if expand_nested else "layers", include_diagram=True,
+                                          diagram_format=["svg", "png"], expand_nested=bool(expand_nested),
+                                          rankdir=rankdir, **options)
+    except PluginError as exc:
+        raise engine_error(exc, lang) from exc
+    progress(0.9, desc=t["drawing"])
+    stages = [[s["name"], s["output_size"], s["blocks"] if s["blocks"] is not None else "-", s["layout"], s["params"],
+               round(s["macs"] / 1e6, 1)] for s in facts["stages"]]
+    structure = [[row["label"][lang], row["count"], row["shapes"], row["details"], row["role"][lang]] for row in facts["structure"]]
+    layers = [[row["name"], row["type"], json.dumps(row["output_shape"]), row["params"], round(row["macs"] / 1e6, 2),
+               ", ".join(row["inbound"])] for row in facts["layers"] or []]  # detail "layers" or "full": a table
+    figures = t["figures"].format(model=md(facts["model"]), params=f"{facts['total_params']:,}",
+                                  macs=f"{facts['macs'] / 1e9:.2f}", flops=f"{facts['flops'] / 1e9:.2f}",
+                                  depth=facts["depth"], layers=facts["num_layers"], size=f"{facts['size_mb']:.1f}")
+    published = facts["published"]
+    if published:
+        top1 = f"{published['top1']:.1%}" if published.get("top1") is not None else "-"
+        figures += "\n\n" + t["published_line"].format(top1=top1, source=md(published["source"]))
+    diagram = facts["diagram"]
+    assert diagram is not None  # include_diagram=True
+    files = diagram["files"]
+    return (figures, files["png"]["path"], files["svg"]["path"], table_value(t["stages_headers"], stages),
+            table_value(t["structure_headers"], structure), table_value(t["layers_headers"], layers), facts)
+
+
+def architecture_report(facts, lang, request: gr.Request, progress=gr.Progress()):
+    """Render the facts the Architecture tab already has: no second describe."""
+    return render_saved("architecture", "no_facts", {"facts": facts} if facts else None, lang, request, progress)
+
+
+def build(page: Page, language: gr.State) -> None:
+    """The tab's components and events."""
+    t = page.t
+    with page.tab("tab_architecture", "architecture"):
+        with gr.Row():
+            arch_model = page.label(gr.Dropdown(MODEL_CHOICES, value=DEFAULT_ARCHITECTURE_MODEL, label=t["model"],
+                                           elem_id="arch-model"), "model")
+            arch_file = page.label(gr.File(file_types=[".keras", ".h5"], label=t["model_file"]), "model_file")
+            expand = page.label(gr.Checkbox(False, label=t["expand_nested"]), "expand_nested")
+            rankdir = page.label(gr.Radio(["TB", "LR"], value="TB", label=t["rankdir"]), "rankdir")
+        describe_button = page.label(gr.Button(t["describe"], variant="primary", elem_id="describe-button"), "describe")
+        figures = gr.Markdown(elem_id="arch-figures")
+        diagram = page.label(gr.Image(label=t["diagram"], type="filepath", elem_id="arch-diagram", interactive=False), "diagram")
+        diagram_file = page.label(gr.File(label=t["diagram_file"]), "diagram_file")
+        stages = page.table("stages", "stages_headers", wrap=True, elem_id="arch-stages")
+        structure = page.table("structure", "structure_headers", wrap=True, elem_id="arch-structure")
+        layers = page.table("layers", "layers_headers", max_height=500, elem_id="arch-layers")
+        described = gr.State(None)
+        arch_report_button = page.label(gr.Button(t["make_report"], elem_id="arch-report"), "make_report")
+        arch_report_file = page.label(gr.File(label=t["report_file"], elem_id="arch-report-file"), "report_file")
+        page.engine_event(describe_button.click, architecture_view, [arch_model, arch_file, expand, rankdir, language],
+                     [figures, diagram, diagram_file, stages, structure, layers, described])
+        arch_report_button.click(architecture_report, [described, language], [arch_report_file], api_visibility="private")

@@ -1,0 +1,160 @@
+"""The Classify tab: a photo studied by the chosen models (classified, and explained on request), the
+preprocessing experiment on the same photo, and a report of what the tab already has."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import gradio as gr
+
+from plugin import api, words
+from plugin.api import display_name, sentence
+from plugin.config import EXAMPLES_DIR
+from plugin.doors.web.common import (
+    MODEL_CHOICES,
+    PREPROCESSING_CHOICES,
+    Page,
+    engine_error,
+    keep_upload,
+    md,
+    photo,
+    render_saved,
+    table_value,
+    texts,
+)
+from plugin.errors import PluginError
+from plugin.limits import DEFAULT_TOP_K, MAX_PATH_CHARS, MAX_TOP_K
+
+__all__ = ["classify_view", "preprocessing_view", "classification_report", "build", "MAX_LABELS"]
+
+MAX_LABELS = 4
+"""Models whose answers get a card of their own."""
+
+
+def classify_view(image, models, top_k, random_weights, model_file, class_names, preprocessing, expected, explain, lang,
+                  request: gr.Request, progress=gr.Progress()):
+    """Classify the photo once (and, with the switch on, show where each model looked); keep the
+    result, the photo and the heat maps for the report button."""
+    t = texts(lang)
+    if image is None:
+        raise gr.Error(t["no_image"], print_exception=False)
+    image = photo(image, lang)
+    if not models and not model_file:
+        raise gr.Error(t["no_models"], print_exception=False)
+    options: dict[str, Any] = {"top_k": int(top_k), "weights": "random" if random_weights else "imagenet",
+               "allow_random_weights": bool(random_weights), "models": list(models or [])}
+    if model_file:
+        names = [name.strip() for name in (class_names or "").split(",") if name.strip()] or None
+        options = {"top_k": int(top_k), "model_path": keep_upload(model_file, request), "class_names": names,
+                   "preprocessing": preprocessing or "rescale"}
+    options["expected"] = (expected or "").strip() or None
+    progress(0.2, desc=t["building"])
+    if explain:
+        progress(0.4, desc=t["explaining"])
+    try:
+        study = api.study_image(image, explain=bool(explain), **options)
+    except PluginError as exc:
+        raise engine_error(exc, lang) from exc
+    result, explanations = study["result"], study["explanations"] or []
+    progress(1.0, desc=t["running"])
+    labels = []
+    for outcome in result["results"][:MAX_LABELS]:
+        run_by = words.section("report", lang)["backend_names"].get(outcome.get("backend"), "")
+        name = f"{outcome['model']} · {outcome['inference_ms']:.0f} ms {run_by}".rstrip() + (
+            f" · {t['untrained_short']}" if outcome["untrained"] else "")
+        labels.append(gr.update(value={display_name(p, lang): p["probability"] for p in outcome["predictions"]},
+                                label=name, visible=True))
+    labels += [gr.update(value=None, visible=False)] * (MAX_LABELS - len(labels))
+    gallery = [(item["overlay_path"], _caption(item, lang)) for item in explanations]
+    state = {"result": result, "image": study["image"], "explanations": explanations or None}
+    return [_summary(result, lang), *labels, gr.update(value=gallery, visible=bool(gallery)), state]
+
+
+def _caption(explained: Mapping[str, Any], lang: str) -> str:
+    return words.text("report.gradcam_caption", lang, model=explained["model"], label=display_name(explained["class"], lang),
+                      probability=f"{explained['class']['probability']:.1%}", layer=explained["layer"])
+
+
+def _summary(result: Mapping[str, Any], lang: str) -> str:
+    t = texts(lang)
+    lines = [f"### {md(sentence(result, lang))}", ""]
+    lines += [f"> ⚠️ **{md(outcome['model'])}: {t['untrained']}**" for outcome in result["results"] if outcome["untrained"]]
+    lines.append("")
+    for outcome in result["results"]:
+        verdict = outcome.get("verdict")
+        top = outcome["predictions"][0]
+        text = f"- **{md(outcome['model'])}**: {md(display_name(top, lang))} ({top['probability']:.1%})"
+        if verdict:
+            text += f" · {t['verdict']} **{t[verdict['label']]}** ({verdict['probability']:.1%})"
+        if outcome.get("correct"):
+            right = words.text("report.right" if outcome["correct"]["top1"] else "report.wrong", lang)
+            text += f" · {words.text('report.correct_top1', lang)} **{right}**"
+        lines.append(text + f" · {outcome['inference_ms']:.1f} ms")
+    return "\n".join(lines)
+
+
+def preprocessing_view(state, model, lang, progress=gr.Progress()):
+    """The preprocessing experiment on the photo the Classify tab already has."""
+    t = texts(lang)
+    if not state:
+        raise gr.Error(t["no_result"], print_exception=False)
+    result = state["result"]
+    chosen = model or result["results"][0]["model"]
+    weights = result["results"][0]["weights"] if result["results"][0]["weights"] in ("imagenet", "random") else "imagenet"
+    progress(0.3, desc=t["running"])
+    try:
+        study = api.compare_preprocessing(state["image"], chosen, top_k=3, weights=weights,
+                                          allow_random_weights=weights == "random")
+    except PluginError as exc:
+        raise engine_error(exc, lang) from exc
+    rows = [[row["mode"] + (f" ({words.text('report.own_mode', lang)})" if row["own"] else ""),
+             display_name(row["predictions"][0], lang), f"{row['predictions'][0]['probability']:.1%}",
+             t[row["verdict"]["label"]]] for row in study["modes"]]
+    return table_value(t["study_headers"], rows), {**state, "preprocessing_study": study}
+
+
+def classification_report(state, lang, request: gr.Request, progress=gr.Progress()):
+    """Render the result the Classify tab already has (with its heat maps and preprocessing
+    experiment, if made): no second classification."""
+    return render_saved("classification", "no_result", {key: value for key, value in (state or {}).items() if value is not None} or None,
+                   lang, request, progress)
+
+
+def build(page: Page, language: gr.State) -> None:
+    """The tab's components and events."""
+    t = page.t
+    with page.tab("tab_classify", "classify"):
+        with gr.Row():
+            with gr.Column():
+                image = page.label(gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard", "webcam"],
+                                       label=t["image"], elem_id="classify-image"), "image")
+                gr.Examples([[str(EXAMPLES_DIR / "cat_chelsea.png")]], inputs=[image])
+                models = page.models_picker(api.default_models()[0], "classify-models")
+                top_k = page.label(gr.Slider(1, MAX_TOP_K, value=DEFAULT_TOP_K, step=1, label=t["top_k"]), "top_k")
+                random_weights = page.label(gr.Checkbox(False, label=t["random"], elem_id="random-weights"), "random")
+                expected = page.label(gr.Textbox(label=t["expected"], placeholder=t["expected_hint"], elem_id="classify-expected",
+                                            max_length=200), "expected")
+                explain = page.label(gr.Checkbox(False, label=t["explain"], elem_id="classify-explain"), "explain")
+                with gr.Accordion(t["custom_model"], open=False):
+                    model_file = page.label(gr.File(file_types=[".keras", ".h5"], label=t["custom_model"]), "custom_model")
+                    class_names = page.label(gr.Textbox(label=t["class_names"], max_length=MAX_PATH_CHARS), "class_names")
+                    preprocessing = page.label(gr.Dropdown(PREPROCESSING_CHOICES, value="rescale", label=t["preprocessing"]), "preprocessing")
+                classify_button = page.label(gr.Button(t["classify"], variant="primary", elem_id="classify-button"), "classify")
+            with gr.Column():
+                summary = gr.Markdown(t["weights_hint"], elem_id="classify-summary")
+                with gr.Row():
+                    outputs = [gr.Label(visible=False, num_top_classes=MAX_TOP_K, elem_classes="model-label") for _ in range(MAX_LABELS)]
+                cams = page.label(gr.Gallery(label=t["gradcam"], visible=False, columns=2, height="auto", elem_id="classify-cams"), "gradcam")
+                with gr.Accordion(t["study"], open=False):
+                    study_model = page.label(gr.Dropdown(MODEL_CHOICES, value=None, label=t["study_model"], elem_id="study-model"), "study_model")
+                    study_button = page.label(gr.Button(t["study_run"], elem_id="study-button"), "study_run")
+                    study_table = page.table("study", "study_headers", elem_id="study-table")
+                report_button = page.label(gr.Button(t["make_report"], elem_id="classify-report"), "make_report")
+                report_file = page.label(gr.File(label=t["report_file"], elem_id="classify-report-file"), "report_file")
+        classified = gr.State(None)
+        page.engine_event(classify_button.click, classify_view,
+                     [image, models, top_k, random_weights, model_file, class_names, preprocessing, expected, explain,
+                      language], [summary, *outputs, cams, classified])
+        page.engine_event(study_button.click, preprocessing_view, [classified, study_model, language], [study_table, classified])
+        report_button.click(classification_report, [classified, language], [report_file], api_visibility="private")

@@ -1,0 +1,192 @@
+"""What every tab of the web app shares: the page's words, engine errors as Gradio errors, each
+page session's private folder and uploads, the model pickers' choices, and `Page`, which records
+what the language switch re-renders."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import shutil
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+
+from plugin import api, words
+from plugin.config import get_settings
+from plugin.doors.gate import gated
+from plugin.doors.gradio_api import ENGINE_QUEUE
+from plugin.errors import PluginError
+
+__all__ = ["Page", "SESSIONS", "SHARED", "GALLERY", "MODEL_CHOICES", "PREPROCESSING_CHOICES", "texts", "engine_error",
+           "session_folder", "session_dir", "keep_upload", "photo", "engine_choices", "model_choices", "md", "table_value",
+           "render_saved", "percent"]
+
+SESSIONS = "sessions"
+SHARED = "shared"
+GALLERY = "gallery"
+_SECRET = secrets.token_bytes(32)
+MODEL_CHOICES = list(api.MODEL_NAMES)
+PREPROCESSING_CHOICES = [mode for mode in api.PREPROCESSING_MODES if mode != "builtin"]
+
+
+class Page:
+    """The app being built in one language, and what its language switch re-renders.
+
+    Each tab's `build(page, language)` makes its components through `label`, `table` and
+    `models_picker`, so that `updates(lang)` can say every label, header and choice again in
+    another language, in the order of `components()`.
+    """
+
+    def __init__(self, lang: str, concurrency: int) -> None:
+        self.lang, self.t, self.concurrency = lang, texts(lang), concurrency
+        self._labelled: list[tuple[Any, str]] = []
+        self._tables: list[tuple[Any, str, str]] = []
+        self._pickers: list[Any] = []
+        self._others: list[tuple[Any, Callable[[str], Any]]] = []
+
+    def tab(self, key: str, tab_id: str) -> gr.Tab:
+        """A tab named by the catalogue's `key`."""
+        return self.label(gr.Tab(self.t[key], id=tab_id), key)
+
+    def label(self, component: Any, key: str) -> Any:
+        """A component whose label (a button's text) is the catalogue's `key`."""
+        self._labelled.append((component, key))
+        return component
+
+    def table(self, key: str, headers_key: str, **options: Any) -> gr.Dataframe:
+        """A table labelled `key` with the catalogue's headers `headers_key`."""
+        component = gr.Dataframe(headers=self.t[headers_key], label=self.t[key], **options)
+        self._tables.append((component, key, headers_key))
+        return component
+
+    def models_picker(self, value: list[str], elem_id: str) -> gr.CheckboxGroup:
+        """A picker of every registry model, each saying whether its weights are ready."""
+        component = gr.CheckboxGroup(model_choices(self.lang), value=value, label=self.t["models"], elem_id=elem_id)
+        self._pickers.append(component)
+        return component
+
+    def also(self, component: Any, update: Callable[[str], Any]) -> Any:
+        """A component the switch updates with `update(lang)`."""
+        self._others.append((component, update))
+        return component
+
+    def engine_event(self, trigger: Callable[..., Any], fn: Callable[..., Any], inputs: list, outputs: list) -> None:
+        """Run `fn` through the one engine gate and queue every door shares."""
+        trigger(gated(fn), inputs, outputs, api_visibility="private", concurrency_limit=self.concurrency,
+                concurrency_id=ENGINE_QUEUE)
+
+    def components(self) -> list[Any]:
+        return ([c for c, _ in self._labelled] + [c for c, _, _ in self._tables] + self._pickers
+                + [c for c, _ in self._others])
+
+    def updates(self, lang: str) -> list[Any]:
+        t = texts(lang)
+        return ([gr.update(value=t[key]) if isinstance(c, gr.Button) else gr.update(label=t[key]) for c, key in self._labelled]
+                + [gr.update(label=t[key], headers=t[headers_key]) for _, key, headers_key in self._tables]
+                + [gr.update(label=t["models"], choices=model_choices(lang)) for _ in self._pickers]
+                + [update(lang) for _, update in self._others])
+
+
+def texts(lang: str) -> dict:
+    """The page's words (the catalogue's \"ui\" section) in `lang`."""
+    return words.section("ui", lang if lang in words.LANGUAGES else words.default_lang())
+
+
+def engine_error(exc: PluginError, lang: str) -> gr.Error:
+    return gr.Error(words.error_text(exc, lang), title=words.error_title(exc, lang), print_exception=False)
+
+
+def session_folder(request: gr.Request | None) -> str:
+    """This page session's folder, relative to the output folder: named by a keyed hash of
+    Gradio's session id, so it cannot be guessed from outside."""
+    key = (getattr(request, "session_hash", None) or "no-session").encode("utf-8")
+    return f"{SESSIONS}/{hmac.new(_SECRET, key, hashlib.sha256).hexdigest()[:32]}"
+
+
+def session_dir(request: gr.Request | None, *parts: str) -> Path:
+    folder = get_settings().output_dir.joinpath(session_folder(request), *parts)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def keep_upload(path: str | None, request: gr.Request | None) -> str | None:
+    """Copy an uploaded model file into this session's uploads (below an allowed root), by content hash."""
+    if not path:
+        return None
+    source = Path(path)
+    with open(source, "rb") as handle:
+        hasher = hashlib.sha256()  # hashlib.file_digest is Python 3.11+; the project supports 3.10
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            hasher.update(chunk)
+        digest = hasher.hexdigest()[:16]
+    kept = session_dir(request, "uploads") / f"{digest}-{source.name[-100:]}"
+    if not kept.exists():
+        shutil.copyfile(source, kept)
+    return str(kept)
+
+
+def photo(path: str | None, lang: str):
+    """An uploaded photo (a file in Gradio's upload cache), decoded by the engine with its checks."""
+    if not path:
+        return None
+    try:
+        return api.load_upload(path)
+    except PluginError as exc:
+        raise engine_error(exc, lang) from exc
+
+
+def engine_choices(lang: str) -> list[tuple[str, str]]:
+    """The evaluation engines, named in the language; Ray only where it is installed."""
+    return [(texts(lang)[f"engine_{name}"], name) for name in api.ENGINES if name != "ray" or ray_installed()]
+
+
+def model_choices(lang: str) -> list[tuple[str, str]]:
+    """Every registry model for a picker: ready ones by name, others with what is missing."""
+    t = texts(lang)
+    choices = []
+    for model in api.list_models()["models"]:
+        weights, name = model["weights"], model["name"]
+        if weights["available"]:
+            label = name
+        elif weights["source"] == "download":
+            label = t["choice_download"].format(model=name, size=f"{weights['size_mb']:g}")
+        else:
+            label = t["choice_no_weights"].format(model=name)
+        choices.append((label, name))
+    return choices
+
+
+def ray_installed() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("ray") is not None
+
+
+def md(text: Any) -> str:
+    """Text shown in Markdown as it is (its Markdown characters escaped)."""
+    return "".join("\\" + ch if ch in "\\`*_[]<>#|" else ch for ch in str(text))
+
+
+def table_value(headers: list[str], rows: list[list]) -> dict:
+    return {"headers": headers, "data": rows}
+
+
+def render_saved(kind: str, missing: str, computed: dict | None, lang: str, request: gr.Request | None, progress) -> str:
+    """Render what a tab already computed (a result, or facts) into a report in this session's
+    folder; return its path."""
+    t = texts(lang)
+    if not computed:
+        raise gr.Error(t[missing], print_exception=False)
+    progress(0.3, desc=t["rendering"])
+    try:
+        return api.render_report(kind, lang=lang, output_dir=session_folder(request), **computed)["path"]
+    except PluginError as exc:
+        raise engine_error(exc, lang) from exc
+
+
+
+def percent(value) -> str:
+    return "-" if value is None else f"{value:.1%}"

@@ -1,0 +1,73 @@
+"""The Compare tab: models side by side (size, cost, speed here), optionally on a photo, and a report."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from plugin import api, words
+from plugin.doors.web.common import (
+    Page,
+    engine_error,
+    photo,
+    render_saved,
+    table_value,
+    texts,
+)
+from plugin.errors import PluginError
+from plugin.limits import DEFAULT_MODELS
+from plugin.render.charts import charts_html, comparison_charts
+
+__all__ = ["compare_view", "comparison_report", "build"]
+
+
+def compare_view(models, image, random_weights, lang, progress=gr.Progress()):
+    t = texts(lang)
+    if not models:
+        raise gr.Error(t["no_models"], print_exception=False)
+    image = photo(image, lang)
+    progress(0.2, desc=t["building"])
+    options = {}
+    if image is not None:
+        options = {"weights": "random" if random_weights else "imagenet", "allow_random_weights": bool(random_weights)}
+    try:
+        data = api.compare_models(list(models), image=image, **options)
+    except PluginError as exc:
+        raise engine_error(exc, lang) from exc
+    rows = []
+    for row in data["models"]:
+        cells = [row["model"], round(row["total_params"] / 1e6, 1), round(row["macs"] / 1e9, 2), row["depth"],
+                 round(row["size_mb"], 1), row["published"]["top1"], row["inference_ms"]]
+        if "predictions" in row:
+            untrained = f" ({t['untrained_short']})" if row["untrained"] else ""
+            verdict = row["verdict"]
+            assert verdict is not None  # registry models have an ImageNet head, so a verdict
+            cells += [row["predictions"][0]["label"] + untrained, t[verdict["label"]]]
+        else:
+            cells += ["", ""]
+        rows.append(cells)
+    charts = charts_html(comparison_charts(data["models"], words.section("report", lang)))
+    return table_value(t["compare_headers"], rows), charts, {"result": data, "image": image}
+
+
+def comparison_report(state, lang, request: gr.Request, progress=gr.Progress()):
+    """Render the comparison the Compare tab already has: nothing is measured again."""
+    return render_saved("comparison", "no_comparison", state, lang, request, progress)
+
+
+def build(page: Page, language: gr.State) -> None:
+    """The tab's components and events."""
+    t = page.t
+    with page.tab("tab_compare", "compare"):
+        with gr.Row():
+            compare_models = page.models_picker([*DEFAULT_MODELS, "MobileNetV2"], "compare-models")
+            compare_image = page.label(gr.Image(type="filepath", image_mode=None, label=t["compare_image"]), "compare_image")
+            compare_random = page.label(gr.Checkbox(False, label=t["random"]), "random")
+        compare_button = page.label(gr.Button(t["compare"], variant="primary", elem_id="compare-button"), "compare")
+        comparison = page.table("comparison", "compare_headers", elem_id="compare-table")
+        charts = gr.HTML()
+        compared = gr.State(None)
+        compare_report_button = page.label(gr.Button(t["make_report"], elem_id="compare-report"), "make_report")
+        compare_report_file = page.label(gr.File(label=t["report_file"], elem_id="compare-report-file"), "report_file")
+        page.engine_event(compare_button.click, compare_view, [compare_models, compare_image, compare_random, language],
+                     [comparison, charts, compared])
+        compare_report_button.click(comparison_report, [compared, language], [compare_report_file], api_visibility="private")

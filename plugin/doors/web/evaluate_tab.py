@@ -1,0 +1,109 @@
+"""The Evaluate tab: accuracy on a folder or a zip of labelled photos, fine-tuning a head on them
+(then evaluating base and fine-tuned model in the same call), and a report."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from plugin import api, words
+from plugin.doors.web.common import (
+    MODEL_CHOICES,
+    Page,
+    engine_choices,
+    engine_error,
+    percent,
+    render_saved,
+    session_dir,
+    session_folder,
+    table_value,
+    texts,
+)
+from plugin.errors import PluginError
+from plugin.limits import DEFAULT_FINE_TUNE_EPOCHS, FINE_TUNE_BASE, MAX_FINE_TUNE_EPOCHS, MAX_PATH_CHARS
+from plugin.render.reports import confusion_html
+
+__all__ = ["evaluate_view", "evaluation_report", "fine_tune_view", "build"]
+
+
+def _source(folder, archive, request: gr.Request | None) -> str:
+    """The photos to use: an uploaded zip (unpacked into this session's uploads) or a folder under the roots."""
+    if archive:
+        return str(api.extract_images(archive, session_dir(request, "uploads")))
+    if not (folder or "").strip():
+        raise PluginError("Expected a folder of photos or a zip. Received: neither.", key="no_source")
+    return folder.strip()
+
+
+def evaluate_view(folder, archive, models, engine, lang, request: gr.Request, progress=gr.Progress()):
+    """Evaluate once; show the accuracy table and confusion matrices; keep the result for the report."""
+    t = texts(lang)
+    if not models:
+        raise gr.Error(t["no_models"], print_exception=False)
+    progress(0.0, desc=t["running"])
+    try:
+        result = api.evaluate(_source(folder, archive, request), models=list(models), engine=engine,
+                              progress=lambda done, total, model: progress(done / max(total, 1), desc=f"{model} {done}/{total}"))
+    except PluginError as exc:
+        raise engine_error(exc, lang) from exc
+    report = words.section("report", lang)
+    rows = [[model["model"], percent(model["accuracy"]["verdict"]), percent(model["accuracy"]["top1"]),
+             percent(model["accuracy"]["top5"]), model["mistake_count"], model["images_per_second"]] for model in result["models"]]
+    summary = report["evaluation_intro"].format(images=result["images"], source=result["source"]) + " " + \
+        " · ".join(f"{report.get(label, label)} {count}" for label, count in result["label_counts"].items())
+    return summary, table_value(t["evaluate_headers"], rows), confusion_html(result, lang), {"result": result}
+
+
+def evaluation_report(state, lang, request: gr.Request, progress=gr.Progress()):
+    """Render the evaluation the tab already has: nothing is classified again."""
+    return render_saved("evaluation", "no_evaluation", state, lang, request, progress)
+
+
+def fine_tune_view(folder, archive, base, epochs, lang, request: gr.Request, progress=gr.Progress()):
+    """Train a head on the photos, then evaluate base and fine-tuned model once, for the report."""
+    t = texts(lang)
+    try:
+        source = _source(folder, archive, request)
+        result = api.fine_tune(source, base, int(epochs), output_dir=session_folder(request), evaluate=True,
+                               progress=lambda step, steps, stage: progress(step / max(steps, 1), desc=t[f"tune_{stage}"]))
+    except PluginError as exc:
+        raise engine_error(exc, lang) from exc
+    text = t["tune_result"].format(classes=", ".join(result["class_names"]), epochs=result["history"]["epochs_run"],
+                                   base=result["base"], base_accuracy=percent(result["accuracy"]["base"]),
+                                   tuned=percent(result["accuracy"]["fine_tuned"]), validation=result["images"]["validation"])
+    return text, result["model_path"], {"result": result["evaluation"]}
+
+
+def build(page: Page, language: gr.State) -> None:
+    """The tab's components and events."""
+    t, lang = page.t, page.lang
+    with page.tab("tab_evaluate", "evaluate"):
+        with gr.Row():
+            eval_folder = page.label(gr.Textbox(label=t["eval_folder"], placeholder=t["eval_folder_hint"], elem_id="eval-folder",
+                                           max_length=MAX_PATH_CHARS), "eval_folder")
+            eval_zip = page.label(gr.File(file_types=[".zip"], label=t["eval_zip"], elem_id="eval-zip"), "eval_zip")
+        with gr.Row():
+            eval_models = page.models_picker(api.default_models()[0], "eval-models")
+            eval_engine = page.also(gr.Radio(engine_choices(lang), value="local", label=t["eval_engine"], elem_id="eval-engine"),
+                                    lambda chosen: gr.update(label=texts(chosen)["eval_engine"], choices=engine_choices(chosen)))
+        eval_button = page.label(gr.Button(t["evaluate"], variant="primary", elem_id="eval-button"), "evaluate")
+        eval_summary = gr.Markdown(elem_id="eval-summary")
+        eval_table = page.table("evaluation", "evaluate_headers", elem_id="eval-table")
+        eval_matrices = gr.HTML(elem_id="eval-matrices")
+        evaluated = gr.State(None)
+        eval_report_button = page.label(gr.Button(t["make_report"], elem_id="eval-report"), "make_report")
+        eval_report_file = page.label(gr.File(label=t["report_file"], elem_id="eval-report-file"), "report_file")
+        page.engine_event(eval_button.click, evaluate_view, [eval_folder, eval_zip, eval_models, eval_engine, language],
+                     [eval_summary, eval_table, eval_matrices, evaluated])
+        eval_report_button.click(evaluation_report, [evaluated, language], [eval_report_file], api_visibility="private")
+        with gr.Accordion(t["tune"], open=False):
+            gr.Markdown(t["tune_hint"])
+            with gr.Row():
+                tune_base = page.label(gr.Dropdown([name for name in MODEL_CHOICES if api.MODEL_FAMILIES[name] == "EfficientNet-Lite"],
+                                              value=FINE_TUNE_BASE, label=t["tune_base"], elem_id="tune-base"), "tune_base")
+                tune_epochs = page.label(gr.Slider(1, MAX_FINE_TUNE_EPOCHS, value=DEFAULT_FINE_TUNE_EPOCHS, step=1,
+                                              label=t["tune_epochs"]), "tune_epochs")
+            tune_button = page.label(gr.Button(t["tune_run"], elem_id="tune-button"), "tune_run")
+            tune_result = gr.Markdown(elem_id="tune-result")
+            tune_file = page.label(gr.File(label=t["tune_file"], elem_id="tune-file"), "tune_file")
+            page.engine_event(tune_button.click, fine_tune_view, [eval_folder, eval_zip, tune_base, tune_epochs, language],
+                         [tune_result, tune_file, evaluated])
