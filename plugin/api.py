@@ -23,7 +23,7 @@ from plugin.engine.inference.preprocessing import MODES
 from plugin.engine.intake.archives import extract_images
 from plugin.engine.intake.images import LoadedImage, bound_decoding, load_image, load_upload, source_text
 from plugin.engine.models.defaults import default_models, fallback_note
-from plugin.engine.models.registry import MODELS
+from plugin.engine.models.registry import MODELS, get_spec
 from plugin.engine.results import (
     ArchitectureFacts,
     ClassificationResult,
@@ -58,7 +58,7 @@ __all__ = ["list_models", "default_models", "classify_image", "classify_images",
            "compare_preprocessing", "evaluate", "fine_tune", "describe_architecture", "compare_models", "render_report",
            "make_report", "REPORT_OPTIONS",
            # what the doors show and offer
-           "MODEL_NAMES", "MODEL_FAMILIES", "PREPROCESSING_MODES", "ENGINES", "LoadedImage", "load_image", "load_upload",
+           "MODEL_NAMES", "MODEL_FAMILIES", "model_name", "PREPROCESSING_MODES", "ENGINES", "LoadedImage", "load_image", "load_upload",
            "extract_images", "bound_decoding", "sentence", "display_name", "source_text", "fallback_note"]
 
 REPORT_OPTIONS: dict[str, tuple[str, ...]] = {
@@ -78,6 +78,12 @@ MODEL_FAMILIES: dict[str, str] = {name: spec.family for name, spec in MODELS.ite
 """Each registry model's family ("VGG", "ResNet", "EfficientNet-Lite", ...)."""
 PREPROCESSING_MODES: tuple[str, ...] = tuple(MODES)
 """Every preprocessing mode (`builtin` is a model's own rescaling, not a choice for a caller)."""
+
+
+def model_name(name: str) -> str:
+    """The registry's spelling of a model name given in any case (`vgg16` -> `VGG16`); an
+    `UnknownModelError` that lists the models for any other name."""
+    return get_spec(name).name
 
 
 def study_image(image: ImageInput, models: ModelNames = None, *, expected: ExpectedInput = None, explain: bool = False,

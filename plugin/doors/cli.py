@@ -32,25 +32,12 @@ from rich.table import Table
 from plugin import api, words
 from plugin.api import display_name, fallback_note, sentence, source_text
 from plugin.config import configure, get_settings
+from plugin.doors import tools
+from plugin.doors.cli_options import add_options, validated
 from plugin.errors import InvalidInputError, PluginError
-from plugin.limits import (
-    BACKENDS,
-    DEFAULT_ARCHITECTURE_MODEL,
-    DEFAULT_BACKEND,
-    DEFAULT_FINE_TUNE_EPOCHS,
-    DEFAULT_MODELS,
-    DEFAULT_TOP_K,
-    FALLBACK_MODEL,
-    FINE_TUNE_BASE,
-    MAX_TOP_K,
-)
+from plugin.limits import DEFAULT_ARCHITECTURE_MODEL, FALLBACK_MODEL, MAX_IMAGES_PER_CALL
 
 __all__ = ["main", "build_parser", "Command"]
-
-_PREPROCESSING = [mode for mode in api.PREPROCESSING_MODES if mode != "builtin"]
-_DEFAULT_PAIR = " ".join(DEFAULT_MODELS)
-_BACKEND_HELP = ("auto (default: ONNX Runtime once the model's export is cached, Keras until then), "
-                 "onnx (exports first if needed) or keras")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -91,61 +78,34 @@ def build_parser(extra_commands: Sequence[Command] = ()) -> argparse.ArgumentPar
     models = commands.add_parser("models", help="list the models in the registry")
     models.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
+    # Each command's options come from its tool's arguments model (plugin.doors.tools): written once.
     classify = commands.add_parser("classify", help="classify images with one or more models")
-    classify.add_argument("images", nargs="+", metavar="IMAGE", help="image file, http(s) URL or data URI")
-    classify.add_argument("--models", nargs="+", metavar="MODEL",
-                          help=f"registry models (default: {_DEFAULT_PAIR}; one of {', '.join(api.MODEL_NAMES)})")
-    classify.add_argument("--top-k", type=int, default=DEFAULT_TOP_K, help=f"classes to show per model, 1 to {MAX_TOP_K} (default: {DEFAULT_TOP_K})")
-    classify.add_argument("--weights", default="imagenet",
-                          help="'imagenet' (default; downloaded once and cached), 'random', or a weights file")
-    classify.add_argument("--allow-random-weights", action="store_true",
-                          help="allow classifying with random weights (results are marked untrained)")
-    classify.add_argument("--model-path", metavar="FILE", help="your own .keras or .h5 classifier instead of --models")
-    classify.add_argument("--class-names", nargs="+", metavar="NAME", help="class names of --model-path, by output index")
-    classify.add_argument("--preprocessing", choices=_PREPROCESSING, help="preprocessing of --model-path (required with it)")
-    classify.add_argument("--expected", metavar="CLASS", help="the right answer: an ImageNet class (beagle, 비글, 162) or dog/cat")
-    classify.add_argument("--backend", choices=list(BACKENDS), default=DEFAULT_BACKEND, help=_BACKEND_HELP)
-    classify.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    _app_options_lang(classify)
+    add_options(classify, tools.ClassifyImageArguments, skip={"image"},
+                positional={"images": {"nargs": "+", "metavar": "IMAGE"}},
+                helps={"images": f"image files, http(s) URLs or data URIs (at most {MAX_IMAGES_PER_CALL}, classified in one batch)"})
+    _output_options(classify)
 
     explain = commands.add_parser("explain", help="show where a model looked (Grad-CAM heat map over the photo)")
-    explain.add_argument("image", metavar="IMAGE")
-    explain.add_argument("--model", help=f"registry model (default: {FALLBACK_MODEL}, whose weights come with the project)")
-    explain.add_argument("--class", dest="class_index", metavar="CLASS", help="class to explain (default: the top-1 or --expected)")
-    explain.add_argument("--expected", metavar="CLASS", help="the right answer (its class is explained)")
-    explain.add_argument("--weights", default="imagenet")
-    explain.add_argument("--allow-random-weights", action="store_true")
-    explain.add_argument("--json", action="store_true", help="print JSON instead of text")
-    _app_options_lang(explain)
+    add_options(explain, tools.ExplainPredictionArguments, skip={"class_index", "include_image"},
+                positional={"image": {"metavar": "IMAGE"}}, defaults={"model": FALLBACK_MODEL})
+    explain.add_argument("--class", dest="class_index", metavar="CLASS",
+                         help="class to explain: an index or an ImageNet class name (default: the top-1 or --expected)")
+    _output_options(explain)
 
     study = commands.add_parser("preprocessing", help="the preprocessing experiment: one photo, one model, every mode")
-    study.add_argument("image", metavar="IMAGE")
-    study.add_argument("--model", help=f"registry model (default: {FALLBACK_MODEL})")
-    study.add_argument("--modes", nargs="+", choices=list(api.PREPROCESSING_MODES), help="modes to try (default: caffe tf torch, own, none)")
-    study.add_argument("--top-k", type=int, default=3)
-    study.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    _app_options_lang(study)
+    add_options(study, tools.ComparePreprocessingArguments, positional={"image": {"metavar": "IMAGE"}},
+                defaults={"model": FALLBACK_MODEL, "top_k": 3})
+    _output_options(study)
 
     describe = commands.add_parser("describe", help="describe a model's architecture and draw it")
-    describe.add_argument("model", nargs="?", default=DEFAULT_ARCHITECTURE_MODEL,
-                          help=f"registry model (default {DEFAULT_ARCHITECTURE_MODEL}; one of {', '.join(api.MODEL_NAMES)})")
-    describe.add_argument("--model-path", metavar="FILE", help="describe your own .keras or .h5 file instead")
-    describe.add_argument("--detail", choices=["summary", "layers", "full"], default="summary")
-    describe.add_argument("--format", dest="diagram_format", choices=["svg", "png", "dot"], default="svg", help="diagram format")
-    describe.add_argument("--no-diagram", action="store_true", help="skip drawing the diagram")
-    describe.add_argument("--expand-nested", action="store_true", help="draw the layers of nested models")
-    describe.add_argument("--rankdir", choices=["TB", "LR"], default="TB", help="diagram direction")
-    describe.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    _app_options_lang(describe)
+    add_options(describe, tools.DescribeArchitectureArguments, skip={"max_layers", "include_image"},
+                positional={"model": {"nargs": "?", "metavar": "MODEL"}},
+                flags={"diagram_format": ["--format"], "include_diagram": ["--no-diagram"]})
+    _output_options(describe)
 
     compare = commands.add_parser("compare", help="compare models side by side (optionally on an image)")
-    compare.add_argument("models", nargs="*", metavar="MODEL", help=f"registry models (default: {_DEFAULT_PAIR})")
-    compare.add_argument("--image", help="also classify this image with every model")
-    compare.add_argument("--weights", default="imagenet", help="weights for --image: 'imagenet' (default), 'random' or a file")
-    compare.add_argument("--allow-random-weights", action="store_true", help="allow --image with random weights")
-    compare.add_argument("--top-k", type=int, default=DEFAULT_TOP_K)
-    compare.add_argument("--json", action="store_true", help="print JSON instead of a table")
-    _app_options_lang(compare)
+    add_options(compare, tools.CompareModelsArguments, positional={"models": {"nargs": "*", "metavar": "MODEL"}})
+    _output_options(compare)
 
     report = commands.add_parser("report", help="make a study report (HTML + Markdown)",
                                  description="report architecture MODEL | report classification IMAGE [--models ...] | "
@@ -153,54 +113,33 @@ def build_parser(extra_commands: Sequence[Command] = ()) -> argparse.ArgumentPar
     report.add_argument("kind", choices=["architecture", "classification", "comparison"])
     report.add_argument("subjects", nargs="*", metavar="MODEL_OR_IMAGE",
                         help="architecture: a model; classification: an image; comparison: models")
+    add_options(report, tools.RenderReportArguments, skip={"kind", "lang", "model", "source"})
     _app_options_lang(report)
-    report.add_argument("--models", nargs="+", metavar="MODEL", help=f"classification: models (default {_DEFAULT_PAIR})")
-    report.add_argument("--image", help="comparison: also classify this image")
-    report.add_argument("--model-path", metavar="FILE", help="your own .keras/.h5 model")
-    report.add_argument("--class-names", nargs="+", metavar="NAME")
-    report.add_argument("--preprocessing", choices=_PREPROCESSING)
-    report.add_argument("--weights", default="imagenet")
-    report.add_argument("--allow-random-weights", action="store_true")
-    report.add_argument("--top-k", type=int, default=DEFAULT_TOP_K)
-    report.add_argument("--expand-nested", action="store_true")
-    report.add_argument("--expected", metavar="CLASS", help="classification: the right answer (an ImageNet class, dog or cat)")
-    report.add_argument("--explain", action="store_true", help="classification: add each model's Grad-CAM heat map")
-    report.add_argument("--study-preprocessing", action="store_true",
-                        help="classification: add the preprocessing experiment with the first model")
 
     evaluate = commands.add_parser("evaluate", help="how often is each model right on a folder of labelled photos?")
-    evaluate.add_argument("source", metavar="FOLDER", help="sub-folders name the labels (cat/, dog/, beagle/...), or a .csv/.json list")
-    evaluate.add_argument("--models", nargs="+", metavar="MODEL", help=f"registry models (default: {_DEFAULT_PAIR})")
-    evaluate.add_argument("--labels", nargs="+", metavar="NAME=LABEL", help="rename labels, e.g. kitties=cat")
-    evaluate.add_argument("--model-path", metavar="FILE", help="also evaluate your own (e.g. fine-tuned) .keras model")
-    evaluate.add_argument("--weights", default="imagenet")
-    evaluate.add_argument("--allow-random-weights", action="store_true")
-    evaluate.add_argument("--engine", choices=list(api.ENGINES), default="local", help="local (default) or ray (Ray Data: pip install '.[ray]')")
-    evaluate.add_argument("--backend", choices=list(BACKENDS), default=DEFAULT_BACKEND, help=_BACKEND_HELP)
+    add_options(evaluate, tools.EvaluateImagesArguments, positional={"source": {"metavar": "FOLDER"}})
     evaluate.add_argument("--fresh", action="store_true", help="start over instead of resuming the run's log")
     evaluate.add_argument("--report", action="store_true", help="also make the evaluation report (HTML + Markdown)")
-    evaluate.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    _app_options_lang(evaluate)
+    _output_options(evaluate)
 
     tune = commands.add_parser("fine-tune", help="train a new head for your photos' classes on a frozen pretrained backbone")
-    tune.add_argument("source", metavar="FOLDER", help="one sub-folder per class (e.g. cat/ and dog/)")
-    tune.add_argument("--base", default=FINE_TUNE_BASE, help=f"backbone (default {FINE_TUNE_BASE}, whose weights come with the project)")
-    tune.add_argument("--epochs", type=int, default=DEFAULT_FINE_TUNE_EPOCHS)
-    tune.add_argument("--seed", type=int, default=0)
-    tune.add_argument("--no-augment", action="store_true", help="train on the photos only, not on flipped and cropped variants")
-    tune.add_argument("--name", help="the model file's name")
-    tune.add_argument("--report", action="store_true", help="also evaluate base and fine-tuned model on the folder and make the report")
-    tune.add_argument("--json", action="store_true", help="print JSON instead of text")
-    _app_options_lang(tune)
+    add_options(tune, tools.FineTuneArguments, positional={"source": {"metavar": "FOLDER"}}, flags={"evaluate": ["--report"]},
+                helps={"evaluate": "also evaluate base and fine-tuned model on the folder and make the report"})
+    _output_options(tune)
 
     commands.add_parser("mcp", help="serve the tools over MCP stdio (for desktop agents)")
-    tools = commands.add_parser("tools", help="print the tool definitions for an LLM API")
-    tools.add_argument("--format", choices=["openai", "anthropic", "mcp"], default="openai")
+    specs = commands.add_parser("tools", help="print the tool definitions for an LLM API")
+    specs.add_argument("--format", choices=["openai", "anthropic", "mcp"], default="openai")
 
     for command in extra_commands:
         sub = commands.add_parser(command.name, help=command.help)
         command.add_arguments(sub)
     return parser
+
+
+def _output_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
+    _app_options_lang(parser)
 
 
 def _app_options_lang(parser: argparse.ArgumentParser) -> None:
@@ -229,9 +168,7 @@ def main(argv: list[str] | None = None, extra_commands: Sequence[Command] = ()) 
             serve_stdio()
             return 0
         if args.command == "tools":
-            from plugin.doors.tools import tool_specs
-
-            _print_json(tool_specs(args.format))
+            _print_json(tools.tool_specs(args.format))
             return 0
         if args.command in extra:
             return extra[args.command].run(args, console)
@@ -297,11 +234,8 @@ def _models(args, console: Console, lang: str) -> int:
 
 
 def _classify(args, console: Console, lang: str) -> int:
-    result = api.classify_images(
-        args.images, models=args.models, top_k=args.top_k, weights=args.weights, model_path=args.model_path,
-        class_names=args.class_names, preprocessing=args.preprocessing, allow_random_weights=args.allow_random_weights,
-        expected=args.expected, backend=args.backend,
-    )
+    given = validated(tools.ClassifyImageArguments, args)
+    result = api.classify_images(given.images, **given.model_dump(exclude={"image", "images"}))
     if args.json:
         _print_json(result)
         return 0
@@ -329,9 +263,10 @@ def _classify(args, console: Console, lang: str) -> int:
 
 
 def _explain(args, console: Console, lang: str) -> int:
+    given = validated(tools.ExplainPredictionArguments, args, skip={"class_index"})  # a class here may be a name
     class_index = int(args.class_index) if args.class_index and args.class_index.isdigit() else args.class_index
-    result = api.explain_image(args.image, args.model or FALLBACK_MODEL, class_index, expected=args.expected,
-                               weights=args.weights, allow_random_weights=args.allow_random_weights)
+    result = api.explain_image(given.image, given.model, class_index,
+                               **given.model_dump(exclude={"image", "model", "class_index", "include_image"}))
     if args.json:
         _print_json(result)
         return 0
@@ -346,7 +281,8 @@ def _explain(args, console: Console, lang: str) -> int:
 
 
 def _preprocessing(args, console: Console, lang: str) -> int:
-    result = api.compare_preprocessing(args.image, args.model or FALLBACK_MODEL, args.modes, top_k=args.top_k)
+    given = validated(tools.ComparePreprocessingArguments, args)
+    result = api.compare_preprocessing(given.image, given.model, given.modes, **given.model_dump(exclude={"image", "model", "modes"}))
     if args.json:
         _print_json(result)
         return 0
@@ -362,9 +298,8 @@ def _preprocessing(args, console: Console, lang: str) -> int:
 
 
 def _describe(args, console: Console, lang: str) -> int:
-    facts = api.describe_architecture(args.model, detail=args.detail, include_diagram=not args.no_diagram,
-                                      diagram_format=args.diagram_format, expand_nested=args.expand_nested,
-                                      rankdir=args.rankdir, model_path=args.model_path)
+    given = validated(tools.DescribeArchitectureArguments, args)
+    facts = api.describe_architecture(**given.model_dump(exclude={"max_layers", "include_image"}))
     if args.json:
         _print_json(facts)
         return 0
@@ -396,10 +331,9 @@ def _describe(args, console: Console, lang: str) -> int:
 
 
 def _compare(args, console: Console, lang: str) -> int:
-    options = {}
-    if args.image:
-        options = {"weights": args.weights, "allow_random_weights": args.allow_random_weights, "top_k": args.top_k}
-    result = api.compare_models(args.models or None, image=args.image, **options)
+    given = validated(tools.CompareModelsArguments, args, models=args.models or None)
+    options = given.model_dump(exclude={"models", "image"}) if given.image else {}
+    result = api.compare_models(given.models, image=given.image, **options)
     if args.json:
         _print_json(result)
         return 0
@@ -421,21 +355,15 @@ def _compare(args, console: Console, lang: str) -> int:
 
 
 def _report(args, console: Console, lang: str) -> int:
-    classify = {"top_k": args.top_k, "weights": args.weights, "allow_random_weights": args.allow_random_weights}
-    if args.kind == "architecture":
-        options = {"model_path": args.model_path} if args.model_path else \
-            {"model": args.subjects[0] if args.subjects else DEFAULT_ARCHITECTURE_MODEL}
-        made = api.make_report("architecture", lang=lang, expand_nested=args.expand_nested, **options)
-    elif args.kind == "classification":
-        if len(args.subjects) != 1:
-            raise InvalidInputError(f"Expected one image for a classification report. Received: {len(args.subjects)}")
-        made = api.make_report("classification", lang=lang, image=args.subjects[0], models=args.models,
-                                 model_path=args.model_path, class_names=args.class_names,
-                                 preprocessing=args.preprocessing, expected=args.expected, explain=args.explain,
-                                 study_preprocessing=args.study_preprocessing, **classify)
-    else:
-        options = classify if args.image else {}
-        made = api.make_report("comparison", lang=lang, models=args.subjects or None, image=args.image, **options)
+    subjects = list(args.subjects)
+    if args.kind == "classification" and len(subjects) != 1:
+        raise InvalidInputError(f"Expected one image for a classification report. Received: {len(subjects)}")
+    by_kind = {"architecture": {"model": subjects[0] if subjects else None if args.model_path else DEFAULT_ARCHITECTURE_MODEL},
+               "classification": {"image": subjects[0] if subjects else None},
+               "comparison": {"models": subjects or args.models}}
+    given = validated(tools.RenderReportArguments, args, kind=args.kind, **by_kind[args.kind])
+    options = given.model_dump(include=set(api.REPORT_OPTIONS[args.kind]), exclude_none=True)
+    made = api.make_report(args.kind, lang=lang, **options)
     console.print(made["path"], soft_wrap=True, highlight=False)
     console.print(made["markdown_path"], soft_wrap=True, highlight=False)
     return 0
@@ -466,12 +394,10 @@ def _bar(console: Console):
 
 
 def _evaluate(args, console: Console, lang: str) -> int:
-    labels = dict(pair.split("=", 1) for pair in args.labels or [] if "=" in pair) or None
-    options = dict(models=args.models, labels=labels, weights=args.weights, allow_random_weights=args.allow_random_weights,
-                   model_path=args.model_path, engine=args.engine, backend=args.backend)
+    given = validated(tools.EvaluateImagesArguments, args)
     bar, update = _bar(console)
     with bar:
-        result = api.evaluate(args.source, **options, resume=not args.fresh,
+        result = api.evaluate(given.source, **given.model_dump(exclude={"source"}), resume=not args.fresh,
                               progress=lambda done, total, model: update(done, total, model))
     made = api.render_report("evaluation", lang=lang, result=result) if args.report else None
     if args.json:
@@ -497,8 +423,8 @@ def _evaluate(args, console: Console, lang: str) -> int:
 def _fine_tune(args, console: Console, lang: str) -> int:
     bar, update = _bar(console)
     with bar:
-        result = api.fine_tune(args.source, args.base, args.epochs, seed=args.seed, augment=not args.no_augment,
-                               name=args.name, evaluate=args.report, progress=lambda step, steps, stage: update(step, steps, stage))
+        given = validated(tools.FineTuneArguments, args)
+        result = api.fine_tune(**given.model_dump(), progress=lambda step, steps, stage: update(step, steps, stage))
         evaluated = result.pop("evaluation", None)
         made = api.render_report("evaluation", lang=lang, result=evaluated) if evaluated else None
     if args.json:

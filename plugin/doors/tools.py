@@ -39,7 +39,7 @@ from plugin.limits import (
     MAX_TOP_K,
 )
 
-__all__ = ["TOOLS", "Tool", "tool_specs", "call_tool", "parse_arguments", "FORMATS"]
+__all__ = ["TOOLS", "Tool", "tool_specs", "call_tool", "parse_arguments", "validation_message", "FORMATS"]
 
 log = logging.getLogger(__name__)
 
@@ -441,13 +441,14 @@ def _error(kind: str, message: str) -> dict:
     return {"error": {"type": kind, "message": message}}
 
 
-def _validation_message(name: str, exc: ValidationError) -> str:
+def validation_message(name: str, exc: ValidationError, see: str = "the tool's input schema") -> str:
+    """What pydantic found wrong with a call's arguments, in one sentence a caller can act on."""
     parts = []
     for problem in exc.errors(include_url=False):
         where = ".".join(str(p) for p in problem["loc"]) or "arguments"
         received = f" (received {_short(problem['input'])})" if problem["type"] != "missing" and "input" in problem else ""
         parts.append(f"{where}: {problem['msg']}{received}")
-    return f"Invalid arguments for {name}: " + "; ".join(parts) + ". See the tool's input schema."
+    return f"Invalid arguments for {name}: " + "; ".join(parts) + f". See {see}."
 
 
 def _short(value) -> str:
@@ -485,7 +486,7 @@ def call_tool(name: str, arguments=None, progress: Callable[[float, float, str],
     try:
         parsed = parse_arguments(name, arguments)
     except ValidationError as exc:
-        return _error("InvalidArguments", _validation_message(name, exc))
+        return _error("InvalidArguments", validation_message(name, exc))
     except json.JSONDecodeError as exc:
         return _error("InvalidArguments", f"Expected the arguments of {name} as a JSON object. Received: text that "
                                           f"does not parse ({exc.msg} at character {exc.pos}).")

@@ -1,0 +1,57 @@
+"""The command line's options come from the tools' pydantic models: every field a tool has is an
+option of its command (a new field needs no second writing), and values are checked by the same
+model, so the command line refuses what a tool call refuses, with the registry's own error for a
+model name."""
+
+import argparse
+
+import pytest
+
+from plugin.doors import tools
+from plugin.doors.cli import build_parser, main
+from plugin.errors import InvalidInputError, UnknownModelError
+
+COMMANDS = {  # command: (its tool's arguments, the fields it takes its own way or does not offer)
+    "classify": (tools.ClassifyImageArguments, {"image"}),
+    "explain": (tools.ExplainPredictionArguments, {"include_image"}),
+    "preprocessing": (tools.ComparePreprocessingArguments, set()),
+    "describe": (tools.DescribeArchitectureArguments, {"max_layers", "include_image"}),
+    "compare": (tools.CompareModelsArguments, set()),
+    "report": (tools.RenderReportArguments, {"kind", "lang", "model", "source"}),
+    "evaluate": (tools.EvaluateImagesArguments, set()),
+    "fine-tune": (tools.FineTuneArguments, set()),
+}
+
+
+def _subparser(command: str) -> argparse.ArgumentParser:
+    parser = build_parser()
+    choices = next(action.choices for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+    return choices[command]
+
+
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_every_tool_field_is_an_option_of_its_command(command):
+    arguments, skipped = COMMANDS[command]
+    destinations = {action.dest for action in _subparser(command)._actions}
+    assert set(arguments.model_fields) - skipped <= destinations
+
+
+def test_options_keep_the_tools_defaults_and_limits(capsys):
+    args = build_parser().parse_args(["classify", "cat.jpg"])
+    assert args.top_k == tools.ClassifyImageArguments.model_fields["top_k"].default
+    assert args.backend == tools.ClassifyImageArguments.model_fields["backend"].default
+    assert main(["classify", "cat.jpg", "--top-k", "50", "--lang", "en"]) == 2
+    assert "top_k" in capsys.readouterr().err  # refused before any image is read, as a tool call would be
+
+
+def test_a_model_name_in_any_case_is_the_registrys_and_an_unknown_one_its_error():
+    from plugin.doors.cli_options import validated
+
+    args = build_parser().parse_args(["compare", "vgg16", "resnet50"])
+    assert validated(tools.CompareModelsArguments, args).models == ["VGG16", "ResNet50"]
+    with pytest.raises(UnknownModelError):
+        validated(tools.CompareModelsArguments, build_parser().parse_args(["compare", "VGG17"]))
+    with pytest.raises(InvalidInputError, match="NAME=VALUE"):
+        validated(tools.EvaluateImagesArguments, build_parser().parse_args(["evaluate", "photos", "--labels", "kitties"]))
+    labelled = validated(tools.EvaluateImagesArguments, build_parser().parse_args(["evaluate", "photos", "--labels", "kitties=cat"]))
+    assert labelled.labels == {"kitties": "cat"}
