@@ -25,7 +25,7 @@ REPO = Path(__file__).resolve().parent.parent
 def pytest_addoption(parser):
     parser.addoption("--all-exports", action="store_true",
                      help="check the ONNX export of every registry model against Keras (about 4 minutes more), "
-                          "not only the four of tests/test_onnx.py's DEFAULT_EXPORTS")
+                          "not only tests/test_onnx.py's DEFAULT_EXPORTS (and its small models of each family)")
 STRIPE_CLASSES = ["horizontal", "vertical"]
 
 
@@ -35,14 +35,32 @@ def data_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("data")
 
 
+SESSION_SETTINGS = {"model_cache_size": 64, "auto_export": False}
+"""In force for the whole session, between tests too: every registry model stays built once built,
+and nothing is exported to ONNX in the background unless a test asks for it."""
+
+
+def settings_between_tests() -> None:
+    """The defaults with `SESSION_SETTINGS`: what module and session fixtures run under (pytest sets
+    them up before the autouse `isolated_settings`), and what a fixture puts back when it is done."""
+    reset_settings()
+    plugin.configure(**SESSION_SETTINGS)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def session_settings():
+    settings_between_tests()
+    yield
+    reset_settings()
+
+
 @pytest.fixture(autouse=True)
 def isolated_settings(tmp_path, data_dir):
     """Each test reads only below its own folder, the session data folder and the examples; no test
     starts an ONNX export in the background unless it asks to."""
-    plugin.configure(image_roots=[tmp_path, data_dir, EXAMPLES_DIR], output_dir=tmp_path / "out",
-                     model_cache_size=64, auto_export=False)  # every registry model stays built for the whole session
+    plugin.configure(image_roots=[tmp_path, data_dir, EXAMPLES_DIR], output_dir=tmp_path / "out", **SESSION_SETTINGS)
     yield
-    reset_settings()
+    settings_between_tests()
 
 
 def stripes(orientation: str, size: int = 48, seed: int = 0) -> np.ndarray:
@@ -119,24 +137,30 @@ def brightness_model_file(data_dir) -> Path:
     return path
 
 
-@pytest.fixture(scope="session")
-def favour_class_weights(data_dir):
-    """Write MobileNetV2 weights whose head is edited to favour one ImageNet class; return a maker."""
-    import keras
+def save_favouring(model, index: int, path: Path) -> Path:
+    """Save `model`'s weights with its head ("predictions") edited to favour ImageNet class `index`;
+    the model itself is left as it was (it may be the session's shared registry model)."""
+    head = model.get_layer("predictions")
+    kernel, bias = head.get_weights()
+    favouring = np.zeros_like(bias)
+    favouring[index] = 40.0
+    head.set_weights([kernel, favouring])
+    try:
+        model.save_weights(path)
+    finally:
+        head.set_weights([kernel, bias])
+    return path
 
+
+@pytest.fixture(scope="session")
+def favour_class_weights(data_dir, keras_models):
+    """Write MobileNetV2 weights whose head is edited to favour one ImageNet class; return a maker."""
     made: dict[int, Path] = {}
 
     def make(index: int) -> Path:
         if index not in made:
-            model = keras.applications.MobileNetV2(weights=None)
-            head = model.get_layer("predictions")
-            kernel, bias = head.get_weights()
-            bias[:] = 0.0
-            bias[index] = 40.0
-            head.set_weights([kernel, bias])
-            path = data_dir / f"mobilenetv2_favours_{index}.weights.h5"
-            model.save_weights(path)
-            made[index] = path
+            made[index] = save_favouring(keras_models("MobileNetV2"), index,
+                                         data_dir / f"mobilenetv2_favours_{index}.weights.h5")
         return made[index]
 
     return make

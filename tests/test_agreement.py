@@ -7,6 +7,7 @@ import pytest
 import plugin
 from plugin.config import EXAMPLES_DIR
 from plugin.engine.study.agreement import agreement, sentence
+from tests.conftest import save_favouring
 
 DOG = str(EXAMPLES_DIR / "dog_bicycle.jpg")
 BEAGLE, FOXHOUND, TABBY = 162, 167, 281
@@ -53,22 +54,12 @@ def test_the_sentences():
 
 
 @pytest.fixture(scope="module")
-def post_weights(tmp_path_factory):
-    """A VGG16 whose head favours English foxhound and a ResNet50 whose head favours beagle."""
-    import keras
-
+def post_weights(tmp_path_factory, keras_models):
+    """A VGG16 whose head favours English foxhound and a ResNet50 whose head favours beagle (the
+    session's random-weight models, each saved with its head edited)."""
     folder = tmp_path_factory.mktemp("post")
-    files = {}
-    for name, builder, index in (("VGG16", keras.applications.VGG16, FOXHOUND), ("ResNet50", keras.applications.ResNet50, BEAGLE)):
-        model = builder(weights=None)
-        head = model.get_layer("predictions")
-        kernel, bias = head.get_weights()
-        bias[:] = 0.0
-        bias[index] = 40.0
-        head.set_weights([kernel, bias])
-        files[name] = folder / f"{name.lower()}_favours_{index}.weights.h5"
-        model.save_weights(files[name])
-    return files
+    return {name: save_favouring(keras_models(name), index, folder / f"{name.lower()}_favours_{index}.weights.h5")
+            for name, index in (("VGG16", FOXHOUND), ("ResNet50", BEAGLE))}
 
 
 def test_the_posts_finding_is_said_first(post_weights):

@@ -1,20 +1,48 @@
-"""The command line, run as a user runs it: python launch.py ..."""
+"""The command line: `python launch.py ...` run once as a user runs it, in a new process; every
+other command through `main(argv)` in this process, with the commands launch.py adds, its output
+captured as the terminal would get it."""
 
 import json
 import os
 import subprocess
 import sys
+from types import SimpleNamespace
+
+import pytest
 
 from tests.conftest import REPO, save_png, stripes
 
 
-def launch(*args, cwd=REPO):
+def launch_py(*args, cwd=REPO):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     return subprocess.run([sys.executable, str(REPO / "launch.py"), *args], cwd=cwd, capture_output=True,
                           text=True, env=env, timeout=300)
 
 
-def test_models_table_and_json():
+@pytest.fixture
+def launch(capsys):
+    """Run `launch.py ARGS` in this process: its exit status and what it printed, as `subprocess.run` gives them."""
+    from plugin.doors.cli import main
+    from scripts import bench, gallery
+
+    def run(*args):
+        capsys.readouterr()  # only this command's output
+        returncode = main(list(args), extra_commands=[gallery.COMMAND, bench.COMMAND])
+        printed = capsys.readouterr()
+        return SimpleNamespace(returncode=returncode, stdout=printed.out, stderr=printed.err)
+
+    return run
+
+
+def test_launch_py_is_the_entry_point_and_names_every_command(tmp_path):
+    """The one test that starts `python launch.py` in a new process, as a user does."""
+    out = launch_py("--help", cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    for command in ("app", "models", "classify", "describe", "compare", "report", "gallery", "mcp", "tools"):
+        assert command in out.stdout
+
+
+def test_models_table_and_json(launch):
     table = launch("--lang", "en", "models")
     assert table.returncode == 0
     assert "VGG16" in table.stdout and "AlexNet" in table.stdout and "15.3G" in table.stdout and "mult-adds" in table.stdout
@@ -24,59 +52,61 @@ def test_models_table_and_json():
     assert [m["name"] for m in listing["models"]][:2] == ["VGG16", "VGG19"]
 
 
-def test_help_names_every_command():
-    out = launch("--help")
+def test_help_names_every_command(launch, capsys):
+    with pytest.raises(SystemExit) as exited:
+        launch("--help")
+    assert exited.value.code == 0
+    out = capsys.readouterr()
     for command in ("app", "models", "classify", "describe", "compare", "report", "gallery", "mcp", "tools"):
-        assert command in out.stdout
+        assert command in out.out
 
 
-def test_classify_json_and_table(tmp_path):
+def test_classify_json_and_table(launch, tmp_path):
     image = save_png(stripes("vertical", size=64), tmp_path / "picture.png")
     out = launch("classify", str(image), "--models", "AlexNet", "--weights", "random", "--allow-random-weights",
-                 "--top-k", "3", "--json", cwd=tmp_path)
+                 "--top-k", "3", "--json")
     assert out.returncode == 0, out.stderr
     result = json.loads(out.stdout)["images"][0]
     assert result["image"]["source"] == "file picture.png"
     assert result["results"][0]["untrained"] is True and len(result["results"][0]["predictions"]) == 3
     table = launch("classify", str(image), "--models", "AlexNet", "--weights", "random", "--allow-random-weights",
-                   "--lang", "en", cwd=tmp_path)
+                   "--lang", "en")
     assert table.returncode == 0 and "UNTRAINED" in table.stdout and "dog or cat?" in table.stdout
-    korean = launch("classify", str(image), "--models", "AlexNet", "--weights", "random", "--allow-random-weights",
-                    cwd=tmp_path)
+    korean = launch("classify", str(image), "--models", "AlexNet", "--weights", "random", "--allow-random-weights")
     assert korean.returncode == 0 and "학습 안 됨" in korean.stdout and "개일까 고양이일까?" in korean.stdout
 
 
-def test_engine_errors_are_one_line_without_traceback(tmp_path):
+def test_engine_errors_are_one_line_without_traceback(launch, tmp_path):
     image = save_png(stripes("vertical"), tmp_path / "picture.png")
-    out = launch("classify", str(image), "--models", "VGG17", cwd=tmp_path)
+    out = launch("classify", str(image), "--models", "VGG17")
     assert out.returncode == 2
     assert "UnknownModelError" in out.stderr and "Traceback" not in out.stderr
     assert "VGG17" in out.stderr and "찾을 수 없습니다" in out.stderr  # said in Korean, the default
-    refused = launch("--lang", "en", "classify", str(image), "--models", "AlexNet", "--weights", "random", cwd=tmp_path)
+    refused = launch("--lang", "en", "classify", str(image), "--models", "AlexNet", "--weights", "random")
     assert refused.returncode == 2 and "allow_random_weights=True" in refused.stderr and "Traceback" not in refused.stderr
 
 
-def test_describe_prints_stages_and_writes_the_diagram(tmp_path):
-    out = launch("--output-dir", str(tmp_path / "out"), "describe", "AlexNet", "--rankdir", "LR", "--lang", "en", cwd=tmp_path)
+def test_describe_prints_stages_and_writes_the_diagram(launch, tmp_path):
+    out = launch("--output-dir", str(tmp_path / "out"), "describe", "AlexNet", "--rankdir", "LR", "--lang", "en")
     assert out.returncode == 0, out.stderr
     assert "conv1" in out.stdout and "fc8" in out.stdout and "Structure" in out.stdout
     diagrams = list((tmp_path / "out" / "diagrams").glob("AlexNet-*.svg"))
     assert len(diagrams) == 1 and str(diagrams[0]) in out.stdout.replace("\n", "")
 
 
-def test_compare_json(tmp_path):
-    out = launch("compare", "AlexNet", "MobileNetV2", "--json", cwd=tmp_path)
+def test_compare_json(launch, tmp_path):
+    out = launch("compare", "AlexNet", "MobileNetV2", "--json")
     assert out.returncode == 0, out.stderr
     rows = json.loads(out.stdout)["models"]
     assert [row["model"] for row in rows] == ["AlexNet", "MobileNetV2"] and all(row["inference_ms"] > 0 for row in rows)
 
 
-def test_evaluate_and_fine_tune_from_the_command_line(labelled_photos, tmp_path):
+def test_evaluate_and_fine_tune_from_the_command_line(launch, labelled_photos, tmp_path):
     out = launch("--output-dir", str(tmp_path / "out"), "--lang", "en", "evaluate", str(labelled_photos),
-                 "--models", "EfficientNetLite0", "--report", cwd=tmp_path)
+                 "--models", "EfficientNetLite0", "--report")
     assert out.returncode == 0, out.stderr
     assert "16 labelled photos" in out.stdout and "100.0%" in out.stdout and ".html" in out.stdout
-    tuned = launch("--output-dir", str(tmp_path / "out"), "fine-tune", str(labelled_photos), "--epochs", "3", "--json", cwd=tmp_path)
+    tuned = launch("--output-dir", str(tmp_path / "out"), "fine-tune", str(labelled_photos), "--epochs", "3", "--json")
     assert tuned.returncode == 0, tuned.stderr
     result = json.loads(tuned.stdout)
     assert result["class_names"] == ["cat", "dog"] and result["model_path"].endswith(".keras")

@@ -1,11 +1,16 @@
-"""The MCP stdio server, started as a subprocess and driven by the official MCP client."""
+"""The MCP stdio server, started once for this module as a subprocess (`launch.py mcp`) and driven
+by the official MCP client: one client session, held open on an event loop in a thread, serves
+every test in turn (a stdio server has exactly one client)."""
 
 import asyncio
+import concurrent.futures
 import json
 import os
 import sys
+import threading
 from pathlib import Path
 
+import pytest
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
@@ -17,28 +22,74 @@ from tests.test_limits import CASES, RANDOM
 CAT = str(EXAMPLES_DIR / "cat_chelsea.png")
 
 
-def run_session(tmp_path, steps, roots=()):
-    """Start `launch.py mcp`, initialise a client session and run `steps(session)` in it."""
-    params = StdioServerParameters(
-        command=sys.executable,
-        args=[str(REPO / "launch.py"), *[arg for root in (EXAMPLES_DIR, *roots) for arg in ("--image-root", str(root))],
-              "--output-dir", str(tmp_path / "out"), "mcp"],
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, cwd=str(tmp_path))
+class StdioServer:
+    """`launch.py mcp` in a subprocess with an initialised client session; `run(steps)` runs
+    `steps(session)` on the session's event loop and returns what it returns."""
 
-    async def main():
-        async with stdio_client(params, errlog=open(tmp_path / "server.log", "w")) as (read, write):
-            async with ClientSession(read, write) as session:
-                await session.initialize()
-                return await steps(session)
+    def __init__(self, folder: Path, roots):
+        self.folder = folder
+        self.out = folder / "out"
+        self.params = StdioServerParameters(
+            command=sys.executable,
+            args=[str(REPO / "launch.py"), *[arg for root in (EXAMPLES_DIR, *roots) for arg in ("--image-root", str(root))],
+                  "--output-dir", str(self.out), "mcp"],
+            # No background ONNX export: the server answers on the backend it started with, as this process does
+            # (the background export is tested in tests/test_onnx.py).
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CNNLAB_AUTO_EXPORT": "0"}, cwd=str(folder))
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="mcp-client", daemon=True)
+        self.session_ready: concurrent.futures.Future = concurrent.futures.Future()
+        self.held = None
 
-    return asyncio.run(asyncio.wait_for(main(), timeout=300))
+    async def _hold(self):
+        stop = asyncio.Event()
+        try:
+            with open(self.folder / "server.log", "w") as errlog:
+                async with stdio_client(self.params, errlog=errlog) as (read, write):
+                    async with ClientSession(read, write) as session:
+                        await asyncio.wait_for(session.initialize(), timeout=300)
+                        self.session_ready.set_result((session, stop))
+                        await stop.wait()
+        except BaseException as exc:
+            if not self.session_ready.done():
+                self.session_ready.set_exception(exc)
+            raise
+
+    def start(self) -> "StdioServer":
+        self.thread.start()
+        self.held = asyncio.run_coroutine_threadsafe(self._hold(), self.loop)
+        self.session, self._stop = self.session_ready.result(timeout=310)
+        return self
+
+    def run(self, steps):
+        return asyncio.run_coroutine_threadsafe(asyncio.wait_for(steps(self.session), timeout=300), self.loop).result()
+
+    def close(self):
+        if self.session_ready.done() and not self.session_ready.exception():
+            self.loop.call_soon_threadsafe(self._stop.set)
+        try:
+            self.held.result(timeout=60)
+        finally:
+            self.loop.call_soon_threadsafe(self.loop.stop)
+            self.thread.join(timeout=30)
+            self.loop.close()
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory, labelled_photos):
+    """One `launch.py mcp` for the module; the labelled photos are an image root."""
+    started = StdioServer(tmp_path_factory.mktemp("mcp-stdio"), roots=[labelled_photos])
+    try:
+        yield started.start()
+    finally:
+        started.close()
 
 
 def payload(result) -> dict:
     return json.loads(result.content[0].text)
 
 
-def test_stdio_server_lists_and_runs_every_tool(tmp_path, labelled_photos):
+def test_stdio_server_lists_and_runs_every_tool(server, labelled_photos):
     notes = []
 
     async def on_progress(progress, total, message):
@@ -63,7 +114,7 @@ def test_stdio_server_lists_and_runs_every_tool(tmp_path, labelled_photos):
         outcomes["fine_tune"] = await session.call_tool("fine_tune", {"source": str(labelled_photos), "epochs": 2, "augment": False})
         return outcomes
 
-    outcomes = run_session(tmp_path, steps, roots=[labelled_photos])
+    outcomes = server.run(steps)
     tools = outcomes["tools"]
     assert list(tools) == list(TOOLS)
     for spec in tool_specs("mcp"):  # the schema of each tool's pydantic model, as is
@@ -87,12 +138,12 @@ def test_stdio_server_lists_and_runs_every_tool(tmp_path, labelled_photos):
     assert outcomes["evaluate_images"].structuredContent["models"][0]["accuracy"]["verdict"] == 1.0
     assert notes and notes[-1][:2] == (16.0, 16.0) and "EfficientNetLite0" in notes[-1][2]  # progress notifications
     tuned = outcomes["fine_tune"].structuredContent
-    assert tuned["class_names"] == ["cat", "dog"] and Path(tuned["model_path"]).is_relative_to(tmp_path / "out")
+    assert tuned["class_names"] == ["cat", "dog"] and Path(tuned["model_path"]).is_relative_to(server.out)
     report = payload(outcomes["render_report"])
-    assert Path(report["path"]).is_file() and Path(report["path"]).is_relative_to(tmp_path / "out")
+    assert Path(report["path"]).is_file() and Path(report["path"]).is_relative_to(server.out)
 
 
-def test_bad_arguments_and_engine_errors_are_tool_errors_and_the_server_keeps_serving(tmp_path):
+def test_bad_arguments_and_engine_errors_are_tool_errors_and_the_server_keeps_serving(server):
     async def steps(session):
         return [
             await session.call_tool("classify_image", {"image": CAT, "top_k": 99}),
@@ -103,7 +154,7 @@ def test_bad_arguments_and_engine_errors_are_tool_errors_and_the_server_keeps_se
             await session.call_tool("classify_image", {"image": CAT, "surprise": 1}),
         ]
 
-    too_many, both, outside, fine, unknown, extra = run_session(tmp_path, steps)
+    too_many, both, outside, fine, unknown, extra = server.run(steps)
     assert too_many.isError and payload(too_many)["error"]["type"] == "InvalidArguments" and "top_k" in too_many.content[0].text
     assert both.isError and payload(both)["error"]["type"] == "InvalidArguments"
     assert outside.isError and payload(outside)["error"]["type"] == "AccessDeniedError"
@@ -112,23 +163,23 @@ def test_bad_arguments_and_engine_errors_are_tool_errors_and_the_server_keeps_se
     assert extra.isError and "surprise" in payload(extra)["error"]["message"]  # unknown fields are refused, not dropped
 
 
-def test_limits_over_stdio_are_the_engines(tmp_path):
+def test_limits_over_stdio_are_the_engines(server):
     async def steps(session):
         return [await session.call_tool("classify_image", arguments | RANDOM) for _, arguments, _ in CASES]
 
-    for (case, _, accepted), outcome in zip(CASES, run_session(tmp_path, steps)):
+    for (case, _, accepted), outcome in zip(CASES, server.run(steps)):
         assert outcome.isError is not accepted, case
         if not accepted:
             assert payload(outcome)["error"]["type"] == "InvalidArguments", case
 
 
-def test_real_weights_give_the_python_answer_over_stdio(tmp_path):
+def test_real_weights_give_the_python_answer_over_stdio(server):
     import plugin
 
     async def steps(session):
         return await session.call_tool("classify_image", {"image": CAT, "top_k": 5})
 
-    outcome = run_session(tmp_path, steps)
+    outcome = server.run(steps)
     assert not outcome.isError
     expected = plugin.classify_image(CAT, top_k=5)["results"][0]["predictions"]
     got = outcome.structuredContent["results"][0]["predictions"]

@@ -4,6 +4,7 @@ session serves many threads (merging their batches), and a failed export leaves 
 
 import concurrent.futures
 import json
+import os
 import subprocess
 import sys
 import time
@@ -28,7 +29,7 @@ from plugin.engine.models.weights import parse_weights, ready_imagenet_file, wei
 from plugin.engine.study.classify import classify_image, classify_images
 from plugin.engine.study.evaluation import evaluate
 from plugin.errors import ExportError, InvalidInputError, UnknownModelError
-from tests.conftest import REPO
+from tests.conftest import REPO, settings_between_tests
 
 LITE = "EfficientNetLite0"
 CAT = EXAMPLES_DIR / "cat_chelsea.png"
@@ -40,30 +41,53 @@ def probabilities(result: dict) -> dict[int, float]:
     return {p["index"]: p["probability"] for p in result["predictions"]}
 
 
-def test_auto_answers_with_keras_until_the_background_export_is_done_then_with_onnxruntime(tmp_path, monkeypatch):
-    monkeypatch.setattr(cache, "onnx_cache_dir", lambda: tmp_path / "onnx")  # nothing exported yet
+@pytest.fixture(scope="module", autouse=True)
+def onnx_cache_folder(tmp_path_factory):
+    """This module's exports are cached in a folder of its own, empty at the start."""
+    folder = tmp_path_factory.mktemp("onnx-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(cache, "onnx_cache_dir", lambda: folder)
+        yield folder
+
+
+@pytest.fixture(scope="module")
+def auto_run(onnx_cache_folder):
+    """With backend "auto" and nothing exported yet: Lite0's answer at once, its listed export state,
+    the wait for the background export, and the answer after it. This module's one export of Lite0."""
+    assert not list(onnx_cache_folder.iterdir())  # nothing exported yet
     plugin.configure(auto_export=True)
-    first = classify_image(CAT, models=[LITE], top_k=20)["results"][0]
+    try:
+        first = classify_image(CAT, models=[LITE], top_k=20)["results"][0]
+        listed_at_once = [m["onnx"] for m in list_models()["models"] if m["name"] == LITE][0]
+        weights = ready_imagenet_file(MODELS[LITE])
+        deadline = time.monotonic() + 300
+        while engine_onnx.export_state(LITE, weights) != "ready":
+            assert engine_onnx.export_state(LITE, weights) in ("queued", "exporting"), "the background export failed"
+            assert time.monotonic() < deadline, "the background export took more than 5 minutes"
+            time.sleep(0.2)
+        later = classify_image(CAT, models=[LITE], top_k=20)["results"][0]
+        listed_after = [m["onnx"] for m in list_models()["models"] if m["name"] == LITE][0]
+    finally:
+        settings_between_tests()
+    return {"first": first, "listed_at_once": listed_at_once, "later": later, "listed_after": listed_after}
+
+
+def test_auto_answers_with_keras_until_the_background_export_is_done_then_with_onnxruntime(auto_run):
+    first, later = auto_run["first"], auto_run["later"]
     assert first["backend"] == "keras"
-    assert [m["onnx"] for m in list_models()["models"] if m["name"] == LITE][0]["imagenet_export"] in ("queued", "exporting", "ready")
-    weights = ready_imagenet_file(MODELS[LITE])
-    deadline = time.monotonic() + 300
-    while engine_onnx.export_state(LITE, weights) != "ready":
-        assert engine_onnx.export_state(LITE, weights) in ("queued", "exporting"), "the background export failed"
-        assert time.monotonic() < deadline, "the background export took more than 5 minutes"
-        time.sleep(0.5)
-    later = classify_image(CAT, models=[LITE], top_k=20)["results"][0]
+    assert auto_run["listed_at_once"]["imagenet_export"] in ("queued", "exporting", "ready")
     assert later["backend"] == "onnx"
     assert [p["index"] for p in later["predictions"][:5]] == [p["index"] for p in first["predictions"][:5]]
     assert later["predictions"][0]["index"] in CATS
     before, after = probabilities(first), probabilities(later)
     assert max(abs(before[i] - after[i]) for i in before.keys() & after.keys()) <= 1e-4
-    assert [m["onnx"] for m in list_models()["models"] if m["name"] == LITE][0] == {"exports": True, "imagenet_export": "ready"}
+    assert auto_run["listed_after"] == {"exports": True, "imagenet_export": "ready"}
 
 
 @pytest.fixture(scope="module")
-def lite_imagenet():
-    """EfficientNetLite0's bundled ImageNet weights and their cached export: (weights file, export record)."""
+def lite_imagenet(auto_run):
+    """EfficientNetLite0's bundled ImageNet weights and their cached export: (weights file, export
+    record), the export the background made for `auto_run` (a cache hit here)."""
     weights = weights_path(MODELS[LITE], parse_weights("imagenet"))
     return weights, export_cached(LITE, weights)
 
@@ -240,19 +264,51 @@ def test_a_model_that_does_not_export_says_so_and_falls_back_to_keras(lite_image
     assert caught.value.key == "onnx_unsupported"
 
 
-def test_the_command_line_takes_a_backend(lite_imagenet):
-    run = subprocess.run([sys.executable, "launch.py", "classify", str(CAT), "--models", LITE, "--backend", "onnx", "--json"],
-                         cwd=REPO, capture_output=True, text=True, timeout=300)
-    assert run.returncode == 0, run.stderr[-2000:]
-    result = json.loads(run.stdout)["images"][0]["results"][0]
+def test_the_command_line_takes_a_backend(lite_imagenet, capsys):
+    from plugin.doors.cli import main  # in this process (tests/test_cli.py starts launch.py itself)
+
+    capsys.readouterr()
+    status = main(["classify", str(CAT), "--models", LITE, "--backend", "onnx", "--json"])
+    printed = capsys.readouterr()
+    assert status == 0, printed.err[-2000:]
+    result = json.loads(printed.out)["images"][0]["results"][0]
     assert result["backend"] == "onnx" and result["verdict"]["label"] == "cat"
 
 
-DEFAULT_EXPORTS = ("ResNet50", "MobileNetV2", "EfficientNetB0", "ConvNeXtTiny")
-"""Checked by default: the study's ResNet50 (batch norm, residual adds), depthwise convolutions and
-ReLU6, EfficientNet's rescaling, normalisation and squeeze-excite, and ConvNeXt's grouped
-convolutions and exact GELU (the two the worker patches). EfficientNet-Lite0 is checked with its
-real weights above. `./test.sh --all-exports` checks all 15 (about 4 minutes more)."""
+DEFAULT_EXPORTS = ("MobileNetV2",)
+"""Registry models exported through `export_onnx` by default: the smallest family member whose export
+takes the whole route (worker process, stages, lock), with random weights. EfficientNet-Lite0 is
+checked with its real weights above, and `test_small_models_of_each_family_export_like_keras` checks
+small models of the four families whose exports differ (tests/onnx_small_models.py). `./test.sh
+--all-exports` exports all 15 registry models (about 4 minutes more)."""
+
+SMALL_FAMILIES = ("ResNet", "MobileNetV2", "EfficientNet", "ConvNeXt")
+"""Small models built from Keras's own blocks of these families (tests/onnx_small_models.py): ResNet's
+batch norm and residual adds, depthwise convolutions and ReLU6, EfficientNet's rescaling,
+normalisation and squeeze-excite, and ConvNeXt's grouped convolutions and exact GELU (the two the
+worker patches)."""
+
+
+@pytest.fixture(scope="module")
+def small_exports(tmp_path_factory):
+    """The small models exported in one worker-like process (the worker's own convert and check, after
+    its patches); the folder of `NAME.onnx` and `NAME.npz` files."""
+    folder = tmp_path_factory.mktemp("small-exports")
+    run = subprocess.run([sys.executable, "-m", "tests.onnx_small_models", str(folder)], cwd=REPO, capture_output=True,
+                         text=True, timeout=600, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert json.loads(run.stdout.splitlines()[-1]) == list(SMALL_FAMILIES)
+    return folder
+
+
+@pytest.mark.parametrize("family", SMALL_FAMILIES)
+def test_small_models_of_each_family_export_like_keras(small_exports, family):
+    """Random weights: the classifier's input is compared too, relative to its own scale."""
+    expected = np.load(small_exports / f"{family}.npz")
+    assert float(expected["max_abs_diff"]) <= 1e-4  # the worker's own check
+    features, probabilities = _features_and_probabilities(str(small_exports / f"{family}.onnx"), expected["batch"])
+    assert np.abs(features.reshape(expected["features"].shape) - expected["features"]).max() <= 1e-4 * np.abs(expected["features"]).max()
+    assert np.abs(probabilities - expected["probabilities"]).max() <= 1e-4
 
 
 def pytest_generate_tests(metafunc):

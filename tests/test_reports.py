@@ -14,9 +14,9 @@ import pytest
 from PIL import Image
 
 import plugin
-from plugin.config import EXAMPLES_DIR, reset_settings
+from plugin.config import EXAMPLES_DIR
 from plugin.errors import AccessDeniedError, InvalidInputError
-from tests.conftest import REPO, save_png, stripes
+from tests.conftest import REPO, save_png, settings_between_tests, stripes
 
 ARTIFACTS = REPO / "test-artifacts" / "reports"
 CHROMIUM = "/usr/bin/chromium"
@@ -78,24 +78,29 @@ def reports(tmp_path_factory, stripe_model_files):
     plugin.configure(image_roots=[inputs_dir, EXAMPLES_DIR, stripe_model_files["keras"].parent], output_dir=out)
     made = {}
     try:
+        # The engine runs once per report (as make_report runs it); each result is rendered in both languages.
+        comparison_image = str(EXAMPLES_DIR / "cat_chelsea.png")
+        results = {
+            "architecture": {"facts": plugin.describe_architecture("ResNet50", detail="layers", diagram_format="svg")},
+            "vgg-architecture": {"facts": plugin.describe_architecture("VGG16", detail="layers", diagram_format="svg")},
+            "classification": plugin.study_image(str(hostile_image), models=["MobileNetV2", "AlexNet"], weights=None,
+                                                 allow_random_weights=True, top_k=3),
+            "study": plugin.study_image(str(EXAMPLES_DIR / "dog_bicycle.jpg"), models=["EfficientNetLite0", "EfficientNetLite1"],
+                                        expected="dog", explain=True, study_preprocessing=True),
+            "comparison": {"result": plugin.compare_models(["VGG16", "ResNet50", "MobileNetV2"], image=comparison_image,
+                                                           weights=None, allow_random_weights=True),
+                           "image": comparison_image},
+        }
         for lang in ("ko", "en"):
-            made["architecture", lang] = plugin.make_report("architecture", lang, model="ResNet50")
-            made["vgg-architecture", lang] = plugin.make_report("architecture", lang, model="VGG16")
-            made["classification", lang] = plugin.make_report(
-                "classification", lang, image=str(hostile_image), models=["MobileNetV2", "AlexNet"], weights=None,
-                allow_random_weights=True, top_k=3)
-            made["study", lang] = plugin.make_report(
-                "classification", lang, image=str(EXAMPLES_DIR / "dog_bicycle.jpg"), models=["EfficientNetLite0", "EfficientNetLite1"],
-                expected="dog", explain=True, study_preprocessing=True)
-            made["comparison", lang] = plugin.make_report(
-                "comparison", lang, models=["VGG16", "ResNet50", "MobileNetV2"], image=str(EXAMPLES_DIR / "cat_chelsea.png"),
-                weights=None, allow_random_weights=True)
+            for name, result in results.items():
+                kind = {"vgg-architecture": "architecture", "study": "classification"}.get(name, name)
+                made[name, lang] = plugin.render_report(kind, lang, **result)
         made["hostile", "en"] = plugin.make_report("architecture", "en", model_path=str(hostile_model))
         made["custom-classification", "en"] = plugin.make_report(
             "classification", "en", image=str(hostile_image), model_path=str(stripe_model_files["keras"]),
             class_names=["horizontal", "vertical"], preprocessing="rescale")
     finally:
-        reset_settings()
+        settings_between_tests()
     return {"out": out, "made": made}
 
 
@@ -251,11 +256,12 @@ def test_templates_are_found_in_an_installed_wheel(tmp_path):
 def test_gallery_command_regenerates_the_kept_gallery(tmp_path):
     kept = sorted(p.name for p in (REPO / "reports" / "gallery").glob("*.html"))
     assert len(kept) == 17  # 8 reports x 2 languages, and the index
-    out = subprocess.run([sys.executable, str(REPO / "launch.py"), "--output-dir", str(tmp_path), "gallery"],
-                         cwd=tmp_path, capture_output=True, text=True, timeout=600,
-                         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    assert out.returncode == 0, out.stderr
+    from scripts.gallery import make_gallery  # what `launch.py gallery` runs, here in this process
+
+    plugin.configure(output_dir=tmp_path)
+    made = make_gallery()
     assert sorted(p.name for p in (tmp_path / "gallery").glob("*.html")) == kept
+    assert sorted(Path(m["path"]).name for m in made) == [name for name in kept if name != "index.html"]
 
 
 @pytest.fixture(scope="module")

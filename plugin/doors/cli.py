@@ -358,10 +358,11 @@ def _report(args, console: Console, lang: str) -> int:
     subjects = list(args.subjects)
     if args.kind == "classification" and len(subjects) != 1:
         raise InvalidInputError(f"Expected one image for a classification report. Received: {len(subjects)}")
-    by_kind = {"architecture": {"model": subjects[0] if subjects else None if args.model_path else DEFAULT_ARCHITECTURE_MODEL},
-               "classification": {"image": subjects[0] if subjects else None},
-               "comparison": {"models": subjects or args.models}}
-    given = validated(tools.RenderReportArguments, args, kind=args.kind, **by_kind[args.kind])
+    model = (subjects[0] if subjects else None if args.model_path else DEFAULT_ARCHITECTURE_MODEL)
+    given = validated(tools.RenderReportArguments, args, kind=args.kind,
+                      model=model if args.kind == "architecture" else None,
+                      image=subjects[0] if args.kind == "classification" and subjects else None,
+                      models=(subjects or args.models) if args.kind == "comparison" else None)
     options = given.model_dump(include=set(api.REPORT_OPTIONS[args.kind]), exclude_none=True)
     made = api.make_report(args.kind, lang=lang, **options)
     console.print(made["path"], soft_wrap=True, highlight=False)
