@@ -116,3 +116,26 @@ def test_missing_graphviz_is_a_clear_error(monkeypatch, tmp_path):
         plugin.describe_architecture("AlexNet", rankdir="LR", show_shapes=False)
     dot_text = plugin.describe_architecture("AlexNet", diagram_format="dot", show_shapes=False)["diagram"]
     assert Path(dot_text["path"]).exists()  # the text form needs no Graphviz
+
+
+def test_the_svg_and_the_markdown_pieces_hold_the_whole_drawing():
+    """Graphviz's own PNG is the whole drawing; the SVG has its size and a viewBox that holds it all
+    (not the unscaled one Graphviz writes at 96 dpi, which cut the last layers and the output
+    shapes), and the report's Markdown pieces, laid one under the other, are that drawing."""
+    import io
+
+    from PIL import Image
+
+    facts = plugin.describe_architecture("VGG16", detail="layers", diagram_format=["svg", "png"])
+    files = facts["diagram"]["files"]
+    with Image.open(files["png"]["path"]) as whole:
+        size = whole.size
+    root = ET.parse(files["svg"]["path"]).getroot()
+    assert (root.get("width"), root.get("height")) == (f"{size[0]}px", f"{size[1]}px")
+    assert root.get("viewBox") == f"0 0 {size[0]} {size[1]}"
+    made = plugin.render_report("architecture", "en", facts=facts)
+    pieces = sorted(Path(made["markdown_path"]).with_name(Path(made["markdown_path"]).stem + "_files").glob("diagram-*.png"),
+                    key=lambda p: int(p.stem.split("-")[1]))
+    sizes = [Image.open(io.BytesIO(p.read_bytes())).size for p in pieces]
+    assert {w for w, _ in sizes} == {size[0]} and abs(sum(h for _, h in sizes) - size[1]) <= len(sizes)
+    assert "predictions" in " ".join(svg_texts(files["svg"]["path"]))

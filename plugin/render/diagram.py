@@ -27,7 +27,7 @@ __all__ = ["draw", "check_options", "diagram_dot", "FORMATS", "RANKDIRS"]
 
 FORMATS = ("svg", "png", "dot")
 RANKDIRS = ("TB", "LR")
-_DIAGRAM_VERSION = "1"
+_DIAGRAM_VERSION = "2"  # 2: SVG sized in pixels with a viewBox that holds the whole drawing
 
 
 def _all_layers(model):
@@ -139,7 +139,7 @@ def _run_dot(graph, fmt: str) -> bytes:
     import pydot
 
     try:
-        return graph.create(format=fmt, prog="dot")
+        data = graph.create(format=fmt, prog="dot")
     except FileNotFoundError as exc:
         raise RenderError(
             "Expected Graphviz's `dot` program to draw the diagram. Received: no `dot` on PATH. Install it: "
@@ -147,3 +147,15 @@ def _run_dot(graph, fmt: str) -> bytes:
             "or ask for diagram_format='dot' to get the graph as text.", key="dot_missing") from exc
     except (OSError, AssertionError, pydot.PydotException) as exc:
         raise RenderError(f"Expected Graphviz to draw the diagram. Received an error from dot: {str(exc)[:500]}") from exc
+    return _whole_svg(data) if fmt == "svg" else data
+
+
+_SVG_SIZE = re.compile(rb'<svg width="([0-9.]+)pt" height="([0-9.]+)pt"\s+viewBox="[^"]*"')
+
+
+def _whole_svg(data: bytes) -> bytes:
+    """Graphviz at 96 dpi writes its SVG's size in points already scaled by 96/72, draws inside a
+    `scale(1.33)` transform, but leaves the viewBox unscaled: every renderer (browsers, CairoSVG)
+    then cuts the right and bottom quarter off and draws the rest 4/3 too large. The size is the
+    drawing's size in pixels (as its PNG), and the viewBox is set to hold all of it."""
+    return _SVG_SIZE.sub(lambda m: b'<svg width="%spx" height="%spx" viewBox="0 0 %s %s"' % (m[1], m[2], m[1], m[2]), data, count=1)

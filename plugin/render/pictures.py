@@ -45,7 +45,7 @@ def svg_to_pngs(svg: str | bytes, *, scale: float = 1.0, max_piece: int = MAX_PI
         raise RenderError(f"Expected an SVG drawing CairoSVG can rasterise. Received: {type(exc).__name__}: {exc}") from exc
 
 
-@functools.lru_cache(maxsize=16)
+@functools.lru_cache(maxsize=64)  # charts are small; a diagram's pieces outlive a report made in two languages
 def _pieces(text: str, scale: float, max_piece: int) -> tuple[bytes, ...]:
     import cairosvg
 

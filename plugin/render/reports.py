@@ -269,8 +269,9 @@ def _architecture(facts: ArchitectureFacts, t: dict, lang: str) -> dict:
     files: dict[str, bytes] = {}
     file_keys: dict[str, str] = {}
     diagram_files: list[str] = []
-    if diagram:
-        for index, piece in enumerate(svg_to_pngs(str(diagram))):
+    if svg is not None:
+        # drawn from the drawing without its (language's) label: the same pictures, rasterised once, in every language
+        for index, piece in enumerate(svg_to_pngs(str(inline_svg(svg)))):
             diagram_files.append(f"diagram-{index + 1}.png")
             files[diagram_files[-1]] = piece
     residual = None
