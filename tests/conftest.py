@@ -6,10 +6,14 @@ from __future__ import annotations
 import os
 import tempfile
 from pathlib import Path
+from types import SimpleNamespace
 
 # Before anything imports Keras: quiet logs and a private, empty Keras cache.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-USER_KERAS_HOME = Path(os.environ.get("KERAS_HOME") or Path.home() / ".keras")
+# The user's own cache is remembered once: test workers (pytest-xdist) inherit the variables of the
+# process that started them, and each gets a private cache of its own.
+USER_KERAS_HOME = Path(os.environ.setdefault("CNNLAB_TEST_USER_KERAS_HOME",
+                                             os.environ.get("KERAS_HOME") or str(Path.home() / ".keras")))
 os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="cnnlab-keras-home-")
 
 import numpy as np  # noqa: E402
@@ -26,6 +30,19 @@ def pytest_addoption(parser):
     parser.addoption("--all-exports", action="store_true",
                      help="check the ONNX export of every registry model against Keras (about 4 minutes more), "
                           "not only tests/test_onnx.py's DEFAULT_EXPORTS (and its small models of each family)")
+
+
+SLOW_FIRST = ("test_webapp.py", "test_reports.py", "test_onnx.py", "test_evaluation.py", "test_finetune.py",
+              "test_agreement.py", "test_mcp.py", "test_bench.py", "test_load.py")
+"""The modules that take longest, run first: with one test process per core (pytest-xdist, a module
+at a time), the long ones then run side by side instead of one of them alone at the end."""
+
+
+def pytest_collection_modifyitems(config, items):
+    rank = {name: index for index, name in enumerate(SLOW_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: each module keeps its order
+
+
 STRIPE_CLASSES = ["horizontal", "vertical"]
 
 
@@ -175,8 +192,35 @@ def keras_models():
 
 
 @pytest.fixture(scope="session")
+def architectures():
+    """Registry models by name, built by Keras from their constructors without allocating weights
+    (layers, shapes and counts only; they cannot run): a reference for what describing them says."""
+    import functools
+
+    from plugin.engine.models.build import build_architecture
+    from plugin.engine.models.registry import get_spec
+
+    return functools.cache(lambda name: build_architecture(get_spec(name)))
+
+
+@pytest.fixture(scope="session")
 def labelled_photos(data_dir) -> Path:
     """Real photos in labelled folders (cat/ and dog/, 8 each): crops of the example cat and dog."""
     from scripts.gallery import example_crops
 
     return example_crops(data_dir / "labelled")
+
+
+@pytest.fixture
+def launch(capsys):
+    """Run `launch.py ARGS` in this process: its exit status and what it printed, as `subprocess.run` gives them."""
+    from plugin.doors.cli import main
+    from scripts import bench, gallery
+
+    def run(*args):
+        capsys.readouterr()  # only this command's output
+        returncode = main(list(args), extra_commands=[gallery.COMMAND, bench.COMMAND])
+        printed = capsys.readouterr()
+        return SimpleNamespace(returncode=returncode, stdout=printed.out, stderr=printed.err)
+
+    return run

@@ -13,8 +13,8 @@ CONTRACT = {"model", "input_shape", "output_shape", "total_params", "trainable_p
 
 
 @pytest.mark.parametrize("name", list(MODELS))
-def test_totals_agree_with_keras_for_every_registry_model(name, keras_models):
-    model = keras_models(name)
+def test_totals_agree_with_keras_for_every_registry_model(name, architectures):
+    model = architectures(name)
     facts = plugin.describe_architecture(name, include_diagram=False, detail="layers")
     assert CONTRACT <= set(facts)
     assert facts["total_params"] == model.count_params()
@@ -153,14 +153,14 @@ def test_compare_models_with_an_image(favour_class_weights):
 
 
 @pytest.mark.parametrize("name", ["VGG16", "ResNet50", "AlexNet", "EfficientNetLite0"])
-def test_the_structure_table_lists_every_layer_in_network_order(name, keras_models):
+def test_the_structure_table_lists_every_layer_in_network_order(name, architectures):
     facts = plugin.describe_architecture(name, include_diagram=False)
     assert sum(row["count"] for row in facts["structure"]) == facts["num_layers"]  # no layer left out
     from plugin.engine.architecture.structure import KINDS
 
     kind_of = {layer_type: kind for kind, types in KINDS for layer_type in types}
     order = []
-    for layer in keras_models(name).layers[:-1]:
+    for layer in architectures(name).layers[:-1]:
         kind = kind_of.get(type(layer).__name__, "other")
         if kind not in order:
             order.append(kind)

@@ -7,7 +7,7 @@ from scripts.bench.table import markdown
 
 def test_benchmark_measures_each_backend_and_reports_the_targets():
     result = run_benchmarks(["EfficientNetLite0"], runs=2, batches=False, fresh_export=False, cold=False, service=False,
-                            memory=False, evaluation=0)
+                            memory=False, evaluation=0, peak_sizes=(1024,))
     assert result["peak_gflops"] > 0 and result["machine"]["cores"] >= 1
     row = result["models"][0]
     assert row["model"] == "EfficientNetLite0" and row["weights"] == "imagenet" and row["predict_ms"] > 0

@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-from types import SimpleNamespace
 
 import pytest
 
@@ -17,21 +16,6 @@ def launch_py(*args, cwd=REPO):
     env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
     return subprocess.run([sys.executable, str(REPO / "launch.py"), *args], cwd=cwd, capture_output=True,
                           text=True, env=env, timeout=300)
-
-
-@pytest.fixture
-def launch(capsys):
-    """Run `launch.py ARGS` in this process: its exit status and what it printed, as `subprocess.run` gives them."""
-    from plugin.doors.cli import main
-    from scripts import bench, gallery
-
-    def run(*args):
-        capsys.readouterr()  # only this command's output
-        returncode = main(list(args), extra_commands=[gallery.COMMAND, bench.COMMAND])
-        printed = capsys.readouterr()
-        return SimpleNamespace(returncode=returncode, stdout=printed.out, stderr=printed.err)
-
-    return run
 
 
 def test_launch_py_is_the_entry_point_and_names_every_command(tmp_path):

@@ -3,9 +3,6 @@
 test_mcp.py and test_webapp.py with the same cases."""
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
 
@@ -13,7 +10,6 @@ import plugin
 from plugin.config import EXAMPLES_DIR
 from plugin.doors.tools import TOOLS, call_tool
 from plugin.limits import DEFAULT_TOP_K, MAX_IMAGES_PER_CALL, MAX_MODELS_PER_CALL, MAX_TOP_K
-from tests.conftest import REPO
 
 CAT = str(EXAMPLES_DIR / "cat_chelsea.png")
 RANDOM = {"weights": "random", "allow_random_weights": True}
@@ -60,20 +56,14 @@ def test_tool_schemas_carry_the_engine_limits():
         assert models["maxItems"] == MAX_MODELS_PER_CALL, name
 
 
-def cli(*args, cwd):
-    env = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}
-    return subprocess.run([sys.executable, str(REPO / "launch.py"), *args], cwd=cwd, capture_output=True, text=True,
-                          env=env, timeout=300)
-
-
-def test_the_command_line_accepts_and_refuses_alike(tmp_path):
+def test_the_command_line_accepts_and_refuses_alike(launch):
     random = ["--weights", "random", "--allow-random-weights", "--json"]
-    at_limits = cli("classify", *[CAT] * MAX_IMAGES_PER_CALL, "--models", *["AlexNet"] * MAX_MODELS_PER_CALL,
-                    "--top-k", str(MAX_TOP_K), *random, cwd=tmp_path)
+    at_limits = launch("classify", *[CAT] * MAX_IMAGES_PER_CALL, "--models", *["AlexNet"] * MAX_MODELS_PER_CALL,
+                    "--top-k", str(MAX_TOP_K), *random)
     assert at_limits.returncode == 0, at_limits.stderr
     assert len(json.loads(at_limits.stdout)["images"]) == MAX_IMAGES_PER_CALL
     for extra in (["--models", *["AlexNet"] * (MAX_MODELS_PER_CALL + 1)], ["--models", "AlexNet", "--top-k", str(MAX_TOP_K + 1)]):
-        refused = cli("classify", CAT, *extra, *random, cwd=tmp_path)
+        refused = launch("classify", CAT, *extra, *random)
         assert refused.returncode == 2 and "InvalidInputError" in refused.stderr and "Traceback" not in refused.stderr
-    too_many = cli("classify", *[CAT] * (MAX_IMAGES_PER_CALL + 1), "--models", "AlexNet", *random, cwd=tmp_path)
+    too_many = launch("classify", *[CAT] * (MAX_IMAGES_PER_CALL + 1), "--models", "AlexNet", *random)
     assert too_many.returncode == 2 and f"{MAX_IMAGES_PER_CALL}" in too_many.stderr

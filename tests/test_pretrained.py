@@ -3,9 +3,6 @@ converted without torch, give real answers offline, match an independent numpy f
 answer for callers who name no model."""
 
 import json
-import os
-import subprocess
-import sys
 import time
 
 import numpy as np
@@ -23,7 +20,6 @@ from plugin.engine.models.registry import MODELS
 from plugin.engine.models.weights import keras_cache_dir
 from plugin.errors import WeightsUnavailableError
 from tests import reference_efficientnet_lite as reference
-from tests.conftest import REPO
 
 CAT = str(EXAMPLES_DIR / "cat_chelsea.png")
 DOG = str(EXAMPLES_DIR / "dog_bicycle.jpg")
@@ -150,16 +146,17 @@ def test_the_study_pair_answers_where_its_weights_are_ready(monkeypatch):
     assert defaults.default_models("random") == (["VGG16", "ResNet50"], None)  # random weights need no download
 
 
-def test_the_same_answer_through_python_tools_and_the_command_line(tmp_path):
+def test_the_same_answer_through_python_tools_and_the_command_line(capsys):
+    from plugin.doors.cli import main
+
     python = plugin.classify_image(CAT, top_k=5)
     tool = call_tool("classify_image", {"image": CAT, "top_k": 5})
     for answer in (python, tool):
         answer["results"][0].pop("inference_ms")  # measured anew by each call
     assert tool == json.loads(json.dumps(python))
-    out = subprocess.run([sys.executable, str(REPO / "launch.py"), "classify", CAT, "--top-k", "5", "--json"], cwd=tmp_path,
-                         capture_output=True, text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    assert out.returncode == 0, out.stderr
-    cli = json.loads(out.stdout)["images"][0]
+    capsys.readouterr()
+    assert main(["classify", CAT, "--top-k", "5", "--json"]) == 0  # as launch.py runs it (tests/test_cli.py runs launch.py itself)
+    cli = json.loads(capsys.readouterr().out)["images"][0]
     for answer in (tool, cli):
         assert [(p["index"], p["probability"]) for p in answer["results"][0]["predictions"]] == \
             [(p["index"], p["probability"]) for p in python["results"][0]["predictions"]]

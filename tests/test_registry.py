@@ -37,9 +37,9 @@ def test_unknown_model_lists_the_choices():
 
 
 @pytest.mark.parametrize("name", REQUIRED)
-def test_constructor_builds_the_registered_shape_and_parameter_count(name, keras_models):
+def test_constructor_builds_the_registered_shape_and_parameter_count(name, architectures):
     spec = MODELS[name]
-    model = keras_models(name)
+    model = architectures(name)
     assert tuple(model.inputs[0].shape[1:]) == spec.input_shape
     assert tuple(model.outputs[0].shape) == (None, 1000)
     if name == "AlexNet":  # the paper says "about 60 million"

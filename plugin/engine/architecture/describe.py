@@ -2,8 +2,8 @@
 multiply-adds, the paper's stages, the structure table, the layer table, preprocessing and the
 published figures. Draws and writes nothing: the diagram is `plugin.render.diagram`'s job.
 
-Architecture needs no trained weights: registry models are built with random initialisation
-(from the same cache classification uses) and a user's model file is loaded in safe mode.
+Architecture needs no weights at all: registry models are built without allocating them (layers,
+shapes and counts only; kept in the engine's model cache) and a user's model file is loaded in safe mode.
 """
 
 from __future__ import annotations
@@ -15,10 +15,12 @@ from plugin import words
 from plugin.engine.architecture.layers import layer_facts, weight_count
 from plugin.engine.architecture.stages import group_stages
 from plugin.engine.architecture.structure import structure_table
+from plugin.engine.inference.cache import model_cache
 from plugin.engine.inference.custom import load_model_file
 from plugin.engine.inference.prepared import load_registry_model
 from plugin.engine.inference.preprocessing import MODES
 from plugin.engine.inference.runners import KerasRunner
+from plugin.engine.models.build import build_architecture
 from plugin.engine.models.registry import ModelSpec, get_spec
 from plugin.engine.results import ArchitectureFacts, BatchNorm, PathInput, PreprocessingCard, WeightsInput
 from plugin.errors import InvalidInputError
@@ -56,20 +58,25 @@ def check_detail(detail: Any) -> str:
     return detail
 
 
-def load_subject(model: str | None = None, model_path: PathInput | None = None, *, weights: WeightsInput = None) -> Subject:
+def load_subject(model: str | None = None, model_path: PathInput | None = None, *, weights: WeightsInput = None,
+                 runnable: bool = False) -> Subject:
     """Build (or take from the cache) a registry model, or load a model file.
 
     Args:
         model: a registry model name; None for `DEFAULT_ARCHITECTURE_MODEL`. Ignored with `model_path`.
         model_path: a `.keras`/`.h5` model file below the allowed roots.
-        weights: the registry model's weights: None (random: the architecture needs no training),
-            or those a classification already built it with, so the cached model serves both.
+        weights: the registry model's weights where it must run: None (random), or those a
+            classification already built it with, so the cached model serves both.
+        runnable: a model that runs (to time it); otherwise, with no weights asked for, only its
+            architecture is built, without allocating weights (`runner` is then None).
     """
     if model_path is not None:
         path, runner = load_model_file(model_path)
         stat = path.stat()
         return Subject(path.name, runner.model, None, f"{path.name}|{path}|{stat.st_size}|{stat.st_mtime_ns}", runner)
     spec = get_spec(model or DEFAULT_ARCHITECTURE_MODEL)
+    if weights is None and not runnable:
+        return Subject(spec.name, model_cache.get((spec.name, "architecture"), lambda: build_architecture(spec)), spec, spec.name)
     keras_runner = cast(KerasRunner, load_registry_model(spec.name, weights, backend="keras").runner)
     return Subject(spec.name, keras_runner.model, spec, spec.name, keras_runner)
 

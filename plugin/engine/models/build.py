@@ -6,10 +6,11 @@ import os
 import warnings
 from typing import Any
 
+from plugin.engine.models.keras_compat import weightless
 from plugin.engine.models.registry import ModelSpec
 from plugin.errors import InvalidInputError
 
-__all__ = ["build_registry_model"]
+__all__ = ["build_registry_model", "build_architecture"]
 
 
 def build_registry_model(spec: ModelSpec, path: str | None) -> Any:
@@ -33,3 +34,10 @@ def build_registry_model(spec: ModelSpec, path: str | None) -> Any:
             f"layers with random weights ({partial[0][:200]}).", key="weights_misfit", model=spec.name,
             file=os.path.basename(path))
     return model
+
+
+def build_architecture(spec: ModelSpec) -> Any:
+    """A registry model's layers, shapes and parameter counts, without allocating its weights: all that
+    describing and drawing it needs (VGG16 in 0.05 s instead of 4 s). The model cannot run."""
+    with weightless():
+        return spec.build(None)

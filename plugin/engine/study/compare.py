@@ -57,7 +57,7 @@ def compare_models(models: ModelNames = None, image: ImageInput | None = None, *
     for name in names:
         spec = get_spec(name)
         # with an image, the model classification built (Keras keeps it cached) is described and timed too
-        subject = load_subject(name, weights=_keras_weights(classified, name))
+        subject = load_subject(name, weights=_keras_weights(classified, name), runnable=True)
         facts = describe(subject)
         rows.append({
             "model": name,
