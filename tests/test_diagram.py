@@ -139,3 +139,22 @@ def test_the_svg_and_the_markdown_pieces_hold_the_whole_drawing():
     sizes = [Image.open(io.BytesIO(p.read_bytes())).size for p in pieces]
     assert {w for w, _ in sizes} == {size[0]} and abs(sum(h for _, h in sizes) - size[1]) <= len(sizes)
     assert "predictions" in " ".join(svg_texts(files["svg"]["path"]))
+
+
+def test_pieces_drawn_band_by_band_are_the_whole_picture_cut():
+    """Each band of a Graphviz drawing is drawn from only the nodes and edges it shows: laid one under
+    the other, the pieces are pixel for pixel the drawing rasterised whole."""
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    from plugin.render.pictures import svg_to_pngs
+    from plugin.render.svg import inline_svg
+
+    svg = str(inline_svg(Path(plugin.describe_architecture("AlexNet")["diagram"]["path"]).read_bytes()))
+    whole = np.asarray(Image.open(io.BytesIO(svg_to_pngs(svg, max_piece=10**6)[0])).convert("L"), dtype=int)
+    pieces = [np.asarray(Image.open(io.BytesIO(piece)).convert("L"), dtype=int) for piece in svg_to_pngs(svg, max_piece=400)]
+    assert len(pieces) > 3 and all(piece.shape[1] == whole.shape[1] for piece in pieces)
+    stacked = np.concatenate(pieces)
+    assert stacked.shape == whole.shape and np.array_equal(stacked, whole)

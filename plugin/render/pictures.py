@@ -5,8 +5,9 @@ Korean words need a CJK font (Noto Sans CJK, installed by ./run.sh), named first
 A drawing taller than a blog picture should be (a ResNet diagram is tens of thousands of pixels)
 is cut into pieces from top to bottom, each at full size, so its text stays legible. CairoSVG
 draws the whole drawing whatever part is asked for, so it draws bands as tall as a Cairo surface
-may be (and as large as Pillow's bomb limit lets it read back) and Pillow cuts them; the pieces of the last drawings are kept in memory, since a page is
-often made again for the same model.
+may be (and as large as Pillow's bomb limit lets it read back), each from a copy of a Graphviz
+drawing that keeps only the nodes and edges the band shows, and Pillow cuts them; the pieces of
+the last drawings are kept in memory, since a page is often made again for the same model.
 """
 
 from __future__ import annotations
@@ -61,12 +62,16 @@ def _pieces(text: str, scale: float, max_piece: int) -> tuple[bytes, ...]:
     budget = (Image.MAX_IMAGE_PIXELS or 10**8) // 2  # a band is read back by Pillow, whose bomb limit holds here too
     band_px = piece_px * max(1, int(min(_BAND_PX / scale, budget / (width * scale * scale))) // piece_px)
     pieces = []
+    graph = _graphviz_parts(root)
+    if graph is not None:
+        band_px = piece_px  # each band draws only its own nodes and edges: small bands cost least
     for top in range(0, max(1, int(round(height))), band_px):
         tall = min(band_px, height - top)
         root.set("viewBox", f"{box[0]} {box[1] + top * units_per_px} {box[2]} {tall * units_per_px}")
         root.set("width", f"{width}px")
         root.set("height", f"{tall}px")
-        band = cairosvg.svg2png(bytestring=ET.tostring(root, encoding="unicode").encode("utf-8"), scale=scale)
+        low, high = box[1] + top * units_per_px, box[1] + (top + tall) * units_per_px
+        band = cairosvg.svg2png(bytestring=_band_svg(root, graph, low, high), scale=scale)
         if tall <= piece_px:
             pieces.append(band)
             continue
@@ -77,6 +82,55 @@ def _pieces(text: str, scale: float, max_piece: int) -> tuple[bytes, ...]:
                 picture.crop((0, y, picture.width, min(y + step, picture.height))).save(buffer, "PNG")
                 pieces.append(buffer.getvalue())
     return tuple(pieces)
+
+
+_GRAPH_TRANSFORM = re.compile(r"^\s*scale\(([0-9.]+)(?:[ ,]+([0-9.]+))?\)\s*rotate\(0\)\s*translate\(([-0-9.]+)[ ,]+([-0-9.]+)\)\s*$")
+_NUMBER = re.compile(r"-?[0-9]*\.?[0-9]+(?:e-?[0-9]+)?")
+
+
+def _graphviz_parts(root: ET.Element) -> tuple[ET.Element, list[tuple[ET.Element, float, float]]] | None:
+    """A Graphviz drawing's graph group and, for each node, edge and cluster in it, its vertical
+    extent in the drawing's units; None for any other drawing (it is then drawn whole for every band)."""
+    graph = root.find(f"{{{_SVG}}}g")
+    match = _GRAPH_TRANSFORM.match(graph.get("transform", "")) if graph is not None and graph.get("class") == "graph" else None
+    if graph is None or match is None:
+        return None
+    scale_y, shift_y = float(match[2] or match[1]), float(match[4])
+    parts = []
+    for part in graph:
+        if part.tag != f"{{{_SVG}}}g":
+            continue
+        ys = [float(y) for node in part.iter() for y in _ys(node)]
+        if not ys:
+            return None  # something without coordinates: draw everything, as Graphviz meant
+        parts.append((part, (min(ys) + shift_y) * scale_y, (max(ys) + shift_y) * scale_y))
+    return graph, parts
+
+
+def _ys(node: ET.Element) -> list[str]:
+    """The y coordinates a Graphviz element draws at: points, path data, text and ellipse positions."""
+    if node.get("points"):
+        return _NUMBER.findall(node.get("points", ""))[1::2]
+    if node.get("d"):
+        return _NUMBER.findall(node.get("d", ""))[1::2]
+    return [node.get(key, "") for key in ("y", "cy") if node.get(key)]
+
+
+def _band_svg(root: ET.Element, graph: tuple | None, low: float, high: float) -> bytes:
+    """The drawing as SVG text for one band (from `low` to `high`, in its units): a Graphviz drawing
+    without the nodes and edges that lie wholly outside the band, any other drawing whole."""
+    if graph is None:
+        return ET.tostring(root, encoding="unicode").encode("utf-8")
+    group, parts = graph
+    margin = 50.0  # strokes, arrowheads and text reach a little beyond the coordinates
+    children = list(group)
+    for part, top, bottom in parts:
+        if bottom < low - margin or top > high + margin:
+            group.remove(part)
+    try:
+        return ET.tostring(root, encoding="unicode").encode("utf-8")
+    finally:
+        group[:] = children  # the whole drawing again, in its order (later parts are drawn over earlier ones)
 
 
 def svg_to_png(svg: str | bytes, *, scale: float = 2.0) -> bytes:
