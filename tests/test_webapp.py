@@ -307,7 +307,7 @@ def test_evaluate_a_zip_of_photos_and_fine_tune_on_it(page, labelled_photos, tmp
             zipped.write(path, path.relative_to(labelled_photos).as_posix())
     page.get_by_role("tab", name="평가").click()
     page.locator("#eval-zip input[type=file]").set_input_files(str(archive))
-    page.wait_for_timeout(1000)
+    page.locator("#eval-zip").get_by_text("photos.zip").first.wait_for(timeout=30_000)  # uploaded
     page.locator("#eval-button").click()
     page.wait_for_function("document.querySelector('#eval-summary') && document.querySelector('#eval-summary').innerText.includes('고양이 8')",
                            timeout=180_000)
@@ -343,14 +343,14 @@ def test_a_bad_model_upload_shows_the_engine_error_and_the_app_keeps_serving(pag
     page.locator("#classify-image input[type=file]").set_input_files(CAT)
     page.get_by_text("직접 만든 모델", exact=False).first.click()
     page.locator("input[type=file]").nth(1).set_input_files(str(garbage))
-    page.wait_for_timeout(1500)
+    page.get_by_text("broken.keras").first.wait_for(timeout=30_000)  # uploaded
     page.locator("#classify-button").click()
     page.wait_for_function("document.body.innerText.includes('읽을 수 없습니다')", timeout=120_000)
     assert "broken.keras" in toasts(page)
     page.screenshot(path=str(ARTIFACTS / "bad-upload.png"))
     page.get_by_role("tab", name="보고서").click()
     page.locator("#reports-refresh").click()
-    page.wait_for_timeout(1000)
+    page.locator("#reports-table").wait_for(timeout=30_000)
     assert "Traceback" not in page.content()
 
 
