@@ -48,7 +48,7 @@ from plugin.engine.study.experiment import compare_preprocessing
 from plugin.engine.study.explain import explain
 from plugin.engine.study.finetune import fine_tune
 from plugin.engine.study.image_study import study_image as _study_image
-from plugin.engine.study.labels import display_name
+from plugin.engine.study.labels import display_name, verdict_basis
 from plugin.errors import InvalidInputError, PluginError
 from plugin.render import diagram as diagrams
 from plugin.render.overlay import write_overlay
@@ -59,7 +59,7 @@ __all__ = ["list_models", "default_models", "classify_image", "classify_images",
            "make_report", "REPORT_OPTIONS",
            # what the doors show and offer
            "MODEL_NAMES", "MODEL_FAMILIES", "model_name", "PREPROCESSING_MODES", "ENGINES", "LoadedImage", "load_image", "load_upload",
-           "extract_images", "bound_decoding", "sentence", "display_name", "source_text", "fallback_note"]
+           "extract_images", "bound_decoding", "sentence", "display_name", "source_text", "fallback_note", "verdict_basis"]
 
 REPORT_OPTIONS: dict[str, tuple[str, ...]] = {
     "architecture": ("model", "model_path", "expand_nested", "show_shapes", "rankdir"),

@@ -33,13 +33,11 @@ def test_the_result_contract_and_the_numbers(lite_run):
     assert set(lite0) >= {"model", "accuracy", "confusion_matrix", "per_class", "mistakes", "images_per_second"}
     assert lite0["accuracy"] == {"verdict": 1.0, "top1": None, "top5": None}  # dog/cat labels: no class to rank
     assert lite0["confusion_matrix"] == {"labels": ["dog", "cat", "other"], "counts": [[8, 0, 0], [0, 8, 0], [0, 0, 0]]}
-    counts = lite2["confusion_matrix"]["counts"]
-    assert sum(map(sum, counts)) == 16 and counts[1][1] == 8  # every cat right
-    assert lite2["accuracy"]["verdict"] == (counts[0][0] + counts[1][1]) / 16 < 1.0  # the bicycle misleads it on dogs
-    assert lite2["mistake_count"] == 16 - counts[0][0] - counts[1][1] == len(lite2["mistakes"])
-    assert all(m["expected"] == "dog" and m["group"] != "dog" for m in lite2["mistakes"])
+    # Lite2's top-1 is a dog breed on the dog crops though the bicycle outweighs any one breed: dog, every time
+    assert lite2["confusion_matrix"]["counts"] == [[8, 0, 0], [0, 8, 0], [0, 0, 0]]
+    assert lite2["accuracy"]["verdict"] == 1.0 and lite2["mistake_count"] == 0 == len(lite2["mistakes"])
     recall = {row["label"]: row["recall"] for row in lite2["per_class"]}
-    assert recall["cat"] == 1.0 and recall["dog"] == counts[0][0] / 8
+    assert recall["cat"] == 1.0 and recall["dog"] == 1.0
     assert lite0["images_per_second"] > 0
     assert steps == [(16, 32, "EfficientNetLite0"), (32, 32, "EfficientNetLite2")]  # one batch of 16 per model
 

@@ -30,7 +30,7 @@ from rich.console import Console
 from rich.table import Table
 
 from plugin import api, words
-from plugin.api import display_name, fallback_note, sentence, source_text
+from plugin.api import display_name, fallback_note, sentence, source_text, verdict_basis
 from plugin.config import configure, get_settings
 from plugin.doors import tools
 from plugin.doors.cli_options import add_options, validated
@@ -254,8 +254,7 @@ def _classify(args, console: Console, lang: str) -> int:
             console.print(table)
             if model["verdict"]:
                 verdict = model["verdict"]
-                scores = ", ".join(f"{report[k]} {v:.1%}" for k, v in verdict["scores"].items())
-                console.print(f"  {t['verdict']} [bold]{report[verdict['label']]}[/] ({scores})")
+                console.print(f"  {t['verdict']} [bold]{report[verdict['label']]}[/] ({_escape(verdict_basis(verdict, lang))})")
         console.print(f"[bold]{_escape(sentence(record, lang))}[/]")
         if record.get("note"):
             console.print(_escape(fallback_note(record["fallback"], lang)))

@@ -79,12 +79,21 @@ class VerdictScores(TypedDict):
     other: float
 
 
+class OtherClass(TypedDict):
+    index: int
+    label: str
+    label_ko: str
+
+
 class Verdict(TypedDict):
-    """The study's dog/cat verdict: the ImageNet probabilities summed by group."""
+    """The study's dog/cat verdict: the dog group and the cat family (summed) against the likeliest other class."""
 
     label: str
     probability: float
     scores: VerdictScores
+    basis: str
+    top1_group: str
+    other_class: OtherClass
 
 
 class Correctness(TypedDict):

@@ -47,7 +47,7 @@ from plugin.engine.results import (
     Timing,
 )
 from plugin.engine.study.agreement import sentence
-from plugin.engine.study.labels import display_name
+from plugin.engine.study.labels import display_name, verdict_basis
 from plugin.errors import AccessDeniedError, InvalidInputError, PluginError, RenderError
 from plugin.render.charts import accuracy_chart, chart_svg, comparison_charts, probability_chart
 from plugin.render.overlay import overlay_png
@@ -312,6 +312,7 @@ def _classification(data: ClassificationResult, picture: Any, t: dict, lang: str
     context: dict[str, Any] = {"data": data, "charts": charts, "sentence": sentence(data, lang), **_photo_context(picture, files, file_keys),
                "source": image_source(data["image"], lang),
                "rows": [[dict(p, name=display_name(p, lang)) for p in result["predictions"]] for result in data["results"]],
+               "bases": [verdict_basis(verdict, lang) if (verdict := result.get("verdict")) else None for result in data["results"]],
                "expected_name": display_name(data["expected"], lang) if (expected or {}).get("label")
                else (words.text(f"agreement.{data['expected']['group']}", lang) if data.get("expected") else None)}
     cams = []

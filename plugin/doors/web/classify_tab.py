@@ -9,7 +9,7 @@ from typing import Any
 import gradio as gr
 
 from plugin import api, words
-from plugin.api import display_name, sentence
+from plugin.api import display_name, sentence, verdict_basis
 from plugin.config import EXAMPLES_DIR
 from plugin.doors.web.common import (
     MODEL_CHOICES,
@@ -86,7 +86,7 @@ def _summary(result: Mapping[str, Any], lang: str) -> str:
         top = outcome["predictions"][0]
         text = f"- **{md(outcome['model'])}**: {md(display_name(top, lang))} ({top['probability']:.1%})"
         if verdict:
-            text += f" · {t['verdict']} **{t[verdict['label']]}** ({verdict['probability']:.1%})"
+            text += f" · {t['verdict']} **{t[verdict['label']]}** ({md(verdict_basis(verdict, lang))})"
         if outcome.get("correct"):
             right = words.text("report.right" if outcome["correct"]["top1"] else "report.wrong", lang)
             text += f" · {words.text('report.correct_top1', lang)} **{right}**"

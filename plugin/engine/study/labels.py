@@ -6,9 +6,15 @@ this project ship inside the package (`data/imagenet_class_index.json`, `data/im
 so decoding works offline. A prediction keeps Keras's name as `label` (e.g. "golden_retriever",
 which code relies on) and adds `label_ko` ("골든 리트리버"); `display_name` gives what people read.
 
-The verdict answers the study question "dog or cat?": ImageNet indices 151-268 are dog breeds,
-281-285 domestic cats; every other class is "other". Each group's probability is the sum of its
-classes' probabilities.
+The verdict answers the study question "dog or cat?" with groups taken from WordNet's hierarchy:
+dog = the domestic dog's subtree (ImageNet 151-268), cat = the cat family (felids: the domestic
+cats 281-285 and the wild cats 286-293, lynx and cougar among them, said to be wild). Each group's
+score is the sum of its classes' probabilities; "other" scores its single likeliest class, not the
+sum of the 867 others: a model torn between twelve dog breeds still sees a dog. The larger group
+is the verdict when it beats the likeliest other class and is plausible: it holds the top-1 class,
+or at least `PLAUSIBLE_GROUP` of the probability. Otherwise the photo is "other". So a top-1 dog
+breed or cat is never "other", and an unsure model that spreads a little over many breeds (horse,
+giraffe and painting crops put 6-12 % on dogs, none of them near the top) does not make a dog.
 """
 
 from __future__ import annotations
@@ -22,14 +28,22 @@ from typing import Any
 
 import numpy as np
 
-from plugin.engine.results import ExpectedInput, ExpectedRecord, Prediction, Verdict
+from plugin import words
+from plugin.engine.results import ExpectedInput, ExpectedRecord, Prediction, Verdict, VerdictScores
 from plugin.errors import InvalidInputError
 
-__all__ = ["DOG_INDICES", "CAT_INDICES", "GROUPS", "ImagenetClass", "Expected", "imagenet_classes", "top_k",
+__all__ = ["DOG_INDICES", "CAT_INDICES", "WILD_CAT_INDICES", "PLAUSIBLE_GROUP", "GROUPS", "ImagenetClass", "Expected", "imagenet_classes", "top_k",
            "dog_cat_verdict", "group_of", "find_class", "parse_expected", "display_name"]
 
 DOG_INDICES = range(151, 269)
-CAT_INDICES = range(281, 286)
+"""WordNet's domestic dog (n02084071): every dog breed ImageNet has."""
+CAT_INDICES = range(281, 294)
+"""WordNet's cat family (felid, n02120997): domestic cats and the wild cats below."""
+WILD_CAT_INDICES = range(286, 294)
+"""Cougar, lynx, leopard, snow leopard, jaguar, lion, tiger, cheetah: the cat family's wild members."""
+PLAUSIBLE_GROUP = 0.2
+"""The least share of the probability a group needs to be the verdict without holding the top-1
+class: one in five. Below it the group is an unsure model's noise spread over many classes."""
 GROUPS = ("dog", "cat")
 _GROUP_NAMES = {"dog": "dog", "dogs": "dog", "개": "dog", "강아지": "dog", "cat": "cat", "cats": "cat", "고양이": "cat"}
 
@@ -186,16 +200,50 @@ def rank_of(probabilities: np.ndarray, indices: Sequence[int]) -> int:
 
 
 def dog_cat_verdict(probabilities: np.ndarray) -> Verdict:
-    """Sum ImageNet probabilities into dog, cat and other, and name the largest.
+    """Dog, cat or other: the dog group's and the cat family's summed probabilities against the
+    single likeliest other class (see the module docstring); the largest names the verdict.
 
     Returns:
-        `{"label": "dog"|"cat"|"other", "probability", "scores": {"dog", "cat", "other"}}`.
+        `{"label": "dog"|"cat"|"other", "probability", "scores": {"dog", "cat", "other"}, "basis",
+        "top1_group", "other_class": {"index", "label", "label_ko"}}`: `scores.other` is the likeliest
+        other class's probability (`other_class`), `basis` the comparison in one English sentence,
+        `top1_group` the top-1 class's group ("dog", "cat", "wild cat" or "other").
     """
     probabilities = np.asarray(probabilities, dtype=np.float64).ravel()
     dog = float(probabilities[DOG_INDICES.start:DOG_INDICES.stop].sum())
     cat = float(probabilities[CAT_INDICES.start:CAT_INDICES.stop].sum())
-    other = max(0.0, float(probabilities.sum()) - dog - cat)
-    scores = {"dog": round(dog, 6), "cat": round(cat, 6), "other": round(other, 6)}
-    label = max(scores, key=lambda group: scores[group])
-    return {"label": label, "probability": scores[label], "scores": {"dog": scores["dog"], "cat": scores["cat"],
-                                                                      "other": scores["other"]}}
+    rest = probabilities.copy()
+    rest[DOG_INDICES.start:DOG_INDICES.stop] = rest[CAT_INDICES.start:CAT_INDICES.stop] = -1.0
+    other_index = int(np.argmax(rest))
+    scores: VerdictScores = {"dog": round(dog, 6), "cat": round(cat, 6), "other": round(float(rest[other_index]), 6)}
+    top1 = int(np.argmax(probabilities))
+    group = max(GROUPS, key=lambda name: scores[name])  # type: ignore[literal-required]
+    plausible = scores[group] >= PLAUSIBLE_GROUP or group_of(top1) == group  # type: ignore[literal-required]
+    label = group if plausible and scores[group] > scores["other"] else "other"  # type: ignore[literal-required]
+    other = imagenet_classes()[other_index]
+    verdict: Verdict = {"label": label, "probability": scores[label],  # type: ignore[literal-required]
+                        "scores": scores, "basis": "", "top1_group": _top1_group(top1),
+                        "other_class": {"index": other.index, "label": other.label, "label_ko": other.label_ko}}
+    verdict["basis"] = verdict_basis(verdict)
+    return verdict
+
+
+def _top1_group(index: int) -> str:
+    return "wild cat" if index in WILD_CAT_INDICES else group_of(index)
+
+
+def verdict_basis(verdict: Verdict, lang: str = "en") -> str:
+    """Why the verdict is what it is, in one sentence in `lang` (the result's `basis` is English)."""
+    t = words.section("verdict_basis", lang)
+    scores = verdict["scores"]
+    other = display_name({"label": verdict["other_class"]["label"], "label_ko": verdict["other_class"]["label_ko"]}, lang)
+    score = {group: f"{scores[group]:.1%}" for group in ("dog", "cat", "other")}
+    chosen = verdict["label"]
+    if chosen == "other" and max(scores["dog"], scores["cat"]) > scores["other"]:  # a group too small to count
+        return t["too_small"].format(dog=score["dog"], cat=score["cat"], share=f"{PLAUSIBLE_GROUP:.0%}", label=other,
+                                     score=score["other"])
+    parts = {group: t[group].format(score=score[group], label=other) for group in ("dog", "cat", "other")}
+    sentence = f"{parts[chosen]} > " + t["join"].join(parts[group] for group in ("dog", "cat", "other") if group != chosen)
+    if chosen == "cat" and verdict["top1_group"] == "wild cat":
+        sentence += t["wild"]
+    return sentence
