@@ -53,6 +53,28 @@ def test_the_sentences():
         assert "_" not in text
 
 
+def test_with_dog_or_cat_asked_the_right_models_are_those_whose_verdict_the_page_shows_right():
+    kitten = record({**outcome("Lite0", "Persian_cat", "페르시안 고양이", "cat"), "correct": {"top1": True, "verdict": True}},
+                    {**outcome("Lite2", "lynx", "스라소니", "other"), "correct": {"top1": False, "verdict": False}},
+                    expected={"group": "cat"})
+    assert sentence(kitten, "ko").endswith("맞힌 모델: Lite0.")
+    assert sentence(kitten, "en").endswith("Lite0 got it.")
+
+
+def test_a_top1_cat_with_a_wrong_verdict_is_not_right_at_top1():
+    import numpy as np
+
+    from plugin.engine.study.classify import _judge
+    from plugin.engine.study.labels import parse_expected
+
+    probabilities = np.zeros(1000)
+    probabilities[[281, 500]] = [0.7, 0.3]  # a tabby on top, judged with a verdict of 'other' (forged: the rule never gives it)
+    judged, rank = _judge(probabilities, {"verdict": {"label": "other"}}, parse_expected("cat"))
+    assert rank == 1 and judged == {"top1": False, "top5": True, "verdict": False}  # the page shows 'other': not right
+    judged, _ = _judge(probabilities, {"verdict": {"label": "cat"}}, parse_expected("cat"))
+    assert judged == {"top1": True, "top5": True, "verdict": True}
+
+
 @pytest.fixture(scope="module")
 def post_weights(tmp_path_factory, keras_models):
     """A VGG16 whose head favours English foxhound and a ResNet50 whose head favours beagle (the

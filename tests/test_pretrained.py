@@ -20,6 +20,7 @@ from plugin.engine.models.registry import MODELS
 from plugin.engine.models.weights import keras_cache_dir
 from plugin.errors import WeightsUnavailableError
 from tests import reference_efficientnet_lite as reference
+from tests.conftest import REPO
 
 CAT = str(EXAMPLES_DIR / "cat_chelsea.png")
 DOG = str(EXAMPLES_DIR / "dog_bicycle.jpg")
@@ -62,6 +63,26 @@ def test_the_cat_is_a_cat_offline(name, offline):
 def test_the_dog_is_a_dog_breed(name, offline):
     result = plugin.classify_image(DOG, models=[name])["results"][0]
     assert result["predictions"][0]["index"] in DOGS
+
+
+@pytest.mark.parametrize("photo", ["eagle", "scream", "horses"])
+def test_a_bird_a_painting_and_horses_are_other_for_every_model(photo, tmp_path):
+    """Photos of no dog and no cat (tests/photos, MIT): "other" for all three models, through
+    Python and a tool call alike, each verdict with the reason a page shows."""
+    path = str(REPO / "tests" / "photos" / f"{photo}.jpg")
+    plugin.configure(image_roots=[REPO / "tests" / "photos"], output_dir=tmp_path)
+    result = plugin.classify_image(path, models=LITE)
+    tool = call_tool("classify_image", {"image": path, "models": LITE})
+    for answer in (result, tool):
+        assert [r["verdict"]["label"] for r in answer["results"]] == ["other"] * 3, [r["verdict"]["basis"] for r in answer["results"]]
+    for outcome in result["results"]:
+        assert outcome["verdict"]["top1_group"] == "other" and outcome["verdict"]["basis"].startswith("likeliest other class")
+
+
+def test_a_top1_dog_breed_is_a_dog_for_every_model_beside_the_bicycle():
+    for outcome in plugin.classify_image(DOG, models=LITE)["results"]:
+        assert outcome["predictions"][0]["index"] in DOGS
+        assert outcome["verdict"]["label"] == "dog" and outcome["verdict"]["top1_group"] == "dog"
 
 
 def test_the_default_model_calls_the_dog_a_dog(offline):

@@ -75,7 +75,8 @@ def sentence(record: ClassificationResult | Mapping[str, Any], lang: str) -> str
                     else t["different_top1"].format(pairs=_join(pairs, t)))
     expected = record.get("expected")
     if expected:
-        right = [r["model"] for r in results if r.get("correct", {}).get("top1")]
+        by = "top1" if expected.get("label") else "verdict"  # a class asked: its top-1; "dog" or "cat": the verdict shown
+        right = [r["model"] for r in results if r.get("correct", {}).get(by)]
         answer = (_name(expected, lang) if expected.get("label") else t[expected["group"]])
         text += " " + (t["right_answer"].format(answer=answer, models=_join(right, t)) if right
                        else t["nobody_right"].format(answer=answer))
