@@ -70,6 +70,17 @@ def test_engine_errors_are_one_line_without_traceback(launch, tmp_path):
     assert refused.returncode == 2 and "allow_random_weights=True" in refused.stderr and "Traceback" not in refused.stderr
 
 
+def test_the_command_line_reads_any_path_its_user_names(launch, tmp_path_factory):
+    """A person's own shell is no door for strangers: a file outside the image roots is read, and a
+    missing one is "not found" (in the chosen language), never "outside the allowed folders"."""
+    elsewhere = tmp_path_factory.mktemp("elsewhere")  # not below this test's image roots
+    image = save_png(stripes("vertical", size=64), elsewhere / "mine.png")
+    out = launch("classify", str(image), "--model", "AlexNet", "--weights", "random", "--allow-random-weights", "--json")
+    assert out.returncode == 0, out.stderr
+    missing = launch("classify", str(elsewhere / "gone" / "nothing.png"), "--model", "AlexNet")
+    assert missing.returncode == 2 and "파일이 없습니다: nothing.png" in missing.stderr and "허용된 폴더" not in missing.stderr
+
+
 def test_describe_prints_stages_and_writes_the_diagram(launch, tmp_path):
     out = launch("--output-dir", str(tmp_path / "out"), "describe", "AlexNet", "--rankdir", "LR", "--lang", "en")
     assert out.returncode == 0, out.stderr

@@ -55,3 +55,13 @@ def test_a_model_name_in_any_case_is_the_registrys_and_an_unknown_one_its_error(
         validated(tools.EvaluateImagesArguments, build_parser().parse_args(["evaluate", "photos", "--labels", "kitties"]))
     labelled = validated(tools.EvaluateImagesArguments, build_parser().parse_args(["evaluate", "photos", "--labels", "kitties=cat"]))
     assert labelled.labels == {"kitties": "cat"}
+
+
+@pytest.mark.parametrize(("command", "flag", "field", "value"), [
+    ("classify", "--model", "models", ["VGG16"]), ("classify", "--models", "models", ["VGG16"]),
+    ("explain", "--models", "model", "VGG16"), ("evaluate", "--model", "models", ["VGG16"]),
+    ("report", "--model", "models", ["VGG16"])])
+def test_model_and_models_both_work_where_a_command_takes_models(command, flag, field, value):
+    first = {"classify": ["cat.jpg"], "explain": ["cat.jpg"], "evaluate": ["photos"], "report": ["classification", "cat.jpg"]}
+    args = build_parser().parse_args([command, *first[command], flag, "VGG16"])
+    assert getattr(args, field) == value

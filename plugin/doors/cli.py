@@ -188,9 +188,12 @@ def _apply_settings(args) -> None:
     named = list(getattr(args, "images", None) or []) + ([args.image] if getattr(args, "image", None) else [])
     if getattr(args, "kind", None) == "classification":
         named += args.subjects
-    for path in named + [getattr(args, "model_path", None), getattr(args, "weights", None)]:
-        if path and "://" not in path and not path.startswith("data:") and os.path.exists(path):
+    for path in named + [getattr(args, "model_path", None)]:
+        if path and "://" not in path and not path.startswith("data:"):  # a missing file is then "not found"
             roots.append(str(Path(path).resolve().parent))
+    weights = getattr(args, "weights", None)  # "imagenet" and "random" are words, not files
+    if weights and os.path.exists(weights):
+        roots.append(str(Path(weights).resolve().parent))
     source = getattr(args, "source", None)  # a folder (or list) of photos to evaluate or train on
     if source and os.path.exists(source):
         roots.append(str(Path(source).resolve() if os.path.isdir(source) else Path(source).resolve().parent))

@@ -41,9 +41,12 @@ def add_options(parser: argparse.ArgumentParser, arguments: type[BaseModel], *, 
         defaults: the command's own defaults where they differ from the tool's.
         helps: the command's own help where the tool's description does not fit.
     """
+    spellings = {"models": "model", "model": "models"}  # either spelling works on a command that has one of them
     for name, field in arguments.model_fields.items():
         if name in skip:
             continue
+        if name in spellings and name not in flags and (spellings[name] not in arguments.model_fields or spellings[name] in skip):
+            flags = {**flags, name: [f"--{name}", f"--{spellings[name]}"]}
         shape, inner, choices = _shape(field.annotation)
         default = defaults.get(name, None if field.default is PydanticUndefined else field.default)
         text = helps.get(name, field.description or "")
