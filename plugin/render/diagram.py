@@ -27,7 +27,7 @@ __all__ = ["draw", "check_options", "diagram_dot", "FORMATS", "RANKDIRS"]
 
 FORMATS = ("svg", "png", "dot")
 RANKDIRS = ("TB", "LR")
-_DIAGRAM_VERSION = "2"  # 2: SVG sized in pixels with a viewBox that holds the whole drawing
+_DIAGRAM_VERSION = "3"  # 2: SVG sized in pixels with a viewBox that holds the whole drawing; 3: exact scale
 
 
 def _all_layers(model):
@@ -150,12 +150,22 @@ def _run_dot(graph, fmt: str) -> bytes:
     return _whole_svg(data) if fmt == "svg" else data
 
 
-_SVG_SIZE = re.compile(rb'<svg width="([0-9.]+)pt" height="([0-9.]+)pt"\s+viewBox="[^"]*"')
+_SVG_SIZE = re.compile(rb'<svg width="([0-9.]+)pt" height="([0-9.]+)pt"\s+viewBox="[0-9.]+ [0-9.]+ ([0-9.]+) [0-9.]+"')
+_GRAPH_SCALE = re.compile(rb'(<g id="graph0" class="graph" transform=")scale\([0-9.]+ [0-9.]+\)')
 
 
 def _whole_svg(data: bytes) -> bytes:
     """Graphviz at 96 dpi writes its SVG's size in points already scaled by 96/72, draws inside a
-    `scale(1.33)` transform, but leaves the viewBox unscaled: every renderer (browsers, CairoSVG)
-    then cuts the right and bottom quarter off and draws the rest 4/3 too large. The size is the
-    drawing's size in pixels (as its PNG), and the viewBox is set to hold all of it."""
-    return _SVG_SIZE.sub(lambda m: b'<svg width="%spx" height="%spx" viewBox="0 0 %s %s"' % (m[1], m[2], m[1], m[2]), data, count=1)
+    `scale(1.33 1.33)` transform (rounded), but leaves the viewBox unscaled: every renderer (browsers,
+    CairoSVG) then cuts the right and bottom quarter off and draws the rest 4/3 too large. The size
+    becomes the drawing's size in pixels (as its PNG), the viewBox holds all of it, and the scale is
+    the exact ratio, so the drawing fills the canvas to its last row (1.33 left 67 empty rows under
+    ResNet50)."""
+    size = _SVG_SIZE.search(data)
+    if size is None:
+        return data
+    width, height, unscaled = size[1], size[2], float(size[3])
+    data = data[:size.start()] + b'<svg width="%spx" height="%spx" viewBox="0 0 %s %s"' % (width, height, width, height) \
+        + data[size.end():]
+    scale = b"%.10g" % (float(width) / unscaled)
+    return _GRAPH_SCALE.sub(lambda m: m[1] + b"scale(%s %s)" % (scale, scale), data, count=1)
