@@ -342,8 +342,8 @@ def test_a_bad_model_upload_shows_the_engine_error_and_the_app_keeps_serving(pag
     garbage.write_bytes(b"PK\x03\x04 this is not a model")
     page.locator("#classify-image input[type=file]").set_input_files(CAT)
     page.get_by_text("직접 만든 모델", exact=False).first.click()
-    page.locator("input[type=file]").nth(1).set_input_files(str(garbage))
-    page.get_by_text("broken.keras").first.wait_for(timeout=30_000)  # uploaded
+    page.locator("#classify-model-file input[type=file]").set_input_files(str(garbage))
+    page.locator("#classify-model-file").get_by_text("broken.keras").wait_for(timeout=60_000)  # uploaded
     page.locator("#classify-button").click()
     page.wait_for_function("document.body.innerText.includes('읽을 수 없습니다')", timeout=120_000)
     assert "broken.keras" in toasts(page)

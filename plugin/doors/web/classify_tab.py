@@ -137,7 +137,7 @@ def build(page: Page, language: gr.State) -> None:
                                             max_length=200), "expected")
                 explain = page.label(gr.Checkbox(False, label=t["explain"], elem_id="classify-explain"), "explain")
                 with gr.Accordion(t["custom_model"], open=False):
-                    model_file = page.label(gr.File(file_types=[".keras", ".h5"], label=t["custom_model"]), "custom_model")
+                    model_file = page.label(gr.File(file_types=[".keras", ".h5"], label=t["custom_model"], elem_id="classify-model-file"), "custom_model")
                     class_names = page.label(gr.Textbox(label=t["class_names"], max_length=MAX_PATH_CHARS), "class_names")
                     preprocessing = page.label(gr.Dropdown(PREPROCESSING_CHOICES, value="rescale", label=t["preprocessing"]), "preprocessing")
                 classify_button = page.label(gr.Button(t["classify"], variant="primary", elem_id="classify-button"), "classify")
