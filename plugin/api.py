@@ -39,6 +39,10 @@ from plugin.engine.results import (
     ReportFiles,
     StudyResult,
     WeightsInput,
+    answers,
+    failures,
+    is_answer,
+    is_failure,
 )
 from plugin.engine.study.agreement import sentence
 from plugin.engine.study.classify import classify_image, classify_images
@@ -48,7 +52,7 @@ from plugin.engine.study.experiment import compare_preprocessing
 from plugin.engine.study.explain import explain
 from plugin.engine.study.finetune import fine_tune
 from plugin.engine.study.image_study import study_image as _study_image
-from plugin.engine.study.labels import display_name, verdict_basis
+from plugin.engine.study.labels import display_name, verdict_basis, verdict_rule
 from plugin.errors import InvalidInputError, PluginError
 from plugin.render import diagram as diagrams
 from plugin.render.overlay import write_overlay
@@ -59,7 +63,8 @@ __all__ = ["list_models", "default_models", "classify_image", "classify_images",
            "make_report", "REPORT_OPTIONS",
            # what the doors show and offer
            "MODEL_NAMES", "MODEL_FAMILIES", "model_name", "PREPROCESSING_MODES", "ENGINES", "LoadedImage", "load_image", "load_upload",
-           "extract_images", "bound_decoding", "sentence", "display_name", "source_text", "fallback_note", "verdict_basis"]
+           "extract_images", "bound_decoding", "sentence", "display_name", "source_text", "fallback_note", "verdict_basis",
+           "verdict_rule", "answers", "failures", "is_answer", "is_failure"]
 
 REPORT_OPTIONS: dict[str, tuple[str, ...]] = {
     "architecture": ("model", "model_path", "expand_nested", "show_shapes", "rankdir"),

@@ -34,6 +34,7 @@ __all__ = [
     "UnsafePthError",
     "ExportError",
     "RenderError",
+    "CANNOT_ANSWER",
 ]
 
 
@@ -93,3 +94,8 @@ class PthFormatError(InvalidInputError):
 
 class UnsafePthError(UnsafeModelFileError):
     """A .pth file asks for something a plain tensor state dict never needs; refused before anything ran."""
+
+
+CANNOT_ANSWER: tuple[type[PluginError], ...] = (WeightsUnavailableError, ExportError)
+"""Errors that concern one model only (its weights are not here, its export failed): in a request
+with several models the others still answer, and this one gets an error entry in the results."""

@@ -111,6 +111,17 @@ def test_a_top1_dog_breed_or_cat_is_never_other(top1):
         assert "wild cat" in verdict["basis"]
 
 
+@pytest.mark.parametrize("top1", [207, 285, 287])
+def test_the_top1_group_wins_over_a_larger_group_spread_thin(top1):
+    """A corner of the cat photo (Lite2): top-1 Egyptian cat at 4 %, 19 % spread over dog breeds
+    none of which is near the top: the cat family, not "other", and the reason says why."""
+    rival = range(281, 294) if top1 in DOG_INDICES else range(151, 269)
+    mix = {**spread(rival, PLAUSIBLE_GROUP - 0.01), top1: 0.04, 330: 0.038, **spread(range(400, 1000), 0.56)}
+    verdict = dog_cat_verdict(one_hot_mix(mix))
+    assert verdict["label"] == ("dog" if top1 in DOG_INDICES else "cat")
+    assert "holds the top-1 class" in verdict["basis"] and "is more" in verdict["basis"]
+
+
 def test_a_group_under_the_plausible_share_is_not_named_without_the_top1():
     dogs = spread(range(151, 269), PLAUSIBLE_GROUP - 0.01)
     verdict = dog_cat_verdict(one_hot_mix({**dogs, 500: 0.1, **spread(range(600, 1000), 0.71)}))

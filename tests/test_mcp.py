@@ -78,7 +78,7 @@ class StdioServer:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory, labelled_photos):
     """One `launch.py mcp` for the module; the labelled photos are an image root."""
-    started = StdioServer(tmp_path_factory.mktemp("mcp-stdio"), roots=[labelled_photos])
+    started = StdioServer(tmp_path_factory.mktemp("mcp-stdio"), roots=[labelled_photos, REPO / "tests" / "photos"])
     try:
         yield started.start()
     finally:
@@ -184,3 +184,36 @@ def test_real_weights_give_the_python_answer_over_stdio(server):
     expected = plugin.classify_image(CAT, top_k=5)["results"][0]["predictions"]
     got = outcome.structuredContent["results"][0]["predictions"]
     assert [(p["index"], p["probability"]) for p in got] == [(p["index"], p["probability"]) for p in expected]
+
+
+def test_the_dog_cat_verdicts_over_stdio_with_real_weights(server, labelled_photos):
+    """Crops of the dog are dogs and of the cat cats for all three Lite models, a crop whose top-1 is
+    lynx is a cat, and a bird, a painting and horses are "other" (tests/photos, MIT)."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    from tests.test_partial_results import LITE, lynx_crop
+
+    buffer = io.BytesIO()
+    Image.fromarray(lynx_crop()).save(buffer, format="PNG")
+    lynx = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+    photos = REPO / "tests" / "photos"
+    cases = {"dog": [str(p) for p in sorted((labelled_photos / "dog").glob("*.jpg"))[:4]],
+             "cat": [str(p) for p in sorted((labelled_photos / "cat").glob("*.jpg"))[:4]],
+             "other": [str(photos / f"{name}.jpg") for name in ("eagle", "scream", "horses")]}
+    for label, paths in cases.items():
+        async def steps(session, paths=paths):
+            return await session.call_tool("classify_image", {"images": paths, "models": LITE})
+
+        outcome = server.run(steps)
+        assert not outcome.isError, outcome.content
+        found = [(o["model"], o["verdict"]["label"]) for r in outcome.structuredContent["images"] for o in r["results"]]
+        assert len(found) == 3 * len(paths) and {verdict for _, verdict in found} == {label}, found
+
+    async def lynx_step(session):
+        return await session.call_tool("classify_image", {"image": lynx, "models": ["EfficientNetLite0"]})
+
+    answer = server.run(lynx_step).structuredContent["results"][0]
+    assert answer["predictions"][0]["label"] == "lynx" and answer["verdict"]["label"] == "cat"

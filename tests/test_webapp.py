@@ -266,6 +266,19 @@ def test_the_random_weights_switch_runs_untrained_models_and_says_so(page):
     assert "VGG16" in summary and "ResNet50" in summary and "학습 안 됨" in summary
 
 
+def test_a_model_without_weights_gets_a_card_and_the_others_answer(page):
+    pick_models(page, ["VGG16", "EfficientNetLite0", "EfficientNetLite1"])
+    page.locator("#classify-image input[type=file]").set_input_files(CAT)
+    page.locator("#classify-button").click()
+    page.locator(".model-label").first.wait_for(state="visible", timeout=180_000)
+    assert page.locator(".model-label:visible").count() == 2  # the two models that could answer
+    summary = page.locator("#classify-summary").inner_text()
+    assert "VGG16 · 답하지 못함" in summary and "지금 답할 수 있는 모델: EfficientNetLite0, EfficientNetLite1" in summary
+    assert "EfficientNetLite1" in summary and "이집트 고양이" in summary and "판정 규칙:" in summary
+    assert "무작위" not in summary and toasts(page).strip() == ""
+    page.screenshot(path=str(ARTIFACTS / "partial.png"), full_page=True)
+
+
 def test_without_weights_classification_explains_how_to_get_them_in_korean(page):
     pick_models(page, ["VGG16"])
     page.locator("#classify-image input[type=file]").set_input_files(CAT)

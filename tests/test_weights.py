@@ -31,10 +31,13 @@ def test_missing_imagenet_weights_offline_is_a_clear_error_within_seconds(offlin
     message = str(raised.value)
     assert record.file_name in message
     assert str(keras_cache_dir() / record.file_name) in message
-    assert record.url in message
-    assert "allow_random_weights=True" in message
+    assert record.url in message and "528 MiB" in message
+    assert "Models that can answer now: EfficientNetLite0, EfficientNetLite1, EfficientNetLite2" in message
+    assert "random" not in message  # the models that are ready, not answers that mean nothing
     korean = words.error_text(raised.value, "ko")
-    assert record.file_name in korean and "가중치" in korean and "Expected" not in korean
+    assert record.file_name in korean and "지금 답할 수 있는 모델: EfficientNetLite0" in korean and "Expected" not in korean
+    english = words.error_text(raised.value, "en")  # what a person reads: no "Expected ... Received"
+    assert english.startswith("VGG16's ImageNet weights") and "Models that can answer now" in english
 
 
 def test_damaged_cached_file_is_reported_and_kept(offline):

@@ -26,7 +26,7 @@ def keys(node, prefix=""):
 def test_both_languages_have_the_same_words():
     ko, en = words.catalogue("ko"), words.catalogue("en")
     ko_keys = {key for key in keys(ko) if not key.startswith("errors.messages.") and key != "errors.generic"}
-    assert ko_keys == set(keys(en))
+    assert ko_keys == {key for key in keys(en) if not key.startswith("errors.messages.")}
     for key in ko_keys:  # the same placeholders in both languages
         ko_value, en_value = ko, en
         for part in key.split("."):

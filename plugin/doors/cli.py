@@ -30,7 +30,7 @@ from rich.console import Console
 from rich.table import Table
 
 from plugin import api, words
-from plugin.api import display_name, fallback_note, sentence, source_text, verdict_basis
+from plugin.api import display_name, fallback_note, sentence, source_text, verdict_basis, verdict_rule
 from plugin.config import configure, get_settings
 from plugin.doors import tools
 from plugin.doors.cli_options import add_options, validated
@@ -247,6 +247,10 @@ def _classify(args, console: Console, lang: str) -> int:
         image = record["image"]
         console.print(f"\n[bold]{_escape(source_text(image, lang))}[/]  {image['width']} x {image['height']}")
         for model in record["results"]:
+            if api.is_failure(model):
+                console.print(f"\n[bold yellow]{_escape(model['model'])}: {report['no_answer']}[/]")
+                console.print("  " + _escape(words.failure_text(model["error"], lang)), soft_wrap=True, highlight=False)
+                continue
             status = f" [bold red]{t['untrained']}[/]" if model["untrained"] else ""
             run_by = report["backend_names"].get(model.get("backend"), "")
             table = _table(f"{_escape(model['model'])} ({_escape(model['weights'])}, {model['inference_ms']} ms {run_by}){status}",
@@ -261,6 +265,8 @@ def _classify(args, console: Console, lang: str) -> int:
         console.print(f"[bold]{_escape(sentence(record, lang))}[/]")
         if record.get("note"):
             console.print(_escape(fallback_note(record["fallback"], lang)))
+    if any(model.get("verdict") for record in result["images"] for model in record["results"]):
+        console.print(f"[dim]{_escape(verdict_rule(lang))}[/]", soft_wrap=True, highlight=False)
     return 0
 
 
@@ -345,13 +351,19 @@ def _compare(args, console: Console, lang: str) -> int:
     for row in result["models"]:
         cells = [row["model"], _si(row["total_params"]), _si(row["macs"]), str(row["depth"]), f"{row['size_mb']:.1f}",
                  _percent(row["published"]["top1"]), _percent(row["published"]["top5"]), f"{row['inference_ms']:.1f}"]
-        if args.image:
+        if args.image and "error" in row:
+            cells += [report["no_answer"], "—"]
+        elif args.image:
             untrained = f" ({report['untrained']})" if row["untrained"] else ""
             verdict = row["verdict"]
             assert verdict is not None  # registry models have an ImageNet head, so a verdict
             cells += [_escape(display_name(row["predictions"][0], lang)) + untrained, report[verdict["label"]]]
         table.add_row(*cells)
     console.print(table)
+    for row in result["models"]:
+        if "error" in row:
+            console.print(f"[bold yellow]{_escape(row['model'])}: {report['no_answer']}[/] · "
+                          + _escape(words.failure_text(row["error"], lang)), soft_wrap=True, highlight=False)
     console.print(t["timing"].format(runs=result["timing"]["runs"], machine=result["timing"]["machine"]))
     return 0
 

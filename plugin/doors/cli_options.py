@@ -84,8 +84,9 @@ def validated(arguments: type[BaseModel], args: argparse.Namespace, *, skip: Col
         shape, _, choices = _shape(arguments.model_fields[name].annotation)
         if shape == "mapping" and isinstance(value, list):
             given[name] = _pairs(name, value)
-        elif choices == api.MODEL_NAMES:  # the registry's own error for an unknown name; any case accepted
-            given[name] = [api.model_name(v) for v in value] if isinstance(value, list) else api.model_name(value)
+        elif choices == api.MODEL_NAMES:  # the registry's own error for an unknown name; any case; "A,B" or "A B"
+            given[name] = ([api.model_name(part) for v in value for part in str(v).split(",") if part.strip()]
+                           if isinstance(value, list) else api.model_name(value))
     try:
         return arguments.model_validate(given)
     except ValidationError as exc:

@@ -303,8 +303,10 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
     Tool("classify_image",
          "Classify one image (image) or several (images, batched) with one or more CNNs. Returns per model the "
          "top-k ImageNet classes with probabilities (English and Korean names), the dog/cat verdict (dog, cat or "
-         "other, with summed scores) and inference time; and agreement.summary, one sentence saying whether the "
-         "models agree on the verdict and on the class (read it first). With expected (the right answer), each "
+         "other, with its basis) and inference time; and agreement.summary, one sentence saying whether the "
+         "models agree on the verdict and on the class (read it first). A model that cannot answer (its weights "
+         "are not on this machine) gets {model, error: {type, message}} in results instead, and the others still "
+         "answer; the message names the models that can. With expected (the right answer), each "
          "model says whether it was right. With no models named, VGG16 and ResNet50 answer where their weights are "
          "downloaded, else EfficientNetLite0 (its weights come with the project; a note says so). Results with "
          "random weights say untrained: true and mean nothing.",
@@ -345,7 +347,7 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
     Tool("compare_models",
          "Compare models side by side: parameters, multiply-adds, depth, size, published top-1/top-5 accuracy and "
          "inference time measured on this machine; with an image, also each model's predictions and dog/cat "
-         "verdict. Builds each model (seconds each).",
+         "verdict (error instead, for a model whose weights are not on this machine). Builds each model (seconds each).",
          CompareModelsArguments, _compare),
     Tool("render_report",
          "Make a study report for a blog: a self-contained HTML page and a Markdown version with PNG pictures "

@@ -12,7 +12,9 @@ imported for the type checker), so any layer may import it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, TypeAlias, TypedDict
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
+
+from typing_extensions import TypeIs
 
 if TYPE_CHECKING:
     import os
@@ -25,7 +27,8 @@ if TYPE_CHECKING:
 
 __all__ = [
     # classification
-    "ImageRecord", "Prediction", "VerdictScores", "Verdict", "Correctness", "ModelOutcome", "Agreement",
+    "ImageRecord", "Prediction", "VerdictScores", "Verdict", "Correctness", "ModelOutcome", "ModelError", "ModelFailure",
+    "ModelEntry", "is_answer", "is_failure", "answers", "failures", "Agreement",
     "ExpectedRecord", "Fallback", "ClassificationResult", "BatchClassificationResult",
     # Grad-CAM and the preprocessing experiment
     "ExplainedClass", "Explanation", "PreprocessingMode", "PreprocessingStudy",
@@ -125,6 +128,51 @@ class ModelOutcome(_ModelOutcome, total=False):
     expected_rank: int
 
 
+class _ModelError(TypedDict):
+    type: str
+    message: str
+
+
+class ModelError(_ModelError, total=False):
+    """Why a model could not answer: the error's type and English message, and the message key and
+    values a door says it with in the person's language."""
+
+    key: str
+    params: dict[str, Any]
+
+
+class ModelFailure(TypedDict):
+    """The entry of a model that could not answer (its weights are not here, ...), in `results`
+    beside the answers of the models that could."""
+
+    model: str
+    error: ModelError
+
+
+ModelEntry: TypeAlias = "ModelOutcome | ModelFailure"
+"""One entry of a classification's `results`: a model's answer, or why it could not answer."""
+
+
+def is_answer(entry: ModelEntry) -> TypeIs[ModelOutcome]:
+    """Whether a `results` entry is a model's answer (not a `ModelFailure`)."""
+    return "error" not in entry
+
+
+def is_failure(entry: ModelEntry) -> TypeIs[ModelFailure]:
+    """Whether a `results` entry says why a model could not answer."""
+    return "error" in entry
+
+
+def answers(results: Sequence[ModelEntry]) -> list[ModelOutcome]:
+    """The entries of `results` that are answers, in order."""
+    return [entry for entry in results if is_answer(entry)]
+
+
+def failures(results: Sequence[ModelEntry]) -> list[ModelFailure]:
+    """The entries of `results` that say why a model could not answer, in order."""
+    return [entry for entry in results if is_failure(entry)]
+
+
 class _Agreement(TypedDict):
     agree: bool | None
     basis: str
@@ -169,7 +217,7 @@ class Fallback(_Fallback, total=False):
 
 class _ClassificationResult(TypedDict):
     image: ImageRecord
-    results: list[ModelOutcome]
+    results: list[ModelEntry]
     agreement: Agreement
 
 
@@ -249,12 +297,14 @@ class _ComparisonRow(TypedDict):
 
 
 class ComparisonRow(_ComparisonRow, total=False):
-    """One model in `compare_models`; its answer (`weights` ... `verdict`) with an image."""
+    """One model in `compare_models`; its answer (`weights` ... `verdict`) with an image, or `error`
+    where it could not answer (its size, cost and speed are there all the same)."""
 
     weights: str
     untrained: bool
     predictions: list[Prediction]
     verdict: Verdict | None
+    error: ModelError
 
 
 class Device(TypedDict):

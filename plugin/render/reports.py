@@ -40,20 +40,24 @@ from plugin.engine.results import (
     EvaluationResult,
     Explanation,
     ImageRecord,
+    ModelEntry,
     ModelEvaluation,
     PathInput,
     PreprocessingStudy,
     ReportFiles,
     Timing,
+    answers,
+    is_failure,
 )
 from plugin.engine.study.agreement import sentence
-from plugin.engine.study.labels import display_name, verdict_basis
+from plugin.engine.study.labels import display_name, verdict_basis, verdict_rule
 from plugin.errors import AccessDeniedError, InvalidInputError, PluginError, RenderError
 from plugin.render.charts import accuracy_chart, chart_svg, comparison_charts, probability_chart
 from plugin.render.overlay import overlay_png
 from plugin.render.pictures import data_uri, jpeg, svg_to_png, svg_to_pngs
 from plugin.render.svg import inline_svg
 from plugin.render.templates import template_environment
+from plugin.words import failure_text
 
 __all__ = ["write_report", "output_folder", "confusion_html", "list_reports", "share_report", "KINDS"]
 
@@ -305,14 +309,14 @@ def _architecture(facts: ArchitectureFacts, t: dict, lang: str) -> dict:
 
 def _classification(data: ClassificationResult, picture: Any, t: dict, lang: str, explanations: list[Explanation],
                     study: PreprocessingStudy | None) -> dict:
-    charts = [probability_chart(result, t, lang) for result in data["results"]]
+    answered = answers(data["results"])
+    charts = [probability_chart(result, t, lang) for result in answered]
     chart_files = _chart_files(charts)
     files, file_keys = dict(chart_files), dict[str, str]()
     expected: Any = data.get("expected")
-    context: dict[str, Any] = {"data": data, "charts": charts, "sentence": sentence(data, lang), **_photo_context(picture, files, file_keys),
-               "source": image_source(data["image"], lang),
-               "rows": [[dict(p, name=display_name(p, lang)) for p in result["predictions"]] for result in data["results"]],
-               "bases": [verdict_basis(verdict, lang) if (verdict := result.get("verdict")) else None for result in data["results"]],
+    context: dict[str, Any] = {"data": data, "sentence": sentence(data, lang), **_photo_context(picture, files, file_keys),
+               "source": image_source(data["image"], lang), "entries": _entries(data["results"], charts, lang),
+               "verdict_rule": verdict_rule(lang) if any(entry.get("verdict") for entry in answered) else None,
                "expected_name": display_name(data["expected"], lang) if (expected or {}).get("label")
                else (words.text(f"agreement.{data['expected']['group']}", lang) if data.get("expected") else None)}
     cams = []
@@ -332,12 +336,29 @@ def _classification(data: ClassificationResult, picture: Any, t: dict, lang: str
              "probability": row["predictions"][0]["probability"], "verdict": row["verdict"]} for row in study["modes"]]}
     return {
         "title": t["classification_title"].format(image=_short(data["image"])),
-        "name_parts": [r["model"] for r in data["results"]],
+        "name_parts": [r["model"] for r in answered],
         "context": context,
         "files": files,
         "file_keys": file_keys,
         "file_lists": {"chart_files": list(chart_files), "cam_files": [cam["file"] for cam in cams if cam["file"]]},
     }
+
+
+def _entries(results: list[ModelEntry], charts: list[dict], lang: str) -> list[dict[str, Any]]:
+    """One card per model, in the order asked: an answer (its chart, ranked classes and verdict
+    reason) or why the model could not answer (`failure`, in `lang`)."""
+    entries: list[dict[str, Any]] = []
+    answer_index = 0
+    for entry in results:
+        if is_failure(entry):
+            entries.append({"result": entry, "failure": failure_text(entry["error"], lang)})
+            continue
+        verdict = entry.get("verdict")
+        entries.append({"result": entry, "failure": None, "chart": charts[answer_index], "chart_index": answer_index,
+                        "rows": [dict(p, name=display_name(p, lang)) for p in entry["predictions"]],
+                        "basis": verdict_basis(verdict, lang) if verdict else None})
+        answer_index += 1
+    return entries
 
 
 def _short(image: ImageRecord) -> str:
@@ -355,13 +376,14 @@ def _comparison(data: ComparisonResult, picture: Any, t: dict, lang: str) -> dic
     files, file_keys = dict(chart_files), dict[str, str]()
     keys = sorted({row["published"].get("source_key", "") for row in rows} - {""})
     context: dict[str, Any] = {"data": data, "charts": charts, "sources": [words.text(f"sources.{key}", lang) for key in keys],
-               "machine": _machine(data["timing"], t), "sentence": None}
+               "machine": _machine(data["timing"], t), "sentence": None, "failures": {}, "verdict_rule": None}
     if data.get("image"):
         context |= _photo_context(picture, files, file_keys)
         context["source"] = image_source(data["image"], lang)
-        context["sentence"] = sentence({"results": [{**row, "predictions": row["predictions"]} for row in rows],
-                                        "expected": data.get("expected")}, lang)
-        context["top_names"] = {row["model"]: display_name(row["predictions"][0], lang) for row in rows}
+        context["sentence"] = sentence({"results": rows, "expected": data.get("expected")}, lang)
+        context["top_names"] = {row["model"]: display_name(row["predictions"][0], lang) for row in rows if "predictions" in row}
+        context["failures"] = {row["model"]: failure_text(row["error"], lang) for row in rows if "error" in row}
+        context["verdict_rule"] = verdict_rule(lang)
     return {
         "title": t["comparison_title"].format(models=", ".join(row["model"] for row in rows)),
         "name_parts": [row["model"] for row in rows],

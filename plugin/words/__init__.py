@@ -15,13 +15,15 @@ from __future__ import annotations
 import functools
 import json
 import os
+from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
+from plugin import errors as errors_module
 from plugin.errors import InvalidInputError, PluginError
 
 __all__ = ["LANGUAGES", "check_lang", "default_lang", "catalogue", "section", "text", "both", "error_text",
-           "error_title"]
+           "error_title", "failure_text"]
 
 LANGUAGES = ("ko", "en")
 
@@ -75,17 +77,29 @@ def error_title(error: PluginError, lang: str | None) -> str:
 def error_text(error: PluginError, lang: str | None) -> str:
     """An engine error as a person reads it in `lang`.
 
-    English is the engine's own message. In Korean, an error that carries a message key the
-    catalogue knows is said in Korean; any other keeps its English message after a Korean title.
+    An error that carries a message key the language's catalogue knows is said with its words
+    (Korean has the messages people meet most; English those whose engine message is written for
+    agents, with server paths). Any other: in English the engine's own message, in Korean that
+    message after a Korean title.
     """
     lang = check_lang(lang)
-    if lang == "en":
-        return str(error)
     errors = section("errors", lang)
-    template = errors["messages"].get(error.key or "")
+    template = errors.get("messages", {}).get(error.key or "")
+    if lang == "en" and template is None:
+        return str(error)
     if template is not None:
         try:
             return template.format(**error.params)
         except (KeyError, IndexError):
             pass  # a raise site that lacks a value: fall back to the English message below
+    if lang == "en":
+        return str(error)
     return errors["generic"].format(type=error_title(error, lang), message=str(error))
+
+
+def failure_text(error: Mapping[str, Any], lang: str | None) -> str:
+    """A result's error entry (`{"type", "message", "key", "params"}`: why one model could not
+    answer) as a person reads it in `lang`, as `error_text` says a raised error."""
+    kind = getattr(errors_module, str(error.get("type")), PluginError)
+    kind = kind if isinstance(kind, type) and issubclass(kind, PluginError) else PluginError
+    return error_text(kind(str(error.get("message", "")), key=error.get("key"), **dict(error.get("params") or {})), lang)

@@ -9,13 +9,14 @@ from typing import Any
 import gradio as gr
 
 from plugin import api, words
-from plugin.api import display_name, sentence, verdict_basis
+from plugin.api import display_name, sentence, verdict_basis, verdict_rule
 from plugin.config import EXAMPLES_DIR
 from plugin.doors.web.common import (
     MODEL_CHOICES,
     PREPROCESSING_CHOICES,
     Page,
     engine_error,
+    failure_cards,
     keep_upload,
     md,
     photo,
@@ -59,7 +60,7 @@ def classify_view(image, models, top_k, random_weights, model_file, class_names,
     result, explanations = study["result"], study["explanations"] or []
     progress(1.0, desc=t["running"])
     labels = []
-    for outcome in result["results"][:MAX_LABELS]:
+    for outcome in api.answers(result["results"])[:MAX_LABELS]:
         run_by = words.section("report", lang)["backend_names"].get(outcome.get("backend"), "")
         name = f"{outcome['model']} · {outcome['inference_ms']:.0f} ms {run_by}".rstrip() + (
             f" · {t['untrained_short']}" if outcome["untrained"] else "")
@@ -79,9 +80,11 @@ def _caption(explained: Mapping[str, Any], lang: str) -> str:
 def _summary(result: Mapping[str, Any], lang: str) -> str:
     t = texts(lang)
     lines = [f"### {md(sentence(result, lang))}", ""]
-    lines += [f"> ⚠️ **{md(outcome['model'])}: {t['untrained']}**" for outcome in result["results"] if outcome["untrained"]]
+    answered = api.answers(result["results"])
+    lines += [f"> ⚠️ **{md(outcome['model'])}: {t['untrained']}**" for outcome in answered if outcome["untrained"]]
+    lines += failure_cards(result["results"], lang)
     lines.append("")
-    for outcome in result["results"]:
+    for outcome in answered:
         verdict = outcome.get("verdict")
         top = outcome["predictions"][0]
         text = f"- **{md(outcome['model'])}**: {md(display_name(top, lang))} ({top['probability']:.1%})"
@@ -91,6 +94,8 @@ def _summary(result: Mapping[str, Any], lang: str) -> str:
             right = words.text("report.right" if outcome["correct"]["top1"] else "report.wrong", lang)
             text += f" · {words.text('report.correct_top1', lang)} **{right}**"
         lines.append(text + f" · {outcome['inference_ms']:.1f} ms")
+    if any(outcome.get("verdict") for outcome in answered):
+        lines += ["", f"<small>{md(verdict_rule(lang))}</small>"]
     return "\n".join(lines)
 
 
@@ -100,8 +105,9 @@ def preprocessing_view(state, model, lang, progress=gr.Progress()):
     if not state:
         raise gr.Error(t["no_result"], print_exception=False)
     result = state["result"]
-    chosen = model or result["results"][0]["model"]
-    weights = result["results"][0]["weights"] if result["results"][0]["weights"] in ("imagenet", "random") else "imagenet"
+    first = api.answers(result["results"])[0]
+    chosen = model or first["model"]
+    weights = first["weights"] if first["weights"] in ("imagenet", "random") else "imagenet"
     progress(0.3, desc=t["running"])
     try:
         study = api.compare_preprocessing(state["image"], chosen, top_k=3, weights=weights,

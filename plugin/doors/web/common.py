@@ -170,6 +170,22 @@ def md(text: Any) -> str:
     return "".join("\\" + ch if ch in "\\`*_[]<>#|" else ch for ch in str(text))
 
 
+def failure_cards(entries: list, lang: str) -> list[str]:
+    """One Markdown card (a quote) per model that could not answer: its name, "no answer", and why,
+    in `lang` (an answer's entries are skipped)."""
+    said = words.text("report.no_answer", lang)
+    cards = []
+    for entry in entries:
+        if "error" not in entry:
+            continue
+        text = md(words.failure_text(entry["error"], lang))
+        url = str((entry["error"].get("params") or {}).get("url") or "")
+        if url.startswith("https://"):  # a link that ends where the address ends, not at the next Korean particle
+            text = text.replace(md(url), f"<{url}>")
+        cards.append(f"> ⚠️ **{md(entry['model'])} · {said}**  \n> {text}\n")
+    return cards
+
+
 def table_value(headers: list[str], rows: list[list]) -> dict:
     return {"headers": headers, "data": rows}
 

@@ -8,6 +8,7 @@ from plugin import api, words
 from plugin.doors.web.common import (
     Page,
     engine_error,
+    failure_cards,
     photo,
     render_saved,
     table_value,
@@ -37,7 +38,9 @@ def compare_view(models, image, random_weights, lang, progress=gr.Progress()):
     for row in data["models"]:
         cells = [row["model"], round(row["total_params"] / 1e6, 1), round(row["macs"] / 1e9, 2), row["depth"],
                  round(row["size_mb"], 1), row["published"]["top1"], row["inference_ms"]]
-        if "predictions" in row:
+        if "error" in row:
+            cells += [words.text("report.no_answer", lang), "—"]
+        elif "predictions" in row:
             untrained = f" ({t['untrained_short']})" if row["untrained"] else ""
             verdict = row["verdict"]
             assert verdict is not None  # registry models have an ImageNet head, so a verdict
@@ -46,7 +49,8 @@ def compare_view(models, image, random_weights, lang, progress=gr.Progress()):
             cells += ["", ""]
         rows.append(cells)
     charts = charts_html(comparison_charts(data["models"], words.section("report", lang)))
-    return table_value(t["compare_headers"], rows), charts, {"result": data, "image": image}
+    cards = "\n".join(failure_cards(data["models"], lang))
+    return table_value(t["compare_headers"], rows), gr.update(value=cards, visible=bool(cards)), charts, {"result": data, "image": image}
 
 
 def comparison_report(state, lang, request: gr.Request, progress=gr.Progress()):
@@ -64,10 +68,11 @@ def build(page: Page, language: gr.State) -> None:
             compare_random = page.label(gr.Checkbox(False, label=t["random"]), "random")
         compare_button = page.label(gr.Button(t["compare"], variant="primary", elem_id="compare-button"), "compare")
         comparison = page.table("comparison", "compare_headers", elem_id="compare-table")
+        failures = gr.Markdown(visible=False, elem_id="compare-failures")
         charts = gr.HTML()
         compared = gr.State(None)
         compare_report_button = page.label(gr.Button(t["make_report"], elem_id="compare-report"), "make_report")
         compare_report_file = page.label(gr.File(label=t["report_file"], elem_id="compare-report-file"), "report_file")
         page.engine_event(compare_button.click, compare_view, [compare_models, compare_image, compare_random, language],
-                     [comparison, charts, compared])
+                     [comparison, failures, charts, compared])
         compare_report_button.click(comparison_report, [compared, language], [compare_report_file], api_visibility="private")

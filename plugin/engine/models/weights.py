@@ -23,12 +23,12 @@ from plugin.config import get_settings
 from plugin.engine.intake.sources import resolve_local_path
 from plugin.engine.models import bundled
 from plugin.engine.models.hashing import file_hash
-from plugin.engine.models.registry import BundledWeights, ImagenetWeights, ModelSpec
+from plugin.engine.models.registry import MODELS, BundledWeights, ImagenetWeights, ModelSpec
 from plugin.engine.results import WeightsStatus
 from plugin.errors import InvalidInputError, WeightsUnavailableError
 
-__all__ = ["WeightsChoice", "parse_weights", "weights_path", "weights_status", "keras_cache_dir", "ready_imagenet_file",
-           "PROBE_TIMEOUT_S"]
+__all__ = ["WeightsChoice", "parse_weights", "weights_path", "weights_status", "ready_models", "ready_list", "keras_cache_dir",
+           "ready_imagenet_file", "PROBE_TIMEOUT_S"]
 
 PROBE_TIMEOUT_S = 5.0
 _WEIGHTS_SUFFIXES = (".h5", ".keras", ".hdf5")
@@ -109,6 +109,16 @@ def weights_status(spec: ModelSpec) -> WeightsStatus:
     return {"available": False, "source": "download", "size_mb": spec.published.size_mb}
 
 
+def ready_models() -> list[str]:
+    """The registry models whose ImageNet weights are on this machine now: those that can answer at once."""
+    return [name for name, spec in MODELS.items() if weights_status(spec)["available"]]
+
+
+def ready_list(but: str | None = None) -> str:
+    """`ready_models()` as errors name them ("EfficientNetLite0, EfficientNetLite1"), without `but`; "-" for none."""
+    return ", ".join(name for name in ready_models() if name != but) or "-"
+
+
 def ready_imagenet_file(spec: ModelSpec) -> Path | None:
     """The ImageNet weights file the engine builds `spec` with, if it is on disk already (nothing is
     downloaded or converted here)."""
@@ -151,10 +161,12 @@ def weights_path(spec: ModelSpec, choice: WeightsChoice) -> str | None:
     if choice.kind == "file":
         return str(choice.path)
     if spec.imagenet is None:
+        ready = ready_list()
         raise WeightsUnavailableError(
             f"Expected a model with ImageNet weights. Received: {spec.name}, which is architecture-only: "
-            "no ImageNet weights exist for it here. Use weights='random' with allow_random_weights=True, "
-            "or a weights file you trained.", key="weights_none", model=spec.name)
+            f"no ImageNet weights exist for it here. Models that can answer now: {ready}. To run {spec.name} itself, "
+            "use a weights file you trained (or weights='random' with allow_random_weights=True, whose answers mean "
+            "nothing).", key="weights_none", model=spec.name, ready=ready)
     if isinstance(spec.imagenet, BundledWeights):
         return str(bundled.weights_file(spec.name, spec.imagenet, spec.build, keras_cache_dir()))
     return str(_imagenet_file(spec.name, spec.imagenet))
@@ -170,25 +182,26 @@ def _imagenet_file(model: str, record: ImagenetWeights) -> Path:
         if record.file_hash is None or file_matches(cached, record.file_hash):
             return cached
         damaged = True
+    size = MODELS[model].published.size_mb
     values = {"model": model, "file": record.file_name, "folder": _display_folder(folder), "url": record.url,
-              "host": urllib.parse.urlsplit(record.url).hostname}
+              "host": urllib.parse.urlsplit(record.url).hostname, "size": size, "ready": ready_list(but=model)}
     problem = _unreachable(record.url)
     if problem:
         state = (f"{cached} is there but fails its hash check (incomplete or damaged)" if damaged
                  else f"{cached} is not there")
         raise WeightsUnavailableError(
-            f"Expected the ImageNet weights of {model} ({record.file_name}) in the Keras cache or a "
+            f"Expected the ImageNet weights of {model} ({record.file_name}, {size} MiB) in the Keras cache or a "
             f"reachable download. Received: {state}, and the download host is unreachable ({problem}). "
-            f"Download {record.url} on a machine with internet access and put it at {cached} "
-            "(KERAS_HOME decides the folder), or pass weights='random' with allow_random_weights=True "
-            "to work without trained weights.", key="weights_damaged" if damaged else "weights_offline", **values)
+            f"Models that can answer now: {values['ready']}. To add {model}, download {record.url} on a machine with "
+            f"internet access and put it at {cached} (KERAS_HOME decides the folder).",
+            key="weights_damaged" if damaged else "weights_offline", **values)
     try:
         return Path(get_file(record.file_name, record.url, cache_dir=str(folder.parent), cache_subdir="models",
                              file_hash=record.file_hash))
     except Exception as exc:  # Keras raises bare Exception for fetch failures
         raise WeightsUnavailableError(
-            f"Expected to download the ImageNet weights of {model} from {record.url}. Received: {exc}. "
-            f"Put the file at {cached} by hand, or pass weights='random' with allow_random_weights=True.",
+            f"Expected to download the ImageNet weights of {model} ({size} MiB) from {record.url}. Received: {exc}. "
+            f"Models that can answer now: {values['ready']}. Put the file at {cached} by hand to add {model}.",
             key="weights_download_failed", **values) from exc
 
 

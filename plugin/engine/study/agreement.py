@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from plugin import words
-from plugin.engine.results import Agreement, ClassificationResult, ModelOutcome
+from plugin.engine.results import Agreement, ClassificationResult, ModelOutcome, answers
 
 __all__ = ["agreement", "sentence"]
 
@@ -49,9 +49,10 @@ def _join(parts: list[str], t: dict) -> str:
 
 def sentence(record: ClassificationResult | Mapping[str, Any], lang: str) -> str:
     """The agreement of a classification result (one image) in one or two sentences, in `lang`; a
-    comparison's rows do too, as `{"results": rows, "expected": ...}`."""
+    comparison's rows do too, as `{"results": rows, "expected": ...}`. Models that could not answer
+    are left out (their error entries say why)."""
     t = words.section("agreement", lang)
-    results = record["results"]
+    results = answers(record["results"])
     tops = {r["model"]: _name(r["predictions"][0], lang) for r in results}
     verdicts = {r["model"]: t[verdict["label"]] for r in results if (verdict := r["verdict"])}
     has_verdicts = len(verdicts) == len(results)

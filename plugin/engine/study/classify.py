@@ -19,7 +19,7 @@ from plugin.engine.inference.preprocessing import get_mode
 from plugin.engine.intake.images import LoadedImage, load_image
 from plugin.engine.models.defaults import default_models
 from plugin.engine.models.registry import get_spec
-from plugin.engine.models.weights import parse_weights
+from plugin.engine.models.weights import parse_weights, ready_list
 from plugin.engine.results import (
     BatchClassificationResult,
     ClassificationResult,
@@ -28,16 +28,19 @@ from plugin.engine.results import (
     ExpectedInput,
     Fallback,
     ImageInput,
+    ModelEntry,
+    ModelFailure,
     ModelNames,
     ModelOutcome,
     PathInput,
     WeightsByModel,
     WeightsInput,
+    answers,
 )
 from plugin.engine.study.agreement import agreement, sentence
 from plugin.engine.study.labels import CAT_INDICES, DOG_INDICES, Expected, dog_cat_verdict, parse_expected, rank_of
 from plugin.engine.study.labels import top_k as rank_top_k
-from plugin.errors import InvalidInputError, PluginError
+from plugin.errors import CANNOT_ANSWER, InvalidInputError, PluginError
 from plugin.limits import DEFAULT_BACKEND, DEFAULT_MODELS, DEFAULT_TOP_K, MAX_IMAGES_PER_CALL, MAX_MODELS_PER_CALL, MAX_TOP_K
 
 __all__ = ["classify_image", "classify_images", "check_model_names", "check_top_k", "weights_by_model"]
@@ -72,6 +75,10 @@ def classify_image(image: ImageInput, models: ModelNames = None, top_k: int = DE
             exported in the background), "onnx" (exports first if needed: seconds to a few
             minutes, once) or "keras". Random weights and model files always run on Keras
             ("onnx" refuses them).
+
+    With several models, a model that cannot answer (its weights are not on this machine, ...)
+    does not fail the request: its entry in `results` is `{"model", "error": {"type", "message",
+    "key", "params"}}` and the others answer. When none can, the error names the models that can.
 
     Returns:
         `{"image": {"width", "height", "source"}, "results": [{"model", "weights", "untrained",
@@ -133,17 +140,20 @@ def _classify(images: list[ImageInput], models: ModelNames, top_k: int, weights:
 
     loaded = [_load(image, i, single) for i, image in enumerate(images)]
 
+    missing: dict[str, ModelFailure] = {}
     if model_path is not None:
         prepared = [load_custom_model(model_path, class_names=class_names, preprocessing=preprocessing)]
         target = parse_expected(expected, prepared[0].class_names)
     else:
-        prepared = [load_registry_model(name, per_model[name], backend) for name in names]
+        prepared, missing = _load_models(names, per_model, backend)
 
-    outcomes = [_run(model, loaded, top_k, preprocessing, target) for model in prepared]
+    outcomes = {model.name: _run(model, loaded, top_k, preprocessing, target) for model in prepared}
     records: list[ClassificationResult] = []
     for i, image in enumerate(loaded):
-        results = [per_image[i] for per_image in outcomes]
-        record: ClassificationResult = {"image": image.describe(), "results": results, "agreement": agreement(results)}
+        results: list[ModelEntry] = [outcomes[name][i] if name in outcomes else missing[name]
+                                     for name in (names if model_path is None else list(outcomes))]
+        record: ClassificationResult = {"image": image.describe(), "results": results,
+                                        "agreement": agreement(answers(results))}
         if target is not None:
             record["expected"] = target.describe()
         record["agreement"]["summary"] = sentence(record, "en")
@@ -153,6 +163,47 @@ def _classify(images: list[ImageInput], models: ModelNames, top_k: int, weights:
         for record in records:
             record["note"], record["fallback"] = note, fallback.copy()
     return records
+
+
+def _load_models(names: list[str], per_model: dict[str, WeightsInput],
+                 backend: str) -> tuple[list[PreparedModel], dict[str, ModelFailure]]:
+    """Each model that can answer, and an error entry for each that cannot (`CANNOT_ANSWER`).
+
+    One model asked: its error is the request's. Several: the request fails only when none can
+    answer, with an error that names each model's problem and the models that can answer now.
+    """
+    prepared: list[PreparedModel] = []
+    problems: dict[str, PluginError] = {}
+    for name in names:
+        try:
+            prepared.append(load_registry_model(name, per_model[name], backend))
+        except CANNOT_ANSWER as exc:
+            if len(names) == 1:
+                raise
+            problems[name] = exc
+    if not prepared:
+        first = next(iter(problems.values()))
+        failed = "; ".join(f"{name}: {_why(exc)}" for name, exc in problems.items())
+        ready = ready_list()
+        raise type(first)(f"Expected at least one model that can answer. Received: {failed}. Models that can answer "
+                          f"now: {ready}.", key="no_model_answers", failed=", ".join(problems), ready=ready)
+    return prepared, {name: _failure(name, exc) for name, exc in problems.items()}
+
+
+def _failure(name: str, exc: PluginError) -> ModelFailure:
+    error: ModelFailure = {"model": name, "error": {"type": exc.type, "message": str(exc)}}
+    if exc.key:
+        error["error"]["key"], error["error"]["params"] = exc.key, dict(exc.params)
+    return error
+
+
+def _why(exc: PluginError) -> str:
+    """Why one model cannot answer, in a few words (its own error says how to fix it)."""
+    if exc.key in ("weights_offline", "weights_download_failed"):
+        return f"its ImageNet weights are not on this machine ({exc.params['size']} MiB to download)"
+    if exc.key == "weights_none":
+        return "architecture only, no ImageNet weights"
+    return str(exc).split("Received: ", 1)[-1].split(". ", 1)[0]
 
 
 def weights_by_model(weights: WeightsByModel, names: list[str]) -> dict[str, WeightsInput]:

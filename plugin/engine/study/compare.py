@@ -15,7 +15,16 @@ from plugin.engine.architecture.describe import describe, load_subject
 from plugin.engine.intake.images import load_image
 from plugin.engine.models.defaults import default_models
 from plugin.engine.models.registry import get_spec
-from plugin.engine.results import ClassificationResult, ComparisonResult, ComparisonRow, Fallback, ImageInput, ModelNames
+from plugin.engine.results import (
+    ClassificationResult,
+    ComparisonResult,
+    ComparisonRow,
+    Fallback,
+    ImageInput,
+    ModelNames,
+    answers,
+    is_failure,
+)
 from plugin.engine.study.classify import check_model_names, classify_image
 from plugin.errors import InvalidInputError
 from plugin.limits import TIMING_RUNS
@@ -39,7 +48,8 @@ def compare_models(models: ModelNames = None, image: ImageInput | None = None, *
     Returns:
         `{"models": [{"model", "family", "input_shape", "total_params", "macs", "flops", "depth",
         "size_mb", "published": {"top1", "top5", "multiply_adds", "source"}, "inference_ms",
-        ("weights", "untrained", "predictions", "verdict" with an image)}], "timing": {...},
+        ("weights", "untrained", "predictions", "verdict" with an image, or "error" for a model
+        that could not answer it)}], "timing": {...},
         ("image", "agreement" with an image)}`. `inference_ms` is the median of several runs of
         one image through the compiled model on this machine, whatever the weights.
     """
@@ -81,6 +91,9 @@ def compare_models(models: ModelNames = None, image: ImageInput | None = None, *
     }
     if classified is not None:
         for row, outcome in zip(rows, classified["results"]):
+            if is_failure(outcome):
+                row["error"] = outcome["error"]
+                continue
             row["weights"], row["untrained"] = outcome["weights"], outcome["untrained"]
             row["predictions"], row["verdict"] = outcome["predictions"], outcome["verdict"]
         result["image"] = classified["image"]
@@ -94,7 +107,7 @@ def compare_models(models: ModelNames = None, image: ImageInput | None = None, *
 def _keras_weights(classified: ClassificationResult | None, name: str) -> str | None:
     """The weights the classification ran `name` with, where Keras ran it (its model is then cached);
     None otherwise: the architecture and the timing need no trained weights."""
-    for outcome in classified["results"] if classified else []:
+    for outcome in answers(classified["results"]) if classified else []:
         if outcome["model"] == name and outcome.get("backend") == "keras":
             return "imagenet" if outcome["weights"] == "imagenet" else None
     return None

@@ -23,6 +23,7 @@ from plugin.engine.results import (
     PathInput,
     PreprocessingStudy,
     WeightsByModel,
+    answers,
 )
 from plugin.engine.study.classify import classify_image, weights_by_model
 from plugin.engine.study.experiment import compare_preprocessing
@@ -72,7 +73,7 @@ def study_image(image: ImageInput, models: ModelNames = None, *, expected: Expec
                             preprocessing=preprocessing, allow_random_weights=allow_random_weights, expected=expected,
                             backend=backend)
     study = ImageStudy(image=loaded, result=result)
-    answered = [outcome["model"] for outcome in result["results"]]
+    answered = [outcome["model"] for outcome in answers(result["results"])]
     per_model = weights_by_model(weights, answered) if model_path is None else {}  # a file has its own weights
     if explain_models:
         same: dict[str, Any] = {"allow_random_weights": allow_random_weights, "expected": expected, "preprocessing": preprocessing}

@@ -10,10 +10,12 @@ The verdict answers the study question "dog or cat?" with groups taken from Word
 dog = the domestic dog's subtree (ImageNet 151-268), cat = the cat family (felids: the domestic
 cats 281-285 and the wild cats 286-293, lynx and cougar among them, said to be wild). Each group's
 score is the sum of its classes' probabilities; "other" scores its single likeliest class, not the
-sum of the 867 others: a model torn between twelve dog breeds still sees a dog. The larger group
-is the verdict when it beats the likeliest other class and is plausible: it holds the top-1 class,
-or at least `PLAUSIBLE_GROUP` of the probability. Otherwise the photo is "other". So a top-1 dog
-breed or cat is never "other", and an unsure model that spreads a little over many breeds (horse,
+sum of the 867 others: a model torn between twelve dog breeds still sees a dog. A group counts
+when it beats the likeliest other class and is plausible: it holds the top-1 class, or at least
+`PLAUSIBLE_GROUP` of the probability. The larger group that counts is the verdict; where none
+counts, the photo is "other". So a top-1 dog breed or cat is never "other" (its group holds at
+least the top-1's probability, more than any other class), and an unsure model that spreads a
+little over many breeds (a corner of the cat photo: 19 % over dog breeds, top-1 Egyptian cat; horse,
 giraffe and painting crops put 6-12 % on dogs, none of them near the top) does not make a dog.
 """
 
@@ -33,7 +35,7 @@ from plugin.engine.results import ExpectedInput, ExpectedRecord, Prediction, Ver
 from plugin.errors import InvalidInputError
 
 __all__ = ["DOG_INDICES", "CAT_INDICES", "WILD_CAT_INDICES", "PLAUSIBLE_GROUP", "GROUPS", "ImagenetClass", "Expected", "imagenet_classes", "top_k",
-           "dog_cat_verdict", "group_of", "find_class", "parse_expected", "display_name"]
+           "dog_cat_verdict", "verdict_basis", "verdict_rule", "group_of", "find_class", "parse_expected", "display_name"]
 
 DOG_INDICES = range(151, 269)
 """WordNet's domestic dog (n02084071): every dog breed ImageNet has."""
@@ -217,9 +219,8 @@ def dog_cat_verdict(probabilities: np.ndarray) -> Verdict:
     other_index = int(np.argmax(rest))
     scores: VerdictScores = {"dog": round(dog, 6), "cat": round(cat, 6), "other": round(float(rest[other_index]), 6)}
     top1 = int(np.argmax(probabilities))
-    group = max(GROUPS, key=lambda name: scores[name])  # type: ignore[literal-required]
-    plausible = scores[group] >= PLAUSIBLE_GROUP or group_of(top1) == group  # type: ignore[literal-required]
-    label = group if plausible and scores[group] > scores["other"] else "other"  # type: ignore[literal-required]
+    counted = [group for group in GROUPS if _counts(group, scores, top1)]
+    label = max(counted, key=lambda name: scores[name]) if counted else "other"  # type: ignore[literal-required]
     other = imagenet_classes()[other_index]
     verdict: Verdict = {"label": label, "probability": scores[label],  # type: ignore[literal-required]
                         "scores": scores, "basis": "", "top1_group": _top1_group(top1),
@@ -228,8 +229,24 @@ def dog_cat_verdict(probabilities: np.ndarray) -> Verdict:
     return verdict
 
 
+def _counts(group: str, scores: VerdictScores, top1: int) -> bool:
+    """Whether a group is a candidate verdict: it beats the likeliest other class and is plausible
+    (it holds the top-1 class, or at least `PLAUSIBLE_GROUP` of the probability)."""
+    share: float = scores[group]  # type: ignore[literal-required]
+    return share > scores["other"] and (share >= PLAUSIBLE_GROUP or group_of(top1) == group)
+
+
 def _top1_group(index: int) -> str:
     return "wild cat" if index in WILD_CAT_INDICES else group_of(index)
+
+
+def verdict_rule(lang: str = "en") -> str:
+    """The verdict's rule in one sentence, in `lang`, with this module's constants (README says the same)."""
+    def span(indices: range) -> str:
+        return f"{indices.start}–{indices.stop - 1}"
+
+    return words.text("verdict_basis.rule", lang, dogs=span(DOG_INDICES), cats=span(range(CAT_INDICES.start, WILD_CAT_INDICES.start)),
+                      wild=span(WILD_CAT_INDICES), share=f"{PLAUSIBLE_GROUP:.0%}")
 
 
 def verdict_basis(verdict: Verdict, lang: str = "en") -> str:
@@ -243,7 +260,13 @@ def verdict_basis(verdict: Verdict, lang: str = "en") -> str:
         return t["too_small"].format(dog=score["dog"], cat=score["cat"], share=f"{PLAUSIBLE_GROUP:.0%}", label=other,
                                      score=score["other"])
     parts = {group: t[group].format(score=score[group], label=other) for group in ("dog", "cat", "other")}
-    sentence = f"{parts[chosen]} > " + t["join"].join(parts[group] for group in ("dog", "cat", "other") if group != chosen)
+    rival = "cat" if chosen == "dog" else "dog"
+    if chosen != "other" and scores[rival] > scores[chosen]:  # type: ignore[literal-required]
+        # the larger group does not count (not the top-1 class, under the share): the top-1's group wins
+        sentence = t["over_noise"].format(chosen=parts[chosen], rival=parts[rival], share=f"{PLAUSIBLE_GROUP:.0%}",
+                                          other=parts["other"])
+    else:
+        sentence = f"{parts[chosen]} > " + t["join"].join(parts[group] for group in ("dog", "cat", "other") if group != chosen)
     if chosen == "cat" and verdict["top1_group"] == "wild cat":
         sentence += t["wild"]
     return sentence
