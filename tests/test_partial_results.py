@@ -106,3 +106,15 @@ def test_reports_show_a_card_for_the_model_that_could_not_answer(offline):
     assert vgg16["total_params"] == 138_357_544 and lite0["verdict"]["label"] == "cat"
     page = open(plugin.render_report("comparison", result=compared, lang="en")["path"], encoding="utf-8").read()
     assert "VGG16 <span class=\"verdict other\">no answer</span>" in page and "Models that can answer now" in page
+
+
+def test_an_evaluation_runs_the_models_that_can_answer(offline, labelled_photos, launch):
+    result = plugin.evaluate(labelled_photos, models=["VGG16", "EfficientNetLite0"])
+    vgg16, lite0 = result["models"]
+    assert vgg16["model"] == "VGG16" and vgg16["error"]["type"] == "WeightsUnavailableError"
+    assert lite0["model"] == "EfficientNetLite0" and lite0["accuracy"]["verdict"] == 1.0
+    page = open(plugin.render_report("evaluation", result=result, lang="ko")["path"], encoding="utf-8").read()
+    assert "VGG16 <span class=\"verdict other\">답하지 못함</span>" in page and "혼동 행렬" in page
+    run = launch("evaluate", str(labelled_photos), "--models", "VGG16", "EfficientNetLite0", "--lang", "en")
+    assert run.returncode == 0, run.stderr
+    assert "VGG16: no answer" in " ".join(run.stdout.split()) and "EfficientNetLite0" in run.stdout

@@ -248,8 +248,7 @@ def _classify(args, console: Console, lang: str) -> int:
         console.print(f"\n[bold]{_escape(source_text(image, lang))}[/]  {image['width']} x {image['height']}")
         for model in record["results"]:
             if api.is_failure(model):
-                console.print(f"\n[bold yellow]{_escape(model['model'])}: {report['no_answer']}[/]")
-                console.print("  " + _escape(words.failure_text(model["error"], lang)), soft_wrap=True, highlight=False)
+                _print_failures(console, [model], lang)
                 continue
             status = f" [bold red]{t['untrained']}[/]" if model["untrained"] else ""
             run_by = report["backend_names"].get(model.get("backend"), "")
@@ -360,10 +359,7 @@ def _compare(args, console: Console, lang: str) -> int:
             cells += [_escape(display_name(row["predictions"][0], lang)) + untrained, report[verdict["label"]]]
         table.add_row(*cells)
     console.print(table)
-    for row in result["models"]:
-        if "error" in row:
-            console.print(f"[bold yellow]{_escape(row['model'])}: {report['no_answer']}[/] · "
-                          + _escape(words.failure_text(row["error"], lang)), soft_wrap=True, highlight=False)
+    _print_failures(console, result["models"], lang)
     console.print(t["timing"].format(runs=result["timing"]["runs"], machine=result["timing"]["machine"]))
     return 0
 
@@ -382,6 +378,14 @@ def _report(args, console: Console, lang: str) -> int:
     console.print(made["path"], soft_wrap=True, highlight=False)
     console.print(made["markdown_path"], soft_wrap=True, highlight=False)
     return 0
+
+
+def _print_failures(console: Console, entries: Sequence[Any], lang: str) -> None:
+    """A line for each model that could not answer: its name, "no answer", and why."""
+    said = words.text("report.no_answer", lang)
+    for entry in api.failures(entries):
+        console.print(f"[bold yellow]{_escape(entry['model'])}: {said}[/] · {_escape(words.failure_text(entry['error'], lang))}",
+                      soft_wrap=True, highlight=False)
 
 
 def _weights(weights: Mapping[str, Any], t: dict) -> str:
@@ -423,11 +427,12 @@ def _evaluate(args, console: Console, lang: str) -> int:
                   + " · ".join(f"{label} {count}" for label, count in result["label_counts"].items()))
     table = _table(t["evaluation_summary"], [t["model"], t["accuracy_verdict"], t["accuracy_top1"], t["accuracy_top5"],
                                              t["mistakes"], t["images_per_second"]], right={1, 2, 3, 4, 5})
-    for model in result["models"]:
+    for model in api.answers(result["models"]):
         accuracy = model["accuracy"]
         table.add_row(_escape(model["model"]), _percent(accuracy["verdict"]), _percent(accuracy["top1"]), _percent(accuracy["top5"]),
                       str(model["mistake_count"]), _plain(model["images_per_second"]))
     console.print(table)
+    _print_failures(console, result["models"], lang)
     if result.get("fallback"):
         console.print(_escape(fallback_note(result["fallback"], lang)))
     if made:

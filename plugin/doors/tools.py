@@ -327,7 +327,8 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
          "How often is each model right? Classify a folder of labelled photos (sub-folders name the labels: cat/, "
          "dog/ or ImageNet classes) with one or more models and return per model the dog/cat accuracy, top-1 and "
          "top-5 accuracy where labels are ImageNet classes, a confusion matrix, precision and recall per class, the "
-         "mistakes and images per second (null where a metric does not apply). Resumes an interrupted run from its "
+         "mistakes and images per second (null where a metric does not apply); a model whose weights are not on "
+         "this machine is {model, error} instead. Resumes an interrupted run from its "
          "log. Reports progress. Seconds to minutes.",
          EvaluateImagesArguments, _evaluate, reports_progress=True),
     Tool("fine_tune",

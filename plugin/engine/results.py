@@ -12,7 +12,7 @@ imported for the type checker), so any layer may import it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict
+from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, TypeVar
 
 from typing_extensions import TypeIs
 
@@ -163,14 +163,18 @@ def is_failure(entry: ModelEntry) -> TypeIs[ModelFailure]:
     return "error" in entry
 
 
-def answers(results: Sequence[ModelEntry]) -> list[ModelOutcome]:
-    """The entries of `results` that are answers, in order."""
-    return [entry for entry in results if is_answer(entry)]
+_Answer = TypeVar("_Answer")
 
 
-def failures(results: Sequence[ModelEntry]) -> list[ModelFailure]:
+def answers(results: Sequence[_Answer | ModelFailure]) -> list[_Answer]:
+    """The entries of `results` (a classification's `results`, an evaluation's or comparison's
+    `models`) that are answers, in order."""
+    return [entry for entry in results if "error" not in entry]  # type: ignore[operator]
+
+
+def failures(results: Sequence[Any]) -> list[ModelFailure]:
     """The entries of `results` that say why a model could not answer, in order."""
-    return [entry for entry in results if is_failure(entry)]
+    return [entry for entry in results if "error" in entry]
 
 
 class _Agreement(TypedDict):
@@ -395,7 +399,7 @@ class _EvaluationResult(TypedDict):
     label_counts: dict[str, int]
     log_path: str
     engine: str
-    models: list[ModelEvaluation]
+    models: list[ModelEvaluation | ModelFailure]
 
 
 class EvaluationResult(_EvaluationResult, total=False):

@@ -47,6 +47,7 @@ from plugin.engine.results import (
     ReportFiles,
     Timing,
     answers,
+    failures,
     is_failure,
 )
 from plugin.engine.study.agreement import sentence
@@ -422,18 +423,19 @@ def confusion_html(result: EvaluationResult, lang: str) -> str:
     t = words.section("report", lang)
     label_name = _label_namer(t, lang)
     return "".join(f'<div style="max-width:640px;overflow-x:auto">{_confusion_svg(model, label_name, t)}</div>'
-                   for model in result["models"])
+                   for model in answers(result["models"]))
 
 
 def _evaluation(data: EvaluationResult, thumbnails: dict[str, Any], t: dict, lang: str) -> dict:
     label_name = _label_namer(t, lang)
 
-    charts = [accuracy_chart(data["models"], key, t[f"accuracy_{key}"]) for key in ("verdict", "top1", "top5")
-              if any(model["accuracy"][key] is not None for model in data["models"])]
+    evaluated = answers(data["models"])
+    charts = [accuracy_chart(evaluated, key, t[f"accuracy_{key}"]) for key in ("verdict", "top1", "top5")
+              if any(model["accuracy"][key] is not None for model in evaluated)]
     chart_files = _chart_files(charts)
     files = dict(chart_files)
     matrices, gallery = [], []
-    for index, model in enumerate(data["models"]):
+    for index, model in enumerate(evaluated):
         svg = _confusion_svg(model, label_name, t)
         files[f"confusion-{index + 1}.png"] = svg_to_png(str(svg))
         matrices.append({"model": model["model"], "svg": svg, "file": f"confusion-{index + 1}.png"})
@@ -450,11 +452,12 @@ def _evaluation(data: EvaluationResult, thumbnails: dict[str, Any], t: dict, lan
             gallery.append({"model": model["model"], "uri": data_uri(data_jpeg, "image/jpeg"), "file": name,
                             "image": mistake["image"], "expected": label_name(mistake["expected"]), "answer": answer,
                             "probability": mistake["probability"]})
-    context = {"data": data, "charts": charts, "matrices": matrices, "gallery": gallery,
+    context = {"data": data, "evaluated": evaluated, "charts": charts, "matrices": matrices, "gallery": gallery,
+               "failures": {entry["model"]: failure_text(entry["error"], lang) for entry in failures(data["models"])},
                "labels": [(label_name(label), count) for label, count in data["label_counts"].items()]}
     return {
         "title": t["evaluation_title"].format(source=data["source"]),
-        "name_parts": [model["model"] for model in data["models"]],
+        "name_parts": [model["model"] for model in evaluated],
         "context": context,
         "files": files,
         "file_keys": {},

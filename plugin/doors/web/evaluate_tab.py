@@ -11,6 +11,7 @@ from plugin.doors.web.common import (
     Page,
     engine_choices,
     engine_error,
+    failure_cards,
     percent,
     render_saved,
     session_dir,
@@ -47,9 +48,11 @@ def evaluate_view(folder, archive, models, engine, lang, request: gr.Request, pr
         raise engine_error(exc, lang) from exc
     report = words.section("report", lang)
     rows = [[model["model"], percent(model["accuracy"]["verdict"]), percent(model["accuracy"]["top1"]),
-             percent(model["accuracy"]["top5"]), model["mistake_count"], model["images_per_second"]] for model in result["models"]]
+             percent(model["accuracy"]["top5"]), model["mistake_count"], model["images_per_second"]]
+            for model in api.answers(result["models"])]
     summary = report["evaluation_intro"].format(images=result["images"], source=result["source"]) + " " + \
         " · ".join(f"{report.get(label, label)} {count}" for label, count in result["label_counts"].items())
+    summary = "\n\n".join([summary, *failure_cards(result["models"], lang)])
     return summary, table_value(t["evaluate_headers"], rows), confusion_html(result, lang), {"result": result}
 
 

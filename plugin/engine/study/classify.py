@@ -43,7 +43,8 @@ from plugin.engine.study.labels import top_k as rank_top_k
 from plugin.errors import CANNOT_ANSWER, InvalidInputError, PluginError
 from plugin.limits import DEFAULT_BACKEND, DEFAULT_MODELS, DEFAULT_TOP_K, MAX_IMAGES_PER_CALL, MAX_MODELS_PER_CALL, MAX_TOP_K
 
-__all__ = ["classify_image", "classify_images", "check_model_names", "check_top_k", "weights_by_model"]
+__all__ = ["classify_image", "classify_images", "check_model_names", "check_top_k", "weights_by_model", "model_failure",
+           "none_can_answer"]
 
 
 def classify_image(image: ImageInput, models: ModelNames = None, top_k: int = DEFAULT_TOP_K,
@@ -182,15 +183,22 @@ def _load_models(names: list[str], per_model: dict[str, WeightsInput],
                 raise
             problems[name] = exc
     if not prepared:
-        first = next(iter(problems.values()))
-        failed = "; ".join(f"{name}: {_why(exc)}" for name, exc in problems.items())
-        ready = ready_list()
-        raise type(first)(f"Expected at least one model that can answer. Received: {failed}. Models that can answer "
-                          f"now: {ready}.", key="no_model_answers", failed=", ".join(problems), ready=ready)
-    return prepared, {name: _failure(name, exc) for name, exc in problems.items()}
+        raise none_can_answer(problems)
+    return prepared, {name: model_failure(name, exc) for name, exc in problems.items()}
 
 
-def _failure(name: str, exc: PluginError) -> ModelFailure:
+def none_can_answer(problems: dict[str, PluginError]) -> PluginError:
+    """The error of a request where no model can answer: each model's problem in a few words, and
+    the models that can answer now."""
+    first = next(iter(problems.values()))
+    failed = "; ".join(f"{name}: {_why(exc)}" for name, exc in problems.items())
+    ready = ready_list()
+    return type(first)(f"Expected at least one model that can answer. Received: {failed}. Models that can answer "
+                       f"now: {ready}.", key="no_model_answers", failed=", ".join(problems), ready=ready)
+
+
+def model_failure(name: str, exc: PluginError) -> ModelFailure:
+    """The entry that stands in a result for a model that could not answer."""
     error: ModelFailure = {"model": name, "error": {"type": exc.type, "message": str(exc)}}
     if exc.key:
         error["error"]["key"], error["error"]["params"] = exc.key, dict(exc.params)

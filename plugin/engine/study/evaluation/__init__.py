@@ -18,13 +18,14 @@ from plugin.config import get_settings
 from plugin.engine.inference.custom import load_custom_model
 from plugin.engine.inference.prepared import check_backend, resolve_backend
 from plugin.engine.models.defaults import default_models
-from plugin.engine.models.weights import parse_weights
-from plugin.engine.results import ClassNames, EvaluationResult, Fallback, ModelNames, PathInput, WeightsInput
-from plugin.engine.study.classify import check_model_names
+from plugin.engine.models.registry import get_spec
+from plugin.engine.models.weights import parse_weights, weights_path
+from plugin.engine.results import ClassNames, EvaluationResult, Fallback, ModelFailure, ModelNames, PathInput, WeightsInput
+from plugin.engine.study.classify import check_model_names, model_failure, none_can_answer
 from plugin.engine.study.evaluation.dataset import Item, interpret, read_source
 from plugin.engine.study.evaluation.metrics import summarise
 from plugin.engine.study.evaluation.steps import ModelRef, classify_batch, read_log, run_models
-from plugin.errors import InvalidInputError
+from plugin.errors import CANNOT_ANSWER, InvalidInputError, PluginError
 from plugin.limits import DEFAULT_BACKEND, EVALUATION_BATCH
 
 __all__ = ["evaluate", "ENGINES"]
@@ -61,13 +62,14 @@ def evaluate(source: PathInput, models: ModelNames = None, labels: dict[str, str
         `{"source", "images", "labels", "label_counts", "log_path", "engine", "models": [{"model",
         "images", "accuracy": {"verdict", "top1", "top5"}, "confusion_matrix": {"labels", "counts"},
         "per_class", "mistakes", "mistake_count", "images_per_second", "backend"}], ("note", "fallback")}`;
-        a metric that does not apply is None.
+        a metric that does not apply is None. A model that cannot answer (its weights are not on this
+        machine) is `{"model", "error"}` in `models`, first, and the others are evaluated.
     """
     if engine not in ENGINES:
         raise InvalidInputError(f"Expected engine to be one of {list(ENGINES)}. Received: engine={engine!r}")
     items, described = read_source(source, labels)
     backend = check_backend(backend, model_file=model_path is not None)
-    refs, fallback = _models(models, weights, model_path, class_names, preprocessing, backend)
+    refs, missing, fallback = _models(models, weights, model_path, class_names, preprocessing, backend)
     if any(parse_weights(ref.weights).untrained for ref in refs if not ref.model_path) and not allow_random_weights:
         raise InvalidInputError("Expected trained weights to evaluate. Received: random weights, whose accuracy means "
                                 "nothing. Pass allow_random_weights=True to run anyway.", key="random_not_allowed")
@@ -97,6 +99,7 @@ def evaluate(source: PathInput, models: ModelNames = None, labels: dict[str, str
                                 meanings[ref.name], custom=bool(ref.model_path), class_names=ref.class_names,
                                 timing=timings.get(ref.name)), "backend": ref.backend} for ref in refs],
     }
+    result["models"] = [*missing, *result["models"]]  # the models that could not answer say why, first
     if fallback:
         result["note"] = fallback.pop("note")
         result["fallback"] = fallback
@@ -104,20 +107,32 @@ def evaluate(source: PathInput, models: ModelNames = None, labels: dict[str, str
 
 
 def _models(models: ModelNames, weights: WeightsInput, model_path: PathInput | None, class_names: ClassNames,
-            preprocessing: str | None, backend: str) -> tuple[list[ModelRef], Fallback | None]:
+            preprocessing: str | None, backend: str) -> tuple[list[ModelRef], list[ModelFailure], Fallback | None]:
+    """The models to run, an entry for each that cannot answer (its weights are not here: the
+    others still run, as in `classify_image`), and the fallback note."""
     if weights is not None and not isinstance(weights, str):
         raise InvalidInputError(f"Expected one weights value for every model evaluated. Received: {type(weights).__name__}")
     refs: list[ModelRef] = []
+    problems: dict[str, PluginError] = {}
     fallback: Fallback | None = None
     if model_path is None or models is not None:
         names, fallback = default_models(weights) if models is None else (check_model_names(models), None)
         chosen = "random" if weights is None else weights
-        refs += [ModelRef(name, weights=chosen, backend=resolve_backend(name, chosen, backend)) for name in names]
+        for name in names:
+            try:
+                weights_path(get_spec(name), parse_weights(chosen))  # fetched now (or found cached), not by a worker
+                refs.append(ModelRef(name, weights=chosen, backend=resolve_backend(name, chosen, backend)))
+            except CANNOT_ANSWER as exc:
+                if len(names) == 1 and model_path is None:
+                    raise
+                problems[name] = exc
     if model_path is not None:
         prepared = load_custom_model(model_path, class_names=class_names, preprocessing=preprocessing)
         refs.append(ModelRef(prepared.name, model_path=str(model_path), class_names=prepared.class_names,
                              preprocessing=prepared.preprocessing))
-    return refs, fallback
+    if not refs:
+        raise none_can_answer(problems)
+    return refs, [model_failure(name, exc) for name, exc in problems.items()], fallback
 
 
 def _log_path(items: list[Item], refs: list[ModelRef], described: str) -> Path:
