@@ -367,6 +367,21 @@ def test_a_bad_model_upload_shows_the_engine_error_and_the_app_keeps_serving(pag
     assert "Traceback" not in page.content()
 
 
+def test_the_compare_tab_on_a_photo_shows_a_card_for_the_model_without_weights(page):
+    page.get_by_role("tab", name="비교").click()
+    for box in page.locator("#compare-models label").all():
+        name = box.inner_text().split(" · ")[0].strip()
+        if (name in ("VGG16", "EfficientNetLite0")) != box.locator("input").is_checked():
+            box.locator("input").click()
+    page.locator("#compare-image input[type=file]").set_input_files(CAT)
+    page.locator("#compare-button").click()
+    page.locator("#compare-failures").get_by_text("답하지 못함").wait_for(timeout=180_000)
+    assert "지금 답할 수 있는 모델" in page.locator("#compare-failures").inner_text()
+    table = page.locator("#compare-table").inner_text()
+    assert "이집트 고양이 (Egyptian cat)" in table and "Egyptian_cat" not in table and "답하지 못함" in table
+    page.screenshot(path=str(ARTIFACTS / "compare-partial.png"), full_page=True)
+
+
 def test_compare_tab_and_the_reports_made_so_far(page, app, browser):
     page.get_by_role("tab", name="비교").click()
     page.locator("#compare-button").click()

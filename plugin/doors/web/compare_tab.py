@@ -44,7 +44,7 @@ def compare_view(models, image, random_weights, lang, progress=gr.Progress()):
             untrained = f" ({t['untrained_short']})" if row["untrained"] else ""
             verdict = row["verdict"]
             assert verdict is not None  # registry models have an ImageNet head, so a verdict
-            cells += [row["predictions"][0]["label"] + untrained, t[verdict["label"]]]
+            cells += [api.display_name(row["predictions"][0], lang) + untrained, t[verdict["label"]]]
         else:
             cells += ["", ""]
         rows.append(cells)
@@ -64,7 +64,7 @@ def build(page: Page, language: gr.State) -> None:
     with page.tab("tab_compare", "compare"):
         with gr.Row():
             compare_models = page.models_picker([*DEFAULT_MODELS, "MobileNetV2"], "compare-models")
-            compare_image = page.label(gr.Image(type="filepath", image_mode=None, label=t["compare_image"]), "compare_image")
+            compare_image = page.label(gr.Image(type="filepath", image_mode=None, label=t["compare_image"], elem_id="compare-image"), "compare_image")
             compare_random = page.label(gr.Checkbox(False, label=t["random"]), "random")
         compare_button = page.label(gr.Button(t["compare"], variant="primary", elem_id="compare-button"), "compare")
         comparison = page.table("comparison", "compare_headers", elem_id="compare-table")
