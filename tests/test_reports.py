@@ -156,6 +156,8 @@ def test_the_study_report_with_real_weights(reports, lang):
     if lang == "ko":
         assert "두 모델 모두 &#39;개&#39;라고 답했지만" in text and "저먼 셰퍼드 (German shepherd)" in words
         assert "모델은 어디를 보았을까? (Grad-CAM)" in words and "전처리 실험" in words and "학습 때 방식" in words
+        markdown = Path(reports["made"]["study", lang]["markdown_path"]).read_text("utf-8")
+        assert "두 모델 모두 '개'라고 답했지만" in markdown and "&#39;" not in markdown  # quotes as a blog shows them
     else:
         assert "Both say dog, but EfficientNetLite0 says German shepherd" in words and "German_shepherd" not in words
         assert "Where did each model look? (Grad-CAM)" in words and "The preprocessing experiment" in words
@@ -184,7 +186,7 @@ def test_hostile_names_stay_text(reports):
     _, parsed = page(reports["made"]["classification", "en"])
     assert HOSTILE_IMAGE in parsed.all_text
     markdown = Path(reports["made"]["classification", "en"]["markdown_path"]).read_text()
-    assert "<img src=x" not in markdown and "&lt;img src=x onerror=alert(1)&gt;" in markdown
+    assert "<img src=x" not in markdown and "&lt;img src=x onerror=alert(1)>" in markdown
 
 
 def test_pages_are_self_contained(reports):

@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 import jinja2
+from markupsafe import Markup
 
 from plugin.errors import RenderError
 from plugin.render.pictures import FONT_FAMILY
@@ -27,9 +28,12 @@ def template_dir() -> Path:
                       f"{package.parent / 'templates'} or {package / 'templates'}.")
 
 
-def markdown_text(value) -> str:
-    """Text for a Markdown table cell or line: Markdown specials escaped, one line."""
-    return _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+def markdown_text(value) -> Markup:
+    """Text for a Markdown table cell or line: Markdown specials escaped, one line, and what a
+    Markdown renderer would read as a tag or an entity (`<`, `&`) written as entities; quotes and
+    `>` stay as people write them ('기타', "개 91% > 고양이 1%")."""
+    text = _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+    return Markup(text.replace("&", "&amp;").replace("<", "&lt;"))
 
 
 @functools.cache
