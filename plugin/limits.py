@@ -31,6 +31,10 @@ __all__ = [
     "BACKENDS",
     "DEFAULT_BACKEND",
     "MAX_BATCH_IMAGES",
+    "STORED_BYTES_PER_PARAMETER",
+    "STORED_SLACK_BYTES",
+    "MAX_MODEL_ASSET_BYTES",
+    "MAX_MODEL_MEMBERS",
 ]
 
 DEFAULT_MODELS = ("VGG16", "ResNet50")
@@ -97,3 +101,12 @@ DEFAULT_BACKEND = "auto"
 
 MAX_BATCH_IMAGES = 64
 """Most images that requests arriving together are merged into (see `plugin.engine.inference.batching`)."""
+
+STORED_BYTES_PER_PARAMETER = 8
+"""Bytes a model file may store per parameter of its architecture (float64 at most), unpacked."""
+STORED_SLACK_BYTES = 16 * 1024 * 1024
+"""Bytes a model file may store beyond its weights: configuration, metadata, HDF5 bookkeeping."""
+MAX_MODEL_ASSET_BYTES = 16 * 1024 * 1024
+"""Bytes of assets (vocabularies of lookup layers) a `.keras` file may unpack."""
+MAX_MODEL_MEMBERS = 256
+"""Members a `.keras` file (a zip) may have; Keras writes 3 plus one per asset."""

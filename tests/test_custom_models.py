@@ -128,13 +128,14 @@ def test_model_file_outside_the_roots_is_refused(tmp_path_factory, fresh_stripes
 
 
 def test_h5_config_is_read_without_loading(stripe_model_files):
-    from plugin.engine.models.files import find_unsafe_objects, read_model_config
+    from plugin.engine.models.config_audit import audit_config
+    from plugin.engine.models.files import read_model_config
 
     with h5py.File(stripe_model_files["h5"], "r") as handle:
         assert "model_config" in handle.attrs
     config = read_model_config(str(stripe_model_files["h5"]))
     assert config["class_name"] == "Sequential"
-    assert find_unsafe_objects(config) == []
+    assert audit_config(config) == []
 
 
 def test_safe_mode_still_refuses_lambda_if_the_scan_missed_it(tmp_path, monkeypatch):
@@ -145,7 +146,7 @@ def test_safe_mode_still_refuses_lambda_if_the_scan_missed_it(tmp_path, monkeypa
 
     path = tmp_path / "lambda.keras"
     small_model_with(lambda: keras.layers.Lambda(lambda t: t + 1)).save(path)
-    monkeypatch.setattr(files, "find_unsafe_objects", lambda config: [])
+    monkeypatch.setattr(files, "audit_config", lambda config: [])
     with pytest.raises(UnsafeModelFileError, match="refused in safe mode"):
         files.load_keras_file(str(path))
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import os
 import warnings
 from typing import Any
 
+from plugin.engine.models.files import check_stored_sizes
 from plugin.engine.models.keras_compat import weightless
 from plugin.engine.models.registry import ModelSpec
 from plugin.errors import InvalidInputError
@@ -18,6 +20,7 @@ def build_registry_model(spec: ModelSpec, path: str | None) -> Any:
     never a model that is partly random."""
     if path is None:
         return spec.build(None)
+    check_stored_sizes(path, os.path.basename(path), _parameters(spec))  # a compressed bomb is refused unread
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
@@ -41,3 +44,10 @@ def build_architecture(spec: ModelSpec) -> Any:
     describing and drawing it needs (VGG16 in 0.05 s instead of 4 s). The model cannot run."""
     with weightless():
         return spec.build(None)
+
+
+def _parameters(spec: ModelSpec) -> int:
+    """The model's parameter count: the published one, or counted from its weightless architecture."""
+    if spec.published.parameters:
+        return int(spec.published.parameters)
+    return sum(math.prod(variable.shape) for variable in build_architecture(spec).weights)

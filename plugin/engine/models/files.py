@@ -17,10 +17,12 @@ import zipfile
 from typing import Any
 
 from plugin.config import get_settings
+from plugin.engine.models.config_audit import audit_config
 from plugin.engine.models.keras_compat import legacy_model_from_config, weightless
 from plugin.errors import InvalidInputError, UnsafeModelFileError
+from plugin.limits import MAX_MODEL_ASSET_BYTES, MAX_MODEL_MEMBERS, STORED_BYTES_PER_PARAMETER, STORED_SLACK_BYTES
 
-__all__ = ["read_model_config", "find_unsafe_objects", "check_model_budget", "load_keras_file", "MODEL_SUFFIXES"]
+__all__ = ["read_model_config", "check_model_budget", "check_stored_sizes", "load_keras_file", "MODEL_SUFFIXES"]
 
 MODEL_SUFFIXES = (".keras", ".h5", ".hdf5")
 """The file names a model file may have."""
@@ -53,34 +55,6 @@ def read_model_config(path: str) -> dict:
                                 key="model_file_unreadable", name=name) from exc
 
 
-def find_unsafe_objects(config) -> list[str]:
-    """List the Lambda layers and custom (non-Keras) objects named anywhere in a configuration."""
-    found: list[str] = []
-
-    def walk(node) -> None:
-        if isinstance(node, dict):
-            class_name = node.get("class_name")
-            if isinstance(class_name, str):
-                layer = node.get("config", {}).get("name") if isinstance(node.get("config"), dict) else None
-                label = f"{class_name} {layer!r}" if layer else class_name
-                module = node.get("module")
-                registered = node.get("registered_name")
-                if class_name == "Lambda":
-                    found.append(f"Lambda layer {layer!r} (runs Python code)")
-                elif ">" in class_name or (isinstance(registered, str) and ">" in registered):
-                    found.append(f"custom object {registered or class_name} ({label})")
-                elif isinstance(module, str) and not module.startswith("keras"):
-                    found.append(f"custom object {module}.{class_name} ({label})")
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(config)
-    return found
-
-
 def load_keras_file(path: str) -> Any:
     """Load a user's model file after the checks: no code, within the budget, then Keras's safe mode."""
 
@@ -88,13 +62,15 @@ def load_keras_file(path: str) -> Any:
 
     name = os.path.basename(path)
     config = read_model_config(path)
-    unsafe = find_unsafe_objects(config)
+    unsafe = audit_config(config)
     if unsafe:
         raise UnsafeModelFileError(
             f"Expected a model made of built-in Keras layers. Received: {name}, which contains "
-            f"{'; '.join(unsafe[:5])}. Such files can run arbitrary code and are refused; rebuild the "
-            "model without Lambda or custom layers.", key="unsafe_model", name=name)
-    check_model_budget(config, name, legacy=not path.endswith(".keras"))
+            f"{'; '.join(unsafe[:5])}. Such files can run code or read the server's files and are refused; "
+            "rebuild the model from Keras's own layers, with lists (not files) for vocabularies.",
+            key="unsafe_model", name=name)
+    budget = check_model_budget(config, name, legacy=not path.endswith(".keras"))
+    check_stored_sizes(path, name, budget["parameters"])
     try:
         return keras.saving.load_model(path, compile=False, safe_mode=True)
     except Exception as exc:  # noqa: BLE001 - Keras raises ValueError, TypeError and others for bad files
@@ -145,3 +121,52 @@ def check_model_budget(config: dict, name: str, *, legacy: bool = False) -> dict
                                 f"{name}, whose input is {' x '.join(str(d) for d in inputs[0][1:-1])}.",
                                 key="model_input_too_large", name=name, limit=f"{settings.max_model_input_pixels:,}")
     return {"parameters": parameters, "input_pixels": pixels}
+
+
+def check_stored_sizes(path: str, name: str, parameters: int) -> None:
+    """Refuse a file that stores more than its architecture can hold, before Keras opens it.
+
+    A `.keras` file is a zip: a 1.6 MB file can inflate to gigabytes of weights, or to many
+    assets of 250 MiB each (under Keras's own guards). Every member's uncompressed size is read
+    from the zip's directory and budgeted: the weights at `STORED_BYTES_PER_PARAMETER` per
+    parameter of the architecture plus `STORED_SLACK_BYTES`, the assets (vocabularies) at
+    `MAX_MODEL_ASSET_BYTES`, the members at `MAX_MODEL_MEMBERS`. An `.h5` file's datasets
+    (possibly compressed) are budgeted the same way from their shapes.
+    """
+    allowed = parameters * STORED_BYTES_PER_PARAMETER + STORED_SLACK_BYTES
+    if path.endswith(".keras"):
+        try:
+            with zipfile.ZipFile(path) as archive:
+                members = archive.infolist()
+        except (zipfile.BadZipFile, OSError):
+            return  # not a zip: the loader that follows says what is wrong with it
+        assets = sum(item.file_size for item in members if item.filename.startswith("assets/"))
+        stored = sum(item.file_size for item in members) - assets
+        problem = (f"{len(members):,} members (at most {MAX_MODEL_MEMBERS})" if len(members) > MAX_MODEL_MEMBERS
+                   else f"{assets:,} bytes of assets (at most {MAX_MODEL_ASSET_BYTES:,})" if assets > MAX_MODEL_ASSET_BYTES
+                   else f"{stored:,} bytes once unpacked" if stored > allowed else None)
+    else:
+        try:
+            stored = _h5_dataset_bytes(path)
+        except OSError:
+            return  # not HDF5: the loader that follows says what is wrong with it
+        problem = f"{stored:,} bytes of datasets once decompressed" if stored > allowed else None
+    if problem:
+        raise InvalidInputError(
+            f"Expected a model file that stores no more than its architecture holds ({parameters:,} parameters: at most "
+            f"{allowed:,} bytes). Received: {name}, with {problem}.", key="model_file_inflated", name=name)
+
+
+def _h5_dataset_bytes(path: str) -> int:
+    import h5py
+
+    total = 0
+
+    def add(_: str, item: Any) -> None:
+        nonlocal total
+        if isinstance(item, h5py.Dataset):
+            total += int(item.size) * item.dtype.itemsize
+
+    with h5py.File(path, "r") as handle:
+        handle.visititems(add)
+    return total

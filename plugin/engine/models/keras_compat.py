@@ -39,10 +39,14 @@ def weightless() -> Iterator[None]:
 
 
 def legacy_model_from_config(config: dict) -> Any:
-    """The model an `.h5` file's `model_config` describes, built by Keras's legacy loader (no weights)."""
+    """The model an `.h5` file's `model_config` describes, built by Keras's legacy loader (no weights),
+    in safe mode: the legacy loader does not set it itself, and layers such as `StringLookup` refuse
+    file vocabularies only in safe mode."""
     from keras.src.legacy.saving import saving_utils
+    from keras.src.saving.serialization_lib import SafeModeScope
 
-    return saving_utils.model_from_config(config)
+    with SafeModeScope(True):
+        return saving_utils.model_from_config(config)
 
 
 def patch_for_onnx_export() -> None:
