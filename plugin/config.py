@@ -15,16 +15,19 @@ flags onto it. Limits of one call (models, images, top_k) are not settings: see 
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import dataclasses
 import ipaddress
 import os
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from plugin.errors import InvalidInputError
 
-__all__ = ["Settings", "EXAMPLES_DIR", "get_settings", "configure", "reset_settings"]
+__all__ = ["Settings", "EXAMPLES_DIR", "get_settings", "configure", "reset_settings", "granted_roots"]
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
 
@@ -78,8 +81,25 @@ class Settings:
 
     @property
     def readable_roots(self) -> tuple[Path, ...]:
-        """Where files may be read: the image roots, and the models fine_tune wrote into the output folder."""
-        return (*self.image_roots, self.output_dir / "models")
+        """Where files may be read: the image roots, the models fine_tune wrote into the output
+        folder, and the folders granted to the call in progress (`granted_roots`: a web session's
+        own folder). Inside the output folder only a root that lies inside it grants reading: the
+        working directory being a root does not open other sessions' files, logs or reports."""
+        return (*self.image_roots, self.output_dir / "models", *_granted.get())
+
+
+_granted: contextvars.ContextVar[tuple[Path, ...]] = contextvars.ContextVar("cnnlab_granted_roots", default=())
+
+
+@contextlib.contextmanager
+def granted_roots(*folders: str | os.PathLike) -> Iterator[None]:
+    """Let the code in the block (this thread or task only) read below `folders` too: a web
+    session's own uploads and models, never another's."""
+    token = _granted.set((*_granted.get(), *(Path(folder).expanduser().resolve() for folder in folders)))
+    try:
+        yield
+    finally:
+        _granted.reset(token)
 
 
 _lock = threading.Lock()

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from plugin import api
-from plugin.config import EXAMPLES_DIR
+from plugin.config import EXAMPLES_DIR, get_settings
 from plugin.engine.study import classify, explain
 
 CAT = str(EXAMPLES_DIR / "cat_chelsea.png")
@@ -54,7 +54,7 @@ def test_the_render_report_tool_runs_the_engine_once(counted):
 
     made = call_tool("render_report", {"kind": "classification", "image": CAT, "models": MODELS, "explain": True,
                                        "weights": "random", "allow_random_weights": True})
-    assert Path(made["path"]).is_file()
+    assert (get_settings().output_dir / made["path"]).is_file()  # relative to the output folder
     _once_each(counted)
 
 

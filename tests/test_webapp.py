@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -113,7 +114,8 @@ def test_mcp_over_http_calls_each_tool(app):
     assert results["classify_image"]["results"][0]["untrained"] is True
     assert results["describe_architecture"]["depth"] == 8 and results["describe_architecture"]["layers"] is None
     assert results["compare_models"]["models"][0]["model"] == "AlexNet"
-    assert Path(results["render_report"]["path"]).is_relative_to(app["out"])
+    assert (app["out"] / results["render_report"]["path"]).is_file()  # relative: the server's folders stay unsaid
+    assert str(app["out"]) not in json.dumps(results)
     assert outcomes["bad"].isError and json.loads(outcomes["bad"].content[0].text)["error"]["type"] == "InvalidArguments"
     assert outcomes["outside"].isError and json.loads(outcomes["outside"].content[0].text)["error"]["type"] == "AccessDeniedError"
 
@@ -394,7 +396,7 @@ def test_compare_tab_and_the_reports_made_so_far(page, app, browser):
 
     made = json.loads(Client(app["url"], verbose=False).predict(kind="architecture", model="AlexNet", lang="en",
                                                                 api_name="/render_report"))
-    assert Path(made["path"]).is_file()
+    assert (app["out"] / made["path"]).is_file()
     page.get_by_role("tab", name="보고서").click()
     page.locator("#reports-refresh").click()
     page.wait_for_function("document.querySelector('#reports-preview iframe') !== null", timeout=60_000)
@@ -458,3 +460,36 @@ def test_an_architecture_report_from_the_apps_facts_describes_once(monkeypatch):
     assert set(facts["diagram"]["files"]) == {"svg", "png"}  # both drawn by the one describe
     path = architecture_tab.architecture_report(facts, "en", None, progress=lambda *a, **k: None)
     assert calls == [1] and "AlexNet: architecture" in Path(path).read_text("utf-8")
+
+
+def test_a_session_s_files_are_reachable_by_that_session_only(page, app):
+    """Another client (no page, the public API) can neither download a page session's report and
+    photo, nor read them as inputs, nor learn its folder's name, though the app's working folder
+    (an image root) holds the output folder."""
+    from gradio_client import Client
+
+    page.locator("#classify-image input[type=file]").set_input_files(CAT)
+    page.locator("#classify-button").click()
+    page.locator(".model-label").first.wait_for(state="visible", timeout=180_000)
+    page.locator("#classify-report").click()
+    page.locator("#classify-report-file a").first.wait_for(timeout=180_000)
+    sessions = app["out"] / "sessions"
+    report = max(sessions.glob("*/classification-*.html"), key=lambda path: path.stat().st_mtime)
+    photo = next(report.parent.glob(f"{report.stem}_files/image.jpg"))
+    hashes = [folder.name for folder in sessions.iterdir()]
+    for private in (report, photo, report.parent / "index.json", app["out"] / "index.json"):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{app['url']}/gradio_api/file={private}", timeout=10)
+        assert refused.value.code == 403
+    stranger = Client(app["url"], verbose=False)
+
+    def refusal(**arguments) -> str:
+        with pytest.raises(Exception) as raised:  # gradio_client's AppError, with the tool's error object
+            stranger.predict(**arguments)
+        assert "AccessDeniedError" in str(raised.value), str(raised.value)[:300]
+        return str(raised.value)
+
+    said = [refusal(image=image, api_name="/classify_image")
+            for image in (str(photo), f"sessions/{report.parent.name}/{report.stem}_files/image.jpg")]
+    said.append(refusal(source="sessions", api_name="/evaluate_images"))
+    assert not any(name in text for name in hashes for text in said) and not any(str(app["out"]) in text for text in said)

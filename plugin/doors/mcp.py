@@ -16,12 +16,12 @@ import io
 import json
 import os
 import sys
-from pathlib import Path
 
 import anyio
 from mcp import types
 from mcp.server.lowlevel import Server
 
+from plugin.config import get_settings
 from plugin.doors.tools import call_tool, tool_specs
 
 __all__ = ["build_server", "serve_stdio", "streamable_http_app", "INSTRUCTIONS"]
@@ -54,10 +54,14 @@ def run_tool(name: str, arguments: dict | None, progress=None) -> types.CallTool
 
 
 def _png_content(path: str | None) -> types.ImageContent | None:
-    """A PNG made in the same call (a diagram, a heat map), as an image content block, if not too large."""
-    if not path or Path(path).stat().st_size > _MAX_IMAGE_BYTES:
+    """A PNG made in the same call (a diagram, a heat map; its path relative to the output folder, as
+    results give it), as an image content block, if not too large."""
+    if not path:
         return None
-    data = Path(path).read_bytes()
+    file = get_settings().output_dir / path
+    if not file.is_file() or file.stat().st_size > _MAX_IMAGE_BYTES:
+        return None
+    data = file.read_bytes()
     return types.ImageContent(type="image", data=base64.b64encode(data).decode("ascii"), mimeType="image/png")
 
 

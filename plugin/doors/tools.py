@@ -11,12 +11,14 @@ import contextlib
 import copy
 import json
 import logging
+import os
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
 
 from plugin import api
+from plugin.config import get_settings
 from plugin.doors.gate import engine_slot
 from plugin.errors import InvalidInputError, PluginError
 from plugin.limits import (
@@ -440,6 +442,19 @@ def _no_progress(done, total, message) -> None:
     pass
 
 
+def _within_output(node: Any) -> Any:
+    """A result with the output folder's paths written relative to it ("models/cats.keras"): a
+    caller learns where its files are, never where the server keeps them."""
+    prefix = str(get_settings().output_dir) + os.sep
+    if isinstance(node, str):
+        return node.replace(prefix, "") if prefix in node else node
+    if isinstance(node, dict):
+        return {key: _within_output(value) for key, value in node.items()}
+    if isinstance(node, list):
+        return [_within_output(value) for value in node]
+    return node
+
+
 def _error(kind: str, message: str) -> dict:
     return {"error": {"type": kind, "message": message}}
 
@@ -501,9 +516,9 @@ def call_tool(name: str, arguments=None, progress: Callable[[float, float, str],
         tool = TOOLS[name]
         with engine_slot() if tool.runs_engine else contextlib.nullcontext():
             result = tool.handler(parsed, progress or _no_progress) if tool.reports_progress else tool.handler(parsed)
-        return json.loads(json.dumps(result, default=str))
+        return _within_output(json.loads(json.dumps(result, default=str)))
     except PluginError as exc:
-        return _error(exc.type, str(exc))
+        return _error(exc.type, _within_output(str(exc)))
     except Exception as exc:  # the boundary: a model gets a message, the server keeps running
         log.exception("tool %s failed", name)
         return _error("InternalError", f"{name} failed unexpectedly ({type(exc).__name__}). Try other arguments or report it.")

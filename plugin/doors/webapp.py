@@ -16,7 +16,7 @@ from __future__ import annotations
 import gradio as gr
 
 from plugin import api, words
-from plugin.config import configure, get_settings
+from plugin.config import get_settings
 from plugin.doors.gradio_api import register_tool_endpoints
 from plugin.doors.http_limits import BodyLimit
 from plugin.doors.web import architecture_tab, classify_tab, compare_tab, evaluate_tab, reports_tab
@@ -27,6 +27,8 @@ __all__ = ["build_app", "launch", "MCP_PATH", "TABS"]
 MCP_PATH = "/gradio_api/mcp"
 QUEUE_SIZE = 64
 """Requests that may wait for an engine slot in the app's queue before more are turned away."""
+UPLOAD_EXPIRY = (3600, 24 * 3600)
+"""Gradio's cache of uploads and served files is swept every hour of what is older than a day."""
 TABS = (classify_tab, architecture_tab, compare_tab, evaluate_tab, reports_tab)
 """The tabs, in the order the page shows them: each a module with `build(page, language)`."""
 
@@ -36,7 +38,7 @@ def build_app(lang: str | None = None) -> gr.Blocks:
     lang = lang if lang in words.LANGUAGES else words.default_lang()
     page = Page(lang, get_settings().concurrent_runs)
     t = page.t
-    with gr.Blocks(title="CNN Study Lab") as app:
+    with gr.Blocks(title="CNN Study Lab", delete_cache=UPLOAD_EXPIRY) as app:
         language = gr.State(lang)
         with gr.Row():
             heading = gr.Markdown(_heading(lang))
@@ -67,16 +69,13 @@ def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False, lang:
     from plugin.doors.mcp import streamable_http_app
 
     settings = get_settings()
-    sessions = settings.output_dir / SESSIONS
-    sessions.mkdir(parents=True, exist_ok=True)
-    if sessions not in settings.image_roots:
-        configure(image_roots=[*settings.image_roots, sessions])  # each session's uploads and models, by unguessable folder
+    (settings.output_dir / SESSIONS).mkdir(parents=True, exist_ok=True)  # each session reads only its own (in_session)
     api.bound_decoding(settings)  # whatever decodes an image in this process stops at the pixel limit
     app = build_app(lang)
     app.queue(max_size=QUEUE_SIZE)
     mcp_app, mcp_lifespan = streamable_http_app()
     app.launch(server_name=host, server_port=port, share=share, max_file_size=settings.max_model_bytes,
-               allowed_paths=[str(settings.output_dir)], show_error=True, footer_links=["api", "gradio"],
+               show_error=True, footer_links=["api", "gradio"],
                prevent_thread_lock=not block, quiet=not block,
                app_kwargs={"routes": [Mount(MCP_PATH, app=mcp_app)], "lifespan": mcp_lifespan,
                            "middleware": [Middleware(BodyLimit, uploads=settings.max_model_bytes)]})

@@ -14,6 +14,7 @@ from plugin.doors.web.common import (
     keep_upload,
     md,
     render_saved,
+    served,
     table_value,
     texts,
 )
@@ -51,7 +52,7 @@ def architecture_view(model, model_file, expand_nested, rankdir, lang, request: 
     diagram = facts["diagram"]
     assert diagram is not None  # include_diagram=True
     files = diagram["files"]
-    return (figures, files["png"]["path"], files["svg"]["path"], table_value(t["stages_headers"], stages),
+    return (figures, served(files["png"]["path"]), served(files["svg"]["path"]), table_value(t["stages_headers"], stages),
             table_value(t["structure_headers"], structure), table_value(t["layers_headers"], layers), facts)
 
 

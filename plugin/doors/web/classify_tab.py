@@ -21,6 +21,7 @@ from plugin.doors.web.common import (
     md,
     photo,
     render_saved,
+    served,
     table_value,
     texts,
 )
@@ -67,7 +68,7 @@ def classify_view(image, models, top_k, random_weights, model_file, class_names,
         labels.append(gr.update(value={display_name(p, lang): p["probability"] for p in outcome["predictions"]},
                                 label=name, visible=True))
     labels += [gr.update(value=None, visible=False)] * (MAX_LABELS - len(labels))
-    gallery = [(item["overlay_path"], _caption(item, lang)) for item in explanations]
+    gallery = [(served(item["overlay_path"]), _caption(item, lang)) for item in explanations]
     state = {"result": result, "image": study["image"], "explanations": explanations or None}
     return [_summary(result, lang), *labels, gr.update(value=gallery, visible=bool(gallery)), state]
 

@@ -4,10 +4,13 @@ what the language switch re-renders."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import hmac
+import os
 import secrets
 import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,13 +18,13 @@ from typing import Any
 import gradio as gr
 
 from plugin import api, words
-from plugin.config import get_settings
+from plugin.config import get_settings, granted_roots
 from plugin.doors.gate import gated
 from plugin.doors.gradio_api import ENGINE_QUEUE
 from plugin.errors import PluginError
 
 __all__ = ["Page", "SESSIONS", "SHARED", "GALLERY", "MODEL_CHOICES", "PREPROCESSING_CHOICES", "texts", "engine_error",
-           "session_folder", "session_dir", "keep_upload", "photo", "engine_choices", "model_choices", "md", "table_value",
+           "session_folder", "session_dir", "in_session", "served", "keep_upload", "photo", "engine_choices", "model_choices", "md", "table_value",
            "render_saved", "percent"]
 
 SESSIONS = "sessions"
@@ -74,8 +77,9 @@ class Page:
         return component
 
     def engine_event(self, trigger: Callable[..., Any], fn: Callable[..., Any], inputs: list, outputs: list) -> None:
-        """Run `fn` through the one engine gate and queue every door shares."""
-        trigger(gated(fn), inputs, outputs, api_visibility="private", concurrency_limit=self.concurrency,
+        """Run `fn` through the one engine gate and queue every door shares, with its session's
+        own folder readable (its uploads and models) while it runs."""
+        trigger(gated(in_session(fn)), inputs, outputs, api_visibility="private", concurrency_limit=self.concurrency,
                 concurrency_id=ENGINE_QUEUE)
 
     def components(self) -> list[Any]:
@@ -106,6 +110,21 @@ def session_folder(request: gr.Request | None) -> str:
     return f"{SESSIONS}/{hmac.new(_SECRET, key, hashlib.sha256).hexdigest()[:32]}"
 
 
+def in_session(function: Callable[..., Any]) -> Callable[..., Any]:
+    """`function`, run with its page session's folder granted for reading (`granted_roots`) when
+    Gradio passes it a request: a session reads its own uploads and models, never another's."""
+
+    @functools.wraps(function)
+    def run(*args, **kwargs):
+        request = next((value for value in (*args, *kwargs.values()) if isinstance(value, gr.Request)), None)
+        if request is None:
+            return function(*args, **kwargs)
+        with granted_roots(session_dir(request)):
+            return function(*args, **kwargs)
+
+    return run
+
+
 def session_dir(request: gr.Request | None, *parts: str) -> Path:
     folder = get_settings().output_dir.joinpath(session_folder(request), *parts)
     folder.mkdir(parents=True, exist_ok=True)
@@ -126,6 +145,18 @@ def keep_upload(path: str | None, request: gr.Request | None) -> str | None:
     if not kept.exists():
         shutil.copyfile(source, kept)
     return str(kept)
+
+
+def served(path: str) -> str:
+    """A file the page shows or offers, from where Gradio takes files (the working or the temporary
+    folder; the output folder is not served as it is). Gradio serves its own copy, under a name
+    only this page learns."""
+    real = Path(path).resolve()
+    if any(real.is_relative_to(Path(folder).resolve()) for folder in (os.getcwd(), tempfile.gettempdir())):
+        return str(real)
+    folder = Path(tempfile.gettempdir()) / "cnnlab-served" / secrets.token_hex(8)
+    folder.mkdir(parents=True, exist_ok=True)
+    return str(shutil.copy2(real, folder / real.name))
 
 
 def photo(path: str | None, lang: str):
@@ -198,7 +229,7 @@ def render_saved(kind: str, missing: str, computed: dict | None, lang: str, requ
         raise gr.Error(t[missing], print_exception=False)
     progress(0.3, desc=t["rendering"])
     try:
-        return api.render_report(kind, lang=lang, output_dir=session_folder(request), **computed)["path"]
+        return served(api.render_report(kind, lang=lang, output_dir=session_folder(request), **computed)["path"])
     except PluginError as exc:
         raise engine_error(exc, lang) from exc
 

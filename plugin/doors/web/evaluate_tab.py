@@ -14,6 +14,7 @@ from plugin.doors.web.common import (
     failure_cards,
     percent,
     render_saved,
+    served,
     session_dir,
     session_folder,
     table_value,
@@ -73,7 +74,7 @@ def fine_tune_view(folder, archive, base, epochs, lang, request: gr.Request, pro
     text = t["tune_result"].format(classes=", ".join(result["class_names"]), epochs=result["history"]["epochs_run"],
                                    base=result["base"], base_accuracy=percent(result["accuracy"]["base"]),
                                    tuned=percent(result["accuracy"]["fine_tuned"]), validation=result["images"]["validation"])
-    return text, result["model_path"], {"result": result["evaluation"]}
+    return text, served(result["model_path"]), {"result": result["evaluation"]}
 
 
 def build(page: Page, language: gr.State) -> None:

@@ -14,6 +14,7 @@ from plugin.doors.web.common import (
     SHARED,
     Page,
     engine_error,
+    served,
     session_folder,
     table_value,
     texts,
@@ -65,7 +66,7 @@ def report_preview(choice, request: gr.Request):
     page = chosen[1].read_text("utf-8")
     frame = (f'<iframe title="report" sandbox="" style="width:100%;height:70vh;border:1px solid #ddd;border-radius:8px" '
              f'srcdoc="{html.escape(page, quote=True)}"></iframe>')
-    return frame, str(chosen[1])
+    return frame, served(str(chosen[1]))
 
 
 def share_view(choice, lang, request: gr.Request):

@@ -21,7 +21,7 @@ from plugin.errors import AccessDeniedError, ImageError, InvalidInputError
 from plugin.limits import MAX_PATH_CHARS
 
 __all__ = ["read_local_file", "resolve_local_path", "resolve_local_dir", "fetch_url", "decode_data_uri", "decode_base64",
-           "shown"]
+           "shown", "readable"]
 
 _DATA_URI = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[^;,]*)*?),(?P<data>.*)$", re.S)
 
@@ -40,6 +40,15 @@ def shown(path: str | os.PathLike, settings: Settings | None = None) -> str:
     return os.path.basename(text)[-200:]
 
 
+def readable(real: Path, settings: Settings) -> bool:
+    """Whether a real path lies below a readable root. Inside the output folder, only a root that
+    lies inside it counts (its `models/`, a session's own folder): the output folder itself, or a
+    root above it such as the working directory, does not open its sessions, logs and reports."""
+    output = settings.output_dir
+    return any(real.is_relative_to(root) and (not real.is_relative_to(output) or (root != output and root.is_relative_to(output)))
+               for root in settings.readable_roots)
+
+
 def _below_roots(path: str | os.PathLike, what: str, settings: Settings) -> tuple[str, Path]:
     text = os.fspath(path)
     if not isinstance(text, str):
@@ -52,7 +61,7 @@ def _below_roots(path: str | os.PathLike, what: str, settings: Settings) -> tupl
                                 f"Received: {len(text):,} characters.")
     try:
         real = Path(os.path.realpath(text))
-        inside = any(real.is_relative_to(root) for root in settings.readable_roots)
+        inside = readable(real, settings)
         exists = inside and real.exists()
     except (OSError, ValueError) as exc:  # a name too long for the file system, a loop of links
         raise InvalidInputError(f"Expected a path to the {what} that the file system can use. Received: {name!r} "

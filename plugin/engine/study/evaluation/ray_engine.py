@@ -52,7 +52,7 @@ class Classifier:
 def _actor_class(ref: ModelRef) -> type:
     settings = get_settings()
     name = "Classify_" + "".join(ch if ch.isalnum() else "_" for ch in ref.name)
-    return type(name, (Classifier,), {"ref": ref, "roots": tuple(str(root) for root in settings.image_roots),
+    return type(name, (Classifier,), {"ref": ref, "roots": tuple(str(root) for root in settings.readable_roots),  # with a session's
                                       "output_dir": str(settings.output_dir)})
 
 
