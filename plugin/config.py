@@ -9,6 +9,9 @@ flags onto it. Limits of one call (models, images, top_k) are not settings: see 
     CNNLAB_OUTPUT_DIR       where diagrams and reports are written; default: ./reports
     CNNLAB_TRUSTED_NETWORKS networks URLs may reach besides public addresses (comma-separated
                             CIDRs, e.g. "10.0.0.0/8"); default: none
+    CNNLAB_ALLOWED_HOSTS    host names the web app answers to besides the ones it is served on
+                            (comma-separated; "*.example.org" matches sub-domains; "*" turns the
+                            check off, e.g. behind a proxy that checks hosts itself); default: none
     CNNLAB_<FIELD>          any numeric or yes/no field below, e.g. CNNLAB_MAX_MODEL_BYTES=2147483648,
                             CNNLAB_CONCURRENT_RUNS=4, CNNLAB_AUTO_EXPORT=0
 """
@@ -20,6 +23,7 @@ import contextvars
 import dataclasses
 import ipaddress
 import os
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -32,6 +36,7 @@ __all__ = ["Settings", "EXAMPLES_DIR", "get_settings", "configure", "reset_setti
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
+_HOST_PATTERN = re.compile(r"\*|(\*\.)?[a-z0-9.-]+|\[?[0-9a-f:]+\]?")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -42,6 +47,8 @@ class Settings:
         image_roots: folders below which local image, weights and model files may be read.
         output_dir: folder that generated files are written to.
         trusted_networks: networks that URLs may reach in addition to public addresses.
+        allowed_hosts: host names the web app answers to (Host and Origin headers) besides
+            localhost and the address it listens on: a guard against DNS rebinding.
         max_image_bytes: largest encoded image accepted (file, download, upload).
         max_image_pixels: largest decoded image accepted (width x height); guards against
             decompression bombs.
@@ -66,6 +73,7 @@ class Settings:
     image_roots: tuple[Path, ...]
     output_dir: Path
     trusted_networks: tuple[IpNetwork, ...] = ()
+    allowed_hosts: tuple[str, ...] = ()
     max_image_bytes: int = 20 * 1024 * 1024
     max_image_pixels: int = 50_000_000
     max_working_pixels: int = 4_000_000
@@ -125,6 +133,15 @@ def _parse_networks(value: str | list | tuple) -> tuple[IpNetwork, ...]:
     return tuple(networks)
 
 
+def _parse_hosts(value: str | list | tuple) -> tuple[str, ...]:
+    items = value.split(",") if isinstance(value, str) else list(value)
+    hosts = tuple(str(item).strip().lower().rstrip(".") for item in items if str(item).strip())
+    bad = [host for host in hosts if not _HOST_PATTERN.fullmatch(host)]
+    if bad:
+        raise InvalidInputError(f"Expected host names such as 'lab.example.org', '*.example.org' or '*'. Received: {bad[0][:80]!r}")
+    return hosts
+
+
 def _resolve_dirs(paths) -> tuple[Path, ...]:
     if isinstance(paths, (str, os.PathLike)):
         paths = str(paths).split(os.pathsep)
@@ -162,6 +179,7 @@ def _from_environment() -> Settings:
         image_roots=_resolve_dirs(roots) if roots else (Path.cwd().resolve(), EXAMPLES_DIR),
         output_dir=Path(os.environ.get("CNNLAB_OUTPUT_DIR") or "reports").expanduser().resolve(),
         trusted_networks=_parse_networks(os.environ.get("CNNLAB_TRUSTED_NETWORKS", "")),
+        allowed_hosts=_parse_hosts(os.environ.get("CNNLAB_ALLOWED_HOSTS", "")),
         **_fields_from_environment(),
     )
 
@@ -197,6 +215,8 @@ def configure(**changes) -> Settings:
         changes["output_dir"] = Path(changes["output_dir"]).expanduser().resolve()
     if "trusted_networks" in changes:
         changes["trusted_networks"] = _parse_networks(changes["trusted_networks"])
+    if "allowed_hosts" in changes:
+        changes["allowed_hosts"] = _parse_hosts(changes["allowed_hosts"])
     global _settings
     current = get_settings()
     with _lock:

@@ -191,3 +191,32 @@ def test_paths_that_the_file_system_refuses_are_clear_errors(tmp_path):
     os.symlink(loop, loop)
     with pytest.raises(plugin.InvalidInputError):
         load_image(str(loop))
+
+
+# --- DNS rebinding: the host allow-list --------------------------------------------------------
+
+def test_the_host_guard_answers_only_the_names_it_is_served_on():
+    import asyncio
+
+    from plugin.doors.http_hosts import HostGuard, served_hosts
+
+    async def reached(scope, receive, send):
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+
+    def status(hosts, host, origin=None):
+        sent = []
+        headers = [(b"host", host.encode())] + ([(b"origin", origin.encode())] if origin else [])
+
+        async def send(message):
+            sent.append(message)
+
+        asyncio.run(HostGuard(reached, hosts)({"type": "http", "headers": headers}, None, send))
+        return sent[0]["status"]
+
+    proxied = served_hosts("127.0.0.1", share=False, extra=["lab.example.org", "*.campus.example"])
+    assert status(proxied, "127.0.0.1:7860") == status(proxied, "lab.example.org") == status(proxied, "a.campus.example") == 200
+    assert status(proxied, "attacker.example") == 421 and status(proxied, "lab.example.org.attacker.example") == 421
+    assert status(proxied, "localhost:7860", origin="http://attacker.example") == 403
+    assert status(proxied, "localhost:7860", origin="http://localhost:7860") == 200
+    assert status(served_hosts("127.0.0.1", share=False, extra=["*"]), "anything.example") == 200  # behind a proxy that checks
+    assert "*.gradio.live" in served_hosts("127.0.0.1", share=True)

@@ -493,3 +493,25 @@ def test_a_session_s_files_are_reachable_by_that_session_only(page, app):
             for image in (str(photo), f"sessions/{report.parent.name}/{report.stem}_files/image.jpg")]
     said.append(refusal(source="sessions", api_name="/evaluate_images"))
     assert not any(name in text for name in hashes for text in said) and not any(str(app["out"]) in text for text in said)
+
+
+def test_requests_naming_another_host_or_origin_are_refused(app):
+    """DNS rebinding: a page on another site reaching the app by its own name (Host) or from its
+    own origin (Origin) gets nothing: not the page, not the API, not MCP."""
+    def status(path, headers, body=None):
+        request = urllib.request.Request(f"{app['url']}{path}", data=body, headers=headers)
+        try:
+            with urllib.request.urlopen(request, timeout=10) as response:
+                return response.status
+        except urllib.error.HTTPError as refused:
+            return refused.code
+
+    mcp_call = json.dumps({"jsonrpc": "2.0", "id": 1, "method": "tools/call",
+                           "params": {"name": "list_models", "arguments": {}}}).encode()
+    mcp_headers = {"Content-Type": "application/json", "Accept": "application/json, text/event-stream"}
+    assert status("/", {}) == 200 and status("/", {"Host": "localhost"}) == 200
+    assert status("/", {"Host": "attacker.example"}) == 421
+    assert status("/gradio_api/info", {"Host": "attacker.example:7860"}) == 421
+    assert status("/gradio_api/mcp/", {**mcp_headers, "Host": "attacker.example"}, mcp_call) == 421
+    assert status("/gradio_api/mcp/", {**mcp_headers, "Origin": "http://attacker.example"}, mcp_call) == 403
+    assert status("/gradio_api/mcp/", {**mcp_headers, "Origin": app["url"]}, mcp_call) == 200

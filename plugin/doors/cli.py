@@ -1,6 +1,6 @@
 """The command line: `python launch.py [COMMAND] ...`.
 
-    python launch.py [app] [--host 127.0.0.1] [--port 7860] [--share] [--lang ko|en]
+    python launch.py [app] [--host 127.0.0.1] [--port 7860] [--share] [--allowed-host NAME] [--lang ko|en]
     python launch.py models [--json]
     python launch.py classify IMAGE [IMAGE ...] [--models VGG16 ResNet50] [--top-k 5] [--json]
     python launch.py describe ResNet50 | compare VGG16 ResNet50 | report KIND ... | mcp | tools
@@ -56,6 +56,9 @@ def _app_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default=suppress, help="address the web app listens on (default: CNNLAB_HOST, else 127.0.0.1)")
     parser.add_argument("--port", type=int, default=suppress, help="web app port (default: CNNLAB_PORT, else 7860)")
     parser.add_argument("--share", action="store_true", default=suppress, help="make a public Gradio share link (off by default)")
+    parser.add_argument("--allowed-host", action="append", default=suppress, metavar="NAME",
+                        help="a host name the web app answers to besides localhost and its address (repeatable; "
+                             "'*.example.org' for sub-domains, '*' for any, e.g. behind a proxy; default: CNNLAB_ALLOWED_HOSTS)")
     parser.add_argument("--lang", choices=list(words.LANGUAGES), default=suppress,
                         help="language of the app, the reports and this command's tables (default: CNNLAB_LANG, else ko)")
 
@@ -202,6 +205,8 @@ def _apply_settings(args) -> None:
         changes["image_roots"] = [*get_settings().image_roots, *roots]
     if args.output_dir:
         changes["output_dir"] = args.output_dir
+    if getattr(args, "allowed_host", None):
+        changes["allowed_hosts"] = [*get_settings().allowed_hosts, *args.allowed_host]
     if changes:
         configure(**changes)
 

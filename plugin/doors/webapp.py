@@ -18,6 +18,7 @@ import gradio as gr
 from plugin import api, words
 from plugin.config import get_settings
 from plugin.doors.gradio_api import register_tool_endpoints
+from plugin.doors.http_hosts import HostGuard, served_hosts
 from plugin.doors.http_limits import BodyLimit
 from plugin.doors.web import architecture_tab, classify_tab, compare_tab, evaluate_tab, reports_tab
 from plugin.doors.web.common import SESSIONS, Page, texts
@@ -78,5 +79,6 @@ def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False, lang:
                show_error=True, footer_links=["api", "gradio"],
                prevent_thread_lock=not block, quiet=not block,
                app_kwargs={"routes": [Mount(MCP_PATH, app=mcp_app)], "lifespan": mcp_lifespan,
-                           "middleware": [Middleware(BodyLimit, uploads=settings.max_model_bytes)]})
+                           "middleware": [Middleware(HostGuard, hosts=served_hosts(host, share, settings.allowed_hosts)),
+                                          Middleware(BodyLimit, uploads=settings.max_model_bytes)]})
     return app
