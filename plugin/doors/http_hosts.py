@@ -28,7 +28,7 @@ def served_hosts(host: str, share: bool, extra: Iterable[str] = ()) -> tuple[str
         machine = socket.gethostname()
         names |= {machine, socket.getfqdn()}
         try:
-            names |= {info[4][0] for info in socket.getaddrinfo(machine, None)}
+            names |= {str(info[4][0]) for info in socket.getaddrinfo(machine, None)}
         except OSError:
             pass
     else:
