@@ -165,3 +165,23 @@ def test_a_zip_is_unpacked_safely(labelled_photos, tmp_path):
         extract_images(half, tmp_path / "uploads")
     assert folder.name == "good" and sorted(p.name for p in (tmp_path / "uploads").rglob("*")) == sorted(
         [folder.parent.name, "good", "cat", "dog", "a.jpg", "b.jpg"])
+
+
+def test_a_zip_listing_too_many_entries_is_refused_before_it_is_parsed(tmp_path, monkeypatch):
+    from plugin.engine.intake import archives
+
+    crowded = tmp_path / "crowded.zip"
+    with zipfile.ZipFile(crowded, "w") as archive:
+        for index in range(archives.MAX_ZIP_ENTRIES + 1):
+            archive.writestr(f"cat/{index}.txt", b"")
+
+    def never(*args, **kwargs):
+        raise AssertionError("the zip's directory was parsed")
+
+    monkeypatch.setattr(archives.zipfile, "ZipFile", never)
+    with pytest.raises(plugin.InvalidInputError, match=f"at most {archives.MAX_ZIP_ENTRIES:,} entries. Received: crowded.zip, which lists 4,001"):
+        extract_images(crowded, tmp_path / "uploads")
+    not_a_zip = tmp_path / "photos.zip"
+    not_a_zip.write_bytes(b"just text")
+    with pytest.raises(plugin.InvalidInputError, match="not one"):
+        extract_images(not_a_zip, tmp_path / "uploads")

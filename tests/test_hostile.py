@@ -220,3 +220,20 @@ def test_the_host_guard_answers_only_the_names_it_is_served_on():
     assert status(proxied, "localhost:7860", origin="http://localhost:7860") == 200
     assert status(served_hosts("127.0.0.1", share=False, extra=["*"]), "anything.example") == 200  # behind a proxy that checks
     assert "*.gradio.live" in served_hosts("127.0.0.1", share=True)
+
+
+def test_errors_about_a_list_of_photos_say_where_never_what_its_cells_hold(tmp_path):
+    """A CSV or JSON list is the caller's data: an error names its row, never echoes a cell."""
+    import shutil
+
+    shutil.copy(CAT, tmp_path / "cat.png")
+    cases = {"missing.csv": "image,label\ndb_password=hunter2.png,cat\n",
+             "label.csv": "image,label\ncat.png,sk-live-abcdef\n",
+             "odd.json": '[{"image": "cat.png", "label": "cat"}, "db_password=hunter2"]',
+             "outside.json": '[["/etc/db_password=hunter2.png", "cat"]]'}
+    for name, content in cases.items():
+        (tmp_path / name).write_text(content)
+        result = call_tool("evaluate_images", {"source": str(tmp_path / name), "models": ["EfficientNetLite0"]})
+        assert "error" in result, name
+        assert_clean(result, "hunter2", "sk-live", "db_password")
+        assert f"{name} #" in result["error"]["message"] or "entry 2" in result["error"]["message"], result["error"]["message"]

@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import stat
+import struct
 import tempfile
 import zipfile
 from pathlib import Path, PurePosixPath
@@ -17,9 +18,14 @@ from plugin.engine.intake.images import IMAGE_SUFFIXES
 from plugin.errors import InvalidInputError
 from plugin.limits import MAX_EVALUATION_IMAGES
 
-__all__ = ["extract_images", "MAX_UNPACKED_BYTES"]
+__all__ = ["extract_images", "MAX_UNPACKED_BYTES", "MAX_ZIP_ENTRIES"]
 
 MAX_UNPACKED_BYTES = 512 * 1024 * 1024
+MAX_ZIP_ENTRIES = 4 * MAX_EVALUATION_IMAGES
+"""Entries a zip may list (its images, their folders, a few other files): counted before it is parsed."""
+MAX_ZIP_DIRECTORY_BYTES = 16 * 1024 * 1024
+_TAIL = 22 + 65535 + 20  # the end record, its longest comment, and the zip64 locator before it
+_END, _ZIP64_END, _ZIP64_LOCATOR = b"PK\x05\x06", b"PK\x06\x06", b"PK\x06\x07"
 
 
 def extract_images(archive: str | os.PathLike, into: Path) -> Path:
@@ -30,7 +36,12 @@ def extract_images(archive: str | os.PathLike, into: Path) -> Path:
         content. It appears whole or not at all: a refused zip leaves nothing behind.
     """
     path = Path(archive)
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+    _check_directory(path)  # before zipfile reads every entry of a directory of millions
+    hasher = hashlib.sha256()
+    with open(path, "rb") as handle:  # streamed: a zip of hundreds of MB is never held in memory
+        for chunk in iter(lambda: handle.read(1 << 20), b""):
+            hasher.update(chunk)
+    digest = hasher.hexdigest()[:16]
     stem = re.sub(r"[^\w.-]", "_", path.stem)[:60].strip("._") or "photos"
     folder = into / f"zip-{digest}" / stem
     if folder.is_dir():
@@ -50,6 +61,29 @@ def extract_images(archive: str | os.PathLike, into: Path) -> Path:
             with contextlib.suppress(OSError):
                 folder.parent.rmdir()  # only when empty
     return folder
+
+
+def _check_directory(path: Path) -> None:
+    """Refuse a zip whose central directory lists more than `MAX_ZIP_ENTRIES` entries or spans more
+    than `MAX_ZIP_DIRECTORY_BYTES`, read from its end record alone (zip64 too)."""
+    size = path.stat().st_size
+    with open(path, "rb") as handle:
+        handle.seek(max(0, size - _TAIL))
+        tail = handle.read()
+        at = tail.rfind(_END)
+        if at < 0 or len(tail) < at + 22:
+            raise InvalidInputError(f"Expected a zip file. Received: {path.name}, which is not one.", key="not_zip", name=path.name)
+        entries, directory = struct.unpack("<HI", tail[at + 10:at + 16])
+        locator = tail[at - 20:at] if at >= 20 else b""
+        if (entries == 0xFFFF or directory == 0xFFFFFFFF) and locator[:4] == _ZIP64_LOCATOR:
+            handle.seek(struct.unpack("<Q", locator[8:16])[0])
+            record = handle.read(56)
+            if record[:4] == _ZIP64_END and len(record) == 56:
+                entries, directory = struct.unpack("<QQ", record[32:48])
+    if entries > MAX_ZIP_ENTRIES or directory > MAX_ZIP_DIRECTORY_BYTES:
+        raise InvalidInputError(f"Expected a zip of at most {MAX_ZIP_ENTRIES:,} entries. Received: {path.name}, which lists "
+                                f"{entries:,} ({directory:,} bytes of directory).", key="zip_too_many_entries",
+                                name=path.name, limit=f"{MAX_ZIP_ENTRIES:,}", count=f"{entries:,}")
 
 
 def _unpack(path: Path, folder: Path) -> None:

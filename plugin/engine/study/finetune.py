@@ -84,7 +84,7 @@ def fine_tune(source: PathInput, base: str = FINE_TUNE_BASE, epochs: int = DEFAU
     items, described = read_source(source, labels)
     class_names = sorted({item.label for item in items})
     if len(class_names) < 2:
-        raise InvalidInputError(f"Expected photos of at least two classes (sub-folders). Received: {class_names}.")
+        raise InvalidInputError(f"Expected photos of at least two classes (sub-folders). Received: {len(class_names)}.")
     spec = get_spec(base)
     folder = _models_folder(output_dir)
     train, validation = _split(items, class_names, validation_split, seed)

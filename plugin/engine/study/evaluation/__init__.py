@@ -74,7 +74,8 @@ def evaluate(source: PathInput, models: ModelNames = None, labels: dict[str, str
         raise InvalidInputError("Expected trained weights to evaluate. Received: random weights, whose accuracy means "
                                 "nothing. Pass allow_random_weights=True to run anyway.", key="random_not_allowed")
     distinct = sorted({item.label for item in items})
-    meanings = {ref.name: interpret(distinct, list(ref.class_names or ()) if ref.model_path else None) for ref in refs}
+    origins = {item.label: item.origin for item in items if item.origin}
+    meanings = {ref.name: interpret(distinct, list(ref.class_names or ()) if ref.model_path else None, origins) for ref in refs}
     log_path = _log_path(items, refs, described)
     done = read_log(log_path)
     if log_path.exists() and (not resume or all((ref.name, item.path) in done for ref in refs for item in items)):

@@ -15,12 +15,13 @@ from pathlib import Path
 from plugin.engine.intake.images import IMAGE_SUFFIXES
 from plugin.engine.intake.sources import resolve_local_dir, resolve_local_path
 from plugin.engine.study.labels import ImagenetClass, parse_expected
-from plugin.errors import InvalidInputError
+from plugin.errors import InvalidInputError, PluginError
 from plugin.limits import MAX_EVALUATION_IMAGES
 
 __all__ = ["Item", "Meaning", "read_source", "interpret", "group_label"]
 
 _MAX_LIST_BYTES = 4 * 1024 * 1024
+_REASONS = {"path_outside_roots": "a path outside them", "path_missing": "a file that does not exist"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -30,6 +31,9 @@ class Item:
     path: str
     label: str
     name: str
+    origin: str | None = None
+    """Where a list's entry came from ("photos.csv #3"), which errors name instead of its
+    cells: a list's cells are the caller's data, never echoed."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -77,13 +81,22 @@ def read_source(source, labels: dict | None = None) -> tuple[list[Item], str]:
     if len(pairs) > MAX_EVALUATION_IMAGES:
         raise InvalidInputError(f"Expected at most {MAX_EVALUATION_IMAGES} images to evaluate. Received: {len(pairs)}.",
                                 key="too_many_images", limit=MAX_EVALUATION_IMAGES, count=len(pairs))
+    listed = text.lower().endswith((".csv", ".json"))
     items = []
-    for image, label in pairs:
-        real = resolve_local_path(image if os.path.isabs(image) else base / image, what="image file")
+    for row, (image, label) in enumerate(pairs, 1):
+        origin = f"{Path(text).name} #{row}" if listed else None  # the list and its entry, in any language
+        try:
+            real = resolve_local_path(image if os.path.isabs(image) else base / image, what="image file")
+        except PluginError as exc:
+            if not listed:
+                raise
+            raise type(exc)(f"Expected the image of {origin} to be a file below the allowed folders. Received: "
+                            f"{_REASONS.get(exc.key or '', 'a path that cannot be used')}.", key="list_entry",
+                            where=origin) from exc
         label = str(labels.get(label, label) if labels else label).strip()
         if not label:
-            raise InvalidInputError(f"Expected a label for every image. Received: none for {Path(image).name!r}.")
-        items.append(Item(str(real), label, os.path.relpath(real, base) if real.is_relative_to(base) else real.name))
+            raise InvalidInputError(f"Expected a label for every image. Received: none for {origin or repr(Path(image).name)}.")
+        items.append(Item(str(real), label, os.path.relpath(real, base) if real.is_relative_to(base) else real.name, origin))
     items.sort(key=lambda item: (item.label, item.name))
     return items, Path(text).name
 
@@ -112,12 +125,14 @@ def _read_list(path: Path) -> list[tuple[str, str]]:
         elif isinstance(entry, (list, tuple)) and len(entry) == 2:
             pairs.append((str(entry[0]), str(entry[1])))
         else:
-            raise InvalidInputError(f"Expected entries like {{\"image\": ..., \"label\": ...}} in {path.name}. Received: {str(entry)[:80]!r}")
+            raise InvalidInputError(f"Expected entries like {{\"image\": ..., \"label\": ...}} in {path.name}. Received: "
+                                    f"entry {len(pairs) + 1}, a {type(entry).__name__} of another shape.")
     return pairs
 
 
-def interpret(labels: list[str], class_names: list[str] | None = None) -> dict[str, Meaning]:
-    """What each label means, for ImageNet models (class_names None) or a model with its own classes."""
+def interpret(labels: list[str], class_names: list[str] | None = None, origins: dict[str, str] | None = None) -> dict[str, Meaning]:
+    """What each label means, for ImageNet models (class_names None) or a model with its own classes.
+    `origins` names where a list's labels came from, for errors to say instead of the label."""
     meanings = {}
     for label in labels:
         if class_names is not None:
@@ -133,8 +148,9 @@ def interpret(labels: list[str], class_names: list[str] | None = None) -> dict[s
         if expected is None:
             raise InvalidInputError(
                 f"Expected labels that are 'dog', 'cat', ImageNet classes (English or Korean names, WordNet ids)"
-                f"{' or the model classes ' + str(class_names[:10]) if class_names else ''}. Received: {label!r}.",
-                key="unknown_class", name=label[:80])
+                f"{' or the model classes ' + str(class_names[:10]) if class_names else ''}. Received: "
+                f"{'the label of ' + origins[label] if origins and label in origins else repr(label)}.",
+                key="unknown_class", name=(origins or {}).get(label) or label[:80])
         meanings[label] = Meaning(label, expected.group, item=expected.item)
     return meanings
 
