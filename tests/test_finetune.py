@@ -64,3 +64,15 @@ def test_bad_requests(labelled_photos):
     with pytest.raises(plugin.InvalidInputError, match="epochs"):
         plugin.fine_tune(labelled_photos, epochs=0)
     assert call_tool("fine_tune", {"source": str(labelled_photos), "name": "../x"})["error"]["type"] == "InvalidArguments"
+
+
+def test_a_second_model_of_the_same_name_never_replaces_the_first(tuned, labelled_photos):
+    first = Path(tuned[0]["model_path"])
+    before = first.read_bytes()
+    plugin.configure(output_dir=first.parent.parent)  # where the first one was saved
+    again = plugin.fine_tune(labelled_photos, "EfficientNetLite2", epochs=1, name="dogs-and-cats")  # features cached
+    assert Path(again["model_path"]).name == "dogs-and-cats-2.keras" and first.read_bytes() == before
+    from plugin.engine.study.finetune import _reserve
+
+    assert _reserve(first.parent, "dogs-and-cats", overwrite=True) == first  # replaced only when asked
+    assert _reserve(first.parent, "dogs-and-cats", overwrite=False).name == "dogs-and-cats-3.keras"

@@ -159,7 +159,9 @@ class FineTuneArguments(Arguments):
     validation_split: float = Field(0.25, ge=0.05, le=0.5, description="Share of each class's photos kept for validation.")
     seed: int = Field(0, ge=0, le=2**31 - 1, description="Fixes the split, the augmentation and the head's start.")
     augment: bool = Field(True, description="Also train on flipped and cropped variants of the photos.")
-    name: str | None = Field(None, max_length=80, pattern=r"^[A-Za-z0-9_-]+$", description="The model file's name (letters, digits, - and _).")
+    name: str | None = Field(None, max_length=80, pattern=r"^[A-Za-z0-9_-]+$",
+                             description="The model file's name (letters, digits, - and _); if taken, the next free one (name-2).")
+    overwrite: bool = Field(False, description="Replace a model of the same name instead of saving beside it.")
     evaluate: bool = Field(False, description="Then evaluate the base and the fine-tuned model on all the source's photos "
                                               "(the result's evaluation, an evaluate_images result).")
 

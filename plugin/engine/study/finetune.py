@@ -47,7 +47,7 @@ Progress = Callable[[int, int, str], None]
 
 def fine_tune(source: PathInput, base: str = FINE_TUNE_BASE, epochs: int = DEFAULT_FINE_TUNE_EPOCHS, *,
               labels: dict[str, str] | None = None, validation_split: float = 0.25, learning_rate: float = 0.01,
-              patience: int = 5, seed: int = 0, augment: bool = True, name: str | None = None,
+              patience: int = 5, seed: int = 0, augment: bool = True, name: str | None = None, overwrite: bool = False,
               output_dir: PathInput | None = None, progress: Progress | None = None, evaluate: bool = False) -> FineTuneResult:
     """Train a new head for the folder's classes on a frozen pretrained backbone and save the model.
 
@@ -64,6 +64,9 @@ def fine_tune(source: PathInput, base: str = FINE_TUNE_BASE, epochs: int = DEFAU
         augment: also train on flipped and cropped variants of the training photos.
         output_dir: a folder inside the output folder to save into (its `models/`); default the output folder.
         name: the model file's name (letters, digits, '-', '_'); default from the source and base.
+            A model of that name already there is kept: the new one gets the next free name
+            (`cats-2.keras`), unless `overwrite`.
+        overwrite: replace a model of the same name.
         progress: called as `progress(step, steps, stage)` while features are computed ("features"),
             per epoch ("training") and, with `evaluate`, per evaluated batch ("evaluating").
         evaluate: then evaluate the base and the fine-tuned model on all the source's photos, once.
@@ -86,6 +89,7 @@ def fine_tune(source: PathInput, base: str = FINE_TUNE_BASE, epochs: int = DEFAU
     if len(class_names) < 2:
         raise InvalidInputError(f"Expected photos of at least two classes (sub-folders). Received: {len(class_names)}.")
     spec = get_spec(base)
+    stem = _file_name(name, described, spec.name)  # a bad name fails before any training
     folder = _models_folder(output_dir)
     train, validation = _split(items, class_names, validation_split, seed)
     backbone = load_registry_model(spec.name, "imagenet")
@@ -106,7 +110,7 @@ def fine_tune(source: PathInput, base: str = FINE_TUNE_BASE, epochs: int = DEFAU
 
     fitted = trainer.fit(train_x, train_y, validation_data=(val_x, val_y), epochs=epochs, batch_size=16, shuffle=True,
                          verbose=0, callbacks=[stop, Report()])
-    path = _save(_assemble(spec, head), folder / f"{_file_name(name, described, spec.name)}.keras", class_names, spec, described)
+    path = _save(_assemble(spec, head), _reserve(folder, stem, overwrite), class_names, spec, described)
     tuned = load_custom_model(path)  # loaded back as any user's file is, in safe mode
     curves = {key: [round(float(v), 4) for v in fitted.history.get(key, [])] for key in ("loss", "val_loss", "accuracy", "val_accuracy")}
     history: TrainingHistory = {"loss": curves["loss"], "val_loss": curves["val_loss"], "accuracy": curves["accuracy"],
@@ -208,6 +212,9 @@ def _cache_path(base: str, items: list[Item], augment: bool, seed: int) -> Path:
     return get_settings().output_dir / "features" / f"{base}-{digest.hexdigest()[:20]}.npz"
 
 
+_MAX_SAME_NAME = 100
+
+
 def _file_name(name: str | None, described: str, base: str) -> str:
     if name is not None:
         if not isinstance(name, str) or not name or len(name) > 80 or not all(ch.isalnum() or ch in "-_" for ch in name):
@@ -215,6 +222,23 @@ def _file_name(name: str | None, described: str, base: str) -> str:
         return name
     stem = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in described)[:40] or "photos"
     return f"{stem}-{base.lower()}-fine-tuned"
+
+
+def _reserve(folder: Path, stem: str, overwrite: bool) -> Path:
+    """The file the model is saved as: `stem.keras`, or with `overwrite` off and that name taken,
+    the first free `stem-N.keras`, claimed at once (two callers never get the same file)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    if overwrite:
+        return folder / f"{stem}.keras"
+    for number in range(1, _MAX_SAME_NAME + 1):
+        candidate = folder / (f"{stem}.keras" if number == 1 else f"{stem}-{number}.keras")
+        try:
+            os.close(os.open(candidate, os.O_CREAT | os.O_EXCL | os.O_WRONLY))  # an empty claim, replaced whole when saved
+        except FileExistsError:
+            continue
+        return candidate
+    raise InvalidInputError(f"Expected a free model name. Received: {stem!r}, taken {_MAX_SAME_NAME} times over; "
+                            "choose another name or pass overwrite=True.")
 
 
 def _models_folder(output_dir: PathInput | None) -> Path:
@@ -235,9 +259,14 @@ def _save(model, path: Path, class_names: list[str], spec, described: str) -> Pa
     path.parent.mkdir(parents=True, exist_ok=True)
     companion = {"class_names": class_names, "preprocessing": spec.preprocessing, "base": spec.name,
                  "trained_on": described, "made_by": "CNN Study Lab fine_tune"}
-    _replace(path.with_name(path.name + ".json"), lambda target: Path(target).write_text(
-        json.dumps(companion, ensure_ascii=False, indent=1), encoding="utf-8"), ".json")
-    _replace(path, model.save, ".keras")
+    try:
+        _replace(path.with_name(path.name + ".json"), lambda target: Path(target).write_text(
+            json.dumps(companion, ensure_ascii=False, indent=1), encoding="utf-8"), ".json")
+        _replace(path, model.save, ".keras")
+    except BaseException:
+        if path.is_file() and path.stat().st_size == 0:
+            path.unlink()  # the claim of a save that failed
+        raise
     return path
 
 
