@@ -185,3 +185,18 @@ def test_a_zip_listing_too_many_entries_is_refused_before_it_is_parsed(tmp_path,
     not_a_zip.write_bytes(b"just text")
     with pytest.raises(plugin.InvalidInputError, match="not one"):
         extract_images(not_a_zip, tmp_path / "uploads")
+
+
+def test_a_log_with_edited_or_broken_records_is_resumed_safely(labelled_photos, tmp_path):
+    plugin.configure(image_roots=[labelled_photos], output_dir=tmp_path)
+    first = evaluate(labelled_photos, models=["EfficientNetLite0"])
+    log = Path(first["log_path"])
+    lines = log.read_text("utf-8").splitlines()
+    edited = [json.loads(line) for line in lines[:4]]
+    edited[0].pop("top")  # a record without its classes
+    edited[1]["label"] = "no-such-label"  # a record that names another label
+    edited[2]["top"] = [["x", "y"]]  # a record of the wrong shape
+    log.write_text("\n".join([json.dumps(record) for record in edited[:3]] + ["[" * 100_000] + lines[3:8]) + "\n", "utf-8")
+    resumed = evaluate(labelled_photos, models=["EfficientNetLite0"])  # interrupted-looking: resumed, not replayed
+    assert resumed["models"][0]["accuracy"] == first["models"][0]["accuracy"]
+    assert resumed["models"][0]["confusion_matrix"] == first["models"][0]["confusion_matrix"]

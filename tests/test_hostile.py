@@ -109,6 +109,13 @@ def test_what_the_probe_found_in_call_tool_is_a_structured_error(tmp_path):
     huge = call_tool("classify_image", {"image": "data:image/png;base64," + "A" * 30_000_000})
     assert huge["error"]["type"] == "InvalidArguments" and len(huge["error"]["message"]) < 500  # not echoed back
     assert call_tool("describe_architecture", {"model": "VGG16<script>"})["error"]["type"] == "InvalidArguments"
+    deep: dict = {}
+    level = deep
+    for _ in range(50_000):  # a Python caller's dict, too deep to print: still an error object, never a raise
+        level["a"] = level = {}
+    assert call_tool("classify_image", {"image": CAT, "models": deep})["error"]["type"] == "InvalidArguments"
+    assert call_tool("classify_image", deep)["error"]["type"] == "InvalidArguments"
+    assert call_tool("classify_image", {"image": "http://xn--.example/cat.png"})["error"]["type"] != "InternalError"
 
 
 def test_errors_for_remote_callers_name_no_server_folder(tmp_path):

@@ -387,3 +387,10 @@ def test_https_checks_the_certificate_against_the_name_while_connecting_to_the_c
         assert caught.value.key == "url_unreachable"
     finally:
         httpd.shutdown()
+
+
+@pytest.mark.parametrize("location", ["http:127.0.0.2/", "http://[::1", "http://xn--.example/", "http://exa mple.org/"])
+def test_a_malformed_redirect_is_a_clear_error(server, trust_loopback_host, location):
+    with pytest.raises(plugin.PluginError) as raised:
+        load_image(f"{server}/redirect?to={urllib.parse.quote(location)}")
+    assert raised.value.type in ("InvalidInputError", "AccessDeniedError", "ImageError")

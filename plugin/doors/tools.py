@@ -473,7 +473,10 @@ def validation_message(name: str, exc: ValidationError, see: str = "the tool's i
 
 def _short(value) -> str:
     """A received value as an error may quote it: its type and size when long (never a whole data URI)."""
-    text = repr(value)
+    try:
+        text = repr(value)
+    except RecursionError:  # nested too deeply to print: said by its kind, never raised
+        return f"a {type(value).__name__} nested too deeply"
     return text if len(text) <= 120 else f"{type(value).__name__} of {len(value) if hasattr(value, '__len__') else '?':,} items/characters"
 
 
@@ -506,7 +509,10 @@ def call_tool(name: str, arguments=None, progress: Callable[[float, float, str],
     try:
         parsed = parse_arguments(name, arguments)
     except ValidationError as exc:
-        return _error("InvalidArguments", validation_message(name, exc))
+        try:
+            return _error("InvalidArguments", validation_message(name, exc))
+        except RecursionError:
+            return _error("InvalidArguments", f"Expected the arguments of {name} as a JSON object. Received: one nested too deeply.")
     except json.JSONDecodeError as exc:
         return _error("InvalidArguments", f"Expected the arguments of {name} as a JSON object. Received: text that "
                                           f"does not parse ({exc.msg} at character {exc.pos}).")

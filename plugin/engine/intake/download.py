@@ -225,18 +225,23 @@ class _PinnedTransport(httpx.BaseTransport):
 
 def _ascii_host(host: str, url: str) -> str:
     """The host as DNS knows it: non-ASCII names IDNA-encoded, numeric IPv4 spellings made dotted quads."""
-    if not host.isascii():
-        try:
+    try:
+        if not host.isascii():
             host = idna.encode(host, uts46=True).decode("ascii")
-        except idna.IDNAError as exc:  # InvalidCodepoint and friends are IDNAErrors
-            raise InvalidInputError(f"Expected a host name that IDNA can encode. Received: {host!r} in {url[:200]!r} ({exc}).",
-                                    key="url_bad_host", host=host[:200]) from exc
+        elif any(label.startswith("xn--") for label in host.split(".")):
+            idna.decode(host)  # an A-label must decode (xn--.example does not): checked here, not deep in httpx
+    except (idna.IDNAError, UnicodeError) as exc:  # InvalidCodepoint and friends are IDNAErrors
+        raise InvalidInputError(f"Expected a host name that IDNA can encode. Received: {host!r} in {url[:200]!r} ({exc}).",
+                                key="url_bad_host", host=host[:200]) from exc
     if _NUMERIC_IPV4.match(host):  # 2130706433, 0177.0.0.1, 0x7f.1, 127.1: what the resolver makes of them
         try:
             return socket.inet_ntoa(socket.inet_aton(host))
         except OSError:
             pass
     return host
+
+
+_REDIRECTS = (301, 302, 303, 307, 308)
 
 
 def _checked_url(url: str, *, redirected_from: str | None = None) -> httpx.URL:
@@ -256,8 +261,8 @@ def _checked_url(url: str, *, redirected_from: str | None = None) -> httpx.URL:
     host = _ascii_host(parts.hostname, url)
     netloc = (f"[{host}]" if ":" in host else host) + (f":{port}" if port is not None else "")
     try:
-        return httpx.URL(urllib.parse.urlunsplit((parts.scheme, netloc, parts.path, parts.query, "")))
-    except httpx.InvalidURL as exc:
+        return httpx.URL(urllib.parse.urlunsplit((parts.scheme, netloc, parts.path or "/", parts.query, "")))
+    except (httpx.InvalidURL, idna.IDNAError, UnicodeError) as exc:
         raise InvalidInputError(f"Expected a valid URL. Received: {url[:200]!r}{via} ({exc}).") from exc
 
 
@@ -275,14 +280,22 @@ def _read_body(response: httpx.Response, url: str, limit: int) -> bytes:
 
 
 def _download(url: str, settings: Settings, deadline: _Deadline) -> bytes:
+    try:
+        return _follow(url, settings, deadline)
+    except (httpx.InvalidURL, idna.IDNAError, UnicodeError) as exc:  # httpx parses a redirect's Location itself
+        raise InvalidInputError(f"Expected {url[:200]!r} to lead to a valid URL. Received: a redirect to a malformed one "
+                                f"({type(exc).__name__}).", key="url_bad_redirect", url=url[:200]) from exc
+
+
+def _follow(url: str, settings: Settings, deadline: _Deadline) -> bytes:
     current = _checked_url(url)
     with httpx.Client(transport=_PinnedTransport(settings, deadline), trust_env=False, follow_redirects=False,
                       timeout=settings.url_timeout_s, headers=_HEADERS) as client:
         for _hop in range(settings.max_redirects + 1):
             with client.stream("GET", current) as response:
-                if response.has_redirect_location:
-                    target = urllib.parse.urljoin(str(current), response.headers["Location"])
-                    current = _checked_url(target, redirected_from=str(current))
+                location = response.headers.get("Location")
+                if response.status_code in _REDIRECTS and location:  # read as text: httpx would parse it unchecked
+                    current = _checked_url(urllib.parse.urljoin(str(current), location), redirected_from=str(current))
                     continue
                 if response.status_code >= 400:
                     raise ImageError(

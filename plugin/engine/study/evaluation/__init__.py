@@ -77,7 +77,8 @@ def evaluate(source: PathInput, models: ModelNames = None, labels: dict[str, str
     origins = {item.label: item.origin for item in items if item.origin}
     meanings = {ref.name: interpret(distinct, list(ref.class_names or ()) if ref.model_path else None, origins) for ref in refs}
     log_path = _log_path(items, refs, described)
-    done = read_log(log_path)
+    label_of = {item.path: item.label for item in items}
+    done = _matching(read_log(log_path), label_of)
     if log_path.exists() and (not resume or all((ref.name, item.path) in done for ref in refs for item in items)):
         log_path.unlink()  # a finished run is run again, not replayed: only an interrupted one resumes
         done = {}
@@ -87,8 +88,7 @@ def evaluate(source: PathInput, models: ModelNames = None, labels: dict[str, str
         timings = run_ray(items, refs, done, log_path, progress, num_cpus)
     else:
         timings = _run_local(items, refs, done, log_path, progress)
-    done = read_log(log_path)
-    paths = {item.path for item in items}
+    done = _matching(read_log(log_path), label_of)
     result: EvaluationResult = {
         "source": described,
         "images": len(items),
@@ -96,7 +96,7 @@ def evaluate(source: PathInput, models: ModelNames = None, labels: dict[str, str
         "label_counts": {label: sum(item.label == label for item in items) for label in distinct},
         "log_path": str(log_path),
         "engine": engine,
-        "models": [{**summarise(ref.name, [record for (model, path), record in done.items() if model == ref.name and path in paths],
+        "models": [{**summarise(ref.name, [record for (model, path), record in done.items() if model == ref.name],
                                 meanings[ref.name], custom=bool(ref.model_path), class_names=ref.class_names,
                                 timing=timings.get(ref.name)), "backend": ref.backend} for ref in refs],
     }
@@ -105,6 +105,12 @@ def evaluate(source: PathInput, models: ModelNames = None, labels: dict[str, str
         result["note"] = fallback.pop("note")
         result["fallback"] = fallback
     return result
+
+
+def _matching(done: dict, label_of: dict[str, str]) -> dict:
+    """The logged records of this run's images with the labels they have now (a record that names
+    another image or label is classified again, never trusted)."""
+    return {key: record for key, record in done.items() if label_of.get(key[1]) == record["label"]}
 
 
 def _models(models: ModelNames, weights: WeightsInput, model_path: PathInput | None, class_names: ClassNames,

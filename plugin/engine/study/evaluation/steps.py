@@ -116,18 +116,35 @@ def batch_plan(items: Sequence, model: str, done: dict, batch_size: int = EVALUA
     return [chunk for chunk in grid if any((model, item.path) not in done for item in chunk)]
 
 
+_RECORD_KEYS = frozenset({"model", "path", "image", "label", "top", "answer", "group", "group_of_top"})
+
+
 def read_log(path: Path | None) -> dict[tuple[str, str], dict]:
-    """Records already in a run's log, by (model, path); a line cut short by an interruption is skipped."""
+    """Records already in a run's log, by (model, path). A line that is not a whole record of the
+    form `classify_batch` writes (cut short by an interruption, or edited) is skipped: its image
+    is classified again."""
     done: dict[tuple[str, str], dict] = {}
     if path and path.is_file():
         with open(path, encoding="utf-8") as handle:
             for line in handle:
                 try:
                     record = json.loads(line)
-                    done[(record["model"], record["path"])] = record
-                except (json.JSONDecodeError, KeyError, TypeError):
+                except (json.JSONDecodeError, RecursionError):
                     continue
+                if _whole(record):
+                    done[(record["model"], record["path"])] = record
     return done
+
+
+def _whole(record: Any) -> bool:
+    """Whether a logged line is a record as `classify_batch` writes it."""
+    if not isinstance(record, dict) or not _RECORD_KEYS <= set(record):
+        return False
+    top = record["top"]
+    return (all(isinstance(record[key], str) for key in ("model", "path", "image", "label")) and isinstance(top, list)
+            and bool(top) and all(isinstance(pair, list) and len(pair) == 2 and isinstance(pair[0], int)
+                                  and isinstance(pair[1], (int, float)) for pair in top)
+            and all(record[key] is None or isinstance(record[key], str) for key in ("answer", "group", "group_of_top")))
 
 
 class RunLog:
