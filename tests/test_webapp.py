@@ -120,6 +120,19 @@ def test_mcp_over_http_calls_each_tool(app):
     assert outcomes["outside"].isError and json.loads(outcomes["outside"].content[0].text)["error"]["type"] == "AccessDeniedError"
 
 
+def test_mcp_over_http_carries_a_data_uri_as_large_as_the_tools_take(app):
+    """The README's 32 MiB body (a 20 MiB photo as a data URI) holds for MCP over HTTP too, not the SDK's 4 MiB."""
+    import base64
+
+    noise = "data:image/png;base64," + base64.b64encode(os.urandom(9 * 2**20)).decode("ascii")  # 12 MB of text
+
+    async def steps(session):
+        return await session.call_tool("classify_image", {"image": noise})
+
+    outcome = mcp_session(app["url"], steps)
+    assert outcome.isError and json.loads(outcome.content[0].text)["error"]["type"] == "ImageError"  # read, then refused
+
+
 def test_limits_over_http_are_the_engines(app):
     from gradio_client import Client
 

@@ -23,6 +23,7 @@ from mcp.server.lowlevel import Server
 
 from plugin.config import get_settings
 from plugin.doors.tools import call_tool, tool_specs
+from plugin.limits import MAX_REQUEST_BYTES
 
 __all__ = ["build_server", "serve_stdio", "streamable_http_app", "INSTRUCTIONS"]
 
@@ -124,7 +125,8 @@ def streamable_http_app():
     """
     from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 
-    manager = StreamableHTTPSessionManager(app=build_server(), stateless=True)
+    # The SDK's own cap on a body is 4 MiB; the app's is MAX_REQUEST_BYTES (a data URI of a 20 MiB photo), checked first by BodyLimit.
+    manager = StreamableHTTPSessionManager(app=build_server(), stateless=True, max_request_body_size=MAX_REQUEST_BYTES)
 
     async def app(scope, receive, send) -> None:
         await manager.handle_request(scope, receive, send)
