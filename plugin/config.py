@@ -59,6 +59,7 @@ class Settings:
         max_model_parameters: most parameters a model file's architecture may have (VGG19 has 144
             million); counted before any weight is allocated.
         max_model_input_pixels: largest input (height x width) a model file may ask for.
+        max_onnx_cache_bytes: most bytes of ONNX exports kept (least recently used forgotten first).
         url_timeout_s: seconds allowed for a whole image download.
         max_redirects: redirects followed per download, each one re-checked.
         model_cache_size: built models kept in memory (least recently used are dropped).
@@ -80,6 +81,7 @@ class Settings:
     max_model_bytes: int = 1024 * 1024 * 1024
     max_model_parameters: int = 250_000_000
     max_model_input_pixels: int = 1024 * 1024
+    max_onnx_cache_bytes: int = 4 * 1024**3
     url_timeout_s: float = 10.0
     max_redirects: int = 5
     model_cache_size: int = 6

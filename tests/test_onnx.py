@@ -338,3 +338,20 @@ def test_the_export_matches_keras(exported_model, keras_models, tmp_path):
     assert np.abs(features.reshape(expected.shape) - expected).max() <= 1e-4 * np.abs(expected).max()
     assert np.abs(probabilities - np.asarray(model(batch, training=False))).max() <= 1e-4
     assert record["max_abs_diff"] <= 1e-4 and not Path(f"{record['path']}.lock").exists()
+
+
+def test_the_export_cache_forgets_the_least_recently_used_beyond_its_size(tmp_path, monkeypatch):
+    """Callers' own weights files make new exports without end: the cache keeps its size."""
+    import os
+
+    monkeypatch.setattr(cache, "onnx_cache_dir", lambda: tmp_path)
+    files = {}
+    for age, name in enumerate(["newest", "recent", "old", "oldest"]):
+        files[name] = tmp_path / f"{name}.onnx"
+        files[name].write_bytes(b"\0" * 1000)
+        os.utime(files[name], (1_000_000 - age * 100, 1_000_000 - age * 100))
+    just_made = tmp_path / "just-made.onnx"
+    just_made.write_bytes(b"\0" * 1000)
+    os.utime(just_made, (1, 1))  # whatever its time stamp, the export just made stays
+    assert cache.evict(just_made, limit=3000) == ["oldest.onnx", "old.onnx"]
+    assert sorted(path.name for path in tmp_path.iterdir()) == ["just-made.onnx", "newest.onnx", "recent.onnx"]

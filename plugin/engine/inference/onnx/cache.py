@@ -8,6 +8,7 @@ them with `export_onnx` into a folder of your own).
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import json
@@ -15,13 +16,14 @@ import os
 from importlib import metadata
 from pathlib import Path
 
+from plugin.config import get_settings
 from plugin.engine.inference.onnx.export import Progress, export_lock, run_worker
 from plugin.engine.models.hashing import file_hash
 from plugin.engine.models.registry import get_spec
 from plugin.engine.models.weights import keras_cache_dir
 from plugin.errors import InvalidInputError
 
-__all__ = ["EXPORT_VERSION", "onnx_cache_dir", "versions", "cache_path", "cached_export", "export_cached"]
+__all__ = ["EXPORT_VERSION", "onnx_cache_dir", "versions", "cache_path", "cached_export", "export_cached", "evict"]
 
 EXPORT_VERSION = 1
 """Bump when the worker changes what it writes (route, input name, opset, patches)."""
@@ -66,9 +68,33 @@ def cache_path(spec_name: str, weights_path: str | os.PathLike | None) -> Path:
 
 
 def cached_export(spec_name: str, weights_path: str | os.PathLike | None) -> Path | None:
-    """The cached export of a registry model with these weights, or None when there is none yet."""
+    """The cached export of a registry model with these weights, or None when there is none yet
+    (its time stamp is renewed: the cache forgets the least recently used first)."""
     path = cache_path(spec_name, weights_path)
-    return path if path.is_file() else None
+    if not path.is_file():
+        return None
+    with contextlib.suppress(OSError):
+        os.utime(path)
+    return path
+
+
+def evict(keep: Path, limit: int) -> list[str]:
+    """Delete the least recently used exports until the cache holds at most `limit` bytes (never
+    `keep`, the one just made); return the names deleted. Callers' own weights make new exports
+    without end, so the cache is bounded (`Settings.max_onnx_cache_bytes`)."""
+    files = sorted((path for path in onnx_cache_dir().glob("*.onnx") if path != keep),
+                   key=lambda path: path.stat().st_mtime)
+    total = sum(path.stat().st_size for path in files) + (keep.stat().st_size if keep.is_file() else 0)
+    deleted = []
+    for path in files:
+        if total <= limit:
+            break
+        size = path.stat().st_size
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            deleted.append(path.name)
+        total -= size
+    return deleted
 
 
 def export_cached(spec_name: str, weights_path: str | os.PathLike | None, progress: Progress | None = None) -> dict:
@@ -83,4 +109,6 @@ def export_cached(spec_name: str, weights_path: str | os.PathLike | None, progre
     with export_lock(target):
         if target.is_file():  # another process exported it while we waited
             return {"path": str(target), "cached": True}
-        return {**run_worker(spec_name, weights_path, target, progress), "cached": False}
+        made = {**run_worker(spec_name, weights_path, target, progress), "cached": False}
+    evict(target, get_settings().max_onnx_cache_bytes)
+    return made
