@@ -31,9 +31,11 @@ from typing import Any
 
 from plugin.errors import InvalidInputError
 
-__all__ = ["Settings", "EXAMPLES_DIR", "get_settings", "configure", "reset_settings", "granted_roots"]
+__all__ = ["Settings", "EXAMPLES_DIR", "SESSIONS", "get_settings", "configure", "reset_settings", "granted_roots"]
 
 EXAMPLES_DIR = Path(__file__).resolve().parent / "examples"
+SESSIONS = "sessions"
+"""The output folder's folder of web sessions (`Settings.sessions_dir`)."""
 
 IpNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 _HOST_PATTERN = re.compile(r"\*|(\*\.)?[a-z0-9.-]+|\[?[0-9a-f:]+\]?")
@@ -90,11 +92,15 @@ class Settings:
     auto_export: bool = True
 
     @property
+    def sessions_dir(self) -> Path:
+        """Where the web app keeps each page session's files, one private folder per session."""
+        return self.output_dir / SESSIONS
+
+    @property
     def readable_roots(self) -> tuple[Path, ...]:
         """Where files may be read: the image roots, the models fine_tune wrote into the output
         folder, and the folders granted to the call in progress (`granted_roots`: a web session's
-        own folder). Inside the output folder only a root that lies inside it grants reading: the
-        working directory being a root does not open other sessions' files, logs or reports."""
+        own folder). Below `sessions_dir` only a granted session folder opens anything."""
         return (*self.image_roots, self.output_dir / "models", *_granted.get())
 
 

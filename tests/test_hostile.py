@@ -8,6 +8,8 @@ import io
 import json
 import os
 import struct
+import subprocess
+import sys
 import zlib
 
 import numpy as np
@@ -21,6 +23,7 @@ from plugin.config import EXAMPLES_DIR
 from plugin.doors.tools import TOOLS, call_tool
 from plugin.engine.intake.images import load_image
 from plugin.errors import PluginError
+from tests.conftest import REPO
 
 CAT = str(EXAMPLES_DIR / "cat_chelsea.png")
 ERROR_TYPES = {"InvalidArguments", "UnknownTool", "InvalidInputError", "ImageError", "AccessDeniedError",
@@ -188,6 +191,25 @@ def test_a_decompression_bomb_costs_nothing(tmp_path):
     bomb = png_header(13_000, 13_000) + png_chunk(b"IDAT", zlib.compress(b"\x00" * (1 + 13_000 * 3) * 64)) + png_chunk(b"IEND", b"")
     with pytest.raises(plugin.ImageError, match="at most 50,000,000 pixels"):
         load_image(bomb)
+
+
+def test_small_files_of_huge_images_cost_bounded_memory(tmp_path):
+    """A 13 KB palette PNG and a 200 KB RGBA PNG of 50 megapixels each: decoded, then scaled down
+    before any colour work, in a fresh process whose peak memory is measured."""
+    from PIL import Image
+
+    Image.new("P", (8000, 6250), 3).save(tmp_path / "palette.png", optimize=True)
+    Image.new("RGBA", (8000, 6250), (10, 20, 30, 200)).save(tmp_path / "rgba.png", optimize=True)
+    script = ("import resource, sys; from plugin.engine.intake.images import load_image; import plugin;"
+              "plugin.configure(image_roots=[sys.argv[1]], output_dir=sys.argv[1]);"
+              "before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss; image = load_image(sys.argv[2]);"
+              "print(image.image.size, (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) // 1024)")
+    for name, bound in (("palette.png", 350), ("rgba.png", 550)):  # MB: 50 MP of RGBA is 200 MB decoded
+        run = subprocess.run([sys.executable, "-c", script, str(tmp_path), str(tmp_path / name)], capture_output=True,
+                             text=True, cwd=REPO, timeout=120)
+        assert run.returncode == 0, run.stderr[-800:]
+        size, grown = run.stdout.strip().rsplit(" ", 1)
+        assert size == "(2262, 1767)" and int(grown) < bound, (name, run.stdout, run.stderr[-500:])
 
 
 def test_paths_that_the_file_system_refuses_are_clear_errors(tmp_path):

@@ -18,7 +18,7 @@ from typing import Any
 import gradio as gr
 
 from plugin import api, words
-from plugin.config import get_settings, granted_roots
+from plugin.config import SESSIONS, get_settings, granted_roots
 from plugin.doors.gate import gated
 from plugin.doors.gradio_api import ENGINE_QUEUE
 from plugin.errors import PluginError
@@ -27,7 +27,6 @@ __all__ = ["Page", "SESSIONS", "SHARED", "GALLERY", "MODEL_CHOICES", "PREPROCESS
            "session_folder", "session_dir", "in_session", "served", "keep_upload", "photo", "engine_choices", "model_choices", "md", "table_value",
            "render_saved", "percent"]
 
-SESSIONS = "sessions"
 SHARED = "shared"
 GALLERY = "gallery"
 _SECRET = secrets.token_bytes(32)

@@ -19,7 +19,7 @@ import re
 import warnings
 
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 
 from plugin import words
 from plugin.config import Settings, get_settings
@@ -100,7 +100,7 @@ def load_image(source: ImageInput, *, settings: Settings | None = None) -> Loade
         return source
     if isinstance(source, Image.Image):
         checked = _checked(source, "PIL image", settings)
-        return LoadedImage(_shrunk(_normalise(checked, "PIL image"), settings), "PIL image", "pil", None, checked.size)
+        return LoadedImage(_small_then_normal(checked, "PIL image", settings), "PIL image", "pil", None, checked.size)
     if isinstance(source, np.ndarray):
         shape = f"{source.shape} {source.dtype}"
         image = _from_array(source, settings)
@@ -193,7 +193,7 @@ def _decode(raw: bytes, described: str, settings: Settings, kind: str, name: str
         raise ImageError(
             f"Expected a complete, readable image. Received: {described}, a {opened.format or 'image'} "
             "file that could not be decoded.", key="image_truncated", source=described) from exc
-    return LoadedImage(_shrunk(_normalise(checked, described), settings), described, kind, name, _oriented(size, checked))
+    return LoadedImage(_small_then_normal(checked, described, settings), described, kind, name, _oriented(size, checked))
 
 
 def _oriented(size: tuple[int, int], image: Image.Image) -> tuple[int, int]:
@@ -250,11 +250,37 @@ def _checked(image: Image.Image, described: str, settings: Settings) -> Image.Im
     return image
 
 
-def _normalise(image: Image.Image, described: str) -> Image.Image:
+def _small_then_normal(image: Image.Image, described: str, settings: Settings) -> Image.Image:
+    """The image in 8-bit RGB, upright, at most `max_working_pixels`: a large one is scaled down in
+    its own mode first (a palette made RGB first), so the colour conversions and the white
+    background behind transparency work on the small copy, not on 50 MP of RGBA."""
+    orientation = _orientation(image)
+    if image.width * image.height > settings.max_working_pixels:
+        if image.mode == "P":
+            image = image.convert("RGBA" if "transparency" in image.info else "RGB")
+        if image.mode in _RESIZABLE:
+            image = _shrunk(image, settings)
+    if orientation in _TURNS:
+        image = image.transpose(_TURNS[orientation])
+    return _shrunk(_normalise(image, described), settings)
+
+
+_RESIZABLE = frozenset({"L", "LA", "RGB", "RGBA", "I", "F"})
+"""Modes Pillow scales with area averaging, alpha kept apart from colour."""
+_TURNS = {2: Image.Transpose.FLIP_LEFT_RIGHT, 3: Image.Transpose.ROTATE_180, 4: Image.Transpose.FLIP_TOP_BOTTOM,
+          5: Image.Transpose.TRANSPOSE, 6: Image.Transpose.ROTATE_270, 7: Image.Transpose.TRANSVERSE,
+          8: Image.Transpose.ROTATE_90}
+"""EXIF orientation -> the turn that shows the picture upright (as `ImageOps.exif_transpose`)."""
+
+
+def _orientation(image: Image.Image) -> int:
     try:
-        image = ImageOps.exif_transpose(image)
+        return int(image.getexif().get(0x0112) or 1)
     except (OSError, ValueError, KeyError, TypeError):
-        pass  # a malformed EXIF block: keep the pixels as stored
+        return 1  # a malformed EXIF block: keep the pixels as stored
+
+
+def _normalise(image: Image.Image, described: str) -> Image.Image:
     mode = image.mode
     if mode == "RGB":
         return image.copy()

@@ -41,11 +41,11 @@ def shown(path: str | os.PathLike, settings: Settings | None = None) -> str:
 
 
 def readable(real: Path, settings: Settings) -> bool:
-    """Whether a real path lies below a readable root. Inside the output folder, only a root that
-    lies inside it counts (its `models/`, a session's own folder): the output folder itself, or a
-    root above it such as the working directory, does not open its sessions, logs and reports."""
-    output = settings.output_dir
-    return any(real.is_relative_to(root) and (not real.is_relative_to(output) or (root != output and root.is_relative_to(output)))
+    """Whether a real path lies below a readable root. Below the web sessions' folder only a root
+    inside it counts (a session's own folder, granted for its calls): no root above it, such as
+    the working directory or the output folder, opens one session's files to anyone else."""
+    sessions = settings.sessions_dir
+    return any(real.is_relative_to(root) and (not real.is_relative_to(sessions) or (root != sessions and root.is_relative_to(sessions)))
                for root in settings.readable_roots)
 
 
