@@ -41,6 +41,7 @@ from plugin.errors import (
     AccessDeniedError,
     ImageError,
     InvalidInputError,
+    LimitExceededError,
     PluginError,
     RenderError,
     UnknownModelError,
@@ -71,4 +72,5 @@ __all__ = [
     "WeightsUnavailableError",
     "UnsafeModelFileError",
     "RenderError",
+    "LimitExceededError",
 ]

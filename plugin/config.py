@@ -62,6 +62,8 @@ class Settings:
             million); counted before any weight is allocated.
         max_model_input_pixels: largest input (height x width) a model file may ask for.
         max_onnx_cache_bytes: most bytes of ONNX exports kept (least recently used forgotten first).
+        max_call_seconds: longest an evaluation runs in one call while others may wait for the
+            engine; it then stops with its log kept, and the same call resumes it.
         url_timeout_s: seconds allowed for a whole image download.
         max_redirects: redirects followed per download, each one re-checked.
         model_cache_size: built models kept in memory (least recently used are dropped).
@@ -84,6 +86,7 @@ class Settings:
     max_model_parameters: int = 250_000_000
     max_model_input_pixels: int = 1024 * 1024
     max_onnx_cache_bytes: int = 4 * 1024**3
+    max_call_seconds: float = 600.0
     url_timeout_s: float = 10.0
     max_redirects: int = 5
     model_cache_size: int = 6

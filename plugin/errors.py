@@ -17,7 +17,9 @@ translated at the boundary where they happen and raised `from` the original, so 
     ├── UnsafeModelFileError
     │   └── UnsafePthError         a .pth file that asks for more than tensors
     ├── ExportError
-    └── RenderError
+    ├── RenderError
+    ├── LimitExceededError         a call ran past its time (an evaluation resumes where it stopped)
+    └── CallCancelledError         the caller went away: the work stopped at its next step
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ __all__ = [
     "UnsafePthError",
     "ExportError",
     "RenderError",
+    "LimitExceededError",
+    "CallCancelledError",
     "CANNOT_ANSWER",
 ]
 
@@ -86,6 +90,16 @@ class ExportError(PluginError):
 
 class RenderError(PluginError):
     """A diagram or report could not be rendered."""
+
+
+class LimitExceededError(PluginError):
+    """A call ran past what one call may take (`Settings.max_call_seconds`); what it finished is
+    kept, and the same call continues from there."""
+
+
+class CallCancelledError(PluginError):
+    """The caller went away (an MCP client hung up); the work stopped at its next step and its
+    engine slot was given back."""
 
 
 class PthFormatError(InvalidInputError):

@@ -200,3 +200,30 @@ def test_a_log_with_edited_or_broken_records_is_resumed_safely(labelled_photos, 
     resumed = evaluate(labelled_photos, models=["EfficientNetLite0"])  # interrupted-looking: resumed, not replayed
     assert resumed["models"][0]["accuracy"] == first["models"][0]["accuracy"]
     assert resumed["models"][0]["confusion_matrix"] == first["models"][0]["confusion_matrix"]
+
+
+def test_one_call_stops_at_its_time_budget_and_the_next_resumes(labelled_photos, tmp_path):
+    plugin.configure(image_roots=[labelled_photos], output_dir=tmp_path, max_call_seconds=0.001)
+    with pytest.raises(plugin.LimitExceededError, match="16 of 32 classifications done"):
+        evaluate(labelled_photos, models=LITE)  # stops after the first model's batch, which is logged
+    plugin.configure(max_call_seconds=600)
+    steps = []
+    resumed = evaluate(labelled_photos, models=LITE, progress=lambda done, total, model: steps.append((done, model)))
+    assert steps == [(32, "EfficientNetLite2")]  # only what was left
+    assert [model["accuracy"]["verdict"] for model in resumed["models"]] == [1.0, 1.0]
+
+
+def test_a_caller_that_hangs_up_stops_the_work_at_its_next_step(labelled_photos, tmp_path):
+    """MCP's progress function (the caller's task cancelled) stops an evaluation after the batch in hand."""
+    import threading
+
+    from plugin.doors.mcp import progress_until_gone
+    from plugin.doors.tools import call_tool
+
+    plugin.configure(image_roots=[labelled_photos], output_dir=tmp_path)
+    gone = threading.Event()
+    progress = progress_until_gone("evaluate_images", gone, notify=lambda done, total, message: gone.set())
+    result = call_tool("evaluate_images", {"source": str(labelled_photos), "models": [*LITE, "EfficientNetLite1"]}, progress)
+    assert result["error"]["type"] == "CallCancelledError"
+    log = next((tmp_path / "evaluations").glob("*.jsonl"))
+    assert len(log.read_text("utf-8").splitlines()) == 32  # two batches of 16 of the three: the third never ran

@@ -16,6 +16,7 @@ import io
 import json
 import os
 import sys
+import threading
 
 import anyio
 from mcp import types
@@ -23,6 +24,7 @@ from mcp.server.lowlevel import Server
 
 from plugin.config import get_settings
 from plugin.doors.tools import call_tool, tool_specs
+from plugin.errors import CallCancelledError
 from plugin.limits import MAX_REQUEST_BYTES
 
 __all__ = ["build_server", "serve_stdio", "streamable_http_app", "INSTRUCTIONS"]
@@ -66,6 +68,20 @@ def _png_content(path: str | None) -> types.ImageContent | None:
     return types.ImageContent(type="image", data=base64.b64encode(data).decode("ascii"), mimeType="image/png")
 
 
+def progress_until_gone(name: str, gone: threading.Event, notify=None):
+    """The progress function a long tool calls after each step (from its worker thread): it stops
+    the work, with `CallCancelledError`, once `gone` is set (the caller hung up), else passes the
+    step on to `notify` (a progress notification, when the caller asked for them)."""
+    def progress(done: float, total: float, message: str) -> None:
+        if gone.is_set():
+            raise CallCancelledError(f"Expected the caller of {name} to wait for its result. Received: it went away; "
+                                     f"stopped after step {done:g} of {total:g}.")
+        if notify is not None:
+            notify(done, total, message)
+
+    return progress
+
+
 def build_server() -> Server:
     """An MCP server offering every tool of `plugin.doors.tools`."""
     server = Server("cnn-study-lab", instructions=INSTRUCTIONS)
@@ -82,13 +98,18 @@ def build_server() -> Server:
     async def call(name: str, arguments: dict) -> types.CallToolResult:
         context = server.request_context
         token = context.meta.progressToken if context.meta is not None else None
-        progress = None
+        gone = threading.Event()
+        notify = None
         if token is not None:
-            def progress(done: float, total: float, message: str) -> None:
-                """From the worker thread: a progress notification on the caller's request."""
+            def notify(done: float, total: float, message: str) -> None:
                 anyio.from_thread.run(lambda: context.session.send_progress_notification(
                     token, float(done), float(total), message, related_request_id=str(context.request_id)))
-        return await anyio.to_thread.run_sync(run_tool, name, arguments, progress)
+        progress = progress_until_gone(name, gone, notify)
+        try:  # a caller that hangs up cancels this task; the thread stops at its next step and frees its engine slot
+            return await anyio.to_thread.run_sync(run_tool, name, arguments, progress, abandon_on_cancel=True)
+        except anyio.get_cancelled_exc_class():
+            gone.set()
+            raise
 
     return server
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,7 +26,7 @@ from plugin.engine.study.classify import check_model_names, model_failure, none_
 from plugin.engine.study.evaluation.dataset import Item, interpret, read_source
 from plugin.engine.study.evaluation.metrics import summarise
 from plugin.engine.study.evaluation.steps import ModelRef, classify_batch, read_log, run_models
-from plugin.errors import CANNOT_ANSWER, InvalidInputError, PluginError
+from plugin.errors import CANNOT_ANSWER, InvalidInputError, LimitExceededError, PluginError
 from plugin.limits import DEFAULT_BACKEND, EVALUATION_BATCH
 
 __all__ = ["evaluate", "ENGINES"]
@@ -82,12 +83,13 @@ def evaluate(source: PathInput, models: ModelNames = None, labels: dict[str, str
     if log_path.exists() and (not resume or all((ref.name, item.path) in done for ref in refs for item in items)):
         log_path.unlink()  # a finished run is run again, not replayed: only an interrupted one resumes
         done = {}
+    budgeted = _within_time(progress, get_settings().max_call_seconds)
     if engine == "ray":
         from plugin.engine.study.evaluation.ray_engine import run_ray
 
-        timings = run_ray(items, refs, done, log_path, progress, num_cpus)
+        timings = run_ray(items, refs, done, log_path, budgeted, num_cpus)
     else:
-        timings = _run_local(items, refs, done, log_path, progress)
+        timings = _run_local(items, refs, done, log_path, budgeted)
     done = _matching(read_log(log_path), label_of)
     result: EvaluationResult = {
         "source": described,
@@ -105,6 +107,23 @@ def evaluate(source: PathInput, models: ModelNames = None, labels: dict[str, str
         result["note"] = fallback.pop("note")
         result["fallback"] = fallback
     return result
+
+
+def _within_time(progress: Progress | None, seconds: float) -> Progress:
+    """`progress`, also stopping the run once it has taken `seconds` (after the batch in hand,
+    which is logged): one call never holds an engine slot for hours, and calling again resumes."""
+    started = time.monotonic()
+
+    def report(done: int, total: int, model: str) -> None:
+        if progress:
+            progress(done, total, model)
+        if time.monotonic() - started > seconds and done < total:
+            raise LimitExceededError(
+                f"Expected an evaluation to finish within {seconds:g} s. Received: {done:,} of {total:,} classifications "
+                "done, kept in the run's log; call again with the same images and models to continue from there.",
+                key="call_too_long", seconds=f"{seconds:g}", done=f"{done:,}", total=f"{total:,}")
+
+    return report
 
 
 def _matching(done: dict, label_of: dict[str, str]) -> dict:
