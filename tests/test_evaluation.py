@@ -227,3 +227,12 @@ def test_a_caller_that_hangs_up_stops_the_work_at_its_next_step(labelled_photos,
     assert result["error"]["type"] == "CallCancelledError"
     log = next((tmp_path / "evaluations").glob("*.jsonl"))
     assert len(log.read_text("utf-8").splitlines()) == 32  # two batches of 16 of the three: the third never ran
+
+
+def test_a_zip_whose_names_the_file_system_refuses_is_a_clear_error(labelled_photos, tmp_path):
+    long = tmp_path / "long.zip"
+    with zipfile.ZipFile(long, "w") as archive:
+        archive.write(labelled_photos / "cat" / "cat_0.jpg", "c" * 300 + "/a.jpg")
+    with pytest.raises(plugin.InvalidInputError) as raised:
+        extract_images(long, tmp_path / "uploads")
+    assert str(tmp_path) not in str(raised.value) and "long.zip" in str(raised.value)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import hmac
+import logging
 import os
 import secrets
 import shutil
@@ -30,6 +31,7 @@ __all__ = ["Page", "SESSIONS", "SHARED", "GALLERY", "MODEL_CHOICES", "PREPROCESS
 SHARED = "shared"
 GALLERY = "gallery"
 _SECRET = secrets.token_bytes(32)
+log = logging.getLogger(__name__)
 MODEL_CHOICES = list(api.MODEL_NAMES)
 PREPROCESSING_CHOICES = [mode for mode in api.PREPROCESSING_MODES if mode != "builtin"]
 
@@ -115,11 +117,19 @@ def in_session(function: Callable[..., Any]) -> Callable[..., Any]:
 
     @functools.wraps(function)
     def run(*args, **kwargs):
-        request = next((value for value in (*args, *kwargs.values()) if isinstance(value, gr.Request)), None)
-        if request is None:
-            return function(*args, **kwargs)
-        with granted_roots(session_dir(request)):
-            return function(*args, **kwargs)
+        values = (*args, *kwargs.values())
+        request = next((value for value in values if isinstance(value, gr.Request)), None)
+        try:
+            if request is None:
+                return function(*args, **kwargs)
+            with granted_roots(session_dir(request)):
+                return function(*args, **kwargs)
+        except gr.Error:
+            raise
+        except Exception as exc:  # the boundary: the page gets a sentence, never a message with the server's paths
+            log.exception("%s failed", function.__name__)
+            lang = next((value for value in values if isinstance(value, str) and value in words.LANGUAGES), words.default_lang())
+            raise gr.Error(texts(lang)["unexpected"].format(kind=type(exc).__name__), print_exception=False) from exc
 
     return run
 

@@ -115,3 +115,7 @@ def _unpack(path: Path, folder: Path) -> None:
                         out.write(chunk)
     except zipfile.BadZipFile as exc:
         raise InvalidInputError(f"Expected a zip file. Received: {path.name}, which is not one.") from exc
+    except OSError as exc:  # a name too long for the file system, a full disk: said without the server's folders
+        raise InvalidInputError(f"Expected a zip whose photos this server can unpack. Received: {path.name}, whose "
+                                f"files could not be written ({os.strerror(exc.errno) if exc.errno else type(exc).__name__}).",
+                                key="zip_unpack_failed", name=path.name) from exc
