@@ -370,6 +370,7 @@ def test_a_bad_model_upload_shows_the_engine_error_and_the_app_keeps_serving(pag
     garbage.write_bytes(b"PK\x03\x04 this is not a model")
     page.locator("#classify-image input[type=file]").set_input_files(CAT)
     page.get_by_text("직접 만든 모델", exact=False).first.click()
+    page.locator("#classify-model-file").wait_for(state="visible", timeout=30_000)  # the accordion is open
     page.locator("#classify-model-file input[type=file]").set_input_files(str(garbage))
     page.locator("#classify-model-file").get_by_text("broken.keras").wait_for(timeout=60_000)  # uploaded
     page.locator("#classify-button").click()

@@ -76,7 +76,7 @@ def _walk(node: Any, found: list[str], layer: str | None, key: str | None) -> No
 
 def _check_string(key: str, value: str, found: list[str], layer: str | None) -> None:
     where = f"{key} of layer {layer!r}" if layer else key
-    if key in ("class_name", "module", "registered_name"):
+    if key in ("class_name", "module", "registered_name", "name"):  # identifiers Keras never opens
         return
     if _names_a_file(key):
         found.append(f"a file argument ({where})")
