@@ -44,8 +44,8 @@ def test_a_crop_whose_top1_is_lynx_is_a_cat():
     assert "야생 고양잇과" in plugin.api.verdict_basis(verdict, "ko")
 
 
-def test_every_crop_of_the_dog_and_the_cat_is_a_dog_and_a_cat_for_every_model(labelled_photos, launch):
-    photos = {label: sorted(str(path) for path in (labelled_photos / label).glob("*.jpg")) for label in ("cat", "dog")}
+def test_crops_of_the_dog_and_the_cat_are_a_dog_and_a_cat_for_every_model(labelled_photos, launch):
+    photos = {label: sorted(str(path) for path in (labelled_photos / label).glob("*.jpg"))[:5] for label in ("cat", "dog")}
     for label, paths in photos.items():
         python = plugin.classify_images(paths, models=LITE)
         tool = call_tool("classify_image", {"images": paths, "models": LITE})
