@@ -401,8 +401,15 @@ def test_a_bad_model_upload_shows_the_engine_error_and_the_app_keeps_serving(pag
     page.locator("#classify-image img").first.wait_for(state="visible", timeout=60_000)  # uploaded: the form settles
     page.get_by_text("직접 만든 모델", exact=False).first.click()
     page.locator("#classify-model-file").wait_for(state="visible", timeout=30_000)  # the accordion is open
+    failed_requests = []
+    page.on("requestfailed", lambda request: failed_requests.append((request.url, request.failure)))
+    page.on("response", lambda response: failed_requests.append((response.url, response.status)) if response.status >= 400 else None)
     page.locator("#classify-model-file input[type=file]").set_input_files(str(garbage))
-    page.locator("#classify-model-file").get_by_text("broken.keras").wait_for(timeout=60_000)  # uploaded
+    try:
+        page.locator("#classify-model-file").get_by_text("broken.keras").wait_for(timeout=60_000)  # uploaded
+    except Exception:
+        page.screenshot(path=str(ARTIFACTS / "bad-upload-stuck.png"), full_page=True)
+        raise AssertionError(f"the upload did not show; failed requests: {failed_requests}") from None
     page.locator("#classify-button").click()
     page.wait_for_function("document.body.innerText.includes('읽을 수 없습니다')", timeout=120_000)
     assert "broken.keras" in toasts(page)
