@@ -196,15 +196,23 @@ def browser():
         launched.close()
 
 
-@pytest.fixture
-def page(app, browser):
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+@pytest.fixture(scope="module")
+def visitor(browser):
+    """One browser profile for the module's pages: its cache keeps the app's scripts between tests,
+    while each page is a session of its own (Gradio's sessions are per page load)."""
     context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
-    opened = context.new_page()
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def page(app, visitor):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    opened = visitor.new_page()
     opened.goto(app["url"])
     opened.locator("#classify-button").wait_for(timeout=60_000)
     yield opened
-    context.close()
+    opened.close()
 
 
 def toasts(page) -> str:
