@@ -172,3 +172,18 @@ def test_batch_normalisation_is_counted():
     assert facts["batch_norm"] == {"layers": 53, "channels": 26_560, "moving_statistics": 53_120, "trainable": 53_120}
     assert facts["batch_norm"]["moving_statistics"] == facts["non_trainable_params"] == 53_120
     assert plugin.describe_architecture("VGG16", include_diagram=False)["batch_norm"] is None
+
+
+@pytest.mark.parametrize("name", ["AlexNet", "ResNet50"])
+def test_the_keras_summary_is_keras_own_text_and_its_totals_are_count_params(name, architectures):
+    import re
+
+    facts = plugin.describe_architecture(name, detail="layers", include_diagram=False)
+    text = facts["keras_summary"]
+    assert text.startswith(f'Model: "{architectures(name).name}"') and "Layer (type)" in text and "Param #" in text
+    totals = {kind: int(count.replace(",", "")) for kind, count in re.findall(r"(Total|Trainable|Non-trainable) params: ([\d,]+)", text)}
+    assert totals == {"Total": architectures(name).count_params(), "Trainable": facts["trainable_params"],
+                      "Non-trainable": facts["non_trainable_params"]}
+    assert totals["Total"] == facts["total_params"]
+    assert all(len(line) <= 124 for line in text.splitlines())  # whole lines: the Param # column is not cut off
+    assert plugin.describe_architecture(name, include_diagram=False)["keras_summary"] is None  # the summary detail skips it

@@ -51,7 +51,8 @@ def test_korean_interface_words_have_no_english_words():
             for part in key.split("."):
                 node = node[part]
             for text in node if isinstance(node, list) else [node]:
-                latin = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", re.sub(r"{\w*}", "", str(text))))
+                code = re.sub(r"model\.summary\(\)", "", str(text))  # Keras's API, as the homework names it
+                latin = set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", re.sub(r"{\w*}", "", code)))
                 assert latin <= allowed, (key, latin - allowed)
 
 

@@ -260,6 +260,7 @@ def _describe(args: DescribeArchitectureArguments) -> Mapping[str, Any]:
     facts = api.describe_architecture(args.model, detail=args.detail, include_diagram=args.include_diagram or args.include_image,
                                       diagram_format=formats, expand_nested=args.expand_nested,
                                       show_shapes=args.show_shapes, rankdir=args.rankdir, model_path=args.model_path)
+    facts.pop("keras_summary", None)  # the layer table says the same in fewer tokens; reports carry Keras's own text
     layers = facts.get("layers")
     if layers and len(layers) > args.max_layers:
         facts["layers"] = layers[:args.max_layers]

@@ -614,8 +614,11 @@ class _ArchitectureFacts(TypedDict):
 
 
 class ArchitectureFacts(_ArchitectureFacts, total=False):
-    """`describe_architecture`'s result (FLOPs = 2 x MACs); `layers_note` where the tool door cut the layer table."""
+    """`describe_architecture`'s result (FLOPs = 2 x MACs); `keras_summary` (the text `model.summary()`
+    prints, None for detail "summary"; tool calls leave it out), `layers_note` where the tool door cut
+    the layer table."""
 
+    keras_summary: str | None
     layers_note: str
 
 

@@ -12,6 +12,7 @@ import dataclasses
 from typing import Any, cast
 
 from plugin import words
+from plugin.engine.architecture.keras_summary import keras_summary
 from plugin.engine.architecture.layers import layer_facts, weight_count
 from plugin.engine.architecture.stages import group_stages
 from plugin.engine.architecture.structure import structure_table
@@ -93,8 +94,10 @@ def describe(subject: Subject, *, detail: str = "summary", expand_nested: bool =
     Returns:
         `{"model", "family", "input_shape", "output_shape", "total_params", "trainable_params",
         "non_trainable_params", "macs", "flops", "size_mb", "num_layers", "depth", "stages",
-        "structure", "layers", "batch_norm", "preprocessing", "published", "diagram", "macs_note"}`;
+        "structure", "layers", "batch_norm", "preprocessing", "published", "diagram", "macs_note",
+        "keras_summary"}`;
         `layers` is None for detail "summary", `diagram` None (drawing is left to the caller),
+        `keras_summary` the text `model.summary()` prints (None for detail "summary"),
         `published` and `family` None for model files. FLOPs = 2 x MACs. `batch_norm` (None
         without batch normalisation) counts its layers, channels, and the moving means and
         variances that make up the non-trainable parameters.
@@ -131,6 +134,7 @@ def describe(subject: Subject, *, detail: str = "summary", expand_nested: bool =
         "published": {**spec.published.describe(), "paper": spec.paper} if spec else None,
         "diagram": None,
         "macs_note": words.text("results.macs_note", "en"),
+        "keras_summary": None if detail == "summary" else keras_summary(keras_model),
     }
 
 
