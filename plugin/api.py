@@ -210,7 +210,8 @@ def render_report(kind: str, lang: str | None = None, output_dir: PathInput | No
         **options: refused with a clear error (they are `make_report`'s).
 
     Returns:
-        `{"path", "markdown_path", "title", "kind", "lang"}`.
+        `{"path", "markdown_path", "post_path", "title", "kind", "lang"}`: `post_path` is a zip of the
+        Markdown and its pictures, one upload for a blog.
     """
     _check_kind(kind)
     lang = words.check_lang(lang)
@@ -244,7 +245,8 @@ def make_report(kind: str, lang: str | None = None, output_dir: PathInput | None
         lang, output_dir, file_name: as for `render_report`.
 
     Returns:
-        `{"path", "markdown_path", "title", "kind", "lang"}`.
+        `{"path", "markdown_path", "post_path", "title", "kind", "lang"}`: `post_path` is a zip of the
+        Markdown and its pictures, one upload for a blog.
     """
     _check_kind(kind)
     lang = words.check_lang(lang)

@@ -111,7 +111,7 @@ def page(made) -> tuple[str, Page]:
 
 def test_contract_fields_and_files(reports):
     for (_kind, lang), made in reports["made"].items():
-        assert set(made) == {"path", "markdown_path", "title", "kind", "lang"}
+        assert set(made) == {"path", "markdown_path", "post_path", "title", "kind", "lang"}
         assert made["lang"] == lang and Path(made["path"]).is_file() and Path(made["markdown_path"]).is_file()
         assert Path(made["path"]).is_relative_to(reports["out"])
 
@@ -375,3 +375,16 @@ def test_pages_print_with_the_whole_diagram(reports, browser):
         (ARTIFACTS / "architecture-en-print.pdf").write_bytes(pdf)
     finally:
         context.close()
+
+
+def test_a_post_zip_holds_the_markdown_and_every_picture_it_shows(reports):
+    import re
+    import zipfile
+
+    for made in reports["made"].values():
+        markdown = Path(made["markdown_path"]).read_text("utf-8")
+        with zipfile.ZipFile(made["post_path"]) as post:
+            names = set(post.namelist())
+            assert post.read(Path(made["markdown_path"]).name).decode("utf-8") == markdown
+        shown = {link for _, link in re.findall(r"!\[([^\]]*)\]\(([^)]+)\)", markdown)}
+        assert shown <= names, shown - names  # one upload: every picture the post shows travels with it

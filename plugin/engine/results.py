@@ -634,10 +634,12 @@ class StudyResult(TypedDict):
 
 
 class ReportFiles(TypedDict):
-    """A written report: the page, its Markdown version, its title, kind and language."""
+    """A written report: the page, its Markdown version, the post (the Markdown and its pictures in
+    one zip), its title, kind and language."""
 
     path: str
     markdown_path: str
+    post_path: str
     title: str
     kind: str
     lang: str

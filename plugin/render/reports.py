@@ -17,12 +17,14 @@ from __future__ import annotations
 import contextlib
 import datetime as _dt
 import functools
+import io
 import json
 import os
 import re
 import shutil
 import tempfile
 import threading
+import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -125,12 +127,24 @@ def write_report(kind: str, *, result: ClassificationResult | ComparisonResult |
         assets.mkdir(parents=True, exist_ok=True)
     for relative, data in page["files"].items():
         _write(assets / relative, data)
-    html_path, markdown_path = folder / f"{stem}.html", folder / f"{stem}.md"
+    html_path, markdown_path, post_path = folder / f"{stem}.html", folder / f"{stem}.md", folder / f"{stem}.zip"
     _write(markdown_path, markdown_text.encode("utf-8"))
+    _write(post_path, _post(stem, markdown_text, page["files"]))
     _write(html_path, html_text.encode("utf-8"))  # last: a report is listed and served only when whole
     _record(folder, {"file": html_path.name, "markdown": markdown_path.name, "title": page["title"], "kind": kind,
                      "lang": lang, "created": context["generated"]}, lang)
-    return {"path": str(html_path), "markdown_path": str(markdown_path), "title": page["title"], "kind": kind, "lang": lang}
+    return {"path": str(html_path), "markdown_path": str(markdown_path), "post_path": str(post_path), "title": page["title"],
+            "kind": kind, "lang": lang}
+
+
+def _post(stem: str, markdown_text: str, files: dict[str, bytes]) -> bytes:
+    """The Markdown and its pictures in one zip, as they lie beside each other: one upload for a blog."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as post:
+        post.writestr(f"{stem}.md", markdown_text)
+        for relative, data in sorted(files.items()):
+            post.writestr(f"{stem}_files/{relative}", data, compress_type=zipfile.ZIP_STORED if relative.endswith((".png", ".jpg")) else None)
+    return buffer.getvalue()
 
 
 def _expect(value: Any, name: str, source: str, keys: tuple[str, ...]) -> Any:
