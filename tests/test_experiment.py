@@ -31,3 +31,21 @@ def test_chosen_modes_and_bad_ones():
 def test_the_tool():
     result = call_tool("compare_preprocessing", {"image": str(CAT), "model": "EfficientNetLite0", "modes": ["lite", "none"]})
     assert [row["own"] for row in result["modes"]] == [True, False]
+
+
+def test_each_mode_says_its_formula_and_what_one_pixel_becomes():
+    """caffe: BGR minus the ImageNet mean, no scaling; tf: x / 127.5 - 1; torch: x / 255 then mean and
+    std; lite: (x - 127) / 128; none: the raw values. Worked on the photo's centre pixel."""
+    from plugin.engine.inference.preprocessing import MODES, SAMPLE_PIXEL
+
+    assert MODES["caffe"].on_pixel(SAMPLE_PIXEL) == pytest.approx([16.061, 43.221, 77.32])  # (201, 160, 120), B first
+    assert MODES["tf"].on_pixel((255, 0, 127.5)) == pytest.approx([1.0, -1.0, 0.0])
+    assert MODES["torch"].on_pixel((255, 0, 0))[0] == pytest.approx((1 - 0.485) / 0.229, abs=1e-3)
+    assert MODES["lite"].on_pixel((255, 127, 0)) == pytest.approx([1.0, 0.0, -127 / 128], abs=1e-3)
+    study = plugin.compare_preprocessing(EXAMPLES_DIR / "cat_chelsea.png", "EfficientNetLite0", top_k=1)
+    rgb = study["pixel"]["rgb"]
+    assert study["pixel"]["at"] == [451 // 2, 300 // 2] and all(0 <= value <= 255 for value in rgb)
+    rows = {row["mode"]: row for row in study["modes"]}
+    assert rows["none"]["pixel"] == rgb and rows["caffe"]["channel_order"] == "BGR"
+    assert rows["caffe"]["pixel"] == pytest.approx([rgb[2] - 103.939, rgb[1] - 116.779, rgb[0] - 123.68], abs=1e-3)
+    assert rows["lite"]["formula"] == "(x − 127) / 128" and rows["lite"]["own"] is True

@@ -37,7 +37,8 @@ def test_both_languages_have_the_same_words():
 def test_korean_interface_words_have_no_english_words():
     # Names, units, file formats, code and commands stay as Koreans write them; anything else is a leftover.
     allowed = {"CNN", "Study", "Lab", "ImageNet", "Keras", "Applications", "MB", "ms", "Top", "FLOPs", "GFLOPs", "G",
-               "MACs", "float32", "plot_model", "model_to_dot", "keras", "utils", "Graphviz", "SVG", "HTML", "PNG",
+               "MACs", "float32", "plot_model", "model_to_dot", "keras", "utils", "Graphviz", "R", "B",  # colour channels, as written in Korean too
+               "SVG", "HTML", "PNG",
                "JPEG", "WebP", "BMP", "TIFF", "GIF", "HTTP", "http", "https", "h5", "Language", "k", "x", "x1",
                "Conv", "Dense", "depthwise", "ReLU", "GELU", "swish", "stem", "SE", "ResNet", "DenseNet", "Inception",
                "Lambda", "allow_random_weights", "top_k", "image", "root", "caffe", "tf", "torch", "rescale", "none",

@@ -264,6 +264,16 @@ class PreprocessingMode(TypedDict):
     own: bool
     predictions: list[Prediction]
     verdict: Verdict
+    formula: str
+    channel_order: str
+    pixel: list[float]
+
+
+class PixelRecord(TypedDict):
+    """The photo's pixel worked through each mode: where it is (x, y) and its (R, G, B)."""
+
+    at: list[int]
+    rgb: list[int]
 
 
 class PreprocessingStudy(TypedDict):
@@ -274,6 +284,7 @@ class PreprocessingStudy(TypedDict):
     image: ImageRecord
     weights: str
     untrained: bool
+    pixel: PixelRecord
     modes: list[PreprocessingMode]
 
 
@@ -565,11 +576,14 @@ class _PreprocessingCard(TypedDict):
 
 
 class PreprocessingCard(_PreprocessingCard, total=False):
-    """What a model's input gets; `channel_order`, `value_range` and `function` for registry models."""
+    """What a model's input gets; `channel_order`, `value_range`, `function`, `formula` and `sample`
+    (`{"rgb", "values"}`: one pixel worked through the formula) for registry models."""
 
     channel_order: str
     value_range: list[float]
     function: str | None
+    formula: str
+    sample: dict[str, list]
 
 
 class ArchitecturePublished(PublishedFigures):

@@ -313,7 +313,11 @@ def _architecture(facts: ArchitectureFacts, t: dict, lang: str) -> dict:
                     "diagram": diagram, "macs_note": words.text("results.macs_note", lang), "residual": residual,
                     "sources": sources, "has_blocks": any(stage["blocks"] is not None for stage in facts["stages"]),
                     "value_range": t["value_range_text"].format(low=f"{low_high[0]:g}", high=f"{low_high[1]:g}") if low_high else None,
-                    "preprocessing_text": preprocessing["description"][lang]},
+                    "preprocessing_text": preprocessing["description"][lang],
+                    "sample_text": t["sample_pixel"].format(rgb=_values(preprocessing["sample"]["rgb"]),
+                                                            values=_values(preprocessing["sample"]["values"]),
+                                                            order=preprocessing["channel_order"])
+                    if preprocessing.get("sample") else None},
         "files": files,
         "file_keys": file_keys,
         "file_lists": {"diagram_files": diagram_files},
@@ -346,9 +350,12 @@ def _classification(data: ClassificationResult, picture: Any, t: dict, lang: str
     context["cams"] = cams
     context["study"] = None
     if study:
-        context["study"] = {"model": study["model"], "rows": [
+        pixel = study.get("pixel")
+        context["study"] = {"model": study["model"], "pixel": pixel, "rows": [
             {"mode": row["mode"], "own": row["own"], "top": display_name(row["predictions"][0], lang),
-             "probability": row["predictions"][0]["probability"], "verdict": row["verdict"]} for row in study["modes"]]}
+             "probability": row["predictions"][0]["probability"], "verdict": row["verdict"],
+             "formula": row.get("formula", ""), "channel_order": row.get("channel_order", ""),
+             "pixel": _values(row["pixel"]) if row.get("pixel") else ""} for row in study["modes"]]}
     return {
         "title": t["classification_title"].format(image=_short(data["image"])),
         "name_parts": [r["model"] for r in answered],
@@ -374,6 +381,14 @@ def _entries(results: list[ModelEntry], charts: list[dict], lang: str) -> list[d
                         "basis": verdict_basis(verdict, lang) if verdict else None})
         answer_index += 1
     return entries
+
+
+def _values(values: list[float]) -> str:
+    """A pixel as the model gets it: "(16.1, 43.2, 77.3)"."""
+    def one(value: float) -> str:
+        return str(int(value)) if float(value).is_integer() else f"{value:.1f}" if abs(value) >= 10 else f"{value:.3g}"
+
+    return "(" + ", ".join(one(value) for value in values) + ")"
 
 
 def _short(image: ImageRecord) -> str:

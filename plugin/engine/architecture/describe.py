@@ -19,7 +19,7 @@ from plugin.engine.architecture.structure import structure_table
 from plugin.engine.inference.cache import model_cache
 from plugin.engine.inference.custom import load_model_file
 from plugin.engine.inference.prepared import load_registry_model
-from plugin.engine.inference.preprocessing import MODES
+from plugin.engine.inference.preprocessing import MODES, SAMPLE_PIXEL
 from plugin.engine.inference.runners import KerasRunner
 from plugin.engine.models.build import build_architecture
 from plugin.engine.models.registry import ModelSpec, get_spec
@@ -171,4 +171,5 @@ def _preprocessing(spec: ModelSpec | None, keras_model: Any) -> PreprocessingCar
     else:
         function = None  # no Keras function does it: the mode's description says what is done
     return {"input_size": input_size, "channels": channels, "mode": mode.name, "channel_order": mode.channel_order,
-            "value_range": list(mode.value_range), "description": mode.description, "function": function}
+            "value_range": list(mode.value_range), "description": mode.description, "function": function,
+            "formula": mode.formula, "sample": {"rgb": list(SAMPLE_PIXEL), "values": mode.on_pixel(SAMPLE_PIXEL)}}

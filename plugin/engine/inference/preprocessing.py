@@ -22,7 +22,10 @@ from PIL import Image
 from plugin import words
 from plugin.errors import InvalidInputError
 
-__all__ = ["MODES", "PreprocessingMode", "get_mode", "image_to_array", "preprocess"]
+__all__ = ["MODES", "PreprocessingMode", "get_mode", "image_to_array", "preprocess", "SAMPLE_PIXEL"]
+
+SAMPLE_PIXEL = (201, 160, 120)
+"""A warm brown (a dog's coat), the pixel an architecture page works through each mode with."""
 
 _CAFFE_MEAN_BGR = np.array([103.939, 116.779, 123.68], dtype=np.float32)
 _TORCH_MEAN = np.array([0.485, 0.456, 0.406], dtype=np.float32)
@@ -40,6 +43,8 @@ class PreprocessingMode:
     name: str
     channel_order: str
     value_range: tuple[float, float]
+    formula: str
+    """What is done to one pixel x = (R, G, B) in 0..255, as a formula (the same in every language)."""
 
     @property
     def description(self) -> dict[str, str]:
@@ -48,7 +53,11 @@ class PreprocessingMode:
 
     def describe(self) -> dict:
         return {"name": self.name, "channel_order": self.channel_order, "value_range": list(self.value_range),
-                "description": self.description}
+                "formula": self.formula, "description": self.description}
+
+    def on_pixel(self, rgb: tuple[int, int, int] | list[int]) -> list[float]:
+        """One pixel (R, G, B in 0..255) as the model sees it, in this mode's channel order, to 3 decimals."""
+        return [round(float(value), 3) for value in preprocess(np.array([[list(rgb)]], dtype=np.float32), self.name)[0, 0]]
 
 
 def _range(low, high) -> tuple[float, float]:
@@ -58,13 +67,15 @@ def _range(low, high) -> tuple[float, float]:
 MODES: dict[str, PreprocessingMode] = {
     mode.name: mode
     for mode in (
-        PreprocessingMode("caffe", "BGR", _range(0 - _CAFFE_MEAN_BGR, 255 - _CAFFE_MEAN_BGR)),
-        PreprocessingMode("tf", "RGB", (-1.0, 1.0)),
-        PreprocessingMode("torch", "RGB", _range((0 - _TORCH_MEAN) / _TORCH_STD, (1 - _TORCH_MEAN) / _TORCH_STD)),
-        PreprocessingMode("builtin", "RGB", (0.0, 255.0)),
-        PreprocessingMode("lite", "RGB", ((0.0 - _LITE_MEAN) / _LITE_STD, (255.0 - _LITE_MEAN) / _LITE_STD)),
-        PreprocessingMode("rescale", "RGB", (0.0, 1.0)),
-        PreprocessingMode("none", "RGB", (0.0, 255.0)),
+        PreprocessingMode("caffe", "BGR", _range(0 - _CAFFE_MEAN_BGR, 255 - _CAFFE_MEAN_BGR),
+                          "(B, G, R) − (103.939, 116.779, 123.68)"),
+        PreprocessingMode("tf", "RGB", (-1.0, 1.0), "x / 127.5 − 1"),
+        PreprocessingMode("torch", "RGB", _range((0 - _TORCH_MEAN) / _TORCH_STD, (1 - _TORCH_MEAN) / _TORCH_STD),
+                          "(x / 255 − (0.485, 0.456, 0.406)) / (0.229, 0.224, 0.225)"),
+        PreprocessingMode("builtin", "RGB", (0.0, 255.0), "x"),
+        PreprocessingMode("lite", "RGB", ((0.0 - _LITE_MEAN) / _LITE_STD, (255.0 - _LITE_MEAN) / _LITE_STD), "(x − 127) / 128"),
+        PreprocessingMode("rescale", "RGB", (0.0, 1.0), "x / 255"),
+        PreprocessingMode("none", "RGB", (0.0, 255.0), "x"),
     )
 }
 

@@ -38,8 +38,10 @@ def compare_preprocessing(image: ImageInput, model: str, modes: Sequence[str] | 
         weights, allow_random_weights: as for `classify_image`.
 
     Returns:
-        `{"model", "own_mode", "image", "modes": [{"mode", "own", "predictions", "verdict"}]}`,
-        the model's own mode marked `own: true`.
+        `{"model", "own_mode", "image", "pixel": {"at", "rgb"}, "modes": [{"mode", "own", "predictions",
+        "verdict", "formula", "channel_order", "pixel"}]}`, the model's own mode marked `own: true`;
+        each mode's `formula` and the photo's centre pixel (`pixel.rgb`) as that mode hands it to the
+        model (`pixel`, in its `channel_order`).
     """
     spec = get_spec(model)
     top_k = check_top_k(top_k)
@@ -54,10 +56,14 @@ def compare_preprocessing(image: ImageInput, model: str, modes: Sequence[str] | 
             "nothing under any mode. Pass allow_random_weights=True to run anyway.", key="random_not_allowed")
     loaded = load_image(image)
     prepared = load_registry_model(spec.name, weights)
+    at = (loaded.image.width // 2, loaded.image.height // 2)  # the photo's centre pixel, worked through each mode
+    rgb = [int(value) for value in loaded.image.convert("RGB").getpixel(at)]  # type: ignore[union-attr]
     rows: list[PreprocessingMode] = []
     for mode in chosen:
         probabilities = np.asarray(prepared.probabilities(prepare_batch([loaded.image], prepared, mode)))[0]
+        described = get_mode(mode)
         rows.append({"mode": mode, "own": mode == spec.preprocessing, "predictions": rank_top_k(probabilities, top_k),
-                     "verdict": dog_cat_verdict(probabilities)})
+                     "verdict": dog_cat_verdict(probabilities), "formula": described.formula,
+                     "channel_order": described.channel_order, "pixel": described.on_pixel(rgb)})
     return {"model": spec.name, "own_mode": spec.preprocessing, "image": loaded.describe(), "weights": prepared.weights,
-            "untrained": prepared.untrained, "modes": rows}
+            "untrained": prepared.untrained, "pixel": {"at": list(at), "rgb": rgb}, "modes": rows}
