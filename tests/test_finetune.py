@@ -51,13 +51,20 @@ def test_the_model_loads_in_safe_mode_and_classifies_without_class_names(tuned, 
 
 def test_evaluating_base_and_fine_tuned_side_by_side(tuned, labelled_photos):
     evaluated = tuned[0]["evaluation"]  # fine_tune(..., evaluate=True): one call trains, then evaluates both
-    assert evaluated["images"] == 16
+    held_out = tuned[0]["images"]["validation"]
+    assert evaluated["images"] == held_out == 4 and tuned[0]["images"]["train"] == 12  # only photos it never trained on
+    assert evaluated["held_out"] == {"images": 4, "per_class": {"cat": 2, "dog": 2}, "trained_on": 12, "enough": False}
+    logged = {json.loads(line)["path"] for line in Path(evaluated["log_path"]).read_text("utf-8").splitlines()}
+    kept_back = {entry["image"] for entry in json.loads(Path(tuned[0]["model_path"]).with_name("dogs-and-cats.held-out.json").read_text())}
+    assert logged == kept_back  # the log holds the held-out photos, each once per model
     base, fine_tuned = evaluated["models"]
     assert fine_tuned["model"] == "dogs-and-cats.keras" and fine_tuned["accuracy"]["verdict"] == 1.0
     assert fine_tuned["accuracy"]["verdict"] >= base["accuracy"]["verdict"]
+    assert fine_tuned["accuracy"]["top5"] is None  # two classes: every photo is in a top 5, which says nothing
     made = plugin.render_report("evaluation", "ko", result=evaluated)
     page = Path(made["path"]).read_text("utf-8")
     assert "혼동 행렬" in page and "dogs-and-cats.keras" in page
+    assert "학습에 쓰지 않은 사진 4장으로만" in page and "가장 적은 클래스는 2장뿐" in page  # too few to compare: said
 
 
 def test_bad_requests(labelled_photos):

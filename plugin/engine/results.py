@@ -35,7 +35,7 @@ __all__ = [
     # comparison
     "ComparisonPublished", "ComparisonRow", "Device", "Timing", "ComparisonResult",
     # evaluation
-    "Accuracy", "ConfusionMatrix", "ClassScore", "Mistake", "ModelSummary", "ModelEvaluation", "EvaluationResult",
+    "Accuracy", "ConfusionMatrix", "ClassScore", "Mistake", "ModelSummary", "ModelEvaluation", "HeldOut", "EvaluationResult",
     # fine-tuning
     "TrainingHistory", "FineTuneAccuracy", "ImageCounts", "FineTuneResult",
     # the registry
@@ -413,11 +413,21 @@ class _EvaluationResult(TypedDict):
     models: list[ModelEvaluation | ModelFailure]
 
 
+class HeldOut(TypedDict):
+    """The photos a fine-tune kept back from training, which its evaluation is made on."""
+
+    images: int
+    per_class: dict[str, int]
+    trained_on: int
+    enough: bool
+
+
 class EvaluationResult(_EvaluationResult, total=False):
-    """`evaluate`'s result."""
+    """`evaluate`'s result; `held_out` when `fine_tune` made it on the photos it never trained on."""
 
     note: str
     fallback: Fallback
+    held_out: HeldOut
 
 
 # ----- fine-tuning ----------------------------------------------------------------------------

@@ -76,7 +76,9 @@ def fine_tune(source: PathInput, base: str = FINE_TUNE_BASE, epochs: int = DEFAU
         "epochs_run", "stopped_early"}, "accuracy": {"base", "fine_tuned"}, "base", "images":
         {"train", "validation"}}`: `accuracy` on the validation photos; the base's is its dog/cat
         verdict (or top-1 for ImageNet class labels), None where neither applies. With `evaluate`,
-        also `"evaluation"`: an `evaluate` result for the base and the fine-tuned file.
+        also `"evaluation"`: an `evaluate` result for the base and the fine-tuned file on the
+        held-out photos only (never trained on), with `"held_out": {"images", "per_class",
+        "trained_on", "enough"}` (`enough`: at least `MIN_HELD_OUT_PER_CLASS` photos per class).
     """
     import keras
 
@@ -126,9 +128,27 @@ def fine_tune(source: PathInput, base: str = FINE_TUNE_BASE, epochs: int = DEFAU
         "images": {"train": len(train), "validation": len(validation)},
     }
     if evaluate:
-        result["evaluation"] = run_evaluation(source, models=[spec.name], labels=labels, model_path=str(path), progress=(
+        held_out = _held_out_list(path, validation)
+        evaluation = run_evaluation(held_out, models=[spec.name], model_path=str(path), progress=(
             (lambda done, total, _model: progress(done, total, "evaluating")) if progress else None))
+        per_class = {name: sum(item.label == name for item in validation) for name in class_names}
+        evaluation["held_out"] = {"images": len(validation), "per_class": per_class, "trained_on": len(train),
+                                  "enough": min(per_class.values()) >= MIN_HELD_OUT_PER_CLASS}
+        result["evaluation"] = evaluation
     return result
+
+
+MIN_HELD_OUT_PER_CLASS = 10
+"""Held-out photos per class below which an accuracy is too coarse to compare models by (one photo
+moves it 10 points or more): the evaluation report says so."""
+
+
+def _held_out_list(model_path: Path, validation: list[Item]) -> Path:
+    """The held-out photos (never trained on) as a JSON list beside the model, where an evaluation may read it."""
+    listed = model_path.with_name(model_path.stem + ".held-out.json")
+    listed.write_text(json.dumps([{"image": item.path, "label": item.label} for item in validation], ensure_ascii=False),
+                      encoding="utf-8")
+    return listed
 
 
 def _assemble(spec, head):

@@ -75,7 +75,9 @@ def summarise(model: str, records: list[dict], meanings: dict[str, Meaning], *, 
     return {
         "model": model,
         "images": len(records),
-        "accuracy": {"verdict": _accuracy(verdict_hits), "top1": _accuracy(top1_hits), "top5": _accuracy(top5_hits)},
+        "accuracy": {"verdict": _accuracy(verdict_hits), "top1": _accuracy(top1_hits),
+                     # top-5 of a model with 5 classes or fewer is always right: it says nothing
+                     "top5": _accuracy(top5_hits) if not custom or len(class_names or ()) > 5 else None},
         "confusion_matrix": {"labels": matrix_labels, "counts": counts},
         "per_class": per_class,
         "mistakes": mistakes[:MAX_MISTAKES],
