@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import functools
 import io
+import math
 import re
 import xml.etree.ElementTree as ET
 
@@ -22,10 +23,14 @@ from PIL import Image
 
 from plugin.errors import RenderError
 
-__all__ = ["svg_to_png", "svg_to_pngs", "jpeg", "data_uri", "FONT_FAMILY", "MAX_PIECE_PX"]
+__all__ = ["svg_to_png", "svg_to_pngs", "piece_bounds", "jpeg", "data_uri", "FONT_FAMILY", "MAX_PIECE_PX", "MAX_PIECE_WIDTH_PX"]
 
 FONT_FAMILY = "'Noto Sans CJK KR', 'Noto Sans KR', 'Apple SD Gothic Neo', 'Malgun Gothic', sans-serif"
 MAX_PIECE_PX = 4000
+MAX_PIECE_WIDTH_PX = 1600
+"""Widest picture a blog is given: a wider drawing is drawn smaller (a blog would shrink it anyway)."""
+_GAP = 6.0
+"""Pixels kept clear above and below a node where a drawing is cut (its stroke and shadow)."""
 _BAND_PX = 30000
 """Tallest band drawn at once (Cairo's image surfaces stop at 32767 pixels a side)."""
 _SVG = "http://www.w3.org/2000/svg"
@@ -37,42 +42,88 @@ def _length(value: str | None) -> float | None:
     return float(match[1]) * _UNITS[match[2]] if match else None
 
 
-def svg_to_pngs(svg: str | bytes, *, scale: float = 1.0, max_piece: int = MAX_PIECE_PX) -> list[bytes]:
-    """Rasterise an SVG drawing at `scale`, cut into pieces no taller than `max_piece` pixels."""
+def svg_to_pngs(svg: str | bytes, *, scale: float = 1.0, max_piece: int = MAX_PIECE_PX,
+                max_width: int = MAX_PIECE_WIDTH_PX) -> list[bytes]:
+    """Rasterise an SVG drawing at `scale` (less where the drawing would be wider than `max_width`
+    pixels), cut into pieces no taller than `max_piece` pixels; a Graphviz drawing is cut only
+    between its nodes, so each layer's box is whole in exactly one piece."""
     text = svg.decode("utf-8") if isinstance(svg, bytes) else svg
     try:
-        return list(_pieces(text, scale, max_piece))
+        return list(_pieces(text, scale, max_piece, max_width))
     except Exception as exc:  # CairoSVG, Pillow and the XML parser raise plain exceptions
         raise RenderError(f"Expected an SVG drawing CairoSVG can rasterise. Received: {type(exc).__name__}: {exc}") from exc
 
 
+def piece_bounds(svg: str, *, scale: float = 1.0, max_piece: int = MAX_PIECE_PX,
+                 max_width: int = MAX_PIECE_WIDTH_PX) -> tuple[list[tuple[float, float]], list[tuple[float, float]], float]:
+    """Where `svg_to_pngs` cuts a Graphviz drawing: `(bands, nodes, scale)`, the bands and the
+    nodes' vertical extents in the drawing's pixels (before `scale`), and the scale it draws at."""
+    ET.register_namespace("", _SVG)
+    layout = _Layout(ET.fromstring(re.sub(r"<!DOCTYPE[^>]*>", "", svg, flags=re.I)), scale, max_piece, max_width)
+    return layout.bands(), layout.nodes, layout.scale
+
+
+class _Layout:
+    """A drawing's size, the scale it is drawn at, and (for Graphviz) its nodes, in pixels."""
+
+    def __init__(self, root: ET.Element, scale: float, max_piece: int, max_width: int) -> None:
+        self.root = root
+        box = [float(v) for v in re.split(r"[\s,]+", root.get("viewBox", "").strip())] if root.get("viewBox") else None
+        width, height = _length(root.get("width")), _length(root.get("height"))
+        if box is None:
+            box = [0.0, 0.0, width or 600.0, height or 400.0]
+        self.box, self.width, self.height = box, width or box[2], height or box[3]
+        self.units_per_px = box[3] / self.height
+        self.scale = min(scale, max_width / self.width) if max_width else scale
+        self.piece_px = max(1, int(max_piece / self.scale))
+        self.graph = _graphviz_parts(root)
+        self.nodes = sorted((max(0.0, (top - box[1]) / self.units_per_px), min(self.height, (bottom - box[1]) / self.units_per_px))
+                            for part, top, bottom in (self.graph[1] if self.graph else []) if part.get("class") == "node")
+
+    def bands(self) -> list[tuple[float, float]]:
+        """Consecutive bands from top to bottom, each at most `piece_px` tall; a Graphviz drawing is
+        cut in the gaps between nodes (a node taller than a piece is the only one ever cut)."""
+        cuts, top = [0.0], 0.0
+        while self.height - top > self.piece_px:
+            cut = top + self.piece_px
+            moved = True
+            while moved:  # up past any node the cut would run through
+                moved = False
+                for start, end in self.nodes:
+                    if start - _GAP < cut < end + _GAP:
+                        cut, moved = float(math.floor(start - _GAP)), True  # whole pixels: the pieces add up exactly
+            if cut <= top + 1:
+                cut = top + self.piece_px  # no gap in the whole piece: cut where it must
+            cuts.append(cut)
+            top = cut
+        cuts.append(self.height)
+        return list(zip(cuts, cuts[1:]))
+
+
 @functools.lru_cache(maxsize=64)  # charts are small; a diagram's pieces outlive a report made in two languages
-def _pieces(text: str, scale: float, max_piece: int) -> tuple[bytes, ...]:
+def _pieces(text: str, scale: float, max_piece: int, max_width: int) -> tuple[bytes, ...]:
     import cairosvg
 
     ET.register_namespace("", _SVG)
     root = ET.fromstring(re.sub(r"<!DOCTYPE[^>]*>", "", text, flags=re.I))
-    box = [float(v) for v in re.split(r"[\s,]+", root.get("viewBox", "").strip())] if root.get("viewBox") else None
-    width, height = _length(root.get("width")), _length(root.get("height"))
-    if box is None:
-        box = [0.0, 0.0, width or 600.0, height or 400.0]
-    width, height = width or box[2], height or box[3]
-    units_per_px = box[3] / height
-    piece_px = max(1, int(max_piece / scale))
-    budget = (Image.MAX_IMAGE_PIXELS or 10**8) // 2  # a band is read back by Pillow, whose bomb limit holds here too
-    band_px = piece_px * max(1, int(min(_BAND_PX / scale, budget / (width * scale * scale))) // piece_px)
+    layout = _Layout(root, scale, max_piece, max_width)
+    box, width, height, units_per_px, scale = layout.box, layout.width, layout.height, layout.units_per_px, layout.scale
+    graph, piece_px = layout.graph, layout.piece_px
     pieces = []
-    graph = _graphviz_parts(root)
-    if graph is not None:
-        band_px = piece_px  # each band draws only its own nodes and edges: small bands cost least
-    for top in range(0, max(1, int(round(height))), band_px):
-        tall = min(band_px, height - top)
+    if graph is not None:  # each band draws only its own nodes and edges, cut between nodes
+        bands = layout.bands()
+    else:
+        budget = (Image.MAX_IMAGE_PIXELS or 10**8) // 2  # a band is read back by Pillow, whose bomb limit holds here too
+        band_px = piece_px * max(1, int(min(_BAND_PX / scale, budget / (width * scale * scale))) // piece_px)
+        bands = [(float(top), min(float(top + band_px), height)) for top in range(0, max(1, int(round(height))), band_px)]
+    for top, bottom in bands:
+        tall = bottom - top
         root.set("viewBox", f"{box[0]} {box[1] + top * units_per_px} {box[2]} {tall * units_per_px}")
         root.set("width", f"{width}px")
         root.set("height", f"{tall}px")
         low, high = box[1] + top * units_per_px, box[1] + (top + tall) * units_per_px
         band = cairosvg.svg2png(bytestring=_band_svg(root, graph, low, high), scale=scale)
-        if tall <= piece_px:
+        if tall <= piece_px + 1:
             pieces.append(band)
             continue
         with Image.open(io.BytesIO(band)) as picture:
@@ -135,7 +186,7 @@ def _band_svg(root: ET.Element, graph: tuple | None, low: float, high: float) ->
 
 def svg_to_png(svg: str | bytes, *, scale: float = 2.0) -> bytes:
     """Rasterise a small SVG drawing (a chart) as one picture, at `scale` (2 = sharp on phones)."""
-    return svg_to_pngs(svg, scale=scale, max_piece=10**6)[0]
+    return svg_to_pngs(svg, scale=scale, max_piece=10**6, max_width=0)[0]
 
 
 def jpeg(picture: Image.Image, *, side: int = 640, quality: int = 85) -> tuple[bytes, int, int]:
