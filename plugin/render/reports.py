@@ -125,6 +125,9 @@ def write_report(kind: str, *, result: ClassificationResult | ComparisonResult |
         raise RenderError(f"Expected the {kind} template to render. Received: {type(exc).__name__}: {exc}") from exc
     if page["files"]:
         assets.mkdir(parents=True, exist_ok=True)
+    for stale in (assets.iterdir() if assets.is_dir() else []):  # a report made again under its name: no old piece stays
+        if stale.is_file() and stale.name not in page["files"]:
+            stale.unlink()
     for relative, data in page["files"].items():
         _write(assets / relative, data)
     html_path, markdown_path, post_path = folder / f"{stem}.html", folder / f"{stem}.md", folder / f"{stem}.zip"
