@@ -37,6 +37,7 @@ from plugin.engine.results import (
     PathInput,
     PreprocessingStudy,
     ReportFiles,
+    StructureResult,
     StudyResult,
     WeightsInput,
     answers,
@@ -45,7 +46,7 @@ from plugin.engine.results import (
     is_failure,
 )
 from plugin.engine.study.agreement import sentence
-from plugin.engine.study.classify import classify_image, classify_images
+from plugin.engine.study.classify import check_model_names, classify_image, classify_images
 from plugin.engine.study.compare import compare_models
 from plugin.engine.study.evaluation import ENGINES, evaluate
 from plugin.engine.study.experiment import compare_preprocessing
@@ -54,11 +55,12 @@ from plugin.engine.study.finetune import fine_tune
 from plugin.engine.study.image_study import study_image as _study_image
 from plugin.engine.study.labels import display_name, verdict_basis, verdict_rule
 from plugin.errors import InvalidInputError, PluginError
+from plugin.limits import STRUCTURE_MODELS
 from plugin.render import diagram as diagrams
 from plugin.render.overlay import write_overlay
 from plugin.render.reports import KINDS, write_report
 
-__all__ = ["list_models", "default_models", "classify_image", "classify_images", "study_image", "explain_image",
+__all__ = ["list_models", "default_models", "classify_image", "structures", "classify_images", "study_image", "explain_image",
            "compare_preprocessing", "evaluate", "fine_tune", "describe_architecture", "compare_models", "render_report",
            "make_report", "REPORT_OPTIONS",
            # what the doors show and offer
@@ -71,6 +73,7 @@ REPORT_OPTIONS: dict[str, tuple[str, ...]] = {
     "classification": ("image", "models", "top_k", "weights", "model_path", "class_names", "preprocessing",
                        "allow_random_weights", "expected", "explain", "study_preprocessing", "backend"),
     "comparison": ("models", "image", "top_k", "weights", "allow_random_weights", "preprocessing"),
+    "structure": ("models",),
     "evaluation": ("source", "models", "labels", "weights", "allow_random_weights", "model_path", "class_names",
                    "preprocessing", "engine", "backend"),
 }
@@ -186,7 +189,7 @@ def _overlay(loaded: LoadedImage, heatmap: Any, explained: Explanation) -> str:
 
 
 def render_report(kind: str, lang: str | None = None, output_dir: PathInput | None = None, *, file_name: str | None = None,
-                  result: ClassificationResult | ComparisonResult | EvaluationResult | None = None,
+                  result: ClassificationResult | ComparisonResult | EvaluationResult | StructureResult | None = None,
                   facts: ArchitectureFacts | None = None, image: ImageInput | None = None,
                   explanations: list[Explanation] | None = None, preprocessing_study: PreprocessingStudy | None = None,
                   **options: Any) -> ReportFiles:
@@ -198,7 +201,8 @@ def render_report(kind: str, lang: str | None = None, output_dir: PathInput | No
     or `facts=` a describe_architecture result. To run the engine first, call `make_report`.
 
     Args:
-        kind: "architecture", "classification", "comparison" or "evaluation".
+        kind: "architecture", "classification", "comparison", "evaluation" or "structure" (`result=`
+            `structures(models)`: one structure table per model and one comparison table).
         lang: "ko" or "en"; default CNNLAB_LANG, else Korean.
         output_dir: folder inside the configured output folder (default: the output folder).
         file_name: base name for the files (default: kind, models, language and time).
@@ -223,6 +227,8 @@ def render_report(kind: str, lang: str | None = None, output_dir: PathInput | No
         if image is not None:
             raise InvalidInputError(f"Expected architecture options among {list(REPORT_OPTIONS[kind])}. Received: ['image']")
         return write_report(kind, facts=facts, **written)
+    if kind == "structure":
+        return write_report(kind, result=result, **written)
     if kind == "evaluation":
         return write_report(kind, result=result, thumbnails=_thumbnails(result), **written)
     loaded = load_image(image) if image is not None else None
@@ -259,6 +265,8 @@ def make_report(kind: str, lang: str | None = None, output_dir: PathInput | None
         return render_report(kind, facts=describe_architecture(detail=detail, diagram_format="svg", **options), **written)
     if kind == "evaluation":
         return render_report(kind, result=evaluate(options.pop("source", None), **options), **written)
+    if kind == "structure":
+        return render_report(kind, result=structures(options.get("models")), **written)
     image = options.pop("image", None)
     if kind == "comparison":
         loaded = load_image(image) if image is not None else None
@@ -268,12 +276,19 @@ def make_report(kind: str, lang: str | None = None, output_dir: PathInput | None
     return render_report(kind, **study_image(image, **options), **written)
 
 
+def structures(models: ModelNames = None) -> StructureResult:
+    """The structure of several registry models side by side, from `describe_architecture`'s facts
+    (default AlexNet, VGG16 and ResNet50: the homework's three): `{"models": [facts, ...]}`."""
+    return {"models": [describe_architecture(name, include_diagram=False)
+                       for name in check_model_names(models or list(STRUCTURE_MODELS))]}
+
+
 def _check_kind(kind: Any) -> None:
     if kind not in KINDS:
         raise InvalidInputError(f"Expected kind to be one of {list(KINDS)}. Received: kind={kind!r}")
 
 
-def _thumbnails(result: ClassificationResult | ComparisonResult | EvaluationResult | None) -> dict[str, Any]:
+def _thumbnails(result: ClassificationResult | ComparisonResult | EvaluationResult | StructureResult | None) -> dict[str, Any]:
     """The mistakes' photos, read once, for the report's gallery (paths the evaluation already checked)."""
     pictures = {}
     given: Any = result or {}

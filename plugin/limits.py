@@ -35,6 +35,7 @@ __all__ = [
     "STORED_SLACK_BYTES",
     "MAX_MODEL_ASSET_BYTES",
     "MAX_MODEL_MEMBERS",
+    "STRUCTURE_MODELS",
 ]
 
 DEFAULT_MODELS = ("VGG16", "ResNet50")
@@ -110,3 +111,6 @@ MAX_MODEL_ASSET_BYTES = 16 * 1024 * 1024
 """Bytes of assets (vocabularies of lookup layers) a `.keras` file may unpack."""
 MAX_MODEL_MEMBERS = 256
 """Members a `.keras` file (a zip) may have; Keras writes 3 plus one per asset."""
+
+STRUCTURE_MODELS = ("AlexNet", "VGG16", "ResNet50")
+"""The structure report's models when none are named: the three the homework asks about."""

@@ -27,6 +27,7 @@ GALLERY = (("classification", {"image": EXAMPLES_DIR / "cat_chelsea.png", "model
            ("architecture", {"model": "EfficientNetLite0"}, "efficientnetlite0-architecture"),
            ("architecture", {"model": "AlexNet"}, "alexnet-architecture"),
            ("comparison", {"models": ["VGG16", "ResNet50"]}, "vgg16-resnet50-comparison"),
+           ("structure", {"models": ["AlexNet", "VGG16", "ResNet50"]}, "alexnet-vgg16-resnet50-structure"),
            ("evaluation", {"models": [*_REAL, "EfficientNetLite2"]}, "example-crops-evaluation"))
 
 
@@ -72,6 +73,8 @@ def _make(kind: str, options: dict, name: str, crops_folder: Path) -> list[dict]
                                    study_preprocessing=True)
     elif kind == "evaluation":
         computed = {"result": api.evaluate(crops_folder, models=options["models"])}
+    elif kind == "structure":
+        computed = {"result": api.structures(options["models"])}
     else:
         computed = {"result": api.compare_models(**options)}
     return [api.render_report(kind, lang=lang, output_dir="gallery", file_name=f"{name}-{lang}", **computed)

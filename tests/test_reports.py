@@ -257,7 +257,7 @@ def test_templates_are_found_in_an_installed_wheel(tmp_path):
 
 def test_gallery_command_regenerates_the_kept_gallery(tmp_path):
     kept = sorted(p.name for p in (REPO / "reports" / "gallery").glob("*.html"))
-    assert len(kept) == 17  # 8 reports x 2 languages, and the index
+    assert len(kept) == 19  # 9 reports x 2 languages, and the index
     from scripts.gallery import make_gallery  # what `launch.py gallery` runs, here in this process
 
     plugin.configure(output_dir=tmp_path)
@@ -389,3 +389,26 @@ def test_a_post_zip_holds_the_markdown_and_every_picture_it_shows(reports):
             assert post.read(Path(made["markdown_path"]).name).decode("utf-8") == markdown
         shown = {link for _, link in re.findall(r"!\[([^\]]*)\]\(([^)]+)\)", markdown)}
         assert shown <= names, shown - names  # one upload: every picture the post shows travels with it
+
+
+def test_the_structure_report_of_the_homeworks_three_models(tmp_path):
+    """The post's six columns for AlexNet, VGG16 and ResNet50, and one table across them, every
+    number from describe_architecture; through Python, the tool and the command line alike."""
+    from plugin.doors.cli import main
+    from plugin.doors.tools import call_tool
+
+    plugin.configure(output_dir=tmp_path)
+    made = plugin.make_report("structure", "ko")
+    page = Path(made["path"]).read_text("utf-8")
+    for column in ("No.", "유형", "주요 구성요소", "summary() 정보", "plot_model 정보", "역할 및 특징"):
+        assert f"<th>{column}</th>" in page or f'<th class="num">{column}</th>' in page
+    for name in ("AlexNet", "VGG16", "ResNet50"):
+        facts = plugin.describe_architecture(name, include_diagram=False)
+        assert f"<h2>{name}</h2>" in page and f"{facts['total_params']:,}" in page
+        for row in facts["structure"]:
+            assert f"파라미터 {row['params']:,}" in page and row["details"] in page
+        assert sum(row["params"] for row in facts["structure"]) == facts["total_params"]  # the kinds add up to the model
+    assert "잔차(스킵) 연결" in page and "2012" in page and "2016" in page
+    english = call_tool("render_report", {"kind": "structure", "models": ["AlexNet", "VGG16"], "lang": "en"})
+    assert english["title"] == "AlexNet, VGG16: structure" and not Path(english["path"]).is_absolute()
+    assert main(["report", "structure", "ResNet50", "--lang", "en"]) == 0

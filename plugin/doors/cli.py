@@ -112,10 +112,11 @@ def build_parser(extra_commands: Sequence[Command] = ()) -> argparse.ArgumentPar
 
     report = commands.add_parser("report", help="make a study report (HTML + Markdown)",
                                  description="report architecture MODEL | report classification IMAGE [--models ...] | "
-                                             "report comparison MODEL [MODEL ...] [--image IMAGE]")
-    report.add_argument("kind", choices=["architecture", "classification", "comparison"])
+                                             "report comparison MODEL [MODEL ...] [--image IMAGE] | "
+                                             "report structure [MODEL ...] (default AlexNet VGG16 ResNet50)")
+    report.add_argument("kind", choices=["architecture", "classification", "comparison", "structure"])
     report.add_argument("subjects", nargs="*", metavar="MODEL_OR_IMAGE",
-                        help="architecture: a model; classification: an image; comparison: models")
+                        help="architecture: a model; classification: an image; comparison and structure: models")
     add_options(report, tools.RenderReportArguments, skip={"kind", "lang", "model", "source"})
     _app_options_lang(report)
 
@@ -377,7 +378,7 @@ def _report(args, console: Console, lang: str) -> int:
     given = validated(tools.RenderReportArguments, args, kind=args.kind,
                       model=model if args.kind == "architecture" else None,
                       image=subjects[0] if args.kind == "classification" and subjects else None,
-                      models=(subjects or args.models) if args.kind == "comparison" else None)
+                      models=(subjects or args.models) if args.kind in ("comparison", "structure") else None)
     options = given.model_dump(include=set(api.REPORT_OPTIONS[args.kind]), exclude_none=True)
     made = api.make_report(args.kind, lang=lang, **options)
     console.print(made["path"], soft_wrap=True, highlight=False)

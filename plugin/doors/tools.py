@@ -191,13 +191,13 @@ class CompareModelsArguments(Arguments):
 
 
 class RenderReportArguments(Arguments):
-    kind: Literal["architecture", "classification", "comparison", "evaluation"] = Field(
-        description="architecture: one model's structure report; classification: an image classified by models; comparison: models side by side; evaluation: accuracy on labelled photos (source).")
+    kind: Literal["architecture", "classification", "comparison", "evaluation", "structure"] = Field(
+        description="architecture: one model's structure report; classification: an image classified by models; comparison: models side by side; evaluation: accuracy on labelled photos (source); structure: the homework's structure table (No., kind, main parts, summary() info, plot_model info, role) for each of models (default AlexNet, VGG16, ResNet50) and one table across them.")
     lang: Literal["ko", "en"] | None = Field(None, description="Report language; default Korean unless configured.")
     model: ModelName | None = Field(None, description="architecture: the registry model (or give model_path).")
     model_path: PathText | None = Field(None, description="architecture or classification: a .keras/.h5 model file of the user's own.")
     models: list[ModelName] | None = Field(None, min_length=1, max_length=MAX_MODELS_PER_CALL,
-                                           description=f"classification or comparison: registry models; default {_DEFAULT_PAIR}.")
+                                           description=f"classification or comparison: registry models; default {_DEFAULT_PAIR}. structure: the models to set side by side.")
     image: ImageText | None = Field(None, description=_IMAGE + " Required for classification; optional for comparison.")
     top_k: int = Field(DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, description="classification/comparison: top classes per model.")
     weights: PathText = Field("imagenet", description=_WEIGHTS)

@@ -42,7 +42,7 @@ __all__ = [
     "PublishedFigures", "WeightsStatus", "WeightsInfo", "OnnxState", "ModelListing", "ModelList",
     # architecture
     "Bilingual", "Stage", "StructureRow", "LayerRow", "BatchNorm", "PreprocessingCard", "ArchitecturePublished",
-    "DiagramFile", "Diagram", "ArchitectureFacts",
+    "DiagramFile", "Diagram", "ArchitectureFacts", "StructureResult",
     # the API's own
     "StudyResult", "ReportFiles",
     # what the public functions take
@@ -550,6 +550,8 @@ class StructureRow(TypedDict):
     shapes: str
     details: str
     role: Bilingual
+    params: int
+    types: list[str]
 
 
 class _LayerRow(TypedDict):
@@ -644,6 +646,12 @@ class ArchitectureFacts(_ArchitectureFacts, total=False):
 
     keras_summary: str | None
     layers_note: str
+
+
+class StructureResult(TypedDict):
+    """Several models' `describe_architecture` facts, for the structure report."""
+
+    models: list[ArchitectureFacts]
 
 
 # ----- the API's own --------------------------------------------------------------------------

@@ -47,6 +47,7 @@ from plugin.engine.results import (
     PathInput,
     PreprocessingStudy,
     ReportFiles,
+    StructureResult,
     Timing,
     answers,
     failures,
@@ -64,13 +65,13 @@ from plugin.words import failure_text
 
 __all__ = ["write_report", "output_folder", "confusion_html", "list_reports", "share_report", "KINDS"]
 
-KINDS = ("architecture", "classification", "comparison", "evaluation")
+KINDS = ("architecture", "classification", "comparison", "evaluation", "structure")
 _PHOTO_SIZE = 640
 _GALLERY = 12  # mistakes shown per model
 _manifest_lock = threading.Lock()
 
 
-def write_report(kind: str, *, result: ClassificationResult | ComparisonResult | EvaluationResult | None = None,
+def write_report(kind: str, *, result: ClassificationResult | ComparisonResult | EvaluationResult | StructureResult | None = None,
                  facts: ArchitectureFacts | None = None, photo: Any = None, explanations: list[Explanation] | None = None,
                  preprocessing_study: PreprocessingStudy | None = None, thumbnails: dict[str, Any] | None = None,
                  lang: str | None = None, output_dir: PathInput | None = None, file_name: str | None = None) -> ReportFiles:
@@ -101,6 +102,8 @@ def write_report(kind: str, *, result: ClassificationResult | ComparisonResult |
     elif kind == "classification":
         page = _classification(_expect(result, "result", "classify_image", ("image", "results")), photo, t, lang,
                                explanations or [], preprocessing_study)
+    elif kind == "structure":
+        page = _structure(_expect(result, "result", "structures", ("models",)), t, lang)
     elif kind == "evaluation":
         page = _evaluation(_expect(result, "result", "evaluate", ("models", "labels", "images")), thumbnails or {}, t, lang)
     else:
@@ -108,7 +111,7 @@ def write_report(kind: str, *, result: ClassificationResult | ComparisonResult |
     folder = output_folder(output_dir)
     stem = _file_stem(file_name, kind, page["name_parts"], lang)
     assets = folder / f"{stem}_files"
-    fallback = result.get("fallback") if result else None
+    fallback: Any = result.get("fallback") if result else None  # a structure result has none
     context = {"lang": lang, "t": t, "title": page["title"], "generated": _now(), "versions": _versions(),
                "fallback_note": fallback_note(fallback, lang) if fallback else None, **page["context"]}
     markdown_context = dict(context, image_file=None, residual_file=None, diagram_files=[], cam_files=[], chart_files=[],
@@ -398,6 +401,28 @@ def _short(image: ImageRecord) -> str:
     name = image.get("name") or image["source"]
     return name if len(name) <= 60 else name[:57] + "…"
 
+
+
+# --- structure ------------------------------------------------------------------------------
+
+def _structure(data: Any, t: dict, lang: str) -> dict:
+    """The homework's table for each model (No., kind, main parts, summary() info, plot_model info,
+    role) and one table across the models; every number from `describe_architecture`'s facts."""
+    ideas = words.section("structure_ideas", lang)
+    models = []
+    for facts in data["models"]:
+        rows = [{"no": number, "kind": row["label"][lang], "parts": row["details"],
+                 "summary": t["structure_summary_cell"].format(count=row["count"], types=", ".join(row.get("types", [])),
+                                                               params=f"{row.get('params', 0):,}"),
+                 "plot": row["shapes"], "role": row["role"][lang]} for number, row in enumerate(facts["structure"], 1)]
+        published = facts.get("published") or {}
+        year = re.search(r"\b(19|20)\d\d\b", published.get("paper") or "")
+        models.append({"model": facts["model"], "rows": rows, "year": year[0] if year else "-", "depth": facts["depth"],
+                       "params": facts["total_params"], "macs": facts["macs"], "layers": facts["num_layers"],
+                       "idea": ideas.get(facts.get("family") or "", ideas["default"])})
+    names = [model["model"] for model in models]
+    return {"title": t["structure_title"].format(models=", ".join(names)), "name_parts": names,
+            "context": {"models": models}, "files": {}, "file_keys": {}, "file_lists": {}}
 
 
 # --- comparison -----------------------------------------------------------------------------

@@ -46,7 +46,8 @@ def structure_table(rows: list[LayerFacts]) -> list[StructureRow]:
     network (the output last).
 
     Returns:
-        `[{"kind", "label": {"en", "ko"}, "count", "shapes", "details", "role": {"en", "ko"}}]`:
+        `[{"kind", "label": {"en", "ko"}, "count", "shapes", "details", "role": {"en", "ko"}, "params",
+        "types"}]`: `params` the kind's parameters summed, `types` its Keras layer classes;
         `shapes` is the first and last output shape ("224x224x64 -> 7x7x512"), `details` every
         kernel or unit setting, most frequent first.
     """
@@ -73,5 +74,7 @@ def structure_table(rows: list[LayerFacts]) -> list[StructureRow]:
             "shapes": first if first == last else f"{first} -> {last}",
             "details": "; ".join(f"{text} (x{n})" if n > 1 else text for text, n in details.most_common()),
             "role": role,
+            "params": sum(row.params for row in members),
+            "types": sorted({row.type for row in members}),
         })
     return table
