@@ -430,15 +430,15 @@ def test_a_bad_model_upload_shows_the_engine_error_and_the_app_keeps_serving(pag
 
 def test_compare_tab_and_the_reports_made_so_far(page, app, browser):
     page.get_by_role("tab", name="비교").click()
-    for box in page.locator("#compare-models label").all():  # the study's pair and MobileNetV2 (preselected), and Lite0
-        if box.inner_text().split(" · ")[0].strip() == "EfficientNetLite0":
+    for box in page.locator("#compare-models label").all():  # VGG16 (no weights here) and Lite0 (weights bundled)
+        if (box.inner_text().split(" · ")[0].strip() in ("VGG16", "EfficientNetLite0")) != box.locator("input").is_checked():
             box.locator("input").click()
     page.locator("#compare-image input[type=file]").set_input_files(CAT)
     page.locator("#compare-button").click()
-    page.wait_for_function("document.body.innerText.includes('MobileNetV2') && document.querySelectorAll('svg.chart').length >= 4",
+    page.wait_for_function("document.body.innerText.includes('EfficientNetLite0') && document.querySelectorAll('svg.chart').length >= 4",
                            timeout=180_000)
-    failures = page.locator("#compare-failures").inner_text()  # no weights here: a card each, Lite0 answers
-    assert failures.count("답하지 못함") == 3 and "지금 답할 수 있는 모델" in failures
+    failures = page.locator("#compare-failures").inner_text()  # VGG16 gets a card, Lite0 answers
+    assert failures.count("답하지 못함") == 1 and "VGG16" in failures and "지금 답할 수 있는 모델" in failures
     table = page.locator("#compare-table").inner_text()
     assert "이집트 고양이 (Egyptian cat)" in table and "Egyptian_cat" not in table
     page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
