@@ -196,23 +196,32 @@ def browser():
         launched.close()
 
 
-@pytest.fixture(scope="module")
-def visitor(browser):
-    """One browser profile for the module's pages: its cache keeps the app's scripts between tests,
-    while each page is a session of its own (Gradio's sessions are per page load)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
-    yield context
-    context.close()
-
-
 @pytest.fixture
-def page(app, visitor):
+def page(app, browser):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    opened = visitor.new_page()
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+    opened = context.new_page()
     opened.goto(app["url"])
     opened.locator("#classify-button").wait_for(timeout=60_000)
     yield opened
-    opened.close()
+    context.close()
+
+
+def upload(page, component: str, path) -> None:
+    """Give a file component a file and wait until it shows its name. A component that was just
+    revealed (a tab, an accordion) can miss the first change event while the page is busy: the
+    file is then given again, up to three times."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    for attempt in range(3):
+        page.locator(f"{component} input[type=file]").set_input_files(str(path))
+        try:
+            page.locator(component).get_by_text(Path(path).name).first.wait_for(timeout=20_000)
+            return
+        except PlaywrightTimeout:
+            if attempt == 2:
+                page.screenshot(path=str(ARTIFACTS / "upload-stuck.png"), full_page=True)
+                raise
 
 
 def toasts(page) -> str:
@@ -371,8 +380,7 @@ def test_evaluate_a_zip_of_photos_and_fine_tune_on_it(page, labelled_photos, tmp
         for path in sorted(labelled_photos.rglob("*.jpg")):
             zipped.write(path, path.relative_to(labelled_photos).as_posix())
     page.get_by_role("tab", name="평가").click()
-    page.locator("#eval-zip input[type=file]").set_input_files(str(archive))
-    page.locator("#eval-zip").get_by_text("photos.zip").first.wait_for(timeout=30_000)  # uploaded
+    upload(page, "#eval-zip", archive)
     page.locator("#eval-button").click()
     page.wait_for_function("document.querySelector('#eval-summary') && document.querySelector('#eval-summary').innerText.includes('고양이 8')",
                            timeout=180_000)
@@ -409,15 +417,7 @@ def test_a_bad_model_upload_shows_the_engine_error_and_the_app_keeps_serving(pag
     page.locator("#classify-image img").first.wait_for(state="visible", timeout=60_000)  # uploaded: the form settles
     page.get_by_text("직접 만든 모델", exact=False).first.click()
     page.locator("#classify-model-file").wait_for(state="visible", timeout=30_000)  # the accordion is open
-    failed_requests = []
-    page.on("requestfailed", lambda request: failed_requests.append((request.url, request.failure)))
-    page.on("response", lambda response: failed_requests.append((response.url, response.status)) if response.status >= 400 else None)
-    page.locator("#classify-model-file input[type=file]").set_input_files(str(garbage))
-    try:
-        page.locator("#classify-model-file").get_by_text("broken.keras").wait_for(timeout=60_000)  # uploaded
-    except Exception:
-        page.screenshot(path=str(ARTIFACTS / "bad-upload-stuck.png"), full_page=True)
-        raise AssertionError(f"the upload did not show; failed requests: {failed_requests}") from None
+    upload(page, "#classify-model-file", garbage)
     page.locator("#classify-button").click()
     page.wait_for_function("document.body.innerText.includes('읽을 수 없습니다')", timeout=120_000)
     assert "broken.keras" in toasts(page)
