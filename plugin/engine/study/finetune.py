@@ -131,6 +131,7 @@ def fine_tune(source: PathInput, base: str = FINE_TUNE_BASE, epochs: int = DEFAU
         held_out = _held_out_list(path, validation)
         evaluation = run_evaluation(held_out, models=[spec.name], model_path=str(path), progress=(
             (lambda done, total, _model: progress(done, total, "evaluating")) if progress else None))
+        evaluation["source"] = described  # the photos' folder (or list), as people named it, not the list written for it
         per_class = {name: sum(item.label == name for item in validation) for name in class_names}
         evaluation["held_out"] = {"images": len(validation), "per_class": per_class, "trained_on": len(train),
                                   "enough": min(per_class.values()) >= MIN_HELD_OUT_PER_CLASS}
