@@ -163,7 +163,9 @@ def served(path: str) -> str:
     real = Path(path).resolve()
     if any(real.is_relative_to(Path(folder).resolve()) for folder in (os.getcwd(), tempfile.gettempdir())):
         return str(real)
-    folder = Path(tempfile.gettempdir()) / "cnnlab-served" / secrets.token_hex(8)
+    stat = real.stat()  # one copy per file version, whatever how often it is shown
+    version = hmac.new(_SECRET, f"{real}|{stat.st_mtime_ns}|{stat.st_size}".encode(), hashlib.sha256).hexdigest()[:16]
+    folder = Path(tempfile.gettempdir()) / "cnnlab-served" / version
     folder.mkdir(parents=True, exist_ok=True)
     return str(shutil.copy2(real, folder / real.name))
 
