@@ -131,6 +131,10 @@ def test_architecture_report_content(reports, lang):
     assert parsed.find("details") and "conv5_block3_out" in words  # the whole layer table, collapsible
     diagram = [attrs for attrs in parsed.find("div") if attrs.get("id") == "diagram"]
     assert diagram and parsed.find("svg")
+    assert text.index('id="stage-view"') < text.index('<details id="full-diagram">') < text.index('id="diagram"')
+    assert ("conv2_x 블록 하나" if lang == "ko" else "one conv2_x block") in words
+    markdown = Path(reports["made"]["architecture", lang]["markdown_path"]).read_text("utf-8")
+    assert markdown.index("_files/stages.png)") < markdown.index("_files/diagram-1.png)")
 
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
@@ -349,6 +353,10 @@ def test_pages_render_in_chromium(reports, browser, width):
             overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             assert overflow <= 0, f"{kind} {lang} is {overflow}px too wide at {width}px"
             if kind in ("architecture", "vgg-architecture", "hostile"):
+                stages = page.locator("#stage-view svg").bounding_box()  # the stage view: whole on a phone's screen
+                assert stages and stages["x"] + stages["width"] <= width and stages["height"] <= 900
+                assert not page.locator("#diagram svg").is_visible()  # the full diagram is folded under it
+                page.locator("#full-diagram summary").click()
                 diagram = page.locator("#diagram svg")
                 assert diagram.is_visible()
                 box = diagram.bounding_box()
@@ -371,6 +379,7 @@ def test_pages_print_with_the_whole_diagram(reports, browser):
         style = page.evaluate("(() => { const s = getComputedStyle(document.querySelector('#diagram'));"
                               " return [s.overflow, s.maxHeight]; })()")
         assert style == ["visible", "none"]  # printed, the diagram is not cut to a scroll box
+        assert page.locator("#diagram svg").bounding_box()["height"] > 1000  # nor folded away
         pdf = page.pdf(format="A4", print_background=True)
         assert pdf.startswith(b"%PDF") and len(pdf) > 50_000
         (ARTIFACTS / "architecture-en-print.pdf").write_bytes(pdf)

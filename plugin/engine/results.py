@@ -541,6 +541,7 @@ class Stage(TypedDict):
     layout: str
     params: int
     macs: int
+    residual_block: list[str] | None
 
 
 class StructureRow(TypedDict):

@@ -59,6 +59,7 @@ from plugin.errors import AccessDeniedError, InvalidInputError, PluginError, Ren
 from plugin.render.charts import accuracy_chart, chart_svg, comparison_charts, probability_chart
 from plugin.render.overlay import overlay_png
 from plugin.render.pictures import data_uri, jpeg, svg_to_png, svg_to_pngs
+from plugin.render.stage_view import stage_view_note, stage_view_svg
 from plugin.render.svg import inline_svg
 from plugin.render.templates import template_environment
 from plugin.words import failure_text
@@ -114,7 +115,7 @@ def write_report(kind: str, *, result: ClassificationResult | ComparisonResult |
     fallback: Any = result.get("fallback") if result else None  # a structure result has none
     context = {"lang": lang, "t": t, "title": page["title"], "generated": _now(), "versions": _versions(),
                "fallback_note": fallback_note(fallback, lang) if fallback else None, **page["context"]}
-    markdown_context = dict(context, image_file=None, residual_file=None, diagram_files=[], cam_files=[], chart_files=[],
+    markdown_context = dict(context, image_file=None, residual_file=None, stage_view_file=None, diagram_files=[], cam_files=[], chart_files=[],
                             matrix_files=[], gallery_files=[])
     for relative, key in page.get("file_keys", {}).items():
         markdown_context[key] = f"{assets.name}/{relative}"
@@ -299,6 +300,10 @@ def _architecture(facts: ArchitectureFacts, t: dict, lang: str) -> dict:
         for index, piece in enumerate(svg_to_pngs(str(inline_svg(svg)))):
             diagram_files.append(f"diagram-{index + 1}.png")
             files[diagram_files[-1]] = piece
+    stage_view = stage_view_svg(facts, t)  # our own template, every word escaped: safe to inline
+    if stage_view is not None:
+        files["stages.png"] = svg_to_png(stage_view)
+        file_keys["stages.png"] = "stage_view_file"
     residual = None
     if family.startswith("ResNet"):
         # Made by our own template with every word escaped: safe to inline as it is.
@@ -316,12 +321,14 @@ def _architecture(facts: ArchitectureFacts, t: dict, lang: str) -> dict:
         "title": t["architecture_title"].format(model=facts["model"]),
         "name_parts": [facts["model"]],
         "context": {"facts": facts, "notes": notes.get(family) or notes.get(family.split(" ")[0]) or notes["default"],
-                    "diagram": diagram, "macs_note": words.text("results.macs_note", lang), "residual": residual,
+                    "diagram": diagram, "stage_view": stage_view,
+                    "stage_view_text": stage_view_note(facts, t),
+                    "macs_note": words.text("results.macs_note", lang), "residual": residual,
                     "sources": sources, "has_blocks": any(stage["blocks"] is not None for stage in facts["stages"]),
                     "value_range": t["value_range_text"].format(low=f"{low_high[0]:g}", high=f"{low_high[1]:g}") if low_high else None,
                     "preprocessing_text": preprocessing["description"][lang],
-                    "sample_text": t["sample_pixel"].format(rgb=_values(preprocessing["sample"]["rgb"]),
-                                                            values=_values(preprocessing["sample"]["values"]),
+                    "sample_text": t["sample_pixel"].format(rgb=words.pixel_text(preprocessing["sample"]["rgb"]),
+                                                            values=words.pixel_text(preprocessing["sample"]["values"]),
                                                             order=preprocessing["channel_order"])
                     if preprocessing.get("sample") else None},
         "files": files,
@@ -361,7 +368,7 @@ def _classification(data: ClassificationResult, picture: Any, t: dict, lang: str
             {"mode": row["mode"], "own": row["own"], "top": display_name(row["predictions"][0], lang),
              "probability": row["predictions"][0]["probability"], "verdict": row["verdict"],
              "formula": row.get("formula", ""), "channel_order": row.get("channel_order", ""),
-             "pixel": _values(row["pixel"]) if row.get("pixel") else ""} for row in study["modes"]]}
+             "pixel": words.pixel_text(row["pixel"]) if row.get("pixel") else ""} for row in study["modes"]]}
     return {
         "title": t["classification_title"].format(image=_short(data["image"])),
         "name_parts": [r["model"] for r in answered],
@@ -387,14 +394,6 @@ def _entries(results: list[ModelEntry], charts: list[dict], lang: str) -> list[d
                         "basis": verdict_basis(verdict, lang) if verdict else None})
         answer_index += 1
     return entries
-
-
-def _values(values: list[float]) -> str:
-    """A pixel as the model gets it: "(16.1, 43.2, 77.3)"."""
-    def one(value: float) -> str:
-        return str(int(value)) if float(value).is_integer() else f"{value:.1f}" if abs(value) >= 10 else f"{value:.3g}"
-
-    return "(" + ", ".join(one(value) for value in values) + ")"
 
 
 def _short(image: ImageRecord) -> str:

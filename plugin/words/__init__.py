@@ -23,7 +23,7 @@ from plugin import errors as errors_module
 from plugin.errors import InvalidInputError, PluginError
 
 __all__ = ["LANGUAGES", "check_lang", "default_lang", "catalogue", "section", "text", "both", "error_text",
-           "error_title", "failure_text"]
+           "error_title", "failure_text", "pixel_text"]
 
 LANGUAGES = ("ko", "en")
 
@@ -103,3 +103,11 @@ def failure_text(error: Mapping[str, Any], lang: str | None) -> str:
     kind = getattr(errors_module, str(error.get("type")), PluginError)
     kind = kind if isinstance(kind, type) and issubclass(kind, PluginError) else PluginError
     return error_text(kind(str(error.get("message", "")), key=error.get("key"), **dict(error.get("params") or {})), lang)
+
+
+def pixel_text(values) -> str:
+    """A pixel as the model gets it, as pages and the app write it: "(16.1, 43.2, 77.3)"."""
+    def one(value: float) -> str:
+        return str(int(value)) if float(value).is_integer() else f"{value:.1f}" if abs(value) >= 10 else f"{value:.3g}"
+
+    return "(" + ", ".join(one(value) for value in values) + ")"

@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 
 import gradio as gr
+from markupsafe import Markup, escape
 
-from plugin import api
+from plugin import api, words
 from plugin.doors.web.common import (
     MODEL_CHOICES,
     Page,
@@ -20,6 +21,7 @@ from plugin.doors.web.common import (
 )
 from plugin.errors import PluginError
 from plugin.limits import DEFAULT_ARCHITECTURE_MODEL
+from plugin.render.stage_view import stage_view_note, stage_view_svg
 
 __all__ = ["architecture_view", "architecture_report", "build"]
 
@@ -52,8 +54,19 @@ def architecture_view(model, model_file, expand_nested, rankdir, lang, request: 
     diagram = facts["diagram"]
     assert diagram is not None  # include_diagram=True
     files = diagram["files"]
-    return (figures, served(files["png"]["path"]), served(files["svg"]["path"]), table_value(t["stages_headers"], stages),
+    return (figures, stage_view_html(facts, lang), served(files["png"]["path"]), served(files["svg"]["path"]), table_value(t["stages_headers"], stages),
             table_value(t["structure_headers"], structure), table_value(t["layers_headers"], layers), facts)
+
+
+def stage_view_html(facts, lang: str) -> str:
+    """The stage view (one box per stage, one residual block drawn out) with its heading and what
+    it shows; empty for a model of one stage."""
+    t = words.section("report", lang)
+    drawing = stage_view_svg(facts, t)
+    if drawing is None:
+        return ""
+    return Markup('<h3>{}</h3><div class="stage-view" style="max-width:400px">{}</div><p>{}</p>').format(
+        t["stage_view_title"], drawing, escape(stage_view_note(facts, t)))
 
 
 def architecture_report(facts, lang, request: gr.Request, progress=gr.Progress()):
@@ -73,6 +86,7 @@ def build(page: Page, language: gr.State) -> None:
             rankdir = page.label(gr.Radio(["TB", "LR"], value="TB", label=t["rankdir"]), "rankdir")
         describe_button = page.label(gr.Button(t["describe"], variant="primary", elem_id="describe-button"), "describe")
         figures = gr.Markdown(elem_id="arch-figures")
+        stage_view = gr.HTML(elem_id="arch-stage-view")
         diagram = page.label(gr.Image(label=t["diagram"], type="filepath", elem_id="arch-diagram", interactive=False), "diagram")
         diagram_file = page.label(gr.File(label=t["diagram_file"]), "diagram_file")
         stages = page.table("stages", "stages_headers", wrap=True, elem_id="arch-stages")
@@ -82,5 +96,5 @@ def build(page: Page, language: gr.State) -> None:
         arch_report_button = page.label(gr.Button(t["make_report"], elem_id="arch-report"), "make_report")
         arch_report_file = page.label(gr.File(label=t["report_file"], elem_id="arch-report-file"), "report_file")
         page.engine_event(describe_button.click, architecture_view, [arch_model, arch_file, expand, rankdir, language],
-                     [figures, diagram, diagram_file, stages, structure, layers, described])
+                     [figures, stage_view, diagram, diagram_file, stages, structure, layers, described])
         arch_report_button.click(architecture_report, [described, language], [arch_report_file], api_visibility="private")

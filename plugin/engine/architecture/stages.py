@@ -8,7 +8,8 @@ head. Inception and other models, custom files included: one stage per Inception
 the layers are named `mixedN`, otherwise one stage per feature-map resolution, then the head.
 
 Each stage row: name, output size, number of layers, blocks, the layout in the papers' notation
-("[1x1, 64; 3x3, 64; 1x1, 256] x 3"), parameters and multiply-adds.
+("[1x1, 64; 3x3, 64; 1x1, 256] x 3"), parameters and multiply-adds, and the kernels of one of its
+residual blocks (one whose output adds its input back: what a stage view draws beside the stage).
 """
 
 from __future__ import annotations
@@ -77,7 +78,9 @@ def group_stages(rows: list[LayerFacts], family: str | None = None) -> list[Stag
 
     Returns:
         `[{"name", "output_size", "output_shape", "layers", "blocks", "weighted_layers", "layout",
-        "params", "macs"}]`; `blocks` is None where the family has no repeated blocks.
+        "params", "macs", "residual_block"}]`; `blocks` is None where the family has no repeated blocks,
+        `residual_block` (the kernels of the stage's last block that ends in an addition, as
+        `["1x1, 64", "3x3, 64", "1x1, 256"]`) None where no block of the stage adds.
     """
     body = [row for row in rows if row.type != "InputLayer"]
     rules = STAGE_RULES.get(family or "")
@@ -203,6 +206,23 @@ def _layout(members: list[LayerFacts], rules: FamilyRules | None) -> tuple[int |
     return None, ", ".join(kernel if n == 1 else f"[{kernel}] x {n}" for kernel, n in pieces)
 
 
+def _residual_block(members: list[LayerFacts], rules: FamilyRules | None) -> list[str] | None:
+    """The kernels of the stage's last block with an addition (its identity shortcut), in order."""
+    if not rules or not rules.block:
+        return None
+    blocks: dict[str, list[LayerFacts]] = {}
+    for row in members:
+        match = re.search(rules.block, row.name)
+        if match:
+            blocks.setdefault(match.group(1), []).append(row)
+    adding = [rows for rows in blocks.values() if any(row.type == "Add" for row in rows)]
+    if not adding:
+        return None
+    kernels = [row.kernel for row in adding[-1]
+               if row.kernel and not (rules.shortcut and re.search(rules.shortcut, row.name))]
+    return kernels or None
+
+
 def _summarise(name: str, members: list[LayerFacts], rules: FamilyRules | None) -> Stage:
     blocks, layout = _layout(members, rules)
     last = members[-1]
@@ -216,4 +236,5 @@ def _summarise(name: str, members: list[LayerFacts], rules: FamilyRules | None) 
         "layout": layout,
         "params": sum(row.params for row in members),
         "macs": sum(row.macs for row in members),
+        "residual_block": _residual_block(members, rules),
     }
