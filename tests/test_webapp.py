@@ -306,6 +306,8 @@ def test_where_it_looked_the_right_answer_and_the_preprocessing_experiment(page)
                            timeout=120_000)
     table = page.locator("#study-table").inner_text()
     assert "베개 (pillow)" in table and "lite (학습 때 방식)" in table
+    assert "(x − 127) / 128" in table and "x / 127.5 − 1" in table and "BGR" in table  # each mode's formula and pixel
+    assert "사진 한가운데 픽셀 하나" in page.locator("#study-pixel").inner_text()
     page.screenshot(path=str(ARTIFACTS / "study.png"), full_page=True)
     page.locator("#classify-report").click()
     link = page.locator("#classify-report-file a").first
@@ -358,6 +360,8 @@ def test_architecture_tab_shows_the_diagram_and_makes_a_report(page):
     assert box and box["width"] > 200 and box["height"] > 200
     assert "25,636,712" in page.locator("#arch-figures").inner_text()  # ResNet50, the default
     assert page.get_by_text("conv5_x", exact=False).count() > 0
+    stage_view = page.locator("#arch-stage-view svg")
+    assert "conv2_x × 3" in stage_view.text_content() and "스킵 연결" in stage_view.text_content()
     headers = " ".join(page.locator("#arch-stages th, #arch-structure th, #arch-layers th").all_inner_texts())
     for korean in ("단계", "출력 크기", "블록 수", "파라미터 수", "역할", "연결된 층"):
         assert korean in headers

@@ -117,8 +117,12 @@ def preprocessing_view(state, model, lang, progress=gr.Progress()):
         raise engine_error(exc, lang) from exc
     rows = [[row["mode"] + (f" ({words.text('report.own_mode', lang)})" if row["own"] else ""),
              display_name(row["predictions"][0], lang), f"{row['predictions'][0]['probability']:.1%}",
-             t[row["verdict"]["label"]]] for row in study["modes"]]
-    return table_value(t["study_headers"], rows), {**state, "preprocessing_study": study}
+             t[row["verdict"]["label"]], row["formula"],
+             f"{words.pixel_text(row['pixel'])} {row['channel_order']}" if row.get("pixel") else ""] for row in study["modes"]]
+    pixel = study.get("pixel")
+    hint = words.text("report.pixel_hint", lang, x=pixel["at"][0], y=pixel["at"][1],
+                      rgb=words.pixel_text(pixel["rgb"])) if pixel else ""
+    return table_value(t["study_headers"], rows), md(hint), {**state, "preprocessing_study": study}
 
 
 def classification_report(state, lang, request: gr.Request, progress=gr.Progress()):
@@ -156,12 +160,14 @@ def build(page: Page, language: gr.State) -> None:
                 with gr.Accordion(t["study"], open=False):
                     study_model = page.label(gr.Dropdown(MODEL_CHOICES, value=None, label=t["study_model"], elem_id="study-model"), "study_model")
                     study_button = page.label(gr.Button(t["study_run"], elem_id="study-button"), "study_run")
-                    study_table = page.table("study", "study_headers", elem_id="study-table")
+                    study_table = page.table("study", "study_headers", wrap=True, elem_id="study-table",
+                                             column_widths=["16%", "20%", "11%", "10%", "25%", "18%"], max_height=800)
+                    study_hint = gr.Markdown(elem_id="study-pixel")
                 report_button = page.label(gr.Button(t["make_report"], elem_id="classify-report"), "make_report")
                 report_file = page.label(gr.File(label=t["report_file"], elem_id="classify-report-file"), "report_file")
         classified = gr.State(None)
         page.engine_event(classify_button.click, classify_view,
                      [image, models, top_k, random_weights, model_file, class_names, preprocessing, expected, explain,
                       language], [summary, *outputs, cams, classified])
-        page.engine_event(study_button.click, preprocessing_view, [classified, study_model, language], [study_table, classified])
+        page.engine_event(study_button.click, preprocessing_view, [classified, study_model, language], [study_table, study_hint, classified])
         report_button.click(classification_report, [classified, language], [report_file], api_visibility="private")
