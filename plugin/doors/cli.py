@@ -258,8 +258,10 @@ def _classify(args, console: Console, lang: str) -> int:
                 continue
             status = f" [bold red]{t['untrained']}[/]" if model["untrained"] else ""
             run_by = report["backend_names"].get(model.get("backend"), "")
-            table = _table(f"{_escape(model['model'])} ({_escape(model['weights'])}, {model['inference_ms']} ms {run_by}){status}",
-                           t["predictions_headers"], right={0, 2})
+            # the title on its own line: a table wraps its title to the table's width, mid-word
+            console.print(f"{_escape(model['model'])} ({_escape(model['weights'])}, {model['inference_ms']} ms {run_by}){status}",
+                          soft_wrap=True, highlight=False)
+            table = _table(None, t["predictions_headers"], right={0, 2})
             for prediction in model["predictions"]:
                 p = prediction["probability"]
                 table.add_row(str(prediction["rank"]), _escape(display_name(prediction, lang)), f"{p:.2%}", "█" * round(p * 20))
