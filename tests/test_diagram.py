@@ -174,6 +174,7 @@ def test_every_layer_box_is_whole_in_exactly_one_markdown_piece(name):
     svg = str(inline_svg(Path(plugin.describe_architecture(name)["diagram"]["path"]).read_bytes()))
     bands, nodes, scale = piece_bounds(svg)
     assert len(nodes) >= 15  # AlexNet's 15 layers and more
+    assert max(bottom for _, bottom in nodes) <= bands[-1][1] - 4  # the last box, with Graphviz's margin below it
     for top, bottom in nodes:
         holding = [band for band in bands if band[0] <= top + 0.5 and bottom <= band[1] + 0.5]
         assert len(holding) == 1, (name, top, bottom, bands)

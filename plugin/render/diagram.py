@@ -27,7 +27,7 @@ __all__ = ["draw", "check_options", "diagram_dot", "FORMATS", "RANKDIRS"]
 
 FORMATS = ("svg", "png", "dot")
 RANKDIRS = ("TB", "LR")
-_DIAGRAM_VERSION = "3"  # 2: SVG sized in pixels with a viewBox that holds the whole drawing; 3: exact scale
+_DIAGRAM_VERSION = "4"  # 2: SVG sized in pixels with a viewBox that holds the whole drawing; 3: exact scale; 4: the smaller ratio
 
 
 def _all_layers(model):
@@ -150,7 +150,7 @@ def _run_dot(graph, fmt: str) -> bytes:
     return _whole_svg(data) if fmt == "svg" else data
 
 
-_SVG_SIZE = re.compile(rb'<svg width="([0-9.]+)pt" height="([0-9.]+)pt"\s+viewBox="[0-9.]+ [0-9.]+ ([0-9.]+) [0-9.]+"')
+_SVG_SIZE = re.compile(rb'<svg width="([0-9.]+)pt" height="([0-9.]+)pt"\s+viewBox="[0-9.]+ [0-9.]+ ([0-9.]+) ([0-9.]+)"')
 _GRAPH_SCALE = re.compile(rb'(<g id="graph0" class="graph" transform=")scale\([0-9.]+ [0-9.]+\)')
 
 
@@ -158,14 +158,16 @@ def _whole_svg(data: bytes) -> bytes:
     """Graphviz at 96 dpi writes its SVG's size in points already scaled by 96/72, draws inside a
     `scale(1.33 1.33)` transform (rounded), but leaves the viewBox unscaled: every renderer (browsers,
     CairoSVG) then cuts the right and bottom quarter off and draws the rest 4/3 too large. The size
-    becomes the drawing's size in pixels (as its PNG), the viewBox holds all of it, and the scale is
-    the exact ratio, so the drawing fills the canvas to its last row (1.33 left 67 empty rows under
-    ResNet50)."""
+    becomes the drawing's size in pixels (as its PNG), the viewBox holds all of it, and one scale
+    serves both axes: the smaller of the two sides' ratios, since Graphviz rounds each side up on its
+    own (a width's ratio of 1.3337 on a 24,000-pixel-tall drawing pushed its last box 8 px down, to
+    the canvas's edge)."""
     size = _SVG_SIZE.search(data)
     if size is None:
         return data
-    width, height, unscaled = size[1], size[2], float(size[3])
+    width, height = size[1], size[2]
+    scale = min(float(width) / float(size[3]), float(height) / float(size[4]))
     data = data[:size.start()] + b'<svg width="%spx" height="%spx" viewBox="0 0 %s %s"' % (width, height, width, height) \
         + data[size.end():]
-    scale = b"%.10g" % (float(width) / unscaled)
-    return _GRAPH_SCALE.sub(lambda m: m[1] + b"scale(%s %s)" % (scale, scale), data, count=1)
+    factor = b"%.10g" % scale
+    return _GRAPH_SCALE.sub(lambda m: m[1] + b"scale(%s %s)" % (factor, factor), data, count=1)
