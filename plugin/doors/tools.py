@@ -162,8 +162,9 @@ class FineTuneArguments(Arguments):
     name: str | None = Field(None, max_length=80, pattern=r"^[A-Za-z0-9_-]+$",
                              description="The model file's name (letters, digits, - and _); if taken, the next free one (name-2).")
     overwrite: bool = Field(False, description="Replace a model of the same name instead of saving beside it.")
-    evaluate: bool = Field(False, description="Then evaluate the base and the fine-tuned model on all the source's photos "
-                                              "(the result's evaluation, an evaluate_images result).")
+    evaluate: bool = Field(False, description="Then evaluate the base and the fine-tuned model on the photos held out "
+                                              "from training, never on those trained on (the result's evaluation, an "
+                                              "evaluate_images result with held_out counts).")
 
 
 class DescribeArchitectureArguments(Arguments):

@@ -69,7 +69,7 @@ def fine_tune(source: PathInput, base: str = FINE_TUNE_BASE, epochs: int = DEFAU
         overwrite: replace a model of the same name.
         progress: called as `progress(step, steps, stage)` while features are computed ("features"),
             per epoch ("training") and, with `evaluate`, per evaluated batch ("evaluating").
-        evaluate: then evaluate the base and the fine-tuned model on all the source's photos, once.
+        evaluate: then evaluate the base and the fine-tuned model on the held-out photos, once.
 
     Returns:
         `{"model_path", "class_names", "history": {"loss", "val_loss", "accuracy", "val_accuracy",
