@@ -2,7 +2,6 @@
 models, hostile layer names, and a missing Graphviz."""
 
 import os
-import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -34,10 +33,8 @@ def test_svg_names_the_layers_with_shapes():
 def test_repeating_a_request_uses_the_cached_file():
     first = plugin.describe_architecture("AlexNet", rankdir="LR")["diagram"]
     stamp = os.stat(first["path"]).st_mtime_ns
-    started = time.perf_counter()
     again = plugin.describe_architecture("AlexNet", rankdir="LR")["diagram"]
-    assert again == first and os.stat(again["path"]).st_mtime_ns == stamp
-    assert time.perf_counter() - started < 1.0
+    assert again == first and os.stat(again["path"]).st_mtime_ns == stamp  # not drawn again (its speed: the benchmark)
     other = plugin.describe_architecture("AlexNet", rankdir="TB")["diagram"]
     assert other["path"] != first["path"]
 

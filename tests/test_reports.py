@@ -87,7 +87,7 @@ def reports(tmp_path_factory, stripe_model_files):
                                                  allow_random_weights=True, top_k=3),
             "study": plugin.study_image(str(EXAMPLES_DIR / "dog_bicycle.jpg"), models=["EfficientNetLite0", "EfficientNetLite1"],
                                         expected="dog", explain=True, study_preprocessing=True),
-            "comparison": {"result": plugin.compare_models(["VGG16", "ResNet50", "MobileNetV2"], image=comparison_image,
+            "comparison": {"result": plugin.compare_models(["AlexNet", "MobileNetV2", "EfficientNetLite0"], image=comparison_image,
                                                            weights=None, allow_random_weights=True),
                            "image": comparison_image},
         }
@@ -173,7 +173,7 @@ def test_the_study_report_with_real_weights(reports, lang):
 def test_comparison_report_content(reports):
     text, parsed = page(reports["made"]["comparison", "en"])
     words = parsed.all_text
-    for model in ("VGG16", "ResNet50", "MobileNetV2"):
+    for model in ("AlexNet", "MobileNetV2", "EfficientNetLite0"):
         assert model in words
     assert "Accuracy against multiply-adds" in words and "Inference time measured here" in words
     assert len(parsed.find("svg")) == 5 and "cat_chelsea.png" in words
