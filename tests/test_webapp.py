@@ -210,15 +210,21 @@ def page(app, browser):
 def upload(page, component: str, path) -> None:
     """Give a file component a file and wait until it shows its name. A component that was just
     revealed (a tab, an accordion) can miss the first change event while the page is busy: the
-    file is then given again, up to three times."""
+    file is then given again, up to three times, but only while the component is still empty (one
+    that shows a file has no file field: a slow upload is waited for, not sent twice)."""
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
+    name = Path(path).name
+    state = """([selector, name]) => { const c = document.querySelector(selector);
+        if (!c) return false; if (c.innerText.includes(name)) return "shown";
+        return c.querySelector("input[type=file]") ? "empty" : false; }"""
     for attempt in range(3):
+        if page.wait_for_function(state, arg=[component, name], timeout=60_000).json_value() == "shown":
+            return
+        page.locator(f"{component} input[type=file]").set_input_files(str(path))
         try:
-            field = page.locator(f"{component} input[type=file]")
-            field.wait_for(state="attached", timeout=60_000)  # a busy page can take long to draw a revealed component
-            field.set_input_files(str(path))
-            page.locator(component).get_by_text(Path(path).name).first.wait_for(timeout=20_000)
+            page.wait_for_function(f"([selector, name]) => ({state})([selector, name]) === 'shown'",
+                                   arg=[component, name], timeout=30_000)
             return
         except PlaywrightTimeout:
             if attempt == 2:
