@@ -414,8 +414,53 @@ def test_evaluate_a_zip_of_photos_and_fine_tune_on_it(page, labelled_photos, tmp
     assert "혼동 행렬" in report and "fine-tuned.keras" in report
 
 
+VISIBLE_TEXT = """() => { const out = []; const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) { const node = walker.currentNode, parent = node.parentElement;
+    if (!parent || parent.closest("#language")) continue;  /* the switch names both languages */
+    const style = getComputedStyle(parent), box = parent.getBoundingClientRect();
+    if (style.display === "none" || style.visibility === "hidden" || (box.width === 0 && box.height === 0)) continue;
+    if (node.textContent.trim()) out.push(node.textContent.trim()); }
+  for (const field of document.querySelectorAll("input[placeholder], textarea[placeholder]"))
+    if (field.offsetParent && field.placeholder) out.push(field.placeholder);
+  return out; }"""
+
+
+@pytest.mark.parametrize(("lang", "browser_locale"), [("ko", "en-US"), ("en", "ko-KR")])
+def test_every_tab_reads_in_the_pages_language_whatever_the_browsers(app, browser, lang, browser_locale):
+    """Every tab, every fold open, Gradio's own texts included: a Korean page in an English browser has
+    no English word beyond names, units and code; an English page in a Korean browser has no Hangul."""
+    import re
+
+    from tests.test_words import KOREAN_PAGE_LATIN
+
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, locale=browser_locale)
+    try:
+        page = context.new_page()
+        page.goto(f"{app['url']}/?lang={lang}")
+        page.locator("#classify-button").wait_for(timeout=60_000)
+        page.wait_for_function("(word) => document.querySelector('#classify-button').innerText.includes(word)",
+                               arg="분류하기" if lang == "ko" else "Classify", timeout=30_000)
+        for tab in page.get_by_role("tab").all():
+            tab.click()
+            for fold in page.locator(".label-wrap").all():  # accordions: their insides drawn too
+                if fold.is_visible():
+                    fold.click()
+            texts = page.evaluate(VISIBLE_TEXT)
+            if lang == "en":
+                stray = [text for text in texts if re.search(r"[\uac00-\ud7a3]", text)]
+            else:
+                stray = [text for text in texts  # a time Gradio counts while an event runs ("0.1s") is a number and a unit
+                         if set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", re.sub(r"\b\d+(\.\d+)?s\b", "", text))) - KOREAN_PAGE_LATIN]
+            assert not stray, (lang, tab.inner_text(), stray)
+            page.screenshot(path=str(ARTIFACTS / f"tab-{lang}-{tab.inner_text()}.png"), full_page=True)
+    finally:
+        context.close()
+
+
 def test_switching_language_relabels_the_interface(page):
     page.locator("#language").get_by_label("en").check()
+    page.wait_for_url("**?lang=en", timeout=30_000)  # the page is drawn again, wholly in English
+    page.locator("#classify-button").wait_for(timeout=60_000)
     page.wait_for_function("document.querySelector('#classify-button').innerText.includes('Classify')", timeout=30_000)
     page.get_by_role("tab", name="Architecture").wait_for(timeout=30_000)
     assert page.get_by_role("tab", name="구조").count() == 0

@@ -19,6 +19,7 @@ from plugin import api, words
 from plugin.config import get_settings
 from plugin.doors.gradio_api import register_tool_endpoints
 from plugin.doors.http_hosts import HostGuard, served_hosts
+from plugin.doors.http_language import PageLanguage, language_script
 from plugin.doors.http_limits import BodyLimit
 from plugin.doors.web import architecture_tab, classify_tab, compare_tab, evaluate_tab, reports_tab
 from plugin.doors.web.common import SESSIONS, Page, texts
@@ -34,9 +35,33 @@ TABS = (classify_tab, architecture_tab, compare_tab, evaluate_tab, reports_tab)
 """The tabs, in the order the page shows them: each a module with `build(page, language)`."""
 
 
+_SWITCH_JS = """(lang) => {
+  const url = new URL(location.href);
+  if (url.searchParams.get("lang") !== lang) { url.searchParams.set("lang", lang); location.assign(url.toString()); }
+}"""
+"""The language switch draws the page again in the chosen language: Gradio words a component's own
+texts once, as it draws it, so only a new page is wholly in the new language."""
+
+
+APP_CSS = """
+.gradio-container { word-break: keep-all; overflow-wrap: break-word; }  /* Korean wraps between words; a name too long for its line anywhere */
+#arch-stage-view svg { width: 100%; max-width: 400px; height: auto; }
+"""
+"""The app's own style: how Korean wraps, and the stage view at its phone width."""
+
+
+def _page_lang(lang: str | None) -> str:
+    return lang if lang in words.LANGUAGES else words.default_lang()
+
+
+def gradio_words() -> gr.I18n:
+    """Gradio's own texts its Korean (or English) catalogue lacks, from ours (section "gradio")."""
+    return gr.I18n(**{lang: words.section("gradio", lang) for lang in words.LANGUAGES})
+
+
 def build_app(lang: str | None = None) -> gr.Blocks:
     """The app's Blocks: a heading, the language switch, the tabs, and the tool endpoints for gradio_client."""
-    lang = lang if lang in words.LANGUAGES else words.default_lang()
+    lang = _page_lang(lang)
     page = Page(lang, get_settings().concurrent_runs)
     t = page.t
     with gr.Blocks(title="CNN Study Lab", delete_cache=UPLOAD_EXPIRY) as app:
@@ -47,10 +72,15 @@ def build_app(lang: str | None = None) -> gr.Blocks:
         for tab in TABS:
             tab.build(page, language)
 
-        def relabel(chosen: str) -> list:
-            return [chosen, gr.update(value=_heading(chosen)), *page.updates(chosen)]
+        def in_asked_language(request: gr.Request) -> list:
+            """The page in the language its address asks for (`?lang=`), if not the app's."""
+            asked = request.query_params.get("lang") if request is not None else None
+            if asked not in words.LANGUAGES or asked == lang:
+                return [gr.update()] * (3 + len(page.components()))
+            return [asked, gr.update(value=_heading(asked)), gr.update(value=asked), *page.updates(asked)]
 
-        switch.change(relabel, [switch], [language, heading, *page.components()], api_visibility="private")
+        app.load(in_asked_language, None, [language, heading, switch, *page.components()], api_visibility="private")
+        switch.change(None, [switch], None, js=_SWITCH_JS)
         register_tool_endpoints(page.concurrency)
     return app
 
@@ -75,10 +105,12 @@ def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False, lang:
     app = build_app(lang)
     app.queue(max_size=QUEUE_SIZE)
     mcp_app, mcp_lifespan = streamable_http_app()
-    app.launch(server_name=host, server_port=port, share=share, max_file_size=settings.max_model_bytes,
+    app.launch(server_name=host, server_port=port, share=share, max_file_size=settings.max_model_bytes, i18n=gradio_words(),
+               css=APP_CSS,
                show_error=True, footer_links=["api", "gradio"],
                prevent_thread_lock=not block, quiet=not block,
                app_kwargs={"routes": [Mount(MCP_PATH, app=mcp_app)], "lifespan": mcp_lifespan,
                            "middleware": [Middleware(HostGuard, hosts=served_hosts(host, share, settings.allowed_hosts)),
-                                          Middleware(BodyLimit, uploads=settings.max_model_bytes)]})
+                                          Middleware(BodyLimit, uploads=settings.max_model_bytes),
+                                          Middleware(PageLanguage, script=language_script(_page_lang(lang), words.LANGUAGES))]})
     return app

@@ -1,6 +1,7 @@
 """Every fixed word people read, in Korean and English: one catalogue, one JSON file per language.
 
 `ko.json` and `en.json` hold the same sections: `report` (report pages), `ui` (the web app),
+`gradio` (Gradio's own component texts, by its frontend's keys, where its catalogue lacks them),
 `cli` (the command line), `structure` (labels and roles of layer kinds), `preprocessing` (what
 each mode does), `notes` (study notes per model family), `results` (sentences results carry) and
 `errors` (error titles; in Korean also the messages of the errors people meet most). The engine

@@ -69,6 +69,12 @@ def stage_view_html(facts, lang: str) -> str:
         t["stage_view_title"], drawing, escape(stage_view_note(facts, t)))
 
 
+def rankdir_choices(lang: str) -> list[tuple[str, str]]:
+    """The diagram's directions in words, with Graphviz's names as values."""
+    t = texts(lang)
+    return [(t["rankdir_tb"], "TB"), (t["rankdir_lr"], "LR")]
+
+
 def architecture_report(facts, lang, request: gr.Request, progress=gr.Progress()):
     """Render the facts the Architecture tab already has: no second describe."""
     return render_saved("architecture", "no_facts", {"facts": facts} if facts else None, lang, request, progress)
@@ -83,7 +89,8 @@ def build(page: Page, language: gr.State) -> None:
                                            elem_id="arch-model"), "model")
             arch_file = page.label(gr.File(file_types=[".keras", ".h5"], label=t["model_file"]), "model_file")
             expand = page.label(gr.Checkbox(False, label=t["expand_nested"]), "expand_nested")
-            rankdir = page.label(gr.Radio(["TB", "LR"], value="TB", label=t["rankdir"]), "rankdir")
+            rankdir = page.also(gr.Radio(rankdir_choices(page.lang), value="TB", label=t["rankdir"]),
+                                lambda lang: gr.update(label=texts(lang)["rankdir"], choices=rankdir_choices(lang)))
         describe_button = page.label(gr.Button(t["describe"], variant="primary", elem_id="describe-button"), "describe")
         figures = gr.Markdown(elem_id="arch-figures")
         stage_view = gr.HTML(elem_id="arch-stage-view")

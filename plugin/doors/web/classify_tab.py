@@ -140,24 +140,26 @@ def build(page: Page, language: gr.State) -> None:
             with gr.Column():
                 image = page.label(gr.Image(type="filepath", image_mode=None, sources=["upload", "clipboard", "webcam"],
                                        label=t["image"], elem_id="classify-image"), "image")
-                gr.Examples([[str(EXAMPLES_DIR / "cat_chelsea.png")]], inputs=[image])
+                # served from where Gradio takes files: it refuses an example from the package's folder
+                examples = gr.Examples([[served(str(EXAMPLES_DIR / "cat_chelsea.png"))]], inputs=[image], label=t["examples"])
+                page.label(examples.dataset, "examples")
                 models = page.models_picker(api.default_models()[0], "classify-models")
                 top_k = page.label(gr.Slider(1, MAX_TOP_K, value=DEFAULT_TOP_K, step=1, label=t["top_k"]), "top_k")
                 random_weights = page.label(gr.Checkbox(False, label=t["random"], elem_id="random-weights"), "random")
-                expected = page.label(gr.Textbox(label=t["expected"], placeholder=t["expected_hint"], elem_id="classify-expected",
-                                            max_length=200), "expected")
+                expected = page.say(gr.Textbox(label=t["expected"], placeholder=t["expected_hint"], elem_id="classify-expected",
+                                               max_length=200), label="expected", placeholder="expected_hint")
                 explain = page.label(gr.Checkbox(False, label=t["explain"], elem_id="classify-explain"), "explain")
-                with gr.Accordion(t["custom_model"], open=False):
+                with page.label(gr.Accordion(t["custom_model"], open=False, elem_id="custom-model-fold"), "custom_model"):
                     model_file = page.label(gr.File(file_types=[".keras", ".h5"], label=t["custom_model"], elem_id="classify-model-file"), "custom_model")
                     class_names = page.label(gr.Textbox(label=t["class_names"], max_length=MAX_PATH_CHARS), "class_names")
                     preprocessing = page.label(gr.Dropdown(PREPROCESSING_CHOICES, value="rescale", label=t["preprocessing"]), "preprocessing")
                 classify_button = page.label(gr.Button(t["classify"], variant="primary", elem_id="classify-button"), "classify")
             with gr.Column():
-                summary = gr.Markdown(t["weights_hint"], elem_id="classify-summary")
+                summary = page.say(gr.Markdown(t["weights_hint"], elem_id="classify-summary"), value="weights_hint")
                 with gr.Row():
                     outputs = [gr.Label(visible=False, num_top_classes=MAX_TOP_K, elem_classes="model-label") for _ in range(MAX_LABELS)]
                 cams = page.label(gr.Gallery(label=t["gradcam"], visible=False, columns=2, height="auto", elem_id="classify-cams"), "gradcam")
-                with gr.Accordion(t["study"], open=False):
+                with page.label(gr.Accordion(t["study"], open=False, elem_id="study-fold"), "study"):
                     study_model = page.label(gr.Dropdown(MODEL_CHOICES, value=None, label=t["study_model"], elem_id="study-model"), "study_model")
                     study_button = page.label(gr.Button(t["study_run"], elem_id="study-button"), "study_run")
                     study_table = page.table("study", "study_headers", wrap=True, elem_id="study-table",

@@ -46,7 +46,7 @@ class Page:
 
     def __init__(self, lang: str, concurrency: int) -> None:
         self.lang, self.t, self.concurrency = lang, texts(lang), concurrency
-        self._labelled: list[tuple[Any, str]] = []
+        self._labelled: list[tuple[Any, str, str]] = []
         self._tables: list[tuple[Any, str, str]] = []
         self._pickers: list[Any] = []
         self._others: list[tuple[Any, Callable[[str], Any]]] = []
@@ -57,7 +57,13 @@ class Page:
 
     def label(self, component: Any, key: str) -> Any:
         """A component whose label (a button's text) is the catalogue's `key`."""
-        self._labelled.append((component, key))
+        return self.say(component, **{"value" if isinstance(component, gr.Button) else "label": key})
+
+    def say(self, component: Any, **keys: str) -> Any:
+        """A component whose properties (`label`, `value`, `placeholder`, `info`) are the catalogue's
+        words at the keys given: `page.say(gr.Textbox(...), label="expected", placeholder="expected_hint")`."""
+        for prop, key in keys.items():
+            self._labelled.append((component, prop, key))
         return component
 
     def table(self, key: str, headers_key: str, **options: Any) -> gr.Dataframe:
@@ -84,13 +90,17 @@ class Page:
                 concurrency_id=ENGINE_QUEUE)
 
     def components(self) -> list[Any]:
-        return ([c for c, _ in self._labelled] + [c for c, _, _ in self._tables] + self._pickers
-                + [c for c, _ in self._others])
+        worded = list(dict.fromkeys(c for c, _, _ in self._labelled))  # one update per component, all its words
+        return (worded + [c for c, _, _ in self._tables] + self._pickers + [c for c, _ in self._others])
 
     def updates(self, lang: str) -> list[Any]:
+        """Every word of the page in `lang`, as the page loads (the tables empty, with their headers)."""
         t = texts(lang)
-        return ([gr.update(value=t[key]) if isinstance(c, gr.Button) else gr.update(label=t[key]) for c, key in self._labelled]
-                + [gr.update(label=t[key], headers=t[headers_key]) for _, key, headers_key in self._tables]
+        props: dict[Any, dict[str, str]] = {}
+        for component, prop, key in self._labelled:
+            props.setdefault(component, {})[prop] = t[key]
+        return ([gr.update(**values) for values in props.values()]
+                + [gr.update(label=t[key], value=table_value(t[headers_key], [])) for _, key, headers_key in self._tables]
                 + [gr.update(label=t["models"], choices=model_choices(lang)) for _ in self._pickers]
                 + [update(lang) for _, update in self._others])
 

@@ -82,8 +82,8 @@ def build(page: Page, language: gr.State) -> None:
     t, lang = page.t, page.lang
     with page.tab("tab_evaluate", "evaluate"):
         with gr.Row():
-            eval_folder = page.label(gr.Textbox(label=t["eval_folder"], placeholder=t["eval_folder_hint"], elem_id="eval-folder",
-                                           max_length=MAX_PATH_CHARS), "eval_folder")
+            eval_folder = page.say(gr.Textbox(label=t["eval_folder"], placeholder=t["eval_folder_hint"], elem_id="eval-folder",
+                                              max_length=MAX_PATH_CHARS), label="eval_folder", placeholder="eval_folder_hint")
             eval_zip = page.label(gr.File(file_types=[".zip"], label=t["eval_zip"], elem_id="eval-zip"), "eval_zip")
         with gr.Row():
             eval_models = page.models_picker(api.default_models()[0], "eval-models")
@@ -99,8 +99,8 @@ def build(page: Page, language: gr.State) -> None:
         page.engine_event(eval_button.click, evaluate_view, [eval_folder, eval_zip, eval_models, eval_engine, language],
                      [eval_summary, eval_table, eval_matrices, evaluated])
         eval_report_button.click(evaluation_report, [evaluated, language], [eval_report_file], api_visibility="private")
-        with gr.Accordion(t["tune"], open=False):
-            gr.Markdown(t["tune_hint"])
+        with page.label(gr.Accordion(t["tune"], open=False, elem_id="tune-fold"), "tune"):
+            page.say(gr.Markdown(t["tune_hint"]), value="tune_hint")
             with gr.Row():
                 tune_base = page.label(gr.Dropdown([name for name in MODEL_CHOICES if api.MODEL_FAMILIES[name] == "EfficientNet-Lite"],
                                               value=FINE_TUNE_BASE, label=t["tune_base"], elem_id="tune-base"), "tune_base")

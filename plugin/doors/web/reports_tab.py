@@ -91,7 +91,7 @@ def build(page: Page, language: gr.State) -> None:
         listing = page.table("reports", "reports_headers", elem_id="reports-table")
         pick = page.label(gr.Dropdown(choices=[], label=t["pick_report"], elem_id="reports-pick"), "pick_report")
         share = page.label(gr.Button(t["share"], elem_id="reports-share"), "share")
-        gr.Markdown(t["privacy_note"])
+        page.say(gr.Markdown(t["privacy_note"]), value="privacy_note")
         preview = gr.HTML(elem_id="reports-preview")
         download = page.label(gr.File(label=t["download"]), "download")
         refresh.click(reports_view, [language], [listing, pick], api_visibility="private")
