@@ -78,30 +78,33 @@ def reports(tmp_path_factory, stripe_model_files):
     plugin.configure(image_roots=[inputs_dir, EXAMPLES_DIR, stripe_model_files["keras"].parent], output_dir=out)
     made = {}
     try:
+        from scripts.gallery import make_gallery  # what `launch.py gallery` runs, here in this process
+
+        gallery = make_gallery()  # the kept gallery, made again in <out>/gallery: its pages are tested as any others
+        by_name = {Path(m["path"]).stem: m for m in gallery}
+        for lang in ("ko", "en"):
+            made["architecture", lang] = by_name[f"resnet50-architecture-{lang}"]  # ResNet50 with its layers
+            made["vgg-architecture", lang] = by_name[f"vgg16-architecture-{lang}"]
+            made["study", lang] = by_name[f"dog-classification-{lang}"]  # Lite0 and Lite1, Grad-CAM, the experiment
         # The engine runs once per report (as make_report runs it); each result is rendered in both languages.
         comparison_image = str(EXAMPLES_DIR / "cat_chelsea.png")
         results = {
-            "architecture": {"facts": plugin.describe_architecture("ResNet50", detail="layers", diagram_format="svg")},
-            "vgg-architecture": {"facts": plugin.describe_architecture("VGG16", detail="layers", diagram_format="svg")},
             "classification": plugin.study_image(str(hostile_image), models=["MobileNetV2", "AlexNet"], weights=None,
                                                  allow_random_weights=True, top_k=3),
-            "study": plugin.study_image(str(EXAMPLES_DIR / "dog_bicycle.jpg"), models=["EfficientNetLite0", "EfficientNetLite1"],
-                                        expected="dog", explain=True, study_preprocessing=True),
             "comparison": {"result": plugin.compare_models(["AlexNet", "MobileNetV2", "EfficientNetLite0"], image=comparison_image,
                                                            weights=None, allow_random_weights=True),
                            "image": comparison_image},
         }
         for lang in ("ko", "en"):
             for name, result in results.items():
-                kind = {"vgg-architecture": "architecture", "study": "classification"}.get(name, name)
-                made[name, lang] = plugin.render_report(kind, lang, **result)
+                made[name, lang] = plugin.render_report(name, lang, **result)
         made["hostile", "en"] = plugin.make_report("architecture", "en", model_path=str(hostile_model))
         made["custom-classification", "en"] = plugin.make_report(
             "classification", "en", image=str(hostile_image), model_path=str(stripe_model_files["keras"]),
             class_names=["horizontal", "vertical"], preprocessing="rescale")
     finally:
         settings_between_tests()
-    return {"out": out, "made": made}
+    return {"out": out, "made": made, "gallery": gallery}
 
 
 def page(made) -> tuple[str, Page]:
@@ -216,11 +219,15 @@ def test_markdown_version_with_pictures_beside_it(reports):
 
 
 def test_index_lists_every_report(reports):
-    index = Page((reports["out"] / "index.html").read_text("utf-8"))
-    links = {attrs["href"] for attrs in index.find("a")}
-    for made in reports["made"].values():
-        assert Path(made["path"]).name in links
-    assert len(json.loads((reports["out"] / "index.json").read_text())) == len(reports["made"])
+    listed = 0
+    for folder in (reports["out"], reports["out"] / "gallery"):  # each folder's index lists the reports made in it
+        index = Page((folder / "index.html").read_text("utf-8"))
+        links = {attrs["href"] for attrs in index.find("a")}
+        for made in [*reports["made"].values(), *reports["gallery"]]:
+            if Path(made["path"]).parent == folder:
+                assert Path(made["path"]).name in links
+        listed += len(json.loads((folder / "index.json").read_text()))
+    assert listed == len({made["path"] for made in [*reports["made"].values(), *reports["gallery"]]})
 
 
 def test_bad_requests(tmp_path):
@@ -259,15 +266,11 @@ def test_templates_are_found_in_an_installed_wheel(tmp_path):
     assert found.stdout.strip() == str(tmp_path / "site" / "plugin" / "templates")
 
 
-def test_gallery_command_regenerates_the_kept_gallery(tmp_path):
+def test_gallery_command_regenerates_the_kept_gallery(reports):
     kept = sorted(p.name for p in (REPO / "reports" / "gallery").glob("*.html"))
     assert len(kept) == 19  # 9 reports x 2 languages, and the index
-    from scripts.gallery import make_gallery  # what `launch.py gallery` runs, here in this process
-
-    plugin.configure(output_dir=tmp_path)
-    made = make_gallery()
-    assert sorted(p.name for p in (tmp_path / "gallery").glob("*.html")) == kept
-    assert sorted(Path(m["path"]).name for m in made) == [name for name in kept if name != "index.html"]
+    assert sorted(p.name for p in (reports["out"] / "gallery").glob("*.html")) == kept
+    assert sorted(Path(m["path"]).name for m in reports["gallery"]) == [name for name in kept if name != "index.html"]
 
 
 @pytest.fixture(scope="module")
