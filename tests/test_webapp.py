@@ -218,18 +218,21 @@ def upload(page, component: str, path) -> None:
     state = """([selector, name]) => { const c = document.querySelector(selector);
         if (!c) return false; if (c.innerText.includes(name)) return "shown";
         return c.querySelector("input[type=file]") ? "empty" : false; }"""
-    for attempt in range(3):
-        if page.wait_for_function(state, arg=[component, name], timeout=60_000).json_value() == "shown":
-            return
-        page.locator(f"{component} input[type=file]").set_input_files(str(path))
-        try:
-            page.wait_for_function(f"([selector, name]) => ({state})([selector, name]) === 'shown'",
-                                   arg=[component, name], timeout=30_000)
-            return
-        except PlaywrightTimeout:
-            if attempt == 2:
-                page.screenshot(path=str(ARTIFACTS / "upload-stuck.png"), full_page=True)
-                raise
+    try:
+        for attempt in range(3):
+            if page.wait_for_function(state, arg=[component, name], timeout=60_000).json_value() == "shown":
+                return
+            page.locator(f"{component} input[type=file]").set_input_files(str(path))
+            try:
+                page.wait_for_function(f"([selector, name]) => ({state})([selector, name]) === 'shown'",
+                                       arg=[component, name], timeout=30_000)
+                return
+            except PlaywrightTimeout:
+                if attempt == 2:
+                    raise
+    except PlaywrightTimeout:
+        page.screenshot(path=str(ARTIFACTS / "upload-stuck.png"), full_page=True)  # what the page showed instead
+        raise
 
 
 def toasts(page) -> str:

@@ -99,3 +99,12 @@ def test_an_error_without_korean_words_keeps_its_message_after_a_korean_title():
 def test_catalogue_files_are_valid_json():
     for lang in words.LANGUAGES:
         json.loads((PACKAGE / "words" / f"{lang}.json").read_text("utf-8"))
+
+
+def test_the_fallback_note_joins_the_models_in_the_pages_language():
+    from plugin.engine.models.defaults import fallback_note
+
+    fallback = {"model": "EfficientNetLite0", "instead_of": ["VGG16", "ResNet50"], "download_mb": {"VGG16": 528, "ResNet50": 98}}
+    korean = fallback_note(fallback, "ko")
+    assert korean.startswith("VGG16·ResNet50의 ImageNet 가중치가") and " and " not in korean
+    assert fallback_note(fallback, "en").startswith("VGG16 and ResNet50 have no ImageNet weights")

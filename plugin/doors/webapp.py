@@ -72,14 +72,18 @@ def build_app(lang: str | None = None) -> gr.Blocks:
         for tab in TABS:
             tab.build(page, language)
 
-        def in_asked_language(request: gr.Request) -> list:
-            """The page in the language its address asks for (`?lang=`), if not the app's."""
+        def asked_language(request: gr.Request) -> str:
+            """The language the page's address asks for (`?lang=`), else the app's."""
             asked = request.query_params.get("lang") if request is not None else None
-            if asked not in words.LANGUAGES or asked == lang:
-                return [gr.update()] * (3 + len(page.components()))
-            return [asked, gr.update(value=_heading(asked)), gr.update(value=asked), *page.updates(asked)]
+            return asked if asked in words.LANGUAGES else lang
 
-        app.load(in_asked_language, None, [language, heading, switch, *page.components()], api_visibility="private")
+        def in_language(chosen: str) -> list:
+            return [gr.update(value=_heading(chosen)), gr.update(value=chosen), *page.updates(chosen)]
+
+        # Only the state is set as the page loads; the page is worded again only when it changes (another
+        # language was asked for): a page in the app's own language gets no update its user could race.
+        app.load(asked_language, None, [language], api_visibility="private")
+        language.change(in_language, [language], [heading, switch, *page.components()], api_visibility="private")
         switch.change(None, [switch], None, js=_SWITCH_JS)
         register_tool_endpoints(page.concurrency)
     return app

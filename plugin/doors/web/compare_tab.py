@@ -9,6 +9,7 @@ from plugin.doors.web.common import (
     Page,
     engine_error,
     failure_cards,
+    percent,
     photo,
     render_saved,
     table_value,
@@ -37,7 +38,7 @@ def compare_view(models, image, random_weights, lang, progress=gr.Progress()):
     rows = []
     for row in data["models"]:
         cells = [row["model"], round(row["total_params"] / 1e6, 1), round(row["macs"] / 1e9, 2), row["depth"],
-                 round(row["size_mb"], 1), row["published"]["top1"], row["inference_ms"]]
+                 round(row["size_mb"], 1), percent(row["published"]["top1"]), row["inference_ms"]]
         if "error" in row:
             cells += [words.text("report.no_answer", lang), "—"]
         elif "predictions" in row:

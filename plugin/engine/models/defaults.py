@@ -35,5 +35,5 @@ def default_models(weights: WeightsByModel = "imagenet") -> tuple[list[str], Fal
 def fallback_note(fallback: Fallback, lang: str) -> str:
     """Why another model answered, in `lang`."""
     sizes = ", ".join(f"{name} {size:g} MiB" for name, size in fallback["download_mb"].items())
-    return words.text("results.fallback_note", lang, fallback=fallback["model"], pair=" and ".join(fallback["instead_of"]),
+    return words.text("results.fallback_note", lang, fallback=fallback["model"], pair=words.text("results.and", lang).join(fallback["instead_of"]),
                       missing=sizes)
