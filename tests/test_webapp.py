@@ -215,8 +215,8 @@ def upload(page, component: str, path) -> None:
     from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
     name = Path(path).name
-    state = """([selector, name]) => { const c = document.querySelector(selector);
-        if (!c) return false; if (c.innerText.includes(name)) return "shown";
+    state = r"""([selector, name]) => { const c = document.querySelector(selector);
+        if (!c) return false; if (c.textContent.replace(/\s+/g, "").includes(name)) return "shown";  /* its parts in spans */
         return c.querySelector("input[type=file]") ? "empty" : false; }"""
     try:
         for attempt in range(3):
