@@ -21,6 +21,7 @@ from plugin.engine.architecture.describe import check_detail, describe, load_sub
 from plugin.engine.inference.listing import list_models
 from plugin.engine.inference.preprocessing import MODES
 from plugin.engine.intake.archives import extract_images
+from plugin.engine.intake.folders import labelled_folders
 from plugin.engine.intake.images import LoadedImage, bound_decoding, load_image, load_upload, source_text
 from plugin.engine.models.defaults import default_models, fallback_note
 from plugin.engine.models.registry import MODELS, get_spec
@@ -65,7 +66,7 @@ __all__ = ["list_models", "default_models", "classify_image", "structures", "cla
            "make_report", "REPORT_OPTIONS",
            # what the doors show and offer
            "MODEL_NAMES", "MODEL_FAMILIES", "model_name", "PREPROCESSING_MODES", "ENGINES", "LoadedImage", "load_image", "load_upload",
-           "extract_images", "bound_decoding", "sentence", "display_name", "source_text", "fallback_note", "verdict_basis",
+           "extract_images", "labelled_folders", "bound_decoding", "sentence", "display_name", "source_text", "fallback_note", "verdict_basis",
            "verdict_rule", "answers", "failures", "is_answer", "is_failure"]
 
 REPORT_OPTIONS: dict[str, tuple[str, ...]] = {

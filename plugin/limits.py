@@ -81,6 +81,12 @@ TIMING_RUNS = 5
 MAX_EVALUATION_IMAGES = 1000
 """Images one evaluate (or fine_tune) call takes, from a folder, a list or an uploaded zip."""
 
+LABELLED_FOLDER_DEPTH = 2
+"""How many levels below each image root labelled folders are looked for (the app's folder picker)."""
+
+MAX_SCANNED_FOLDERS = 400
+"""Folders looked into, in all, while labelled folders are listed: a huge root costs little."""
+
 EVALUATION_BATCH = 16
 """Images classified together while evaluating: the same batches locally, on Ray and on resume."""
 

@@ -33,7 +33,13 @@ def _source(folder, archive, request: gr.Request | None) -> str:
         return str(api.extract_images(archive, session_dir(request, "uploads")))
     if not (folder or "").strip():
         raise PluginError("Expected a folder of photos or a zip. Received: neither.", key="no_source")
-    return folder.strip()
+    return folder.strip()[:MAX_PATH_CHARS]
+
+
+def folder_choices() -> list[tuple[str, str]]:
+    """The labelled folders below the image roots, as "eval · examples (cat, dog)": what to ask for, and where it is."""
+    return [(f"{folder['name']} · {folder['root']} ({', '.join(folder['labels'][:4])}"
+             f"{', …' if len(folder['labels']) > 4 else ''})", folder["name"]) for folder in api.labelled_folders()]
 
 
 def evaluate_view(folder, archive, models, engine, lang, request: gr.Request, progress=gr.Progress()):
@@ -80,10 +86,11 @@ def fine_tune_view(folder, archive, base, epochs, lang, request: gr.Request, pro
 def build(page: Page, language: gr.State) -> None:
     """The tab's components and events."""
     t, lang = page.t, page.lang
-    with page.tab("tab_evaluate", "evaluate"):
+    with page.tab("tab_evaluate", "evaluate") as tab:
         with gr.Row():
-            eval_folder = page.say(gr.Textbox(label=t["eval_folder"], placeholder=t["eval_folder_hint"], elem_id="eval-folder",
-                                              max_length=MAX_PATH_CHARS), label="eval_folder", placeholder="eval_folder_hint")
+            eval_folder = page.say(gr.Dropdown(folder_choices(), value=None, allow_custom_value=True, label=t["eval_folder"],
+                                               info=t["eval_folder_hint"], elem_id="eval-folder"),
+                                   label="eval_folder", info="eval_folder_hint")
             eval_zip = page.label(gr.File(file_types=[".zip"], label=t["eval_zip"], elem_id="eval-zip"), "eval_zip")
         with gr.Row():
             eval_models = page.models_picker(api.default_models()[0], "eval-models")
@@ -96,6 +103,7 @@ def build(page: Page, language: gr.State) -> None:
         evaluated = gr.State(None)
         eval_report_button = page.label(gr.Button(t["make_report"], elem_id="eval-report"), "make_report")
         eval_report_file = page.label(gr.File(label=t["report_file"], elem_id="eval-report-file"), "report_file")
+        tab.select(lambda: gr.update(choices=folder_choices()), None, [eval_folder], api_visibility="private")  # folders added since
         page.engine_event(eval_button.click, evaluate_view, [eval_folder, eval_zip, eval_models, eval_engine, language],
                      [eval_summary, eval_table, eval_matrices, evaluated])
         eval_report_button.click(evaluation_report, [evaluated, language], [eval_report_file], api_visibility="private")

@@ -20,7 +20,7 @@ from plugin.engine.intake.download import fetch_url
 from plugin.errors import AccessDeniedError, ImageError, InvalidInputError
 from plugin.limits import MAX_PATH_CHARS
 
-__all__ = ["read_local_file", "resolve_local_path", "resolve_local_dir", "fetch_url", "decode_data_uri", "decode_base64",
+__all__ = ["read_local_file", "resolve_local_path", "resolve_local_dir", "find_under_roots", "fetch_url", "decode_data_uri", "decode_base64",
            "shown", "readable"]
 
 _DATA_URI = re.compile(r"^data:(?P<mime>[\w.+-]+/[\w.+-]+)?(?P<params>(;[^;,]*)*?),(?P<data>.*)$", re.S)
@@ -77,9 +77,29 @@ def _below_roots(path: str | os.PathLike, what: str, settings: Settings) -> tupl
     return text, real
 
 
+def find_under_roots(name: str, settings: Settings | None = None) -> Path | None:
+    """The first image root holding a folder of this relative `name`, as a path; None when no root
+    does (or the name is absolute)."""
+    if not name or os.path.isabs(name):
+        return None
+    for root in (settings or get_settings()).image_roots:
+        try:
+            if (root / name).is_dir():
+                return root / name
+        except (OSError, ValueError):
+            return None
+    return None
+
+
 def resolve_local_dir(path: str | os.PathLike, *, what: str = "folder", settings: Settings | None = None) -> Path:
-    """Return the real path of an existing folder below one of the allowed roots."""
-    text, real = _below_roots(path, what, settings or get_settings())
+    """Return the real path of an existing folder below one of the allowed roots. A relative path
+    that names no folder of the working directory is looked for under the image roots ("eval" is
+    `<root>/eval`), as a web user, who knows no working directory, means it."""
+    settings = settings or get_settings()
+    text = os.fspath(path) if isinstance(path, (str, os.PathLike)) else path
+    if isinstance(text, str) and "\x00" not in text and len(text) <= MAX_PATH_CHARS and not os.path.isdir(text):
+        path = find_under_roots(text, settings) or path
+    text, real = _below_roots(path, what, settings)
     if not real.is_dir():
         raise InvalidInputError(f"Expected the {what} to be a folder. Received: {shown(real)!r}, which is not a folder.")
     return real
