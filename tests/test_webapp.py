@@ -428,6 +428,17 @@ VISIBLE_TEXT = """() => { const out = []; const walker = document.createTreeWalk
   return out; }"""
 
 
+OVERFLOWING = """() => { const out = [];
+  if (document.documentElement.scrollWidth > window.innerWidth + 1) out.push("the page: " + document.documentElement.scrollWidth + "px");
+  for (const el of document.querySelectorAll(".block, .form, .prose, label, button")) {
+    const style = getComputedStyle(el);
+    if (!el.offsetParent || style.overflowX === "auto" || style.overflowX === "scroll") continue;  /* meant to scroll */
+    if (el.scrollWidth > el.clientWidth + 1) out.push((el.id || el.className || el.tagName) + ": " + el.scrollWidth + " > " + el.clientWidth);
+  }
+  return out; }"""
+"""What is wider than its box (tables scroll inside theirs, and are left out)."""
+
+
 @pytest.mark.parametrize(("lang", "browser_locale"), [("ko", "en-US"), ("en", "ko-KR")])
 def test_every_tab_reads_in_the_pages_language_whatever_the_browsers(app, browser, lang, browser_locale):
     """Every tab, every fold open, Gradio's own texts included: a Korean page in an English browser has
@@ -455,7 +466,13 @@ def test_every_tab_reads_in_the_pages_language_whatever_the_browsers(app, browse
                 stray = [text for text in texts  # a time Gradio counts while an event runs ("0.1s") is a number and a unit
                          if set(re.findall(r"[A-Za-z_][A-Za-z_0-9]*", re.sub(r"\b\d+(\.\d+)?s\b", "", text))) - KOREAN_PAGE_LATIN]
             assert not stray, (lang, tab.inner_text(), stray)
-            page.screenshot(path=str(ARTIFACTS / f"tab-{lang}-{tab.inner_text()}.png"), full_page=True)
+            name = tab.inner_text()
+            page.screenshot(path=str(ARTIFACTS / f"tab-{lang}-{name}-1280.png"), full_page=True)
+            page.set_viewport_size({"width": 400, "height": 900})  # a phone: nothing wider than its screen or its card
+            page.wait_for_function("document.documentElement.clientWidth <= 400")
+            assert page.evaluate(OVERFLOWING) == [], (lang, name)
+            page.screenshot(path=str(ARTIFACTS / f"tab-{lang}-{name}-400.png"), full_page=True)
+            page.set_viewport_size({"width": 1280, "height": 1000})
     finally:
         context.close()
 
