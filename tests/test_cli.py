@@ -19,11 +19,16 @@ def launch_py(*args, cwd=REPO):
 
 
 def test_launch_py_is_the_entry_point_and_names_every_command(tmp_path):
-    """The one test that starts `python launch.py` in a new process, as a user does."""
+    """The one test that starts `python launch.py` in a new process, as a user does: its commands,
+    and a command that loads TensorFlow prints none of TensorFlow's start-up lines."""
     out = launch_py("--help", cwd=tmp_path)
     assert out.returncode == 0, out.stderr
     for command in ("app", "models", "classify", "describe", "compare", "report", "gallery", "mcp", "tools"):
         assert command in out.stdout
+    described = launch_py("describe", "AlexNet", "--lang", "en", cwd=tmp_path)
+    assert described.returncode == 0 and "62,378,344" in described.stdout and "MiB (float32)" in described.stdout
+    for noise in ("absl", "oneDNN", "cuda", "I0000"):
+        assert noise not in described.stderr + described.stdout, noise
 
 
 def test_models_table_and_json(launch):
