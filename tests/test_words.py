@@ -108,3 +108,12 @@ def test_the_fallback_note_joins_the_models_in_the_pages_language():
     korean = fallback_note(fallback, "ko")
     assert korean.startswith("VGG16·ResNet50의 ImageNet 가중치가") and " and " not in korean
     assert fallback_note(fallback, "en").startswith("VGG16 and ResNet50 have no ImageNet weights")
+
+
+def test_an_image_error_names_its_source_in_the_readers_language(tmp_path):
+    (tmp_path / "notes.txt").write_text("not a photo")
+    plugin.configure(image_roots=[tmp_path])
+    with pytest.raises(ImageError) as refused:
+        plugin.api.load_image(str(tmp_path / "notes.txt"))
+    assert words.error_text(refused.value, "ko").endswith("파일 notes.txt.")  # not "file notes.txt" in a Korean sentence
+    assert "file notes.txt" in words.error_text(refused.value, "en")

@@ -89,8 +89,12 @@ def error_text(error: PluginError, lang: str | None) -> str:
     if lang == "en" and template is None:
         return str(error)
     if template is not None:
+        params = dict(error.params)
+        sources = section("image_sources", lang)
+        if params.get("source_kind") in sources:  # "file notes.txt" is "파일 notes.txt" in a Korean message
+            params["source"] = sources[params["source_kind"]].format(name=params.get("source_name", ""))
         try:
-            return template.format(**error.params)
+            return template.format(**params)
         except (KeyError, IndexError):
             pass  # a raise site that lacks a value: fall back to the English message below
     if lang == "en":

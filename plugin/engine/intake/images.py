@@ -160,11 +160,12 @@ def _from_path(path, settings: Settings) -> LoadedImage:
 
 
 def _decode(raw: bytes, described: str, settings: Settings, kind: str, name: str | None = None) -> LoadedImage:
+    where = {"source": described, "source_kind": kind, "source_name": name or ""}  # said again in the reader's language
     if len(raw) > settings.max_image_bytes:
         raise ImageError(f"Expected an image of at most {settings.max_image_bytes:,} bytes. Received: {described}, {len(raw):,} bytes.",
-                         key="image_too_many_bytes", source=described, limit=f"{settings.max_image_bytes:,}")
+                         key="image_too_many_bytes", **where, limit=f"{settings.max_image_bytes:,}")
     if not raw:
-        raise ImageError(f"Expected image data. Received: {described}, which is empty.", key="image_empty", source=described)
+        raise ImageError(f"Expected image data. Received: {described}, which is empty.", key="image_empty", **where)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # the pixel count is checked below
@@ -172,14 +173,14 @@ def _decode(raw: bytes, described: str, settings: Settings, kind: str, name: str
     except UnidentifiedImageError as exc:
         raise ImageError(
             f"Expected an image file ({_FORMAT_NAMES}). Received: {described}, {_sniff(raw)}.",
-            key="image_not_image", source=described) from exc
+            key="image_not_image", **where) from exc
     except Image.DecompressionBombError as exc:
         raise ImageError(f"Expected an image of at most {settings.max_image_pixels:,} pixels. Received: {described}, more.",
-                         key="image_too_many_pixels", source=described, width="?", height="?",
+                         key="image_too_many_pixels", **where, width="?", height="?",
                          limit=f"{settings.max_image_pixels:,}") from exc
     except (OSError, SyntaxError, ValueError, EOFError) as exc:
         raise ImageError(f"Expected a complete, readable image. Received: {described}, whose header could not be read.",
-                         key="image_truncated", source=described) from exc
+                         key="image_truncated", **where) from exc
     checked = _checked(opened, described, settings)
     size = checked.size
     try:
