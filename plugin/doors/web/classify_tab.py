@@ -157,7 +157,7 @@ def build(page: Page, language: gr.State) -> None:
             with gr.Column():
                 summary = page.say(gr.Markdown(t["weights_hint"], elem_id="classify-summary"), value="weights_hint")
                 with gr.Row():
-                    outputs = [gr.Label(visible=False, num_top_classes=MAX_TOP_K, elem_classes="model-label") for _ in range(MAX_LABELS)]
+                    outputs = [gr.Label(visible=False, num_top_classes=MAX_TOP_K, elem_classes="model-label", min_width=280) for _ in range(MAX_LABELS)]
                 cams = page.label(gr.Gallery(label=t["gradcam"], visible=False, columns=2, height="auto", elem_id="classify-cams"), "gradcam")
                 with page.label(gr.Accordion(t["study"], open=False, elem_id="study-fold"), "study"):
                     study_model = page.label(gr.Dropdown(MODEL_CHOICES, value=None, label=t["study_model"], elem_id="study-model"), "study_model")
