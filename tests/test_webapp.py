@@ -531,7 +531,16 @@ def test_compare_tab_and_the_reports_made_so_far(page, app, browser):
     page.wait_for_function("document.querySelector('#reports-preview iframe') !== null", timeout=60_000)
     assert page.frame_locator("#reports-preview iframe").locator("h1").count() == 1
     listing = page.locator("#reports-table").inner_text()
-    assert "내 보고서" in listing and "AlexNet" not in listing  # this page's comparison; not another client's report
+    cells = [line.strip() for line in listing.splitlines() if line.strip()]  # title, kind, language, made, whose
+    whose = {cells[i]: cells[i + 4] for i, cell in enumerate(cells) if cell.endswith((" 비교", ": architecture"))}
+    assert whose == {"VGG16, EfficientNetLite0 비교": "내 보고서",  # this page's comparison; an agent's report on this
+                     "AlexNet: architecture": "이 컴퓨터 (명령줄·도구)"}  # one-user app is the computer's, not the page's
+
+    page.reload()  # the page finds its reports again after a reload
+    page.locator("#classify-button").wait_for(timeout=60_000)
+    page.get_by_role("tab", name="보고서").click()
+    page.locator("#reports-refresh").click()
+    page.wait_for_function("document.querySelector('#reports-table').innerText.includes('내 보고서')", timeout=30_000)
 
     stranger = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()  # another user of the app
     stranger.goto(app["url"])

@@ -22,7 +22,7 @@ from plugin.doors.http_hosts import HostGuard, served_hosts
 from plugin.doors.http_language import PageLanguage, language_script
 from plugin.doors.http_limits import BodyLimit
 from plugin.doors.web import architecture_tab, classify_tab, compare_tab, evaluate_tab, reports_tab
-from plugin.doors.web.common import SESSIONS, Page, texts
+from plugin.doors.web.common import SESSIONS, Page, remember_identity, set_single_user, texts
 
 __all__ = ["build_app", "launch", "MCP_PATH", "TABS"]
 
@@ -87,6 +87,8 @@ def build_app(lang: str | None = None) -> gr.Blocks:
         # Only the state is set as the page loads; the page is worded again only when it changes (another
         # language was asked for): a page in the app's own language gets no update its user could race.
         app.load(asked_language, None, [language], api_visibility="private")
+        identity = gr.BrowserState(None, storage_key="cnnlab-page")  # the page's folder, found again after a reload
+        app.load(remember_identity, [identity], [identity], api_visibility="private")
         language.change(in_language, [language], [heading, switch, *page.components()], api_visibility="private")
         switch.change(None, [switch], None, js=_SWITCH_JS)
         register_tool_endpoints(page.concurrency)
@@ -110,6 +112,7 @@ def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False, lang:
     settings = get_settings()
     (settings.output_dir / SESSIONS).mkdir(parents=True, exist_ok=True)  # each session reads only its own (in_session)
     api.bound_decoding(settings)  # whatever decodes an image in this process stops at the pixel limit
+    set_single_user(host in ("127.0.0.1", "localhost", "::1") and not share)
     app = build_app(lang)
     app.queue(max_size=QUEUE_SIZE)
     mcp_app, mcp_lifespan = streamable_http_app()

@@ -9,9 +9,12 @@ import hashlib
 import hmac
 import logging
 import os
+import re
 import secrets
 import shutil
 import tempfile
+import threading
+from collections import OrderedDict
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -26,7 +29,7 @@ from plugin.errors import PluginError
 
 __all__ = ["Page", "SESSIONS", "SHARED", "GALLERY", "MODEL_CHOICES", "PREPROCESSING_CHOICES", "texts", "engine_error",
            "session_folder", "session_dir", "in_session", "served", "keep_upload", "photo", "engine_choices", "model_choices", "md", "table_value",
-           "render_saved", "percent"]
+           "render_saved", "percent", "remember_identity", "set_single_user", "single_user"]
 
 SHARED = "shared"
 GALLERY = "gallery"
@@ -114,11 +117,69 @@ def engine_error(exc: PluginError, lang: str) -> gr.Error:
     return gr.Error(words.error_text(exc, lang), title=words.error_title(exc, lang), print_exception=False)
 
 
+_IDENTITIES: OrderedDict[str, str] = OrderedDict()
+"""Gradio session id -> the page's identity, which its browser keeps (a reload is a new session)."""
+_IDENTITIES_LOCK = threading.Lock()
+_MAX_IDENTITIES = 10_000
+_IDENTITY = re.compile(r"[A-Za-z0-9_-]{32,64}")
+_single_user = False
+
+
+def set_single_user(local: bool) -> None:
+    """Whether the app serves only this computer (localhost, no share link): its one user then also
+    sees the reports the command line wrote into the output folder."""
+    global _single_user
+    _single_user = bool(local)
+
+
+def single_user() -> bool:
+    return _single_user
+
+
+def remember_identity(identity: str | None, request: gr.Request | None) -> str:
+    """As a page loads: tie its session to the identity its browser keeps (a new one, unguessable,
+    for a new browser), so that after a reload it finds its folder, and its reports, again."""
+    if not isinstance(identity, str) or not _IDENTITY.fullmatch(identity):
+        identity = secrets.token_urlsafe(32)
+    key = getattr(request, "session_hash", None)
+    if key:
+        with _IDENTITIES_LOCK:
+            _IDENTITIES[key] = identity
+            _IDENTITIES.move_to_end(key)
+            while len(_IDENTITIES) > _MAX_IDENTITIES:
+                _IDENTITIES.popitem(last=False)
+    return identity
+
+
 def session_folder(request: gr.Request | None) -> str:
-    """This page session's folder, relative to the output folder: named by a keyed hash of
-    Gradio's session id, so it cannot be guessed from outside."""
-    key = (getattr(request, "session_hash", None) or "no-session").encode("utf-8")
-    return f"{SESSIONS}/{hmac.new(_SECRET, key, hashlib.sha256).hexdigest()[:32]}"
+    """This page's folder, relative to the output folder: named by a keyed hash of the identity its
+    browser keeps (or, before the page has told it, of Gradio's session id), so it cannot be
+    guessed from outside."""
+    session = getattr(request, "session_hash", None) or "no-session"
+    with _IDENTITIES_LOCK:
+        key = _IDENTITIES.get(session, session)
+    return f"{SESSIONS}/{hmac.new(_secret(), key.encode('utf-8'), hashlib.sha256).hexdigest()[:32]}"
+
+
+@functools.cache
+def _secret() -> bytes:
+    """The key of the folders' names: kept in the sessions folder (owner-only), so a page's folder
+    is the same after the app restarts; a fresh one where it cannot be kept."""
+    path = get_settings().output_dir / SESSIONS / ".key"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handle = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(handle, "wb") as out:
+            out.write(secrets.token_bytes(32))
+    except FileExistsError:
+        pass
+    except OSError:
+        return _SECRET
+    try:
+        key = path.read_bytes()
+    except OSError:
+        return _SECRET
+    return key if len(key) == 32 else _SECRET
 
 
 def in_session(function: Callable[..., Any]) -> Callable[..., Any]:

@@ -16,6 +16,7 @@ from plugin.doors.web.common import (
     engine_error,
     served,
     session_folder,
+    single_user,
     table_value,
     texts,
 )
@@ -29,7 +30,8 @@ __all__ = ["reports_view", "report_preview", "share_view", "build"]
 def _report_folders(request: gr.Request | None) -> list[tuple[str, str]]:
     """(where, folder relative to the output folder) of the reports this session may see: its own,
     those its users shared, and the project's gallery."""
-    return [("mine", session_folder(request)), ("shared", SHARED), ("gallery", GALLERY)]
+    folders = [("mine", session_folder(request)), ("shared", SHARED), ("gallery", GALLERY)]
+    return folders + [("local", "")] if single_user() else folders  # the command line's, on a one-user app
 
 
 def reports_view(lang, request: gr.Request):
@@ -40,7 +42,8 @@ def reports_view(lang, request: gr.Request):
         for entry in list_reports(get_settings().output_dir / folder):
             table.append([entry.get("title", ""), report_words.get(f"kind_{entry.get('kind')}", entry.get("kind", "")),
                           entry.get("lang", ""), entry.get("created", ""), t[f"reports_{where}"]])
-            choices.append((f"{entry.get('title', '')} ({entry.get('created', '')}) · {t[f'reports_{where}']}", f"{folder}/{entry['file']}"))
+            choices.append((f"{entry.get('title', '')} ({entry.get('created', '')}) · {t[f'reports_{where}']}",
+                            f"{folder}/{entry['file']}" if folder else entry["file"]))
     return table_value(t["reports_headers"], table), gr.update(choices=choices, value=choices[0][1] if choices else None)
 
 
@@ -49,7 +52,7 @@ def _chosen_report(choice: str | None, request: gr.Request | None) -> tuple[Path
     comes from the browser and is checked like any input)."""
     if not choice or not isinstance(choice, str) or len(choice) > MAX_PATH_CHARS:
         return None
-    folder, _, name = choice.rpartition("/")
+    folder, _, name = choice.rpartition("/")  # "" for the output folder itself
     allowed = {relative for _, relative in _report_folders(request)}
     if folder not in allowed or not name.endswith(".html") or Path(name).name != name:
         return None
