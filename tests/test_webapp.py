@@ -419,7 +419,8 @@ def test_evaluate_a_zip_of_photos_and_fine_tune_on_it(page, labelled_photos, tmp
 
 VISIBLE_TEXT = """() => { const out = []; const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   while (walker.nextNode()) { const node = walker.currentNode, parent = node.parentElement;
-    if (!parent || parent.closest("#language")) continue;  /* the switch names both languages */
+    if (!parent || parent.closest("#language, td, [role=cell], [role=gridcell], #reports-pick, #reports-table tbody")) continue;  /* the switch names both languages; table
+       cells and the report picker hold data (a report's own title and language), not the interface's words */
     const style = getComputedStyle(parent), box = parent.getBoundingClientRect();
     if (style.display === "none" || style.visibility === "hidden" || (box.width === 0 && box.height === 0)) continue;
     if (node.textContent.trim()) out.push(node.textContent.trim()); }
