@@ -45,7 +45,7 @@ def stage_view_svg(facts: ArchitectureFacts, t: dict) -> Markup | None:
     y += _PILL + _GAP
     boxes = []
     for stage in stages:
-        boxes.append({"x": x, "y": y, "w": width, "h": box_height, "name": _title(stage, t),
+        boxes.append({"x": x, "y": y, "w": width, "h": box_height, "name": _title(stage),
                       "detail": _detail(stage, t), "compact": compact, "kind": _kind(stage, drawn)})
         y += box_height + gap
     output_pill = {"x": x, "y": y, "w": width, "h": _PILL, "text": t["stage_output"].format(shape=_shape(facts["output_shape"]))}
@@ -69,7 +69,7 @@ def _shape(dims: Any) -> str:
     return "x".join(str(d) for d in dims[1:]) if dims and not isinstance(dims[0], list) else "-"
 
 
-def _title(stage: Stage, t: dict) -> str:
+def _title(stage: Stage) -> str:
     return stage["name"] + (f" × {stage['blocks']}" if stage["blocks"] and stage["blocks"] > 1 else "")
 
 
