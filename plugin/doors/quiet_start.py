@@ -9,14 +9,11 @@ dropped when it loads, and written out when it fails, so a broken install still 
 
 from __future__ import annotations
 
-import contextlib
 import importlib.abc
-import importlib.machinery
 import importlib.util
 import os
 import sys
 import tempfile
-from collections.abc import Iterator
 
 __all__ = ["quiet_tensorflow_start"]
 
@@ -46,35 +43,21 @@ class _QuietLoader(importlib.abc.Loader):
         return self.loader.create_module(spec)
 
     def exec_module(self, module) -> None:
-        with _native_stderr() as captured:
+        try:
+            sys.stderr.flush()
+            saved = os.dup(2)
+        except (OSError, ValueError):  # no descriptor 2 to borrow: load as is
+            self.loader.exec_module(module)
+            return
+        with tempfile.TemporaryFile() as held:
+            os.dup2(held.fileno(), 2)
             try:
                 self.loader.exec_module(module)
             except BaseException:
-                captured.failed = True
-                raise
-
-
-class _Captured:
-    failed = False
-
-
-@contextlib.contextmanager
-def _native_stderr() -> Iterator[_Captured]:
-    """File descriptor 2 into a temporary file for the block; its text is written out if the block fails."""
-    captured = _Captured()
-    try:
-        sys.stderr.flush()
-        saved = os.dup(2)
-    except (OSError, ValueError):  # no descriptor 2 to borrow: load as is
-        yield captured
-        return
-    with tempfile.TemporaryFile() as held:
-        os.dup2(held.fileno(), 2)
-        try:
-            yield captured
-        finally:
-            os.dup2(saved, 2)
-            os.close(saved)
-            if captured.failed:
+                os.dup2(saved, 2)
                 held.seek(0)
-                sys.stderr.write(held.read().decode("utf-8", "replace"))
+                sys.stderr.write(held.read().decode("utf-8", "replace"))  # a broken install explains itself
+                raise
+            finally:
+                os.dup2(saved, 2)
+                os.close(saved)
