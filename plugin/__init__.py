@@ -1,7 +1,9 @@
 """CNN Study Lab: classify images with classic CNNs, study their architecture, make reports.
 
 The engine behind every door (Python, tool calls, MCP, web app, command line). Importing it builds
-no model, downloads nothing and starts nothing; TensorFlow is imported when a model is first built.
+no model, downloads nothing and starts nothing, and loads no part of the project: each name
+below is imported when first used (a plugin host such as `llm` imports `plugin.doors.llm_plugin` on
+every command), and TensorFlow when a model is first built.
 
 The package is split by layer, each importing only the layers below it:
 
@@ -22,32 +24,38 @@ The package is split by layer, each importing only the layers below it:
     >>> plugin.classify_image("dog.jpg", models=["VGG16", "ResNet50"])  # doctest: +SKIP
 """
 
-from plugin.api import (
-    classify_image,
-    classify_images,
-    compare_models,
-    compare_preprocessing,
-    describe_architecture,
-    evaluate,
-    explain_image,
-    fine_tune,
-    list_models,
-    make_report,
-    render_report,
-    study_image,
-)
-from plugin.config import configure, get_settings
-from plugin.errors import (
-    AccessDeniedError,
-    ImageError,
-    InvalidInputError,
-    LimitExceededError,
-    PluginError,
-    RenderError,
-    UnknownModelError,
-    UnsafeModelFileError,
-    WeightsUnavailableError,
-)
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the names as the type checker sees them; at run time __getattr__ imports them
+    from plugin.api import (
+        classify_image,
+        classify_images,
+        compare_models,
+        compare_preprocessing,
+        describe_architecture,
+        evaluate,
+        explain_image,
+        fine_tune,
+        list_models,
+        make_report,
+        render_report,
+        study_image,
+    )
+    from plugin.config import configure, get_settings
+    from plugin.errors import (
+        AccessDeniedError,
+        ImageError,
+        InvalidInputError,
+        LimitExceededError,
+        PluginError,
+        RenderError,
+        UnknownModelError,
+        UnsafeModelFileError,
+        WeightsUnavailableError,
+    )
 
 __all__ = [
     "list_models",
@@ -74,3 +82,19 @@ __all__ = [
     "RenderError",
     "LimitExceededError",
 ]
+_HOMES = ("plugin.config", "plugin.errors", "plugin.api")  # light ones first: plugin.api loads the engine's modules
+
+
+def __getattr__(name: str):
+    """The public names, each imported from its module the first time it is used (PEP 562)."""
+    if name in __all__:
+        for home in _HOMES:
+            module = importlib.import_module(home)
+            if hasattr(module, name):
+                globals()[name] = value = getattr(module, name)
+                return value
+    raise AttributeError(f"module 'plugin' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *__all__])
