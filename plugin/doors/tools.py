@@ -13,6 +13,7 @@ import json
 import logging
 import os
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
@@ -41,7 +42,7 @@ from plugin.limits import (
     MAX_TOP_K,
 )
 
-__all__ = ["TOOLS", "Tool", "tool_specs", "call_tool", "parse_arguments", "validation_message", "FORMATS"]
+__all__ = ["TOOLS", "Tool", "tool_specs", "call_tool", "parse_arguments", "validation_message", "result_pictures", "FORMATS"]
 
 log = logging.getLogger(__name__)
 
@@ -401,6 +402,29 @@ def _strict(schema: dict) -> dict:
     return schema
 
 
+def _plain_optional(schema: dict) -> dict:
+    """MCP and Anthropic: each optional property in its own plain type (`{"type": "array", ...}`, not
+    pydantic's `anyOf: [array, null]`), with its default where it has one, and `"nullable": true`,
+    the keyword that says a property may be left out or sent as null (which means "the default").
+
+    One shape every common consumer reads: JSON Schema validators ignore `nullable`; smolagents and
+    other converters that read only `type` need it plain, and take `nullable` to mean optional.
+    """
+    schema = copy.deepcopy(schema)
+    required = set(schema.get("required", []))
+    for name, prop in schema.get("properties", {}).items():
+        if name in required:
+            continue
+        options = prop.get("anyOf", [])
+        kept = [option for option in options if option.get("type") != "null"]
+        if len(kept) == 1 and len(options) == 2:
+            prop = {**kept[0], **{key: value for key, value in prop.items() if key != "anyOf"}}
+        if "default" in prop and prop["default"] is None:
+            del prop["default"]
+        schema["properties"][name] = {**prop, "nullable": True}
+    return schema
+
+
 def _nullable(prop: dict) -> dict:
     if "anyOf" in prop:
         if not any(option.get("type") == "null" for option in prop["anyOf"]):
@@ -434,10 +458,26 @@ def tool_specs(format: str = "openai") -> list[dict]:
             specs.append({"type": "function", "function": {"name": tool.name, "description": tool.description,
                                                            "parameters": _strict(schema), "strict": True}})
         elif format == "anthropic":
-            specs.append({"name": tool.name, "description": tool.description, "input_schema": schema})
+            specs.append({"name": tool.name, "description": tool.description, "input_schema": _plain_optional(schema)})
         else:
-            specs.append({"name": tool.name, "description": tool.description, "inputSchema": schema})
+            specs.append({"name": tool.name, "description": tool.description, "inputSchema": _plain_optional(schema)})
     return specs
+
+
+def result_pictures(name: str, result: Mapping[str, Any]) -> list[Path]:
+    """The PNG pictures a tool's result made (a heat map over the photo, a diagram drawn as PNG), as
+    files in the output folder, for the doors that can show them (MCP image content, `llm`
+    attachments). Empty for an error or a result without one."""
+    if "error" in result:
+        return []
+    if name == "explain_prediction":
+        paths = [result.get("overlay_path")]
+    elif name == "describe_architecture":
+        paths = [(((result.get("diagram") or {}).get("files") or {}).get("png") or {}).get("path")]
+    else:
+        return []
+    output_dir = get_settings().output_dir
+    return [output_dir / path for path in paths if isinstance(path, str) and path and (output_dir / path).is_file()]
 
 
 # --- dispatch -------------------------------------------------------------------------------
