@@ -1,5 +1,6 @@
-"""The tools over MCP, for agents: over stdio (`python launch.py mcp`) and over Streamable HTTP
-(mounted by the web app at /gradio_api/mcp/).
+"""The tools over MCP, for agents: over stdio (`python launch.py mcp`) and, mounted by the web app
+at /gradio_api/mcp, over Streamable HTTP (/gradio_api/mcp/) and over SSE (/gradio_api/mcp/sse, the
+path Gradio documents), with Gradio's schema listing at /gradio_api/mcp/schema.
 
 One server, built with the official SDK's low-level `Server`: each tool is listed with the input
 schema of its pydantic model (`plugin.doors.tools`), and every call goes through `call_tool`, so
@@ -17,13 +18,15 @@ import json
 import os
 import sys
 import threading
+import typing
+from pathlib import Path
 
 import anyio
 from mcp import types
 from mcp.server.lowlevel import Server
+from mcp.shared.message import SessionMessage
 
-from plugin.config import get_settings
-from plugin.doors.tools import call_tool, tool_specs
+from plugin.doors.tools import call_tool, result_pictures, tool_specs
 from plugin.errors import CallCancelledError
 from plugin.limits import MAX_REQUEST_BYTES
 
@@ -45,27 +48,15 @@ def run_tool(name: str, arguments: dict | None, progress=None) -> types.CallTool
         return types.CallToolResult(content=[text], structuredContent=result, isError=True)
     content: list = [text]
     if isinstance(arguments, dict) and arguments.get("include_image"):
-        if name == "describe_architecture":
-            image = _png_content(((result.get("diagram") or {}).get("files") or {}).get("png", {}).get("path"))
-        elif name == "explain_prediction":
-            image = _png_content(result.get("overlay_path"))
-        else:
-            image = None
-        if image is not None:
-            content.append(image)
+        content += [image for image in map(_png_content, result_pictures(name, result)) if image is not None]
     return types.CallToolResult(content=content, structuredContent=result)
 
 
-def _png_content(path: str | None) -> types.ImageContent | None:
-    """A PNG made in the same call (a diagram, a heat map; its path relative to the output folder, as
-    results give it), as an image content block, if not too large."""
-    if not path:
+def _png_content(file: Path) -> types.ImageContent | None:
+    """A PNG made by the call (a diagram, a heat map) as an image content block, if not too large."""
+    if file.stat().st_size > _MAX_IMAGE_BYTES:
         return None
-    file = get_settings().output_dir / path
-    if not file.is_file() or file.stat().st_size > _MAX_IMAGE_BYTES:
-        return None
-    data = file.read_bytes()
-    return types.ImageContent(type="image", data=base64.b64encode(data).decode("ascii"), mimeType="image/png")
+    return types.ImageContent(type="image", data=base64.b64encode(file.read_bytes()).decode("ascii"), mimeType="image/png")
 
 
 def progress_until_gone(name: str, gone: threading.Event, notify=None):
@@ -82,9 +73,45 @@ def progress_until_gone(name: str, gone: threading.Event, notify=None):
     return progress
 
 
+def _methods(union) -> frozenset[str]:
+    return frozenset(member.model_fields["method"].annotation.__args__[0]
+                     for member in typing.get_args(union.model_fields["root"].annotation))
+
+
+_KNOWN_REQUESTS = _methods(types.ClientRequest)
+_KNOWN_NOTIFICATIONS = _methods(types.ClientNotification)
+
+
+class _Server(Server):
+    """The SDK's server, which answers a request for a method its protocol version does not know
+    (mcp 2 clients open with `server/discover`) with JSON-RPC's "method not found" and no log line,
+    and drops such notifications quietly: the SDK itself logs a warning for each and answers
+    "invalid parameters", which makes a newer client's first attempt look like an error."""
+
+    async def run(self, read_stream, write_stream, initialization_options, raise_exceptions: bool = False,
+                  stateless: bool = False):
+        known_send, known_receive = anyio.create_memory_object_stream[SessionMessage | Exception](0)
+
+        async def sift() -> None:
+            async with known_send, read_stream:
+                async for message in read_stream:
+                    root = message.message.root if isinstance(message, SessionMessage) else None
+                    if isinstance(root, types.JSONRPCRequest) and root.method not in _KNOWN_REQUESTS:
+                        error = types.ErrorData(code=types.METHOD_NOT_FOUND, message=f"Method not found: {root.method[:100]}")
+                        await write_stream.send(SessionMessage(types.JSONRPCMessage(
+                            types.JSONRPCError(jsonrpc="2.0", id=root.id, error=error))))
+                    elif not (isinstance(root, types.JSONRPCNotification) and root.method not in _KNOWN_NOTIFICATIONS):
+                        await known_send.send(message)
+
+        async with anyio.create_task_group() as group:
+            group.start_soon(sift)
+            await super().run(known_receive, write_stream, initialization_options, raise_exceptions, stateless)
+            group.cancel_scope.cancel()
+
+
 def build_server() -> Server:
     """An MCP server offering every tool of `plugin.doors.tools`."""
-    server = Server("cnn-study-lab", instructions=INSTRUCTIONS)
+    server = _Server("cnn-study-lab", instructions=INSTRUCTIONS)
     listed = [types.Tool(name=spec["name"], description=spec["description"], inputSchema=spec["inputSchema"])
               for spec in tool_specs("mcp")]
 
@@ -139,18 +166,39 @@ def serve_stdio() -> None:
 
 
 def streamable_http_app():
-    """The server as an ASGI app for Streamable HTTP, and the lifespan that must wrap its use.
+    """The server as an ASGI app to mount at /gradio_api/mcp, and the lifespan that must wrap its use.
+
+    Below the mount: "/" is the Streamable HTTP endpoint (stateless), "/sse" and "/messages/" the
+    SSE transport, "/schema" every tool's name, description and input schema as Gradio's own MCP
+    server lists them (for clients that read a Space's tools without connecting).
 
     Returns:
         `(app, lifespan)`: mount `app` at a path; enter `lifespan(asgi_app)` while serving.
     """
+    from mcp.server.sse import SseServerTransport
     from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
+    from starlette.responses import JSONResponse
+    from starlette.routing import Mount, Route, Router
 
+    server = build_server()
     # The SDK's own cap on a body is 4 MiB; the app's is MAX_REQUEST_BYTES (a data URI of a 20 MiB photo), checked first by BodyLimit.
-    manager = StreamableHTTPSessionManager(app=build_server(), stateless=True, max_request_body_size=MAX_REQUEST_BYTES)
+    manager = StreamableHTTPSessionManager(app=server, stateless=True, max_request_body_size=MAX_REQUEST_BYTES)
+    sse = SseServerTransport("/messages/")  # said to the client below the mount's own path
 
-    async def app(scope, receive, send) -> None:
+    class SseConnection:  # an ASGI app (a class instance, which Starlette's Route passes the raw connection)
+        async def __call__(self, scope, receive, send) -> None:
+            async with sse.connect_sse(scope, receive, send) as (read, write):
+                await server.run(read, write, server.create_initialization_options())
+
+    async def streamable(scope, receive, send) -> None:
         await manager.handle_request(scope, receive, send)
+
+    async def schema(_request):
+        return JSONResponse([{**spec, "meta": {"mcp_type": "tool", "file_data_present": False, "endpoint_name": spec["name"]}}
+                             for spec in tool_specs("mcp")])
+
+    app = Router(routes=[Route("/schema", schema, methods=["GET"]), Route("/sse", SseConnection(), methods=["GET"]),
+                         Mount("/messages/", app=sse.handle_post_message), Mount("/", app=streamable)])
 
     @contextlib.asynccontextmanager
     async def lifespan(_app):
