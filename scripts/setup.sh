@@ -38,7 +38,7 @@ stamp=.venv/.cnnlab-installed
 project_hash=$(sha256sum pyproject.toml | cut -c1-16)
 installed=$(cat "$stamp" 2>/dev/null || true)
 need="app"; extras=""
-[ $want_test -eq 1 ] && need="test" && extras="[test,ray]"  # CI tests the Ray engine too
+[ $want_test -eq 1 ] && need="test" && extras="[test,ray,llm]"  # CI tests the Ray engine too
 if [ "$installed" != "$project_hash test" ] && [ "$installed" != "$project_hash $need" ]; then
   echo "setup: installing the project${extras} into .venv (the first time takes a few minutes)"
   log=$(mktemp)
