@@ -13,5 +13,11 @@ quiet_tensorflow_start()  # TensorFlow's start-up lines (absl, oneDNN, CUDA) kep
 from plugin.doors.cli import main  # noqa: E402  (the environment must be set before TensorFlow loads)
 from scripts import bench, gallery  # noqa: E402
 
+
+def run(argv: list[str] | None = None) -> int:
+    """Run a command (`argv`, default the process's arguments); return its exit status."""
+    return main(argv, extra_commands=[gallery.COMMAND, bench.COMMAND])
+
+
 if __name__ == "__main__":
-    sys.exit(main(extra_commands=[gallery.COMMAND, bench.COMMAND]))
+    sys.exit(run())

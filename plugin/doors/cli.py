@@ -53,8 +53,10 @@ class Command:
 def _app_options(parser: argparse.ArgumentParser) -> None:
     """The web app's options, accepted before any command and after `app`."""
     suppress = argparse.SUPPRESS
-    parser.add_argument("--host", default=suppress, help="address the web app listens on (default: CNNLAB_HOST, else 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=suppress, help="web app port (default: CNNLAB_PORT, else 7860)")
+    parser.add_argument("--host", default=suppress,
+                        help=f"address the web app listens on (default: {' or '.join(HOST_VARIABLES)}, else {DEFAULT_HOST})")
+    parser.add_argument("--port", type=int, default=suppress,
+                        help=f"web app port (default: {' or '.join(PORT_VARIABLES)}, else {DEFAULT_PORT})")
     parser.add_argument("--share", action="store_true", default=suppress, help="make a public Gradio share link (off by default)")
     parser.add_argument("--allowed-host", action="append", default=suppress, metavar="NAME",
                         help="a host name the web app answers to besides localhost and its address (repeatable; "
@@ -162,9 +164,8 @@ def main(argv: list[str] | None = None, extra_commands: Sequence[Command] = ()) 
         if args.command in (None, "app"):
             from plugin.doors.webapp import launch
 
-            launch(host=getattr(args, "host", None) or os.environ.get("CNNLAB_HOST", "127.0.0.1"),
-                   port=getattr(args, "port", None) or int(os.environ.get("CNNLAB_PORT", "7860")),
-                   share=getattr(args, "share", False), lang=getattr(args, "lang", None))
+            host, port = served_address(getattr(args, "host", None), getattr(args, "port", None))
+            launch(host=host, port=port, share=getattr(args, "share", False), lang=getattr(args, "lang", None))
             return 0
         if args.command == "mcp":
             from plugin.doors.mcp import serve_stdio
@@ -185,6 +186,25 @@ def main(argv: list[str] | None = None, extra_commands: Sequence[Command] = ()) 
         Console(stderr=True).print(f"[bold red]{title}[/] ({exc.type}): {_escape(words.error_text(exc, lang))}",
                                    markup=True, highlight=False, soft_wrap=True)
         return 2
+
+
+DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 7860
+HOST_VARIABLES = ("CNNLAB_HOST", "GRADIO_SERVER_NAME")  # the project's own first; Gradio's is what Spaces and Docker set
+PORT_VARIABLES = ("CNNLAB_PORT", "GRADIO_SERVER_PORT")
+
+
+def served_address(host: str | None = None, port: int | None = None) -> tuple[str, int]:
+    """Where the web app listens: the options given, else the environment's variables, else the defaults."""
+    host = host or next((os.environ[name] for name in HOST_VARIABLES if os.environ.get(name)), DEFAULT_HOST)
+    if port is None:
+        for name in PORT_VARIABLES:
+            text = os.environ.get(name, "").strip()
+            if text:
+                if not text.isdigit() or not 0 < int(text) < 65536:
+                    raise InvalidInputError(f"Expected {name} to be a port number from 1 to 65535. Received: {text[:20]!r}.")
+                port = int(text)
+                break
+    return host, port or DEFAULT_PORT
 
 
 def _apply_settings(args) -> None:

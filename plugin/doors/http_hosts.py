@@ -5,13 +5,14 @@ A page on another site can make a visitor's browser resolve its own name to 127.
 talk to the app as if it were that site: the request reaches the app with `Host: attacker.example`
 (and the attacker's `Origin`). So every HTTP and WebSocket request must name a host the app is
 served on: localhost, the address it listens on (with all interfaces, this machine's names and
-addresses), a share link's domain, and the names in `Settings.allowed_hosts` (for a proxy or a
-domain; "*" turns the check off). A browser's `Origin`, when sent, must name one of them too.
+addresses), a share link's domain, a Hugging Face Space's own name (SPACE_HOST, which Spaces set),
+and the names in `Settings.allowed_hosts` (for a proxy or a domain; "*" turns the check off). A browser's `Origin`, when sent, must name one of them too.
 """
 
 from __future__ import annotations
 
 import fnmatch
+import os
 import socket
 import urllib.parse
 from collections.abc import Iterable
@@ -23,7 +24,7 @@ _LOCAL = ("localhost", "127.0.0.1", "::1")
 
 def served_hosts(host: str, share: bool, extra: Iterable[str] = ()) -> tuple[str, ...]:
     """The host names a server listening on `host` answers to (patterns allowed, "*" for any)."""
-    names = {*_LOCAL, *extra}
+    names = {*_LOCAL, *extra, os.environ.get("SPACE_HOST", "")}
     if host in ("0.0.0.0", "::", ""):  # every interface: the names and addresses this machine goes by
         machine = socket.gethostname()
         names |= {machine, socket.getfqdn()}
