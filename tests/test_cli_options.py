@@ -65,3 +65,21 @@ def test_model_and_models_both_work_where_a_command_takes_models(command, flag, 
     first = {"classify": ["cat.jpg"], "explain": ["cat.jpg"], "evaluate": ["photos"], "report": ["classification", "cat.jpg"]}
     args = build_parser().parse_args([command, *first[command], flag, "VGG16"])
     assert getattr(args, field) == value
+
+
+def test_the_app_is_the_default_command_and_listens_where_asked(monkeypatch):
+    from plugin.doors.cli import served_address
+
+    args = build_parser().parse_args(["--port", "8000", "--lang", "en"])  # no command: the app's options work alone
+    assert args.command is None and args.port == 8000
+    for name in ("CNNLAB_HOST", "CNNLAB_PORT", "GRADIO_SERVER_NAME", "GRADIO_SERVER_PORT"):
+        monkeypatch.delenv(name, raising=False)
+    assert served_address() == ("127.0.0.1", 7860)
+    monkeypatch.setenv("GRADIO_SERVER_NAME", "0.0.0.0")  # what Hugging Face Spaces and Docker images set
+    monkeypatch.setenv("GRADIO_SERVER_PORT", "7999")
+    assert served_address() == ("0.0.0.0", 7999)
+    monkeypatch.setenv("CNNLAB_PORT", "8001")  # the project's own variable, then its options, win
+    assert served_address() == ("0.0.0.0", 8001) and served_address("127.0.0.1", 8002) == ("127.0.0.1", 8002)
+    monkeypatch.setenv("CNNLAB_PORT", "eighty")
+    with pytest.raises(InvalidInputError, match="Expected CNNLAB_PORT to be a port number from 1 to 65535. Received: 'eighty'"):
+        served_address()

@@ -36,15 +36,17 @@ def free_port() -> int:
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    """The app in a subprocess; yields its URL and output folder."""
+    """The app in a subprocess, started as Hugging Face Spaces and Docker start it (`python app.py`,
+    the port in GRADIO_SERVER_PORT); yields its URL and output folder."""
     out = tmp_path_factory.mktemp("app-out")
     port = free_port()
     log = open(out / "server.log", "w")
     process = subprocess.Popen(
-        [sys.executable, str(REPO / "launch.py"), "--image-root", str(EXAMPLES_DIR), "--output-dir", str(out),
-         "--port", str(port), "--lang", "ko"],  # no command: the app is the default, its options work alone
+        [sys.executable, str(REPO / "app.py"), "--image-root", str(EXAMPLES_DIR), "--output-dir", str(out), "--lang", "ko"],
         cwd=out, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "GRADIO_ANALYTICS_ENABLED": "False",
+        # No background ONNX export: every door answers from the same Keras model (the export is tested in test_onnx.py).
+        env={**os.environ, "GRADIO_SERVER_PORT": str(port), "CNNLAB_AUTO_EXPORT": "0", "TF_CPP_MIN_LOG_LEVEL": "3",
+             "GRADIO_ANALYTICS_ENABLED": "False",
              "HTTPS_PROXY": OFFLINE_PROXY, "https_proxy": OFFLINE_PROXY, "NO_PROXY": "127.0.0.1,localhost"})
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 180
@@ -89,6 +91,36 @@ def test_mcp_over_http_lists_the_same_tools_and_no_ui_events(app):
     for spec in tool_specs("mcp"):  # the same schemas, limits included, as over stdio and in call_tool
         assert by_name[spec["name"]].inputSchema == spec["inputSchema"]
         assert by_name[spec["name"]].description == spec["description"]
+
+
+def test_gradios_documented_mcp_paths_answer_with_the_same_server(app):
+    """/gradio_api/mcp/sse (the SSE transport most tutorials and client configs use) and
+    /gradio_api/mcp/schema (how Hugging Face lists a Space's tools) serve the project's own server;
+    a newer client's first request (mcp 2's server/discover) gets "method not found", quietly."""
+    import httpx
+    from mcp.client.sse import sse_client
+
+    schema = httpx.get(app["url"] + "/gradio_api/mcp/schema", timeout=30)
+    assert schema.status_code == 200
+    assert [(tool["name"], tool["inputSchema"]) for tool in schema.json()] == [(s["name"], s["inputSchema"]) for s in tool_specs("mcp")]
+
+    async def over_sse():
+        async with sse_client(app["url"] + "/gradio_api/mcp/sse") as (read, write):
+            async with ClientSession(read, write) as session:
+                await session.initialize()
+                listed = [tool.name for tool in (await session.list_tools()).tools]
+                return listed, await session.call_tool("classify_image", {"image": CAT, "models": ["EfficientNetLite0"]})
+
+    listed, outcome = asyncio.run(asyncio.wait_for(over_sse(), timeout=300))
+    assert listed == list(TOOLS) and not outcome.isError
+    assert outcome.structuredContent["results"][0]["verdict"]["label"] == "cat"
+
+    discover = httpx.post(app["url"] + "/gradio_api/mcp/", timeout=30,
+                          json={"jsonrpc": "2.0", "id": 7, "method": "server/discover", "params": {}},
+                          headers={"Accept": "application/json, text/event-stream"})
+    answer = json.loads(next(line[5:] for line in discover.text.splitlines() if line.startswith("data:")))
+    assert answer == {"jsonrpc": "2.0", "id": 7, "error": {"code": -32601, "message": "Method not found: server/discover"}}
+    assert "Failed to validate" not in (app["out"] / "server.log").read_text()
 
 
 def test_mcp_over_http_calls_each_tool(app):
