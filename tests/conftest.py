@@ -24,6 +24,11 @@ if _WORKERS > 1:
         os.environ.setdefault(_name, _SHARE)
     os.environ.setdefault("TF_NUM_INTEROP_THREADS", "1")
 
+# Python's SQLite binds to the first SQLite library loaded in the process. TensorFlow carries one
+# without full-text search, which llm's log database needs (tests/test_agents.py runs llm in this
+# process), so Python's own is loaded first, as it is in the `llm` command.
+import sqlite3  # noqa: E402, F401, I001
+
 import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 from PIL import Image  # noqa: E402

@@ -578,8 +578,9 @@ def test_compare_tab_and_the_reports_made_so_far(page, app, browser):
     stranger = browser.new_context(viewport={"width": 1280, "height": 1000}).new_page()  # another user of the app
     stranger.goto(app["url"])
     stranger.get_by_role("tab", name="보고서").click()
-    stranger.locator("#reports-refresh").click()
-    stranger.wait_for_timeout(1500)
+    stranger.locator("#reports-refresh").click()  # the listing has come when it shows the computer's report
+    stranger.wait_for_function("document.querySelector('#reports-table').innerText.includes('AlexNet: architecture')",
+                               timeout=30_000)
     assert "내 보고서" not in stranger.locator("#reports-table").inner_text()  # nobody sees another's reports
 
     page.locator("#reports-share").click()  # until they are shared
