@@ -82,11 +82,14 @@ __all__ = [
     "RenderError",
     "LimitExceededError",
 ]
+_PARTS = ("api", "config", "errors", "limits", "words", "engine", "render", "doors")
 _HOMES = ("plugin.config", "plugin.errors", "plugin.api")  # light ones first: plugin.api loads the engine's modules
 
 
 def __getattr__(name: str):
     """The public names, each imported from its module the first time it is used (PEP 562)."""
+    if name in _PARTS:  # `plugin.api.x` works as before, without `import plugin.api` first
+        return importlib.import_module(f"plugin.{name}")
     if name in __all__:
         for home in _HOMES:
             module = importlib.import_module(home)

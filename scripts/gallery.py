@@ -87,4 +87,4 @@ def _run(args, console) -> int:
     return 0
 
 
-COMMAND = Command("gallery", "regenerate the example gallery (reports/gallery)", lambda parser: None, _run)
+COMMAND = Command("gallery", lambda parser, lang: None, _run)

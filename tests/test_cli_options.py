@@ -4,9 +4,11 @@ model, so the command line refuses what a tool call refuses, with the registry's
 model name."""
 
 import argparse
+import re
 
 import pytest
 
+from plugin import words
 from plugin.doors import tools
 from plugin.doors.cli import build_parser, main
 from plugin.errors import InvalidInputError, UnknownModelError
@@ -83,3 +85,36 @@ def test_the_app_is_the_default_command_and_listens_where_asked(monkeypatch):
     monkeypatch.setenv("CNNLAB_PORT", "eighty")
     with pytest.raises(InvalidInputError, match="Expected CNNLAB_PORT to be a port number from 1 to 65535. Received: 'eighty'"):
         served_address()
+
+
+def _helps(parser: argparse.ArgumentParser) -> dict[str, str]:
+    return {action.dest: action.help for action in parser._actions if action.help and action.help != argparse.SUPPRESS}
+
+
+def test_help_reads_in_korean_or_english_as_asked():
+    korean, english = build_parser(lang="ko").format_help(), build_parser(lang="en").format_help()
+    assert korean.startswith("사용법: launch.py") and "옵션:" in korean and "이 도움말을 보여 주고 끝냅니다" in korean
+    assert not [word for word in ("usage:", "options:", "show this help", "positional arguments") if word in korean]
+    assert english.startswith("usage: launch.py") and "show this help message and exit" in english
+    for command in COMMANDS:  # every option of every command says what it does in Korean
+        parser = build_parser(lang="ko")
+        choices = next(action.choices for action in parser._actions if isinstance(action, argparse._SubParsersAction))
+        for dest, text in _helps(choices[command]).items():
+            assert re.search("[가-힣]", text), (command, dest, text)
+    offered = {name for arguments, skipped in COMMANDS.values() for name in set(arguments.model_fields) - skipped}
+    assert set(words.section("cli", "ko")["help"]["fields"]) <= {n for t in tools.TOOLS.values() for n in t.arguments.model_fields}
+    assert offered <= set(words.section("cli", "ko")["help"]["fields"]) | {"images"}
+
+
+@pytest.mark.parametrize("lang, said", [
+    ("ko", "launch.py classify: 오류: 인자 --top-k: 'abc'은(는) 올바른 정수 값이 아닙니다"),
+    ("en", "launch.py classify: error: argument --top-k: invalid int value: 'abc'"),
+])
+def test_argparse_errors_read_in_the_chosen_language(capsys, lang, said):
+    with pytest.raises(SystemExit) as exited:
+        main(["--lang", lang, "classify", "cat.jpg", "--top-k", "abc"])
+    assert exited.value.code == 2 and said in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["--lang", lang, "frobnicate"])
+    wrong = capsys.readouterr().err
+    assert ("고를 수 없는 값 'frobnicate'" if lang == "ko" else "invalid choice: 'frobnicate'") in wrong

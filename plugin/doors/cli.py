@@ -34,6 +34,7 @@ from plugin.api import display_name, fallback_note, sentence, source_text, verdi
 from plugin.config import configure, get_settings
 from plugin.doors import tools
 from plugin.doors.cli_options import add_options, validated
+from plugin.doors.cli_parser import parser_class, requested_lang
 from plugin.errors import InvalidInputError, PluginError
 from plugin.limits import DEFAULT_ARCHITECTURE_MODEL, FALLBACK_MODEL, MAX_IMAGES_PER_CALL
 
@@ -42,120 +43,113 @@ __all__ = ["main", "build_parser", "Command"]
 
 @dataclasses.dataclass(frozen=True)
 class Command:
-    """A command added from outside the package (the checkout's scripts: bench, gallery)."""
+    """A command added from outside the package (the checkout's scripts: bench, gallery); its help
+    is the catalogue's `cli.help.command.<name>`, its options' helps in the language it is given."""
 
     name: str
-    help: str
-    add_arguments: Callable[[argparse.ArgumentParser], None]
+    add_arguments: Callable[[argparse.ArgumentParser, str], None]
     run: Callable[[argparse.Namespace, Console], int]
 
 
-def _app_options(parser: argparse.ArgumentParser) -> None:
+def _app_options(parser: argparse.ArgumentParser, said: dict) -> None:
     """The web app's options, accepted before any command and after `app`."""
     suppress = argparse.SUPPRESS
+    option = said["option"]
     parser.add_argument("--host", default=suppress,
-                        help=f"address the web app listens on (default: {' or '.join(HOST_VARIABLES)}, else {DEFAULT_HOST})")
+                        help=option["host"].format(variables=" / ".join(HOST_VARIABLES), default=DEFAULT_HOST))
     parser.add_argument("--port", type=int, default=suppress,
-                        help=f"web app port (default: {' or '.join(PORT_VARIABLES)}, else {DEFAULT_PORT})")
-    parser.add_argument("--share", action="store_true", default=suppress, help="make a public Gradio share link (off by default)")
-    parser.add_argument("--allowed-host", action="append", default=suppress, metavar="NAME",
-                        help="a host name the web app answers to besides localhost and its address (repeatable; "
-                             "'*.example.org' for sub-domains, '*' for any, e.g. behind a proxy; default: CNNLAB_ALLOWED_HOSTS)")
-    parser.add_argument("--lang", choices=list(words.LANGUAGES), default=suppress,
-                        help="language of the app, the reports and this command's tables (default: CNNLAB_LANG, else ko)")
+                        help=option["port"].format(variables=" / ".join(PORT_VARIABLES), default=DEFAULT_PORT))
+    parser.add_argument("--share", action="store_true", default=suppress, help=option["share"])
+    parser.add_argument("--allowed-host", action="append", default=suppress, metavar="NAME", help=option["allowed_host"])
+    _lang_option(parser, said)
 
 
-def build_parser(extra_commands: Sequence[Command] = ()) -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="launch.py",
-        description="CNN Study Lab: classify images with classic CNNs and study their architecture. "
-                    "With no command, starts the web app.",
-    )
-    parser.add_argument("--image-root", action="append", default=[], metavar="DIR",
-                        help="folder local images and model files may be read from (repeatable; "
-                             "default: the working directory and the bundled examples)")
-    parser.add_argument("--output-dir", metavar="DIR", help="folder generated files are written to (default: ./reports)")
-    _app_options(parser)
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+def build_parser(extra_commands: Sequence[Command] = (), lang: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser, its help and errors in `lang` (default: the `--lang` asked for, else
+    CNNLAB_LANG, else Korean)."""
+    lang = words.check_lang(lang or requested_lang(None))
+    said = words.section("cli", lang)["help"]
+    command_help, option = said["command"], said["option"]
+    parser = parser_class(lang)(prog="launch.py", description=said["description"])
+    parser.add_argument("--image-root", action="append", default=[], metavar="DIR", help=option["image_root"])
+    parser.add_argument("--output-dir", metavar="DIR", help=option["output_dir"])
+    _app_options(parser, said)
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", title=said["commands"])
 
-    _app_options(commands.add_parser("app", help="start the web app with its API and MCP endpoint (the default command)"))
+    def command(name: str, **kwargs) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=command_help[name], description=command_help[name], **kwargs)
 
-    models = commands.add_parser("models", help="list the models in the registry")
-    models.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    _app_options(command("app"), said)
+
+    models = command("models")
+    models.add_argument("--json", action="store_true", help=option["json"])
 
     # Each command's options come from its tool's arguments model (plugin.doors.tools): written once.
-    classify = commands.add_parser("classify", help="classify images with one or more models")
-    add_options(classify, tools.ClassifyImageArguments, skip={"image"},
+    classify = command("classify")
+    add_options(classify, tools.ClassifyImageArguments, lang, skip={"image"},
                 positional={"images": {"nargs": "+", "metavar": "IMAGE"}},
-                helps={"images": f"image files, http(s) URLs or data URIs (at most {MAX_IMAGES_PER_CALL}, classified in one batch)"})
-    _output_options(classify)
+                helps={"images": option["images"].format(count=MAX_IMAGES_PER_CALL)})
+    _output_options(classify, said)
 
-    explain = commands.add_parser("explain", help="show where a model looked (Grad-CAM heat map over the photo)")
-    add_options(explain, tools.ExplainPredictionArguments, skip={"class_index", "include_image"},
+    explain = command("explain")
+    add_options(explain, tools.ExplainPredictionArguments, lang, skip={"class_index", "include_image"},
                 positional={"image": {"metavar": "IMAGE"}}, defaults={"model": FALLBACK_MODEL})
-    explain.add_argument("--class", dest="class_index", metavar="CLASS",
-                         help="class to explain: an index or an ImageNet class name (default: the top-1 or --expected)")
-    _output_options(explain)
+    explain.add_argument("--class", dest="class_index", metavar="CLASS", help=option["class"])
+    _output_options(explain, said)
 
-    study = commands.add_parser("preprocessing", help="the preprocessing experiment: one photo, one model, every mode")
-    add_options(study, tools.ComparePreprocessingArguments, positional={"image": {"metavar": "IMAGE"}},
+    study = command("preprocessing")
+    add_options(study, tools.ComparePreprocessingArguments, lang, positional={"image": {"metavar": "IMAGE"}},
                 defaults={"model": FALLBACK_MODEL, "top_k": 3})
-    _output_options(study)
+    _output_options(study, said)
 
-    describe = commands.add_parser("describe", help="describe a model's architecture and draw it")
-    add_options(describe, tools.DescribeArchitectureArguments, skip={"max_layers", "include_image"},
+    describe = command("describe")
+    add_options(describe, tools.DescribeArchitectureArguments, lang, skip={"max_layers", "include_image"},
                 positional={"model": {"nargs": "?", "metavar": "MODEL"}},
                 flags={"diagram_format": ["--format"], "include_diagram": ["--no-diagram"]})
-    _output_options(describe)
+    _output_options(describe, said)
 
-    compare = commands.add_parser("compare", help="compare models side by side (optionally on an image)")
-    add_options(compare, tools.CompareModelsArguments, positional={"models": {"nargs": "*", "metavar": "MODEL"}})
-    _output_options(compare)
+    compare = command("compare")
+    add_options(compare, tools.CompareModelsArguments, lang, positional={"models": {"nargs": "*", "metavar": "MODEL"}})
+    _output_options(compare, said)
 
-    report = commands.add_parser("report", help="make a study report (HTML + Markdown)",
-                                 description="report architecture MODEL | report classification IMAGE [--models ...] | "
-                                             "report comparison MODEL [MODEL ...] [--image IMAGE] | "
-                                             "report structure [MODEL ...] (default AlexNet VGG16 ResNet50)")
-    report.add_argument("kind", choices=["architecture", "classification", "comparison", "structure"])
-    report.add_argument("subjects", nargs="*", metavar="MODEL_OR_IMAGE",
-                        help="architecture: a model; classification: an image; comparison and structure: models")
-    add_options(report, tools.RenderReportArguments, skip={"kind", "lang", "model", "source"})
-    _app_options_lang(report)
+    report = commands.add_parser("report", help=command_help["report"], description=command_help["report_usage"])
+    report.add_argument("kind", choices=["architecture", "classification", "comparison", "structure"], help=option["kind"])
+    report.add_argument("subjects", nargs="*", metavar="MODEL_OR_IMAGE", help=option["subjects"])
+    add_options(report, tools.RenderReportArguments, lang, skip={"kind", "lang", "model", "source"})
+    _lang_option(report, said)
 
-    evaluate = commands.add_parser("evaluate", help="how often is each model right on a folder of labelled photos?")
-    add_options(evaluate, tools.EvaluateImagesArguments, positional={"source": {"metavar": "FOLDER"}})
-    evaluate.add_argument("--fresh", action="store_true", help="start over instead of resuming the run's log")
-    evaluate.add_argument("--report", action="store_true", help="also make the evaluation report (HTML + Markdown)")
-    _output_options(evaluate)
+    evaluate = command("evaluate")
+    add_options(evaluate, tools.EvaluateImagesArguments, lang, positional={"source": {"metavar": "FOLDER"}})
+    evaluate.add_argument("--fresh", action="store_true", help=option["fresh"])
+    evaluate.add_argument("--report", action="store_true", help=option["report"])
+    _output_options(evaluate, said)
 
-    tune = commands.add_parser("fine-tune", help="train a new head for your photos' classes on a frozen pretrained backbone")
-    add_options(tune, tools.FineTuneArguments, positional={"source": {"metavar": "FOLDER"}}, flags={"evaluate": ["--report"]},
-                helps={"evaluate": "also evaluate base and fine-tuned model on the folder and make the report"})
-    _output_options(tune)
+    tune = command("fine-tune")
+    add_options(tune, tools.FineTuneArguments, lang, positional={"source": {"metavar": "FOLDER"}}, flags={"evaluate": ["--report"]},
+                helps={"evaluate": option["tune_report"]})
+    _output_options(tune, said)
 
-    commands.add_parser("mcp", help="serve the tools over MCP stdio (for desktop agents)")
-    specs = commands.add_parser("tools", help="print the tool definitions for an LLM API")
-    specs.add_argument("--format", choices=["openai", "anthropic", "mcp"], default="openai")
+    command("mcp")
+    specs = command("tools")
+    specs.add_argument("--format", choices=["openai", "anthropic", "mcp"], default="openai", help=option["format"])
 
-    for command in extra_commands:
-        sub = commands.add_parser(command.name, help=command.help)
-        command.add_arguments(sub)
+    for extra in extra_commands:
+        extra.add_arguments(command(extra.name), lang)
     return parser
 
 
-def _output_options(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
-    _app_options_lang(parser)
+def _output_options(parser: argparse.ArgumentParser, said: dict) -> None:
+    parser.add_argument("--json", action="store_true", help=said["option"]["json"])
+    _lang_option(parser, said)
 
 
-def _app_options_lang(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--lang", choices=list(words.LANGUAGES), default=argparse.SUPPRESS,
-                        help="language of the tables and reports (default: CNNLAB_LANG, else ko)")
+def _lang_option(parser: argparse.ArgumentParser, said: dict) -> None:
+    parser.add_argument("--lang", choices=list(words.LANGUAGES), default=argparse.SUPPRESS, help=said["option"]["lang"])
 
 
 def main(argv: list[str] | None = None, extra_commands: Sequence[Command] = ()) -> int:
     """Run the command line; return the exit status."""
-    args = build_parser(extra_commands).parse_args(argv)
+    args = build_parser(extra_commands, requested_lang(argv)).parse_args(argv)
     lang = getattr(args, "lang", None) or words.default_lang()
     console = Console(width=None if sys.stdout.isatty() else 120)
     extra = {command.name: command for command in extra_commands}

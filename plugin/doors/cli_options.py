@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import BaseModel, ValidationError
 from pydantic_core import PydanticUndefined
 
-from plugin import api
+from plugin import api, words
 from plugin.doors.tools import validation_message
 from plugin.errors import InvalidInputError
 
@@ -26,7 +26,7 @@ __all__ = ["add_options", "validated"]
 _SCALARS = (int, float, str)
 
 
-def add_options(parser: argparse.ArgumentParser, arguments: type[BaseModel], *, skip: Collection[str] = (),
+def add_options(parser: argparse.ArgumentParser, arguments: type[BaseModel], lang: str, *, skip: Collection[str] = (),
                 positional: Mapping[str, Mapping[str, Any]] = {}, flags: Mapping[str, Sequence[str]] = {},
                 defaults: Mapping[str, Any] = {}, helps: Mapping[str, str] = {}) -> None:
     """Add one option (or positional argument) per field of a tool's arguments model.
@@ -34,6 +34,8 @@ def add_options(parser: argparse.ArgumentParser, arguments: type[BaseModel], *, 
     Args:
         parser: the command's parser.
         arguments: the tool's pydantic model.
+        lang: the help's language: English says the field's own description (what the calling model
+            reads too); Korean the catalogue's words for it (`cli.help.fields`).
         skip: fields the command does not offer (or offers its own way).
         positional: fields taken as positional arguments, with their argparse keywords (nargs, metavar).
         flags: other spellings for a field's option (default `--field-name`; `--no-field-name` for a
@@ -41,6 +43,8 @@ def add_options(parser: argparse.ArgumentParser, arguments: type[BaseModel], *, 
         defaults: the command's own defaults where they differ from the tool's.
         helps: the command's own help where the tool's description does not fit.
     """
+    said = words.section("cli", lang)["help"]
+    described = said.get("fields", {})  # Korean only: English is the models' own descriptions
     spellings = {"models": "model", "model": "models"}  # either spelling works on a command that has one of them
     for name, field in arguments.model_fields.items():
         if name in skip:
@@ -49,16 +53,16 @@ def add_options(parser: argparse.ArgumentParser, arguments: type[BaseModel], *, 
             flags = {**flags, name: [f"--{name}", f"--{spellings[name]}"]}
         shape, inner, choices = _shape(field.annotation)
         default = defaults.get(name, None if field.default is PydanticUndefined else field.default)
-        text = helps.get(name, field.description or "")
+        text = helps.get(name, described.get(name, field.description or ""))
         if choices:
-            text += f" (one of: {', '.join(map(str, choices))})"
+            text += " (" + said["one_of"].format(choices=", ".join(map(str, choices))) + ")"
         if name in positional:
             parser.add_argument(name, default=default, help=text, **positional[name])
             continue
         if shape == "switch":
             on = default is True
             names = flags.get(name) or [f"--no-{_dashed(name)}" if on else f"--{_dashed(name)}"]
-            text = f"turn off (on by default): {text}" if on and name not in helps else text
+            text = said["switch_off"].format(text=text) if on and name not in helps else text
             parser.add_argument(*names, dest=name, action="store_false" if on else "store_true", default=default, help=text)
             continue
         names = flags.get(name) or [f"--{_dashed(name)}"]

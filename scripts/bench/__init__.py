@@ -18,6 +18,7 @@ import json
 import tempfile
 from pathlib import Path
 
+from plugin import words
 from scripts.bench.evaluation import evaluation_speed
 from scripts.bench.inference import BACKENDS, bench_folder, bench_weights, example_jpeg, measure_model
 from scripts.bench.machine import describe_machine, matmul_peak_gflops
@@ -107,13 +108,14 @@ def _check(value, limit, *, below: bool) -> dict:
     return {"value": value, "target": limit, "met": met}
 
 
-def _add_arguments(parser) -> None:
-    parser.add_argument("--models", nargs="+", default=list(MODELS), metavar="MODEL")
-    parser.add_argument("--runs", type=int, default=10, help="runs per one-image median (batches: a quarter as many)")
-    parser.add_argument("--evaluation-images", type=int, default=64, help="photos for the local-vs-Ray evaluation (0: skip)")
-    parser.add_argument("--quick", action="store_true", help="skip the fresh processes, the services and the evaluation")
-    parser.add_argument("--json", action="store_true", help="print the JSON instead of the table")
-    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for the README)")
+def _add_arguments(parser, lang: str) -> None:
+    option = words.section("cli", lang)["help"]["option"]
+    parser.add_argument("--models", nargs="+", default=list(MODELS), metavar="MODEL", help=option["bench_models"])
+    parser.add_argument("--runs", type=int, default=10, help=option["runs"])
+    parser.add_argument("--evaluation-images", type=int, default=64, help=option["evaluation_images"])
+    parser.add_argument("--quick", action="store_true", help=option["quick"])
+    parser.add_argument("--json", action="store_true", help=option["json"])
+    parser.add_argument("--markdown", action="store_true", help=option["markdown"])
 
 
 def _run(args, console) -> int:
@@ -143,7 +145,7 @@ def _run(args, console) -> int:
 def _command():
     from plugin.doors.cli import Command
 
-    return Command("bench", "measure inference, services and memory on this machine (one table, JSON)", _add_arguments, _run)
+    return Command("bench", _add_arguments, _run)
 
 
 COMMAND = _command()
