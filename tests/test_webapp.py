@@ -397,10 +397,11 @@ def test_without_weights_classification_explains_how_to_get_them_in_korean(page)
 def test_architecture_tab_shows_the_diagram_and_makes_a_report(page):
     page.get_by_role("tab", name="구조").click()
     page.locator("#describe-button").click()
-    diagram = page.locator("#arch-diagram img")
+    diagram = page.locator("#arch-diagram .diagram-box svg")  # the whole diagram, inline, in its scroll box
     diagram.wait_for(state="visible", timeout=180_000)
-    box = diagram.bounding_box()
-    assert box and box["width"] > 200 and box["height"] > 200
+    box, frame = diagram.bounding_box(), page.locator("#arch-diagram .diagram-box").bounding_box()
+    assert box and frame and box["width"] > 600 and box["height"] > 20 * frame["height"] > 0  # ResNet50 at full size, scrolled
+    assert "conv5_block3_out" in diagram.text_content()
     assert "25,636,712" in page.locator("#arch-figures").inner_text()  # ResNet50, the default
     assert page.get_by_text("conv5_x", exact=False).count() > 0
     stage_view = page.locator("#arch-stage-view svg")

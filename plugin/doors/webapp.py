@@ -47,11 +47,13 @@ APP_CSS = """
 .gradio-container { word-break: keep-all; overflow-wrap: break-word; }  /* Korean wraps between words; a name too long for its line anywhere */
 #arch-stage-view svg { width: 100%; max-width: 400px; height: auto; }
 .gradio-container th, .gradio-container th * { word-break: keep-all !important; overflow-wrap: normal !important; }  /* a header's words whole: the table scrolls instead */
-button[role="tab"] { flex-shrink: 0; }
-.model-label h2.output-class { font-size: var(--text-xxl); padding-top: var(--size-6); }  /* a long class name whole, under its card's label */  /* a tab's name whole; the tabs that do not fit go to Gradio's overflow menu */
+button[role="tab"] { flex-shrink: 0; }  /* a tab's name whole; the tabs that do not fit go to Gradio's overflow menu */
+.model-label h2.output-class { font-size: var(--text-xxl); padding-top: var(--size-6); }  /* a long class name whole, under its card's label */
+#arch-diagram .diagram-box { max-height: 80vh; overflow: auto; border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px; background: #fff; }
+#arch-diagram .diagram-box svg { display: block; width: 100%; min-width: 640px; height: auto; }  /* full size: a phone scrolls, as in the reports */
 .meta-text, .meta-text-center { display: none !important; }  /* Gradio's "processing | 1.2 s" and "queue: 1/3", in English only */
 """
-"""The app's own style: how Korean wraps, and the stage view at its phone width."""
+"""The app's own style: how Korean wraps, the stage view at its phone width, the diagram in its scroll box."""
 
 
 def _page_lang(lang: str | None) -> str:

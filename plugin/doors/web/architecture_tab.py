@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import gradio as gr
 from markupsafe import Markup, escape
@@ -22,19 +23,20 @@ from plugin.doors.web.common import (
 from plugin.errors import PluginError
 from plugin.limits import DEFAULT_ARCHITECTURE_MODEL
 from plugin.render.stage_view import stage_view_note, stage_view_svg
+from plugin.render.svg import inline_svg
 
 __all__ = ["architecture_view", "architecture_report", "build"]
 
 
 def architecture_view(model, model_file, expand_nested, rankdir, lang, request: gr.Request, progress=gr.Progress()):
-    """Describe once, drawing the SVG (download) and the PNG (shown, as a file: it can be taller
-    than the pixel limit on decoding) from one graph."""
+    """Describe once and draw the diagram once, as SVG: shown inline at full size in a scroll box
+    (readable on a phone too, where a picture scaled to the screen is not), and offered as a file."""
     t = texts(lang)
     options = {"model_path": keep_upload(model_file, request)} if model_file else {"model": model}
     progress(0.2, desc=t["building"])
     try:
         facts = api.describe_architecture(detail="full" if expand_nested else "layers", include_diagram=True,
-                                          diagram_format=["svg", "png"], expand_nested=bool(expand_nested),
+                                          diagram_format="svg", expand_nested=bool(expand_nested),
                                           rankdir=rankdir, **options)
     except PluginError as exc:
         raise engine_error(exc, lang) from exc
@@ -50,12 +52,22 @@ def architecture_view(model, model_file, expand_nested, rankdir, lang, request: 
     published = facts["published"]
     if published:
         top1 = f"{published['top1']:.1%}" if published.get("top1") is not None else "-"
-        figures += "\n\n" + t["published_line"].format(top1=top1, source=md(published["source"]))
+        figures += "\n\n" + t["published_line"].format(top1=top1, source=md(words.text(f"sources.{published['source_key']}", lang)))
     diagram = facts["diagram"]
     assert diagram is not None  # include_diagram=True
     files = diagram["files"]
-    return (figures, stage_view_html(facts, lang), served(files["png"]["path"]), served(files["svg"]["path"]), table_value(t["stages_headers"], stages),
+    return (figures, stage_view_html(facts, lang), diagram_html(files["svg"]["path"], facts["model"], lang),
+            served(files["svg"]["path"]), table_value(t["stages_headers"], stages),
             table_value(t["structure_headers"], structure), table_value(t["layers_headers"], layers), facts)
+
+
+def diagram_html(svg_path: str, model: str, lang: str) -> str:
+    """The whole plot_model diagram, sanitised and inline, at least 640 px wide in a box that
+    scrolls both ways (as in the reports), with its heading and how to read it."""
+    t = words.section("report", lang)
+    drawing = inline_svg(Path(svg_path).read_bytes(), label=f"{model}: {t['diagram']}")
+    return Markup('<h3>{}</h3><p>{}</p><div class="diagram-box" tabindex="0">{}</div>').format(
+        t["diagram"], t["diagram_scroll"], drawing)
 
 
 def stage_view_html(facts, lang: str) -> str:
@@ -94,7 +106,7 @@ def build(page: Page, language: gr.State) -> None:
         describe_button = page.label(gr.Button(t["describe"], variant="primary", elem_id="describe-button"), "describe")
         figures = gr.Markdown(elem_id="arch-figures")
         stage_view = gr.HTML(elem_id="arch-stage-view")
-        diagram = page.label(gr.Image(label=t["diagram"], type="filepath", elem_id="arch-diagram", interactive=False), "diagram")
+        diagram = gr.HTML(elem_id="arch-diagram")
         diagram_file = page.label(gr.File(label=t["diagram_file"]), "diagram_file")
         stages = page.table("stages", "stages_headers", wrap=True, elem_id="arch-stages")
         structure = page.table("structure", "structure_headers", wrap=True, elem_id="arch-structure")
