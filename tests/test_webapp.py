@@ -630,7 +630,7 @@ def test_an_architecture_report_from_the_apps_facts_describes_once(monkeypatch):
     monkeypatch.setattr(api, "describe", counting)
     outputs = architecture_tab.architecture_view("AlexNet", None, False, "TB", "en", None, progress=lambda *a, **k: None)
     facts = outputs[-1]
-    assert set(facts["diagram"]["files"]) == {"svg", "png"}  # both drawn by the one describe
+    assert set(facts["diagram"]["files"]) == {"svg"}  # drawn once, shown inline and offered as the file
     path = architecture_tab.architecture_report(facts, "en", None, progress=lambda *a, **k: None)
     assert calls == [1] and "AlexNet: architecture" in Path(path).read_text("utf-8")
 
