@@ -469,8 +469,11 @@ OVERFLOWING = """() => { const out = [];
     if (!el.offsetParent || style.overflowX === "auto" || style.overflowX === "scroll") continue;  /* meant to scroll */
     if (el.scrollWidth > el.clientWidth + 1) out.push((el.id || el.className || el.tagName) + ": " + el.scrollWidth + " > " + el.clientWidth);
   }
+  for (const header of document.querySelectorAll("th span.header")) {  /* Gradio's columns have fixed widths: a header must fit its own */
+    if (header.offsetParent && header.scrollWidth > header.clientWidth + 1) out.push("header " + header.innerText + ": cut off");
+  }
   return out; }"""
-"""What is wider than its box (tables scroll inside theirs, and are left out)."""
+"""What is wider than its box (tables scroll inside theirs, and are left out), and table headers cut off."""
 
 
 @pytest.mark.parametrize(("lang", "browser_locale"), [("ko", "en-US"), ("en", "ko-KR")])

@@ -46,7 +46,7 @@ texts once, as it draws it, so only a new page is wholly in the new language."""
 APP_CSS = """
 .gradio-container { word-break: keep-all; overflow-wrap: break-word; }  /* Korean wraps between words; a name too long for its line anywhere */
 #arch-stage-view svg { width: 100%; max-width: 400px; height: auto; }
-.gradio-container th, .gradio-container th * { word-break: keep-all !important; overflow-wrap: normal !important; }  /* a header's words whole: the table scrolls instead */
+.gradio-container th, .gradio-container th * { word-break: keep-all !important; overflow-wrap: anywhere !important; }  /* a header's words whole where its column is wide enough; Gradio's columns have fixed widths, so a word wider than its column breaks rather than being cut off */
 button[role="tab"] { flex-shrink: 0; }  /* a tab's name whole; the tabs that do not fit go to Gradio's overflow menu */
 .model-label h2.output-class { font-size: var(--text-xxl); padding-top: var(--size-6); }  /* a long class name whole, under its card's label */
 #arch-diagram .diagram-box { max-height: 80vh; overflow: auto; border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px; background: #fff; }

@@ -163,7 +163,7 @@ def build(page: Page, language: gr.State) -> None:
                     study_model = page.label(gr.Dropdown(MODEL_CHOICES, value=None, label=t["study_model"], elem_id="study-model"), "study_model")
                     study_button = page.label(gr.Button(t["study_run"], elem_id="study-button"), "study_run")
                     study_table = page.table("study", "study_headers", wrap=True, elem_id="study-table",
-                                             column_widths=["16%", "20%", "11%", "10%", "25%", "18%"], max_height=800)
+                                             column_widths=["18%", "18%", "14%", "14%", "20%", "16%"], max_height=800)
                     study_hint = gr.Markdown(elem_id="study-pixel")
                 report_button = page.label(gr.Button(t["make_report"], elem_id="classify-report"), "make_report")
                 report_file = page.label(gr.File(label=t["report_file"], elem_id="classify-report-file"), "report_file")
