@@ -72,11 +72,11 @@ __all__ = ["list_models", "default_models", "classify_image", "structures", "cla
 REPORT_OPTIONS: dict[str, tuple[str, ...]] = {
     "architecture": ("model", "model_path", "expand_nested", "show_shapes", "rankdir"),
     "classification": ("image", "models", "top_k", "weights", "model_path", "class_names", "preprocessing",
-                       "allow_random_weights", "expected", "explain", "study_preprocessing", "backend"),
+                       "allow_random_weights", "expected", "explain", "study_preprocessing", "backend", "precision"),
     "comparison": ("models", "image", "top_k", "weights", "allow_random_weights", "preprocessing"),
     "structure": ("models",),
     "evaluation": ("source", "models", "labels", "weights", "allow_random_weights", "model_path", "class_names",
-                   "preprocessing", "engine", "backend"),
+                   "preprocessing", "engine", "backend", "precision"),
 }
 """The options `make_report` takes for each kind of report, as the engine function of that kind
 names them (`image` and `source` included)."""
@@ -107,7 +107,7 @@ def study_image(image: ImageInput, models: ModelNames = None, *, expected: Expec
         explain: add a Grad-CAM heat map per model (with its overlay PNG).
         study_preprocessing: add the preprocessing experiment with the first model.
         **options: top_k, weights, allow_random_weights, model_path, class_names, preprocessing,
-            backend, as for `classify_image`.
+            backend, precision, as for `classify_image`.
 
     Returns:
         `{"result", "image", "explanations", "preprocessing_study"}`: the `classify_image` result,
@@ -245,7 +245,7 @@ def make_report(kind: str, lang: str | None = None, output_dir: PathInput | None
         kind: "architecture" (options of describe_architecture: model, model_path, expand_nested,
             show_shapes, rankdir), "classification" (image, and the options of study_image: models,
             top_k, weights, model_path, class_names, preprocessing, allow_random_weights, expected,
-            backend; explain=True for a Grad-CAM per model, study_preprocessing=True for the
+            backend, precision; explain=True for a Grad-CAM per model, study_preprocessing=True for the
             preprocessing experiment with the first model), "comparison" (models, optional image,
             top_k, weights, allow_random_weights, preprocessing) or "evaluation" (source, and the
             options of evaluate). `REPORT_OPTIONS` lists them.

@@ -30,6 +30,8 @@ __all__ = [
     "FINE_TUNE_BASE",
     "BACKENDS",
     "DEFAULT_BACKEND",
+    "PRECISIONS",
+    "DEFAULT_PRECISION",
     "MAX_BATCH_IMAGES",
     "STORED_BYTES_PER_PARAMETER",
     "STORED_SLACK_BYTES",
@@ -105,6 +107,13 @@ BACKENDS = ("auto", "onnx", "keras")
 the export is made in the background."""
 
 DEFAULT_BACKEND = "auto"
+
+PRECISIONS = ("float32", "int8")
+"""The numbers a registry model computes with: "float32", or "int8" (onnxruntime, on a static
+quantisation of the float32 export, kept only if it agrees with float32 on held-out photos; where it
+does not, float32 answers and says why)."""
+
+DEFAULT_PRECISION = "float32"
 
 MAX_BATCH_IMAGES = 64
 """Most images that requests arriving together are merged into (see `plugin.engine.inference.batching`)."""

@@ -275,6 +275,68 @@ def test_the_command_line_takes_a_backend(lite_imagenet, capsys):
     assert result["backend"] == "onnx" and result["verdict"]["label"] == "cat"
 
 
+@pytest.fixture(scope="module")
+def lite_int8(lite_imagenet):
+    """Lite0 with precision="int8": its int8 model made from the module's export and checked (once)."""
+    return classify_image(CAT, models=[LITE], precision="int8")["results"][0]
+
+
+def test_int8_lite0_is_kept_answers_the_same_and_says_so_in_every_door(lite_int8, labelled_photos, capsys):
+    from plugin.doors.cli import main
+    from plugin.engine.inference.onnx.int8 import NEEDED
+
+    answer = lite_int8
+    assert (answer["precision"], answer["backend"]) == ("int8", "onnx") and "precision_note" not in answer
+    assert answer["verdict"]["label"] == "cat" and answer["predictions"][0]["index"] in CATS
+    agreement = answer["int8_agreement"]  # on 160 held-out framings of photos calibration never saw
+    assert all(agreement[name] >= needed for name, needed in NEEDED.items()), agreement
+    assert agreement["images"] == 160 and agreement["top1"] >= 0.9
+    assert [m["int8"] for m in list_models()["models"] if m["name"] == LITE] == [{"state": "ready", "agreement": agreement}]
+
+    tool = call_tool("classify_image", {"image": str(CAT), "models": [LITE], "precision": "int8"})
+    assert tool["results"][0]["precision"] == "int8" and tool["results"][0]["verdict"]["label"] == "cat"
+    refused = call_tool("classify_image", {"image": str(CAT), "models": [LITE], "precision": "int8", "backend": "keras"})
+    assert refused["error"]["type"] == "InvalidInputError" and "backend='keras'" in refused["error"]["message"]
+    capsys.readouterr()
+    assert main(["classify", str(CAT), "--models", LITE, "--precision", "int8"]) == 0
+    printed = capsys.readouterr().out
+    assert "ONNX Runtime · int8" in printed and "int8로 계산했습니다" in printed
+    page = plugin.render_report("classification", "ko", result=plugin.classify_image(CAT, models=[LITE], precision="int8"),
+                                image=str(CAT))
+    text = Path(page["path"]).read_text("utf-8")
+    assert "ONNX Runtime · int8" in text and "int8로 계산했습니다" in text
+    evaluated = evaluate(labelled_photos, models=[LITE], precision="int8")["models"][0]
+    assert evaluated["precision"] == "int8" and evaluated["accuracy"]["verdict"] == 1.0
+
+
+def test_the_int8_file_is_kept_beside_its_export_at_about_half_its_size(lite_int8, lite_imagenet):
+    """int8 weights (the classifier, kept in float32, is a quarter of Lite0's parameters); speed is
+    measured by `launch.py bench`, not here."""
+    from plugin.engine.inference.onnx.calibration import calibration_key
+    from plugin.engine.inference.onnx.int8 import int8_path
+
+    fp32 = Path(lite_imagenet[1]["path"])
+    spec = MODELS[LITE]
+    int8 = int8_path(fp32, calibration_key(spec.input_size, 3, spec.preprocessing))
+    assert int8.is_file() and int8.stat().st_size < 0.55 * fp32.stat().st_size
+
+
+def test_a_broken_calibration_is_refused_with_its_numbers_and_float32_answers(lite_int8, lite_imagenet, monkeypatch):
+    from plugin.engine.inference.onnx import calibration
+
+    spec = MODELS[LITE]
+    one_black = preprocess(np.zeros((1, *spec.input_size, 3), np.float32), spec.preprocessing)
+    monkeypatch.setattr(calibration, "calibration_key", lambda *shape: "one-black-image")
+    monkeypatch.setattr(calibration, "calibration_batch", lambda *shape: one_black)
+    answer = classify_image(CAT, models=[LITE], precision="int8")["results"][0]
+    assert (answer["precision"], answer["backend"]) == ("float32", "onnx")  # float32 answers, and says why
+    note = answer["precision_note"]
+    assert note.startswith("Expected the int8 EfficientNetLite0 to agree with float32 on the 160 held-out check images.")
+    assert "(needs 97%)" in note and "float32 answers" in note
+    assert answer["int8_agreement"]["top1_confident"] < 0.97
+    assert answer["verdict"]["label"] == "cat"
+
+
 DEFAULT_EXPORTS = ("MobileNetV2",)
 """Registry models exported through `export_onnx` by default: the smallest family member whose export
 takes the whole route (worker process, stages, lock), with random weights. EfficientNet-Lite0 is

@@ -610,7 +610,7 @@ def test_a_report_from_the_apps_result_runs_no_second_inference(monkeypatch):
         return original(self, batch)
 
     monkeypatch.setattr(Runner, "__call__", counting)
-    outputs = classify_tab.classify_view(CAT, ["AlexNet"], 3, True, None, "", "rescale", "", False, "ko", None,
+    outputs = classify_tab.classify_view(CAT, ["AlexNet"], 3, True, None, "", "rescale", "", False, "float32", "ko", None,
                                    progress=lambda *a, **k: None)
     assert calls == [1]
     path = classify_tab.classification_report(outputs[-1], "ko", None, progress=lambda *a, **k: None)

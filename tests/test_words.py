@@ -54,7 +54,7 @@ KOREAN_PAGE_LATIN = {"CNN", "Study", "Lab", "ImageNet", "Keras", "Applications",
                "sudo", "apt", "get", "install", "graphviz", "brew", "macOS", "dot", "models", "json", "cat", "dog",
                "applications", "EfficientNet", "Lite", "run", "sh", "Grad", "CAM", "MiB", "WordNet", "id", "GPU", "TensorFlow", "CPU", "x56x256", "conv2_x", "x3", "bottleneck", "F", "y", "beagle",
                "zip", "ZIP", "Ray", "CSV", "JSON", "pip", "ray", "IPv6", "IDNA", "ONNX", "Runtime", "onnxruntime", "onnx",
-               "backend", "auto", "imagenet", "render_report", "make_report", "API", "Gradio", *MODELS}
+               "backend", "auto", "imagenet", "int8", "render_report", "make_report", "API", "Gradio", *MODELS}
 """Latin words a Korean page may hold: names, units, file formats, code and commands, as Koreans write them."""
 
 

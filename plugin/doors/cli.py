@@ -271,7 +271,7 @@ def _classify(args, console: Console, lang: str) -> int:
                 _print_failures(console, [model], lang)
                 continue
             status = f" [bold red]{t['untrained']}[/]" if model["untrained"] else ""
-            run_by = report["backend_names"].get(model.get("backend"), "")
+            run_by = words.run_by(model, lang)
             # the title on its own line: a table wraps its title to the table's width, mid-word
             console.print(f"{_escape(model['model'])} ({_escape(model['weights'])}, {model['inference_ms']} ms {run_by}){status}",
                           soft_wrap=True, highlight=False)
@@ -280,6 +280,8 @@ def _classify(args, console: Console, lang: str) -> int:
                 p = prediction["probability"]
                 table.add_row(str(prediction["rank"]), _escape(display_name(prediction, lang)), f"{p:.2%}", "█" * round(p * 20))
             console.print(table)
+            if words.precision_text(model, lang):
+                console.print("  " + _escape(words.precision_text(model, lang)), soft_wrap=True, highlight=False)
             if model["verdict"]:
                 verdict = model["verdict"]
                 console.print(f"  {t['verdict']} [bold]{report[verdict['label']]}[/] ({_escape(verdict_basis(verdict, lang))})")

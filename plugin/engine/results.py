@@ -107,6 +107,17 @@ class Correctness(TypedDict):
     verdict: bool | None
 
 
+class Int8Agreement(TypedDict):
+    """How an int8 model agreed with float32 on the held-out check images (shares, 0..1)."""
+
+    images: int
+    top1: float
+    top1_confident: float
+    confident_images: int
+    top5: float
+    verdict: float
+
+
 class _ModelOutcome(TypedDict):
     model: str
     weights: str
@@ -115,15 +126,18 @@ class _ModelOutcome(TypedDict):
     verdict: Verdict | None
     inference_ms: float
     backend: str
+    precision: str
     input_size: list[int]
     preprocessing: str
 
 
 class ModelOutcome(_ModelOutcome, total=False):
     """One model's answer for one image; `correct` and `expected_rank` with an expected answer,
-    `note` with random weights."""
+    `note` with random weights, `precision_note` where int8 was asked for and float32 answered."""
 
     note: str
+    precision_note: str
+    int8_agreement: Int8Agreement
     correct: Correctness
     expected_rank: int
 
@@ -397,10 +411,16 @@ class ModelSummary(TypedDict):
     images_per_second: float | None
 
 
-class ModelEvaluation(ModelSummary):
-    """One model in `evaluate`'s result: its summary and the backend that ran it."""
-
+class _ModelEvaluation(ModelSummary):
     backend: str
+    precision: str
+
+
+class ModelEvaluation(_ModelEvaluation, total=False):
+    """One model in `evaluate`'s result: its summary, the backend and precision that ran it, and
+    why float32 answered where int8 was asked for (`precision_note`)."""
+
+    precision_note: str
 
 
 class _EvaluationResult(TypedDict):
@@ -504,6 +524,17 @@ class OnnxState(_OnnxState, total=False):
     reason: str
 
 
+class _Int8State(TypedDict):
+    state: str
+
+
+class Int8State(_Int8State, total=False):
+    """Whether a model's int8 model (ImageNet weights) is "ready", was "refused" (float32 answers),
+    or is "none" yet; with its measured agreement once checked."""
+
+    agreement: Int8Agreement
+
+
 class _ModelListing(TypedDict):
     name: str
     family: str
@@ -519,6 +550,7 @@ class ModelListing(_ModelListing, total=False):
 
     note: str
     onnx: OnnxState
+    int8: Int8State
 
 
 class ModelList(TypedDict):

@@ -10,6 +10,7 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
+from plugin import words
 from plugin.errors import RenderError
 from plugin.render.pictures import FONT_FAMILY
 
@@ -42,5 +43,7 @@ def template_environment() -> jinja2.Environment:
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(template_dir()), autoescape=True,
                                      undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
     environment.filters["md"] = markdown_text
+    environment.filters["precision_text"] = words.precision_text  # {{ result|precision_text(lang) }}
+    environment.filters["run_by"] = words.run_by
     environment.globals["font_family"] = FONT_FAMILY
     return environment

@@ -24,7 +24,7 @@ from plugin import errors as errors_module
 from plugin.errors import InvalidInputError, PluginError
 
 __all__ = ["LANGUAGES", "check_lang", "default_lang", "catalogue", "section", "text", "both", "error_text",
-           "error_title", "failure_text", "pixel_text"]
+           "error_title", "failure_text", "pixel_text", "run_by", "precision_text"]
 
 LANGUAGES = ("ko", "en")
 
@@ -116,3 +116,20 @@ def pixel_text(values) -> str:
         return str(int(value)) if float(value).is_integer() else f"{value:.1f}" if abs(value) >= 10 else f"{value:.3g}"
 
     return "(" + ", ".join(one(value) for value in values) + ")"
+
+
+def run_by(outcome: Mapping[str, Any], lang: str | None) -> str:
+    """What answered for one model, as a reader says it: "ONNX Runtime" or "ONNX Runtime · int8"."""
+    engine = section("report", lang)["backend_names"].get(outcome.get("backend"), "")
+    return f"{engine} · int8" if outcome.get("precision") == "int8" else engine
+
+
+def precision_text(outcome: Mapping[str, Any], lang: str | None) -> str:
+    """Where int8 was asked for: that it answered, with its agreement with float32, or why float32
+    answered instead; else empty."""
+    agreement = outcome.get("int8_agreement")
+    if not agreement:
+        return ""
+    key = "report.int8_used" if outcome.get("precision") == "int8" else "report.int8_refused"
+    return text(key, lang, model=outcome["model"], images=agreement["images"], top1=f"{agreement['top1']:.1%}",
+                confident=f"{agreement['top1_confident']:.1%}")

@@ -26,7 +26,7 @@ from plugin.doors.web.common import (
     texts,
 )
 from plugin.errors import PluginError
-from plugin.limits import DEFAULT_TOP_K, MAX_PATH_CHARS, MAX_TOP_K
+from plugin.limits import DEFAULT_PRECISION, DEFAULT_TOP_K, MAX_PATH_CHARS, MAX_TOP_K, PRECISIONS
 
 __all__ = ["classify_view", "preprocessing_view", "classification_report", "build", "MAX_LABELS"]
 
@@ -34,8 +34,8 @@ MAX_LABELS = 4
 """Models whose answers get a card of their own."""
 
 
-def classify_view(image, models, top_k, random_weights, model_file, class_names, preprocessing, expected, explain, lang,
-                  request: gr.Request, progress=gr.Progress()):
+def classify_view(image, models, top_k, random_weights, model_file, class_names, preprocessing, expected, explain, precision,
+                  lang, request: gr.Request, progress=gr.Progress()):
     """Classify the photo once (and, with the switch on, show where each model looked); keep the
     result, the photo and the heat maps for the report button."""
     t = texts(lang)
@@ -45,7 +45,8 @@ def classify_view(image, models, top_k, random_weights, model_file, class_names,
     if not models and not model_file:
         raise gr.Error(t["no_models"], print_exception=False)
     options: dict[str, Any] = {"top_k": int(top_k), "weights": "random" if random_weights else "imagenet",
-               "allow_random_weights": bool(random_weights), "models": list(models or [])}
+               "allow_random_weights": bool(random_weights), "models": list(models or []),
+               "precision": precision if precision in PRECISIONS and not random_weights else DEFAULT_PRECISION}
     if model_file:
         names = [name.strip() for name in (class_names or "").split(",") if name.strip()] or None
         options = {"top_k": int(top_k), "model_path": keep_upload(model_file, request), "class_names": names,
@@ -62,8 +63,7 @@ def classify_view(image, models, top_k, random_weights, model_file, class_names,
     progress(1.0, desc=t["running"])
     labels = []
     for outcome in api.answers(result["results"])[:MAX_LABELS]:
-        run_by = words.section("report", lang)["backend_names"].get(outcome.get("backend"), "")
-        name = f"{outcome['model']} · {outcome['inference_ms']:.0f} ms {run_by}".rstrip() + (
+        name = f"{outcome['model']} · {outcome['inference_ms']:.0f} ms {words.run_by(outcome, lang)}".rstrip() + (
             f" · {t['untrained_short']}" if outcome["untrained"] else "")
         labels.append(gr.update(value={display_name(p, lang): p["probability"] for p in outcome["predictions"]},
                                 label=name, visible=True))
@@ -84,6 +84,7 @@ def _summary(result: Mapping[str, Any], lang: str) -> str:
     answered = api.answers(result["results"])
     lines += [f"> ⚠️ **{md(outcome['model'])}: {t['untrained']}**" for outcome in answered if outcome["untrained"]]
     lines += failure_cards(result["results"], lang)
+    lines += [f"> {md(words.precision_text(outcome, lang))}" for outcome in answered if words.precision_text(outcome, lang)]
     lines.append("")
     for outcome in answered:
         verdict = outcome.get("verdict")
@@ -145,6 +146,8 @@ def build(page: Page, language: gr.State) -> None:
                 page.label(examples.dataset, "examples")
                 models = page.models_picker(api.default_models()[0], "classify-models")
                 top_k = page.label(gr.Slider(1, MAX_TOP_K, value=DEFAULT_TOP_K, step=1, label=t["top_k"]), "top_k")
+                precision = page.say(gr.Radio(list(PRECISIONS), value=DEFAULT_PRECISION, label=t["precision"], info=t["precision_info"],
+                                              elem_id="classify-precision"), label="precision", info="precision_info")
                 random_weights = page.label(gr.Checkbox(False, label=t["random"], elem_id="random-weights"), "random")
                 expected = page.say(gr.Textbox(label=t["expected"], placeholder=t["expected_hint"], elem_id="classify-expected",
                                                max_length=200), label="expected", placeholder="expected_hint")
@@ -169,7 +172,7 @@ def build(page: Page, language: gr.State) -> None:
                 report_file = page.label(gr.File(label=t["report_file"], elem_id="classify-report-file"), "report_file")
         classified = gr.State(None)
         page.engine_event(classify_button.click, classify_view,
-                     [image, models, top_k, random_weights, model_file, class_names, preprocessing, expected, explain,
+                     [image, models, top_k, random_weights, model_file, class_names, preprocessing, expected, explain, precision,
                       language], [summary, *outputs, cams, classified])
         page.engine_event(study_button.click, preprocessing_view, [classified, study_model, language], [study_table, study_hint, classified])
         report_button.click(classification_report, [classified, language], [report_file], api_visibility="private")

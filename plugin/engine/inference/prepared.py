@@ -1,8 +1,8 @@
 """Models prepared for inference: a runner and what classification needs to know about it.
 
 `load_registry_model` builds (or takes from the cache) a registry model on Keras or onnxruntime
-(`plugin.engine.inference.onnx`: exported once, its cached file loaded); `check_backend` and
-`resolve_backend` say which one answers.
+(`plugin.engine.inference.onnx`: exported once, its cached file loaded), in float32 or int8;
+`check_backend`, `check_precision` and `resolve_backend` say which one answers.
 """
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from __future__ import annotations
 import dataclasses
 import logging
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 
 import numpy as np
 from PIL import Image
@@ -24,9 +25,9 @@ from plugin.engine.models.build import build_registry_model
 from plugin.engine.models.registry import ModelSpec, get_spec
 from plugin.engine.models.weights import WeightsChoice, parse_weights, weights_path
 from plugin.errors import ExportError, InvalidInputError
-from plugin.limits import BACKENDS, DEFAULT_BACKEND
+from plugin.limits import BACKENDS, DEFAULT_BACKEND, DEFAULT_PRECISION, PRECISIONS
 
-__all__ = ["PreparedModel", "prepare_batch", "load_registry_model", "resolve_backend", "check_backend"]
+__all__ = ["PreparedModel", "prepare_batch", "load_registry_model", "resolve_backend", "check_backend", "check_precision"]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,11 @@ class PreparedModel:
             "logits" (softmax applied here), "sigmoid" (independent probabilities),
             "binary" (one sigmoid unit: [1 - p, p]) or "binary_logit" (one linear unit, sigmoid
             applied here).
+        precision: "float32" or "int8": what it computes with.
+        precision_note: why float32 answers where int8 was asked for (the int8 model fell short
+            of float32 on the check images: the numbers), else None.
+        int8_agreement: where int8 was asked for, how its model agreed with float32 on the check
+            images (kept or not), else None.
     """
 
     name: str
@@ -59,6 +65,9 @@ class PreparedModel:
     untrained: bool
     class_names: tuple[str, ...] | None = None
     output: str = "softmax"
+    precision: str = "float32"
+    precision_note: str | None = None
+    int8_agreement: dict | None = None
 
     @property
     def backend(self) -> str:
@@ -105,7 +114,8 @@ def prepare_batch(images: Sequence[Image.Image | LoadedImage | str | os.PathLike
     return preprocess(pixels, mode or model.preprocessing)
 
 
-def load_registry_model(name: str, weights="imagenet", backend: str = "keras") -> PreparedModel:
+def load_registry_model(name: str, weights="imagenet", backend: str = "keras", precision: str = DEFAULT_PRECISION,
+                        verdicts: Callable[[np.ndarray], Sequence[str]] | None = None) -> PreparedModel:
     """Build (or take from the cache) a registry model with the given weights.
 
     Args:
@@ -114,14 +124,32 @@ def load_registry_model(name: str, weights="imagenet", backend: str = "keras") -
         backend: "keras" (the default here: Grad-CAM and fine-tuning need the Keras model), "onnx"
             (exported once, with these weights, and cached; random weights cannot be) or "auto"
             (onnxruntime where the export is cached, else Keras while it is made in the background).
+        precision: "float32", or "int8": onnxruntime on the int8 model (exported and quantised
+            first where needed, then cached), which needs trained weights and a backend other
+            than "keras"; an int8 model that fell short of float32 is not used: float32 answers,
+            and `precision_note` says why.
+        verdicts: the dog/cat verdict of each row of probabilities; needed for "int8" (its check).
 
     Returns:
-        A `PreparedModel` with an ImageNet head; its `backend` says which one runs it.
+        A `PreparedModel` with an ImageNet head; its `backend` and `precision` say what runs it.
     """
     spec: ModelSpec = get_spec(name)
     choice = parse_weights(weights)
     backend = check_backend(backend)
     path = weights_path(spec, choice)
+    if check_precision(precision, backend=backend, untrained=choice.untrained, model=spec.name) == "int8":
+        if verdicts is None:
+            raise TypeError("load_registry_model(precision='int8') needs verdicts, the dog/cat rule its check uses")
+        assert path is not None  # trained weights: check_precision refuses random ones
+        from plugin.engine.inference.onnx.calibration import calibration_key
+
+        trained, rule = path, verdicts
+        key = calibration_key(spec.input_size, spec.input_shape[2], spec.preprocessing)
+        runner, precision, note, agreement = model_cache.get((spec.name, *choice.cache_key, "int8", key),
+                                                             lambda: _int8_runner(spec, trained, key, rule))
+        return PreparedModel(name=spec.name, runner=runner, input_size=spec.input_size, channels=spec.input_shape[2],
+                             preprocessing=spec.preprocessing, weights=choice.label, untrained=False,
+                             precision=precision, precision_note=note, int8_agreement=agreement)
     runner = _onnx_runner(spec, choice, path, backend) if backend != "keras" else None
     if runner is None:
         runner = model_cache.get((spec.name, *choice.cache_key), lambda: KerasRunner(build_registry_model(spec, path)))
@@ -129,6 +157,47 @@ def load_registry_model(name: str, weights="imagenet", backend: str = "keras") -
         name=spec.name, runner=runner, input_size=spec.input_size, channels=spec.input_shape[2],
         preprocessing=spec.preprocessing, weights=choice.label, untrained=choice.untrained,
     )
+
+
+def check_precision(precision, *, backend: str = DEFAULT_BACKEND, untrained: bool = False, model_file: bool = False,
+                    model: str | None = None) -> str:
+    """Return `precision` if it is one of `PRECISIONS` (None: the default) and can run as asked:
+    int8 runs on onnxruntime (not backend "keras"), for registry models with trained weights."""
+    if precision is None:
+        return DEFAULT_PRECISION
+    if not isinstance(precision, str) or precision not in PRECISIONS:
+        raise InvalidInputError(f"Expected precision to be one of {list(PRECISIONS)}. Received: {str(precision)[:40]!r}",
+                                key="precision", value=str(precision)[:40])
+    if precision == "int8":
+        if backend == "keras":
+            raise InvalidInputError("Expected backend='auto' or 'onnx' with precision='int8', which runs on onnxruntime. "
+                                    "Received: backend='keras'.", key="int8_keras")
+        if model_file:
+            raise InvalidInputError("Expected registry models with precision='int8'. Received: a model file, which runs "
+                                    "on Keras in float32.", key="int8_model_file")
+        if untrained:
+            raise InvalidInputError(f"Expected trained weights with precision='int8'{f' for {model}' if model else ''}. "
+                                    "Received: random weights, which have nothing to agree with.", key="int8_random")
+    return precision
+
+
+def _int8_runner(spec: ModelSpec, path: str, key: str,
+                 verdicts: Callable[[np.ndarray], Sequence[str]]) -> tuple[Runner, str, str | None, dict]:
+    """The int8 runner of a registry model with a weights file, or the float32 one and why; and the
+    int8 model's agreement with float32."""
+    from plugin.engine.inference import onnx as engine_onnx
+    from plugin.engine.inference.onnx import calibration, int8
+
+    if spec.name in engine_onnx.UNSUPPORTED:
+        raise ExportError(f"Expected {spec.name} to export to ONNX for int8. Received: {engine_onnx.UNSUPPORTED[spec.name]}.",
+                          key="onnx_unsupported", model=spec.name)
+    fp32 = Path(engine_onnx.export_cached(spec.name, path)["path"])
+    shape = (spec.input_size, spec.input_shape[2], spec.preprocessing)
+    target, record = int8.ensure_int8(spec.name, fp32, key,
+                                      lambda: (calibration.calibration_batch(*shape), calibration.check_batch(*shape)), verdicts)
+    if record["kept"]:
+        return engine_onnx.OnnxRunner(target), "int8", None, record["agreement"]
+    return engine_onnx.OnnxRunner(fp32), "float32", int8.refusal_message(record), record["agreement"]
 
 
 def check_backend(backend, *, model_file: bool = False) -> str:

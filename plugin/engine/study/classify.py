@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from plugin import words
 from plugin.engine.inference.custom import load_custom_model
-from plugin.engine.inference.prepared import PreparedModel, check_backend, load_registry_model, prepare_batch
+from plugin.engine.inference.prepared import PreparedModel, check_backend, check_precision, load_registry_model, prepare_batch
 from plugin.engine.inference.preprocessing import get_mode
 from plugin.engine.intake.images import LoadedImage, load_image
 from plugin.engine.models.defaults import default_models
@@ -28,6 +28,7 @@ from plugin.engine.results import (
     ExpectedInput,
     Fallback,
     ImageInput,
+    Int8Agreement,
     ModelEntry,
     ModelFailure,
     ModelNames,
@@ -38,10 +39,26 @@ from plugin.engine.results import (
     answers,
 )
 from plugin.engine.study.agreement import agreement, sentence
-from plugin.engine.study.labels import CAT_INDICES, DOG_INDICES, Expected, dog_cat_verdict, parse_expected, rank_of
+from plugin.engine.study.labels import (
+    CAT_INDICES,
+    DOG_INDICES,
+    Expected,
+    dog_cat_verdict,
+    parse_expected,
+    rank_of,
+    verdict_labels,
+)
 from plugin.engine.study.labels import top_k as rank_top_k
 from plugin.errors import CANNOT_ANSWER, InvalidInputError, PluginError
-from plugin.limits import DEFAULT_BACKEND, DEFAULT_MODELS, DEFAULT_TOP_K, MAX_IMAGES_PER_CALL, MAX_MODELS_PER_CALL, MAX_TOP_K
+from plugin.limits import (
+    DEFAULT_BACKEND,
+    DEFAULT_MODELS,
+    DEFAULT_PRECISION,
+    DEFAULT_TOP_K,
+    MAX_IMAGES_PER_CALL,
+    MAX_MODELS_PER_CALL,
+    MAX_TOP_K,
+)
 
 __all__ = ["classify_image", "classify_images", "check_model_names", "check_top_k", "weights_by_model", "model_failure",
            "none_can_answer"]
@@ -50,7 +67,7 @@ __all__ = ["classify_image", "classify_images", "check_model_names", "check_top_
 def classify_image(image: ImageInput, models: ModelNames = None, top_k: int = DEFAULT_TOP_K,
                    weights: WeightsByModel = "imagenet", model_path: PathInput | None = None, class_names: ClassNames = None,
                    preprocessing: str | None = None, allow_random_weights: bool = False, expected: ExpectedInput = None,
-                   backend: str = DEFAULT_BACKEND) -> ClassificationResult:
+                   backend: str = DEFAULT_BACKEND, precision: str = DEFAULT_PRECISION) -> ClassificationResult:
     """Classify one image with each model, give the dog/cat verdict and say whether the models agree.
 
     Args:
@@ -76,6 +93,11 @@ def classify_image(image: ImageInput, models: ModelNames = None, top_k: int = DE
             exported in the background), "onnx" (exports first if needed: seconds to a few
             minutes, once) or "keras". Random weights and model files always run on Keras
             ("onnx" refuses them).
+        precision: "float32" or "int8" (registry models with trained weights, on onnxruntime:
+            quantised once from the float32 export and kept only if it agrees with float32 on
+            held-out photos; where it does not, float32 answers and `precision_note` gives the
+            numbers). Each result's `precision` says which answered, and `int8_agreement` how the
+            int8 model agreed with float32 on the check images.
 
     With several models, a model that cannot answer (its weights are not on this machine, ...)
     does not fail the request: its entry in `results` is `{"model", "error": {"type", "message",
@@ -84,7 +106,7 @@ def classify_image(image: ImageInput, models: ModelNames = None, top_k: int = DE
     Returns:
         `{"image": {"width", "height", "source"}, "results": [{"model", "weights", "untrained",
         "predictions": [{"rank", "label", "label_ko", "class_id", "index", "probability"}],
-        "verdict", "inference_ms", "backend", "input_size", "preprocessing", ("correct": {"top1", "top5",
+        "verdict", "inference_ms", "backend", "precision", "input_size", "preprocessing", ("correct": {"top1", "top5",
         "verdict"}, "expected_rank" with expected)}], "agreement": {"agree", "basis",
         "verdict_agree", "top1_agree", "top1", "verdicts", "summary"}, ("expected"), "note"?,
         "fallback"?}`. `agreement.summary` says in one sentence whether the models agree on the
@@ -93,13 +115,14 @@ def classify_image(image: ImageInput, models: ModelNames = None, top_k: int = DE
         model answered when `models` was None.
     """
     return _classify([image], models, top_k, weights, model_path, class_names, preprocessing, allow_random_weights,
-                     expected, backend, single=True)[0]
+                     expected, backend, precision, single=True)[0]
 
 
 def classify_images(images: Sequence[ImageInput], models: ModelNames = None, top_k: int = DEFAULT_TOP_K,
                     weights: WeightsByModel = "imagenet", model_path: PathInput | None = None,
                     class_names: ClassNames = None, preprocessing: str | None = None, allow_random_weights: bool = False,
-                    expected: ExpectedInput = None, backend: str = DEFAULT_BACKEND) -> BatchClassificationResult:
+                    expected: ExpectedInput = None, backend: str = DEFAULT_BACKEND,
+                    precision: str = DEFAULT_PRECISION) -> BatchClassificationResult:
     """Classify several images (at most `MAX_IMAGES_PER_CALL`) in batches, with the options of `classify_image`.
 
     Returns:
@@ -108,14 +131,15 @@ def classify_images(images: Sequence[ImageInput], models: ModelNames = None, top
     if isinstance(images, (str, bytes)) or not isinstance(images, Sequence):
         raise InvalidInputError(f"Expected a list of images. Received: {type(images).__name__}")
     return {"images": _classify(list(images), models, top_k, weights, model_path, class_names, preprocessing,
-                                allow_random_weights, expected, backend, single=False)}
+                                allow_random_weights, expected, backend, precision, single=False)}
 
 
 def _classify(images: list[ImageInput], models: ModelNames, top_k: int, weights: WeightsByModel,
               model_path: PathInput | None, class_names: ClassNames, preprocessing: str | None, allow_random_weights: bool,
-              expected: ExpectedInput, backend: str, *, single: bool) -> list[ClassificationResult]:
+              expected: ExpectedInput, backend: str, precision: str, *, single: bool) -> list[ClassificationResult]:
     top_k = check_top_k(top_k)
     backend = check_backend(backend, model_file=model_path is not None)
+    precision = check_precision(precision, backend=backend, model_file=model_path is not None)
     if not images:
         raise InvalidInputError("Expected at least one image. Received: an empty list", key="image_missing")
     if len(images) > MAX_IMAGES_PER_CALL:
@@ -146,7 +170,7 @@ def _classify(images: list[ImageInput], models: ModelNames, top_k: int, weights:
         prepared = [load_custom_model(model_path, class_names=class_names, preprocessing=preprocessing)]
         target = parse_expected(expected, prepared[0].class_names)
     else:
-        prepared, missing = _load_models(names, per_model, backend)
+        prepared, missing = _load_models(names, per_model, backend, precision)
 
     outcomes = {model.name: _run(model, loaded, top_k, preprocessing, target) for model in prepared}
     records: list[ClassificationResult] = []
@@ -166,8 +190,8 @@ def _classify(images: list[ImageInput], models: ModelNames, top_k: int, weights:
     return records
 
 
-def _load_models(names: list[str], per_model: dict[str, WeightsInput],
-                 backend: str) -> tuple[list[PreparedModel], dict[str, ModelFailure]]:
+def _load_models(names: list[str], per_model: dict[str, WeightsInput], backend: str,
+                 precision: str = DEFAULT_PRECISION) -> tuple[list[PreparedModel], dict[str, ModelFailure]]:
     """Each model that can answer, and an error entry for each that cannot (`CANNOT_ANSWER`).
 
     One model asked: its error is the request's. Several: the request fails only when none can
@@ -177,7 +201,7 @@ def _load_models(names: list[str], per_model: dict[str, WeightsInput],
     problems: dict[str, PluginError] = {}
     for name in names:
         try:
-            prepared.append(load_registry_model(name, per_model[name], backend))
+            prepared.append(load_registry_model(name, per_model[name], backend, precision, verdicts=verdict_labels))
         except CANNOT_ANSWER as exc:
             if len(names) == 1:
                 raise
@@ -280,11 +304,16 @@ def _run(model: PreparedModel, images: list[LoadedImage], top_k: int, preprocess
             "verdict": dog_cat_verdict(row) if model.imagenet_head else None,
             "inference_ms": round(per_image_ms, 2),
             "backend": model.backend,
+            "precision": model.precision,
             "input_size": list(model.input_size),
             "preprocessing": mode,
         }
         if model.untrained:
             result["note"] = words.text("results.untrained_note", "en")
+        if model.int8_agreement is not None:
+            result["int8_agreement"] = cast(Int8Agreement, model.int8_agreement)
+        if model.precision_note:
+            result["precision_note"] = model.precision_note
         if target is not None:
             result["correct"], result["expected_rank"] = _judge(row, result, target)
         results.append(result)

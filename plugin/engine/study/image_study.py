@@ -28,7 +28,7 @@ from plugin.engine.results import (
 from plugin.engine.study.classify import classify_image, weights_by_model
 from plugin.engine.study.experiment import compare_preprocessing
 from plugin.engine.study.explain import explain
-from plugin.limits import DEFAULT_BACKEND, DEFAULT_TOP_K
+from plugin.limits import DEFAULT_BACKEND, DEFAULT_PRECISION, DEFAULT_TOP_K
 
 __all__ = ["ImageStudy", "study_image"]
 
@@ -58,12 +58,12 @@ def study_image(image: ImageInput, models: ModelNames = None, *, expected: Expec
                 explain_models: bool = False, study_preprocessing: bool = False, top_k: int = DEFAULT_TOP_K,
                 weights: WeightsByModel = "imagenet", allow_random_weights: bool = False, model_path: PathInput | None = None,
                 class_names: ClassNames = None, preprocessing: str | None = None,
-                backend: str = DEFAULT_BACKEND) -> ImageStudy:
+                backend: str = DEFAULT_BACKEND, precision: str = DEFAULT_PRECISION) -> ImageStudy:
     """Classify a photo with each model; on request explain each answer and run the preprocessing experiment.
 
     Args:
         image, models, top_k, weights, allow_random_weights, model_path, class_names, preprocessing,
-            expected, backend: as for `classify_image`.
+            expected, backend, precision: as for `classify_image`.
         explain_models: a Grad-CAM heat map per classified model, for the class it is asked about
             (the expected class if given, else its top-1).
         study_preprocessing: the preprocessing experiment with the first model (registry models only).
@@ -71,7 +71,7 @@ def study_image(image: ImageInput, models: ModelNames = None, *, expected: Expec
     loaded = load_image(image)
     result = classify_image(loaded, models, top_k=top_k, weights=weights, model_path=model_path, class_names=class_names,
                             preprocessing=preprocessing, allow_random_weights=allow_random_weights, expected=expected,
-                            backend=backend)
+                            backend=backend, precision=precision)
     study = ImageStudy(image=loaded, result=result)
     answered = [outcome["model"] for outcome in answers(result["results"])]
     per_model = weights_by_model(weights, answered) if model_path is None else {}  # a file has its own weights

@@ -35,7 +35,7 @@ from plugin.engine.results import ExpectedInput, ExpectedRecord, Prediction, Ver
 from plugin.errors import InvalidInputError
 
 __all__ = ["DOG_INDICES", "CAT_INDICES", "WILD_CAT_INDICES", "PLAUSIBLE_GROUP", "GROUPS", "ImagenetClass", "Expected", "imagenet_classes", "top_k",
-           "dog_cat_verdict", "verdict_basis", "verdict_rule", "group_of", "find_class", "parse_expected", "display_name"]
+           "dog_cat_verdict", "verdict_labels", "verdict_basis", "verdict_rule", "group_of", "find_class", "parse_expected", "display_name"]
 
 DOG_INDICES = range(151, 269)
 """WordNet's domestic dog (n02084071): every dog breed ImageNet has."""
@@ -199,6 +199,12 @@ def rank_of(probabilities: np.ndarray, indices: Sequence[int]) -> int:
     probabilities = np.asarray(probabilities, dtype=np.float64).ravel()
     best = max(float(probabilities[i]) for i in indices)
     return int(np.sum(probabilities > best)) + 1
+
+
+def verdict_labels(rows: np.ndarray) -> list[str]:
+    """The verdict label ("dog", "cat" or "other") of each row of ImageNet probabilities: the rule
+    an int8 model's check compares with float32's."""
+    return [dog_cat_verdict(row)["label"] for row in rows]
 
 
 def dog_cat_verdict(probabilities: np.ndarray) -> Verdict:

@@ -17,17 +17,28 @@ from pathlib import Path
 
 from plugin.config import get_settings
 from plugin.engine.inference.custom import load_custom_model
-from plugin.engine.inference.prepared import check_backend, resolve_backend
+from plugin.engine.inference.prepared import check_backend, check_precision, load_registry_model, resolve_backend
 from plugin.engine.models.defaults import default_models
 from plugin.engine.models.registry import get_spec
 from plugin.engine.models.weights import parse_weights, weights_path
-from plugin.engine.results import ClassNames, EvaluationResult, Fallback, ModelFailure, ModelNames, PathInput, WeightsInput
+from plugin.engine.results import (
+    ClassNames,
+    EvaluationResult,
+    Fallback,
+    ModelEvaluation,
+    ModelFailure,
+    ModelNames,
+    ModelSummary,
+    PathInput,
+    WeightsInput,
+)
 from plugin.engine.study.classify import check_model_names, model_failure, none_can_answer
 from plugin.engine.study.evaluation.dataset import Item, interpret, read_source
 from plugin.engine.study.evaluation.metrics import summarise
 from plugin.engine.study.evaluation.steps import ModelRef, classify_batch, read_log, run_models
+from plugin.engine.study.labels import verdict_labels
 from plugin.errors import CANNOT_ANSWER, InvalidInputError, LimitExceededError, PluginError
-from plugin.limits import DEFAULT_BACKEND, EVALUATION_BATCH
+from plugin.limits import DEFAULT_BACKEND, DEFAULT_PRECISION, EVALUATION_BATCH
 
 __all__ = ["evaluate", "ENGINES"]
 
@@ -38,7 +49,8 @@ Progress = Callable[[int, int, str], None]
 def evaluate(source: PathInput, models: ModelNames = None, labels: dict[str, str] | None = None, *,
              weights: WeightsInput = "imagenet", allow_random_weights: bool = False, model_path: PathInput | None = None,
              class_names: ClassNames = None, preprocessing: str | None = None, engine: str = "local", resume: bool = True,
-             progress: Progress | None = None, num_cpus: int | None = None, backend: str = DEFAULT_BACKEND) -> EvaluationResult:
+             progress: Progress | None = None, num_cpus: int | None = None, backend: str = DEFAULT_BACKEND,
+             precision: str = DEFAULT_PRECISION) -> EvaluationResult:
     """Evaluate models on labelled images.
 
     Args:
@@ -58,11 +70,14 @@ def evaluate(source: PathInput, models: ModelNames = None, labels: dict[str, str
         num_cpus: CPUs of a local Ray instance (default: all but one, at least one).
         backend: "auto", "onnx" or "keras", as for classify_image; decided once, before the run
             (with "auto", a model whose export is not cached yet runs on Keras the whole run).
+        precision: "float32" or "int8", as for classify_image; the int8 model is made and checked
+            here, before the run (where it is refused, float32 runs and `precision_note` says why).
 
     Returns:
         `{"source", "images", "labels", "label_counts", "log_path", "engine", "models": [{"model",
         "images", "accuracy": {"verdict", "top1", "top5"}, "confusion_matrix": {"labels", "counts"},
-        "per_class", "mistakes", "mistake_count", "images_per_second", "backend"}], ("note", "fallback")}`;
+        "per_class", "mistakes", "mistake_count", "images_per_second", "backend", "precision",
+        ("precision_note")}], ("note", "fallback")}`;
         a metric that does not apply is None. A model that cannot answer (its weights are not on this
         machine) is `{"model", "error"}` in `models`, first, and the others are evaluated.
     """
@@ -70,7 +85,8 @@ def evaluate(source: PathInput, models: ModelNames = None, labels: dict[str, str
         raise InvalidInputError(f"Expected engine to be one of {list(ENGINES)}. Received: engine={engine!r}")
     items, described = read_source(source, labels)
     backend = check_backend(backend, model_file=model_path is not None)
-    refs, missing, fallback = _models(models, weights, model_path, class_names, preprocessing, backend)
+    precision = check_precision(precision, backend=backend, model_file=model_path is not None)
+    refs, missing, fallback = _models(models, weights, model_path, class_names, preprocessing, backend, precision)
     if any(parse_weights(ref.weights).untrained for ref in refs if not ref.model_path) and not allow_random_weights:
         raise InvalidInputError("Expected trained weights to evaluate. Received: random weights, whose accuracy means "
                                 "nothing. Pass allow_random_weights=True to run anyway.", key="random_not_allowed")
@@ -98,9 +114,9 @@ def evaluate(source: PathInput, models: ModelNames = None, labels: dict[str, str
         "label_counts": {label: sum(item.label == label for item in items) for label in distinct},
         "log_path": str(log_path),
         "engine": engine,
-        "models": [{**summarise(ref.name, [record for (model, path), record in done.items() if model == ref.name],
-                                meanings[ref.name], custom=bool(ref.model_path), class_names=ref.class_names,
-                                timing=timings.get(ref.name)), "backend": ref.backend} for ref in refs],
+        "models": [_entry(ref, summarise(ref.name, [record for (model, path), record in done.items() if model == ref.name],
+                                         meanings[ref.name], custom=bool(ref.model_path), class_names=ref.class_names,
+                                         timing=timings.get(ref.name))) for ref in refs],
     }
     result["models"] = [*missing, *result["models"]]  # the models that could not answer say why, first
     if fallback:
@@ -132,8 +148,16 @@ def _matching(done: dict, label_of: dict[str, str]) -> dict:
     return {key: record for key, record in done.items() if label_of.get(key[1]) == record["label"]}
 
 
+def _entry(ref: ModelRef, summary: ModelSummary) -> ModelEvaluation:
+    entry: ModelEvaluation = {**summary, "backend": ref.backend, "precision": ref.precision}
+    if ref.precision_note:
+        entry["precision_note"] = ref.precision_note
+    return entry
+
+
 def _models(models: ModelNames, weights: WeightsInput, model_path: PathInput | None, class_names: ClassNames,
-            preprocessing: str | None, backend: str) -> tuple[list[ModelRef], list[ModelFailure], Fallback | None]:
+            preprocessing: str | None, backend: str,
+            precision: str = DEFAULT_PRECISION) -> tuple[list[ModelRef], list[ModelFailure], Fallback | None]:
     """The models to run, an entry for each that cannot answer (its weights are not here: the
     others still run, as in `classify_image`), and the fallback note."""
     if weights is not None and not isinstance(weights, str):
@@ -147,7 +171,12 @@ def _models(models: ModelNames, weights: WeightsInput, model_path: PathInput | N
         for name in names:
             try:
                 weights_path(get_spec(name), parse_weights(chosen))  # fetched now (or found cached), not by a worker
-                refs.append(ModelRef(name, weights=chosen, backend=resolve_backend(name, chosen, backend)))
+                if precision == "int8":  # exported, quantised and checked now, once, not by a worker
+                    prepared = load_registry_model(name, chosen, backend, precision, verdicts=verdict_labels)
+                    refs.append(ModelRef(name, weights=chosen, backend=prepared.backend, precision=prepared.precision,
+                                         precision_note=prepared.precision_note))
+                else:
+                    refs.append(ModelRef(name, weights=chosen, backend=resolve_backend(name, chosen, backend)))
             except CANNOT_ANSWER as exc:
                 if len(names) == 1 and model_path is None:
                     raise

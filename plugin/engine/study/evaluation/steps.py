@@ -27,8 +27,9 @@ TOP = 5
 
 @dataclasses.dataclass(frozen=True)
 class ModelRef:
-    """What a worker needs to build one model: a registry name, its weights and the backend that
-    runs it ("onnx" or "keras", decided before the workers start), or a model file."""
+    """What a worker needs to build one model: a registry name, its weights, the backend that runs
+    it ("onnx" or "keras") and its precision ("int8" only where its int8 model was kept), all decided
+    before the workers start; or a model file."""
 
     name: str
     weights: str = "imagenet"
@@ -36,16 +37,19 @@ class ModelRef:
     class_names: tuple[str, ...] | None = None
     preprocessing: str | None = None
     backend: str = "keras"
+    precision: str = "float32"
+    precision_note: str | None = None
 
     def build(self):
         """The model, built (or taken from the cache) in this process, compiled; a `PreparedModel`."""
         from plugin.engine.inference.custom import load_custom_model
         from plugin.engine.inference.prepared import load_registry_model
+        from plugin.engine.study.labels import verdict_labels
 
         if self.model_path:
             prepared = load_custom_model(self.model_path, class_names=self.class_names, preprocessing=self.preprocessing)
         else:
-            prepared = load_registry_model(self.name, self.weights, self.backend)
+            prepared = load_registry_model(self.name, self.weights, self.backend, self.precision, verdicts=verdict_labels)
         prepared.runner.compile()
         return prepared
 
