@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,10 +38,12 @@ from plugin.engine.study.evaluation.dataset import Item, interpret, read_source
 from plugin.engine.study.evaluation.metrics import summarise
 from plugin.engine.study.evaluation.steps import ModelRef, classify_batch, read_log, run_models
 from plugin.engine.study.labels import verdict_labels
-from plugin.errors import CANNOT_ANSWER, InvalidInputError, LimitExceededError, PluginError
+from plugin.errors import CANNOT_ANSWER, ExportError, InvalidInputError, LimitExceededError, PluginError
 from plugin.limits import DEFAULT_BACKEND, DEFAULT_PRECISION, EVALUATION_BATCH
 
 __all__ = ["evaluate", "ENGINES"]
+
+log = logging.getLogger(__name__)
 
 ENGINES = ("local", "ray")
 Progress = Callable[[int, int, str], None]
@@ -86,7 +89,8 @@ def evaluate(source: PathInput, models: ModelNames = None, labels: dict[str, str
     items, described = read_source(source, labels)
     backend = check_backend(backend, model_file=model_path is not None)
     precision = check_precision(precision, backend=backend, model_file=model_path is not None)
-    refs, missing, fallback = _models(models, weights, model_path, class_names, preprocessing, backend, precision)
+    refs, missing, fallback = _models(models, weights, model_path, class_names, preprocessing, backend, precision,
+                                      export_now=engine == "ray")
     if any(parse_weights(ref.weights).untrained for ref in refs if not ref.model_path) and not allow_random_weights:
         raise InvalidInputError("Expected trained weights to evaluate. Received: random weights, whose accuracy means "
                                 "nothing. Pass allow_random_weights=True to run anyway.", key="random_not_allowed")
@@ -148,6 +152,18 @@ def _matching(done: dict, label_of: dict[str, str]) -> dict:
     return {key: record for key, record in done.items() if label_of.get(key[1]) == record["label"]}
 
 
+def _backend_now(name: str, weights: WeightsInput, backend: str, export_now: bool) -> str:
+    """The backend a model runs on for the whole run; with `export_now`, "auto" exports it first
+    where it has trained weights and exports (Keras runs it where the export fails)."""
+    if not export_now or backend != "auto" or parse_weights(weights).untrained:
+        return resolve_backend(name, weights, backend)
+    try:
+        return resolve_backend(name, weights, "onnx")
+    except ExportError as exc:
+        log.warning("%s could not be exported before the run (%s); Keras runs it.", name, exc)
+        return "keras"
+
+
 def _entry(ref: ModelRef, summary: ModelSummary) -> ModelEvaluation:
     entry: ModelEvaluation = {**summary, "backend": ref.backend, "precision": ref.precision}
     if ref.precision_note:
@@ -156,10 +172,14 @@ def _entry(ref: ModelRef, summary: ModelSummary) -> ModelEvaluation:
 
 
 def _models(models: ModelNames, weights: WeightsInput, model_path: PathInput | None, class_names: ClassNames,
-            preprocessing: str | None, backend: str,
-            precision: str = DEFAULT_PRECISION) -> tuple[list[ModelRef], list[ModelFailure], Fallback | None]:
+            preprocessing: str | None, backend: str, precision: str = DEFAULT_PRECISION, *,
+            export_now: bool = False) -> tuple[list[ModelRef], list[ModelFailure], Fallback | None]:
     """The models to run, an entry for each that cannot answer (its weights are not here: the
-    others still run, as in `classify_image`), and the fallback note."""
+    others still run, as in `classify_image`), and the fallback note.
+
+    With `export_now` (Ray), "auto" exports a registry model that is not exported yet here, once,
+    before the workers start: they then run onnxruntime on the cached file and never load
+    TensorFlow (a worker starts in about a second instead of building the model in Keras)."""
     if weights is not None and not isinstance(weights, str):
         raise InvalidInputError(f"Expected one weights value for every model evaluated. Received: {type(weights).__name__}")
     refs: list[ModelRef] = []
@@ -176,7 +196,7 @@ def _models(models: ModelNames, weights: WeightsInput, model_path: PathInput | N
                     refs.append(ModelRef(name, weights=chosen, backend=prepared.backend, precision=prepared.precision,
                                          precision_note=prepared.precision_note))
                 else:
-                    refs.append(ModelRef(name, weights=chosen, backend=resolve_backend(name, chosen, backend)))
+                    refs.append(ModelRef(name, weights=chosen, backend=_backend_now(name, chosen, backend, export_now)))
             except CANNOT_ANSWER as exc:
                 if len(names) == 1 and model_path is None:
                     raise

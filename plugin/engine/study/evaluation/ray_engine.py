@@ -2,11 +2,16 @@
 
 Per model: the batches still to run become one block each (`from_pandas` of one frame per batch,
 so Ray's batches are exactly the local ones and the numbers identical), then `map_batches` with
-one actor class per model, which builds the model once and classifies a batch per call. Results
-stream back to the driver, which logs them and reports progress as they come (possibly out of
-order). A local Ray instance is started with `num_cpus` (all cores but one by default: on two
-cores one CPU stays free, or Ray's own tasks can wait forever behind the actor), or the cluster in
-RAY_ADDRESS is joined. Ray starts quietly and sends no usage statistics.
+one actor class per model, which builds the model once and classifies a batch per call, reading
+its photos itself (from paths: the photos must be on storage every node sees). Registry models
+were exported to ONNX by the driver before (`evaluate`), so an actor runs onnxruntime on the cached
+file and never imports TensorFlow. Results stream back to the driver, which logs them and reports
+progress as they come (possibly out of order).
+
+A local Ray instance is started with `num_cpus` logical CPUs (default: the cores and one more, for
+Ray's own tasks), and one actor computes with every core (onnxruntime's threads follow the CPUs Ray
+gives it). On a cluster (RAY_ADDRESS, or one this process already joined) one actor per node,
+spread over the nodes. Ray starts quietly and sends no usage statistics.
 """
 
 from __future__ import annotations
@@ -36,17 +41,20 @@ class Classifier:
     output_dir: str = ""
 
     def __init__(self) -> None:
+        import ray
+
         from plugin.config import configure
 
         configure(image_roots=list(self.roots), output_dir=self.output_dir)  # the driver's roots, in this worker
         self.prepared = self.ref.build()
+        self.node = ray.get_runtime_context().get_node_id()
 
     def __call__(self, batch: dict) -> dict:
         import numpy as np
 
         records = classify_batch(self.prepared, [str(p) for p in batch["path"]], [str(n) for n in batch["name"]],
                                  [str(label) for label in batch["label"]])
-        return {"record": np.array([json.dumps(record, ensure_ascii=False) for record in records])}
+        return {"record": np.array([json.dumps({**record, "node": self.node}, ensure_ascii=False) for record in records])}
 
 
 def _actor_class(ref: ModelRef) -> type:
@@ -76,7 +84,7 @@ def start_ray(num_cpus: int | None) -> bool:
         options["address"] = os.environ["RAY_ADDRESS"]
     else:  # "local" starts a new instance even where `ray start` left a cluster behind
         options["address"] = "local"
-        options["num_cpus"] = num_cpus or max(2, os.cpu_count() or 2)  # the actor takes one; one stays free
+        options["num_cpus"] = num_cpus or _cores() + 1  # the actor takes the cores; one more for Ray's own tasks
     ray.init(**options)
     data = ray.data.DataContext.get_current()
     data.enable_progress_bars = False
@@ -87,6 +95,20 @@ def start_ray(num_cpus: int | None) -> bool:
         if type(handler).__name__ != "SessionFileHandler":
             handler.setLevel(logging.ERROR)
     return True
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0))
+
+
+def actor_pool(started_here: bool) -> tuple[int, int]:
+    """(actors, CPUs each): on the instance this process started, one actor with every core; on a
+    cluster, one actor of one CPU per node that is alive."""
+    import ray
+
+    if started_here:
+        return 1, _cores()
+    return max(1, sum(1 for node in ray.nodes() if node.get("Alive"))), 1
 
 
 def run_ray(items, refs: list[ModelRef], done: dict, log_path, progress, num_cpus: int | None) -> dict:
@@ -100,13 +122,14 @@ def run_ray(items, refs: list[ModelRef], done: dict, log_path, progress, num_cpu
     import ray.data
 
     started_here = start_ray(num_cpus)
+    actors, cpus = actor_pool(started_here)
 
     def batches_of(ref: ModelRef, plan: list[list]):
         frames = [pd.DataFrame({"path": [i.path for i in chunk], "name": [i.name for i in chunk],
                                 "label": [i.label for i in chunk]}) for chunk in plan]
         dataset = ray.data.from_pandas(frames).map_batches(
-            _actor_class(ref), compute=ray.data.ActorPoolStrategy(size=1), batch_size=None, batch_format="numpy",
-            num_cpus=1)
+            _actor_class(ref), compute=ray.data.ActorPoolStrategy(size=actors, max_tasks_in_flight_per_actor=1 if actors > 1 else 2), batch_size=None, batch_format="numpy",
+            num_cpus=cpus, scheduling_strategy="SPREAD")
         for columns in dataset.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0):
             yield [json.loads(text) for text in columns["record"]]
 
