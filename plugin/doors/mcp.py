@@ -93,15 +93,18 @@ class _Server(Server):
         known_send, known_receive = anyio.create_memory_object_stream[SessionMessage | Exception](0)
 
         async def sift() -> None:
-            async with known_send, read_stream:
-                async for message in read_stream:
-                    root = message.message.root if isinstance(message, SessionMessage) else None
-                    if isinstance(root, types.JSONRPCRequest) and root.method not in _KNOWN_REQUESTS:
-                        error = types.ErrorData(code=types.METHOD_NOT_FOUND, message=f"Method not found: {root.method[:100]}")
-                        await write_stream.send(SessionMessage(types.JSONRPCMessage(
-                            types.JSONRPCError(jsonrpc="2.0", id=root.id, error=error))))
-                    elif not (isinstance(root, types.JSONRPCNotification) and root.method not in _KNOWN_NOTIFICATIONS):
-                        await known_send.send(message)
+            async with known_send:
+                try:
+                    async for message in read_stream:
+                        root = message.message.root if isinstance(message, SessionMessage) else None
+                        if isinstance(root, types.JSONRPCRequest) and root.method not in _KNOWN_REQUESTS:
+                            error = types.ErrorData(code=types.METHOD_NOT_FOUND, message=f"Method not found: {root.method[:100]}")
+                            await write_stream.send(SessionMessage(types.JSONRPCMessage(
+                                types.JSONRPCError(jsonrpc="2.0", id=root.id, error=error))))
+                        elif not (isinstance(root, types.JSONRPCNotification) and root.method not in _KNOWN_NOTIFICATIONS):
+                            await known_send.send(message)
+                except (anyio.ClosedResourceError, anyio.BrokenResourceError):
+                    pass  # the transport closed its stream (a stateless HTTP request is answered): the session ends
 
         async with anyio.create_task_group() as group:
             group.start_soon(sift)
