@@ -21,7 +21,7 @@ from pathlib import Path
 from plugin import words
 from scripts.bench.evaluation import evaluation_speed
 from scripts.bench.inference import BACKENDS, bench_folder, bench_weights, example_jpeg, measure_model
-from scripts.bench.machine import describe_machine, matmul_peak_gflops
+from scripts.bench.machine import describe_machine, int8_matmul_peak_gops, matmul_peak_gflops
 from scripts.bench.probe import run_probe
 from scripts.bench.service import describe_speed, http_overhead, report_speed
 
@@ -35,8 +35,12 @@ TARGETS = {
     "http_overhead_max_ms": 50.0,
     "report_max_s": 1.0,
     "rss_vgg16_resnet50_max_gb": 2.5,
+    "int8_infer_of_float32_max": {"ResNet50": 0.4, "VGG16": 0.4, "EfficientNetLite0": 0.55},
+    "int8_end_to_end_of_predict_max": {"ResNet50": 0.2},
+    "int8_batch16_of_float32_min": 2.5,
 }
-"""Issue 14's targets, checked on the ONNX backend (the one `auto` uses once a model is exported)."""
+"""Issue 14's targets, checked on the ONNX backend (the one `auto` uses once a model is exported), and
+issue 24's int8 targets, as ratios to float32 on onnxruntime and to `model.predict`."""
 
 
 def run_benchmarks(models=MODELS, runs: int = 10, batches: bool = True, fresh_export: bool = True, cold: bool = True,
@@ -52,6 +56,7 @@ def run_benchmarks(models=MODELS, runs: int = 10, batches: bool = True, fresh_ex
     result = {"machine": describe_machine(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
     result["matmul_gflops"] = matmul_peak_gflops(peak_sizes)
     result["peak_gflops"] = result["matmul_gflops"]["peak"]
+    result["int8_peak_gops"] = int8_matmul_peak_gops()
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         bench_folder().mkdir(parents=True, exist_ok=True)
@@ -97,6 +102,20 @@ def check_targets(result: dict) -> dict:
     reports = result.get("reports_s")  # the first page of each kind in a process, the slower
     checks["report_s"] = _check(max(r["first_s"] for r in reports.values()) if reports else None, TARGETS["report_max_s"],
                                 below=True)
+    for row in result.get("models", []):
+        int8, fp32 = row.get("int8"), row["backends"].get("onnx")
+        if not int8 or not fp32:
+            continue
+        name = row["model"]
+        if name in TARGETS["int8_infer_of_float32_max"]:
+            checks[f"{name}_int8_infer_of_float32"] = _check(round(int8["infer_ms"] / fp32["infer_ms"], 3),
+                                                             TARGETS["int8_infer_of_float32_max"][name], below=True)
+        if name in TARGETS["int8_end_to_end_of_predict_max"]:
+            checks[f"{name}_int8_end_to_end_of_predict"] = _check(int8["of_predict"], TARGETS["int8_end_to_end_of_predict_max"][name],
+                                                                  below=True)
+        if int8.get("batch16_images_per_s") and fp32.get("batch16_images_per_s"):
+            checks[f"{name}_int8_batch16_of_float32"] = _check(round(int8["batch16_images_per_s"] / fp32["batch16_images_per_s"], 2),
+                                                               TARGETS["int8_batch16_of_float32_min"], below=False)
     rss = result.get("peak_rss", {}).get("onnx")
     checks["rss_vgg16_resnet50_gb"] = _check(round(rss["peak_rss_bytes"] / 1e9, 2) if rss else None,
                                              TARGETS["rss_vgg16_resnet50_max_gb"], below=True)

@@ -95,7 +95,50 @@ def measure_model(name: str, jpeg: bytes, peak_gflops: float, runs: int = 10, ba
            "backends": {}}
     for backend in BACKENDS:
         row["backends"][backend] = _backend_figures(spec.name, weights, backend, jpeg, array, predict, peak_gflops, runs, batches)
+    row["int8"] = _int8_figures(spec.name, weights, Path(export["path"]), jpeg, predict, runs, batches)
     return row
+
+
+def _int8_figures(name: str, weights: str, fp32: Path, jpeg: bytes, predict_ms: float, runs: int, batches: bool) -> dict:
+    """The int8 model on onnxruntime: with ImageNet weights, the one `precision="int8"` uses (made and
+    checked against float32, its agreement given); with random weights, the same recipe unchecked,
+    for speed only (`"agreement": None`). Times as for the other backends: end to end (decode,
+    resize, preprocess, run) for one photo, infer for its array, and batches of 16 photos."""
+    from PIL import Image
+
+    from plugin.engine.inference.onnx import OnnxRunner, calibration, int8
+    from plugin.engine.inference.prepared import load_registry_model, prepare_batch
+    from plugin.engine.models.registry import get_spec
+    from plugin.engine.study.labels import verdict_labels
+
+    spec = get_spec(name)
+    shape = (spec.input_size, spec.input_shape[2], spec.preprocessing)
+    if weights == "imagenet":
+        prepared = load_registry_model(name, weights, "onnx", "int8", verdicts=verdict_labels)
+        runner, agreement, kept = prepared.runner, prepared.int8_agreement, prepared.precision == "int8"
+    else:
+        target = bench_folder() / f"{fp32.stem}-int8-unchecked.onnx"
+        if not target.is_file():
+            int8.quantize_unchecked(name, fp32, target, calibration.calibration_batch(*shape))
+        runner, agreement, kept = OnnxRunner(target), None, True
+    photo = Image.open(io.BytesIO(jpeg)).convert("RGB")
+    model = load_registry_model(name, weights, "onnx")  # the float32 one, for its input size and preprocessing
+
+    def end_to_end():
+        runner(prepare_batch([Image.open(io.BytesIO(jpeg))], model))
+
+    array = prepare_batch([photo], model)
+    runner(array)
+    figures = {"kept": kept, "agreement": agreement, "infer_ms": round(median_ms(lambda: runner(array), runs), 2)}
+    end = median_ms(end_to_end, runs)
+    figures |= {"end_to_end_ms": round(end, 2), "of_predict": round(end / predict_ms, 3)}
+    if batches:  # as a classify_images call of 16 photos: decoded, resized and preprocessed, then one run
+        def sixteen():
+            runner(prepare_batch([Image.open(io.BytesIO(jpeg)) for _ in range(BATCH_CALL)], model))
+
+        sixteen()
+        figures["batch16_images_per_s"] = round(BATCH_CALL * 1000.0 / median_ms(sixteen, max(2, runs // 4)), 1)
+    return figures
 
 
 def _backend_figures(name: str, weights: str, backend: str, jpeg: bytes, array, predict_ms: float, peak_gflops: float,

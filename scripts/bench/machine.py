@@ -62,3 +62,27 @@ def peak_rss_bytes() -> int:
     """This process's peak resident memory so far (VmHWM)."""
     with open("/proc/self/status") as status:
         return next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmHWM:"))
+
+
+def int8_matmul_peak_gops(size: int = 2048, repeats: int = 4) -> float:
+    """The best int8 matrix-product rate on every core (onnxruntime's MatMulInteger, uint8 by int8
+    into int32, as the int8 models' convolutions compute), in GOP/s: the int8 floor's limit."""
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+
+    graph = helper.make_graph([helper.make_node("MatMulInteger", ["a", "b"], ["c"])], "matmul_int8",
+                              [helper.make_tensor_value_info("a", TensorProto.UINT8, [None, None]),
+                               helper.make_tensor_value_info("b", TensorProto.INT8, [None, None])],
+                              [helper.make_tensor_value_info("c", TensorProto.INT32, [None, None])])
+    session = ort.InferenceSession(helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)]).SerializeToString(),
+                                   providers=["CPUExecutionProvider"])
+    rng = np.random.default_rng(0)
+    a = rng.integers(0, 255, (size, size), dtype=np.uint8)
+    b = rng.integers(-127, 127, (size, size), dtype=np.int8)
+    session.run(None, {"a": a, "b": b})
+    best = 0.0
+    for _ in range(repeats):
+        started = time.perf_counter()
+        session.run(None, {"a": a, "b": b})
+        best = max(best, 2.0 * size**3 / (time.perf_counter() - started) / 1e9)
+    return round(best, 1)

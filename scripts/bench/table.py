@@ -14,8 +14,22 @@ def _rows(result: dict) -> list[list[str]]:
             rows.append([model["model"], backend, model["weights"], floor, f"{model['predict_ms']:.1f}", f"{f['end_to_end_ms']:.1f}",
                          f"{f['of_predict']:.2f}", f"{f['infer_ms']:.1f}",
                          _rate(f, 16), _rate(f, 64), f"{cold['wall_s']:.1f}" if cold else "",
-                         f"{model['export']['seconds']:.0f}" if backend == "onnx" and model["export"].get("seconds") else ""])
+                         f"{model['export']['seconds']:.0f}" if backend == "onnx" and model["export"].get("seconds") else "", ""])
+        int8 = model.get("int8")
+        if int8:
+            macs, peak = model.get("multiply_adds"), result.get("int8_peak_gops")
+            floor = f"{2 * macs / (peak * 1e9) * 1000:.1f}" if macs and peak else ""
+            rows.append([model["model"], "onnx int8" if int8["kept"] else "onnx int8 (refused)", model["weights"], floor,
+                         f"{model['predict_ms']:.1f}", f"{int8['end_to_end_ms']:.1f}", f"{int8['of_predict']:.2f}",
+                         f"{int8['infer_ms']:.1f}", _rate(int8, 16), "", "", "", _agreement(int8.get("agreement"))])
     return rows
+
+
+def _agreement(agreement: dict | None) -> str:
+    """top-1 the same where float32 is confident / overall, on the held-out check images."""
+    if not agreement:
+        return "n/a (random weights: speed only)"
+    return f"{agreement['top1_confident']:.1%} / {agreement['top1']:.1%}"
 
 
 def _rate(figures: dict, images: int) -> str:
@@ -27,7 +41,7 @@ def _rate(figures: dict, images: int) -> str:
 
 
 HEADERS = ["model", "backend", "weights", "floor ms", "predict ms", "end to end ms", "÷ predict", "infer ms",
-           "16 photos/s (of peak)", "64 photos/s (of peak)", "cold start s", "export s"]
+           "16 photos/s (of peak)", "64 photos/s (of peak)", "cold start s", "export s", "int8 top-1 = float32 (confident / all)"]
 
 
 def _facts(result: dict) -> list[str]:
@@ -37,6 +51,9 @@ def _facts(result: dict) -> list[str]:
     lines.append(f"Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB; float32 matmul peak "
                  f"{result['peak_gflops']} GFLOP/s (numpy {matmul.get('numpy')}, onnxruntime {matmul.get('onnxruntime')}; "
                  "floor ms: one image's multiply-adds at that peak)")
+    if result.get("int8_peak_gops"):
+        lines.append(f"int8 matmul peak (onnxruntime MatMulInteger, uint8 x int8): {result['int8_peak_gops']} GOP/s; an int8 row's "
+                     "floor ms is one image's multiply-adds at that peak")
     if "describe" in result:
         d = result["describe"]
         lines.append(f"describe {d['model']} with diagram: {d['cold_s']:.2f} s cold, {d['warm_s']:.3f} s warm")
