@@ -45,7 +45,7 @@ from plugin.engine.inference.onnx.export import export_lock
 from plugin.errors import ExportError
 
 __all__ = ["INT8_VERSION", "METHOD", "NEEDED", "CONFIDENT", "int8_path", "read_record", "ensure_int8", "shortfalls",
-           "refusal_message", "float32_convolutions"]
+           "refusal_message", "float32_convolutions", "quantize_unchecked"]
 
 INT8_VERSION = 1
 """Bump when the recipe changes (method, kept nodes, calibration photos)."""
@@ -126,6 +126,13 @@ def ensure_int8(model: str, fp32: Path, calibration_key: str, images: Callable[[
                 os.replace(made, target)
         _write_json(target.with_suffix(".json"), record)
     return target, record
+
+
+def quantize_unchecked(model: str, fp32: Path, target: Path, calibration: np.ndarray) -> None:
+    """Quantise with the same recipe into `target`, unchecked and never cached: for the benchmark's
+    speed rows of models with random weights, whose agreement with float32 means nothing."""
+    with tempfile.TemporaryDirectory(dir=target.parent, prefix=".int8-") as folder:
+        _quantize(fp32, target, calibration, Path(folder), float32_convolutions(model))
 
 
 def shortfalls(agreement: dict[str, Any]) -> list[str]:
