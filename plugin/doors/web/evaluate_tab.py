@@ -12,6 +12,7 @@ from plugin.doors.web.common import (
     engine_choices,
     engine_error,
     failure_cards,
+    md,
     percent,
     render_saved,
     served,
@@ -21,7 +22,14 @@ from plugin.doors.web.common import (
     texts,
 )
 from plugin.errors import PluginError
-from plugin.limits import DEFAULT_FINE_TUNE_EPOCHS, FINE_TUNE_BASE, MAX_FINE_TUNE_EPOCHS, MAX_PATH_CHARS
+from plugin.limits import (
+    DEFAULT_FINE_TUNE_EPOCHS,
+    DEFAULT_PRECISION,
+    FINE_TUNE_BASE,
+    MAX_FINE_TUNE_EPOCHS,
+    MAX_PATH_CHARS,
+    PRECISIONS,
+)
 from plugin.render.reports import confusion_html
 
 __all__ = ["evaluate_view", "evaluation_report", "fine_tune_view", "build"]
@@ -42,7 +50,7 @@ def folder_choices() -> list[tuple[str, str]]:
              f"{', …' if len(folder['labels']) > 4 else ''})", folder["name"]) for folder in api.labelled_folders()]
 
 
-def evaluate_view(folder, archive, models, engine, lang, request: gr.Request, progress=gr.Progress()):
+def evaluate_view(folder, archive, models, engine, precision, lang, request: gr.Request, progress=gr.Progress()):
     """Evaluate once; show the accuracy table and confusion matrices; keep the result for the report."""
     t = texts(lang)
     if not models:
@@ -50,6 +58,7 @@ def evaluate_view(folder, archive, models, engine, lang, request: gr.Request, pr
     progress(0.0, desc=t["running"])
     try:
         result = api.evaluate(_source(folder, archive, request), models=list(models), engine=engine,
+                              precision=precision if precision in PRECISIONS else DEFAULT_PRECISION,
                               progress=lambda done, total, model: progress(done / max(total, 1), desc=f"{model} {done}/{total}"))
     except PluginError as exc:
         raise engine_error(exc, lang) from exc
@@ -59,7 +68,9 @@ def evaluate_view(folder, archive, models, engine, lang, request: gr.Request, pr
             for model in api.answers(result["models"])]
     summary = report["evaluation_intro"].format(images=result["images"], source=result["source"]) + " " + \
         " · ".join(f"{report.get(label, label)} {count}" for label, count in result["label_counts"].items())
-    summary = "\n\n".join([summary, *failure_cards(result["models"], lang)])
+    notes = [f"> {md(words.text('report.int8_refused_short' if model.get('precision_note') else 'report.int8_evaluated', lang, model=model['model']))}"
+             for model in api.answers(result["models"]) if model.get("precision_note") or model.get("precision") == "int8"]
+    summary = "\n\n".join([summary, *failure_cards(result["models"], lang), *notes])
     return summary, table_value(t["evaluate_headers"], rows), confusion_html(result, lang), {"result": result}
 
 
@@ -96,6 +107,8 @@ def build(page: Page, language: gr.State) -> None:
             eval_models = page.models_picker(api.default_models()[0], "eval-models")
             eval_engine = page.also(gr.Radio(engine_choices(lang), value="local", label=t["eval_engine"], elem_id="eval-engine"),
                                     lambda chosen: gr.update(label=texts(chosen)["eval_engine"], choices=engine_choices(chosen)))
+            eval_precision = page.say(gr.Radio(list(PRECISIONS), value=DEFAULT_PRECISION, label=t["precision"],
+                                               info=t["precision_info"], elem_id="eval-precision"), label="precision", info="precision_info")
         eval_button = page.label(gr.Button(t["evaluate"], variant="primary", elem_id="eval-button"), "evaluate")
         eval_summary = gr.Markdown(elem_id="eval-summary")
         eval_table = page.table("evaluation", "evaluate_headers", elem_id="eval-table")
@@ -104,7 +117,7 @@ def build(page: Page, language: gr.State) -> None:
         eval_report_button = page.label(gr.Button(t["make_report"], elem_id="eval-report"), "make_report")
         eval_report_file = page.label(gr.File(label=t["report_file"], elem_id="eval-report-file"), "report_file")
         tab.select(lambda: gr.update(choices=folder_choices()), None, [eval_folder], api_visibility="private")  # folders added since
-        page.engine_event(eval_button.click, evaluate_view, [eval_folder, eval_zip, eval_models, eval_engine, language],
+        page.engine_event(eval_button.click, evaluate_view, [eval_folder, eval_zip, eval_models, eval_engine, eval_precision, language],
                      [eval_summary, eval_table, eval_matrices, evaluated])
         eval_report_button.click(evaluation_report, [evaluated, language], [eval_report_file], api_visibility="private")
         with page.label(gr.Accordion(t["tune"], open=False, elem_id="tune-fold"), "tune"):
