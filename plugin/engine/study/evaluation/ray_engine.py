@@ -10,8 +10,9 @@ progress as they come (possibly out of order).
 
 A local Ray instance is started with `num_cpus` logical CPUs (default: the cores and one more, for
 Ray's own tasks), and one actor computes with every core (onnxruntime's threads follow the CPUs Ray
-gives it). On a cluster (RAY_ADDRESS, or one this process already joined) one actor per node,
-spread over the nodes. Ray starts quietly and sends no usage statistics.
+gives it). On a cluster (RAY_ADDRESS, or one this process already joined) as many actors of one
+CPU as there are nodes, placed by Ray Data (which manages scheduling itself since Ray 2.60). Ray
+starts quietly and sends no usage statistics.
 """
 
 from __future__ import annotations
@@ -129,7 +130,7 @@ def run_ray(items, refs: list[ModelRef], done: dict, log_path, progress, num_cpu
                                 "label": [i.label for i in chunk]}) for chunk in plan]
         dataset = ray.data.from_pandas(frames).map_batches(
             _actor_class(ref), compute=ray.data.ActorPoolStrategy(size=actors, max_tasks_in_flight_per_actor=1 if actors > 1 else 2), batch_size=None, batch_format="numpy",
-            num_cpus=cpus, scheduling_strategy="SPREAD")
+            num_cpus=cpus)
         for columns in dataset.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0):
             yield [json.loads(text) for text in columns["record"]]
 
