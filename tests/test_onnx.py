@@ -317,7 +317,7 @@ def test_the_int8_file_is_kept_beside_its_export_at_about_half_its_size(lite_int
 
     fp32 = Path(lite_imagenet[1]["path"])
     spec = MODELS[LITE]
-    int8 = int8_path(fp32, calibration_key(spec.input_size, 3, spec.preprocessing))
+    int8 = int8_path(LITE, fp32, calibration_key(spec))
     assert int8.is_file() and int8.stat().st_size < 0.55 * fp32.stat().st_size
 
 
@@ -326,8 +326,8 @@ def test_a_broken_calibration_is_refused_with_its_numbers_and_float32_answers(li
 
     spec = MODELS[LITE]
     one_black = preprocess(np.zeros((1, *spec.input_size, 3), np.float32), spec.preprocessing)
-    monkeypatch.setattr(calibration, "calibration_key", lambda *shape: "one-black-image")
-    monkeypatch.setattr(calibration, "calibration_batch", lambda *shape: one_black)
+    monkeypatch.setattr(calibration, "calibration_key", lambda spec: "one-black-image")
+    monkeypatch.setattr(calibration, "calibration_batch", lambda spec: one_black)
     answer = classify_image(CAT, models=[LITE], precision="int8")["results"][0]
     assert (answer["precision"], answer["backend"]) == ("float32", "onnx")  # float32 answers, and says why
     note = answer["precision_note"]

@@ -112,14 +112,13 @@ def _int8_figures(name: str, weights: str, fp32: Path, jpeg: bytes, predict_ms: 
     from plugin.engine.study.labels import verdict_labels
 
     spec = get_spec(name)
-    shape = (spec.input_size, spec.input_shape[2], spec.preprocessing)
     if weights == "imagenet":
         prepared = load_registry_model(name, weights, "onnx", "int8", verdicts=verdict_labels)
         runner, agreement, kept = prepared.runner, prepared.int8_agreement, prepared.precision == "int8"
     else:
         target = bench_folder() / f"{fp32.stem}-int8-unchecked.onnx"
         if not target.is_file():
-            int8.quantize_unchecked(name, fp32, target, calibration.calibration_batch(*shape))
+            int8.quantize_unchecked(name, fp32, target, calibration.calibration_batch(spec))
         runner, agreement, kept = OnnxRunner(target), None, True
     photo = Image.open(io.BytesIO(jpeg)).convert("RGB")
     model = load_registry_model(name, weights, "onnx")  # the float32 one, for its input size and preprocessing

@@ -46,7 +46,7 @@ def classify_view(image, models, top_k, random_weights, model_file, class_names,
         raise gr.Error(t["no_models"], print_exception=False)
     options: dict[str, Any] = {"top_k": int(top_k), "weights": "random" if random_weights else "imagenet",
                "allow_random_weights": bool(random_weights), "models": list(models or []),
-               "precision": precision if precision in PRECISIONS and not random_weights else DEFAULT_PRECISION}
+               "precision": precision or DEFAULT_PRECISION}  # int8 with random weights: the engine says why not
     if model_file:
         names = [name.strip() for name in (class_names or "").split(",") if name.strip()] or None
         options = {"top_k": int(top_k), "model_path": keep_upload(model_file, request), "class_names": names,

@@ -44,8 +44,7 @@ def _int8_state(spec: ModelSpec) -> Int8State:
     fp32 = engine_onnx.cached_export(spec.name, weights) if weights is not None and spec.name not in engine_onnx.UNSUPPORTED else None
     if fp32 is None:
         return {"state": "none"}
-    key = calibration.calibration_key(spec.input_size, spec.input_shape[2], spec.preprocessing)
-    record = int8.read_record(int8.int8_path(fp32, key))
+    record = int8.read_record(int8.int8_path(spec.name, fp32, calibration.calibration_key(spec)))
     if record is None:
         return {"state": "none"}
     return {"state": "ready" if record["kept"] else "refused", "agreement": record["agreement"]}

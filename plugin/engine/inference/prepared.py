@@ -144,7 +144,7 @@ def load_registry_model(name: str, weights="imagenet", backend: str = "keras", p
         from plugin.engine.inference.onnx.calibration import calibration_key
 
         trained, rule = path, verdicts
-        key = calibration_key(spec.input_size, spec.input_shape[2], spec.preprocessing)
+        key = calibration_key(spec)
         runner, precision, note, agreement = model_cache.get((spec.name, *choice.cache_key, "int8", key),
                                                              lambda: _int8_runner(spec, trained, key, rule))
         return PreparedModel(name=spec.name, runner=runner, input_size=spec.input_size, channels=spec.input_shape[2],
@@ -192,9 +192,8 @@ def _int8_runner(spec: ModelSpec, path: str, key: str,
         raise ExportError(f"Expected {spec.name} to export to ONNX for int8. Received: {engine_onnx.UNSUPPORTED[spec.name]}.",
                           key="onnx_unsupported", model=spec.name)
     fp32 = Path(engine_onnx.export_cached(spec.name, path)["path"])
-    shape = (spec.input_size, spec.input_shape[2], spec.preprocessing)
     target, record = int8.ensure_int8(spec.name, fp32, key,
-                                      lambda: (calibration.calibration_batch(*shape), calibration.check_batch(*shape)), verdicts)
+                                      lambda: (calibration.calibration_batch(spec), calibration.check_batch(spec)), verdicts)
     if record["kept"]:
         return engine_onnx.OnnxRunner(target), "int8", None, record["agreement"]
     return engine_onnx.OnnxRunner(fp32), "float32", int8.refusal_message(record), record["agreement"]

@@ -17,6 +17,7 @@ from PIL import Image, ImageOps
 from plugin.config import EXAMPLES_DIR
 from plugin.engine.inference.preprocessing import image_to_array, preprocess
 from plugin.engine.models.hashing import file_hash
+from plugin.engine.models.registry import ModelSpec
 
 __all__ = ["CALIBRATION_PHOTOS", "CHECK_PHOTOS", "calibration_batch", "check_batch", "calibration_key"]
 
@@ -55,19 +56,24 @@ def _batch(names: Sequence[str], scales: Sequence[float], size: tuple[int, int],
     return preprocess(np.stack([image_to_array(picture, size, channels) for picture in pictures]), mode).astype(np.float32)
 
 
-def calibration_batch(size: tuple[int, int], channels: int, mode: str) -> np.ndarray:
-    """The calibration images for a model's input (size, channels, preprocessing mode)."""
-    return _batch(CALIBRATION_PHOTOS, _CALIBRATION_SCALES, size, channels, mode)
+def _input(spec: ModelSpec) -> tuple[tuple[int, int], int, str]:
+    return spec.input_size, spec.input_shape[2], spec.preprocessing
 
 
-def check_batch(size: tuple[int, int], channels: int, mode: str) -> np.ndarray:
-    """The held-out check images for a model's input."""
-    return _batch(CHECK_PHOTOS, _CHECK_SCALES, size, channels, mode)
+def calibration_batch(spec: ModelSpec) -> np.ndarray:
+    """The calibration images, as a registry model takes them (size, channels, preprocessing)."""
+    return _batch(CALIBRATION_PHOTOS, _CALIBRATION_SCALES, *_input(spec))
 
 
-def calibration_key(size: tuple[int, int], channels: int, mode: str) -> str:
-    """Names the calibration of a model's input without making it: the photos' bytes, the
-    framings and the input (an int8 file's name holds it, so a changed photo makes a new file)."""
+def check_batch(spec: ModelSpec) -> np.ndarray:
+    """The held-out check images, as a registry model takes them."""
+    return _batch(CHECK_PHOTOS, _CHECK_SCALES, *_input(spec))
+
+
+def calibration_key(spec: ModelSpec) -> str:
+    """Names a registry model's calibration without making it: the photos' bytes, the framings and
+    the model's input (an int8 file's name holds it, so a changed photo makes a new file)."""
+    size, channels, mode = _input(spec)
     found = hashlib.sha256(json.dumps([list(size), channels, mode, _CALIBRATION_SCALES, _CHECK_SCALES]).encode())
     for name in (*CALIBRATION_PHOTOS, *CHECK_PHOTOS):
         found.update(name.encode() + file_hash(EXAMPLES_DIR / name).encode())

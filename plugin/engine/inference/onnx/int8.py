@@ -68,10 +68,10 @@ def float32_convolutions(model: str) -> int:
     return 7 if model.lower().startswith("efficientnetlite") else 1
 
 
-def int8_path(fp32: Path, calibration_key: str) -> Path:
-    """Where the int8 model made from `fp32` with this calibration is kept (beside it)."""
+def int8_path(model: str, fp32: Path, calibration_key: str) -> Path:
+    """Where the int8 model made from `fp32` (the export of `model`) with this calibration is kept (beside it)."""
     identity = {"float32": fp32.name, "calibration": calibration_key, "int8_version": INT8_VERSION, "method": METHOD,
-                "float32_convolutions": float32_convolutions(fp32.name.split("-")[0]),
+                "float32_convolutions": float32_convolutions(model),
                 "onnxruntime": versions()["onnxruntime"]}
     key = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:16]
     return fp32.with_name(f"{fp32.stem}-int8-{key}.onnx")
@@ -105,7 +105,7 @@ def ensure_int8(model: str, fp32: Path, calibration_key: str, images: Callable[[
         `(path, record)`: the record says whether the file was kept (`kept`), its `agreement` with
         float32 on the check images, what was `needed`, the calibration and the time it took.
     """
-    target = int8_path(fp32, calibration_key)
+    target = int8_path(model, fp32, calibration_key)
     record = read_record(target)
     if record is not None:
         return target, record
