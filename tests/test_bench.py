@@ -7,7 +7,7 @@ from scripts.bench.table import markdown
 
 def test_benchmark_measures_each_backend_and_reports_the_targets():
     result = run_benchmarks(["EfficientNetLite0"], runs=2, batches=False, fresh_export=False, cold=False, service=False,
-                            memory=False, evaluation=0, peak_sizes=(1024,))
+                            memory=False, evaluation=0, peak_sizes=(1024,), int8=False)  # int8 is made and checked in test_onnx
     assert result["peak_gflops"] > 0 and result["machine"]["cores"] >= 1
     row = result["models"][0]
     assert row["model"] == "EfficientNetLite0" and row["weights"] == "imagenet" and row["predict_ms"] > 0
@@ -31,3 +31,21 @@ def test_targets_are_judged_from_the_figures():
         "value": 0.82, "target": TARGETS["batch_of_peak_min"]["ResNet50"], "met": True}
     assert checks["VGG16_batch_of_peak"]["met"] is None and checks["http_overhead_ms"]["met"] is False
     assert checks["report_s"]["met"] is True and checks["rss_vgg16_resnet50_gb"]["value"] == 2.0
+
+
+def test_int8_rows_and_targets_come_from_the_figures():
+    row = {"model": "ResNet50", "weights": "random, seed 0", "multiply_adds": 3.8e9, "predict_ms": 100.0, "floor_ms": 36.0,
+           "export": {"seconds": 9.0},
+           "backends": {"onnx": {"end_to_end_ms": 45.0, "of_predict": 0.45, "infer_ms": 40.0, "batch16_images_per_s": 20.0}},
+           "int8": {"kept": True, "agreement": None, "infer_ms": 15.0, "end_to_end_ms": 21.0, "of_predict": 0.21,
+                    "batch16_images_per_s": 55.0}}
+    figures = {"machine": {"cpu": "x", "cores": 2, "memory_gib": 4}, "peak_gflops": 200.0, "int8_peak_gops": 760.0,
+               "models": [row]}
+    checks = check_targets(figures)
+    assert checks["ResNet50_int8_infer_of_float32"] == {"value": 0.375, "target": 0.4, "met": True}
+    assert checks["ResNet50_int8_end_to_end_of_predict"]["met"] is False  # 0.21 against 0.2
+    assert checks["ResNet50_int8_batch16_of_float32"] == {"value": 2.75, "target": 2.5, "met": True}
+    figures["targets"] = checks
+    table = markdown(figures)
+    assert "| ResNet50 | onnx int8 | random, seed 0 | 10.0 |" in table  # the floor at the int8 peak
+    assert "n/a (random weights: speed only)" in table and "760.0 GOP/s" in table

@@ -44,7 +44,8 @@ issue 24's int8 targets, as ratios to float32 on onnxruntime and to `model.predi
 
 
 def run_benchmarks(models=MODELS, runs: int = 10, batches: bool = True, fresh_export: bool = True, cold: bool = True,
-                   service: bool = True, memory: bool = True, evaluation: int = 64, peak_sizes=(2048, 4096)) -> dict:
+                   service: bool = True, memory: bool = True, evaluation: int = 64, peak_sizes=(2048, 4096),
+                   int8: bool = True) -> dict:
     """Measure everything in the module docstring (sections can be left out); return the figures
     and the targets, each with whether it is met (None where not measured). `peak_sizes` are the
     matrix sides the machine's limit is measured on (smaller ones measure it less well, sooner)."""
@@ -56,13 +57,15 @@ def run_benchmarks(models=MODELS, runs: int = 10, batches: bool = True, fresh_ex
     result = {"machine": describe_machine(), "date": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")}
     result["matmul_gflops"] = matmul_peak_gflops(peak_sizes)
     result["peak_gflops"] = result["matmul_gflops"]["peak"]
-    result["int8_peak_gops"] = int8_matmul_peak_gops()
+    if int8:
+        result["int8_peak_gops"] = int8_matmul_peak_gops()
     with tempfile.TemporaryDirectory() as scratch:
         scratch = Path(scratch)
         bench_folder().mkdir(parents=True, exist_ok=True)
         configure(image_roots=[*previous.image_roots, scratch, bench_folder()], output_dir=scratch / "out")
         try:
-            result["models"] = [measure_model(name, jpeg, result["peak_gflops"], runs, batches, fresh_export) for name in models]
+            result["models"] = [measure_model(name, jpeg, result["peak_gflops"], runs, batches, fresh_export, int8)
+                                for name in models]
             weights = {name: bench_weights(name)[0] for name in models}
             photo = scratch / "dog.jpg"
             photo.write_bytes(jpeg)

@@ -59,9 +59,9 @@ def bench_weights(name: str) -> tuple[str, str]:
 
 
 def measure_model(name: str, jpeg: bytes, peak_gflops: float, runs: int = 10, batches: bool = True,
-                  fresh_export: bool = True) -> dict:
+                  fresh_export: bool = True, int8: bool = True) -> dict:
     """One model on each backend; the export is made afresh (timed) into the ONNX cache, or with
-    `fresh_export=False` taken from it where it is there.
+    `fresh_export=False` taken from it where it is there; with `int8`, also its int8 model's figures (`"int8"`).
 
     Returns:
         `{"model", "weights", "multiply_adds", "floor_ms" (one image's arithmetic at the measured peak), "export": {"seconds", "peak_rss_bytes", "size_bytes",
@@ -95,7 +95,8 @@ def measure_model(name: str, jpeg: bytes, peak_gflops: float, runs: int = 10, ba
            "backends": {}}
     for backend in BACKENDS:
         row["backends"][backend] = _backend_figures(spec.name, weights, backend, jpeg, array, predict, peak_gflops, runs, batches)
-    row["int8"] = _int8_figures(spec.name, weights, Path(export["path"]), jpeg, predict, runs, batches)
+    if int8:
+        row["int8"] = _int8_figures(spec.name, weights, Path(export["path"]), jpeg, predict, runs, batches)
     return row
 
 
