@@ -160,7 +160,7 @@ class EvaluateImagesArguments(Arguments):
     model_path: PathText | None = Field(None, description="A .keras/.h5 model of the user's own (a fine-tuned one needs nothing else), evaluated too.")
     class_names: list[Name] | None = Field(None, max_length=MAX_CLASS_NAMES, description="Class names of model_path, if not recorded beside it.")
     preprocessing: Preprocessing | None = Field(None, description="Preprocessing of model_path, if not recorded beside it.")
-    engine: Literal[tuple(api.ENGINES)] = Field("local", description="local (this process) or ray (Ray Data: a local Ray instance, or the cluster in RAY_ADDRESS).")  # type: ignore[valid-type]
+    engine: Literal[tuple(api.ENGINES)] = Field("local", description="local (this process) or ray (Ray actors: a local Ray instance, or the cluster in RAY_ADDRESS).")  # type: ignore[valid-type]
     backend: Backend = Field(DEFAULT_BACKEND, description=_BACKEND)
     precision: Precision = Field(DEFAULT_PRECISION, description=_PRECISION)
 

@@ -1,4 +1,4 @@
-"""Evaluating labelled photos on the local engine and on Ray Data."""
+"""Evaluating labelled photos on the local engine and on Ray."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 Images stream through each model in batches (the same grid everywhere); every per-image result is
 appended to a JSON Lines log as it comes, so an interrupted run resumes where it stopped and
-loses nothing. The work runs in this process (engine "local") or on Ray Data (engine "ray",
+loses nothing. The work runs in this process (engine "local") or on Ray actors (engine "ray",
 `pip install .[ray]`: a local Ray instance, or the cluster in RAY_ADDRESS); both give the same
 numbers.
 """
@@ -66,11 +66,12 @@ def evaluate(source: PathInput, models: ModelNames = None, labels: dict[str, str
         weights, allow_random_weights: as for classify_image.
         model_path, class_names, preprocessing: a model file of one's own (a fine-tuned one needs
             neither class names nor preprocessing: they are stored beside it).
-        engine: "local" (this process) or "ray" (Ray Data).
+        engine: "local" (this process) or "ray" (Ray actors, one batch per call).
         resume: continue the log of an earlier run of the same images (unchanged on disk) and
             models that was interrupted; a finished run is run again.
         progress: called as `progress(done, total, model)` after every batch.
-        num_cpus: CPUs of a local Ray instance (default: all but one, at least one).
+        num_cpus: logical CPUs of a local Ray instance (default: the cores and one more; an actor
+            of one CPU per core, and one CPU for Ray's own tasks).
         backend: "auto", "onnx" or "keras", as for classify_image; decided once, before the run
             (with "auto", a model whose export is not cached yet runs on Keras the whole run).
         precision: "float32" or "int8", as for classify_image; the int8 model is made and checked

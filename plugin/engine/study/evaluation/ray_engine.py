@@ -1,68 +1,51 @@
-"""The same evaluation on Ray Data, when one machine is not enough.
+"""The same evaluation on Ray, when one machine is not enough.
 
-Per model: the batches still to run become one block each (`from_pandas` of one frame per batch,
-so Ray's batches are exactly the local ones and the numbers identical), then `map_batches` with
-one actor class per model, which builds the model once and classifies a batch per call, reading
-its photos itself (from paths: the photos must be on storage every node sees). Registry models
-were exported to ONNX by the driver before (`evaluate`), so an actor runs onnxruntime on the cached
-file and never imports TensorFlow. Results stream back to the driver, which logs them and reports
-progress as they come (possibly out of order).
+Per model, a few Ray actors each build the model once and classify one batch of the fixed grid
+per call, reading its photos themselves (from paths: the photos must be on storage every node
+sees); the driver keeps two batches queued at each actor, so an actor never waits for the next,
+and logs and reports each batch's records as they come (possibly out of order). Registry models
+were exported to ONNX by the driver before (`evaluate`), so an actor runs onnxruntime on the
+cached file and never imports TensorFlow.
 
 A local Ray instance is started with `num_cpus` logical CPUs (default: the cores and one more, for
-Ray's own tasks), and one actor computes with every core (onnxruntime's threads follow the CPUs Ray
-gives it). On a cluster (RAY_ADDRESS, or one this process already joined) as many actors of one
-CPU as there are nodes, placed by Ray Data (which manages scheduling itself since Ray 2.60). Ray
-starts quietly and sends no usage statistics.
+Ray's own tasks) and one actor of one CPU per core: on a small machine, batches side by side use
+the cores better than one batch spread over them. On a cluster (RAY_ADDRESS, or one this process
+already joined) one actor of one CPU per node that is alive, spread over the nodes. Actors are plain
+Ray actors (Ray Data's streaming executor took seconds to start its pool: most of the time of a
+few hundred photos). Ray starts quietly and sends no usage statistics.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import os
+from collections.abc import Iterator
 
 from plugin.config import get_settings
 from plugin.engine.study.evaluation.steps import ModelRef, classify_batch, run_models
-from plugin.errors import InvalidInputError
+from plugin.errors import InvalidInputError, LimitExceededError, PluginError
 
-__all__ = ["run_ray", "Classifier"]
+__all__ = ["run_ray", "Classifier", "start_ray", "actor_pool"]
 
 _PROGRESS_TIMEOUT_S = 600.0
+"""Longest wait for any batch's records: an actor that cannot be placed is an error, not a hang."""
+_QUEUED_PER_ACTOR = 2
 
 
 class Classifier:
-    """The Ray actor of one model: builds it once, then classifies one batch per call.
+    """The Ray actor of one model: builds it once, then classifies one batch per call."""
 
-    `_actor_class` makes a subclass per model holding its recipe and the driver's settings as class
-    attributes, so Ray passes no constructor arguments.
-    """
-
-    ref: ModelRef
-    roots: tuple[str, ...] = ()
-    output_dir: str = ""
-
-    def __init__(self) -> None:
+    def __init__(self, ref: ModelRef, roots: tuple[str, ...], output_dir: str) -> None:
         import ray
 
         from plugin.config import configure
 
-        configure(image_roots=list(self.roots), output_dir=self.output_dir)  # the driver's roots, in this worker
-        self.prepared = self.ref.build()
+        configure(image_roots=list(roots), output_dir=output_dir)  # the driver's roots, in this worker
+        self.prepared = ref.build()
         self.node = ray.get_runtime_context().get_node_id()
 
-    def __call__(self, batch: dict) -> dict:
-        import numpy as np
-
-        records = classify_batch(self.prepared, [str(p) for p in batch["path"]], [str(n) for n in batch["name"]],
-                                 [str(label) for label in batch["label"]])
-        return {"record": np.array([json.dumps({**record, "node": self.node}, ensure_ascii=False) for record in records])}
-
-
-def _actor_class(ref: ModelRef) -> type:
-    settings = get_settings()
-    name = "Classify_" + "".join(ch if ch.isalnum() else "_" for ch in ref.name)
-    return type(name, (Classifier,), {"ref": ref, "roots": tuple(str(root) for root in settings.readable_roots),  # with a session's
-                                      "output_dir": str(settings.output_dir)})
+    def classify(self, paths: list[str], names: list[str], labels: list[str]) -> list[dict]:
+        return [{**record, "node": self.node} for record in classify_batch(self.prepared, paths, names, labels)]
 
 
 def start_ray(num_cpus: int | None) -> bool:
@@ -85,16 +68,8 @@ def start_ray(num_cpus: int | None) -> bool:
         options["address"] = os.environ["RAY_ADDRESS"]
     else:  # "local" starts a new instance even where `ray start` left a cluster behind
         options["address"] = "local"
-        options["num_cpus"] = num_cpus or _cores() + 1  # the actor takes the cores; one more for Ray's own tasks
+        options["num_cpus"] = num_cpus or _cores() + 1  # an actor per core; one more for Ray's own tasks
     ray.init(**options)
-    data = ray.data.DataContext.get_current()
-    data.enable_progress_bars = False
-    data.print_on_execution_start = False
-    data.wait_for_min_actors_s = _PROGRESS_TIMEOUT_S  # an actor that cannot be placed is an error, not a hang
-    data.execution_no_progress_timeout_s = _PROGRESS_TIMEOUT_S
-    for handler in logging.getLogger("ray.data").handlers:
-        if type(handler).__name__ != "SessionFileHandler":
-            handler.setLevel(logging.ERROR)
     return True
 
 
@@ -102,40 +77,76 @@ def _cores() -> int:
     return len(os.sched_getaffinity(0))
 
 
-def actor_pool(started_here: bool) -> tuple[int, int]:
-    """(actors, CPUs each): on the instance this process started, one actor with every core; on a
-    cluster, one actor of one CPU per node that is alive."""
+def actor_pool(started_here: bool) -> int:
+    """How many actors of one CPU: one per core on the instance this process started, one per node
+    that is alive on a cluster."""
     import ray
 
     if started_here:
-        return 1, _cores()
-    return max(1, sum(1 for node in ray.nodes() if node.get("Alive"))), 1
+        return max(1, min(_cores(), int(ray.cluster_resources().get("CPU", 1)) - 1))
+    return max(1, sum(1 for node in ray.nodes() if node.get("Alive")))
 
 
 def run_ray(items, refs: list[ModelRef], done: dict, log_path, progress, num_cpus: int | None) -> dict:
-    """Run every model's remaining batches on Ray Data; log and report as results arrive.
+    """Run every model's remaining batches on Ray actors; log and report as results arrive.
 
     Returns (images, seconds) per model: the images it classified in this run, and the time from
-    its first batch submitted (the actor starts and builds the model) to its last result.
+    its actors asked for (they start and build the model) to its last result.
     """
-    import pandas as pd
     import ray
-    import ray.data
 
     started_here = start_ray(num_cpus)
-    actors, cpus = actor_pool(started_here)
+    count = actor_pool(started_here)
+    settings = get_settings()
+    roots = tuple(str(root) for root in settings.readable_roots)  # with a session's
 
-    def batches_of(ref: ModelRef, plan: list[list]):
-        frames = [pd.DataFrame({"path": [i.path for i in chunk], "name": [i.name for i in chunk],
-                                "label": [i.label for i in chunk]}) for chunk in plan]
-        dataset = ray.data.from_pandas(frames).map_batches(
-            _actor_class(ref), compute=ray.data.ActorPoolStrategy(size=actors, max_tasks_in_flight_per_actor=1 if actors > 1 else 2), batch_size=None, batch_format="numpy",
-            num_cpus=cpus)
-        for columns in dataset.iter_batches(batch_size=None, batch_format="numpy", prefetch_batches=0):
-            yield [json.loads(text) for text in columns["record"]]
+    def batches_of(ref: ModelRef, plan: list[list]) -> Iterator[list[dict]]:
+        actor_class = ray.remote(num_cpus=1, scheduling_strategy="DEFAULT" if started_here else "SPREAD")(Classifier)
+        actors = [actor_class.remote(ref, roots, str(settings.output_dir)) for _ in range(min(count, len(plan)))]
+        try:
+            yield from _stream(actors, plan)
+        finally:
+            for actor in actors:
+                ray.kill(actor)  # their CPUs go to the next model's actors
 
     try:
         return run_models(items, refs, done, log_path, progress, batches_of)
     finally:
         if started_here:
             ray.shutdown()
+
+
+def _stream(actors: list, plan: list[list]) -> Iterator[list[dict]]:
+    """Each batch's records as they come, `_QUEUED_PER_ACTOR` batches queued at each actor."""
+    import ray
+    from ray.exceptions import RayTaskError
+
+    waiting = list(plan)
+    pending: dict = {}  # result reference -> its actor
+
+    def submit(actor) -> None:
+        chunk = waiting.pop(0)
+        reference = actor.classify.remote([i.path for i in chunk], [i.name for i in chunk], [i.label for i in chunk])
+        pending[reference] = actor
+
+    for actor in actors:
+        for _ in range(_QUEUED_PER_ACTOR):
+            if waiting:
+                submit(actor)
+    while pending:
+        ready, _ = ray.wait(list(pending), num_returns=1, timeout=_PROGRESS_TIMEOUT_S)
+        if not ready:
+            raise LimitExceededError(f"Expected a batch's results from Ray within {_PROGRESS_TIMEOUT_S:.0f} s. Received: none "
+                                     "(an actor could not be placed, or the cluster is too busy); the batches done are "
+                                     "logged, and the same call continues from there.",
+                                     key="ray_no_progress", seconds=int(_PROGRESS_TIMEOUT_S))
+        actor = pending.pop(ready[0])
+        try:
+            records = ray.get(ready[0])
+        except RayTaskError as exc:
+            if isinstance(exc.cause, PluginError):
+                raise exc.cause from None  # the engine's own error, as the local engine raises it
+            raise
+        if waiting:
+            submit(actor)
+        yield records
