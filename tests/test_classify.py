@@ -68,6 +68,35 @@ def test_a_bad_image_in_a_batch_names_its_position(tmp_path):
         plugin.classify_images([good, b"garbage"], models=["AlexNet"], weights=None, allow_random_weights=True)
 
 
+
+def test_photos_read_side_by_side_keep_a_sessions_folders_their_order_and_the_first_error(tmp_path_factory, monkeypatch):
+    """Two threads read a call's photos (the suite's processes otherwise take one core each), in
+    the caller's context: a folder granted to a web session only is readable from them."""
+    from plugin.config import granted_roots
+    from plugin.engine.study import classify as classify_module
+
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    session_folder = tmp_path_factory.mktemp("one-session")  # not an allowed root of this test
+    kinds = ["horizontal", "vertical", "vertical", "horizontal", "vertical"]
+    paths = [str(save_png(stripes(kind, size=48, seed=i), session_folder / f"{i}.png")) for i, kind in enumerate(kinds)]
+    options = dict(models=["AlexNet"], weights=None, allow_random_weights=True, top_k=3)
+    readers = []
+    reading = classify_module.load_image
+    monkeypatch.setattr(classify_module, "load_image", lambda image: readers.append(threading.current_thread().name) or reading(image))
+    with pytest.raises(plugin.AccessDeniedError):  # not an allowed root outside the session
+        plugin.classify_images(paths, **options)
+    with granted_roots(session_folder):
+        together = plugin.classify_images(paths, **options)["images"]
+        alone = [plugin.classify_image(path, **options) for path in paths]
+        with pytest.raises(plugin.ImageError, match=r"^images\[2\]: "):  # the first bad one, in order
+            plugin.classify_images([paths[0], paths[1], b"garbage", b"also garbage"], **options)
+    assert [r["image"]["source"] for r in together] == [f"file {i}.png" for i in range(len(kinds))]
+    for one, other in zip(alone, together):
+        a, b = one["results"][0]["predictions"], other["results"][0]["predictions"]
+        assert [p["index"] for p in a] == [p["index"] for p in b]
+        np.testing.assert_allclose([p["probability"] for p in a], [p["probability"] for p in b], atol=1e-5)
+    assert sum(name.startswith("intake") for name in readers) >= len(paths)  # the batches were read in the threads
+
 def test_two_models_in_one_call():
     result = plugin.classify_image(CAT, weights=None, allow_random_weights=True, models=["MobileNetV2", "AlexNet"])
     assert [r["model"] for r in result["results"]] == ["MobileNetV2", "AlexNet"]

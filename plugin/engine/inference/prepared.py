@@ -21,6 +21,7 @@ from plugin.engine.inference.cache import model_cache
 from plugin.engine.inference.preprocessing import image_to_array, preprocess
 from plugin.engine.inference.runners import KerasRunner, Runner
 from plugin.engine.intake.images import LoadedImage, load_image
+from plugin.engine.intake.parallel import in_threads
 from plugin.engine.models.build import build_registry_model
 from plugin.engine.models.registry import ModelSpec, get_spec
 from plugin.engine.models.weights import WeightsChoice, parse_weights, weights_path
@@ -109,9 +110,11 @@ def prepare_batch(images: Sequence[Image.Image | LoadedImage | str | os.PathLike
     Returns:
         float32 array (N, H, W, C).
     """
-    pictures = [image if isinstance(image, Image.Image) else load_image(image).image for image in images]
-    pixels = np.stack([image_to_array(picture, model.input_size, model.channels) for picture in pictures])
-    return preprocess(pixels, mode or model.preprocessing)
+    def pixels(image) -> np.ndarray:
+        picture = image if isinstance(image, Image.Image) else load_image(image).image
+        return image_to_array(picture, model.input_size, model.channels)
+
+    return preprocess(np.stack(in_threads(pixels, list(images))), mode or model.preprocessing)
 
 
 def load_registry_model(name: str, weights="imagenet", backend: str = "keras", precision: str = DEFAULT_PRECISION,

@@ -17,6 +17,7 @@ from plugin.engine.inference.custom import load_custom_model
 from plugin.engine.inference.prepared import PreparedModel, check_backend, check_precision, load_registry_model, prepare_batch
 from plugin.engine.inference.preprocessing import get_mode
 from plugin.engine.intake.images import LoadedImage, load_image
+from plugin.engine.intake.parallel import in_threads
 from plugin.engine.models.defaults import default_models
 from plugin.engine.models.registry import get_spec
 from plugin.engine.models.weights import parse_weights, ready_list
@@ -163,7 +164,7 @@ def _classify(images: list[ImageInput], models: ModelNames, top_k: int, weights:
 
     target = parse_expected(expected) if model_path is None else None  # a bad answer fails before any work
 
-    loaded = [_load(image, i, single) for i, image in enumerate(images)]
+    loaded = in_threads(lambda pair: _load(pair[1], pair[0], single), list(enumerate(images)))
 
     missing: dict[str, ModelFailure] = {}
     if model_path is not None:

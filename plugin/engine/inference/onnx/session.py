@@ -15,17 +15,10 @@ import os
 import numpy as np
 
 from plugin.engine.inference.batching import Batcher, in_slices
+from plugin.engine.intake.parallel import threads
 from plugin.errors import ExportError, InvalidInputError
 
 __all__ = ["OnnxRunner"]
-
-
-def _threads() -> int:
-    """The cores this process may use, or fewer where OMP_NUM_THREADS says so (as TensorFlow's own
-    TF_NUM_INTRAOP_THREADS does for Keras): several processes sharing a machine each take a part."""
-    cores = len(os.sched_getaffinity(0))
-    wanted = os.environ.get("OMP_NUM_THREADS", "")
-    return max(1, min(cores, int(wanted))) if wanted.isdigit() else cores
 
 
 class OnnxRunner:
@@ -37,7 +30,7 @@ class OnnxRunner:
         import onnxruntime as ort
 
         options = ort.SessionOptions()
-        options.intra_op_num_threads = _threads()
+        options.intra_op_num_threads = threads()
         options.inter_op_num_threads = 1
         options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
