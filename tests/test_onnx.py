@@ -322,13 +322,17 @@ def test_the_int8_file_is_kept_beside_its_export_at_about_half_its_size(lite_int
 
 
 def test_a_broken_calibration_is_refused_with_its_numbers_and_float32_answers(lite_int8, lite_imagenet, monkeypatch):
-    from plugin.engine.inference.onnx import calibration
+    """Every recipe is tried before int8 is refused (here two: quantised whole, then Lite0's own)."""
+    from plugin.engine.inference.onnx import calibration, int8
 
     spec = MODELS[LITE]
     one_black = preprocess(np.zeros((1, *spec.input_size, 3), np.float32), spec.preprocessing)
     monkeypatch.setattr(calibration, "calibration_key", lambda spec: "one-black-image")
     monkeypatch.setattr(calibration, "calibration_batch", lambda spec: one_black)
+    monkeypatch.setattr(int8, "float32_convolution_tries", lambda model: (0, 7))
     answer = classify_image(CAT, models=[LITE], precision="int8")["results"][0]
+    record = int8.read_record(int8.int8_path(LITE, Path(lite_imagenet[1]["path"]), "one-black-image"))
+    assert record and not record["kept"] and [tried["float32_convolutions"] for tried in record["tried"]] == [0, 7]
     assert (answer["precision"], answer["backend"]) == ("float32", "onnx")  # float32 answers, and says why
     note = answer["precision_note"]
     assert note.startswith("Expected the int8 EfficientNetLite0 to agree with float32 on the 160 held-out check images.")
@@ -336,6 +340,37 @@ def test_a_broken_calibration_is_refused_with_its_numbers_and_float32_answers(li
     assert answer["int8_agreement"]["top1_confident"] < 0.97
     assert answer["verdict"]["label"] == "cat"
 
+
+
+@pytest.mark.parametrize(("before", "folds"), [("Relu", True), ("Identity", False)])
+def test_a_zero_pad_before_a_max_pool_folds_into_it_with_the_same_numbers(tmp_path, before, folds):
+    """ResNet's `pool1_pad`: after a Relu the padding moves into the max pool (int8 then keeps it
+    quantised); after anything that may be negative it stays, as zeros could then win the max."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    from plugin.engine.inference.onnx.int8 import fold_pads_into_max_pools
+
+    graph = helper.make_graph(
+        [helper.make_node(before, ["x"], ["a"]), helper.make_node("Pad", ["a", "pads"], ["p"], mode="constant"),
+         helper.make_node("MaxPool", ["p"], ["y"], kernel_shape=[3, 3], strides=[2, 2])],
+        "pool1", [helper.make_tensor_value_info("x", TensorProto.FLOAT, [2, 4, 9, 9])],
+        [helper.make_tensor_value_info("y", TensorProto.FLOAT, None)],
+        [numpy_helper.from_array(np.array([0, 0, 1, 1, 0, 0, 1, 1], np.int64), "pads")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 17)])
+    x = np.random.default_rng(0).normal(size=(2, 4, 9, 9)).astype(np.float32)
+
+    def run(m) -> np.ndarray:
+        path = tmp_path / f"{len(m.graph.node)}.onnx"
+        onnx.save(m, str(path))
+        import onnxruntime as ort
+
+        return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"]).run(None, {"x": x})[0]
+
+    expected = run(model)
+    assert fold_pads_into_max_pools(model.graph) == int(folds)
+    assert [node.op_type for node in model.graph.node] == [before, "MaxPool"] if folds else [before, "Pad", "MaxPool"]
+    np.testing.assert_array_equal(run(model), expected)
 
 DEFAULT_EXPORTS = ("MobileNetV2",)
 """Registry models exported through `export_onnx` by default: the smallest family member whose export
