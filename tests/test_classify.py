@@ -94,7 +94,7 @@ def test_photos_read_side_by_side_keep_a_sessions_folders_their_order_and_the_fi
     for one, other in zip(alone, together):
         a, b = one["results"][0]["predictions"], other["results"][0]["predictions"]
         assert [p["index"] for p in a] == [p["index"] for p in b]
-        np.testing.assert_allclose([p["probability"] for p in a], [p["probability"] for p in b], atol=1e-5)
+        np.testing.assert_allclose([p["probability"] for p in a], [p["probability"] for p in b], rtol=1e-4, atol=1e-5)
     assert sum(name.startswith("intake") for name in readers) >= len(paths)  # the batches were read in the threads
 
 def test_two_models_in_one_call():

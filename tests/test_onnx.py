@@ -322,17 +322,15 @@ def test_the_int8_file_is_kept_beside_its_export_at_about_half_its_size(lite_int
 
 
 def test_a_broken_calibration_is_refused_with_its_numbers_and_float32_answers(lite_int8, lite_imagenet, monkeypatch):
-    """Every recipe is tried before int8 is refused (here two: quantised whole, then Lite0's own)."""
     from plugin.engine.inference.onnx import calibration, int8
 
     spec = MODELS[LITE]
     one_black = preprocess(np.zeros((1, *spec.input_size, 3), np.float32), spec.preprocessing)
     monkeypatch.setattr(calibration, "calibration_key", lambda spec: "one-black-image")
     monkeypatch.setattr(calibration, "calibration_batch", lambda spec: one_black)
-    monkeypatch.setattr(int8, "float32_convolution_tries", lambda model: (0, 7))
     answer = classify_image(CAT, models=[LITE], precision="int8")["results"][0]
     record = int8.read_record(int8.int8_path(LITE, Path(lite_imagenet[1]["path"]), "one-black-image"))
-    assert record and not record["kept"] and [tried["float32_convolutions"] for tried in record["tried"]] == [0, 7]
+    assert record and not record["kept"] and [tried["float32_convolutions"] for tried in record["tried"]] == [7]
     assert (answer["precision"], answer["backend"]) == ("float32", "onnx")  # float32 answers, and says why
     note = answer["precision_note"]
     assert note.startswith("Expected the int8 EfficientNetLite0 to agree with float32 on the 160 held-out check images.")
@@ -341,6 +339,26 @@ def test_a_broken_calibration_is_refused_with_its_numbers_and_float32_answers(li
     assert answer["verdict"]["label"] == "cat"
 
 
+
+
+@pytest.mark.parametrize(("short_of", "kept"), [({0}, 1), ({0, 1}, None), (set(), 0)])
+def test_int8_tries_the_next_recipe_only_where_one_falls_short(tmp_path, monkeypatch, short_of, kept):
+    """ResNet50 is quantised whole first, then with its first convolution in float32; the first
+    recipe that passes the check is kept, and a model that passes none is refused (the quantiser
+    and the check stand in here: their real work is tested on Lite0 above)."""
+    from plugin.engine.inference.onnx import int8
+
+    fp32 = tmp_path / "resnet50-abc.onnx"
+    fp32.write_bytes(b"float32")
+    monkeypatch.setattr(int8, "_quantize", lambda source, target, calibration, folder, first: target.write_bytes(b"int8 %d" % first))
+    passing = {"images": 4, "top1": 1.0, "top1_confident": 1.0, "confident_images": 4, "top5": 1.0, "verdict": 1.0}
+    monkeypatch.setattr(int8, "_agreement", lambda source, made, check, verdicts: {
+        **passing, "top1_confident": 0.5 if int(made.read_bytes().split()[1]) in short_of else 1.0})
+    path, record = int8.ensure_int8("ResNet50", fp32, "photos", lambda: (np.zeros((1, 2)), np.zeros((4, 2))), lambda rows: ["dog"] * len(rows))
+    tried = [entry["float32_convolutions"] for entry in record["tried"]]
+    assert tried == ([0] if kept == 0 else [0, 1]) and record["kept"] is (kept is not None)
+    assert path.is_file() is (kept is not None) and (kept is None or path.read_bytes() == b"int8 %d" % kept)
+    assert int8.read_record(path) == record  # read back, not made again
 
 @pytest.mark.parametrize(("before", "folds"), [("Relu", True), ("Identity", False)])
 def test_a_zero_pad_before_a_max_pool_folds_into_it_with_the_same_numbers(tmp_path, before, folds):
