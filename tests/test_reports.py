@@ -342,36 +342,43 @@ def test_markdown_pictures_are_png_or_jpeg_with_alt_text(reports):
             assert (Path(made["markdown_path"]).parent / link).is_file()
 
 
-@pytest.mark.parametrize("width", [400, 1280])
-def test_pages_render_in_chromium(reports, browser, width):
+def test_pages_render_in_chromium(reports, browser):
+    """Each page at desktop width, then (the same page, the window narrowed) at a phone's."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for (kind, lang), made in reports["made"].items():
-        path = Path(made["path"])
-        context, page, requests = open_page(browser, path, width)
+        context, page, requests = open_page(browser, Path(made["path"]), 1280)
         try:
-            # the whole page at desktop width; the phone's first screens (its layout is checked below for the whole page)
-            png = page.screenshot(full_page=width > 400, path=str(ARTIFACTS / f"{kind}-{lang}-{width}.png"))
-            assert not_blank(png), f"{kind} {lang} renders blank"
+            for width in (1280, 400):
+                page.set_viewport_size({"width": width, "height": 900})
+                page.evaluate("window.scrollTo(0, 0)")  # the first screen, as a reader opens it
+                check_layout(page, kind, lang, made, width)
             assert all(url.startswith(("file:", "data:")) for url in requests), requests
-            overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
-            assert overflow <= 0, f"{kind} {lang} is {overflow}px too wide at {width}px"
-            if kind in ("architecture", "vgg-architecture", "hostile"):
-                stages = page.locator("#stage-view svg").bounding_box()  # the stage view: whole on a phone's screen
-                assert stages and stages["x"] + stages["width"] <= width and stages["height"] <= 900
-                assert not page.locator("#diagram svg").is_visible()  # the full diagram is folded under it
-                page.locator("#full-diagram summary").click()
-                diagram = page.locator("#diagram svg")
-                assert diagram.is_visible()
-                box = diagram.bounding_box()
-                assert box and box["width"] > 100 and box["height"] > 100
-                assert page.locator("#diagram svg text").count() > 10
-                label = page.locator("#diagram svg text").first.bounding_box()
-                assert label["height"] >= 7, f"{kind} {lang}: diagram text {label['height']:.1f}px tall at {width}px"
-            for table in page.locator("table.wide").all():  # the first column stays in view as the table scrolls
-                assert table.locator("th").first.evaluate("e => getComputedStyle(e).position") == "sticky"
-            assert page.title() == made["title"]
         finally:
             context.close()
+
+
+def check_layout(page, kind: str, lang: str, made: dict, width: int) -> None:
+    # the whole page at desktop width; the phone's first screens (its layout is checked below for the whole page)
+    png = page.screenshot(full_page=width > 400, path=str(ARTIFACTS / f"{kind}-{lang}-{width}.png"))
+    assert not_blank(png), f"{kind} {lang} renders blank"
+    overflow = page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+    assert overflow <= 0, f"{kind} {lang} is {overflow}px too wide at {width}px"
+    if kind in ("architecture", "vgg-architecture", "hostile"):
+        stages = page.locator("#stage-view svg").bounding_box()  # the stage view: whole on a phone's screen
+        assert stages and stages["x"] + stages["width"] <= width and stages["height"] <= 900
+        assert not page.locator("#diagram svg").is_visible()  # the full diagram is folded under it
+        page.locator("#full-diagram summary").click()
+        diagram = page.locator("#diagram svg")
+        assert diagram.is_visible()
+        box = diagram.bounding_box()
+        assert box and box["width"] > 100 and box["height"] > 100
+        assert page.locator("#diagram svg text").count() > 10
+        label = page.locator("#diagram svg text").first.bounding_box()
+        assert label["height"] >= 7, f"{kind} {lang}: diagram text {label['height']:.1f}px tall at {width}px"
+        page.locator("#full-diagram summary").click()  # folded again, as the next width opens it
+    for table in page.locator("table.wide").all():  # the first column stays in view as the table scrolls
+        assert table.locator("th").first.evaluate("e => getComputedStyle(e).position") == "sticky"
+    assert page.title() == made["title"]
 
 
 def test_pages_print_with_the_whole_diagram(reports, browser):
