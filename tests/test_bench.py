@@ -25,8 +25,11 @@ def test_targets_are_judged_from_the_figures():
                                                                        "batch64_of_peak": 0.82}}}],
                "http": {"gradio_http_overhead_ms": 20.0, "gradio_overhead_ms": 45.0, "mcp_overhead_ms": 60.0},
                "reports_s": {"architecture": {"first_s": 0.4, "again_s": 0.1}},
-               "peak_rss": {"onnx": {"peak_rss_bytes": 2_000_000_000}}}
+               "peak_rss": {"onnx": {"peak_rss_bytes": 2_000_000_000}},
+               "evaluation": {"model": "EfficientNetLite0", "engines": [{"engine": "local", "images_per_second": 110.0},
+                                                                      {"engine": "ray", "images_per_second": 88.0}]}}
     checks = check_targets(figures)
+    assert checks["ray_of_local"] == {"value": 0.8, "target": 0.7, "met": True}
     assert checks["end_to_end_of_predict"]["met"] is True and checks["ResNet50_batch_of_peak"] == {
         "value": 0.82, "target": TARGETS["batch_of_peak_min"]["ResNet50"], "met": True}
     assert checks["VGG16_batch_of_peak"]["met"] is None and checks["http_overhead_ms"]["met"] is False
