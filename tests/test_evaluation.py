@@ -161,6 +161,21 @@ def test_ray_on_two_nodes_gives_the_same_numbers(tmp_path):
     assert on_ray["models"][0]["confusion_matrix"] == local["models"][0]["confusion_matrix"]
 
 
+
+def test_ray_on_this_machine_starts_its_own_instance_and_stops_it(labelled_photos, tmp_path, monkeypatch):
+    """Without RAY_ADDRESS or an instance already joined (what most users run): a local instance
+    for the call, its actors on this one node, the right answers, and Ray shut down after."""
+    ray = pytest.importorskip("ray", reason="Ray is the optional extra '.[ray]' (./test.sh installs it)")
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    assert not ray.is_initialized()
+    plugin.configure(image_roots=[labelled_photos], output_dir=tmp_path)
+    result = evaluate(labelled_photos, models=["EfficientNetLite0"], engine="ray")
+    assert not ray.is_initialized()
+    entry = result["models"][0]
+    assert result["engine"] == "ray" and entry["backend"] == "onnx" and entry["accuracy"]["verdict"] == 1.0
+    records = [json.loads(line) for line in Path(result["log_path"]).read_text().splitlines()]
+    assert len(records) == 16 and len({record["node"] for record in records}) == 1
+
 def test_a_zip_is_unpacked_safely(labelled_photos, tmp_path):
     good = tmp_path / "good.zip"
     with zipfile.ZipFile(good, "w") as archive:
