@@ -339,7 +339,8 @@ def test_markdown_pictures_are_png_or_jpeg_with_alt_text(reports):
         markdown = Path(made["markdown_path"]).read_text("utf-8")
         for alt, link in re.findall(r"!\[([^\]]*)\]\(([^)]+)\)", markdown):
             assert alt.strip() and link.endswith((".png", ".jpg")), (made["path"], alt, link)
-            assert (Path(made["markdown_path"]).parent / link).is_file()
+            with Image.open(Path(made["markdown_path"]).parent / link) as picture:  # opaque: readable on a dark blog too
+                assert "A" not in picture.getbands() or picture.getextrema()[-1][0] == 255, (made["path"], link)
 
 
 def test_pages_render_in_chromium(reports, browser):

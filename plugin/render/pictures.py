@@ -2,6 +2,8 @@
 
 SVG drawings (charts, the residual block, plot_model diagrams) are rasterised with CairoSVG; the
 Korean words need a CJK font (Noto Sans CJK, installed by ./run.sh), named first in every drawing.
+Every picture is flattened onto white: on a blog read in dark mode, dark words on a transparent
+picture would vanish.
 A drawing taller than a blog picture should be (a ResNet diagram is tens of thousands of pixels)
 is cut into pieces from top to bottom, each at full size, so its text stays legible. CairoSVG
 draws the whole drawing whatever part is asked for, so it draws bands as tall as a Cairo surface
@@ -123,16 +125,23 @@ def _pieces(text: str, scale: float, max_piece: int, max_width: int) -> tuple[by
         root.set("height", f"{tall}px")
         low, high = box[1] + top * units_per_px, box[1] + (top + tall) * units_per_px
         band = cairosvg.svg2png(bytestring=_band_svg(root, graph, low, high), scale=scale)
-        if tall <= piece_px + 1:
-            pieces.append(band)
-            continue
-        with Image.open(io.BytesIO(band)) as picture:
-            step = int(round(piece_px * picture.height / tall))
-            for y in range(0, picture.height, step):
-                buffer = io.BytesIO()
-                picture.crop((0, y, picture.width, min(y + step, picture.height))).save(buffer, "PNG")
-                pieces.append(buffer.getvalue())
+        with Image.open(io.BytesIO(band)) as drawn:
+            picture = _on_white(drawn)
+        step = picture.height if tall <= piece_px + 1 else int(round(piece_px * picture.height / tall))
+        for y in range(0, picture.height, step):
+            buffer = io.BytesIO()
+            picture.crop((0, y, picture.width, min(y + step, picture.height))).save(buffer, "PNG")
+            pieces.append(buffer.getvalue())
     return tuple(pieces)
+
+
+def _on_white(picture: Image.Image) -> Image.Image:
+    """The picture flattened onto white (RGB): a chart's SVG has no background of its own, and a
+    band's last row is partly covered where the drawing ends between pixels."""
+    rgba = picture.convert("RGBA")
+    flat = Image.new("RGBA", rgba.size, "white")
+    flat.alpha_composite(rgba)
+    return flat.convert("RGB")
 
 
 _GRAPH_TRANSFORM = re.compile(r"^\s*scale\(([0-9.]+)(?:[ ,]+([0-9.]+))?\)\s*rotate\(0\)\s*translate\(([-0-9.]+)[ ,]+([-0-9.]+)\)\s*$")
