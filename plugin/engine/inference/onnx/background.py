@@ -2,7 +2,9 @@
 
 While a model exports, `auto` answers with Keras; once the file is cached, with onnxruntime. A
 failed export is remembered (and logged) for the life of the process, so `auto` does not start it
-again on every call.
+again on every call. The weights are hashed once, when the export is requested, and the export is
+made under that key from those bytes or refused (`export_cached(..., sha256=...)`), never under the
+key of bytes the file had before it changed.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ import os
 import threading
 from pathlib import Path
 
-from plugin.engine.inference.onnx.cache import cache_path, export_cached
+from plugin.engine.inference.onnx.cache import cache_path, export_cached, weights_sha256
 
 __all__ = ["request_export", "export_state"]
 
@@ -29,7 +31,8 @@ def request_export(spec_name: str, weights_path: str) -> str:
     """Start exporting a model with these weights in the background, unless it is cached, under way or
     failed before; return its state ("ready", "queued", "exporting" or "failed")."""
     global _worker
-    target = cache_path(spec_name, weights_path)
+    sha256 = weights_sha256(spec_name, weights_path)
+    target = cache_path(spec_name, weights_path, sha256)
     with _lock:
         state = _states.get(target)
         if state in ("queued", "exporting", "failed"):
@@ -37,7 +40,7 @@ def request_export(spec_name: str, weights_path: str) -> str:
         if target.is_file():
             return "ready"
         _states[target] = "queued"
-        _queue.append((spec_name, weights_path, target))
+        _queue.append((spec_name, weights_path, sha256, target))
         if _worker is None:
             _worker = threading.Thread(target=_export_all, name="onnx-export", daemon=True)
             _worker.start()
@@ -62,10 +65,10 @@ def _export_all() -> None:
             if not _queue:
                 _worker = None
                 return
-            spec_name, weights_path, target = _queue.popleft()
+            spec_name, weights_path, sha256, target = _queue.popleft()
             _states[target] = "exporting"
         try:
-            record = export_cached(spec_name, weights_path)
+            record = export_cached(spec_name, weights_path, sha256=sha256)
         except Exception:  # noqa: BLE001 - a background export must not end the thread; Keras answers instead
             log.warning("Exporting %s to ONNX failed; it keeps running on Keras.", spec_name, exc_info=True)
             state = "failed"

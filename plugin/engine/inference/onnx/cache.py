@@ -4,6 +4,12 @@ A file's name is the model's name and a hash of the weights file's SHA-256, the 
 TensorFlow, tf2onnx and onnxruntime, and `EXPORT_VERSION`: changed weights or libraries give a new
 file, never a stale one. Random weights differ at every build, so they are never cached here (export
 them with `export_onnx` into a folder of your own).
+
+A file is built from exactly the bytes whose SHA-256 its name holds. The weights file may be a
+caller's, rewritten by whoever can write it after it was hashed, so `export_cached` hashes it once
+and hands that digest to the worker, which copies the file while hashing it, builds from the copy
+and refuses bytes of another digest. An export of swapped weights is then refused, never stored
+under the key of the bytes the file had (nor is the int8 model made from it, keyed by its name).
 """
 
 from __future__ import annotations
@@ -23,7 +29,8 @@ from plugin.engine.models.registry import get_spec
 from plugin.engine.models.weights import keras_cache_dir
 from plugin.errors import InvalidInputError
 
-__all__ = ["EXPORT_VERSION", "onnx_cache_dir", "versions", "cache_path", "cached_export", "export_cached", "evict"]
+__all__ = ["EXPORT_VERSION", "onnx_cache_dir", "versions", "weights_sha256", "cache_path", "cached_export", "export_cached",
+           "evict"]
 
 EXPORT_VERSION = 1
 """Bump when the worker changes what it writes (route, input name, opset, patches)."""
@@ -49,20 +56,28 @@ def versions() -> dict[str, str]:
     return found
 
 
-def cache_path(spec_name: str, weights_path: str | os.PathLike | None) -> Path:
+def weights_sha256(spec_name: str, weights_path: str | os.PathLike | None) -> str:
+    """The SHA-256 of the weights file an export of a registry model is keyed on; random weights (None)
+    are refused: they are never cached."""
+    if weights_path is None:
+        name = get_spec(spec_name).name
+        raise InvalidInputError(f"Expected a weights file to cache the ONNX export of {name} under. Received: "
+                                "random weights, which differ at every build; export them with export_onnx into a "
+                                "folder of your own.", key="onnx_random_weights", model=name)
+    return file_hash(weights_path)
+
+
+def cache_path(spec_name: str, weights_path: str | os.PathLike | None, sha256: str | None = None) -> Path:
     """Where the export of a registry model with these weights is cached (whether or not it is there).
 
     Args:
         spec_name: a registry model name.
         weights_path: the weights file the model is built with (`plugin.engine.models.weights.weights_path`).
+        sha256: the file's `weights_sha256` where the caller has it already (the file is then not read).
     """
     spec = get_spec(spec_name)
-    if weights_path is None:
-        raise InvalidInputError(f"Expected a weights file to cache the ONNX export of {spec.name} under. Received: "
-                                "random weights, which differ at every build; export them with export_onnx into a "
-                                "folder of your own.", key="onnx_random_weights", model=spec.name)
-    identity = {"model": spec.name, "weights_sha256": file_hash(weights_path), "versions": versions(),
-                "export_version": EXPORT_VERSION}
+    identity = {"model": spec.name, "weights_sha256": sha256 or weights_sha256(spec.name, weights_path),
+                "versions": versions(), "export_version": EXPORT_VERSION}
     digest = hashlib.sha256(json.dumps(identity, sort_keys=True).encode()).hexdigest()[:24]
     return onnx_cache_dir() / f"{spec.name.lower()}-{digest}.onnx"
 
@@ -97,18 +112,30 @@ def evict(keep: Path, limit: int) -> list[str]:
     return deleted
 
 
-def export_cached(spec_name: str, weights_path: str | os.PathLike | None, progress: Progress | None = None) -> dict:
+def export_cached(spec_name: str, weights_path: str | os.PathLike | None, progress: Progress | None = None,
+                  sha256: str | None = None) -> dict:
     """The cached export, exporting it first (in a worker process) when it is not there.
+
+    The weights are hashed once, here, and the worker builds from a copy of exactly those bytes or
+    refuses with an `ExportError` (the file changed after it was hashed): nothing is stored under a
+    key but an export of the key's bytes.
+
+    Args:
+        spec_name: a registry model name.
+        weights_path: the weights file.
+        progress: as `export_onnx`'s.
+        sha256: the file's `weights_sha256` where the caller has it already (the key it recorded).
 
     Returns:
         `{"path", "cached"}`, and after an export the worker's figures (see `export_onnx`).
     """
-    target = cache_path(spec_name, weights_path)
+    sha256 = sha256 or weights_sha256(spec_name, weights_path)
+    target = cache_path(spec_name, weights_path, sha256)
     if target.is_file():
         return {"path": str(target), "cached": True}
     with export_lock(target):
         if target.is_file():  # another process exported it while we waited
             return {"path": str(target), "cached": True}
-        made = {**run_worker(spec_name, weights_path, target, progress), "cached": False}
+        made = {**run_worker(spec_name, weights_path, target, progress, sha256=sha256), "cached": False}
     evict(target, get_settings().max_onnx_cache_bytes)
     return made

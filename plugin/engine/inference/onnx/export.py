@@ -2,7 +2,9 @@
 
 One export runs at a time per process, and a lock file next to the target keeps two processes from
 exporting the same file at once. The file appears whole or not at all: the worker writes a temporary
-file in the target's folder, checks it against Keras and moves it into place.
+file in the target's folder, checks it against Keras and moves it into place. The worker builds the
+model from a private copy of the weights file, hashed as it is copied; given the digest the caller
+keyed the target on (`run_worker(..., sha256=...)`), it refuses a file that no longer has it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import fcntl
 import json
 import logging
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -21,7 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from plugin import errors
-from plugin.engine.inference.onnx.worker import STAGES, temporary_path
+from plugin.engine.inference.onnx.worker import STAGES, temporary_path, weights_folder
 from plugin.engine.models.registry import get_spec
 from plugin.errors import ExportError, InvalidInputError
 
@@ -48,9 +51,10 @@ def export_onnx(spec_name: str, weights_path: str | os.PathLike | None, target_p
         progress: called as `progress(step, steps, stage)` as the worker reaches each stage.
 
     Returns:
-        `{"model", "path", "seconds", "stage_seconds", "size_bytes", "peak_rss_bytes", "max_abs_diff"}`:
-        the worker's wall time (in all and per stage: start, build, convert, check), its peak memory,
-        and the largest difference from Keras on a fixed random batch.
+        `{"model", "weights_sha256", "path", "seconds", "stage_seconds", "size_bytes", "peak_rss_bytes",
+        "max_abs_diff"}`: the SHA-256 of the weights the model was built from (None for random
+        weights), the worker's wall time (in all and per stage: start, build, convert, check), its
+        peak memory, and the largest difference from Keras on a fixed random batch.
     """
     target = Path(target_path)
     with export_lock(target):
@@ -77,13 +81,20 @@ def export_lock(target: Path):
             os.close(handle)
 
 
-def run_worker(spec_name: str, weights_path, target: Path, progress: Progress | None = None) -> dict:
-    """Run the export worker for one file (the caller holds `export_lock(target)`)."""
+def run_worker(spec_name: str, weights_path, target: Path, progress: Progress | None = None,
+               sha256: str | None = None) -> dict:
+    """Run the export worker for one file (the caller holds `export_lock(target)`).
+
+    Args:
+        sha256: the digest of the weights `target` is keyed on: the worker refuses (an `ExportError`)
+            a weights file whose bytes, read once into its private copy, have another.
+    """
     spec = get_spec(spec_name)
     if weights_path is not None and not Path(weights_path).is_file():
         raise InvalidInputError(f"Expected a weights file for {spec.name}. Received: {Path(weights_path).name!r}, "
                                 "which is not a file.", key="weights_missing", model=spec.name)
-    command = [sys.executable, "-m", "plugin.engine.inference.onnx.worker", spec.name, os.fspath(weights_path or ""), str(target)]
+    command = [sys.executable, "-m", "plugin.engine.inference.onnx.worker", spec.name, os.fspath(weights_path or ""), str(target),
+               sha256 or ""]
     environment = {**os.environ, "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3")}
     messages, reached = [], []
     started = time.perf_counter()
@@ -111,7 +122,8 @@ def run_worker(spec_name: str, weights_path, target: Path, progress: Progress | 
                 raise
             finally:
                 timer.cancel()
-        temporary_path(target, worker.pid).unlink(missing_ok=True)  # left behind only by a killed worker
+        temporary_path(target, worker.pid).unlink(missing_ok=True)  # these two are left behind only by a killed worker
+        shutil.rmtree(weights_folder(target, worker.pid), ignore_errors=True)
         if worker.returncode != 0 and not any("error" in m for m in messages):
             stderr.seek(0)
             log.warning("ONNX export worker for %s failed; its last output:\n%s", spec.name, stderr.read()[-4000:])

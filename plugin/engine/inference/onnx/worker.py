@@ -1,7 +1,15 @@
-"""The export worker: `python -m plugin.engine.inference.onnx.worker MODEL WEIGHTS TARGET` writes one registry
-model as ONNX. It runs only as a child process of `plugin.engine.inference.onnx.export`: an export needs up to
-about 6 GB (VGG19), and the patches it applies (`keras_compat.patch_for_onnx_export`) change process-wide, private
-attributes of Keras and tf2onnx.
+"""The export worker: `python -m plugin.engine.inference.onnx.worker MODEL WEIGHTS TARGET SHA256` writes one
+registry model as ONNX. It runs only as a child process of `plugin.engine.inference.onnx.export`: an export needs
+up to about 6 GB (VGG19), and the patches it applies (`keras_compat.patch_for_onnx_export`) change process-wide,
+private attributes of Keras and tf2onnx.
+
+Weights: the worker copies the weights file into a private folder beside the target while hashing it
+(one read, `hashing.copy_hashed`) and builds the model from that copy, never from the file it was
+given. Where the parent passes SHA256 (the digest the cache keys the target on), a copy of other
+bytes is refused before anything is built: a file swapped or rewritten after the parent hashed it
+(by whoever can write it) is never exported under the key of the bytes it had. The copy is removed
+once the model is built (by the parent after a killed worker); it costs one more read and write of
+the file (here 0.02 s for Lite0's 19 MB, 0.6 to 2 s for 550 MB, as VGG19's).
 
 Route: `tf2onnx.convert.from_keras` with a dynamic batch, `large_model=True` (TensorFlow freezes the
 graph without grappler and imports it without the weights) and no tf2onnx optimizers (onnxruntime
@@ -17,12 +25,14 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import sys
 from pathlib import Path
 
 import numpy as np
 
-from plugin.errors import PluginError
+from plugin.engine.models.hashing import copy_hashed
+from plugin.errors import ExportError, InvalidInputError, PluginError
 
 INPUT_NAME = "images"
 STAGES = ("build", "convert", "check")
@@ -69,15 +79,47 @@ def temporary_path(target: Path, pid: int) -> Path:
     return target.with_name(f".{target.name}.{pid}.tmp")
 
 
-def export(name: str, weights: str | None, target: Path, say) -> dict:
-    """Build the registry model as the runtime does, convert it and move the file into place."""
-    from plugin.engine.models.build import build_registry_model
+def weights_folder(target: Path, pid: int) -> Path:
+    """Where worker `pid` keeps its private copy of the weights while it exports `target` (same folder, hidden)."""
+    return target.with_name(f".{target.name}.{pid}.weights")
+
+
+def private_copy(model: str, weights: str, folder: Path, expected: str | None) -> tuple[str, str]:
+    """Copy the weights file into `folder` (made here, readable by this user only) while hashing it.
+
+    Args:
+        model: the registry model's name, for messages.
+        weights: the weights file given.
+        folder: a folder that does not exist yet.
+        expected: the SHA-256 the copy must have (the digest the target's key was made from), or None.
+
+    Returns:
+        `(path of the copy, its SHA-256)`; the copy keeps the file's name, whose suffix Keras reads.
+    """
+    name = os.path.basename(weights)
+    folder.mkdir(mode=0o700)
+    copy = folder / name
+    try:
+        digest = copy_hashed(weights, copy)
+    except OSError as exc:
+        raise InvalidInputError(f"Expected a weights file for {model}. Received: {name!r}, which could not be read "
+                                f"({exc.strerror or type(exc).__name__}).", key="weights_missing", model=model) from exc
+    if expected and digest != expected:
+        raise ExportError(f"Expected the weights file {name!r} to have SHA-256 {expected}, the digest its export is "
+                          f"cached under. Received: a file with SHA-256 {digest}; it changed after it was hashed, so "
+                          "nothing was exported.", key="onnx_export_failed", model=model)
+    return str(copy), digest
+
+
+def export(name: str, weights: str | None, target: Path, say, expected: str | None = None) -> dict:
+    """Build the registry model as the runtime does, from a private copy of the weights that has the
+    `expected` SHA-256 where one is given; convert it and move the file into place."""
     from plugin.engine.models.keras_compat import patch_for_onnx_export
     from plugin.engine.models.registry import get_spec
 
     say({"stage": "build"})
     spec = get_spec(name)
-    model = build_registry_model(spec, weights)
+    model, digest = _build(spec, weights, weights_folder(target, os.getpid()), expected)
     patch_for_onnx_export()
     say({"stage": "convert"})
     data = convert(model)
@@ -91,8 +133,22 @@ def export(name: str, weights: str | None, target: Path, say) -> dict:
         os.replace(temporary, target)
     finally:
         temporary.unlink(missing_ok=True)
-    return {"model": spec.name, "size_bytes": target.stat().st_size,
+    return {"model": spec.name, "weights_sha256": digest, "size_bytes": target.stat().st_size,
             "peak_rss_bytes": _peak_rss(), "max_abs_diff": difference}
+
+
+def _build(spec, weights: str | None, folder: Path, expected: str | None) -> tuple:
+    """The model built from a private copy of the weights in `folder` (removed once it is built),
+    and the copy's SHA-256 (None for random weights)."""
+    from plugin.engine.models.build import build_registry_model
+
+    if weights is None:
+        return build_registry_model(spec, None), None
+    try:
+        copy, digest = private_copy(spec.name, weights, folder, expected)
+        return build_registry_model(spec, copy), digest
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def _peak_rss() -> int:
@@ -109,9 +165,9 @@ def main(argv: list[str]) -> int:
     def say(message: dict) -> None:
         protocol.write(json.dumps(message) + "\n")
 
-    name, weights, target = argv
+    name, weights, target, expected = argv
     try:
-        say({"result": export(name, weights or None, Path(target), say)})
+        say({"result": export(name, weights or None, Path(target), say, expected or None)})
         return 0
     except Exception as exc:
         first_line = (str(exc).splitlines() or [""])[0][:500]
