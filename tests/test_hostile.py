@@ -7,10 +7,13 @@ import base64
 import io
 import json
 import os
+import re
 import struct
 import subprocess
 import sys
+import tempfile
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -22,6 +25,7 @@ import plugin
 from plugin.config import EXAMPLES_DIR
 from plugin.doors.tools import TOOLS, call_tool
 from plugin.engine.intake.images import load_image
+from plugin.engine.models.registry import MODELS
 from plugin.errors import PluginError
 from tests.conftest import REPO
 
@@ -36,6 +40,27 @@ def short_downloads(isolated_settings):
     plugin.configure(url_timeout_s=2.0)
 
 
+@pytest.fixture
+def offline(monkeypatch):
+    """No way out: every download goes through a proxy on a closed local port."""
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+
+
+def server_folders() -> list[str]:
+    """Absolute folders of this server that no message to a remote caller may name: the checkout,
+    the temporary folder, the Keras home (a temporary folder in the tests) and the home folder."""
+    folders = [str(EXAMPLES_DIR.parent), "/tmp/", tempfile.gettempdir(), os.environ["KERAS_HOME"]]
+    return folders + ([str(Path.home())] if len(Path.home().parts) > 1 else [])
+
+
+ABSOLUTE_PATH = re.compile(r"(?<![\w.~$:/])/[\w.-]+/")
+"""The start of an absolute path ("/srv/lab/"), not a URL's path ("https://host/a/"), nor a path
+written from a root people know ("~/.keras/", "$KERAS_HOME/models/")."""
+
+
 def assert_clean(result: dict, *secrets: str, sent: object = None) -> None:
     """A tool result, or an error object of a known type whose message leaks nothing the caller did
     not send (`sent`: the call's arguments; an error may quote them)."""
@@ -44,7 +69,7 @@ def assert_clean(result: dict, *secrets: str, sent: object = None) -> None:
         assert result["error"]["type"] in ERROR_TYPES, result
         message = result["error"]["message"]
         quoted = repr(sent)
-        for folder in (str(EXAMPLES_DIR.parent), "/tmp/"):  # no server folders
+        for folder in server_folders():
             assert folder not in message or folder in quoted, message
         for secret in secrets:
             assert secret not in message, message
@@ -129,6 +154,29 @@ def test_errors_for_remote_callers_name_no_server_folder(tmp_path):
                                                   "allow_random_weights": True}), "sk-live", "API_KEY", str(tmp_path))
     assert_clean(call_tool("evaluate_images", {"source": "/etc"}), "/etc")
     assert_clean(call_tool("render_report", {"kind": "evaluation", "source": str(tmp_path / "nope")}), str(tmp_path))
+
+
+def test_missing_weights_are_named_by_file_never_by_a_server_folder(offline):
+    """VGG16's ImageNet weights are not here and cannot be downloaded. Every tool that builds a
+    registry model tells the remote caller which file is missing and where it goes, from the Keras
+    home as people write it, and names no folder of this server: not in the error, not in the error
+    entry of a model that could not answer beside one that did."""
+    file_name = MODELS["VGG16"].imagenet.file_name
+    calls = {"classify_image": {"image": CAT, "models": ["VGG16"]},
+             "compare_models": {"image": CAT, "models": ["VGG16"]},
+             "explain_prediction": {"image": CAT, "model": "VGG16"},
+             "render_report": {"kind": "classification", "image": CAT, "models": ["VGG16"]}}
+    for name, arguments in calls.items():
+        result = call_tool(name, arguments)
+        assert result["error"]["type"] == "WeightsUnavailableError", result
+        assert f"$KERAS_HOME/models/{file_name}" in result["error"]["message"], result  # what is missing, where it goes
+        assert_clean(result)
+        assert not ABSOLUTE_PATH.search(result["error"]["message"]), result
+    partial = call_tool("classify_image", {"image": CAT, "models": ["EfficientNetLite0", "VGG16"]})
+    failure = partial["results"][1]["error"]
+    assert failure["params"]["file"] == file_name and failure["params"]["folder"] == "$KERAS_HOME/models"
+    text = json.dumps(partial)
+    assert not any(folder in text for folder in server_folders()) and not ABSOLUTE_PATH.search(text), text
 
 
 # --- image intake --------------------------------------------------------------------------

@@ -20,6 +20,7 @@ from tests.conftest import REPO
 from tests.test_limits import CASES, RANDOM
 
 CAT = str(EXAMPLES_DIR / "cat_chelsea.png")
+OFFLINE_PROXY = "http://127.0.0.1:9"  # a closed port: no download can succeed
 
 
 class StdioServer:
@@ -34,8 +35,9 @@ class StdioServer:
             args=[str(REPO / "launch.py"), *[arg for root in (EXAMPLES_DIR, *roots) for arg in ("--image-root", str(root))],
                   "--output-dir", str(self.out), "mcp"],
             # No background ONNX export: the server answers on the backend it started with, as this process does
-            # (the background export is tested in tests/test_onnx.py).
-            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CNNLAB_AUTO_EXPORT": "0"}, cwd=str(folder))
+            # (the background export is tested in tests/test_onnx.py). Offline: downloads go through a closed port.
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3", "CNNLAB_AUTO_EXPORT": "0", "HTTPS_PROXY": OFFLINE_PROXY,
+                 "https_proxy": OFFLINE_PROXY, "NO_PROXY": "127.0.0.1,localhost"}, cwd=str(folder))
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_forever, name="mcp-client", daemon=True)
         self.session_ready: concurrent.futures.Future = concurrent.futures.Future()
@@ -152,15 +154,20 @@ def test_bad_arguments_and_engine_errors_are_tool_errors_and_the_server_keeps_se
             await session.call_tool("describe_architecture", {"model": "AlexNet", "include_diagram": False}),
             await session.call_tool("no_such_tool", {}),
             await session.call_tool("classify_image", {"image": CAT, "surprise": 1}),
+            await session.call_tool("classify_image", {"image": CAT, "models": ["VGG16"]}),
         ]
 
-    too_many, both, outside, fine, unknown, extra = server.run(steps)
+    too_many, both, outside, fine, unknown, extra, no_weights = server.run(steps)
     assert too_many.isError and payload(too_many)["error"]["type"] == "InvalidArguments" and "top_k" in too_many.content[0].text
     assert both.isError and payload(both)["error"]["type"] == "InvalidArguments"
     assert outside.isError and payload(outside)["error"]["type"] == "AccessDeniedError"
     assert not fine.isError and payload(fine)["model"] == "AlexNet"
     assert unknown.isError and payload(unknown)["error"]["type"] == "UnknownTool"
     assert extra.isError and "surprise" in payload(extra)["error"]["message"]  # unknown fields are refused, not dropped
+    missing = payload(no_weights)["error"]  # the file by its name in the Keras home, not the server's folder
+    assert no_weights.isError and missing["type"] == "WeightsUnavailableError"
+    assert "$KERAS_HOME/models/vgg16_weights_tf_dim_ordering_tf_kernels.h5" in missing["message"]
+    assert not any(folder in no_weights.content[0].text for folder in (os.environ["KERAS_HOME"], "/tmp/", str(REPO)))
 
 
 def test_limits_over_stdio_are_the_engines(server):

@@ -620,6 +620,55 @@ def test_a_report_from_the_apps_result_runs_no_second_inference(monkeypatch):
     assert "AlexNet" in page and "data:image/jpeg;base64," in page  # the photo the app already had
 
 
+def rendered(markdown: str) -> tuple[set[str], str]:
+    """Markdown as a CommonMark renderer with raw HTML allowed (as Gradio's is) makes it: the
+    elements it holds, and its text as a reader sees it."""
+    from html.parser import HTMLParser
+
+    from markdown_it import MarkdownIt
+
+    class Reader(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.tags: set[str] = set()
+            self.text = ""
+
+        def handle_starttag(self, tag, attrs):
+            self.tags.add(tag)
+
+        def handle_data(self, data):
+            self.text += data
+
+    reader = Reader()
+    reader.feed(MarkdownIt("commonmark").render(markdown))
+    return reader.tags, reader.text
+
+
+def test_the_evaluate_tab_writes_folder_and_class_names_as_text(tmp_path):
+    """A folder named `<img src="x">` (evaluated through the tab, as a user picks it) and classes
+    named `<a>x</a>` and `<a>` (a fine-tuned model's, from the user's sub-folders) reach the tab's
+    Markdown as text: escaped as the reports escape them, no element for Gradio's sanitiser to catch."""
+    import shutil
+
+    from plugin.doors.web import evaluate_tab
+
+    folder, tag = '<img src="x">', "<a>x</a>"
+    for label in ("cat", "dog"):
+        (tmp_path / folder / label).mkdir(parents=True)
+        shutil.copy(CAT, tmp_path / folder / label / "photo.png")
+    summary, *_ = evaluate_tab.evaluate_view(folder, None, ["EfficientNetLite0"], "local", "float32", "en", None,
+                                             progress=lambda *a, **k: None)
+    result = {"source": folder, "images": 2, "label_counts": {tag: 1, "<a>": 1}, "models": []}
+    tuned = {"class_names": [tag, "<a>"], "base": "EfficientNetLite0", "history": {"epochs_run": 1},
+             "accuracy": {"base": 0.5, "fine_tuned": 1.0}, "images": {"validation": 2}}
+    for markdown in (summary, evaluate_tab.evaluation_summary(result, "en"), evaluate_tab.fine_tune_text(tuned, "en")):
+        tags, text = rendered(markdown)
+        assert not tags & {"img", "a"}, markdown
+    assert folder in rendered(summary)[1] and "2 labelled photos" in rendered(summary)[1]
+    assert f"{tag} 1 · <a> 1" in rendered(evaluate_tab.evaluation_summary(result, "en"))[1]
+    assert f"Classes {tag}, <a>," in rendered(evaluate_tab.fine_tune_text(tuned, "en"))[1]
+
+
 def test_an_architecture_report_from_the_apps_facts_describes_once(monkeypatch):
     from plugin import api
     from plugin.doors.web import architecture_tab

@@ -7,8 +7,9 @@ import pytest
 import plugin
 from plugin import words
 from plugin.config import EXAMPLES_DIR
+from plugin.engine.models import weights
 from plugin.engine.models.registry import MODELS
-from plugin.engine.models.weights import keras_cache_dir, parse_weights
+from plugin.engine.models.weights import cache_shown, keras_cache_dir, parse_weights
 from plugin.errors import AccessDeniedError, InvalidInputError, WeightsUnavailableError
 from tests.conftest import USER_KERAS_HOME
 
@@ -30,7 +31,7 @@ def test_missing_imagenet_weights_offline_is_a_clear_error_within_seconds(offlin
     assert time.monotonic() - started < 15
     message = str(raised.value)
     assert record.file_name in message
-    assert str(keras_cache_dir() / record.file_name) in message
+    assert f"$KERAS_HOME/models/{record.file_name}" in message and str(keras_cache_dir()) not in message
     assert record.url in message and "528 MiB" in message
     assert "Models that can answer now: EfficientNetLite0, EfficientNetLite1, EfficientNetLite2" in message
     assert "random" not in message  # the models that are ready, not answers that mean nothing
@@ -38,6 +39,30 @@ def test_missing_imagenet_weights_offline_is_a_clear_error_within_seconds(offlin
     assert record.file_name in korean and "지금 답할 수 있는 모델: EfficientNetLite0" in korean and "Expected" not in korean
     english = words.error_text(raised.value, "en")  # what a person reads: no "Expected ... Received"
     assert english.startswith("VGG16's ImageNet weights") and "Models that can answer now" in english
+
+
+def test_the_keras_cache_is_named_as_people_write_it_never_by_its_absolute_path(monkeypatch, tmp_path):
+    monkeypatch.delenv("KERAS_HOME")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    assert keras_cache_dir() == tmp_path / ".keras" / "models"
+    assert cache_shown(keras_cache_dir() / "vgg16.h5") == "~/.keras/models/vgg16.h5"
+    assert cache_shown("/srv/elsewhere/vgg16.h5") == "vgg16.h5"  # outside the Keras home: its name alone
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    assert cache_shown(keras_cache_dir()) == "$KERAS_HOME/models"
+
+
+def test_a_failed_download_names_no_server_folder(offline, monkeypatch, tmp_path):
+    """Keras's own download fails with the folder it could not make in its message (a file stands
+    where the cache folder should be): the error names it from the Keras home."""
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path / "keras"))
+    (tmp_path / "keras").mkdir()
+    (tmp_path / "keras" / "models").write_bytes(b"")
+    monkeypatch.setattr(weights, "_unreachable", lambda url: None)  # the host answers; the cache folder is the problem
+    with pytest.raises(WeightsUnavailableError) as raised:
+        plugin.classify_image(EXAMPLES_DIR / "cat_chelsea.png", models=["VGG16"])
+    message = str(raised.value)
+    assert raised.value.key == "weights_download_failed" and "$KERAS_HOME/models" in message
+    assert str(tmp_path) not in message, message
 
 
 def test_damaged_cached_file_is_reported_and_kept(offline):

@@ -4,7 +4,6 @@ of an installed wheel; autoescaping on, undefined names an error."""
 from __future__ import annotations
 
 import functools
-import re
 from pathlib import Path
 
 import jinja2
@@ -14,9 +13,7 @@ from plugin import words
 from plugin.errors import RenderError
 from plugin.render.pictures import FONT_FAMILY
 
-__all__ = ["template_dir", "template_environment", "markdown_text"]
-
-_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
+__all__ = ["template_dir", "template_environment"]
 
 
 def template_dir() -> Path:
@@ -29,20 +26,13 @@ def template_dir() -> Path:
                       f"{package.parent / 'templates'} or {package / 'templates'}.")
 
 
-def markdown_text(value) -> Markup:
-    """Text for a Markdown table cell or line: Markdown specials escaped, one line, and what a
-    Markdown renderer would read as a tag or an entity (`<`, `&`) written as entities; quotes and
-    `>` stay as people write them ('기타', "개 91% > 고양이 1%")."""
-    text = _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
-    return Markup(text.replace("&", "&amp;").replace("<", "&lt;"))
-
-
 @functools.cache
 def template_environment() -> jinja2.Environment:
     """The one Jinja2 environment every page and picture is rendered with."""
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(template_dir()), autoescape=True,
                                      undefined=jinja2.StrictUndefined, keep_trailing_newline=True)
-    environment.filters["md"] = markdown_text
+    # {{ name|md }}: escaped for Markdown as the web app escapes, and marked so autoescape does not escape it twice.
+    environment.filters["md"] = lambda value: Markup(words.markdown_text(value))
     environment.filters["precision_text"] = words.precision_text  # {{ result|precision_text(lang) }}
     environment.filters["run_by"] = words.run_by
     environment.globals["font_family"] = FONT_FAMILY

@@ -6,6 +6,7 @@
 each mode does), `notes` (study notes per model family), `results` (sentences results carry) and
 `errors` (error titles; in Korean also the messages of the errors people meet most). The engine
 returns data and message keys; the templates, the web app and the command line look words up here.
+Text written into Markdown, by the reports and the web app alike, is escaped by `markdown_text`.
 
     >>> text("report.params", "ko")
     '파라미터 수'
@@ -16,6 +17,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 from collections.abc import Mapping
 from importlib import resources
 from typing import Any
@@ -24,9 +26,10 @@ from plugin import errors as errors_module
 from plugin.errors import InvalidInputError, PluginError
 
 __all__ = ["LANGUAGES", "check_lang", "default_lang", "catalogue", "section", "text", "both", "error_text",
-           "error_title", "failure_text", "pixel_text", "run_by", "precision_text"]
+           "error_title", "failure_text", "pixel_text", "run_by", "precision_text", "markdown_text"]
 
 LANGUAGES = ("ko", "en")
+_MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
 
 
 def default_lang() -> str:
@@ -133,3 +136,14 @@ def precision_text(outcome: Mapping[str, Any], lang: str | None) -> str:
     key = "report.int8_used" if outcome.get("precision") == "int8" else "report.int8_refused"
     return text(key, lang, model=outcome["model"], images=agreement["images"], top1=f"{agreement['top1']:.1%}",
                 confident=f"{agreement['top1_confident']:.1%}")
+
+
+def markdown_text(value) -> str:
+    """Text shown in Markdown as it is, wherever Markdown is written (the reports' Markdown
+    versions, the web app): Markdown specials escaped, one line, and what a Markdown renderer would
+    read as a tag or an entity (`<`, `&`) written as entities, so a folder named `<img src=x>` stays
+    those characters, never an element; quotes and `>` stay as people write them ('기타',
+    "개 91% > 고양이 1%").
+    """
+    text = _MD_SPECIAL.sub(r"\\\1", " ".join(str(value).split()))
+    return text.replace("&", "&amp;").replace("<", "&lt;")

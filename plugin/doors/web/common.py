@@ -279,8 +279,9 @@ def ray_installed() -> bool:
 
 
 def md(text: Any) -> str:
-    """Text shown in Markdown as it is (its Markdown characters escaped)."""
-    return "".join("\\" + ch if ch in "\\`*_[]<>#|" else ch for ch in str(text))
+    """Text shown in Markdown as it is, escaped as the reports' Markdown is (`words.markdown_text`):
+    a name such as `<img src=x>` stays text, without relying on Gradio's sanitiser."""
+    return words.markdown_text(text)
 
 
 def failure_cards(entries: list, lang: str) -> list[str]:

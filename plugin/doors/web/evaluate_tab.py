@@ -3,6 +3,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import gradio as gr
 
 from plugin import api, words
@@ -32,7 +35,7 @@ from plugin.limits import (
 )
 from plugin.render.reports import confusion_html
 
-__all__ = ["evaluate_view", "evaluation_report", "fine_tune_view", "build"]
+__all__ = ["evaluate_view", "evaluation_summary", "evaluation_report", "fine_tune_view", "fine_tune_text", "build"]
 
 
 def _source(folder, archive, request: gr.Request | None) -> str:
@@ -62,16 +65,22 @@ def evaluate_view(folder, archive, models, engine, precision, lang, request: gr.
                               progress=lambda done, total, model: progress(done / max(total, 1), desc=f"{model} {done}/{total}"))
     except PluginError as exc:
         raise engine_error(exc, lang) from exc
-    report = words.section("report", lang)
     rows = [[model["model"], percent(model["accuracy"]["verdict"]), percent(model["accuracy"]["top1"]),
              percent(model["accuracy"]["top5"]), model["mistake_count"], model["images_per_second"]]
             for model in api.answers(result["models"])]
-    summary = report["evaluation_intro"].format(images=result["images"], source=result["source"]) + " " + \
-        " · ".join(f"{report.get(label, label)} {count}" for label, count in result["label_counts"].items())
+    return evaluation_summary(result, lang), table_value(t["evaluate_headers"], rows), confusion_html(result, lang), {"result": result}
+
+
+def evaluation_summary(result: Mapping[str, Any], lang: str) -> str:
+    """The Markdown above the table: how many photos from where, per label, then a card for each
+    model that could not answer and the int8 notes. The folder and label names are the user's,
+    written as text (escaped as the report's Markdown escapes them), never as markup."""
+    report = words.section("report", lang)
+    intro = report["evaluation_intro"].format(images=result["images"], source=md(result["source"])) + " " + \
+        " · ".join(f"{md(report.get(label, label))} {count}" for label, count in result["label_counts"].items())
     notes = [f"> {md(words.text('report.int8_refused_short' if model.get('precision_note') else 'report.int8_evaluated', lang, model=model['model']))}"
              for model in api.answers(result["models"]) if model.get("precision_note") or model.get("precision") == "int8"]
-    summary = "\n\n".join([summary, *failure_cards(result["models"], lang), *notes])
-    return summary, table_value(t["evaluate_headers"], rows), confusion_html(result, lang), {"result": result}
+    return "\n\n".join([intro, *failure_cards(result["models"], lang), *notes])
 
 
 def evaluation_report(state, lang, request: gr.Request, progress=gr.Progress()):
@@ -88,10 +97,16 @@ def fine_tune_view(folder, archive, base, epochs, lang, request: gr.Request, pro
                                progress=lambda step, steps, stage: progress(step / max(steps, 1), desc=t[f"tune_{stage}"]))
     except PluginError as exc:
         raise engine_error(exc, lang) from exc
-    text = t["tune_result"].format(classes=", ".join(result["class_names"]), epochs=result["history"]["epochs_run"],
-                                   base=result["base"], base_accuracy=percent(result["accuracy"]["base"]),
-                                   tuned=percent(result["accuracy"]["fine_tuned"]), validation=result["images"]["validation"])
-    return text, served(result["model_path"]), {"result": result["evaluation"]}
+    return fine_tune_text(result, lang), served(result["model_path"]), {"result": result["evaluation"]}
+
+
+def fine_tune_text(result: Mapping[str, Any], lang: str) -> str:
+    """The Markdown under the fine-tune button: the classes (the user's sub-folder names, written as
+    text), the epochs run and the accuracy before and after."""
+    return texts(lang)["tune_result"].format(
+        classes=", ".join(md(name) for name in result["class_names"]), epochs=result["history"]["epochs_run"],
+        base=md(result["base"]), base_accuracy=percent(result["accuracy"]["base"]),
+        tuned=percent(result["accuracy"]["fine_tuned"]), validation=result["images"]["validation"])
 
 
 def build(page: Page, language: gr.State) -> None:

@@ -8,6 +8,11 @@ network. When the file is missing or fails its hash, the download host is probed
 short timeout: offline, the caller gets a `WeightsUnavailableError` within seconds that names the
 file, where to put it and where to get it, never a hang, and a damaged cached file is left where
 it is rather than deleted by a failed download.
+
+Messages name a cached file as people write it, relative to the Keras home
+(`~/.keras/models/vgg16_weights_tf_dim_ordering_tf_kernels.h5`, or `$KERAS_HOME/models/...` where that
+variable decides the folder), never by an absolute path of this server: every door shows them,
+remote callers included.
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from plugin.engine.results import WeightsStatus
 from plugin.errors import InvalidInputError, WeightsUnavailableError
 
 __all__ = ["WeightsChoice", "parse_weights", "weights_path", "weights_status", "ready_models", "ready_list", "keras_cache_dir",
-           "ready_imagenet_file", "PROBE_TIMEOUT_S"]
+           "cache_shown", "ready_imagenet_file", "PROBE_TIMEOUT_S"]
 
 PROBE_TIMEOUT_S = 5.0
 _WEIGHTS_SUFFIXES = (".h5", ".keras", ".hdf5")
@@ -71,16 +76,47 @@ def keras_cache_dir() -> Path:
     when set, else ~/.keras, or /tmp/.keras when the home folder is not writable. Downloads pass
     this folder to `keras.utils.get_file`, so both always agree.
     """
+    return _keras_home()[0] / "models"
+
+
+def _keras_home() -> tuple[Path, str]:
+    """The Keras home folder (the cache is its `models/`) and how messages name it: "$KERAS_HOME"
+    where that variable decides it, "~/.keras" in the home folder, else Keras's own fallback
+    "/tmp/.keras", the same on every machine (so it tells a caller nothing about this one)."""
     if os.environ.get("KERAS_HOME"):
-        return Path(os.environ["KERAS_HOME"]) / "models"
+        return Path(os.environ["KERAS_HOME"]), "$KERAS_HOME"
     home = os.path.expanduser("~")
-    return Path(home if os.access(home, os.W_OK) else "/tmp") / ".keras" / "models"
+    if os.access(home, os.W_OK):
+        return Path(home) / ".keras", "~/.keras"
+    return Path("/tmp/.keras"), "/tmp/.keras"
 
 
-def _display_folder(folder: Path) -> str:
-    """A folder as people write it: under the home folder as ~/..."""
-    home = Path.home()
-    return f"~/{folder.relative_to(home)}" if folder.is_relative_to(home) else str(folder)
+def cache_shown(path: str | os.PathLike) -> str:
+    """A path in the Keras cache as a message names it: relative to the Keras home as people write
+    it (`~/.keras/models/vgg16_weights_tf_dim_ordering_tf_kernels.h5`, `$KERAS_HOME/models`); any
+    other path by its name alone. Never an absolute path of this server: remote callers read these
+    messages too.
+
+    Args:
+        path: a file or folder, usually in `keras_cache_dir()`.
+
+    Returns:
+        The path as messages show it.
+    """
+    home, shown = _keras_home()
+    path = Path(os.path.abspath(path))
+    if path.is_relative_to(home.absolute()):
+        return "/".join((shown, *path.relative_to(home.absolute()).parts))
+    return path.name
+
+
+def _said(exc: BaseException) -> str:
+    """A third-party error's message with its files named as `cache_shown` names them (Keras's
+    download fails with the target's absolute path in an OSError, or in its text)."""
+    if isinstance(exc, OSError) and exc.filename:
+        return f"{exc.strerror or type(exc).__name__}: {cache_shown(exc.filename)}"
+    home, shown = _keras_home()
+    return str(exc).replace(str(home.absolute()), shown)
 
 
 def file_matches(path: Path, file_hash_hex: str) -> bool:
@@ -183,25 +219,26 @@ def _imagenet_file(model: str, record: ImagenetWeights) -> Path:
             return cached
         damaged = True
     size = MODELS[model].published.size_mb
-    values = {"model": model, "file": record.file_name, "folder": _display_folder(folder), "url": record.url,
+    values = {"model": model, "file": record.file_name, "folder": cache_shown(folder), "url": record.url,
               "host": urllib.parse.urlsplit(record.url).hostname, "size": size, "ready": ready_list(but=model)}
+    where = cache_shown(cached)
     problem = _unreachable(record.url)
     if problem:
-        state = (f"{cached} is there but fails its hash check (incomplete or damaged)" if damaged
-                 else f"{cached} is not there")
+        state = (f"{where} is there but fails its hash check (incomplete or damaged)" if damaged
+                 else f"{where} is not there")
         raise WeightsUnavailableError(
             f"Expected the ImageNet weights of {model} ({record.file_name}, {size} MiB) in the Keras cache or a "
             f"reachable download. Received: {state}, and the download host is unreachable ({problem}). "
             f"Models that can answer now: {values['ready']}. To add {model}, download {record.url} on a machine with "
-            f"internet access and put it at {cached} (KERAS_HOME decides the folder).",
+            f"internet access and put it at {where} (KERAS_HOME decides the folder).",
             key="weights_damaged" if damaged else "weights_offline", **values)
     try:
         return Path(get_file(record.file_name, record.url, cache_dir=str(folder.parent), cache_subdir="models",
                              file_hash=record.file_hash))
     except Exception as exc:  # Keras raises bare Exception for fetch failures
         raise WeightsUnavailableError(
-            f"Expected to download the ImageNet weights of {model} ({size} MiB) from {record.url}. Received: {exc}. "
-            f"Models that can answer now: {values['ready']}. Put the file at {cached} by hand to add {model}.",
+            f"Expected to download the ImageNet weights of {model} ({size} MiB) from {record.url}. Received: {_said(exc)}. "
+            f"Models that can answer now: {values['ready']}. Put the file at {where} by hand to add {model}.",
             key="weights_download_failed", **values) from exc
 
 
