@@ -19,8 +19,8 @@ import plugin
 from plugin.config import EXAMPLES_DIR
 from plugin.doors.gate import gate_stats
 from plugin.doors.tools import call_tool
+from tests.app_server import free_port
 from tests.conftest import REPO
-from tests.test_webapp import free_port
 
 CAT = str(EXAMPLES_DIR / "cat_chelsea.png")
 CLASSIFY = {"image": CAT, "models": ["AlexNet"], "weights": "random", "allow_random_weights": True, "top_k": 1}

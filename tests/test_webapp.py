@@ -20,6 +20,7 @@ from mcp.client.streamable_http import streamable_http_client
 
 from plugin.config import EXAMPLES_DIR
 from plugin.doors.tools import TOOLS, tool_specs
+from tests.app_server import running_app
 from tests.conftest import REPO
 from tests.test_limits import CASES, RANDOM
 
@@ -39,36 +40,8 @@ def app(tmp_path_factory):
     """The app in a subprocess, started as Hugging Face Spaces and Docker start it (`python app.py`,
     the port in GRADIO_SERVER_PORT); yields its URL and output folder."""
     out = tmp_path_factory.mktemp("app-out")
-    port = free_port()
-    log = open(out / "server.log", "w")
-    process = subprocess.Popen(
-        [sys.executable, str(REPO / "app.py"), "--image-root", str(EXAMPLES_DIR), "--output-dir", str(out), "--lang", "ko"],
-        cwd=out, stdout=log, stderr=subprocess.STDOUT,
-        # No background ONNX export: every door answers from the same Keras model (the export is tested in test_onnx.py).
-        env={**os.environ, "GRADIO_SERVER_PORT": str(port), "CNNLAB_AUTO_EXPORT": "0", "TF_CPP_MIN_LOG_LEVEL": "3",
-             "GRADIO_ANALYTICS_ENABLED": "False",
-             "HTTPS_PROXY": OFFLINE_PROXY, "https_proxy": OFFLINE_PROXY, "NO_PROXY": "127.0.0.1,localhost"})
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    break
-        except OSError:
-            if process.poll() is not None:
-                raise RuntimeError(f"the app exited: {(out / 'server.log').read_text()[-2000:]}") from None
-            time.sleep(0.2)  # polled until the deadline: the tests start as soon as the app answers
-    else:
-        process.kill()
-        raise RuntimeError("the app did not start within 180 s")
-    yield {"url": url, "out": out}
-    process.terminate()
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        process.kill()
-    log.close()
+    with running_app(out, "--lang", "ko") as served:
+        yield {"url": served.url, "out": out}
 
 
 def mcp_session(url, steps):
