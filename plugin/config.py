@@ -69,6 +69,11 @@ class Settings:
         model_cache_size: built models kept in memory (least recently used are dropped).
         concurrent_runs: requests the web app runs at once (every event and API endpoint that runs
             the engine shares this limit; the rest wait in its queue).
+        queue_size: requests that may wait for the engine before more are turned away with a
+            request to retry later: the web app's queue holds this many, and the MCP door this many
+            calls in progress (waiting or running), over all its connections together.
+        calls_per_connection: MCP calls one connection (an SSE session, a stdio client) may have in
+            progress (waiting or running) at once; more are turned away with a request to retry later.
         batch_window_ms: requests for one model that arrive within this many milliseconds of each
             other (or while it is busy) run as one batch.
         auto_export: whether backend="auto" exports a model to ONNX in the background the first
@@ -91,6 +96,8 @@ class Settings:
     max_redirects: int = 5
     model_cache_size: int = 6
     concurrent_runs: int = 4
+    queue_size: int = 64
+    calls_per_connection: int = 8
     batch_window_ms: float = 5.0
     auto_export: bool = True
 

@@ -5,6 +5,10 @@ here before they run the engine, so "four at a time" (`Settings.concurrent_runs`
 all; the rest wait their turn. Requests in flight for the same model run as one batch
 (`plugin.engine.inference.batching`), so the limit is also how many requests can share a batch. A thread that already holds a slot passes straight through, so a
 door that calls another door's code cannot wait on itself.
+
+A wait can be given up: in `abandonable(gone)`, a thread waiting for a slot leaves the wait, with
+`CallCancelledError`, once its caller went away (`abandon(gone)`), and a call whose caller is gone
+already takes no slot at all. What never started is never run.
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ import threading
 from collections.abc import Callable, Iterator
 
 from plugin.config import get_settings
+from plugin.errors import CallCancelledError
 
-__all__ = ["engine_slot", "gated", "gate_stats"]
+__all__ = ["engine_slot", "gated", "gate_stats", "abandonable", "abandon"]
 
 _condition = threading.Condition()
 _held = threading.local()
@@ -31,8 +36,13 @@ def engine_slot() -> Iterator[None]:
     if getattr(_held, "slot", False):
         yield
         return
+    gone = getattr(_held, "gone", None)
     with _condition:
-        _condition.wait_for(lambda: _running < max(1, get_settings().concurrent_runs))
+        _condition.wait_for(lambda: _running < max(1, get_settings().concurrent_runs) or (gone is not None and gone.is_set()))
+        if gone is not None and gone.is_set():
+            _condition.notify()  # a slot freed for this wait goes to the next one
+            raise CallCancelledError("Expected the caller to wait for its call to start. Received: it went away first; "
+                                     "the call was not run.")
         _running += 1
         _peak = max(_peak, _running)
     _held.slot = True
@@ -43,6 +53,26 @@ def engine_slot() -> Iterator[None]:
         with _condition:
             _running -= 1
             _condition.notify()
+
+
+@contextlib.contextmanager
+def abandonable(gone: threading.Event) -> Iterator[None]:
+    """In the block, on this thread, a wait for an engine slot gives up once `gone` is set (its
+    caller went away: see `abandon`), and a call whose caller is already gone takes no slot."""
+    outer = getattr(_held, "gone", None)
+    _held.gone = gone
+    try:
+        yield
+    finally:
+        _held.gone = outer
+
+
+def abandon(gone: threading.Event) -> None:
+    """Say that the caller behind `gone` went away: set it, and wake the waits for a slot, so the
+    one waiting on its behalf (in `abandonable(gone)`) gives up at once instead of running."""
+    gone.set()
+    with _condition:
+        _condition.notify_all()
 
 
 def gated(function: Callable) -> Callable:

@@ -7,6 +7,12 @@ schema of its pydantic model (`plugin.doors.tools`), and every call goes through
 arguments are validated once, by the same models, and names, limits, results and errors are those
 of the other doors. A result comes back as JSON text and as structured content; an error as a tool
 error (isError) whose text is the `{"error": {"type", "message"}}` object; the server keeps running.
+
+What a caller may hold is bounded (`Calls`): calls in progress per connection
+(`Settings.calls_per_connection`) and in all (`Settings.queue_size`), past which a call is
+answered at once with `LimitExceededError` and a request to retry. A call waits for the engine
+without a thread until it may run, and a caller who hangs up takes its calls with it: those not
+started never run, a long one stops at its next step.
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ import os
 import sys
 import threading
 import typing
+from collections.abc import Iterator
 from pathlib import Path
 
 import anyio
@@ -26,11 +33,13 @@ from mcp import types
 from mcp.server.lowlevel import Server
 from mcp.shared.message import SessionMessage
 
-from plugin.doors.tools import call_tool, result_pictures, tool_specs
-from plugin.errors import CallCancelledError
+from plugin.config import get_settings
+from plugin.doors.gate import abandon, abandonable
+from plugin.doors.tools import TOOLS, call_tool, result_pictures, tool_specs
+from plugin.errors import CallCancelledError, LimitExceededError, PluginError
 from plugin.limits import MAX_REQUEST_BYTES
 
-__all__ = ["build_server", "serve_stdio", "streamable_http_app", "INSTRUCTIONS"]
+__all__ = ["build_server", "serve_stdio", "streamable_http_app", "Calls", "INSTRUCTIONS"]
 
 INSTRUCTIONS = (
     "CNN Study Lab: classify images with classic CNNs (VGG16, ResNet50, AlexNet...), describe their "
@@ -52,6 +61,13 @@ def run_tool(name: str, arguments: dict | None, progress=None) -> types.CallTool
     return types.CallToolResult(content=content, structuredContent=result)
 
 
+def _error_result(exc: PluginError) -> types.CallToolResult:
+    """An error the door raised itself, answered as `call_tool` answers the engine's."""
+    result = {"error": {"type": exc.type, "message": str(exc)}}
+    return types.CallToolResult(content=[types.TextContent(type="text", text=json.dumps(result))],
+                                structuredContent=result, isError=True)
+
+
 def _png_content(file: Path) -> types.ImageContent | None:
     """A PNG made by the call (a diagram, a heat map) as an image content block, if not too large."""
     if file.stat().st_size > _MAX_IMAGE_BYTES:
@@ -71,6 +87,56 @@ def progress_until_gone(name: str, gone: threading.Event, notify=None):
             notify(done, total, message)
 
     return progress
+
+
+class Calls:
+    """The calls in progress on one server (waiting for the engine or running), per connection and
+    in all, and the runners they wait for.
+
+    Used from the server's event loop only. A call past a bound is refused before it takes
+    anything; one within waits for a runner (`Settings.concurrent_runs` of them, as many as the
+    engine has slots) as a task, without a thread, so a caller's backlog costs no threads, and a
+    waiting call whose caller hangs up is dropped unrun.
+    """
+
+    def __init__(self) -> None:
+        self.runners = anyio.CapacityLimiter(max(1, get_settings().concurrent_runs))
+        self._per_connection: dict[object, int] = {}
+        self._in_all = 0
+
+    @contextlib.contextmanager
+    def admitted(self, connection: object) -> Iterator[None]:
+        """Count one call of `connection` (its session) as in progress for the block.
+
+        Raises:
+            LimitExceededError: the connection, or the server, has as many calls in progress as it may.
+        """
+        settings = get_settings()
+        held = self._per_connection.get(connection, 0)
+        if held >= settings.calls_per_connection:
+            raise LimitExceededError(f"Expected at most {settings.calls_per_connection} calls in progress per connection. "
+                                     f"Received: another while {held} wait or run; retry when one of them has answered.")
+        if self._in_all >= settings.queue_size:
+            raise LimitExceededError(f"Expected at most {settings.queue_size} calls in progress on this server. "
+                                     f"Received: another while {self._in_all} wait or run; the server is busy, retry in a "
+                                     "few seconds.")
+        self._per_connection[connection] = held + 1
+        self._in_all += 1
+        try:
+            yield
+        finally:
+            self._in_all -= 1
+            left = self._per_connection.pop(connection) - 1
+            if left:
+                self._per_connection[connection] = left
+
+    def runner(self, name: str) -> contextlib.AbstractAsyncContextManager:
+        """What a call of tool `name` waits for before it takes a thread: a runner if it runs the engine."""
+        tool = TOOLS.get(name)
+        if tool is None or not tool.runs_engine:
+            return contextlib.nullcontext()
+        self.runners.total_tokens = max(1, get_settings().concurrent_runs)  # follows configure(), as the engine's slots do
+        return self.runners
 
 
 def _methods(union) -> frozenset[str]:
@@ -115,6 +181,7 @@ class _Server(Server):
 def build_server() -> Server:
     """An MCP server offering every tool of `plugin.doors.tools`."""
     server = _Server("cnn-study-lab", instructions=INSTRUCTIONS)
+    calls = Calls()
     listed = [types.Tool(name=spec["name"], description=spec["description"], inputSchema=spec["inputSchema"])
               for spec in tool_specs("mcp")]
 
@@ -135,10 +202,21 @@ def build_server() -> Server:
                 anyio.from_thread.run(lambda: context.session.send_progress_notification(
                     token, float(done), float(total), message, related_request_id=str(context.request_id)))
         progress = progress_until_gone(name, gone, notify)
-        try:  # a caller that hangs up cancels this task; the thread stops at its next step and frees its engine slot
-            return await anyio.to_thread.run_sync(run_tool, name, arguments, progress, abandon_on_cancel=True)
+
+        def run() -> types.CallToolResult:
+            with abandonable(gone):  # a wait for an engine slot ends when the caller hangs up: the call is not run
+                return run_tool(name, arguments, progress)
+
+        # A caller that hangs up cancels this task: a call still waiting for a runner is dropped without
+        # having taken a thread; a running one stops at its next step and frees its engine slot.
+        try:
+            with calls.admitted(context.session):
+                async with calls.runner(name):
+                    return await anyio.to_thread.run_sync(run, abandon_on_cancel=True)
+        except LimitExceededError as exc:
+            return _error_result(exc)
         except anyio.get_cancelled_exc_class():
-            gone.set()
+            abandon(gone)
             raise
 
     return server
