@@ -6,10 +6,6 @@ a closed port."""
 import asyncio
 import json
 import os
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.request
 from pathlib import Path
@@ -26,13 +22,6 @@ from tests.test_limits import CASES, RANDOM
 
 CAT = str(EXAMPLES_DIR / "cat_chelsea.png")
 ARTIFACTS = REPO / "test-artifacts" / "webapp"
-OFFLINE_PROXY = "http://127.0.0.1:9"  # a closed port: no download can succeed
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @pytest.fixture(scope="module")
