@@ -58,6 +58,13 @@ class Settings:
             read 224 to 299 pixels a side, reports show 1024 at most), bounding the memory a
             request holds.
         max_model_bytes: largest model or weights file accepted (and uploaded to the web app).
+        max_upload_bytes: most bytes of uploads to the web app that no event has used yet, with
+            those being received (past it an upload is refused, 507).
+        unused_upload_s: seconds an upload no event has used is kept (a photo chosen, then
+            classified a while later); then it is deleted.
+        max_request_bytes_in_flight: most bytes of request bodies the web app, its API and its MCP
+            endpoint read and answer at once (past it a request is refused, 503 with Retry-After,
+            before its body is read; bodies under 1 MiB always pass).
         max_model_parameters: most parameters a model file's architecture may have (VGG19 has 144
             million); counted before any weight is allocated.
         max_model_input_pixels: largest input (height x width) a model file may ask for.
@@ -88,6 +95,9 @@ class Settings:
     max_image_pixels: int = 50_000_000
     max_working_pixels: int = 4_000_000
     max_model_bytes: int = 1024 * 1024 * 1024
+    max_upload_bytes: int = 4 * 1024 * 1024 * 1024
+    unused_upload_s: float = 900.0
+    max_request_bytes_in_flight: int = 128 * 1024 * 1024
     max_model_parameters: int = 250_000_000
     max_model_input_pixels: int = 1024 * 1024
     max_onnx_cache_bytes: int = 4 * 1024**3

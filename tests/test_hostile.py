@@ -297,8 +297,72 @@ def test_the_host_guard_answers_only_the_names_it_is_served_on():
     assert status(proxied, "attacker.example") == 421 and status(proxied, "lab.example.org.attacker.example") == 421
     assert status(proxied, "localhost:7860", origin="http://attacker.example") == 403
     assert status(proxied, "localhost:7860", origin="http://localhost:7860") == 200
+    assert status(proxied, "localhost:7860", origin="null") == 403  # a sandboxed iframe, a data: page, a local file
+    assert status(proxied, "localhost:7860", origin="http://localhost:8080") == 403  # another site on this machine
+    assert status(proxied, "127.0.0.1:7860", origin="https://lab.example.org") == 200  # a proxy's public name, vouched for
+    assert status(served_hosts("127.0.0.1", share=False, extra=["*"]), "a.example", origin="null") == 403
     assert status(served_hosts("127.0.0.1", share=False, extra=["*"]), "anything.example") == 200  # behind a proxy that checks
     assert "*.gradio.live" in served_hosts("127.0.0.1", share=True)
+
+
+def test_the_file_guard_passes_file_paths_and_stops_urls_before_gradio():
+    import asyncio
+
+    from plugin.doors.http_files import LocalFilesOnly
+
+    reached = []
+
+    async def gradio(scope, receive, send):
+        reached.append(scope["path"])
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+
+    async def nowhere(message):
+        pass
+
+    for path in ("/gradio_api/file=http://a.example/x", "/gradio_api/file=ftp://a.example/x", "/gradio_api/file=//a.example/x",
+                 "/gradio_api/file=/tmp/gradio/abc/cat.png", "/gradio_api/info"):
+        asyncio.run(LocalFilesOnly(gradio)({"type": "http", "path": path}, None, nowhere))
+    assert reached == ["/gradio_api/file=/tmp/gradio/abc/cat.png", "/gradio_api/info"]
+
+
+def test_an_upload_an_event_used_is_kept_and_unused_ones_are_swept(tmp_path):
+    import asyncio
+
+    from plugin.doors.http_uploads import UploadQuota, mark_used
+
+    made = []
+
+    async def gradio(scope, receive, send):
+        path = tmp_path / f"upload-{len(made)}" / "photo.png"
+        path.parent.mkdir()
+        path.write_bytes(b"x" * 10)
+        made.append(path)
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": json.dumps([str(path)]).encode()})
+
+    statuses = []
+
+    async def noted(message):
+        if message["type"] == "http.response.start":
+            statuses.append(message["status"])
+
+    quota = UploadQuota(gradio, path="/gradio_api/upload", total=25, cap=100, unused_s=0)
+
+    def upload(size: int) -> None:
+        scope = {"type": "http", "method": "POST", "path": "/gradio_api/upload",
+                 "headers": [(b"content-length", str(size).encode()), (b"accept-encoding", b"br")]}
+        async def body():
+            return {"type": "http.request", "body": b"x" * size, "more_body": False}
+
+        asyncio.run(quota(scope, body, noted))
+
+    upload(10)
+    mark_used(made[0])  # an event read it
+    upload(10)
+    upload(10)  # sweeps the second, which no event used
+    assert made[0].exists() and not made[1].exists() and made[2].exists()
+    upload(30)  # more than the total: refused before Gradio sees it
+    assert statuses == [200, 200, 200, 507] and len(made) == 3
 
 
 def test_errors_about_a_list_of_photos_say_where_never_what_its_cells_hold(tmp_path):

@@ -18,17 +18,18 @@ import gradio as gr
 from plugin import api, words
 from plugin.config import get_settings
 from plugin.doors.gradio_api import register_tool_endpoints
-from plugin.doors.http_hosts import HostGuard, served_hosts
+from plugin.doors.gradio_compat import app_guarded_by
+from plugin.doors.http_files import LocalFilesOnly
+from plugin.doors.http_hosts import HostGuard, served_hosts, vouched_hosts
 from plugin.doors.http_language import PageLanguage, language_script
-from plugin.doors.http_limits import BodyLimit
+from plugin.doors.http_limits import UPLOAD_PATH, BodyLimit
+from plugin.doors.http_uploads import UploadQuota
 from plugin.doors.web import architecture_tab, classify_tab, compare_tab, evaluate_tab, reports_tab
 from plugin.doors.web.common import SESSIONS, Page, remember_identity, set_single_user, texts
 
 __all__ = ["build_app", "launch", "MCP_PATH", "TABS"]
 
 MCP_PATH = "/gradio_api/mcp"
-QUEUE_SIZE = 64
-"""Requests that may wait for an engine slot in the app's queue before more are turned away."""
 UPLOAD_EXPIRY = (3600, 24 * 3600)
 """Gradio's cache of uploads and served files is swept every hour of what is older than a day."""
 TABS = (classify_tab, architecture_tab, compare_tab, evaluate_tab, reports_tab)
@@ -116,14 +117,19 @@ def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False, lang:
     api.bound_decoding(settings)  # whatever decodes an image in this process stops at the pixel limit
     set_single_user(host in ("127.0.0.1", "localhost", "::1") and not share)
     app = build_app(lang)
-    app.queue(max_size=QUEUE_SIZE)
+    app.queue(max_size=settings.queue_size)
     mcp_app, mcp_lifespan = streamable_http_app()
+    guards = [Middleware(HostGuard, hosts=served_hosts(host, share, settings.allowed_hosts),  # who may ask at all
+                         vouched=vouched_hosts(share, settings.allowed_hosts)),
+              Middleware(LocalFilesOnly),
+              Middleware(UploadQuota, path=UPLOAD_PATH, total=settings.max_upload_bytes, cap=settings.max_model_bytes,
+                         unused_s=settings.unused_upload_s),
+              Middleware(BodyLimit, uploads=settings.max_model_bytes, budget=settings.max_request_bytes_in_flight)]
+    server = app_guarded_by(guards, routes=[Mount(MCP_PATH, app=mcp_app)],
+                            middleware=[Middleware(PageLanguage, script=language_script(_page_lang(lang), words.LANGUAGES))])
     app.launch(server_name=host, server_port=port, share=share, max_file_size=settings.max_model_bytes, i18n=gradio_words(),
                css=APP_CSS,
                show_error=True, footer_links=["api", "gradio"],
                prevent_thread_lock=not block, quiet=not block,
-               app_kwargs={"routes": [Mount(MCP_PATH, app=mcp_app)], "lifespan": mcp_lifespan,
-                           "middleware": [Middleware(HostGuard, hosts=served_hosts(host, share, settings.allowed_hosts)),
-                                          Middleware(BodyLimit, uploads=settings.max_model_bytes),
-                                          Middleware(PageLanguage, script=language_script(_page_lang(lang), words.LANGUAGES))]})
+               _app=server, app_kwargs={"lifespan": mcp_lifespan})
     return app

@@ -25,6 +25,7 @@ from plugin import api, words
 from plugin.config import SESSIONS, get_settings, granted_roots
 from plugin.doors.gate import gated
 from plugin.doors.gradio_api import ENGINE_QUEUE
+from plugin.doors.http_uploads import mark_used
 from plugin.errors import PluginError
 
 __all__ = ["Page", "SESSIONS", "SHARED", "GALLERY", "MODEL_CHOICES", "PREPROCESSING_CHOICES", "texts", "engine_error",
@@ -215,6 +216,7 @@ def keep_upload(path: str | None, request: gr.Request | None) -> str | None:
     """Copy an uploaded model file into this session's uploads (below an allowed root), by content hash."""
     if not path:
         return None
+    mark_used(path)
     source = Path(path)
     with open(source, "rb") as handle:
         hasher = hashlib.sha256()  # hashlib.file_digest is Python 3.11+; the project supports 3.10
@@ -245,6 +247,7 @@ def photo(path: str | None, lang: str):
     """An uploaded photo (a file in Gradio's upload cache), decoded by the engine with its checks."""
     if not path:
         return None
+    mark_used(path)
     try:
         return api.load_upload(path)
     except PluginError as exc:

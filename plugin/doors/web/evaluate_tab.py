@@ -9,6 +9,7 @@ from typing import Any
 import gradio as gr
 
 from plugin import api, words
+from plugin.doors.http_uploads import mark_used
 from plugin.doors.web.common import (
     MODEL_CHOICES,
     Page,
@@ -41,6 +42,7 @@ __all__ = ["evaluate_view", "evaluation_summary", "evaluation_report", "fine_tun
 def _source(folder, archive, request: gr.Request | None) -> str:
     """The photos to use: an uploaded zip (unpacked into this session's uploads) or a folder under the roots."""
     if archive:
+        mark_used(archive)
         return str(api.extract_images(archive, session_dir(request, "uploads")))
     if not (folder or "").strip():
         raise PluginError("Expected a folder of photos or a zip. Received: neither.", key="no_source")

@@ -7,15 +7,19 @@ orientation applied and is 8-bit RGB: palette and transparent images are laid on
 other colour spaces converted, grayscale expanded, 16-bit and float images scaled; of an animation
 the first frame is taken. Decompression bombs and oversized inputs are refused before they are
 decoded, and an image over `max_working_pixels` is scaled down as it is decoded (JPEG) or right
-after, so one image costs a few hundred MB at most and a kept one a few MB.
+after, so one image costs a few hundred MB at most and a kept one a few MB. Images over
+`max_working_pixels` are decoded one at a time in the process (small ones side by side), so
+decoding holds a few hundred MB at most whatever the number of callers or cores.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import io
 import os
 import re
+import threading
 import warnings
 
 import numpy as np
@@ -37,13 +41,22 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".gif", ".webp", ".bmp", ".tif", ".ti
 """File names taken as images when a folder or an archive is read: the same formats."""
 _FORMAT_NAMES = "JPEG, PNG, GIF, WebP, BMP or TIFF"
 _ROWS_PER_STEP = 512
+_LARGE_DECODE = threading.Lock()
+"""Held while an image over `max_working_pixels` is decoded and scaled down: one at a time."""
+
+
+PILLOW_BLOCK_BYTES = 64 * 1024 * 1024
+"""Pillow's allocation unit for pixels. Above glibc's largest threshold for mapping memory (32 MiB),
+so the pixels of a large image are given back to the system once freed, whichever thread decoded
+them; with Pillow's own 16 MiB, each thread's heap kept the few hundred MB of its largest image."""
 
 
 def bound_decoding(settings: Settings | None = None) -> None:
     """Make Pillow refuse, process-wide, to decode an image over the pixel limit, for code that
     decodes without `load_image` (a web framework's image component): Pillow raises above twice
-    `MAX_IMAGE_PIXELS`."""
+    `MAX_IMAGE_PIXELS`. Large images' pixels are allocated so that they are freed for good."""
     Image.MAX_IMAGE_PIXELS = (settings or get_settings()).max_image_pixels // 2
+    Image.core.set_block_size(PILLOW_BLOCK_BYTES)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,18 +196,23 @@ def _decode(raw: bytes, described: str, settings: Settings, kind: str, name: str
                          key="image_truncated", **where) from exc
     checked = _checked(opened, described, settings)
     size = checked.size
-    try:
-        checked.seek(0)
-        if checked.format == "JPEG" and size[0] * size[1] > settings.max_working_pixels:
-            checked.draft("RGB", _fitting(size, settings.max_working_pixels))  # decode at 1/2, 1/4 or 1/8 scale
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            checked.load()
-    except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
-        raise ImageError(
-            f"Expected a complete, readable image. Received: {described}, a {opened.format or 'image'} "
-            "file that could not be decoded.", key="image_truncated", source=described) from exc
-    return LoadedImage(_small_then_normal(checked, described, settings), described, kind, name, _oriented(size, checked))
+    large = size[0] * size[1] > settings.max_working_pixels
+    with _LARGE_DECODE if large else contextlib.nullcontext():
+        try:
+            checked.seek(0)
+            if checked.format == "JPEG" and large:
+                checked.draft("RGB", _fitting(size, settings.max_working_pixels))  # decode at 1/2, 1/4 or 1/8 scale
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+                checked.load()
+        except (OSError, SyntaxError, ValueError, EOFError, Image.DecompressionBombError) as exc:
+            raise ImageError(
+                f"Expected a complete, readable image. Received: {described}, a {opened.format or 'image'} "
+                "file that could not be decoded.", key="image_truncated", source=described) from exc
+        pixels, shown = _small_then_normal(checked, described, settings), _oriented(size, checked)
+        if pixels is not checked:
+            checked.close()  # the full-size pixels are let go before the next large image decodes
+    return LoadedImage(pixels, described, kind, name, shown)
 
 
 def _oriented(size: tuple[int, int], image: Image.Image) -> tuple[int, int]:
