@@ -237,3 +237,25 @@ def launch(capsys):
         return SimpleNamespace(returncode=returncode, stdout=printed.out, stderr=printed.err)
 
     return run
+
+
+@pytest.fixture
+def offline(monkeypatch):
+    """No way out: every download goes through a proxy on a closed local port."""
+    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
+        monkeypatch.setenv(name, "http://127.0.0.1:9")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright (which never downloads a browser here)."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path="/usr/bin/chromium",
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield launched
+        launched.close()

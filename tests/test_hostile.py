@@ -40,15 +40,6 @@ def short_downloads(isolated_settings):
     plugin.configure(url_timeout_s=2.0)
 
 
-@pytest.fixture
-def offline(monkeypatch):
-    """No way out: every download goes through a proxy on a closed local port."""
-    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9")
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
-
-
 def server_folders() -> list[str]:
     """Absolute folders of this server that no message to a remote caller may name: the checkout,
     the temporary folder, the Keras home (a temporary folder in the tests) and the home folder."""

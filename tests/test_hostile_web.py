@@ -117,18 +117,6 @@ class _OtherSite(http.server.BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield launched
-        launched.close()
-
-
 def uploaded_files(app) -> list:
     return [path for path in app.uploads.rglob("*") if path.is_file()] if app.uploads.exists() else []
 

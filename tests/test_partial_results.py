@@ -21,13 +21,6 @@ LITE = ["EfficientNetLite0", "EfficientNetLite1", "EfficientNetLite2"]
 READY = "EfficientNetLite0, EfficientNetLite1, EfficientNetLite2"
 
 
-@pytest.fixture
-def offline(monkeypatch):
-    """No way out: every download would go through a proxy on a closed local port."""
-    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9")
-
-
 def lynx_crop() -> np.ndarray:
     """The top middle of the cat photo, 30 % of its size, darkened: Lite0's top-1 is lynx."""
     picture = Image.open(CAT).convert("RGB")

@@ -28,13 +28,6 @@ LITE = ["EfficientNetLite0", "EfficientNetLite1", "EfficientNetLite2"]
 CATS, DOGS = range(281, 286), range(151, 269)
 
 
-@pytest.fixture
-def offline(monkeypatch):
-    """No way out: every download would go through a proxy on a closed local port."""
-    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9")
-
-
 @pytest.mark.parametrize("name", LITE)
 def test_the_weights_come_with_the_project(name):
     record = MODELS[name].imagenet

@@ -179,18 +179,6 @@ def test_gradio_client_calls_the_public_endpoints(app):
     assert sorted(endpoints) == sorted(f"/{name}" for name in TOOLS)
 
 
-@pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path="/usr/bin/chromium",
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
-        yield launched
-        launched.close()
-
-
 @pytest.fixture
 def page(app, browser):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)

@@ -14,15 +14,6 @@ from plugin.errors import AccessDeniedError, InvalidInputError, WeightsUnavailab
 from tests.conftest import USER_KERAS_HOME
 
 
-@pytest.fixture
-def offline(monkeypatch):
-    """No way out: every download goes through a proxy on a closed local port."""
-    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
-        monkeypatch.setenv(name, "http://127.0.0.1:9")
-    monkeypatch.delenv("NO_PROXY", raising=False)
-    monkeypatch.delenv("no_proxy", raising=False)
-
-
 def test_missing_imagenet_weights_offline_is_a_clear_error_within_seconds(offline):
     record = MODELS["VGG16"].imagenet
     started = time.monotonic()
