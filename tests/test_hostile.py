@@ -324,6 +324,7 @@ def test_an_upload_an_event_used_is_kept_and_unused_ones_are_swept(tmp_path):
     made = []
 
     async def gradio(scope, receive, send):
+        await receive()
         path = tmp_path / f"upload-{len(made)}" / "photo.png"
         path.parent.mkdir()
         path.write_bytes(b"x" * 10)

@@ -7,8 +7,9 @@ upload is remembered as it is answered, and:
 - an upload that no event has used (`mark_used`: the app's handlers mark what they read) is
   deleted once it is `unused_s` old (`Settings.unused_upload_s`), at the next upload;
 - the bytes of the uploads not yet used, with those being received, stay under `total`
-  (`Settings.max_upload_bytes`); an upload that would go past it is answered 507, its body let go
-  as it arrives and never stored, after the old ones are swept.
+  (`Settings.max_upload_bytes`), and their number under `MAX_UNUSED_UPLOADS` (each is a folder and
+  a file); an upload that would go past either is answered 507, its body let go as it arrives and
+  never stored, after the old ones are swept.
 
 What a handler has used is left to Gradio's own sweep, as before.
 """
@@ -24,10 +25,13 @@ from pathlib import Path
 
 from plugin.doors.http_limits import discard_body
 
-__all__ = ["UploadQuota", "mark_used", "unused_uploads"]
+__all__ = ["UploadQuota", "mark_used", "unused_uploads", "MAX_UNUSED_UPLOADS"]
+
+MAX_UNUSED_UPLOADS = 1000
+"""Uploads no event has used that are kept at once, whatever their size."""
 
 _lock = threading.Lock()
-_unused: dict[str, float] = {}  # upload path -> when it was answered
+_unused: dict[str, tuple[float, int]] = {}  # upload path -> (when it was answered, its share of the request's bytes)
 _receiving = 0
 
 
@@ -41,20 +45,13 @@ def mark_used(path: str | os.PathLike[str] | None) -> None:
 def unused_uploads() -> dict[str, float]:
     """The uploads no event has used yet, with the time each was answered."""
     with _lock:
-        return dict(_unused)
-
-
-def _size(path: str) -> int:
-    try:
-        return os.stat(path).st_size
-    except OSError:
-        return 0
+        return {path: when for path, (when, _size) in _unused.items()}
 
 
 def _sweep(older_than: float) -> None:
     """Delete the unused uploads answered before `older_than` (and their folders, once empty)."""
     with _lock:
-        stale = [path for path, when in _unused.items() if when < older_than]
+        stale = [path for path, (when, _size) in _unused.items() if when < older_than]
         for path in stale:
             del _unused[path]
     for path in stale:
@@ -89,15 +86,21 @@ class UploadQuota:
         size = int(declared) if declared.isdigit() else self.cap
         _sweep(time.time() - self.unused_s)
         with _lock:
-            kept = sum(_size(path) for path in _unused)
-            fits = kept + _receiving + size <= self.total
+            kept = sum(share for _when, share in _unused.values())
+            fits = kept + _receiving + size <= self.total and len(_unused) < MAX_UNUSED_UPLOADS
             if fits:
                 _receiving += size
         if not fits:
             await discard_body(receive)
             await _full(send, self.total)
             return
-        status, body = 0, []
+        status, body, received = 0, [], 0
+
+        async def counting() -> dict:
+            nonlocal received
+            message = await receive()
+            received += len(message.get("body", b""))
+            return message
 
         async def noting(message) -> None:
             nonlocal status
@@ -108,22 +111,22 @@ class UploadQuota:
             await send(message)
 
         try:
-            await self.app(scope, receive, noting)
+            await self.app(scope, counting, noting)
         finally:
             with _lock:
                 _receiving -= size
         if status == 200:
-            with contextlib.suppress(ValueError, UnicodeDecodeError):
-                stored = json.loads(b"".join(body))
+            with contextlib.suppress(ValueError, TypeError, UnicodeDecodeError):
+                stored = [path for path in json.loads(b"".join(body)) if isinstance(path, str)]
                 now = time.time()
                 with _lock:
-                    _unused.update({path: now for path in stored if isinstance(path, str)})
+                    _unused.update({path: (now, received // max(1, len(stored))) for path in stored})
 
 
 async def _full(send, total: int) -> None:
     body = json.dumps({"error": {"type": "UploadQuotaExceeded", "message": (
-        f"Expected the uploads waiting to be used to fit in {total:,} bytes. Received: one more that does not fit; "
-        "use or let go of earlier uploads, or try again later.")}}).encode()
+        f"Expected the uploads waiting to be used to fit in {total:,} bytes and {MAX_UNUSED_UPLOADS:,} files. Received: one "
+        "more that does not fit; use or let go of earlier uploads, or try again later.")}}).encode()
     await send({"type": "http.response.start", "status": 507,
                 "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                             (b"retry-after", b"60")]})
