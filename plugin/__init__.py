@@ -16,7 +16,7 @@ The package is split by layer, each importing only the layers below it:
         inference         runners (Keras, ONNX Runtime), the model cache, preprocessing, batches
         models            the registry, weights, model files, the zoo, the Keras compatibility module
         intake            images, paths, URLs and archives, checked
-    plugin.errors, plugin.config, plugin.limits, plugin.words   shared by all
+    plugin.errors, plugin.config, plugin.limits, plugin.words, plugin.files   shared by all
 
     >>> import plugin
     >>> plugin.list_models()["models"][0]["name"]

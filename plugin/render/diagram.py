@@ -12,9 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import html
-import os
 import re
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +20,7 @@ from plugin.config import get_settings
 from plugin.engine.architecture.macs import is_nested_model
 from plugin.engine.results import Diagram, DiagramFile
 from plugin.errors import InvalidInputError, RenderError
+from plugin.files import write_atomically
 
 __all__ = ["draw", "check_options", "diagram_dot", "FORMATS", "RANKDIRS"]
 
@@ -120,19 +119,11 @@ def draw(model, identity: str, *, formats=("svg",), show_shapes: bool = True, ex
         graph = diagram_dot(model, **options)
         for fmt in missing:
             data = graph.to_string().encode("utf-8") if fmt == "dot" else _run_dot(graph, fmt)
-            _write_atomically(paths[fmt], data)
+            paths[fmt].parent.mkdir(parents=True, exist_ok=True)
+            write_atomically(paths[fmt], data)  # 0o644: drawings are for reading
     files: dict[str, DiagramFile] = {fmt: {"path": str(path), "bytes": path.stat().st_size} for fmt, path in paths.items()}
     first = formats[0]
     return {"format": first, **files[first], "files": files}
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, suffix=f"{path.suffix}.part")
-    with os.fdopen(handle, "wb") as out:
-        out.write(data)
-    os.chmod(temporary, 0o644)  # mkstemp makes files private; drawings are for reading
-    os.replace(temporary, path)
 
 
 def _run_dot(graph, fmt: str) -> bytes:

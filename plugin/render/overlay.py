@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
 from plugin.config import get_settings
+from plugin.files import write_atomically
 
 __all__ = ["overlay_image", "overlay_png", "write_overlay", "heat_colours", "MAX_SIDE"]
 
@@ -58,9 +57,5 @@ def write_overlay(photo: Image.Image, heatmap, model: str, class_index: int) -> 
     safe_model = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in model)[:60]
     path = folder / f"{safe_model}-{class_index}-{digest}.png"
     if not path.exists():
-        handle, temporary = tempfile.mkstemp(dir=folder, suffix=".png.part")
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, path)
+        write_atomically(path, data)
     return path

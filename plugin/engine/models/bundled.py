@@ -13,8 +13,6 @@ from __future__ import annotations
 import dataclasses
 import importlib
 import importlib.util
-import os
-import tempfile
 import threading
 from pathlib import Path
 
@@ -23,6 +21,7 @@ import numpy as np
 from plugin.engine.models.hashing import file_hash
 from plugin.engine.models.pth import load_pth
 from plugin.errors import InvalidInputError, WeightsUnavailableError
+from plugin.files import atomic_path
 
 __all__ = ["BundledWeights", "source_file", "weights_file", "assign_state_dict"]
 
@@ -101,15 +100,8 @@ def weights_file(name: str, record: BundledWeights, build, cache_dir: Path) -> P
             layout = getattr(importlib.import_module(module), function)(record.variant)
             assign_state_dict(model, load_pth(source), layout, name)
             target.parent.mkdir(parents=True, exist_ok=True)
-            handle, temporary = tempfile.mkstemp(dir=target.parent, suffix=".weights.h5")
-            os.close(handle)
-            try:
-                model.save_weights(temporary)
-                os.chmod(temporary, 0o644)  # mkstemp makes files private; the cache is readable like Keras's own
-                os.replace(temporary, target)
-            finally:
-                if os.path.exists(temporary):
-                    os.unlink(temporary)
+            with atomic_path(target, suffix=".weights.h5") as temporary:  # 0o644: readable like Keras's own cache
+                model.save_weights(str(temporary))
     return target
 
 

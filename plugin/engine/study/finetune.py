@@ -15,7 +15,6 @@ import hashlib
 import json
 import os
 import random
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import cast
@@ -35,6 +34,7 @@ from plugin.engine.study.evaluation import evaluate as run_evaluation
 from plugin.engine.study.evaluation.dataset import Item, group_label, interpret, read_source
 from plugin.engine.study.labels import dog_cat_verdict
 from plugin.errors import InvalidInputError
+from plugin.files import atomic_path, write_atomically
 from plugin.limits import DEFAULT_FINE_TUNE_EPOCHS, FINE_TUNE_BASE, MAX_FINE_TUNE_EPOCHS
 
 __all__ = ["fine_tune", "AUGMENTED_VARIANTS"]
@@ -147,8 +147,8 @@ moves it 10 points or more): the evaluation report says so."""
 def _held_out_list(model_path: Path, validation: list[Item]) -> Path:
     """The held-out photos (never trained on) as a JSON list beside the model, where an evaluation may read it."""
     listed = model_path.with_name(model_path.stem + ".held-out.json")
-    listed.write_text(json.dumps([{"image": item.path, "label": item.label} for item in validation], ensure_ascii=False),
-                      encoding="utf-8")
+    write_atomically(listed, json.dumps([{"image": item.path, "label": item.label} for item in validation], ensure_ascii=False),
+                     mode=None)
     return listed
 
 
@@ -217,10 +217,8 @@ def _features(features, backbone, items: list[Item], class_names: list[str], aug
             progress(step, len(items), "features")
     x, y = np.concatenate(rows).astype(np.float32), np.asarray(targets, dtype=np.int64)
     cache.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=cache.parent, suffix=".npz")
-    with os.fdopen(handle, "wb") as out:
+    with atomic_path(cache, mode=0o600, suffix=".npz") as temporary, open(temporary, "wb") as out:
         np.savez(out, x=x, y=y)
-    os.replace(temporary, cache)
     return x, y
 
 
@@ -281,25 +279,15 @@ def _save(model, path: Path, class_names: list[str], spec, described: str) -> Pa
     companion = {"class_names": class_names, "preprocessing": spec.preprocessing, "base": spec.name,
                  "trained_on": described, "made_by": "CNN Study Lab fine_tune"}
     try:
-        _replace(path.with_name(path.name + ".json"), lambda target: Path(target).write_text(
-            json.dumps(companion, ensure_ascii=False, indent=1), encoding="utf-8"), ".json")
-        _replace(path, model.save, ".keras")
+        write_atomically(path.with_name(path.name + ".json"), json.dumps(companion, ensure_ascii=False, indent=1),
+                         mode=0o600)
+        with atomic_path(path, mode=0o600, suffix=".keras") as temporary:
+            model.save(str(temporary))
     except BaseException:
         if path.is_file() and path.stat().st_size == 0:
             path.unlink()  # the claim of a save that failed
         raise
     return path
-
-
-def _replace(path: Path, write: Callable[[str], object], suffix: str) -> None:
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".", suffix=suffix)
-    os.close(handle)
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
 
 
 def _accuracy(prepared, items: list[Item], right: Callable) -> float | None:

@@ -51,6 +51,7 @@ import numpy as np
 from plugin.engine.inference.onnx.cache import versions
 from plugin.engine.inference.onnx.export import export_lock
 from plugin.errors import ExportError
+from plugin.files import write_atomically
 
 __all__ = ["INT8_VERSION", "METHOD", "NEEDED", "CONFIDENT", "int8_path", "read_record", "ensure_int8", "shortfalls",
            "refusal_message", "float32_convolution_tries", "quantize_unchecked", "fold_pads_into_max_pools"]
@@ -139,7 +140,7 @@ def ensure_int8(model: str, fp32: Path, calibration_key: str, images: Callable[[
             record = {"model": model, "kept": not shortfalls(tried[-1]["agreement"]), **tried[-1], "tried": tried,
                       "needed": NEEDED, "confident_at": CONFIDENT, "method": METHOD,
                       "calibration_images": int(len(calibration)), "seconds": round(time.perf_counter() - started, 1)}
-        _write_json(target.with_suffix(".json"), record)
+        write_atomically(target.with_suffix(".json"), json.dumps(record, indent=1), mode=None)
     return target, record
 
 
@@ -165,12 +166,6 @@ def refusal_message(record: dict) -> str:
     return (f"Expected the int8 {record['model']} to agree with float32 on the {agreement['images']} held-out check images. "
             f"Received: {'; '.join(said[name] for name in shortfalls(agreement))} (top-1 the same on "
             f"{agreement['top1']:.1%} overall), so it was not kept and float32 answers.")
-
-
-def _write_json(path: Path, record: dict) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.part")
-    temporary.write_text(json.dumps(record, indent=1), "utf-8")
-    os.replace(temporary, path)
 
 
 def _quantize(fp32: Path, target: Path, calibration: np.ndarray, folder: Path, first: int) -> None:

@@ -33,6 +33,7 @@ import numpy as np
 
 from plugin.engine.models.hashing import copy_hashed
 from plugin.errors import ExportError, InvalidInputError, PluginError
+from plugin.files import atomic_path
 
 INPUT_NAME = "images"
 STAGES = ("build", "convert", "check")
@@ -123,16 +124,11 @@ def export(name: str, weights: str | None, target: Path, say, expected: str | No
     patch_for_onnx_export()
     say({"stage": "convert"})
     data = convert(model)
-    temporary = temporary_path(target, os.getpid())
-    try:
+    with atomic_path(target, temporary=temporary_path(target, os.getpid())) as temporary:  # checked, then moved into place
         temporary.write_bytes(data)
         del data
-        os.chmod(temporary, 0o644)
         say({"stage": "check"})
         difference = check(model, str(temporary))
-        os.replace(temporary, target)
-    finally:
-        temporary.unlink(missing_ok=True)
     return {"model": spec.name, "weights_sha256": digest, "size_bytes": target.stat().st_size,
             "peak_rss_bytes": _peak_rss(), "max_abs_diff": difference}
 
