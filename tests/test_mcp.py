@@ -11,6 +11,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from jsonschema import Draft202012Validator
 from mcp import ClientSession, StdioServerParameters
 from mcp.client.stdio import stdio_client
 
@@ -122,9 +123,20 @@ def test_stdio_server_lists_and_runs_every_tool(server, labelled_photos):
     for spec in tool_specs("mcp"):  # the schema of each tool's pydantic model, as is
         assert tools[spec["name"]].inputSchema == spec["inputSchema"]
         assert tools[spec["name"]].description == spec["description"]
+        assert tools[spec["name"]].title == spec["title"] == TOOLS[spec["name"]].title
+        assert tools[spec["name"]].annotations.model_dump(exclude_none=True) == spec["annotations"]
+        assert tools[spec["name"]].outputSchema == spec["outputSchema"]
     assert "dog/cat verdict" in tools["classify_image"].description
+    assert tools["list_models"].annotations.readOnlyHint and tools["describe_architecture"].annotations.readOnlyHint
+    assert tools["fine_tune"].annotations.readOnlyHint is False and tools["render_report"].annotations.readOnlyHint is False
+    assert tools["fine_tune"].annotations.destructiveHint and tools["classify_image"].annotations.openWorldHint
     for name in TOOLS:
         assert not outcomes[name].isError, outcomes[name].content[0].text
+        # The client has checked it too (ClientSession.call_tool raises on a result its schema refuses).
+        schema = tools[name].outputSchema
+        Draft202012Validator.check_schema(schema)
+        errors = [f"{list(e.absolute_path)}: {e.message[:200]}" for e in Draft202012Validator(schema).iter_errors(outcomes[name].structuredContent)]
+        assert not errors, (name, errors)
     assert payload(outcomes["list_models"])["models"][-1]["name"] == "AlexNet"
     classified = outcomes["classify_image"].structuredContent
     assert classified["results"][0]["untrained"] is True and len(classified["results"][0]["predictions"]) == 3
@@ -163,6 +175,8 @@ def test_bad_arguments_and_engine_errors_are_tool_errors_and_the_server_keeps_se
     assert outside.isError and payload(outside)["error"]["type"] == "AccessDeniedError"
     assert not fine.isError and payload(fine)["model"] == "AlexNet"
     assert unknown.isError and payload(unknown)["error"]["type"] == "UnknownTool"
+    # An error is text only: structured content is a result, which the tool's output schema describes.
+    assert all(outcome.structuredContent is None for outcome in (too_many, both, outside, unknown, extra, no_weights))
     assert extra.isError and "surprise" in payload(extra)["error"]["message"]  # unknown fields are refused, not dropped
     missing = payload(no_weights)["error"]  # the file by its name in the Keras home, not the server's folder
     assert no_weights.isError and missing["type"] == "WeightsUnavailableError"

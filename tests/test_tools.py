@@ -45,8 +45,10 @@ def test_specs_are_valid_json_schema_with_valid_names(fmt):
             assert set(spec) == {"name", "description", "input_schema"}
             name, schema = spec["name"], spec["input_schema"]
         else:
-            assert set(spec) == {"name", "description", "inputSchema"}
+            assert set(spec) == {"name", "title", "description", "inputSchema", "annotations", "outputSchema"}
             name, schema = spec["name"], spec["inputSchema"]
+            Draft202012Validator.check_schema(spec["outputSchema"])
+            assert spec["outputSchema"]["type"] == "object"  # MCP: structured content is an object
         assert re.fullmatch(r"^[a-zA-Z0-9_-]{1,64}$", name)
         Draft202012Validator.check_schema(schema)
         assert schema["type"] == "object"
@@ -69,6 +71,25 @@ def test_openai_specs_meet_strict_mode():
     assert {"type": "null"} in classify["properties"]["image"]["anyOf"]
     models = next(option for option in classify["properties"]["models"]["anyOf"] if option.get("type") == "array")
     assert models["items"]["enum"] == list(MODELS) and models["maxItems"] == MAX_MODELS_PER_CALL
+
+
+def test_annotations_say_which_tools_only_read_and_which_write():
+    hints = {spec["name"]: spec["annotations"] for spec in tool_specs("mcp")}
+    assert all(hint["title"] == TOOLS[name].title and len(hint) == 5 for name, hint in hints.items())
+    read_only = {name for name, hint in hints.items() if hint["readOnlyHint"]}
+    assert {"list_models", "describe_architecture", "classify_image"} <= read_only
+    assert not read_only & {"fine_tune", "render_report", "evaluate_images"}  # they write models, reports, run logs
+    assert [name for name, hint in hints.items() if hint["destructiveHint"]] == ["fine_tune"]  # overwrite=true
+    assert not hints["fine_tune"]["idempotentHint"] and not hints["render_report"]["idempotentHint"]
+    assert {name for name, hint in hints.items() if hint["openWorldHint"]} == {  # the tools that take an image's URL
+        name for name, tool in TOOLS.items() if "image" in tool.arguments.model_fields}
+
+
+def fits(name: str, result: dict) -> dict:
+    """`result`, after checking it against the tool's output schema."""
+    errors = [f"{list(e.absolute_path)}: {e.message[:200]}" for e in Draft202012Validator(TOOLS[name].output_schema()).iter_errors(result)]
+    assert not errors, (name, errors)
+    return result
 
 
 def test_every_argument_is_described():
@@ -103,11 +124,11 @@ def test_classify_with_a_data_uri_batch_and_nulls_as_defaults():
     data_uri = "data:image/png;base64," + base64.b64encode(Path(CAT).read_bytes()).decode()
     result = call_tool("classify_image", {"image": data_uri, "models": ["AlexNet"], "weights": "random",
                                           "allow_random_weights": True, "top_k": None, "model_path": None})
-    assert result["image"]["source"] == "data URI" and len(result["results"][0]["predictions"]) == 5
+    assert fits("classify_image", result)["image"]["source"] == "data URI" and len(result["results"][0]["predictions"]) == 5
     assert result["results"][0]["untrained"] is True
     batch = call_tool("classify_image", json.dumps({"images": [CAT, data_uri], "models": ["AlexNet"], "weights": "random",
                                                     "allow_random_weights": True, "top_k": 2}))
-    assert [r["image"]["source"] for r in batch["images"]] == ["file cat_chelsea.png", "data URI"]
+    assert [r["image"]["source"] for r in fits("classify_image", batch)["images"]] == ["file cat_chelsea.png", "data URI"]
 
 
 def test_describe_is_sized_for_a_context_window():
@@ -117,12 +138,14 @@ def test_describe_is_sized_for_a_context_window():
     capped = call_tool("describe_architecture", {"model": "ResNet50", "detail": "layers", "max_layers": 10,
                                                   "include_diagram": False})
     assert len(capped["layers"]) == 10 and "first 10 of 177 layers" in capped["layers_note"]
+    for result in (summary, capped):  # the tool's own shape: keras_summary left out, the layer table cut with a note
+        fits("describe_architecture", result)
 
 
 def test_compare_and_render_report_tools():
     compared = call_tool("compare_models", {"models": ["AlexNet", "MobileNetV2"]})
-    assert [row["model"] for row in compared["models"]] == ["AlexNet", "MobileNetV2"]
-    made = call_tool("render_report", {"kind": "architecture", "model": "AlexNet", "lang": "en"})
+    assert [row["model"] for row in fits("compare_models", compared)["models"]] == ["AlexNet", "MobileNetV2"]
+    made = fits("render_report", call_tool("render_report", {"kind": "architecture", "model": "AlexNet", "lang": "en"}))
     output = plugin.get_settings().output_dir
     assert not Path(made["path"]).is_absolute() and (output / made["path"]).is_file()  # relative: no server folder
     assert str(output) not in json.dumps(made)

@@ -53,6 +53,8 @@ def test_mcp_over_http_lists_the_same_tools_and_no_ui_events(app):
     for spec in tool_specs("mcp"):  # the same schemas, limits included, as over stdio and in call_tool
         assert by_name[spec["name"]].inputSchema == spec["inputSchema"]
         assert by_name[spec["name"]].description == spec["description"]
+        assert by_name[spec["name"]].annotations.model_dump(exclude_none=True) == spec["annotations"]
+        assert by_name[spec["name"]].outputSchema == spec["outputSchema"]
 
 
 def test_gradios_documented_mcp_paths_answer_with_the_same_server(app):
@@ -64,7 +66,8 @@ def test_gradios_documented_mcp_paths_answer_with_the_same_server(app):
 
     schema = httpx.get(app["url"] + "/gradio_api/mcp/schema", timeout=30)
     assert schema.status_code == 200
-    assert [(tool["name"], tool["inputSchema"]) for tool in schema.json()] == [(s["name"], s["inputSchema"]) for s in tool_specs("mcp")]
+    assert [(tool["name"], tool["inputSchema"], tool["annotations"], tool["outputSchema"]) for tool in schema.json()] == [
+        (s["name"], s["inputSchema"], s["annotations"], s["outputSchema"]) for s in tool_specs("mcp")]
 
     async def over_sse():
         async with sse_client(app["url"] + "/gradio_api/mcp/sse") as (read, write):

@@ -3,10 +3,14 @@ at /gradio_api/mcp, over Streamable HTTP (/gradio_api/mcp/) and over SSE (/gradi
 path Gradio documents), with Gradio's schema listing at /gradio_api/mcp/schema.
 
 One server, built with the official SDK's low-level `Server`: each tool is listed with the input
-schema of its pydantic model (`plugin.doors.tools`), and every call goes through `call_tool`, so
-arguments are validated once, by the same models, and names, limits, results and errors are those
-of the other doors. A result comes back as JSON text and as structured content; an error as a tool
-error (isError) whose text is the `{"error": {"type", "message"}}` object; the server keeps running.
+schema of its pydantic model (`plugin.doors.tools`), its title and annotations (read-only,
+destructive, idempotent, open-world hints) and the output schema of its result, and every call goes
+through `call_tool`, so arguments are validated once, by the same models, and names, limits, results
+and errors are those of the other doors. A result comes back as JSON text and as structured content
+(which its output schema describes); an error as a tool error (isError) whose text is the
+`{"error": {"type", "message"}}` object, with no structured content (clients check structured
+content against the output schema, the TypeScript SDK's client even on an error); the server keeps
+running.
 
 What a caller may hold is bounded (`Calls`): calls in progress per connection
 (`Settings.calls_per_connection`) and in all (`Settings.queue_size`), past which a call is
@@ -53,8 +57,8 @@ def run_tool(name: str, arguments: dict | None, progress=None) -> types.CallTool
     """Run one tool call as MCP answers it (blocking: call it from a worker thread)."""
     result = call_tool(name, arguments, progress)
     text = types.TextContent(type="text", text=json.dumps(result, ensure_ascii=False))
-    if "error" in result:
-        return types.CallToolResult(content=[text], structuredContent=result, isError=True)
+    if "error" in result:  # the object as text only: structured content is a result, as the output schema says
+        return types.CallToolResult(content=[text], isError=True)
     content: list = [text]
     if isinstance(arguments, dict) and arguments.get("include_image"):
         content += [image for image in map(_png_content, result_pictures(name, result)) if image is not None]
@@ -64,8 +68,7 @@ def run_tool(name: str, arguments: dict | None, progress=None) -> types.CallTool
 def _error_result(exc: PluginError) -> types.CallToolResult:
     """An error the door raised itself, answered as `call_tool` answers the engine's."""
     result = {"error": {"type": exc.type, "message": str(exc)}}
-    return types.CallToolResult(content=[types.TextContent(type="text", text=json.dumps(result))],
-                                structuredContent=result, isError=True)
+    return types.CallToolResult(content=[types.TextContent(type="text", text=json.dumps(result))], isError=True)
 
 
 def _png_content(file: Path) -> types.ImageContent | None:
@@ -182,7 +185,9 @@ def build_server() -> Server:
     """An MCP server offering every tool of `plugin.doors.tools`."""
     server = _Server("cnn-study-lab", instructions=INSTRUCTIONS)
     calls = Calls()
-    listed = [types.Tool(name=spec["name"], description=spec["description"], inputSchema=spec["inputSchema"])
+    listed = [types.Tool(name=spec["name"], title=spec["title"], description=spec["description"],
+                         inputSchema=spec["inputSchema"], outputSchema=spec.get("outputSchema"),
+                         annotations=types.ToolAnnotations(**spec["annotations"]))
               for spec in tool_specs("mcp")]
 
     @server.list_tools()
@@ -190,7 +195,9 @@ def build_server() -> Server:
         return listed
 
     # The SDK's own schema check is off: call_tool validates with the pydantic models, once, and
-    # answers bad arguments with the same error object as every other door.
+    # answers bad arguments with the same error object as every other door. A handler that returns
+    # a CallToolResult, as this one does, has no output check by the SDK's server either: the output
+    # schemas are kept true by the tests, which check real results against them.
     @server.call_tool(validate_input=False)
     async def call(name: str, arguments: dict) -> types.CallToolResult:
         context = server.request_context
@@ -251,7 +258,8 @@ def streamable_http_app():
 
     Below the mount: "/" is the Streamable HTTP endpoint (stateless), "/sse" and "/messages/" the
     SSE transport, "/schema" every tool's name, description and input schema as Gradio's own MCP
-    server lists them (for clients that read a Space's tools without connecting).
+    server lists them (for clients that read a Space's tools without connecting), with its title,
+    annotations and output schema as the server lists them.
 
     Returns:
         `(app, lifespan)`: mount `app` at a path; enter `lifespan(asgi_app)` while serving.

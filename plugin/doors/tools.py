@@ -3,20 +3,27 @@ limits and its description; `tool_specs` turns them into OpenAI, Anthropic or MC
 `call_tool` validates arguments, runs the engine and maps every failure to an error a model can
 act on. Results are sized for a model's context: summaries by default, long tables capped with a
 note, diagrams and reports as file paths.
+
+Each tool also declares its title, what a call does besides answering (`Effects`, which MCP lists
+as the tool's annotations) and the public API functions whose result it passes on, whose declared
+result types are its output schema.
 """
 
 from __future__ import annotations
 
 import contextlib
 import copy
+import functools
 import json
 import logging
+import operator
 import os
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError, model_validator
 
 from plugin import api
 from plugin.config import get_settings
@@ -44,7 +51,7 @@ from plugin.limits import (
     PRECISIONS,
 )
 
-__all__ = ["TOOLS", "Tool", "tool_specs", "call_tool", "parse_arguments", "validation_message", "result_pictures", "FORMATS"]
+__all__ = ["TOOLS", "Tool", "Effects", "tool_specs", "call_tool", "parse_arguments", "validation_message", "result_pictures", "FORMATS"]
 
 log = logging.getLogger(__name__)
 
@@ -297,21 +304,72 @@ def _report(args: RenderReportArguments) -> Mapping[str, Any]:
     return api.make_report(args.kind, lang=args.lang, **given)
 
 
+@dataclass(frozen=True, kw_only=True)
+class Effects:
+    """What a call does besides answering, said as MCP's tool annotations say it: hints a client may
+    use to ask the user before a call, never a security boundary.
+
+    read_only: the call changes nothing a caller would approve or undo. Filling a cache counts as
+        reading (weights downloaded once, ONNX exports), and so does drawing a picture of the
+        answer into the output folder under a name made from what it shows (a diagram, a heat
+        map), which a repeat call finds instead of writing again.
+    destructive: the call may replace or remove something already there (else it only adds).
+    idempotent: a repeat call with the same arguments changes nothing more.
+    open_world: the call may reach what a caller names outside this machine (an image's http(s)
+        URL). The ImageNet weights, fetched once from Keras's own files, are a fixed set, not an open world.
+    """
+
+    read_only: bool
+    destructive: bool = False
+    idempotent: bool = True
+    open_world: bool = False
+
+    def hints(self) -> dict[str, bool]:
+        """The hints under MCP's names (`ToolAnnotations`), every one said, even where MCP reads
+        `destructiveHint` and `idempotentHint` only for a tool that is not read-only."""
+        return {"readOnlyHint": self.read_only, "destructiveHint": self.destructive,
+                "idempotentHint": self.idempotent, "openWorldHint": self.open_world}
+
+
+def _declared_result(function: Callable[..., Any]) -> Any:
+    """The type a public function says it returns: its return annotation, kept as text by postponed
+    evaluation, read in the namespace of the module that defines the function (as `typing` would,
+    without reading its parameters' annotations, some of which name types only the type checker imports)."""
+    annotation = function.__annotations__["return"]
+    return eval(annotation, function.__globals__) if isinstance(annotation, str) else annotation
+
+
+@functools.cache
+def _result_schema(returns: tuple[Callable[..., Any], ...]) -> dict:
+    result = functools.reduce(operator.or_, map(_declared_result, returns))  # one type, or either of several
+    return {"type": "object", **_without_titles(TypeAdapter(result).json_schema(mode="serialization"))}
+
+
 class Tool:
-    """A tool: its name, description for the calling model, argument model and handler.
+    """A tool: its name, description for the calling model, argument model and handler; its title
+    and `Effects` for a person choosing what to allow; and the public API functions whose result
+    the handler passes on (`returns`), whose declared result types make its output schema.
 
     A handler that reports progress (`reports_progress`) is called with a second argument,
     `progress(done, total, message)`, which the MCP door turns into progress notifications.
     """
 
     def __init__(self, name: str, description: str, arguments: type[Arguments], handler: Callable[..., Mapping[str, Any]],
-                 reports_progress: bool = False, runs_engine: bool = True):
+                 reports_progress: bool = False, runs_engine: bool = True, *, title: str, effects: Effects,
+                 returns: tuple[Callable[..., Any], ...] = ()):
         self.name, self.description, self.arguments, self.handler = name, description, arguments, handler
         self.reports_progress, self.runs_engine = reports_progress, runs_engine
+        self.title, self.effects, self.returns = title, effects, returns
 
     def input_schema(self) -> dict:
         """JSON Schema (draft 2020-12) of the arguments, without pydantic's titles."""
         return _without_titles(self.arguments.model_json_schema())
+
+    def output_schema(self) -> dict | None:
+        """JSON Schema (draft 2020-12) of a result (not of an error), without pydantic's titles: the
+        result types `returns` declare (either of them, for two), where keys that appear only
+        sometimes are optional and keys not declared are allowed. None where the tool declares none."""
+        return copy.deepcopy(_result_schema(self.returns)) if self.returns else None
 
 
 TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
@@ -319,7 +377,8 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
          "List the CNN models available (VGG16, ResNet50, AlexNet, MobileNetV2, ...) with input size, "
          "preprocessing, available weights and published figures (parameters, multiply-adds, top-1/top-5 accuracy, "
          "with sources). Call this first to learn the model names. Instant; no model is built.",
-         ListModelsArguments, _list_models, runs_engine=False),
+         ListModelsArguments, _list_models, runs_engine=False,
+         title="List the models", effects=Effects(read_only=True), returns=(api.list_models,)),
     Tool("classify_image",
          "Classify one image (image) or several (images, batched) with one or more CNNs. Returns per model the "
          "top-k ImageNet classes with probabilities (English and Korean names), the dog/cat verdict (dog, cat or "
@@ -330,19 +389,26 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
          "model says whether it was right. With no models named, VGG16 and ResNet50 answer where their weights are "
          "downloaded, else EfficientNetLite0 (its weights come with the project; a note says so). Results with "
          "random weights say untrained: true and mean nothing.",
-         ClassifyImageArguments, _classify),
+         ClassifyImageArguments, _classify,
+         title="Classify images", effects=Effects(read_only=True, open_world=True),  # an image may be a URL
+         returns=(api.classify_image, api.classify_images)),
     Tool("explain_prediction",
          "Show where a model looked: a Grad-CAM heat map of one image for one class (the model's top-1, the "
          "expected class, or class_index), from its last convolutional layer. Returns the class with its "
          "probability, the layer, the heat map as a small grid (rows top to bottom, 0..1, hot = evidence for the "
          "class) and the path of a PNG of the heat over the photo (include_image=true adds it as an MCP image). "
          "Seconds per call.",
-         ExplainPredictionArguments, _explain),
+         ExplainPredictionArguments, _explain,
+         # Draws the heat map over the photo into the output folder's explanations/, named by its content.
+         title="Explain a prediction (Grad-CAM)", effects=Effects(read_only=True, open_world=True),
+         returns=(api.explain_image,)),
     Tool("compare_preprocessing",
          "The preprocessing experiment: classify one image with one model under several preprocessing modes "
          "(caffe, tf, torch, the model's own, none) to show how a wrong preparation of the pixels changes the "
          "answer. Returns per mode the top-k classes and the dog/cat verdict; the model's own mode is marked.",
-         ComparePreprocessingArguments, _compare_preprocessing),
+         ComparePreprocessingArguments, _compare_preprocessing,
+         title="Compare preprocessing modes", effects=Effects(read_only=True, open_world=True),
+         returns=(api.compare_preprocessing,)),
     Tool("evaluate_images",
          "How often is each model right? Classify a folder of labelled photos (sub-folders name the labels: cat/, "
          "dog/ or ImageNet classes) with one or more models and return per model the dog/cat accuracy, top-1 and "
@@ -350,34 +416,45 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
          "mistakes and images per second (null where a metric does not apply); a model whose weights are not on "
          "this machine is {model, error} instead. Resumes an interrupted run from its "
          "log. Reports progress. Seconds to minutes.",
-         EvaluateImagesArguments, _evaluate, reports_progress=True),
+         EvaluateImagesArguments, _evaluate, reports_progress=True,
+         # Keeps a run log in the output folder's evaluations/, which the next call with the same photos and
+         # models resumes from, or (the run finished) replaces with its own: the same log again.
+         title="Evaluate on labelled photos", effects=Effects(read_only=False), returns=(api.evaluate,)),
     Tool("fine_tune",
          "Train a new head for a folder's classes (e.g. cat/ and dog/ of the user's own photos) on a frozen "
          "pretrained backbone (EfficientNetLite0 by default, whose weights come with the project). Returns the saved "
          ".keras model's path (usable as model_path by classify_image, evaluate_images and describe_architecture, "
          "with no class_names needed), the class names, the training history and the validation accuracy of the "
          "base model and of the fine-tuned one. Reports progress. Tens of seconds.",
-         FineTuneArguments, _fine_tune, reports_progress=True),
+         FineTuneArguments, _fine_tune, reports_progress=True,
+         # Saves a new model in the output folder's models/ on each call (name-2, ...), or with overwrite=true
+         # replaces the model of that name.
+         title="Fine-tune a model", effects=Effects(read_only=False, destructive=True, idempotent=False),
+         returns=(api.fine_tune,)),
     Tool("describe_architecture",
          "Describe a model's architecture as a student would summarise it: parameters, multiply-adds (MACs; "
          "FLOPs = 2 x MACs), depth, size, the paper's stage table (e.g. ResNet conv1..conv5_x), the structure "
          "table (inputs, convolutions, pooling, dense... with roles in Korean and English), preprocessing and "
          "published figures; optionally the layer table and a plot_model diagram file. Needs no weights; a few "
          "seconds the first time, then cached.",
-         DescribeArchitectureArguments, _describe),
+         DescribeArchitectureArguments, _describe,
+         # Draws the diagram into the output folder's diagrams/, named by the model and the drawing's options.
+         title="Describe an architecture", effects=Effects(read_only=True), returns=(api.describe_architecture,)),
     Tool("compare_models",
          "Compare models side by side: parameters, multiply-adds, depth, size, published top-1/top-5 accuracy and "
          "inference time measured on this machine; with an image, also each model's predictions and dog/cat "
          "verdict (error instead, for a model whose weights are not on this machine). Builds each model (seconds each).",
-         CompareModelsArguments, _compare),
+         CompareModelsArguments, _compare,
+         title="Compare models", effects=Effects(read_only=True, open_world=True), returns=(api.compare_models,)),
     Tool("render_report",
          "Make a study report for a blog: a self-contained HTML page and a Markdown version with PNG pictures "
-         "(Korean or English). kind=architecture (a model's figures, stage and structure tables, batch "
-         "normalisation counted, diagram, study notes), classification (an image's predictions as charts, the "
-         "agreement sentence, verdict; optionally the right answer, Grad-CAM per model and the preprocessing "
-         "experiment) or comparison (models side by side with charts). Returns the file paths, not the page. "
+         "(Korean or English), of the kind named by `kind` (each kind and what it needs is described on that "
+         "field). Runs the engine once with the kind's options. Returns the file paths, not the page. "
          "Takes seconds to tens of seconds.",
-         RenderReportArguments, _report),
+         RenderReportArguments, _report,
+         # Writes a new page, its Markdown and its zip on each call, named by the time: never replaces one.
+         title="Make a study report", effects=Effects(read_only=False, idempotent=False, open_world=True),
+         returns=(api.make_report,)),
 )}
 
 
@@ -457,7 +534,8 @@ def tool_specs(format: str = "openai") -> list[dict]:
     """The tools as a list for an LLM API.
 
     Args:
-        format: "openai" (function tools, strict mode), "anthropic" or "mcp".
+        format: "openai" (function tools, strict mode), "anthropic" or "mcp" (MCP's `Tool`: also the
+            title, the annotations made from the tool's `Effects`, and the output schema of a result).
 
     Returns:
         A list of tool definitions in that API's shape.
@@ -473,7 +551,10 @@ def tool_specs(format: str = "openai") -> list[dict]:
         elif format == "anthropic":
             specs.append({"name": tool.name, "description": tool.description, "input_schema": _plain_optional(schema)})
         else:
-            specs.append({"name": tool.name, "description": tool.description, "inputSchema": _plain_optional(schema)})
+            spec = {"name": tool.name, "title": tool.title, "description": tool.description,
+                    "inputSchema": _plain_optional(schema), "annotations": {"title": tool.title, **tool.effects.hints()}}
+            output = tool.output_schema()
+            specs.append(spec if output is None else {**spec, "outputSchema": output})
     return specs
 
 

@@ -12,9 +12,11 @@ imported for the type checker), so any layer may import it.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeAlias, TypedDict, TypeVar
+from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
-from typing_extensions import TypeIs
+# typing_extensions' TypedDict: the tool doors' output schemas are made from these types by pydantic,
+# which before Python 3.12 reads no other.
+from typing_extensions import TypedDict, TypeIs
 
 if TYPE_CHECKING:
     import os
