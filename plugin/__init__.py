@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # the names as the type checker sees them; at run time __getattr__ imports them
     from plugin.api import (
+        REPORT_OPTIONS,
         classify_image,
         classify_images,
         compare_models,
@@ -42,6 +43,7 @@ if TYPE_CHECKING:  # the names as the type checker sees them; at run time __geta
         list_models,
         make_report,
         render_report,
+        report_kinds,
         study_image,
     )
     from plugin.config import configure, get_settings
@@ -70,6 +72,8 @@ __all__ = [
     "compare_models",
     "render_report",
     "make_report",
+    "report_kinds",
+    "REPORT_OPTIONS",
     "configure",
     "get_settings",
     "PluginError",

@@ -13,7 +13,8 @@ sentences said about results, uploads), so that no door imports the engine.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import sys
+from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from plugin import words
@@ -55,31 +56,46 @@ from plugin.engine.study.explain import explain
 from plugin.engine.study.finetune import fine_tune
 from plugin.engine.study.image_study import study_image as _study_image
 from plugin.engine.study.labels import display_name, verdict_basis, verdict_rule
-from plugin.errors import InvalidInputError, PluginError
+from plugin.errors import InvalidInputError
 from plugin.limits import STRUCTURE_MODELS
 from plugin.render import diagram as diagrams
 from plugin.render.overlay import write_overlay
-from plugin.render.reports import KINDS, write_report
+from plugin.render.pages import ReportKind, get_kind, kinds
+from plugin.render.reports import list_reports, share_report, write_report
 
 __all__ = ["list_models", "default_models", "classify_image", "structures", "classify_images", "study_image", "explain_image",
            "compare_preprocessing", "evaluate", "fine_tune", "describe_architecture", "compare_models", "render_report",
-           "make_report", "REPORT_OPTIONS",
+           "make_report", "REPORT_OPTIONS", "report_kinds", "ReportKind", "list_reports", "share_report",
            # what the doors show and offer
            "MODEL_NAMES", "MODEL_FAMILIES", "model_name", "PREPROCESSING_MODES", "ENGINES", "LoadedImage", "load_image", "load_upload",
            "extract_images", "labelled_folders", "bound_decoding", "sentence", "display_name", "source_text", "fallback_note", "verdict_basis",
            "verdict_rule", "answers", "failures", "is_answer", "is_failure"]
 
-REPORT_OPTIONS: dict[str, tuple[str, ...]] = {
-    "architecture": ("model", "model_path", "expand_nested", "show_shapes", "rankdir"),
-    "classification": ("image", "models", "top_k", "weights", "model_path", "class_names", "preprocessing",
-                       "allow_random_weights", "expected", "explain", "study_preprocessing", "backend", "precision"),
-    "comparison": ("models", "image", "top_k", "weights", "allow_random_weights", "preprocessing"),
-    "structure": ("models",),
-    "evaluation": ("source", "models", "labels", "weights", "allow_random_weights", "model_path", "class_names",
-                   "preprocessing", "engine", "backend", "precision"),
-}
+class _ReportOptions(Mapping[str, tuple[str, ...]]):
+    """Each kind of report's options, read from its declaration (`plugin.render.pages`)."""
+
+    def __getitem__(self, kind: str) -> tuple[str, ...]:
+        return get_kind(kind).options
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(kinds())
+
+    def __len__(self) -> int:
+        return len(kinds())
+
+
+_API = sys.modules[__name__]
+"""This module: what a kind of report's `run` and `prepare` are handed to reach the engine."""
+
+REPORT_OPTIONS: Mapping[str, tuple[str, ...]] = _ReportOptions()
 """The options `make_report` takes for each kind of report, as the engine function of that kind
 names them (`image` and `source` included)."""
+
+
+def report_kinds() -> Mapping[str, ReportKind]:
+    """Every kind of report, by name: what it is, what it renders, the options `make_report` takes."""
+    return kinds()
+
 
 MODEL_NAMES: tuple[str, ...] = tuple(MODELS)
 """Every registry model's name, in the registry's order."""
@@ -196,14 +212,13 @@ def render_report(kind: str, lang: str | None = None, output_dir: PathInput | No
                   **options: Any) -> ReportFiles:
     """Render a study report page (HTML) and its Markdown version from results you already have.
 
-    Nothing is computed again: `result=` a classify_image, compare_models or evaluate result (for a
-    classification also `image=` the photo, `explanations=` explain_image results and
+    Nothing is computed again: `result=` a classify_image, compare_models, evaluate or structures
+    result (for a classification also `image=` the photo, `explanations=` explain_image results and
     `preprocessing_study=` a compare_preprocessing result: `study_image` returns exactly these),
     or `facts=` a describe_architecture result. To run the engine first, call `make_report`.
 
     Args:
-        kind: "architecture", "classification", "comparison", "evaluation" or "structure" (`result=`
-            `structures(models)`: one structure table per model and one comparison table).
+        kind: a kind of report (`report_kinds()` lists them, with the inputs each renders).
         lang: "ko" or "en"; default CNNLAB_LANG, else Korean.
         output_dir: folder inside the configured output folder (default: the output folder).
         file_name: base name for the files (default: kind, models, language and time).
@@ -218,23 +233,17 @@ def render_report(kind: str, lang: str | None = None, output_dir: PathInput | No
         `{"path", "markdown_path", "post_path", "title", "kind", "lang"}`: `post_path` is a zip of the
         Markdown and its pictures, one upload for a blog.
     """
-    _check_kind(kind)
+    spec = get_kind(kind)
     lang = words.check_lang(lang)
     if options:
         raise InvalidInputError(f"Expected a result or facts to render. Received: options {sorted(options)[:8]}; to run the "
                                 f"engine with them first, call make_report({kind!r}, ...).", key="report_needs_result")
-    written: dict[str, Any] = {"lang": lang, "output_dir": output_dir, "file_name": file_name}
-    if kind == "architecture":
-        if image is not None:
-            raise InvalidInputError(f"Expected architecture options among {list(REPORT_OPTIONS[kind])}. Received: ['image']")
-        return write_report(kind, facts=facts, **written)
-    if kind == "structure":
-        return write_report(kind, result=result, **written)
-    if kind == "evaluation":
-        return write_report(kind, result=result, thumbnails=_thumbnails(result), **written)
-    loaded = load_image(image) if image is not None else None
-    return write_report(kind, result=result, photo=loaded.image if loaded is not None else None,
-                        explanations=explanations, preprocessing_study=preprocessing_study, **written)
+    given = {name: value for name, value in {"result": result, "facts": facts, "image": image, "explanations": explanations,
+                                             "preprocessing_study": preprocessing_study}.items() if value is not None}
+    extra = sorted(set(given) - set(spec.inputs))
+    if extra:
+        raise InvalidInputError(f"Expected {kind} inputs among {list(spec.inputs)}. Received: {extra}")
+    return write_report(kind, lang=lang, output_dir=output_dir, file_name=file_name, **spec.prepare(_API, given))
 
 
 def make_report(kind: str, lang: str | None = None, output_dir: PathInput | None = None, *, file_name: str | None = None,
@@ -242,39 +251,24 @@ def make_report(kind: str, lang: str | None = None, output_dir: PathInput | None
     """Run the engine once with the options of a kind of report, then render it (`render_report`).
 
     Args:
-        kind: "architecture" (options of describe_architecture: model, model_path, expand_nested,
-            show_shapes, rankdir), "classification" (image, and the options of study_image: models,
-            top_k, weights, model_path, class_names, preprocessing, allow_random_weights, expected,
-            backend, precision; explain=True for a Grad-CAM per model, study_preprocessing=True for the
-            preprocessing experiment with the first model), "comparison" (models, optional image,
-            top_k, weights, allow_random_weights, preprocessing) or "evaluation" (source, and the
-            options of evaluate). `REPORT_OPTIONS` lists them.
+        kind: a kind of report (`report_kinds()` lists them): "architecture" runs
+            describe_architecture, "classification" study_image (explain=True for a Grad-CAM per
+            model, study_preprocessing=True for the preprocessing experiment), "comparison"
+            compare_models, "evaluation" evaluate, "structure" structures. `REPORT_OPTIONS[kind]`
+            lists the options each takes.
+        **options: the options of the kind.
         lang, output_dir, file_name: as for `render_report`.
 
     Returns:
         `{"path", "markdown_path", "post_path", "title", "kind", "lang"}`: `post_path` is a zip of the
         Markdown and its pictures, one upload for a blog.
     """
-    _check_kind(kind)
+    spec = get_kind(kind)
     lang = words.check_lang(lang)
-    unknown = set(options) - set(REPORT_OPTIONS[kind])
+    unknown = set(options) - set(spec.options)
     if unknown:
-        raise InvalidInputError(f"Expected {kind} options among {list(REPORT_OPTIONS[kind])}. Received: {sorted(unknown)}")
-    written: dict[str, Any] = {"lang": lang, "output_dir": output_dir, "file_name": file_name}
-    if kind == "architecture":
-        detail = "full" if options.get("expand_nested") else "layers"
-        return render_report(kind, facts=describe_architecture(detail=detail, diagram_format="svg", **options), **written)
-    if kind == "evaluation":
-        return render_report(kind, result=evaluate(options.pop("source", None), **options), **written)
-    if kind == "structure":
-        return render_report(kind, result=structures(options.get("models")), **written)
-    image = options.pop("image", None)
-    if kind == "comparison":
-        loaded = load_image(image) if image is not None else None
-        return render_report(kind, result=compare_models(image=loaded, **options), image=loaded, **written)
-    if image is None:
-        raise InvalidInputError("Expected an image for a classification report. Received: no image option", key="image_missing")
-    return render_report(kind, **study_image(image, **options), **written)
+        raise InvalidInputError(f"Expected {kind} options among {list(spec.options)}. Received: {sorted(unknown)}")
+    return render_report(kind, lang, output_dir, file_name=file_name, **spec.run(_API, dict(options)))
 
 
 def structures(models: ModelNames = None) -> StructureResult:
@@ -284,20 +278,3 @@ def structures(models: ModelNames = None) -> StructureResult:
                        for name in check_model_names(models or list(STRUCTURE_MODELS))]}
 
 
-def _check_kind(kind: Any) -> None:
-    if kind not in KINDS:
-        raise InvalidInputError(f"Expected kind to be one of {list(KINDS)}. Received: kind={kind!r}")
-
-
-def _thumbnails(result: ClassificationResult | ComparisonResult | EvaluationResult | StructureResult | None) -> dict[str, Any]:
-    """The mistakes' photos, read once, for the report's gallery (paths the evaluation already checked)."""
-    pictures = {}
-    given: Any = result or {}
-    for model in given.get("models", []):
-        for mistake in model.get("mistakes", []):
-            if mistake["path"] not in pictures:
-                try:
-                    pictures[mistake["path"]] = load_image(mistake["path"]).image
-                except PluginError:
-                    continue  # a photo gone since the evaluation: the gallery shows the others
-    return pictures

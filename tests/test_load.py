@@ -119,7 +119,7 @@ def test_a_request_killed_while_writing_leaves_no_half_written_report(tmp_path):
     code = f"""
 import os, sys, time
 import plugin
-from plugin.render import reports
+from plugin import files
 plugin.configure(image_roots=[{str(EXAMPLES_DIR)!r}], output_dir={str(tmp_path)!r})
 real = os.replace
 def slow(source, target):
@@ -127,7 +127,7 @@ def slow(source, target):
         print("writing", flush=True)
         time.sleep(60)
     real(source, target)
-reports.os.replace = slow
+files.os.replace = slow
 plugin.make_report("architecture", model="AlexNet", lang="en")
 """
     process = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,

@@ -437,3 +437,37 @@ def test_the_structure_report_of_the_homeworks_three_models(tmp_path):
     english = call_tool("render_report", {"kind": "structure", "models": ["AlexNet", "VGG16"], "lang": "en"})
     assert english["title"] == "AlexNet, VGG16: structure" and not Path(english["path"]).is_absolute()
     assert main(["report", "structure", "ResNet50", "--lang", "en"]) == 0
+
+
+def test_a_new_kind_of_report_is_one_module_and_its_templates(tmp_path, launch):
+    """A kind declared here, in the test (its builder and two templates in a folder of its own), is
+    offered by the render_report tool's schema, the command line and make_report, with no other
+    module edited."""
+    from plugin.doors.tools import call_tool, tool_specs
+    from plugin.render.pages import Page, ReportKind, register, unregister
+
+    (tmp_path / "flyer.html").write_text("{% extends 'base.html' %}{% block content %}<h1>{{ title }}</h1>"
+                                         "<ul>{% for name in names %}<li>{{ name }}</li>{% endfor %}</ul>{% endblock %}")
+    (tmp_path / "flyer.md").write_text("# {{ title }}\n{% for name in names %}- {{ name|md }}\n{% endfor %}")
+
+    def build(inputs, t, lang):
+        names = [facts["model"] for facts in inputs["result"]["models"]]
+        return Page(title=f"Flyer: {', '.join(names)}", name_parts=names, context={"names": names})
+
+    register(ReportKind(name="flyer", description="a one-line flyer naming models", inputs=("result",), options=("models",),
+                        subject="models", many_subjects=True, template_dir=tmp_path,
+                        run=lambda api, options: {"result": api.structures(options.get("models"))},
+                        prepare=lambda api, given: {"result": given["result"]}, build=build))
+    try:
+        kind = next(spec for spec in tool_specs("mcp") if spec["name"] == "render_report")["inputSchema"]["properties"]["kind"]
+        assert "flyer" in kind["enum"] and "a one-line flyer naming models" in kind["description"]
+        assert plugin.REPORT_OPTIONS["flyer"] == ("models",) and "flyer" in plugin.report_kinds()
+        made = plugin.make_report("flyer", "en", models=["AlexNet", "VGG16"])
+        assert Path(made["path"]).read_text("utf-8").count("<li>") == 2 and "- VGG16" in Path(made["markdown_path"]).read_text()
+        called = call_tool("render_report", {"kind": "flyer", "models": ["ResNet50"], "lang": "en"})
+        assert called["title"] == "Flyer: ResNet50"
+        printed = launch("--lang", "en", "report", "flyer", "AlexNet")
+        assert printed.returncode == 0 and printed.stdout.strip().splitlines()[0].endswith(".html"), printed.stderr
+    finally:
+        unregister("flyer")
+    assert "flyer" not in plugin.report_kinds()

@@ -112,9 +112,12 @@ def build_parser(extra_commands: Sequence[Command] = (), lang: str | None = None
     add_options(compare, tools.CompareModelsArguments, lang, positional={"models": {"nargs": "*", "metavar": "MODEL"}})
     _output_options(compare, said)
 
-    report = commands.add_parser("report", help=command_help["report"], description=command_help["report_usage"])
-    report.add_argument("kind", choices=["architecture", "classification", "comparison", "structure"], help=option["kind"])
-    report.add_argument("subjects", nargs="*", metavar="MODEL_OR_IMAGE", help=option["subjects"])
+    kinds, subject = api.report_kinds(), said["subject"]  # every kind of report, each with what its words after it name
+    report = commands.add_parser("report", help=command_help["report"], description=" | ".join(
+        f"report {name} {subject[kind.subject]}" for name, kind in kinds.items()))
+    report.add_argument("kind", choices=list(kinds), help=option["kind"])
+    report.add_argument("subjects", nargs="*", metavar="SUBJECT", help="; ".join(
+        f"{name}: {subject[kind.subject]}" for name, kind in kinds.items()))
     add_options(report, tools.RenderReportArguments, lang, skip={"kind", "lang", "model", "source"})
     _lang_option(report, said)
 
@@ -389,14 +392,16 @@ def _compare(args, console: Console, lang: str) -> int:
 
 
 def _report(args, console: Console, lang: str) -> int:
+    """`report KIND SUBJECT...`: the words after the kind fill its subject option (a model, an image,
+    models, a folder); a kind whose subject is a model describes the default one when none is named."""
+    kind = api.report_kinds()[args.kind]
     subjects = list(args.subjects)
-    if args.kind == "classification" and len(subjects) != 1:
-        raise InvalidInputError(f"Expected one image for a classification report. Received: {len(subjects)}")
-    model = (subjects[0] if subjects else None if args.model_path else DEFAULT_ARCHITECTURE_MODEL)
-    given = validated(tools.RenderReportArguments, args, kind=args.kind,
-                      model=model if args.kind == "architecture" else None,
-                      image=subjects[0] if args.kind == "classification" and subjects else None,
-                      models=(subjects or args.models) if args.kind in ("comparison", "structure") else None)
+    if not kind.many_subjects and len(subjects) > 1:
+        raise InvalidInputError(f"Expected one {kind.subject} for a {args.kind} report. Received: {len(subjects)}")
+    if kind.subject == "model" and not subjects and not args.model_path:
+        subjects = [DEFAULT_ARCHITECTURE_MODEL]
+    named = {kind.subject: subjects if kind.many_subjects else subjects[0]} if subjects else {}
+    given = validated(tools.RenderReportArguments, args, kind=args.kind, **named)
     options = given.model_dump(include=set(api.REPORT_OPTIONS[args.kind]), exclude_none=True)
     made = api.make_report(args.kind, lang=lang, **options)
     console.print(made["path"], soft_wrap=True, highlight=False)

@@ -211,9 +211,15 @@ class CompareModelsArguments(Arguments):
     preprocessing: Preprocessing | None = Field(None, description="Override every model's preprocessing (to study its effect).")
 
 
+def _report_kinds_schema(schema: dict) -> None:
+    """The `kind` field's enum and description, read from the table of report kinds as the schema is made."""
+    schema["enum"] = list(api.report_kinds())
+    schema["description"] = "The kind of report. " + "; ".join(
+        f"{name}: {kind.description}" for name, kind in api.report_kinds().items()) + "."
+
+
 class RenderReportArguments(Arguments):
-    kind: Literal["architecture", "classification", "comparison", "evaluation", "structure"] = Field(
-        description="architecture: one model's structure report; classification: an image classified by models; comparison: models side by side; evaluation: accuracy on labelled photos (source); structure: the homework's structure table (No., kind, main parts, summary() info, plot_model info, role) for each of models (default AlexNet, VGG16, ResNet50) and one table across them.")
+    kind: Name = Field(description="The kind of report.", json_schema_extra=_report_kinds_schema)
     lang: Literal["ko", "en"] | None = Field(None, description="Report language; default Korean unless configured.")
     model: ModelName | None = Field(None, description="architecture: the registry model (or give model_path).")
     model_path: PathText | None = Field(None, description="architecture or classification: a .keras/.h5 model file of the user's own.")
@@ -234,12 +240,13 @@ class RenderReportArguments(Arguments):
 
     @model_validator(mode="after")
     def _fits_kind(self):
-        if self.kind == "architecture" and self.model is None and self.model_path is None:
-            raise ValueError("an architecture report needs model or model_path")
-        if self.kind == "classification" and self.image is None:
-            raise ValueError("a classification report needs image")
-        if self.kind == "evaluation" and self.source is None:
-            raise ValueError("an evaluation report needs source")
+        """The kind is one of the table's, and the options it requires are given."""
+        kinds = api.report_kinds()
+        if self.kind not in kinds:
+            raise ValueError(f"kind must be one of {list(kinds)}")
+        for group in kinds[self.kind].required:
+            if all(getattr(self, name, None) is None for name in group):
+                raise ValueError(f"a {self.kind} report needs {' or '.join(group)}")
         return self
 
 

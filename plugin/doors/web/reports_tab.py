@@ -7,7 +7,7 @@ from pathlib import Path
 
 import gradio as gr
 
-from plugin import words
+from plugin import api, words
 from plugin.config import get_settings
 from plugin.doors.web.common import (
     GALLERY,
@@ -22,7 +22,6 @@ from plugin.doors.web.common import (
 )
 from plugin.errors import PluginError
 from plugin.limits import MAX_PATH_CHARS
-from plugin.render.reports import list_reports, share_report
 
 __all__ = ["reports_view", "report_preview", "share_view", "build"]
 
@@ -39,7 +38,7 @@ def reports_view(lang, request: gr.Request):
     report_words = words.section("report", lang)
     table, choices = [], []
     for where, folder in _report_folders(request):
-        for entry in list_reports(get_settings().output_dir / folder):
+        for entry in api.list_reports(get_settings().output_dir / folder):
             table.append([entry.get("title", ""), report_words.get(f"kind_{entry.get('kind')}", entry.get("kind", "")),
                           entry.get("lang", ""), entry.get("created", ""), t[f"reports_{where}"]])
             choices.append((f"{entry.get('title', '')} ({entry.get('created', '')}) · {t[f'reports_{where}']}",
@@ -79,7 +78,7 @@ def share_view(choice, lang, request: gr.Request):
     if chosen is None or chosen[0] != get_settings().output_dir / session_folder(request):
         raise gr.Error(t["share_own_only"], print_exception=False)
     try:
-        share_report(chosen[1].name, chosen[0], get_settings().output_dir / SHARED)
+        api.share_report(chosen[1].name, chosen[0], get_settings().output_dir / SHARED)
     except PluginError as exc:
         raise engine_error(exc, lang) from exc
     gr.Info(t["shared_done"])

@@ -1,0 +1,49 @@
+"""The structure report: the homework's table for each model (No., kind, main parts, summary()
+info, plot_model info, role) and one table across the models."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from plugin import words
+from plugin.render.pages import Page, ReportKind
+from plugin.render.pages._parts import expect
+
+
+def _run(api: Any, options: dict[str, Any]) -> dict[str, Any]:
+    return {"result": api.structures(options.get("models"))}
+
+
+def _prepare(api: Any, given: dict[str, Any]) -> dict[str, Any]:
+    return {"result": expect(given.get("result"), "result", "structures", ("models",))}
+
+
+def _build(inputs: dict[str, Any], t: dict, lang: str) -> Page:
+    """Every number from `describe_architecture`'s facts."""
+    ideas = words.section("structure_ideas", lang)
+    models = []
+    for facts in inputs["result"]["models"]:
+        rows = [{"no": number, "kind": row["label"][lang], "parts": row["details"],
+                 "summary": t["structure_summary_cell"].format(count=row["count"], types=", ".join(row.get("types", [])),
+                                                               params=f"{row.get('params', 0):,}"),
+                 "plot": row["shapes"], "role": row["role"][lang]} for number, row in enumerate(facts["structure"], 1)]
+        published = facts.get("published") or {}
+        year = re.search(r"\b(19|20)\d\d\b", published.get("paper") or "")
+        models.append({"model": facts["model"], "rows": rows, "year": year[0] if year else "-", "depth": facts["depth"],
+                       "params": facts["total_params"], "macs": facts["macs"], "layers": facts["num_layers"],
+                       "idea": ideas.get(facts.get("family") or "", ideas["default"])})
+    names = [model["model"] for model in models]
+    return Page(title=t["structure_title"].format(models=", ".join(names)), name_parts=names, context={"models": models})
+
+
+KIND = ReportKind(
+    name="structure",
+    description="the homework's structure table (No., kind, main parts, summary() info, plot_model info, role) for each "
+                "of models (default AlexNet, VGG16, ResNet50) and one table across them",
+    inputs=("result",),
+    options=("models",),
+    subject="models",
+    many_subjects=True,
+    run=_run, prepare=_prepare, build=_build,
+)
