@@ -50,6 +50,21 @@ def test_help_names_every_command(launch, capsys):
         assert command in out.out
 
 
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_every_commands_help_prints_in_both_languages(launch, capsys, lang):
+    """A description with a percent sign ("97% of") once broke argparse's English help."""
+    from plugin.doors.cli import build_parser
+
+    commands = next(action for action in build_parser(lang=lang)._actions if action.choices and "report" in action.choices)
+    for command in commands.choices:
+        with pytest.raises(SystemExit) as exited:
+            launch("--lang", lang, command, "--help")
+        assert exited.value.code == 0, command
+        if command == "report":  # its usage names every kind of report
+            usage = " ".join(capsys.readouterr().out.split())
+            assert all(f"report {kind}" in usage for kind in ("architecture", "classification", "evaluation", "structure"))
+
+
 def test_classify_json_and_table(launch, tmp_path):
     image = save_png(stripes("vertical", size=64), tmp_path / "picture.png")
     out = launch("classify", str(image), "--models", "AlexNet", "--weights", "random", "--allow-random-weights",
