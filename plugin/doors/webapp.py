@@ -25,7 +25,8 @@ from plugin.doors.http_language import PageLanguage, language_script
 from plugin.doors.http_limits import UPLOAD_PATH, BodyLimit
 from plugin.doors.http_uploads import UploadQuota
 from plugin.doors.web import architecture_tab, classify_tab, compare_tab, evaluate_tab, reports_tab
-from plugin.doors.web.common import SESSIONS, Page, remember_identity, set_single_user, texts
+from plugin.doors.web.page import Page, texts
+from plugin.doors.web.sessions import SESSIONS, remember_identity, set_single_user
 
 __all__ = ["build_app", "launch", "MCP_PATH", "TABS"]
 

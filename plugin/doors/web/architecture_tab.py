@@ -9,17 +9,10 @@ import gradio as gr
 from markupsafe import Markup, escape
 
 from plugin import api, words
-from plugin.doors.web.common import (
-    MODEL_CHOICES,
-    Page,
-    engine_error,
-    keep_upload,
-    md,
-    render_saved,
-    served,
-    table_value,
-    texts,
-)
+from plugin.doors.web.choices import MODEL_CHOICES
+from plugin.doors.web.markdown import md
+from plugin.doors.web.page import Page, engine_error, table_value, texts
+from plugin.doors.web.serving import keep_upload, render_saved, served
 from plugin.errors import PluginError
 from plugin.limits import DEFAULT_ARCHITECTURE_MODEL
 from plugin.render.stage_view import stage_view_note, stage_view_svg

@@ -11,20 +11,10 @@ import gradio as gr
 from plugin import api, words
 from plugin.api import display_name, sentence, verdict_basis, verdict_rule
 from plugin.config import EXAMPLES_DIR
-from plugin.doors.web.common import (
-    MODEL_CHOICES,
-    PREPROCESSING_CHOICES,
-    Page,
-    engine_error,
-    failure_cards,
-    keep_upload,
-    md,
-    photo,
-    render_saved,
-    served,
-    table_value,
-    texts,
-)
+from plugin.doors.web.choices import MODEL_CHOICES, PREPROCESSING_CHOICES
+from plugin.doors.web.markdown import failure_cards, md
+from plugin.doors.web.page import Page, engine_error, table_value, texts
+from plugin.doors.web.serving import keep_upload, photo, render_saved, served
 from plugin.errors import PluginError
 from plugin.limits import DEFAULT_PRECISION, DEFAULT_TOP_K, MAX_PATH_CHARS, MAX_TOP_K, PRECISIONS
 

@@ -5,16 +5,9 @@ from __future__ import annotations
 import gradio as gr
 
 from plugin import api, words
-from plugin.doors.web.common import (
-    Page,
-    engine_error,
-    failure_cards,
-    percent,
-    photo,
-    render_saved,
-    table_value,
-    texts,
-)
+from plugin.doors.web.markdown import failure_cards, percent
+from plugin.doors.web.page import Page, engine_error, table_value, texts
+from plugin.doors.web.serving import photo, render_saved
 from plugin.errors import PluginError
 from plugin.limits import DEFAULT_MODELS
 from plugin.render.charts import charts_html, comparison_charts

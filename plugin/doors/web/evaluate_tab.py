@@ -10,21 +10,11 @@ import gradio as gr
 
 from plugin import api, words
 from plugin.doors.http_uploads import mark_used
-from plugin.doors.web.common import (
-    MODEL_CHOICES,
-    Page,
-    engine_choices,
-    engine_error,
-    failure_cards,
-    md,
-    percent,
-    render_saved,
-    served,
-    session_dir,
-    session_folder,
-    table_value,
-    texts,
-)
+from plugin.doors.web.choices import MODEL_CHOICES, engine_choices
+from plugin.doors.web.markdown import failure_cards, md, percent
+from plugin.doors.web.page import Page, engine_error, table_value, texts
+from plugin.doors.web.serving import render_saved, served
+from plugin.doors.web.sessions import session_dir, session_folder
 from plugin.errors import PluginError
 from plugin.limits import (
     DEFAULT_FINE_TUNE_EPOCHS,

@@ -9,17 +9,9 @@ import gradio as gr
 
 from plugin import api, words
 from plugin.config import get_settings
-from plugin.doors.web.common import (
-    GALLERY,
-    SHARED,
-    Page,
-    engine_error,
-    served,
-    session_folder,
-    single_user,
-    table_value,
-    texts,
-)
+from plugin.doors.web.page import Page, engine_error, table_value, texts
+from plugin.doors.web.serving import served
+from plugin.doors.web.sessions import GALLERY, SHARED, session_folder, single_user
 from plugin.errors import PluginError
 from plugin.limits import MAX_PATH_CHARS
 
