@@ -1,0 +1,227 @@
+"""The tools' arguments: one pydantic model per tool, the single source of its input schema, its
+limits (read from `plugin.limits`) and each field's description, with the field types and the
+sentences several tools share (what an image, weights or a backend may be).
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from plugin import api
+from plugin.limits import (
+    BACKENDS,
+    DEFAULT_ARCHITECTURE_MODEL,
+    DEFAULT_BACKEND,
+    DEFAULT_FINE_TUNE_EPOCHS,
+    DEFAULT_LAYER_ROWS,
+    DEFAULT_MODELS,
+    DEFAULT_PRECISION,
+    DEFAULT_TOP_K,
+    FINE_TUNE_BASE,
+    MAX_CLASS_NAMES,
+    MAX_DATA_URI_CHARS,
+    MAX_EVALUATION_IMAGES,
+    MAX_FINE_TUNE_EPOCHS,
+    MAX_IMAGES_PER_CALL,
+    MAX_LAYER_ROWS,
+    MAX_MODELS_PER_CALL,
+    MAX_PATH_CHARS,
+    MAX_TOP_K,
+    PRECISIONS,
+)
+
+if TYPE_CHECKING:  # built from the registry at run time: plain names to the type checker
+    ModelName = str
+    Preprocessing = str
+    Backend = str
+    Precision = str
+else:
+    ModelName = Literal[api.MODEL_NAMES]
+    Preprocessing = Literal[tuple(mode for mode in api.PREPROCESSING_MODES if mode != "builtin")]
+    Backend = Literal[BACKENDS]
+    Precision = Literal[PRECISIONS]
+_DEFAULT_PAIR = " and ".join(DEFAULT_MODELS)
+ImageText = Annotated[str, StringConstraints(max_length=MAX_DATA_URI_CHARS)]  # a path, a URL or a whole data: URI
+PathText = Annotated[str, StringConstraints(max_length=MAX_PATH_CHARS)]
+Name = Annotated[str, StringConstraints(max_length=200)]
+
+_IMAGE = ("An image: a file path below the allowed image folders, an http(s) URL to a public address, "
+          "or a data: URI (data:image/png;base64,...).")
+_EXPECTED = ("The right answer, if known: an ImageNet class (index, English name such as 'beagle', Korean name "
+             "such as '비글', or WordNet id) or 'dog' or 'cat'; results then say which models got it right.")
+_WEIGHTS = ("'imagenet' (trained ImageNet weights, downloaded once and cached; fails with a clear error when "
+            "offline and not cached), 'random' (untrained: only with allow_random_weights=true, results are "
+            "marked untrained and mean nothing), or a weights file path below the allowed folders.")
+
+
+_BACKEND = ("What runs the models: 'auto' (onnxruntime where the model's export is cached, else Keras while it "
+            "is exported in the background), 'onnx' (the first call exports the model: seconds to a few minutes) or "
+            "'keras'. Each result's backend says which answered; the probabilities agree within 1e-4.")
+
+
+_PRECISION = ("'float32', or 'int8': faster on this CPU, from a quantisation of the model's ONNX export (made and "
+              "checked once: seconds to a minute), used only if it agrees with float32 on held-out photos (top-1 on 97% of "
+              "confident answers, the dog/cat verdict on 98%); otherwise float32 answers and precision_note gives the "
+              "numbers. Registry models with trained weights; not with backend='keras'. Each result's precision says which answered.")
+
+
+class Arguments(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ListModelsArguments(Arguments):
+    """No arguments."""
+
+
+class ClassifyImageArguments(Arguments):
+    image: ImageText | None = Field(None, description=_IMAGE + " Give either image or images.")
+    images: list[ImageText] | None = Field(None, min_length=1, max_length=MAX_IMAGES_PER_CALL,
+                                     description=f"Several images (at most {MAX_IMAGES_PER_CALL}), classified in one batch, instead of image.")
+    models: list[ModelName] | None = Field(None, min_length=1, max_length=MAX_MODELS_PER_CALL,
+                                           description=f"Registry models to run (see list_models), at most {MAX_MODELS_PER_CALL}; "
+                                                       f"default {_DEFAULT_PAIR}. Ignored when model_path is given.")
+    top_k: int = Field(DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, description="How many top classes to return per model.")
+    weights: PathText = Field("imagenet", description=_WEIGHTS)
+    model_path: PathText | None = Field(None, description="A .keras or .h5 classifier of the user's own, below the allowed folders, used instead of models.")
+    class_names: list[Name] | None = Field(None, max_length=MAX_CLASS_NAMES, description="Class names of model_path's outputs, in order; for one sigmoid unit [negative, positive].")
+    preprocessing: Preprocessing | None = Field(None, description="Preprocessing of model_path (required with it); for registry models it overrides theirs, to study its effect.")
+    allow_random_weights: bool = Field(False, description="Permit weights='random'.")
+    expected: str | None = Field(None, max_length=200, description=_EXPECTED)
+    backend: Backend = Field(DEFAULT_BACKEND, description=_BACKEND)
+    precision: Precision = Field(DEFAULT_PRECISION, description=_PRECISION)
+
+    @model_validator(mode="after")
+    def _one_image_form(self):
+        if (self.image is None) == (self.images is None):
+            raise ValueError("give exactly one of image or images")
+        return self
+
+
+class ExplainPredictionArguments(Arguments):
+    image: ImageText = Field(description=_IMAGE)
+    model: ModelName | None = Field(None, description="Registry model to explain (see list_models); give model or model_path.")
+    class_index: int | None = Field(None, ge=0, le=MAX_CLASS_NAMES - 1,
+                                    description="Class to explain, by index; default: the expected class if given, else the model's top-1 class.")
+    expected: str | None = Field(None, max_length=200, description=_EXPECTED)
+    weights: PathText = Field("imagenet", description=_WEIGHTS)
+    allow_random_weights: bool = Field(False, description="Permit weights='random'.")
+    model_path: PathText | None = Field(None, description="A .keras or .h5 classifier of the user's own, below the allowed folders.")
+    class_names: list[Name] | None = Field(None, max_length=MAX_CLASS_NAMES, description="Class names of model_path's outputs.")
+    preprocessing: Preprocessing | None = Field(None, description="Preprocessing of model_path (required with it).")
+    include_image: bool = Field(False, description="MCP only: also return the heat map over the photo as a PNG image content block.")
+
+    @model_validator(mode="after")
+    def _a_model(self):
+        if self.model is None and self.model_path is None:
+            raise ValueError("give model or model_path")
+        return self
+
+
+class ComparePreprocessingArguments(Arguments):
+    image: ImageText = Field(description=_IMAGE)
+    model: ModelName = Field(description="Registry model to run (see list_models).")
+    modes: list[Literal[api.PREPROCESSING_MODES]] | None = Field(  # type: ignore[valid-type]
+        None, min_length=1, max_length=len(api.PREPROCESSING_MODES), description="Preprocessing modes to try; default caffe, tf, torch, the model's own and none.")
+    top_k: int = Field(DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, description="Top classes per mode.")
+    weights: PathText = Field("imagenet", description=_WEIGHTS)
+    allow_random_weights: bool = Field(False, description="Permit weights='random'.")
+
+
+_SOURCE = ("Labelled photos: a folder below the allowed folders whose sub-folders name the labels (cat/, dog/, or "
+           "ImageNet classes such as beagle/ or 비글/), or a .csv/.json list of (image, label) there.")
+
+
+class EvaluateImagesArguments(Arguments):
+    source: PathText = Field( description=_SOURCE + f" At most {MAX_EVALUATION_IMAGES} images.")
+    models: list[ModelName] | None = Field(None, min_length=1, max_length=MAX_MODELS_PER_CALL,
+                                           description=f"Registry models to evaluate; default {_DEFAULT_PAIR} (EfficientNetLite0 where their weights are not downloaded).")
+    labels: dict[Name, Name] | None = Field(None, max_length=MAX_CLASS_NAMES, description="Optional renaming of the source's labels, e.g. {\"kitties\": \"cat\"}.")
+    weights: PathText = Field("imagenet", description=_WEIGHTS)
+    allow_random_weights: bool = Field(False, description="Permit weights='random'.")
+    model_path: PathText | None = Field(None, description="A .keras/.h5 model of the user's own (a fine-tuned one needs nothing else), evaluated too.")
+    class_names: list[Name] | None = Field(None, max_length=MAX_CLASS_NAMES, description="Class names of model_path, if not recorded beside it.")
+    preprocessing: Preprocessing | None = Field(None, description="Preprocessing of model_path, if not recorded beside it.")
+    engine: Literal[tuple(api.ENGINES)] = Field("local", description="local (this process) or ray (Ray actors: a local Ray instance, or the cluster in RAY_ADDRESS).")  # type: ignore[valid-type]
+    backend: Backend = Field(DEFAULT_BACKEND, description=_BACKEND)
+    precision: Precision = Field(DEFAULT_PRECISION, description=_PRECISION)
+
+
+class FineTuneArguments(Arguments):
+    source: PathText = Field( description=_SOURCE + " Each sub-folder is a class of the new model (at least two, two photos each).")
+    base: ModelName = Field(FINE_TUNE_BASE, description="Registry model whose pretrained backbone is kept frozen under the new head.")
+    epochs: int = Field(DEFAULT_FINE_TUNE_EPOCHS, ge=1, le=MAX_FINE_TUNE_EPOCHS, description="Most epochs (early stopping may end sooner).")
+    validation_split: float = Field(0.25, ge=0.05, le=0.5, description="Share of each class's photos kept for validation.")
+    seed: int = Field(0, ge=0, le=2**31 - 1, description="Fixes the split, the augmentation and the head's start.")
+    augment: bool = Field(True, description="Also train on flipped and cropped variants of the photos.")
+    name: str | None = Field(None, max_length=80, pattern=r"^[A-Za-z0-9_-]+$",
+                             description="The model file's name (letters, digits, - and _); if taken, the next free one (name-2).")
+    overwrite: bool = Field(False, description="Replace a model of the same name instead of saving beside it.")
+    evaluate: bool = Field(False, description="Then evaluate the base and the fine-tuned model on the photos held out "
+                                              "from training, never on those trained on (the result's evaluation, an "
+                                              "evaluate_images result with held_out counts).")
+
+
+class DescribeArchitectureArguments(Arguments):
+    model: ModelName = Field(DEFAULT_ARCHITECTURE_MODEL, description="Registry model to describe (ignored when model_path is given).")
+    detail: Literal["summary", "layers", "full"] = Field(
+        "summary", description="summary: totals, stages, structure (short); layers: adds the layer table (capped by max_layers); full: nested layers too.")
+    include_diagram: bool = Field(True, description="Draw the plot_model diagram and return its file path.")
+    diagram_format: Literal["svg", "png", "dot"] = Field("svg", description="Diagram file format.")
+    expand_nested: bool = Field(False, description="Draw and list the layers inside nested models.")
+    show_shapes: bool = Field(True, description="Show tensor shapes in the diagram.")
+    rankdir: Literal["TB", "LR"] = Field("TB", description="Diagram direction: TB top to bottom, LR left to right.")
+    model_path: PathText | None = Field(None, description="A .keras or .h5 model file of the user's own, below the allowed folders.")
+    max_layers: int = Field(DEFAULT_LAYER_ROWS, ge=1, le=MAX_LAYER_ROWS, description="Most layer rows to return with detail=layers or full.")
+    include_image: bool = Field(False, description="MCP only: also return the diagram as a PNG image content block.")
+
+
+class CompareModelsArguments(Arguments):
+    models: list[ModelName] | None = Field(None, min_length=1, max_length=MAX_MODELS_PER_CALL,
+                                           description=f"Registry models to compare, at most {MAX_MODELS_PER_CALL}; default {_DEFAULT_PAIR}.")
+    image: ImageText | None = Field(None, description=_IMAGE + " Optional: also classify it with every model.")
+    top_k: int = Field(DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, description="Top classes per model when an image is given.")
+    weights: PathText = Field("imagenet", description=_WEIGHTS + " Used only with an image.")
+    allow_random_weights: bool = Field(False, description="Permit weights='random'.")
+    preprocessing: Preprocessing | None = Field(None, description="Override every model's preprocessing (to study its effect).")
+
+
+def _report_kinds_schema(schema: dict) -> None:
+    """The `kind` field's enum and description, read from the table of report kinds as the schema is made."""
+    schema["enum"] = list(api.report_kinds())
+    schema["description"] = "The kind of report. " + "; ".join(
+        f"{name}: {kind.description}" for name, kind in api.report_kinds().items()) + "."
+
+
+class RenderReportArguments(Arguments):
+    kind: Name = Field(description="The kind of report.", json_schema_extra=_report_kinds_schema)
+    lang: Literal["ko", "en"] | None = Field(None, description="Report language; default Korean unless configured.")
+    model: ModelName | None = Field(None, description="architecture: the registry model (or give model_path).")
+    model_path: PathText | None = Field(None, description="architecture or classification: a .keras/.h5 model file of the user's own.")
+    models: list[ModelName] | None = Field(None, min_length=1, max_length=MAX_MODELS_PER_CALL,
+                                           description=f"classification or comparison: registry models; default {_DEFAULT_PAIR}. structure: the models to set side by side.")
+    image: ImageText | None = Field(None, description=_IMAGE + " Required for classification; optional for comparison.")
+    top_k: int = Field(DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, description="classification/comparison: top classes per model.")
+    weights: PathText = Field("imagenet", description=_WEIGHTS)
+    allow_random_weights: bool = Field(False, description="Permit weights='random'.")
+    class_names: list[Name] | None = Field(None, max_length=MAX_CLASS_NAMES, description="classification with model_path: class names.")
+    preprocessing: Preprocessing | None = Field(None, description="classification with model_path: its preprocessing.")
+    expand_nested: bool = Field(False, description="architecture: draw nested models' layers.")
+    expected: str | None = Field(None, max_length=200, description="classification: " + _EXPECTED)
+    source: PathText | None = Field(None, description="evaluation: " + _SOURCE)
+    explain: bool = Field(False, description="classification: add each model's Grad-CAM heat map (where it looked).")
+    study_preprocessing: bool = Field(False, description="classification: add the preprocessing experiment with the first model.")
+    precision: Precision = Field(DEFAULT_PRECISION, description="classification and evaluation: " + _PRECISION)
+
+    @model_validator(mode="after")
+    def _fits_kind(self):
+        """The kind is one of the table's, and the options it requires are given."""
+        kinds = api.report_kinds()
+        if self.kind not in kinds:
+            raise ValueError(f"kind must be one of {list(kinds)}")
+        for group in kinds[self.kind].required:
+            if all(getattr(self, name, None) is None for name in group):
+                raise ValueError(f"a {self.kind} report needs {' or '.join(group)}")
+        return self
+
