@@ -25,7 +25,7 @@ from plugin.doors.http_language import PageLanguage, language_script
 from plugin.doors.http_limits import UPLOAD_PATH, BodyLimit
 from plugin.doors.http_uploads import UploadQuota
 from plugin.doors.web import architecture_tab, classify_tab, compare_tab, evaluate_tab, reports_tab
-from plugin.doors.web.page import Page, texts
+from plugin.doors.web.page import Page, page_words, texts
 from plugin.doors.web.sessions import SESSIONS, remember_identity, set_single_user
 
 __all__ = ["build_app", "launch", "MCP_PATH", "TABS"]
@@ -62,21 +62,15 @@ def _page_lang(lang: str | None) -> str:
     return lang if lang in words.LANGUAGES else words.default_lang()
 
 
-def gradio_words() -> gr.I18n:
-    """Gradio's own texts its Korean (or English) catalogue lacks, from ours (section "gradio")."""
-    return gr.I18n(**{lang: words.section("gradio", lang) for lang in words.LANGUAGES})
-
-
 def build_app(lang: str | None = None) -> gr.Blocks:
     """The app's Blocks: a heading, the language switch, the tabs, and the tool endpoints for gradio_client."""
     lang = _page_lang(lang)
     page = Page(lang, get_settings().concurrent_runs)
-    t = page.t
     with gr.Blocks(title="CNN Study Lab", delete_cache=UPLOAD_EXPIRY) as app:
         language = gr.State(lang)
         with gr.Row():
             heading = gr.Markdown(_heading(lang))
-            switch = gr.Radio(list(words.LANGUAGES), value=lang, label=t["language"], scale=0, elem_id="language")
+            switch = gr.Radio(list(words.LANGUAGES), value=lang, label=page_words()("language"), scale=0, elem_id="language")
         for tab in TABS:
             tab.build(page, language)
 
@@ -128,7 +122,7 @@ def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False, lang:
               Middleware(BodyLimit, uploads=settings.max_model_bytes, budget=settings.max_request_bytes_in_flight)]
     server = app_guarded_by(guards, routes=[Mount(MCP_PATH, app=mcp_app)],
                             middleware=[Middleware(PageLanguage, script=language_script(_page_lang(lang), words.LANGUAGES))])
-    app.launch(server_name=host, server_port=port, share=share, max_file_size=settings.max_model_bytes, i18n=gradio_words(),
+    app.launch(server_name=host, server_port=port, share=share, max_file_size=settings.max_model_bytes, i18n=page_words(),
                css=APP_CSS,
                show_error=True, footer_links=["api", "gradio"],
                prevent_thread_lock=not block, quiet=not block,

@@ -1,8 +1,10 @@
-"""The page being built in one language: `Page`, which records what the language switch words
-again, the page's words (`texts`), a table's value, and an engine error said as a Gradio error."""
+"""The page being built in one language: `Page`, which words its components through Gradio's own
+i18n (`page_words`) and records what the language switch must word again, the page's words
+(`texts`), a table's value, and an engine error said as a Gradio error."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable
 from typing import Any
 
@@ -15,27 +17,42 @@ from plugin.doors.web.choices import model_choices
 from plugin.doors.web.sessions import in_session
 from plugin.errors import PluginError
 
-__all__ = ["Page", "texts", "engine_error", "table_value"]
+__all__ = ["Page", "page_words", "texts", "engine_error", "table_value"]
+
+
+@functools.cache
+def page_words() -> gr.I18n:
+    """Every word of the page (the catalogue's "ui" section) and Gradio's own texts its catalogues
+    lack (section "gradio"), in each language. Gradio's frontend words each component in the
+    page's language, which `plugin.doors.http_language` sets before Gradio's scripts run."""
+    return gr.I18n(**{lang: {key: value for key, value in {**words.section("gradio", lang), **words.section("ui", lang)}.items()
+                             if isinstance(value, str)} for lang in words.LANGUAGES})
 
 
 class Page:
-    """The app being built in one language, and what its language switch re-renders.
+    """The app being built in one language.
 
-    Each tab's `build(page, language)` makes its components through `label`, `table` and
-    `models_picker`, so that `updates(lang)` can say every label, header and choice again in
-    another language, in the order of `components()`.
+    Each tab's `build(page, language)` words its components through `label` and `say` (labels,
+    button texts, placeholders, infos, Markdown notes: Gradio's i18n words them in the page's
+    language as the page draws them), and makes what i18n cannot carry (a table's headers, the
+    model picker's choices, which hold numbers) through `table`, `models_picker` and `also`, so
+    that `updates(lang)` can say those again in another language, in the order of `components()`.
     """
+
+    _PLAIN = (gr.Image,)
+    """Components whose frontend draws an i18n label as "[object Object]" (Gradio 6.31's image block
+    label): worded here, and again by `updates`."""
 
     def __init__(self, lang: str, concurrency: int) -> None:
         self.lang, self.t, self.concurrency = lang, texts(lang), concurrency
-        self._labelled: list[tuple[Any, str, str]] = []
+        self._plain: list[tuple[Any, str, str]] = []
         self._tables: list[tuple[Any, str, str]] = []
         self._pickers: list[Any] = []
         self._others: list[tuple[Any, Callable[[str], Any]]] = []
 
     def tab(self, key: str, tab_id: str) -> gr.Tab:
         """A tab named by the catalogue's `key`."""
-        return self.label(gr.Tab(self.t[key], id=tab_id), key)
+        return gr.Tab(page_words()(key), id=tab_id)
 
     def label(self, component: Any, key: str) -> Any:
         """A component whose label (a button's text) is the catalogue's `key`."""
@@ -43,20 +60,24 @@ class Page:
 
     def say(self, component: Any, **keys: str) -> Any:
         """A component whose properties (`label`, `value`, `placeholder`, `info`) are the catalogue's
-        words at the keys given: `page.say(gr.Textbox(...), label="expected", placeholder="expected_hint")`."""
+        words at the keys given, through Gradio's i18n:
+        `page.say(gr.Textbox(...), label="expected", placeholder="expected_hint")`."""
         for prop, key in keys.items():
-            self._labelled.append((component, prop, key))
+            if isinstance(component, self._PLAIN):
+                self._plain.append((component, prop, key))
+            else:
+                setattr(component, prop, page_words()(key))
         return component
 
     def table(self, key: str, headers_key: str, **options: Any) -> gr.Dataframe:
         """A table labelled `key` with the catalogue's headers `headers_key`."""
-        component = gr.Dataframe(headers=self.t[headers_key], label=self.t[key], **options)
+        component = gr.Dataframe(headers=self.t[headers_key], label=page_words()(key), **options)
         self._tables.append((component, key, headers_key))
         return component
 
     def models_picker(self, value: list[str], elem_id: str) -> gr.CheckboxGroup:
         """A picker of every registry model, each saying whether its weights are ready."""
-        component = gr.CheckboxGroup(model_choices(self.lang), value=value, label=self.t["models"], elem_id=elem_id)
+        component = gr.CheckboxGroup(model_choices(self.lang), value=value, label=page_words()("models"), elem_id=elem_id)
         self._pickers.append(component)
         return component
 
@@ -72,18 +93,14 @@ class Page:
                 concurrency_id=ENGINE_QUEUE)
 
     def components(self) -> list[Any]:
-        worded = list(dict.fromkeys(c for c, _, _ in self._labelled))  # one update per component, all its words
-        return (worded + [c for c, _, _ in self._tables] + self._pickers + [c for c, _ in self._others])
+        return [c for c, _, _ in self._plain] + [c for c, _, _ in self._tables] + self._pickers + [c for c, _ in self._others]
 
     def updates(self, lang: str) -> list[Any]:
-        """Every word of the page in `lang`, as the page loads (the tables empty, with their headers)."""
+        """What i18n cannot word, in `lang`, as the page loads (the tables empty, with their headers)."""
         t = texts(lang)
-        props: dict[Any, dict[str, str]] = {}
-        for component, prop, key in self._labelled:
-            props.setdefault(component, {})[prop] = t[key]
-        return ([gr.update(**values) for values in props.values()]
-                + [gr.update(label=t[key], value=table_value(t[headers_key], [])) for _, key, headers_key in self._tables]
-                + [gr.update(label=t["models"], choices=model_choices(lang)) for _ in self._pickers]
+        return ([gr.update(**{prop: t[key]}) for _, prop, key in self._plain]
+                + [gr.update(value=table_value(t[headers_key], [])) for _, _, headers_key in self._tables]
+                + [gr.update(choices=model_choices(lang)) for _ in self._pickers]
                 + [update(lang) for _, update in self._others])
 
 
