@@ -564,8 +564,9 @@ def test_a_report_from_the_apps_result_runs_no_second_inference(monkeypatch):
         return original(self, batch)
 
     monkeypatch.setattr(Runner, "__call__", counting)
-    outputs = classify_tab.classify_view(CAT, ["AlexNet"], 3, True, None, "", "rescale", "", False, "float32", "ko", None,
-                                   progress=lambda *a, **k: None)
+    outputs = classify_tab.classify_view(
+        image=CAT, models=["AlexNet"], top_k=3, random_weights=True, model_file=None, class_names="", preprocessing="rescale",
+        expected="", explain=False, precision="float32", lang="ko", request=None, progress=lambda *a, **k: None)
     assert calls == [1]
     path = classify_tab.classification_report(outputs[-1], "ko", None, progress=lambda *a, **k: None)
     assert calls == [1]  # no second inference
@@ -609,8 +610,8 @@ def test_the_evaluate_tab_writes_folder_and_class_names_as_text(tmp_path):
     for label in ("cat", "dog"):
         (tmp_path / folder / label).mkdir(parents=True)
         shutil.copy(CAT, tmp_path / folder / label / "photo.png")
-    summary, *_ = evaluate_tab.evaluate_view(folder, None, ["EfficientNetLite0"], "local", "float32", "en", None,
-                                             progress=lambda *a, **k: None)
+    summary, *_ = evaluate_tab.evaluate_view(folder=folder, archive=None, models=["EfficientNetLite0"], engine="local",
+                                             precision="float32", lang="en", request=None, progress=lambda *a, **k: None)
     result = {"source": folder, "images": 2, "label_counts": {tag: 1, "<a>": 1}, "models": []}
     tuned = {"class_names": [tag, "<a>"], "base": "EfficientNetLite0", "history": {"epochs_run": 1},
              "accuracy": {"base": 0.5, "fine_tuned": 1.0}, "images": {"validation": 2}}
@@ -634,7 +635,8 @@ def test_an_architecture_report_from_the_apps_facts_describes_once(monkeypatch):
         return original(*args, **kwargs)
 
     monkeypatch.setattr(api, "describe", counting)
-    outputs = architecture_tab.architecture_view("AlexNet", None, False, "TB", "en", None, progress=lambda *a, **k: None)
+    outputs = architecture_tab.architecture_view(model="AlexNet", model_file=None, expand_nested=False, rankdir="TB", lang="en",
+                                                 request=None, progress=lambda *a, **k: None)
     facts = outputs[-1]
     assert set(facts["diagram"]["files"]) == {"svg"}  # drawn once, shown inline and offered as the file
     path = architecture_tab.architecture_report(facts, "en", None, progress=lambda *a, **k: None)

@@ -21,7 +21,7 @@ from plugin.render.svg import inline_svg
 __all__ = ["architecture_view", "architecture_report", "build"]
 
 
-def architecture_view(model, model_file, expand_nested, rankdir, lang, request: gr.Request, progress=gr.Progress()):
+def architecture_view(*, model, model_file, expand_nested, rankdir, lang, request: gr.Request, progress=gr.Progress()):
     """Describe once and draw the diagram once, as SVG: shown inline at full size in a scroll box
     (readable on a phone too, where a picture scaled to the screen is not), and offered as a file."""
     t = texts(lang)
@@ -107,6 +107,7 @@ def build(page: Page, language: gr.State) -> None:
         described = gr.State(None)
         arch_report_button = page.label(gr.Button(t["make_report"], elem_id="arch-report"), "make_report")
         arch_report_file = page.label(gr.File(label=t["report_file"], elem_id="arch-report-file"), "report_file")
-        page.engine_event(describe_button.click, architecture_view, [arch_model, arch_file, expand, rankdir, language],
+        page.engine_event(describe_button.click, architecture_view, {"model": arch_model, "model_file": arch_file, "expand_nested": expand,
+                                                                      "rankdir": rankdir, "lang": language},
                      [figures, stage_view, diagram, diagram_file, stages, structure, layers, described])
         arch_report_button.click(architecture_report, [described, language], [arch_report_file], api_visibility="private")

@@ -24,7 +24,7 @@ MAX_LABELS = 4
 """Models whose answers get a card of their own."""
 
 
-def classify_view(image, models, top_k, random_weights, model_file, class_names, preprocessing, expected, explain, precision,
+def classify_view(*, image, models, top_k, random_weights, model_file, class_names, preprocessing, expected, explain, precision,
                   lang, request: gr.Request, progress=gr.Progress()):
     """Classify the photo once (and, with the switch on, show where each model looked); keep the
     result, the photo and the heat maps for the report button."""
@@ -91,7 +91,7 @@ def _summary(result: Mapping[str, Any], lang: str) -> str:
     return "\n".join(lines)
 
 
-def preprocessing_view(state, model, lang, progress=gr.Progress()):
+def preprocessing_view(*, state, model, lang, progress=gr.Progress()):
     """The preprocessing experiment on the photo the Classify tab already has."""
     t = texts(lang)
     if not state:
@@ -162,7 +162,9 @@ def build(page: Page, language: gr.State) -> None:
                 report_file = page.label(gr.File(label=t["report_file"], elem_id="classify-report-file"), "report_file")
         classified = gr.State(None)
         page.engine_event(classify_button.click, classify_view,
-                     [image, models, top_k, random_weights, model_file, class_names, preprocessing, expected, explain, precision,
-                      language], [summary, *outputs, cams, classified])
-        page.engine_event(study_button.click, preprocessing_view, [classified, study_model, language], [study_table, study_hint, classified])
+                          {"image": image, "models": models, "top_k": top_k, "random_weights": random_weights, "model_file": model_file,
+                           "class_names": class_names, "preprocessing": preprocessing, "expected": expected, "explain": explain,
+                           "precision": precision, "lang": language}, [summary, *outputs, cams, classified])
+        page.engine_event(study_button.click, preprocessing_view, {"state": classified, "model": study_model, "lang": language},
+                          [study_table, study_hint, classified])
         report_button.click(classification_report, [classified, language], [report_file], api_visibility="private")

@@ -15,7 +15,7 @@ from plugin.render.charts import charts_html, comparison_charts
 __all__ = ["compare_view", "comparison_report", "build"]
 
 
-def compare_view(models, image, random_weights, lang, progress=gr.Progress()):
+def compare_view(*, models, image, random_weights, lang, progress=gr.Progress()):
     t = texts(lang)
     if not models:
         raise gr.Error(t["no_models"], print_exception=False)
@@ -67,6 +67,7 @@ def build(page: Page, language: gr.State) -> None:
         compared = gr.State(None)
         compare_report_button = page.label(gr.Button(t["make_report"], elem_id="compare-report"), "make_report")
         compare_report_file = page.label(gr.File(label=t["report_file"], elem_id="compare-report-file"), "report_file")
-        page.engine_event(compare_button.click, compare_view, [compare_models, compare_image, compare_random, language],
+        page.engine_event(compare_button.click, compare_view, {"models": compare_models, "image": compare_image,
+                                                                "random_weights": compare_random, "lang": language},
                      [comparison, failures, charts, compared])
         compare_report_button.click(comparison_report, [compared, language], [compare_report_file], api_visibility="private")

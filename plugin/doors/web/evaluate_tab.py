@@ -45,7 +45,7 @@ def folder_choices() -> list[tuple[str, str]]:
              f"{', …' if len(folder['labels']) > 4 else ''})", folder["name"]) for folder in api.labelled_folders()]
 
 
-def evaluate_view(folder, archive, models, engine, precision, lang, request: gr.Request, progress=gr.Progress()):
+def evaluate_view(*, folder, archive, models, engine, precision, lang, request: gr.Request, progress=gr.Progress()):
     """Evaluate once; show the accuracy table and confusion matrices; keep the result for the report."""
     t = texts(lang)
     if not models:
@@ -80,7 +80,7 @@ def evaluation_report(state, lang, request: gr.Request, progress=gr.Progress()):
     return render_saved("evaluation", "no_evaluation", state, lang, request, progress)
 
 
-def fine_tune_view(folder, archive, base, epochs, lang, request: gr.Request, progress=gr.Progress()):
+def fine_tune_view(*, folder, archive, base, epochs, lang, request: gr.Request, progress=gr.Progress()):
     """Train a head on the photos, then evaluate base and fine-tuned model once, for the report."""
     t = texts(lang)
     try:
@@ -124,7 +124,8 @@ def build(page: Page, language: gr.State) -> None:
         eval_report_button = page.label(gr.Button(t["make_report"], elem_id="eval-report"), "make_report")
         eval_report_file = page.label(gr.File(label=t["report_file"], elem_id="eval-report-file"), "report_file")
         tab.select(lambda: gr.update(choices=folder_choices()), None, [eval_folder], api_visibility="private")  # folders added since
-        page.engine_event(eval_button.click, evaluate_view, [eval_folder, eval_zip, eval_models, eval_engine, eval_precision, language],
+        page.engine_event(eval_button.click, evaluate_view, {"folder": eval_folder, "archive": eval_zip, "models": eval_models,
+                                                              "engine": eval_engine, "precision": eval_precision, "lang": language},
                      [eval_summary, eval_table, eval_matrices, evaluated])
         eval_report_button.click(evaluation_report, [evaluated, language], [eval_report_file], api_visibility="private")
         with page.label(gr.Accordion(t["tune"], open=False, elem_id="tune-fold"), "tune"):
@@ -137,5 +138,6 @@ def build(page: Page, language: gr.State) -> None:
             tune_button = page.label(gr.Button(t["tune_run"], elem_id="tune-button"), "tune_run")
             tune_result = gr.Markdown(elem_id="tune-result")
             tune_file = page.label(gr.File(label=t["tune_file"], elem_id="tune-file"), "tune_file")
-            page.engine_event(tune_button.click, fine_tune_view, [eval_folder, eval_zip, tune_base, tune_epochs, language],
+            page.engine_event(tune_button.click, fine_tune_view, {"folder": eval_folder, "archive": eval_zip, "base": tune_base,
+                                                                  "epochs": tune_epochs, "lang": language},
                          [tune_result, tune_file, evaluated])

@@ -5,6 +5,7 @@ i18n (`page_words`) and records what the language switch must word again, the pa
 from __future__ import annotations
 
 import functools
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -86,11 +87,28 @@ class Page:
         self._others.append((component, update))
         return component
 
-    def engine_event(self, trigger: Callable[..., Any], fn: Callable[..., Any], inputs: list, outputs: list) -> None:
+    def engine_event(self, trigger: Callable[..., Any], fn: Callable[..., Any], inputs: dict[str, Any], outputs: list) -> None:
         """Run `fn` through the one engine gate and queue every door shares, with its session's
-        own folder readable (its uploads and models) while it runs."""
-        trigger(gated(in_session(fn)), inputs, outputs, api_visibility="private", concurrency_limit=self.concurrency,
-                concurrency_id=ENGINE_QUEUE)
+        own folder readable (its uploads and models) while it runs.
+
+        Args:
+            trigger: the event (`button.click`).
+            fn: the handler; it gets each input by its name, and the request and progress tracker
+                where it takes them (`request`, `progress`).
+            inputs: the handler's inputs by parameter name: `{"image": image, "models": models, ...}`.
+            outputs: the components its result goes to, in order.
+        """
+        names = {component: name for name, component in inputs.items()}
+        takes = inspect.signature(fn).parameters
+
+        def named(values: dict, request: gr.Request, progress=gr.Progress()):  # Gradio passes a set's inputs as one dict
+            given = {names[component]: value for component, value in values.items()}
+            given |= {key: value for key, value in (("request", request), ("progress", progress)) if key in takes}
+            return fn(**given)
+
+        named.__name__ = named.__qualname__ = fn.__name__
+        trigger(gated(in_session(named)), set(inputs.values()), outputs, api_visibility="private",
+                concurrency_limit=self.concurrency, concurrency_id=ENGINE_QUEUE)
 
     def components(self) -> list[Any]:
         return [c for c, _, _ in self._plain] + [c for c, _, _ in self._tables] + self._pickers + [c for c, _ in self._others]
