@@ -23,8 +23,8 @@ from plugin.engine.inference.listing import list_models
 from plugin.engine.inference.preprocessing import MODES
 from plugin.engine.intake.archives import extract_images
 from plugin.engine.intake.folders import labelled_folders
-from plugin.engine.intake.images import LoadedImage, bound_decoding, load_image, load_upload, source_text
-from plugin.engine.models.defaults import default_models, fallback_note
+from plugin.engine.intake.images import bound_decoding, load_image, load_upload
+from plugin.engine.models.defaults import default_models
 from plugin.engine.models.registry import MODELS, get_spec
 from plugin.engine.results import (
     ArchitectureFacts,
@@ -35,6 +35,7 @@ from plugin.engine.results import (
     ExpectedInput,
     Explanation,
     ImageInput,
+    LoadedImage,
     ModelNames,
     PathInput,
     PreprocessingStudy,
@@ -47,7 +48,6 @@ from plugin.engine.results import (
     is_answer,
     is_failure,
 )
-from plugin.engine.study.agreement import sentence
 from plugin.engine.study.classify import check_model_names, classify_image, classify_images
 from plugin.engine.study.compare import compare_models
 from plugin.engine.study.evaluation import ENGINES, evaluate
@@ -55,13 +55,13 @@ from plugin.engine.study.experiment import compare_preprocessing
 from plugin.engine.study.explain import explain
 from plugin.engine.study.finetune import fine_tune
 from plugin.engine.study.image_study import study_image as _study_image
-from plugin.engine.study.labels import display_name, verdict_basis, verdict_rule
 from plugin.errors import InvalidInputError
 from plugin.limits import STRUCTURE_MODELS
 from plugin.render import diagram as diagrams
 from plugin.render.overlay import write_overlay
 from plugin.render.pages import ReportKind, get_kind, kinds
 from plugin.render.reports import list_reports, share_report, write_report
+from plugin.words.results import display_name, fallback_note, sentence, source_text, verdict_basis, verdict_rule
 
 __all__ = ["list_models", "default_models", "classify_image", "structures", "classify_images", "study_image", "explain_image",
            "compare_preprocessing", "evaluate", "fine_tune", "describe_architecture", "compare_models", "render_report",

@@ -1,7 +1,9 @@
-"""Per-call limits and defaults, defined once.
+"""Per-call limits and defaults, and the numbers of the dog/cat verdict, defined once.
 
 The engine enforces them; every door reads them from here (pydantic fields, argparse options,
-web widgets), so a door refuses exactly what the engine refuses. Limits that depend on where the
+web widgets), so a door refuses exactly what the engine refuses. The verdict's groups and share are
+here so that the engine that decides by them (`plugin.engine.study.labels`) and the words that say
+the rule (`plugin.words.results`) read the same numbers. Limits that depend on where the
 app runs (folders, byte and pixel caps, time-outs) are settings instead: see `plugin.config`.
 """
 
@@ -38,6 +40,10 @@ __all__ = [
     "MAX_MODEL_ASSET_BYTES",
     "MAX_MODEL_MEMBERS",
     "STRUCTURE_MODELS",
+    "DOG_INDICES",
+    "CAT_INDICES",
+    "WILD_CAT_INDICES",
+    "PLAUSIBLE_GROUP",
 ]
 
 DEFAULT_MODELS = ("VGG16", "ResNet50")
@@ -129,3 +135,13 @@ MAX_MODEL_MEMBERS = 256
 
 STRUCTURE_MODELS = ("AlexNet", "VGG16", "ResNet50")
 """The structure report's models when none are named: the three the homework asks about."""
+
+DOG_INDICES = range(151, 269)
+"""The verdict's dogs: WordNet's domestic dog (n02084071), every dog breed ImageNet has."""
+CAT_INDICES = range(281, 294)
+"""The verdict's cats: WordNet's cat family (felid, n02120997), domestic cats and the wild cats below."""
+WILD_CAT_INDICES = range(286, 294)
+"""Cougar, lynx, leopard, snow leopard, jaguar, lion, tiger, cheetah: the cat family's wild members."""
+PLAUSIBLE_GROUP = 0.2
+"""The least share of the probability a group needs to be the verdict without holding the top-1
+class: one in five. Below it the group is an unsure model's noise spread over many classes."""

@@ -6,7 +6,8 @@ import pytest
 
 import plugin
 from plugin.config import EXAMPLES_DIR
-from plugin.engine.study.agreement import agreement, sentence
+from plugin.engine.study.agreement import agreement
+from plugin.words.results import sentence
 from tests.conftest import save_favouring
 
 DOG = str(EXAMPLES_DIR / "dog_bicycle.jpg")

@@ -6,17 +6,10 @@ import re
 import numpy as np
 import pytest
 
-from plugin.engine.study.labels import (
-    CAT_INDICES,
-    DOG_INDICES,
-    PLAUSIBLE_GROUP,
-    WILD_CAT_INDICES,
-    display_name,
-    dog_cat_verdict,
-    find_class,
-    imagenet_classes,
-    top_k,
-)
+from plugin.engine.imagenet import find_class, imagenet_classes
+from plugin.engine.study.labels import dog_cat_verdict, top_k
+from plugin.limits import CAT_INDICES, DOG_INDICES, PLAUSIBLE_GROUP, WILD_CAT_INDICES
+from plugin.words.results import display_name
 
 
 def test_class_index_has_the_1000_keras_classes_with_korean_names():

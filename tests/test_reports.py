@@ -311,7 +311,7 @@ def test_korean_pages_have_no_english_sentence(reports):
     beside Korean class names ("호랑거미 (black and gold garden spider)") on a Korean page."""
     import re
 
-    from plugin.engine.study.labels import imagenet_classes
+    from plugin.engine.imagenet import imagenet_classes
 
     class_names = [item.label.replace("_", " ") for item in imagenet_classes()]
     for (kind, lang), made in reports["made"].items():

@@ -107,13 +107,20 @@ def test_an_error_without_korean_words_keeps_its_message_after_a_korean_title():
     assert words.error_text(error, "ko") == "오류: Expected something. Received: nothing"
 
 
+def test_numbers_are_written_one_way():
+    assert (words.si_number(138_357_544), words.si_number(15_470_264_320), words.si_number(950)) == ("138.4M", "15.5G", "950")
+    assert (words.si_number(10 ** 3.5, spec=".3g"), words.si_number(10 ** 2.5, spec=".3g")) == ("3.16k", "316")
+    assert (words.percent(0.91234), words.percent(0.2, digits=0)) == ("91.2%", "20%")
+    assert words.si_number(None) == words.percent(None) == "-"
+
+
 def test_catalogue_files_are_valid_json():
     for lang in words.LANGUAGES:
         json.loads((PACKAGE / "words" / f"{lang}.json").read_text("utf-8"))
 
 
 def test_the_fallback_note_joins_the_models_in_the_pages_language():
-    from plugin.engine.models.defaults import fallback_note
+    from plugin.words.results import fallback_note
 
     fallback = {"model": "EfficientNetLite0", "instead_of": ["VGG16", "ResNet50"], "download_mb": {"VGG16": 528, "ResNet50": 98}}
     korean = fallback_note(fallback, "ko")

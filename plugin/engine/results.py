@@ -6,12 +6,14 @@ sometimes (`note`, `fallback`, `expected`, ...) are declared in a `total=False` 
 always-present part. Rendering functions take these types, not loose dicts.
 
 The last part names what the public functions accept (`ImageInput`, `WeightsInput`, ...), in one
-place. This module imports nothing heavy at run time (the names used only in annotations are
-imported for the type checker), so any layer may import it.
+place, with `LoadedImage`, an image as `load_image` returns it. This module imports nothing heavy
+at run time (the names used only in annotations are imported for the type checker) and nothing of
+the engine, so any layer may import it.
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar
 
 # typing_extensions' TypedDict: the tool doors' output schemas are made from these types by pydantic,
@@ -24,8 +26,6 @@ if TYPE_CHECKING:
 
     import numpy as np
     from PIL import Image
-
-    from plugin.engine.intake.images import LoadedImage
 
 __all__ = [
     # classification
@@ -48,7 +48,7 @@ __all__ = [
     # the API's own
     "StudyResult", "ReportFiles",
     # what the public functions take
-    "PathInput", "ImageInput", "WeightsInput", "WeightsByModel", "ModelNames", "ExpectedInput", "ClassNames",
+    "LoadedImage", "PathInput", "ImageInput", "WeightsInput", "WeightsByModel", "ModelNames", "ExpectedInput", "ClassNames",
 ]
 
 Bilingual: TypeAlias = "dict[str, str]"
@@ -713,6 +713,37 @@ class ReportFiles(TypedDict):
 
 
 # ----- what the public functions take ---------------------------------------------------------
+
+@dataclasses.dataclass(frozen=True)
+class LoadedImage:
+    """A decoded image ready for preprocessing, as `load_image` returns it.
+
+    Attributes:
+        image: 8-bit RGB PIL image, orientation applied.
+        source: what was received, in English ("file cat.jpg", "URL ...").
+        kind: the form it came in: "file", "url", "data_uri", "base64", "bytes", "pil" or "array".
+        name: the file's name, the URL, the byte count or the array's shape (None for the others).
+    """
+
+    image: Image.Image
+    source: str
+    kind: str = "file"
+    name: str | None = None
+    original_size: tuple[int, int] | None = None
+
+    @property
+    def width(self) -> int:
+        """The width as received (the pixels kept may be scaled down)."""
+        return (self.original_size or self.image.size)[0]
+
+    @property
+    def height(self) -> int:
+        return (self.original_size or self.image.size)[1]
+
+    def describe(self) -> ImageRecord:
+        """The `image` record of a classification result."""
+        return {"width": self.width, "height": self.height, "source": self.source, "kind": self.kind, "name": self.name}
+
 
 PathInput: TypeAlias = "str | os.PathLike[str]"
 """A file or folder path (below the allowed roots where the engine reads it)."""

@@ -10,22 +10,17 @@ from typing import Any
 
 from plugin.engine.results import ComparisonRow, ModelOutcome
 from plugin.render.templates import template_environment
+from plugin.words import percent, si_number
+from plugin.words.results import class_name
 
 __all__ = ["probability_chart", "comparison_charts", "accuracy_chart", "chart_svg", "charts_html"]
 
 
 def probability_chart(result: ModelOutcome, t: dict, lang: str) -> dict:
     """One model's top-k predictions as bars (grey when the weights are untrained), named in `lang`."""
-    rows = [{"label": _class_name(p, lang), "fraction": p["probability"], "text": f"{p['probability'] * 100:.1f}%",
+    rows = [{"label": class_name(p, lang), "fraction": p["probability"], "text": percent(p["probability"]),
              "color": "#9ca3af" if result["untrained"] else "#3b82f6"} for p in result["predictions"]]
     return {"kind": "bars", "rows": rows, "title": f"{result['model']} · {t['predictions']}", "unit": ""}
-
-
-def _class_name(prediction: Mapping[str, Any], lang: str) -> str:
-    """A bar's label: the Korean name on Korean pages (the English one is in the table beside it)."""
-    if lang == "ko" and prediction.get("label_ko"):
-        return prediction["label_ko"]
-    return prediction["label"].replace("_", " ")
 
 
 def comparison_charts(rows: list[ComparisonRow], t: dict) -> list[dict]:
@@ -43,7 +38,7 @@ def comparison_charts(rows: list[ComparisonRow], t: dict) -> list[dict]:
 def accuracy_chart(models: Sequence[Mapping[str, Any]], key: str, title: str) -> dict:
     """One accuracy (verdict, top-1 or top-5) per model, as bars out of 100 %."""
     rows = [{"label": model["model"], "fraction": model["accuracy"][key] or 0.0,
-             "text": "-" if model["accuracy"][key] is None else f"{model['accuracy'][key] * 100:.1f}%", "color": None}
+             "text": percent(model["accuracy"][key]), "color": None}
             for model in models]
     return {"kind": "bars", "rows": rows, "title": title, "unit": ""}
 
@@ -87,8 +82,8 @@ def _scatter(rows: list[ComparisonRow], t: dict) -> dict | None:
     points = [{"label": row["model"], "x": 0.06 + 0.88 * (math.log10(row["macs"]) - low) / (high - low),
                "y": 0.06 + 0.8 * (row["published"]["top1"] - bottom) / (top - bottom),
                "r": 6 + 22 * math.sqrt(row["total_params"] / largest)} for row in known]
-    ticks_x = [{"at": 0.06 + 0.88 * (v - low) / (high - low), "text": _si(10 ** v)} for v in _steps(low, high, 0.5)]
-    ticks_y = [{"at": 0.06 + 0.8 * (v - bottom) / (top - bottom), "text": f"{v * 100:.0f}%"} for v in _steps(bottom, top, 0.05)]
+    ticks_x = [{"at": 0.06 + 0.88 * (v - low) / (high - low), "text": si_number(10 ** v, spec=".3g")} for v in _steps(low, high, 0.5)]
+    ticks_y = [{"at": 0.06 + 0.8 * (v - bottom) / (top - bottom), "text": percent(v, digits=0)} for v in _steps(bottom, top, 0.05)]
     for point in points:
         point["x_ticks"], point["y_ticks"] = ticks_x, ticks_y
     return {"kind": "scatter", "title": t["chart_scatter"], "points": points,
@@ -98,10 +93,3 @@ def _scatter(rows: list[ComparisonRow], t: dict) -> dict | None:
 def _steps(low: float, high: float, step: float) -> list[float]:
     count = int(round((high - low) / step))
     return [low + i * step for i in range(count + 1)]
-
-
-def _si(value: float) -> str:
-    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if value >= scale:
-            return f"{value / scale:.3g}{suffix}"
-    return f"{value:.3g}"

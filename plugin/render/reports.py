@@ -24,13 +24,13 @@ from typing import Any
 import jinja2
 
 from plugin import words
-from plugin.engine.models.defaults import fallback_note
 from plugin.engine.results import PathInput, ReportFiles
 from plugin.errors import InvalidInputError, RenderError
 from plugin.render.pages import ReportKind, get_kind
 from plugin.render.pages.evaluation import confusion_html
 from plugin.render.report_store import list_reports, now, output_folder, record, share_report, versions, write_file
 from plugin.render.templates import template_environment
+from plugin.words.results import fallback_note
 
 __all__ = ["write_report", "output_folder", "confusion_html", "list_reports", "share_report"]
 

@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from plugin.engine.results import ArchitectureFacts, Stage
 from plugin.render.templates import template_environment
+from plugin.words import si_number
 
 __all__ = ["stage_view_svg", "stage_view_note", "WIDTH", "MIN_STAGES"]
 
@@ -77,20 +78,13 @@ def _detail(stage: Stage, t: dict) -> str:
     size = stage["output_size"] or "-"
     channels = stage["output_shape"][-1] if stage["output_shape"] and not isinstance(stage["output_shape"][0], list) else None
     where = f"{size}x{channels}" if channels is not None and stage["output_shape"] and len(stage["output_shape"]) > 2 else size
-    return t["stage_detail"].format(size=where, params=_si(stage["params"]))
+    return t["stage_detail"].format(size=where, params=si_number(stage["params"]))
 
 
 def _kind(stage: Stage, drawn: Stage | None) -> str:
     if stage is drawn:
         return "drawn"
     return "residual" if stage.get("residual_block") else "plain"
-
-
-def _si(value: int) -> str:
-    for scale, unit in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if value >= scale:
-            return f"{value / scale:.1f}{unit}"
-    return str(value)
 
 
 def _block(stage: Stage, box: dict, t: dict) -> dict:

@@ -35,5 +35,6 @@ def template_environment() -> jinja2.Environment:
     environment.filters["md"] = lambda value: Markup(words.markdown_text(value))
     environment.filters["precision_text"] = words.precision_text  # {{ result|precision_text(lang) }}
     environment.filters["run_by"] = words.run_by
+    environment.globals["percent"] = words.percent  # {{ percent(share) }}: "91.2%", "-" for None
     environment.globals["font_family"] = FONT_FAMILY
     return environment

@@ -6,7 +6,9 @@
 each mode does), `notes` (study notes per model family), `results` (sentences results carry) and
 `errors` (error titles; in Korean also the messages of the errors people meet most). The engine
 returns data and message keys; the templates, the web app and the command line look words up here.
-Text written into Markdown, by the reports and the web app alike, is escaped by `markdown_text`.
+Text written into Markdown, by the reports and the web app alike, is escaped by `markdown_text`;
+numbers are written by `si_number`, `percent` and `pixel_text`. How a result is said (a class's
+name, the verdict's basis, the models' agreement, ...) is `plugin.words.results`.
 
     >>> text("report.params", "ko")
     '파라미터 수'
@@ -26,9 +28,10 @@ from plugin import errors as errors_module
 from plugin.errors import InvalidInputError, PluginError
 
 __all__ = ["LANGUAGES", "check_lang", "default_lang", "catalogue", "section", "text", "both", "error_text",
-           "error_title", "failure_text", "pixel_text", "run_by", "precision_text", "markdown_text"]
+           "error_title", "failure_text", "pixel_text", "si_number", "percent", "run_by", "precision_text", "markdown_text"]
 
 LANGUAGES = ("ko", "en")
+_SI = ((1e9, "G"), (1e6, "M"), (1e3, "k"))
 _MD_SPECIAL = re.compile(r"([\\`*_\[\]|#])")
 
 
@@ -121,6 +124,22 @@ def pixel_text(values) -> str:
     return "(" + ", ".join(one(value) for value in values) + ")"
 
 
+def si_number(value: float | None, *, spec: str = ".1f") -> str:
+    """A count with an SI prefix, as tables and charts write it: "138.4M", "15.5G", "3.16k" (with
+    `spec` ".3g"); a count under 1000 as it is ("950"; a float in `spec`), None as "-"."""
+    if value is None:
+        return "-"
+    for scale, prefix in _SI:
+        if abs(value) >= scale:
+            return f"{value / scale:{spec}}{prefix}"
+    return f"{value:{spec}}" if isinstance(value, float) else str(value)
+
+
+def percent(value: float | None, *, digits: int = 1) -> str:
+    """A share (0..1) as a percentage: "91.2%" (with `digits` 0: "20%"); None as "-"."""
+    return "-" if value is None else f"{value:.{digits}%}"
+
+
 def run_by(outcome: Mapping[str, Any], lang: str | None) -> str:
     """What answered for one model, as a reader says it: "ONNX Runtime" or "ONNX Runtime · int8"."""
     engine = section("report", lang)["backend_names"].get(outcome.get("backend"), "")
@@ -134,8 +153,8 @@ def precision_text(outcome: Mapping[str, Any], lang: str | None) -> str:
     if not agreement:
         return ""
     key = "report.int8_used" if outcome.get("precision") == "int8" else "report.int8_refused"
-    return text(key, lang, model=outcome["model"], images=agreement["images"], top1=f"{agreement['top1']:.1%}",
-                confident=f"{agreement['top1_confident']:.1%}")
+    return text(key, lang, model=outcome["model"], images=agreement["images"], top1=percent(agreement["top1"]),
+                confident=percent(agreement["top1_confident"]))
 
 
 def markdown_text(value) -> str:

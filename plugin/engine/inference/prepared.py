@@ -20,11 +20,12 @@ from plugin.config import get_settings
 from plugin.engine.inference.cache import model_cache
 from plugin.engine.inference.preprocessing import image_to_array, preprocess
 from plugin.engine.inference.runners import KerasRunner, Runner
-from plugin.engine.intake.images import LoadedImage, load_image
+from plugin.engine.intake.images import load_image
 from plugin.engine.intake.parallel import in_threads
 from plugin.engine.models.build import build_registry_model
 from plugin.engine.models.registry import ModelSpec, get_spec
 from plugin.engine.models.weights import WeightsChoice, parse_weights, weights_path
+from plugin.engine.results import LoadedImage
 from plugin.errors import ExportError, InvalidInputError
 from plugin.limits import BACKENDS, DEFAULT_BACKEND, DEFAULT_PRECISION, PRECISIONS
 

@@ -15,7 +15,6 @@ decoding holds a few hundred MB at most whatever the number of callers or cores.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import io
 import os
 import re
@@ -25,13 +24,12 @@ import warnings
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from plugin import words
 from plugin.config import Settings, get_settings
 from plugin.engine.intake import sources
-from plugin.engine.results import ImageInput, ImageRecord, PathInput
+from plugin.engine.results import ImageInput, LoadedImage, PathInput
 from plugin.errors import ImageError, InvalidInputError
 
-__all__ = ["LoadedImage", "load_image", "load_upload", "source_text", "FORMATS", "IMAGE_SUFFIXES", "bound_decoding"]
+__all__ = ["load_image", "load_upload", "FORMATS", "IMAGE_SUFFIXES", "bound_decoding"]
 
 _BASE64_TEXT = re.compile(r"^[A-Za-z0-9+/=_\-\s]+$")
 
@@ -57,44 +55,6 @@ def bound_decoding(settings: Settings | None = None) -> None:
     `MAX_IMAGE_PIXELS`. Large images' pixels are allocated so that they are freed for good."""
     Image.MAX_IMAGE_PIXELS = (settings or get_settings()).max_image_pixels // 2
     Image.core.set_block_size(PILLOW_BLOCK_BYTES)
-
-
-@dataclasses.dataclass(frozen=True)
-class LoadedImage:
-    """A decoded image ready for preprocessing.
-
-    Attributes:
-        image: 8-bit RGB PIL image, orientation applied.
-        source: what was received, in English ("file cat.jpg", "URL ...").
-        kind: the form it came in: "file", "url", "data_uri", "base64", "bytes", "pil" or "array".
-        name: the file's name, the URL, the byte count or the array's shape (None for the others).
-    """
-
-    image: Image.Image
-    source: str
-    kind: str = "file"
-    name: str | None = None
-    original_size: tuple[int, int] | None = None
-
-    @property
-    def width(self) -> int:
-        """The width as received (the pixels kept may be scaled down)."""
-        return (self.original_size or self.image.size)[0]
-
-    @property
-    def height(self) -> int:
-        return (self.original_size or self.image.size)[1]
-
-    def describe(self) -> ImageRecord:
-        """The `image` record of a classification result."""
-        return {"width": self.width, "height": self.height, "source": self.source, "kind": self.kind, "name": self.name}
-
-
-def source_text(image: ImageRecord, lang: str) -> str:
-    """Where an image came from (its result record), in `lang`: "파일 cat.jpg", "URL https://..."."""
-    if not image.get("kind"):
-        return image["source"]
-    return words.text(f"image_sources.{image['kind']}", lang, name=image.get("name") or "")
 
 
 def load_image(source: ImageInput, *, settings: Settings | None = None) -> LoadedImage:

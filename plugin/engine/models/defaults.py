@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from plugin import words
 from plugin.engine.models.registry import get_spec
 from plugin.engine.models.weights import parse_weights, weights_status
 from plugin.engine.results import Fallback, WeightsByModel
 from plugin.limits import DEFAULT_MODELS, FALLBACK_MODEL
+from plugin.words.results import fallback_note
 
-__all__ = ["default_models", "fallback_note"]
+__all__ = ["default_models"]
 
 
 def default_models(weights: WeightsByModel = "imagenet") -> tuple[list[str], Fallback | None]:
@@ -20,7 +20,7 @@ def default_models(weights: WeightsByModel = "imagenet") -> tuple[list[str], Fal
 
     Returns:
         `(names, fallback)`: `fallback` is None, or `{"model", "instead_of", "download_mb",
-        "note"}` (the note in English; `fallback_note` says it in any language).
+        "note"}` (the note in English; `plugin.words.results.fallback_note` says it in any language).
     """
     pair = list(DEFAULT_MODELS)
     if isinstance(weights, dict) or parse_weights(weights).kind != "imagenet":
@@ -31,9 +31,3 @@ def default_models(weights: WeightsByModel = "imagenet") -> tuple[list[str], Fal
     fallback: Fallback = {"model": FALLBACK_MODEL, "instead_of": pair, "download_mb": missing}
     return [FALLBACK_MODEL], {**fallback, "note": fallback_note(fallback, "en")}
 
-
-def fallback_note(fallback: Fallback, lang: str) -> str:
-    """Why another model answered, in `lang`."""
-    sizes = ", ".join(f"{name} {size:g} MiB" for name, size in fallback["download_mb"].items())
-    return words.text("results.fallback_note", lang, fallback=fallback["model"], pair=words.text("results.and", lang).join(fallback["instead_of"]),
-                      missing=sizes)

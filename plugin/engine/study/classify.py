@@ -16,7 +16,7 @@ from plugin import words
 from plugin.engine.inference.custom import load_custom_model
 from plugin.engine.inference.prepared import PreparedModel, check_backend, check_precision, load_registry_model, prepare_batch
 from plugin.engine.inference.preprocessing import get_mode
-from plugin.engine.intake.images import LoadedImage, load_image
+from plugin.engine.intake.images import load_image
 from plugin.engine.intake.parallel import in_threads
 from plugin.engine.models.defaults import default_models
 from plugin.engine.models.registry import get_spec
@@ -30,6 +30,7 @@ from plugin.engine.results import (
     Fallback,
     ImageInput,
     Int8Agreement,
+    LoadedImage,
     ModelEntry,
     ModelFailure,
     ModelNames,
@@ -39,10 +40,8 @@ from plugin.engine.results import (
     WeightsInput,
     answers,
 )
-from plugin.engine.study.agreement import agreement, sentence
+from plugin.engine.study.agreement import agreement
 from plugin.engine.study.labels import (
-    CAT_INDICES,
-    DOG_INDICES,
     Expected,
     dog_cat_verdict,
     parse_expected,
@@ -52,14 +51,17 @@ from plugin.engine.study.labels import (
 from plugin.engine.study.labels import top_k as rank_top_k
 from plugin.errors import CANNOT_ANSWER, InvalidInputError, PluginError
 from plugin.limits import (
+    CAT_INDICES,
     DEFAULT_BACKEND,
     DEFAULT_MODELS,
     DEFAULT_PRECISION,
     DEFAULT_TOP_K,
+    DOG_INDICES,
     MAX_IMAGES_PER_CALL,
     MAX_MODELS_PER_CALL,
     MAX_TOP_K,
 )
+from plugin.words.results import sentence
 
 __all__ = ["classify_image", "classify_images", "check_model_names", "check_top_k", "weights_by_model", "model_failure",
            "none_can_answer"]

@@ -18,16 +18,18 @@ from typing import Any, cast
 
 import numpy as np
 
+from plugin.engine.imagenet import find_class
 from plugin.engine.inference.custom import load_custom_model
 from plugin.engine.inference.prepared import PreparedModel, load_registry_model, prepare_batch
 from plugin.engine.inference.preprocessing import get_mode
 from plugin.engine.inference.runners import KerasRunner
-from plugin.engine.intake.images import LoadedImage, load_image
+from plugin.engine.intake.images import load_image
 from plugin.engine.models.registry import get_spec
 from plugin.engine.models.weights import parse_weights
-from plugin.engine.results import ClassNames, ExpectedInput, Explanation, ImageInput, PathInput, WeightsInput
-from plugin.engine.study.labels import CAT_INDICES, DOG_INDICES, find_class, parse_expected
+from plugin.engine.results import ClassNames, ExpectedInput, Explanation, ImageInput, LoadedImage, PathInput, WeightsInput
+from plugin.engine.study.labels import parse_expected
 from plugin.errors import InvalidInputError
+from plugin.limits import CAT_INDICES, DOG_INDICES
 
 __all__ = ["explain", "last_conv_layer", "GRID_DECIMALS"]
 

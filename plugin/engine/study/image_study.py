@@ -12,13 +12,14 @@ from typing import Any
 
 import numpy as np
 
-from plugin.engine.intake.images import LoadedImage, load_image
+from plugin.engine.intake.images import load_image
 from plugin.engine.results import (
     ClassificationResult,
     ClassNames,
     ExpectedInput,
     Explanation,
     ImageInput,
+    LoadedImage,
     ModelNames,
     PathInput,
     PreprocessingStudy,

@@ -1,10 +1,8 @@
-"""ImageNet class names in English and Korean, top-k decoding, the study's dog/cat verdict, and
-finding a class by any of its names.
+"""The study's dog/cat verdict, top-k decoding, and the right answer a caller gives.
 
-The class index (1000 WordNet ids and names, in Keras's order) and the Korean names written for
-this project ship inside the package (`data/imagenet_class_index.json`, `data/imagenet_ko.json`),
-so decoding works offline. A prediction keeps Keras's name as `label` (e.g. "golden_retriever",
-which code relies on) and adds `label_ko` ("골든 리트리버"); `display_name` gives what people read.
+A prediction keeps Keras's name as `label` (e.g. "golden_retriever", which code relies on) and adds
+`label_ko` ("골든 리트리버"), from `plugin.engine.imagenet`; `plugin.words.results.display_name`
+gives what people read.
 
 The verdict answers the study question "dog or cat?" with groups taken from WordNet's hierarchy:
 dog = the domestic dog's subtree (ImageNet 151-268), cat = the cat family (felids: the domestic
@@ -17,102 +15,27 @@ counts, the photo is "other". So a top-1 dog breed or cat is never "other" (its 
 least the top-1's probability, more than any other class), and an unsure model that spreads a
 little over many breeds (a corner of the cat photo: 19 % over dog breeds, top-1 Egyptian cat; horse,
 giraffe and painting crops put 6-12 % on dogs, none of them near the top) does not make a dog.
+The groups and the share are `plugin.limits`' (`DOG_INDICES`, `CAT_INDICES`, `WILD_CAT_INDICES`,
+`PLAUSIBLE_GROUP`), which `plugin.words.results` says the rule with.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import functools
-import json
-from collections.abc import Mapping, Sequence
-from importlib import resources
-from typing import Any
+from collections.abc import Sequence
 
 import numpy as np
 
-from plugin import words
+from plugin.engine.imagenet import ImagenetClass, find_class, group_of, imagenet_classes
 from plugin.engine.results import ExpectedInput, ExpectedRecord, Prediction, Verdict, VerdictScores
 from plugin.errors import InvalidInputError
+from plugin.limits import CAT_INDICES, DOG_INDICES, PLAUSIBLE_GROUP, WILD_CAT_INDICES
+from plugin.words.results import verdict_basis
 
-__all__ = ["DOG_INDICES", "CAT_INDICES", "WILD_CAT_INDICES", "PLAUSIBLE_GROUP", "GROUPS", "ImagenetClass", "Expected", "imagenet_classes", "top_k",
-           "dog_cat_verdict", "verdict_labels", "verdict_basis", "verdict_rule", "group_of", "find_class", "parse_expected", "display_name"]
+__all__ = ["GROUPS", "Expected", "top_k", "rank_of", "dog_cat_verdict", "verdict_labels", "parse_expected"]
 
-DOG_INDICES = range(151, 269)
-"""WordNet's domestic dog (n02084071): every dog breed ImageNet has."""
-CAT_INDICES = range(281, 294)
-"""WordNet's cat family (felid, n02120997): domestic cats and the wild cats below."""
-WILD_CAT_INDICES = range(286, 294)
-"""Cougar, lynx, leopard, snow leopard, jaguar, lion, tiger, cheetah: the cat family's wild members."""
-PLAUSIBLE_GROUP = 0.2
-"""The least share of the probability a group needs to be the verdict without holding the top-1
-class: one in five. Below it the group is an unsure model's noise spread over many classes."""
 GROUPS = ("dog", "cat")
 _GROUP_NAMES = {"dog": "dog", "dogs": "dog", "개": "dog", "강아지": "dog", "cat": "cat", "cats": "cat", "고양이": "cat"}
-
-
-@dataclasses.dataclass(frozen=True)
-class ImagenetClass:
-    """One of the 1000 classes: its index, WordNet id, Keras name and Korean name."""
-
-    index: int
-    wnid: str
-    label: str
-    label_ko: str
-
-    @property
-    def group(self) -> str:
-        return group_of(self.index)
-
-    def describe(self) -> ExpectedRecord:
-        return {"index": self.index, "wnid": self.wnid, "label": self.label, "label_ko": self.label_ko,
-                "group": self.group}
-
-
-def _data(name: str) -> dict:
-    return json.loads(resources.files("plugin.data").joinpath(name).read_text("utf-8"))
-
-
-@functools.cache
-def imagenet_classes() -> tuple[ImagenetClass, ...]:
-    """The 1000 ImageNet classes, by index."""
-    index, korean = _data("imagenet_class_index.json"), _data("imagenet_ko.json")
-    return tuple(ImagenetClass(i, index[str(i)][0], index[str(i)][1], korean[str(i)]) for i in range(len(index)))
-
-
-def group_of(index: int) -> str:
-    """"dog", "cat" or "other" for an ImageNet class index."""
-    return "dog" if index in DOG_INDICES else "cat" if index in CAT_INDICES else "other"
-
-
-def _key(text: str) -> str:
-    return " ".join(text.replace("_", " ").replace("-", " ").split()).casefold()
-
-
-@functools.cache
-def _by_name() -> dict[str, int]:
-    names: dict[str, int] = {}
-    for item in imagenet_classes():
-        for name in (item.label, item.label_ko, item.wnid):
-            names.setdefault(_key(name), item.index)
-    return names
-
-
-def find_class(name: Any) -> ImagenetClass:
-    """An ImageNet class by index (int or digits), English name ("golden retriever" or
-    "golden_retriever", any case), Korean name ("골든 리트리버") or WordNet id ("n02099601")."""
-    classes = imagenet_classes()
-    if isinstance(name, (int, np.integer)) and not isinstance(name, bool):
-        if 0 <= int(name) < len(classes):
-            return classes[int(name)]
-    elif isinstance(name, str):
-        text = name.strip()
-        if text.isdigit() and int(text) < len(classes):
-            return classes[int(text)]
-        if _key(text) in _by_name():
-            return classes[_by_name()[_key(text)]]
-    raise InvalidInputError(
-        "Expected an ImageNet class: its index (0-999), English name ('beagle'), Korean name ('비글') or WordNet "
-        f"id ('n02088364'), or 'dog' or 'cat'. Received: {str(name)[:80]!r}", key="unknown_class", name=str(name)[:80])
 
 
 @dataclasses.dataclass(frozen=True)
@@ -151,15 +74,6 @@ def parse_expected(expected: ExpectedInput, class_names: Sequence[str] | None = 
         return Expected(group=_GROUP_NAMES[expected.strip().casefold()])
     item = find_class(expected)
     return Expected(group=item.group, item=item)
-
-
-def display_name(prediction: Mapping[str, Any], lang: str) -> str:
-    """A class as people read it: in Korean "비글 (beagle)", in English "beagle"; never underscores."""
-    english = prediction["label"].replace("_", " ")
-    korean = prediction.get("label_ko")
-    if lang == "ko" and korean:
-        return f"{korean} ({english})"
-    return english
 
 
 def top_k(probabilities: np.ndarray, k: int, class_names: Sequence[str] | None = None) -> list[Prediction]:
@@ -244,35 +158,3 @@ def _counts(group: str, scores: VerdictScores, top1: int) -> bool:
 
 def _top1_group(index: int) -> str:
     return "wild cat" if index in WILD_CAT_INDICES else group_of(index)
-
-
-def verdict_rule(lang: str = "en") -> str:
-    """The verdict's rule in one sentence, in `lang`, with this module's constants (README says the same)."""
-    def span(indices: range) -> str:
-        return f"{indices.start}–{indices.stop - 1}"
-
-    return words.text("verdict_basis.rule", lang, dogs=span(DOG_INDICES), cats=span(range(CAT_INDICES.start, WILD_CAT_INDICES.start)),
-                      wild=span(WILD_CAT_INDICES), share=f"{PLAUSIBLE_GROUP:.0%}")
-
-
-def verdict_basis(verdict: Verdict, lang: str = "en") -> str:
-    """Why the verdict is what it is, in one sentence in `lang` (the result's `basis` is English)."""
-    t = words.section("verdict_basis", lang)
-    scores = verdict["scores"]
-    other = display_name({"label": verdict["other_class"]["label"], "label_ko": verdict["other_class"]["label_ko"]}, lang)
-    score = {group: f"{scores[group]:.1%}" for group in ("dog", "cat", "other")}
-    chosen = verdict["label"]
-    if chosen == "other" and max(scores["dog"], scores["cat"]) > scores["other"]:  # a group too small to count
-        return t["too_small"].format(dog=score["dog"], cat=score["cat"], share=f"{PLAUSIBLE_GROUP:.0%}", label=other,
-                                     score=score["other"])
-    parts = {group: t[group].format(score=score[group], label=other) for group in ("dog", "cat", "other")}
-    rival = "cat" if chosen == "dog" else "dog"
-    if chosen != "other" and scores[rival] > scores[chosen]:  # type: ignore[literal-required]
-        # the larger group does not count (not the top-1 class, under the share): the top-1's group wins
-        sentence = t["over_noise"].format(chosen=parts[chosen], rival=parts[rival], share=f"{PLAUSIBLE_GROUP:.0%}",
-                                          other=parts["other"])
-    else:
-        sentence = f"{parts[chosen]} > " + t["join"].join(parts[group] for group in ("dog", "cat", "other") if group != chosen)
-    if chosen == "cat" and verdict["top1_group"] == "wild cat":
-        sentence += t["wild"]
-    return sentence

@@ -7,10 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from plugin import words
-from plugin.engine.intake.images import source_text as image_source
 from plugin.engine.results import ClassificationResult, ModelEntry, answers, is_failure
-from plugin.engine.study.agreement import sentence
-from plugin.engine.study.labels import display_name, verdict_basis, verdict_rule
 from plugin.errors import InvalidInputError
 from plugin.render.charts import probability_chart
 from plugin.render.overlay import overlay_png
@@ -18,6 +15,7 @@ from plugin.render.pages import Page, ReportKind
 from plugin.render.pages._parts import chart_files, expect, photo_context, photo_of, short_name
 from plugin.render.pictures import data_uri
 from plugin.words import failure_text
+from plugin.words.results import display_name, sentence, source_text, verdict_basis, verdict_rule
 
 
 def _run(api: Any, options: dict[str, Any]) -> dict[str, Any]:
@@ -42,7 +40,7 @@ def _build(inputs: dict[str, Any], t: dict, lang: str) -> Page:
     files, file_keys = dict(pictures), dict[str, str]()
     expected: Any = data.get("expected")
     context: dict[str, Any] = {"data": data, "sentence": sentence(data, lang), **photo_context(picture, files, file_keys),
-               "source": image_source(data["image"], lang), "entries": _entries(data["results"], charts, lang),
+               "source": source_text(data["image"], lang), "entries": _entries(data["results"], charts, lang),
                "verdict_rule": verdict_rule(lang) if any(entry.get("verdict") for entry in answered) else None,
                "expected_name": display_name(data["expected"], lang) if (expected or {}).get("label")
                else (words.text(f"agreement.{data['expected']['group']}", lang) if data.get("expected") else None)}

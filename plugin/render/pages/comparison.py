@@ -6,14 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from plugin import words
-from plugin.engine.intake.images import source_text as image_source
 from plugin.engine.results import ComparisonResult
-from plugin.engine.study.agreement import sentence
-from plugin.engine.study.labels import display_name, verdict_rule
 from plugin.render.charts import comparison_charts
 from plugin.render.pages import Page, ReportKind
 from plugin.render.pages._parts import chart_files, expect, machine, photo_context, photo_of
 from plugin.words import failure_text
+from plugin.words.results import display_name, sentence, source_text, verdict_rule
 
 
 def _run(api: Any, options: dict[str, Any]) -> dict[str, Any]:
@@ -38,7 +36,7 @@ def _build(inputs: dict[str, Any], t: dict, lang: str) -> Page:
                "machine": machine(data["timing"], t), "sentence": None, "failures": {}, "verdict_rule": None}
     if data.get("image"):
         context |= photo_context(inputs["photo"], files, file_keys)
-        context["source"] = image_source(data["image"], lang)
+        context["source"] = source_text(data["image"], lang)
         context["sentence"] = sentence({"results": rows, "expected": data.get("expected")}, lang)
         context["top_names"] = {row["model"]: display_name(row["predictions"][0], lang) for row in rows if "predictions" in row}
         context["failures"] = {row["model"]: failure_text(row["error"], lang) for row in rows if "error" in row}

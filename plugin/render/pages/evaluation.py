@@ -8,8 +8,8 @@ from typing import Any
 from markupsafe import Markup
 
 from plugin import words
+from plugin.engine.imagenet import find_class
 from plugin.engine.results import EvaluationResult, ModelEvaluation, answers, failures
-from plugin.engine.study.labels import display_name, find_class
 from plugin.errors import PluginError
 from plugin.render.charts import accuracy_chart
 from plugin.render.pages import Page, ReportKind
@@ -17,6 +17,7 @@ from plugin.render.pages._parts import chart_files, expect
 from plugin.render.pictures import data_uri, jpeg, svg_to_png
 from plugin.render.templates import template_environment
 from plugin.words import failure_text
+from plugin.words.results import display_name
 
 __all__ = ["KIND", "confusion_html"]
 

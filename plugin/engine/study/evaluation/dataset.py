@@ -12,9 +12,10 @@ import json
 import os
 from pathlib import Path
 
+from plugin.engine.imagenet import ImagenetClass
 from plugin.engine.intake.images import IMAGE_SUFFIXES
 from plugin.engine.intake.sources import resolve_local_dir, resolve_local_path
-from plugin.engine.study.labels import ImagenetClass, parse_expected
+from plugin.engine.study.labels import parse_expected
 from plugin.errors import InvalidInputError, PluginError
 from plugin.limits import MAX_EVALUATION_IMAGES
 

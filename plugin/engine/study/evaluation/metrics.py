@@ -8,9 +8,9 @@ not apply is None.
 
 from __future__ import annotations
 
+from plugin.engine.imagenet import imagenet_classes
 from plugin.engine.results import ClassScore, Mistake, ModelSummary
 from plugin.engine.study.evaluation.dataset import Meaning
-from plugin.engine.study.labels import imagenet_classes
 from plugin.limits import MAX_MISTAKES
 
 __all__ = ["summarise", "GROUP_LABELS", "MAX_CLASS_MATRIX"]

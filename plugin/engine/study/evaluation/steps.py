@@ -56,9 +56,10 @@ class ModelRef:
 
 def classify_batch(prepared, paths: Sequence[str], names: Sequence[str], labels: Sequence[str]) -> list[dict]:
     """Per-image records of one batch: the top classes, the verdict, the predicted group."""
+    from plugin.engine.imagenet import group_of
     from plugin.engine.inference.prepared import prepare_batch
     from plugin.engine.study.evaluation.dataset import group_label
-    from plugin.engine.study.labels import dog_cat_verdict, group_of
+    from plugin.engine.study.labels import dog_cat_verdict
 
     batch = prepare_batch(paths, prepared)
     probabilities = np.asarray(prepared.probabilities(batch), dtype=np.float64)

@@ -1,0 +1,131 @@
+"""How a result is said, in Korean or English: the names of classes, the dog/cat verdict's basis and
+rule, the models' agreement, why another model answered, and where a photo came from.
+
+Each function takes a result (or a part of one) as the engine returns it and the reader's language,
+and finds its words in the catalogue. The engine calls them for the English sentences results carry
+(`verdict["basis"]`, `agreement["summary"]`, `fallback["note"]`); pages and doors for the reader's
+language. This module reads results as mappings and imports nothing of the engine; the verdict's
+numbers come from `plugin.limits`, where the engine reads them too.
+
+    >>> display_name({"label": "English_foxhound", "label_ko": "잉글리시 폭스하운드"}, "ko")
+    '잉글리시 폭스하운드 (English foxhound)'
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from plugin.limits import CAT_INDICES, DOG_INDICES, PLAUSIBLE_GROUP, WILD_CAT_INDICES
+from plugin.words import percent, section, text
+
+__all__ = ["display_name", "class_name", "verdict_basis", "verdict_rule", "sentence", "fallback_note", "source_text"]
+
+
+def display_name(prediction: Mapping[str, Any], lang: str) -> str:
+    """A class as people read it: in Korean "비글 (beagle)", in English "beagle"; never underscores."""
+    english = prediction["label"].replace("_", " ")
+    korean = prediction.get("label_ko")
+    if lang == "ko" and korean:
+        return f"{korean} ({english})"
+    return english
+
+
+def class_name(prediction: Mapping[str, Any], lang: str) -> str:
+    """A class in one name, where the other is beside it or would be too long: in Korean "비글",
+    in English "beagle" (a chart's bar, a list in a sentence)."""
+    if lang == "ko" and prediction.get("label_ko"):
+        return prediction["label_ko"]
+    return prediction["label"].replace("_", " ")
+
+
+def verdict_rule(lang: str = "en") -> str:
+    """The verdict's rule in one sentence, in `lang`, with the numbers it is decided by (README says the same)."""
+    def span(indices: range) -> str:
+        return f"{indices.start}–{indices.stop - 1}"
+
+    return text("verdict_basis.rule", lang, dogs=span(DOG_INDICES), cats=span(range(CAT_INDICES.start, WILD_CAT_INDICES.start)),
+                wild=span(WILD_CAT_INDICES), share=percent(PLAUSIBLE_GROUP, digits=0))
+
+
+def verdict_basis(verdict: Mapping[str, Any], lang: str = "en") -> str:
+    """Why the verdict (a result's `verdict`) is what it is, in one sentence in `lang` (the
+    result's own `basis` is English)."""
+    t = section("verdict_basis", lang)
+    scores = verdict["scores"]
+    other = display_name({"label": verdict["other_class"]["label"], "label_ko": verdict["other_class"]["label_ko"]}, lang)
+    score = {group: percent(scores[group]) for group in ("dog", "cat", "other")}
+    share = percent(PLAUSIBLE_GROUP, digits=0)
+    chosen = verdict["label"]
+    if chosen == "other" and max(scores["dog"], scores["cat"]) > scores["other"]:  # a group too small to count
+        return t["too_small"].format(dog=score["dog"], cat=score["cat"], share=share, label=other, score=score["other"])
+    parts = {group: t[group].format(score=score[group], label=other) for group in ("dog", "cat", "other")}
+    rival = "cat" if chosen == "dog" else "dog"
+    if chosen != "other" and scores[rival] > scores[chosen]:
+        # the larger group does not count (not the top-1 class, under the share): the top-1's group wins
+        said = t["over_noise"].format(chosen=parts[chosen], rival=parts[rival], share=share, other=parts["other"])
+    else:
+        said = f"{parts[chosen]} > " + t["join"].join(parts[group] for group in ("dog", "cat", "other") if group != chosen)
+    if chosen == "cat" and verdict["top1_group"] == "wild cat":
+        said += t["wild"]
+    return said
+
+
+def _join(parts: list[str], t: Mapping[str, Any]) -> str:
+    return parts[0] if len(parts) == 1 else t["list_separator"].join(parts[:-1]) + t["list_last"] + parts[-1]
+
+
+def _count(count: int, t: Mapping[str, Any]) -> str:
+    words_for = t["count_words"]
+    return words_for[count] if count < len(words_for) else str(count)
+
+
+def sentence(record: Mapping[str, Any], lang: str) -> str:
+    """The agreement of a classification result (one image) in one or two sentences, in `lang`; a
+    comparison's rows do too, as `{"results": rows, "expected": ...}`. Models that could not answer
+    are left out (their error entries say why)."""
+    t = section("agreement", lang)
+    results = [entry for entry in record["results"] if "error" not in entry]  # the answers, as `results.answers` keeps them
+    tops = {r["model"]: class_name(r["predictions"][0], lang) for r in results}
+    verdicts = {r["model"]: t[verdict["label"]] for r in results if (verdict := r["verdict"])}
+    has_verdicts = len(verdicts) == len(results)
+    if len(results) == 1:
+        model = results[0]["model"]
+        said = (t["single_verdict"].format(model=model, verdict=verdicts[model], label=tops[model]) if has_verdicts
+                else t["single"].format(model=model, label=tops[model]))
+    else:
+        everyone = t["both"] if len(results) == 2 else t["all"].format(count=len(results), count_word=_count(len(results), t))
+        same_top = len(set(tops.values())) == 1
+        pairs = [t["pair"].format(model=model, label=label) for model, label in tops.items()]
+        if has_verdicts and len(set(verdicts.values())) == 1:
+            verdict = next(iter(verdicts.values()))
+            said = (t["same_both"].format(everyone=everyone, verdict=verdict, label=next(iter(tops.values()))) if same_top
+                    else t["same_verdict"].format(everyone=everyone, verdict=verdict, pairs=_join(pairs, t)))
+        elif has_verdicts:
+            split = [t["pair_verdict"].format(model=model, verdict=verdicts[model], label=tops[model]) for model in tops]
+            said = t["different_verdicts"].format(pairs=_join(split, t))
+        else:
+            said = (t["same_top1"].format(everyone=everyone, label=next(iter(tops.values()))) if same_top
+                    else t["different_top1"].format(pairs=_join(pairs, t)))
+    expected = record.get("expected")
+    if expected:
+        by = "top1" if expected.get("label") else "verdict"  # a class asked: its top-1; "dog" or "cat": the verdict shown
+        right = [r["model"] for r in results if r.get("correct", {}).get(by)]
+        answer = (class_name(expected, lang) if expected.get("label") else t[expected["group"]])
+        said += " " + (t["right_answer"].format(answer=answer, models=_join(right, t)) if right
+                       else t["nobody_right"].format(answer=answer))
+    return said
+
+
+def fallback_note(fallback: Mapping[str, Any], lang: str) -> str:
+    """Why another model answered (a result's `fallback`), in `lang`."""
+    sizes = ", ".join(f"{name} {size:g} MiB" for name, size in fallback["download_mb"].items())
+    return text("results.fallback_note", lang, fallback=fallback["model"], pair=text("results.and", lang).join(fallback["instead_of"]),
+                missing=sizes)
+
+
+def source_text(image: Mapping[str, Any], lang: str) -> str:
+    """Where an image came from (its result record), in `lang`: "파일 cat.jpg", "URL https://..."."""
+    if not image.get("kind"):
+        return image["source"]
+    return text(f"image_sources.{image['kind']}", lang, name=image.get("name") or "")
