@@ -251,8 +251,8 @@ def _models(args, console: Console, lang: str) -> int:
         published = model["published"]
         table.add_row(
             model["name"], "x".join(map(str, model["input_shape"][:2])), model["preprocessing"],
-            _si(published["parameters"]), _si(published["multiply_adds"]), _percent(published["top1"]),
-            _percent(published["top5"]), _plain(published["depth"]), _plain(published["size_mb"]), _weights(model["weights"], t),
+            words.si_number(published["parameters"]), words.si_number(published["multiply_adds"]), words.percent(published["top1"]),
+            words.percent(published["top5"]), _plain(published["depth"]), _plain(published["size_mb"]), _weights(model["weights"], t),
         )
     console.print(table)
     console.print(t["models_sources"])
@@ -341,12 +341,12 @@ def _describe(args, console: Console, lang: str) -> int:
     shapes = t["input_output"].format(input=_shape(facts["input_shape"]), output=_shape(facts["output_shape"]))
     console.print(f"[bold]{_escape(facts['model'])}[/]  {shapes}")
     console.print(t["summary"].format(params=f"{facts['total_params']:,}", trainable=f"{facts['trainable_params']:,}",
-                                      macs=_si(facts["macs"]), flops=_si(facts["flops"]), depth=facts["depth"],
+                                      macs=words.si_number(facts["macs"]), flops=words.si_number(facts["flops"]), depth=facts["depth"],
                                       layers=facts["num_layers"], size=facts["size_mb"]))
     stages = _table(t["stages"], t["stages_headers"], right={2, 4, 5})
     for stage in facts["stages"]:
         stages.add_row(_escape(stage["name"]), str(stage["output_size"]), _plain(stage["blocks"]), _escape(stage["layout"]),
-                       f"{stage['params']:,}", _si(stage["macs"]))
+                       f"{stage['params']:,}", words.si_number(stage["macs"]))
     console.print(stages)
     structure = _table(t["structure"], t["structure_headers"], right={1})
     for kind in facts["structure"]:
@@ -356,7 +356,7 @@ def _describe(args, console: Console, lang: str) -> int:
         layers = _table(t["layers"], t["layers_headers"], right={3, 4})
         for row in facts["layers"]:
             layers.add_row(_escape(row["name"]), row["type"], _shape(row["output_shape"]), f"{row['params']:,}",
-                           _si(row["macs"]), _escape(", ".join(row["inbound"])))
+                           words.si_number(row["macs"]), _escape(", ".join(row["inbound"])))
         console.print(layers)
     if facts["diagram"]:
         console.print(t["diagram"].format(path=facts["diagram"]["path"], bytes=f"{facts['diagram']['bytes']:,}"),
@@ -375,8 +375,8 @@ def _compare(args, console: Console, lang: str) -> int:
     headers = t["compare_headers"] + (t["compare_image_headers"] if args.image else [])
     table = _table(t["comparison"], headers, right=set(range(1, 8)))
     for row in result["models"]:
-        cells = [row["model"], _si(row["total_params"]), _si(row["macs"]), str(row["depth"]), f"{row['size_mb']:.1f}",
-                 _percent(row["published"]["top1"]), _percent(row["published"]["top5"]), f"{row['inference_ms']:.1f}"]
+        cells = [row["model"], words.si_number(row["total_params"]), words.si_number(row["macs"]), str(row["depth"]), f"{row['size_mb']:.1f}",
+                 words.percent(row["published"]["top1"]), words.percent(row["published"]["top5"]), f"{row['inference_ms']:.1f}"]
         if args.image and "error" in row:
             cells += [report["no_answer"], "—"]
         elif args.image:
@@ -458,7 +458,7 @@ def _evaluate(args, console: Console, lang: str) -> int:
                                              t["mistakes"], t["images_per_second"]], right={1, 2, 3, 4, 5})
     for model in api.answers(result["models"]):
         accuracy = model["accuracy"]
-        table.add_row(_escape(model["model"]), _percent(accuracy["verdict"]), _percent(accuracy["top1"]), _percent(accuracy["top5"]),
+        table.add_row(_escape(model["model"]), words.percent(accuracy["verdict"]), words.percent(accuracy["top1"]), words.percent(accuracy["top5"]),
                       str(model["mistake_count"]), _plain(model["images_per_second"]))
     console.print(table)
     _print_failures(console, result["models"], lang)
@@ -482,8 +482,8 @@ def _fine_tune(args, console: Console, lang: str) -> int:
     t = words.section("cli", lang)
     console.print(t["fine_tuned"].format(path=result["model_path"], classes=", ".join(result["class_names"]),
                                          epochs=result["history"]["epochs_run"]), soft_wrap=True, highlight=False)
-    console.print(t["fine_tune_accuracy"].format(base=result["base"], base_accuracy=_percent(result["accuracy"]["base"]),
-                                                 tuned=_percent(result["accuracy"]["fine_tuned"]),
+    console.print(t["fine_tune_accuracy"].format(base=result["base"], base_accuracy=words.percent(result["accuracy"]["base"]),
+                                                 tuned=words.percent(result["accuracy"]["fine_tuned"]),
                                                  validation=result["images"]["validation"]))
     if made:
         console.print(made["path"], soft_wrap=True, highlight=False)
@@ -500,19 +500,6 @@ def _escape(text: str) -> str:
     from rich.markup import escape
 
     return escape(str(text))
-
-
-def _si(value) -> str:
-    if value is None:
-        return "-"
-    for scale, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(value) >= scale:
-            return f"{value / scale:.1f}{suffix}"
-    return str(value)
-
-
-def _percent(value) -> str:
-    return "-" if value is None else f"{value:.1%}"
 
 
 def _plain(value) -> str:

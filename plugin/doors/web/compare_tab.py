@@ -5,7 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from plugin import api, words
-from plugin.doors.web.markdown import failure_cards, percent
+from plugin.doors.web.markdown import failure_cards
 from plugin.doors.web.page import Page, engine_error, table_value, texts
 from plugin.doors.web.serving import photo, render_saved
 from plugin.errors import PluginError
@@ -31,7 +31,7 @@ def compare_view(*, models, image, random_weights, lang, progress=gr.Progress())
     rows = []
     for row in data["models"]:
         cells = [row["model"], round(row["total_params"] / 1e6, 1), round(row["macs"] / 1e9, 2), row["depth"],
-                 round(row["size_mb"], 1), percent(row["published"]["top1"]), row["inference_ms"]]
+                 round(row["size_mb"], 1), words.percent(row["published"]["top1"]), row["inference_ms"]]
         if "error" in row:
             cells += [words.text("report.no_answer", lang), "—"]
         elif "predictions" in row:

@@ -11,7 +11,7 @@ import gradio as gr
 from plugin import api, words
 from plugin.doors.http_uploads import mark_used
 from plugin.doors.web.choices import MODEL_CHOICES, engine_choices
-from plugin.doors.web.markdown import failure_cards, md, percent
+from plugin.doors.web.markdown import failure_cards, md
 from plugin.doors.web.page import Page, engine_error, table_value, texts
 from plugin.doors.web.serving import render_saved, served
 from plugin.doors.web.sessions import session_dir, session_folder
@@ -57,8 +57,8 @@ def evaluate_view(*, folder, archive, models, engine, precision, lang, request: 
                               progress=lambda done, total, model: progress(done / max(total, 1), desc=f"{model} {done}/{total}"))
     except PluginError as exc:
         raise engine_error(exc, lang) from exc
-    rows = [[model["model"], percent(model["accuracy"]["verdict"]), percent(model["accuracy"]["top1"]),
-             percent(model["accuracy"]["top5"]), model["mistake_count"], model["images_per_second"]]
+    rows = [[model["model"], words.percent(model["accuracy"]["verdict"]), words.percent(model["accuracy"]["top1"]),
+             words.percent(model["accuracy"]["top5"]), model["mistake_count"], model["images_per_second"]]
             for model in api.answers(result["models"])]
     return evaluation_summary(result, lang), table_value(t["evaluate_headers"], rows), confusion_html(result, lang), {"result": result}
 
@@ -97,8 +97,8 @@ def fine_tune_text(result: Mapping[str, Any], lang: str) -> str:
     text), the epochs run and the accuracy before and after."""
     return texts(lang)["tune_result"].format(
         classes=", ".join(md(name) for name in result["class_names"]), epochs=result["history"]["epochs_run"],
-        base=md(result["base"]), base_accuracy=percent(result["accuracy"]["base"]),
-        tuned=percent(result["accuracy"]["fine_tuned"]), validation=result["images"]["validation"])
+        base=md(result["base"]), base_accuracy=words.percent(result["accuracy"]["base"]),
+        tuned=words.percent(result["accuracy"]["fine_tuned"]), validation=result["images"]["validation"])
 
 
 def build(page: Page, language: gr.State) -> None:

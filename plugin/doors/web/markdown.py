@@ -1,5 +1,5 @@
 """Results written into the page's Markdown: names escaped as text, a card per model that could not
-answer, a share as a percentage."""
+answer."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Any
 
 from plugin import words
 
-__all__ = ["md", "failure_cards", "percent"]
+__all__ = ["md", "failure_cards"]
 
 
 def md(text: Any) -> str:
@@ -30,7 +30,3 @@ def failure_cards(entries: list, lang: str) -> list[str]:
             text = text.replace(md(url), f"<{url}>")
         cards.append(f"> ⚠️ **{md(entry['model'])} · {said}**  \n> {text}\n")
     return cards
-
-
-def percent(value) -> str:
-    return "-" if value is None else f"{value:.1%}"
