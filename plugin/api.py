@@ -20,6 +20,7 @@ from typing import Any
 from plugin import words
 from plugin.engine.architecture.describe import check_detail, describe, load_subject
 from plugin.engine.inference.listing import list_models
+from plugin.engine.inference.options import RunOptions
 from plugin.engine.inference.preprocessing import MODES
 from plugin.engine.intake.archives import extract_images
 from plugin.engine.intake.folders import labelled_folders
@@ -28,12 +29,14 @@ from plugin.engine.models.defaults import default_models
 from plugin.engine.models.registry import MODELS, get_spec
 from plugin.engine.results import (
     ArchitectureFacts,
+    BatchClassificationResult,
     ClassificationResult,
     ClassNames,
     ComparisonResult,
     EvaluationResult,
     ExpectedInput,
     Explanation,
+    FineTuneResult,
     ImageInput,
     LoadedImage,
     ModelNames,
@@ -42,21 +45,33 @@ from plugin.engine.results import (
     ReportFiles,
     StructureResult,
     StudyResult,
+    WeightsByModel,
     WeightsInput,
     answers,
     failures,
     is_answer,
     is_failure,
 )
-from plugin.engine.study.classify import check_model_names, classify_image, classify_images
+from plugin.engine.study.classify import check_model_names
+from plugin.engine.study.classify import classify_image as _classify_image
+from plugin.engine.study.classify import classify_images as _classify_images
 from plugin.engine.study.compare import compare_models
-from plugin.engine.study.evaluation import ENGINES, evaluate
-from plugin.engine.study.experiment import compare_preprocessing
+from plugin.engine.study.evaluation import ENGINES, Progress
+from plugin.engine.study.evaluation import evaluate as _evaluate
+from plugin.engine.study.experiment import compare_preprocessing as _compare_preprocessing
 from plugin.engine.study.explain import explain
-from plugin.engine.study.finetune import fine_tune
+from plugin.engine.study.finetune import FineTuneOptions
+from plugin.engine.study.finetune import fine_tune as _fine_tune
 from plugin.engine.study.image_study import study_image as _study_image
 from plugin.errors import InvalidInputError
-from plugin.limits import STRUCTURE_MODELS
+from plugin.limits import (
+    DEFAULT_BACKEND,
+    DEFAULT_FINE_TUNE_EPOCHS,
+    DEFAULT_PRECISION,
+    DEFAULT_TOP_K,
+    FINE_TUNE_BASE,
+    STRUCTURE_MODELS,
+)
 from plugin.render import diagram as diagrams
 from plugin.render.overlay import write_overlay
 from plugin.render.pages import ReportKind, get_kind, kinds
@@ -111,6 +126,180 @@ def model_name(name: str) -> str:
     return get_spec(name).name
 
 
+def classify_image(image: ImageInput, models: ModelNames = None, top_k: int = DEFAULT_TOP_K,
+                   weights: WeightsByModel = "imagenet", model_path: PathInput | None = None, class_names: ClassNames = None,
+                   preprocessing: str | None = None, allow_random_weights: bool = False, expected: ExpectedInput = None,
+                   backend: str = DEFAULT_BACKEND, precision: str = DEFAULT_PRECISION) -> ClassificationResult:
+    """Classify one image with each model, give the dog/cat verdict and say whether the models agree.
+
+    Args:
+        image: a path, http(s) URL, data URI, base64 string, bytes, PIL image or numpy array.
+        models: registry model names (see `list_models()`), at most `MAX_MODELS_PER_CALL`;
+            None for the study's pair, VGG16 and ResNet50, where their ImageNet weights are ready,
+            else EfficientNetLite0 (its weights come with the project), with a `note` saying so.
+            Ignored when `model_path` is given.
+        top_k: how many top classes to return per model, 1 to `MAX_TOP_K` (20).
+        weights: "imagenet" (downloaded once and cached by Keras, or bundled), "random" or None
+            (random initialisation, needs `allow_random_weights=True`) or a weights file path; or
+            a dict of these by model name, to give each model its own (models not named get
+            "imagenet"; with `models=None`, the dict's models are run).
+        model_path: a `.keras`/`.h5` classifier of your own, used instead of `models`.
+        class_names: names of the custom model's classes, by output index.
+        preprocessing: for a custom model, "caffe", "tf", "torch", "rescale" or "none";
+            for registry models, overrides their own preprocessing (to study its effect).
+        allow_random_weights: permit classifying with random weights; such results say
+            `"untrained": true`.
+        expected: the right answer, if known: an ImageNet class (index, English or Korean name,
+            or WordNet id) or "dog"/"cat"; for a model file, one of its class names.
+        backend: "auto" (onnxruntime where the model's export is cached, else Keras while it is
+            exported in the background), "onnx" (exports first if needed: seconds to a few
+            minutes, once) or "keras". Random weights and model files always run on Keras
+            ("onnx" refuses them).
+        precision: "float32" or "int8" (registry models with trained weights, on onnxruntime:
+            quantised once from the float32 export and kept only if it agrees with float32 on
+            held-out photos; where it does not, float32 answers and `precision_note` gives the
+            numbers). Each result's `precision` says which answered, and `int8_agreement` how the
+            int8 model agreed with float32 on the check images.
+
+    With several models, a model that cannot answer (its weights are not on this machine, ...)
+    does not fail the request: its entry in `results` is `{"model", "error": {"type", "message",
+    "key", "params"}}` and the others answer. When none can, the error names the models that can.
+
+    Returns:
+        `{"image": {"width", "height", "source"}, "results": [{"model", "weights", "untrained",
+        "predictions": [{"rank", "label", "label_ko", "class_id", "index", "probability"}],
+        "verdict", "inference_ms", "backend", "precision", "input_size", "preprocessing", ("correct": {"top1", "top5",
+        "verdict"}, "expected_rank" with expected)}], "agreement": {"agree", "basis",
+        "verdict_agree", "top1_agree", "top1", "verdicts", "summary"}, ("expected"), "note"?,
+        "fallback"?}`. `agreement.summary` says in one sentence whether the models agree on the
+        verdict and on the class ("Both say dog, but VGG16 says English foxhound and ResNet50 says
+        beagle"). `note` and `fallback` (`{"model", "instead_of", "download_mb"}`) say why another
+        model answered when `models` was None.
+    """
+    options = RunOptions(weights=weights, allow_random_weights=allow_random_weights, model_path=model_path,
+                         class_names=class_names, preprocessing=preprocessing, backend=backend, precision=precision)
+    return _classify_image(image, models, top_k=top_k, expected=expected, options=options)
+
+
+def classify_images(images: Sequence[ImageInput], models: ModelNames = None, top_k: int = DEFAULT_TOP_K,
+                    weights: WeightsByModel = "imagenet", model_path: PathInput | None = None,
+                    class_names: ClassNames = None, preprocessing: str | None = None, allow_random_weights: bool = False,
+                    expected: ExpectedInput = None, backend: str = DEFAULT_BACKEND,
+                    precision: str = DEFAULT_PRECISION) -> BatchClassificationResult:
+    """Classify several images (at most `MAX_IMAGES_PER_CALL`) in batches, with the options of `classify_image`.
+
+    Returns:
+        `{"images": [one classify_image result per image, in order]}`.
+    """
+    options = RunOptions(weights=weights, allow_random_weights=allow_random_weights, model_path=model_path,
+                         class_names=class_names, preprocessing=preprocessing, backend=backend, precision=precision)
+    return _classify_images(images, models, top_k=top_k, expected=expected, options=options)
+
+
+def compare_preprocessing(image: ImageInput, model: str, modes: Sequence[str] | None = None, *, top_k: int = DEFAULT_TOP_K,
+                          weights: WeightsInput = "imagenet", allow_random_weights: bool = False) -> PreprocessingStudy:
+    """Classify one photo with one model under several preprocessing modes.
+
+    Args:
+        image: any form `classify_image` takes.
+        model: a registry model name.
+        modes: preprocessing modes to try; default caffe, tf, torch, the model's own mode and none.
+        top_k: top classes per mode, 1 to 20.
+        weights, allow_random_weights: as for `classify_image`.
+
+    Returns:
+        `{"model", "own_mode", "image", "pixel": {"at", "rgb"}, "modes": [{"mode", "own", "predictions",
+        "verdict", "formula", "channel_order", "pixel"}]}`, the model's own mode marked `own: true`;
+        each mode's `formula` and the photo's centre pixel (`pixel.rgb`) as that mode hands it to the
+        model (`pixel`, in its `channel_order`).
+    """
+    options = RunOptions(weights=weights, allow_random_weights=allow_random_weights)
+    return _compare_preprocessing(image, model, modes, top_k=top_k, options=options)
+
+
+def evaluate(source: PathInput, models: ModelNames = None, labels: dict[str, str] | None = None, *,
+             weights: WeightsInput = "imagenet", allow_random_weights: bool = False, model_path: PathInput | None = None,
+             class_names: ClassNames = None, preprocessing: str | None = None, engine: str = "local", resume: bool = True,
+             progress: Progress | None = None, num_cpus: int | None = None, backend: str = DEFAULT_BACKEND,
+             precision: str = DEFAULT_PRECISION) -> EvaluationResult:
+    """Evaluate models on labelled images.
+
+    Args:
+        source: a folder whose sub-folders name the labels (`cat/`, `dog/`, or ImageNet classes by
+            English or Korean name or WordNet id), or a CSV/JSON list of (image, label); below the
+            allowed roots; at most `MAX_EVALUATION_IMAGES` images.
+        models: registry models; None for the study's pair where their weights are ready, else
+            EfficientNetLite0 (as classify_image). With `model_path` alone, only that file.
+        labels: optional renaming of the source's labels, e.g. {"kitties": "cat"}.
+        weights, allow_random_weights: as for classify_image.
+        model_path, class_names, preprocessing: a model file of one's own (a fine-tuned one needs
+            neither class names nor preprocessing: they are stored beside it).
+        engine: "local" (this process) or "ray" (Ray actors, one batch per call).
+        resume: continue the log of an earlier run of the same images (unchanged on disk) and
+            models that was interrupted; a finished run is run again.
+        progress: called as `progress(done, total, model)` after every batch.
+        num_cpus: logical CPUs of a local Ray instance (default: the cores and one more; an actor
+            of one CPU per core, and one CPU for Ray's own tasks).
+        backend: "auto", "onnx" or "keras", as for classify_image; decided once, before the run
+            (with "auto", a model whose export is not cached yet runs on Keras the whole run).
+        precision: "float32" or "int8", as for classify_image; the int8 model is made and checked
+            here, before the run (where it is refused, float32 runs and `precision_note` says why).
+
+    Returns:
+        `{"source", "images", "labels", "label_counts", "log_path", "engine", "models": [{"model",
+        "images", "accuracy": {"verdict", "top1", "top5"}, "confusion_matrix": {"labels", "counts"},
+        "per_class", "mistakes", "mistake_count", "images_per_second", "backend", "precision",
+        ("precision_note")}], ("note", "fallback")}`;
+        a metric that does not apply is None. A model that cannot answer (its weights are not on this
+        machine) is `{"model", "error"}` in `models`, first, and the others are evaluated.
+    """
+    options = RunOptions(weights=weights, allow_random_weights=allow_random_weights, model_path=model_path,
+                         class_names=class_names, preprocessing=preprocessing, backend=backend, precision=precision)
+    return _evaluate(source, models, labels, options=options, engine=engine, resume=resume, progress=progress,
+                     num_cpus=num_cpus)
+
+
+def fine_tune(source: PathInput, base: str = FINE_TUNE_BASE, epochs: int = DEFAULT_FINE_TUNE_EPOCHS, *,
+              labels: dict[str, str] | None = None, validation_split: float = 0.25, learning_rate: float = 0.01,
+              patience: int = 5, seed: int = 0, augment: bool = True, name: str | None = None, overwrite: bool = False,
+              output_dir: PathInput | None = None, progress: Progress | None = None, evaluate: bool = False) -> FineTuneResult:
+    """Train a new head for the folder's classes on a frozen pretrained backbone and save the model.
+
+    Args:
+        source: a folder whose sub-folders name the classes (e.g. cat/ and dog/), or a CSV/JSON
+            list of (image, label), below the allowed roots.
+        base: the registry model whose ImageNet weights give the backbone.
+        epochs: most epochs of training (early stopping may end sooner), 1 to 200.
+        labels: optional renaming of the source's labels.
+        validation_split: share of each class's photos kept for validation.
+        learning_rate: Adam's learning rate for the head.
+        patience: epochs without a better validation loss before stopping.
+        seed: fixes the split, the augmentation and the head's initialisation.
+        augment: also train on flipped and cropped variants of the training photos.
+        output_dir: a folder inside the output folder to save into (its `models/`); default the output folder.
+        name: the model file's name (letters, digits, '-', '_'); default from the source and base.
+            A model of that name already there is kept: the new one gets the next free name
+            (`cats-2.keras`), unless `overwrite`.
+        overwrite: replace a model of the same name.
+        progress: called as `progress(step, steps, stage)` while features are computed ("features"),
+            per epoch ("training") and, with `evaluate`, per evaluated batch ("evaluating").
+        evaluate: then evaluate the base and the fine-tuned model on the held-out photos, once.
+
+    Returns:
+        `{"model_path", "class_names", "history": {"loss", "val_loss", "accuracy", "val_accuracy",
+        "epochs_run", "stopped_early"}, "accuracy": {"base", "fine_tuned"}, "base", "images":
+        {"train", "validation"}}`: `accuracy` on the validation photos; the base's is its dog/cat
+        verdict (or top-1 for ImageNet class labels), None where neither applies. With `evaluate`,
+        also `"evaluation"`: an `evaluate` result for the base and the fine-tuned file on the
+        held-out photos only (never trained on), with `"held_out": {"images", "per_class",
+        "trained_on", "enough"}` (`enough`: at least `MIN_HELD_OUT_PER_CLASS` photos per class).
+    """
+    options = FineTuneOptions(epochs=epochs, validation_split=validation_split, learning_rate=learning_rate,
+                              patience=patience, seed=seed, augment=augment, name=name, overwrite=overwrite,
+                              output_dir=output_dir)
+    return _fine_tune(source, base, options, labels=labels, progress=progress, evaluate=evaluate)
+
+
 def study_image(image: ImageInput, models: ModelNames = None, *, expected: ExpectedInput = None, explain: bool = False,
                 study_preprocessing: bool = False, **options: Any) -> StudyResult:
     """Study a photo: classify it with each model; on request show where each model looked and how
@@ -130,8 +319,9 @@ def study_image(image: ImageInput, models: ModelNames = None, *, expected: Expec
         the photo as read (a `LoadedImage`), the `explain_image` results (or None) and the
         `compare_preprocessing` result (or None); exactly what `render_report` takes.
     """
+    top_k = options.pop("top_k", DEFAULT_TOP_K)
     study = _study_image(image, models, expected=expected, explain_models=explain, study_preprocessing=study_preprocessing,
-                         **options)
+                         top_k=top_k, options=RunOptions(**options))
     for explained, heatmap in zip(study.explanations or [], study.heatmaps):
         explained["overlay_path"] = _overlay(study.image, heatmap, explained)
     return {"result": study.result, "image": study.image, "explanations": study.explanations,
@@ -194,9 +384,9 @@ def explain_image(image: ImageInput, model: str | None = None, class_index: int 
         "overlay_path"}`: `heatmap` is the last feature map's grid (rows top to bottom, values 0..1,
         hot = where the model looked for the class); `overlay_path` a PNG of the heat over the photo.
     """
-    result, heatmap, loaded = explain(image, model, class_index=class_index, expected=expected, weights=weights,
-                                      allow_random_weights=allow_random_weights, model_path=model_path,
-                                      class_names=class_names, preprocessing=preprocessing)
+    options = RunOptions(weights=weights, allow_random_weights=allow_random_weights, model_path=model_path,
+                         class_names=class_names, preprocessing=preprocessing)
+    result, heatmap, loaded = explain(image, model, class_index=class_index, expected=expected, options=options)
     result["overlay_path"] = _overlay(loaded, heatmap, result)
     return result
 

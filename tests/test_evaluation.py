@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 
 import plugin
+from plugin.api import evaluate
 from plugin.doors.tools import call_tool
 from plugin.engine.intake.archives import extract_images
-from plugin.engine.study.evaluation import evaluate
 
 LITE = ["EfficientNetLite0", "EfficientNetLite2"]
 

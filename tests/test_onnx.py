@@ -15,6 +15,7 @@ import pytest
 from PIL import Image
 
 import plugin
+from plugin.api import classify_image, classify_images, evaluate
 from plugin.config import EXAMPLES_DIR
 from plugin.doors.tools import TOOLS, call_tool
 from plugin.engine.inference import onnx as engine_onnx
@@ -26,8 +27,6 @@ from plugin.engine.inference.prepared import load_registry_model
 from plugin.engine.inference.preprocessing import image_to_array, preprocess
 from plugin.engine.models.registry import MODELS
 from plugin.engine.models.weights import parse_weights, ready_imagenet_file, weights_path
-from plugin.engine.study.classify import classify_image, classify_images
-from plugin.engine.study.evaluation import evaluate
 from plugin.errors import ExportError, InvalidInputError, UnknownModelError
 from tests.conftest import REPO, settings_between_tests
 

@@ -143,9 +143,9 @@ def _int8_figures(name: str, weights: str, fp32: Path, jpeg: bytes, predict_ms: 
 
 def _backend_figures(name: str, weights: str, backend: str, jpeg: bytes, array, predict_ms: float, peak_gflops: float,
                      runs: int, batches: bool) -> dict:
+    from plugin.api import classify_image, classify_images
     from plugin.engine.inference.prepared import load_registry_model
     from plugin.engine.models.registry import get_spec
-    from plugin.engine.study.classify import classify_image, classify_images
 
     prepared = load_registry_model(name, weights, backend)
     options = {"models": [name], "weights": weights, "backend": backend, "top_k": 5}

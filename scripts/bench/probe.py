@@ -36,8 +36,8 @@ def run_probe(mode: str, backend: str, jpeg: str, models: dict[str, str], timeou
 
 def main(argv: list[str]) -> None:
     mode, backend, jpeg, *pairs = argv
+    from plugin.api import classify_image
     from plugin.config import configure, get_settings
-    from plugin.engine.study.classify import classify_image
     from scripts.bench.inference import bench_folder
     from scripts.bench.machine import peak_rss_bytes
 

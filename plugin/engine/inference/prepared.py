@@ -2,7 +2,8 @@
 
 `load_registry_model` builds (or takes from the cache) a registry model on Keras or onnxruntime
 (`plugin.engine.inference.onnx`: exported once, its cached file loaded), in float32 or int8;
-`check_backend`, `check_precision` and `resolve_backend` say which one answers.
+`resolve_backend` says which one answers (`plugin.engine.inference.options` holds the rules of
+backends and precisions).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from PIL import Image
 
 from plugin.config import get_settings
 from plugin.engine.inference.cache import model_cache
+from plugin.engine.inference.options import check_backend, check_precision, refuse_untrained
 from plugin.engine.inference.preprocessing import image_to_array, preprocess
 from plugin.engine.inference.runners import KerasRunner, Runner
 from plugin.engine.intake.images import load_image
@@ -26,10 +28,10 @@ from plugin.engine.models.build import build_registry_model
 from plugin.engine.models.registry import ModelSpec, get_spec
 from plugin.engine.models.weights import WeightsChoice, parse_weights, weights_path
 from plugin.engine.results import LoadedImage
-from plugin.errors import ExportError, InvalidInputError
-from plugin.limits import BACKENDS, DEFAULT_BACKEND, DEFAULT_PRECISION, PRECISIONS
+from plugin.errors import ExportError
+from plugin.limits import DEFAULT_BACKEND, DEFAULT_PRECISION
 
-__all__ = ["PreparedModel", "prepare_batch", "load_registry_model", "resolve_backend", "check_backend", "check_precision"]
+__all__ = ["PreparedModel", "prepare_batch", "load_registry_model", "resolve_backend"]
 
 log = logging.getLogger(__name__)
 
@@ -163,28 +165,6 @@ def load_registry_model(name: str, weights="imagenet", backend: str = "keras", p
     )
 
 
-def check_precision(precision, *, backend: str = DEFAULT_BACKEND, untrained: bool = False, model_file: bool = False,
-                    model: str | None = None) -> str:
-    """Return `precision` if it is one of `PRECISIONS` (None: the default) and can run as asked:
-    int8 runs on onnxruntime (not backend "keras"), for registry models with trained weights."""
-    if precision is None:
-        return DEFAULT_PRECISION
-    if not isinstance(precision, str) or precision not in PRECISIONS:
-        raise InvalidInputError(f"Expected precision to be one of {list(PRECISIONS)}. Received: {str(precision)[:40]!r}",
-                                key="precision", value=str(precision)[:40])
-    if precision == "int8":
-        if backend == "keras":
-            raise InvalidInputError("Expected backend='auto' or 'onnx' with precision='int8', which runs on onnxruntime. "
-                                    "Received: backend='keras'.", key="int8_keras")
-        if model_file:
-            raise InvalidInputError("Expected registry models with precision='int8'. Received: a model file, which runs "
-                                    "on Keras in float32.", key="int8_model_file")
-        if untrained:
-            raise InvalidInputError(f"Expected trained weights with precision='int8'{f' for {model}' if model else ''}. "
-                                    "Received: random weights, which have nothing to agree with.", key="int8_random")
-    return precision
-
-
 def _int8_runner(spec: ModelSpec, path: str, key: str,
                  verdicts: Callable[[np.ndarray], Sequence[str]]) -> tuple[Runner, str, str | None, dict]:
     """The int8 runner of a registry model with a weights file, or the float32 one and why; and the
@@ -201,20 +181,6 @@ def _int8_runner(spec: ModelSpec, path: str, key: str,
     if record["kept"]:
         return engine_onnx.OnnxRunner(target), "int8", None, record["agreement"]
     return engine_onnx.OnnxRunner(fp32), "float32", int8.refusal_message(record), record["agreement"]
-
-
-def check_backend(backend, *, model_file: bool = False) -> str:
-    """Return `backend` if it is one of `BACKENDS` (None: the default); refuse anything else, and
-    "onnx" for a model file of one's own (`model_file`), which only Keras runs."""
-    if backend is None:
-        return DEFAULT_BACKEND
-    if not isinstance(backend, str) or backend not in BACKENDS:
-        raise InvalidInputError(f"Expected backend to be one of {list(BACKENDS)}. Received: {str(backend)[:40]!r}",
-                                key="backend", value=str(backend)[:40])
-    if model_file and backend == "onnx":
-        raise InvalidInputError("Expected registry models with backend='onnx'. Received: a model file, which runs on "
-                                "Keras; use backend='auto' or 'keras'.", key="onnx_model_file")
-    return backend
 
 
 def resolve_backend(name: str, weights="imagenet", backend: str = DEFAULT_BACKEND) -> str:
@@ -238,10 +204,9 @@ def _onnx_file(spec: ModelSpec, path: str | None, backend: str) -> str | None:
         if backend == "auto":
             return None
         if path is None:
-            raise InvalidInputError(
-                f"Expected trained weights (imagenet or a weights file) to run {spec.name} on onnxruntime. Received: random "
-                "weights, which differ at every build and are never exported. Use backend='keras' or 'auto'.",
-                key="onnx_random_weights", model=spec.name)
+            raise refuse_untrained(f"(imagenet or a weights file) to run {spec.name} on onnxruntime",
+                                   "random weights, which differ at every build and are never exported",
+                                   "Use backend='keras' or 'auto'.", key="onnx_random_weights", model=spec.name)
         raise ExportError(f"Expected {spec.name} to export to ONNX. Received: {engine_onnx.UNSUPPORTED[spec.name]}. "
                           "Use backend='keras' or 'auto'.", key="onnx_unsupported", model=spec.name)
     if backend == "onnx":

@@ -14,7 +14,8 @@ import numpy as np
 
 from plugin import words
 from plugin.engine.inference.custom import load_custom_model
-from plugin.engine.inference.prepared import PreparedModel, check_backend, check_precision, load_registry_model, prepare_batch
+from plugin.engine.inference.options import RunOptions
+from plugin.engine.inference.prepared import PreparedModel, load_registry_model, prepare_batch
 from plugin.engine.inference.preprocessing import get_mode
 from plugin.engine.intake.images import load_image
 from plugin.engine.intake.parallel import in_threads
@@ -24,7 +25,6 @@ from plugin.engine.models.weights import parse_weights, ready_list
 from plugin.engine.results import (
     BatchClassificationResult,
     ClassificationResult,
-    ClassNames,
     Correctness,
     ExpectedInput,
     Fallback,
@@ -35,7 +35,6 @@ from plugin.engine.results import (
     ModelFailure,
     ModelNames,
     ModelOutcome,
-    PathInput,
     WeightsByModel,
     WeightsInput,
     answers,
@@ -52,7 +51,6 @@ from plugin.engine.study.labels import top_k as rank_top_k
 from plugin.errors import CANNOT_ANSWER, InvalidInputError, PluginError
 from plugin.limits import (
     CAT_INDICES,
-    DEFAULT_BACKEND,
     DEFAULT_MODELS,
     DEFAULT_PRECISION,
     DEFAULT_TOP_K,
@@ -67,87 +65,30 @@ __all__ = ["classify_image", "classify_images", "check_model_names", "check_top_
            "none_can_answer"]
 
 
-def classify_image(image: ImageInput, models: ModelNames = None, top_k: int = DEFAULT_TOP_K,
-                   weights: WeightsByModel = "imagenet", model_path: PathInput | None = None, class_names: ClassNames = None,
-                   preprocessing: str | None = None, allow_random_weights: bool = False, expected: ExpectedInput = None,
-                   backend: str = DEFAULT_BACKEND, precision: str = DEFAULT_PRECISION) -> ClassificationResult:
-    """Classify one image with each model, give the dog/cat verdict and say whether the models agree.
-
-    Args:
-        image: a path, http(s) URL, data URI, base64 string, bytes, PIL image or numpy array.
-        models: registry model names (see `list_models()`), at most `MAX_MODELS_PER_CALL`;
-            None for the study's pair, VGG16 and ResNet50, where their ImageNet weights are ready,
-            else EfficientNetLite0 (its weights come with the project), with a `note` saying so.
-            Ignored when `model_path` is given.
-        top_k: how many top classes to return per model, 1 to `MAX_TOP_K` (20).
-        weights: "imagenet" (downloaded once and cached by Keras, or bundled), "random" or None
-            (random initialisation, needs `allow_random_weights=True`) or a weights file path; or
-            a dict of these by model name, to give each model its own (models not named get
-            "imagenet"; with `models=None`, the dict's models are run).
-        model_path: a `.keras`/`.h5` classifier of your own, used instead of `models`.
-        class_names: names of the custom model's classes, by output index.
-        preprocessing: for a custom model, "caffe", "tf", "torch", "rescale" or "none";
-            for registry models, overrides their own preprocessing (to study its effect).
-        allow_random_weights: permit classifying with random weights; such results say
-            `"untrained": true`.
-        expected: the right answer, if known: an ImageNet class (index, English or Korean name,
-            or WordNet id) or "dog"/"cat"; for a model file, one of its class names.
-        backend: "auto" (onnxruntime where the model's export is cached, else Keras while it is
-            exported in the background), "onnx" (exports first if needed: seconds to a few
-            minutes, once) or "keras". Random weights and model files always run on Keras
-            ("onnx" refuses them).
-        precision: "float32" or "int8" (registry models with trained weights, on onnxruntime:
-            quantised once from the float32 export and kept only if it agrees with float32 on
-            held-out photos; where it does not, float32 answers and `precision_note` gives the
-            numbers). Each result's `precision` says which answered, and `int8_agreement` how the
-            int8 model agreed with float32 on the check images.
-
-    With several models, a model that cannot answer (its weights are not on this machine, ...)
-    does not fail the request: its entry in `results` is `{"model", "error": {"type", "message",
-    "key", "params"}}` and the others answer. When none can, the error names the models that can.
-
-    Returns:
-        `{"image": {"width", "height", "source"}, "results": [{"model", "weights", "untrained",
-        "predictions": [{"rank", "label", "label_ko", "class_id", "index", "probability"}],
-        "verdict", "inference_ms", "backend", "precision", "input_size", "preprocessing", ("correct": {"top1", "top5",
-        "verdict"}, "expected_rank" with expected)}], "agreement": {"agree", "basis",
-        "verdict_agree", "top1_agree", "top1", "verdicts", "summary"}, ("expected"), "note"?,
-        "fallback"?}`. `agreement.summary` says in one sentence whether the models agree on the
-        verdict and on the class ("Both say dog, but VGG16 says English foxhound and ResNet50 says
-        beagle"). `note` and `fallback` (`{"model", "instead_of", "download_mb"}`) say why another
-        model answered when `models` was None.
-    """
-    return _classify([image], models, top_k, weights, model_path, class_names, preprocessing, allow_random_weights,
-                     expected, backend, precision, single=True)[0]
+def classify_image(image: ImageInput, models: ModelNames = None, *, top_k: int = DEFAULT_TOP_K, expected: ExpectedInput = None,
+                   options: RunOptions = RunOptions()) -> ClassificationResult:
+    """Classify one image with each model, give the dog/cat verdict and say whether the models agree
+    (`plugin.api.classify_image` says how)."""
+    return _classify([image], models, top_k, expected, options, single=True)[0]
 
 
-def classify_images(images: Sequence[ImageInput], models: ModelNames = None, top_k: int = DEFAULT_TOP_K,
-                    weights: WeightsByModel = "imagenet", model_path: PathInput | None = None,
-                    class_names: ClassNames = None, preprocessing: str | None = None, allow_random_weights: bool = False,
-                    expected: ExpectedInput = None, backend: str = DEFAULT_BACKEND,
-                    precision: str = DEFAULT_PRECISION) -> BatchClassificationResult:
-    """Classify several images (at most `MAX_IMAGES_PER_CALL`) in batches, with the options of `classify_image`.
-
-    Returns:
-        `{"images": [one classify_image result per image, in order]}`.
-    """
+def classify_images(images: Sequence[ImageInput], models: ModelNames = None, *, top_k: int = DEFAULT_TOP_K,
+                    expected: ExpectedInput = None, options: RunOptions = RunOptions()) -> BatchClassificationResult:
+    """Classify several images (at most `MAX_IMAGES_PER_CALL`) in batches, as `classify_image` does one."""
     if isinstance(images, (str, bytes)) or not isinstance(images, Sequence):
         raise InvalidInputError(f"Expected a list of images. Received: {type(images).__name__}")
-    return {"images": _classify(list(images), models, top_k, weights, model_path, class_names, preprocessing,
-                                allow_random_weights, expected, backend, precision, single=False)}
+    return {"images": _classify(list(images), models, top_k, expected, options, single=False)}
 
 
-def _classify(images: list[ImageInput], models: ModelNames, top_k: int, weights: WeightsByModel,
-              model_path: PathInput | None, class_names: ClassNames, preprocessing: str | None, allow_random_weights: bool,
-              expected: ExpectedInput, backend: str, precision: str, *, single: bool) -> list[ClassificationResult]:
+def _classify(images: list[ImageInput], models: ModelNames, top_k: int, expected: ExpectedInput, options: RunOptions, *,
+              single: bool) -> list[ClassificationResult]:
     top_k = check_top_k(top_k)
-    backend = check_backend(backend, model_file=model_path is not None)
-    precision = check_precision(precision, backend=backend, model_file=model_path is not None)
     if not images:
         raise InvalidInputError("Expected at least one image. Received: an empty list", key="image_missing")
     if len(images) > MAX_IMAGES_PER_CALL:
         raise InvalidInputError(f"Expected at most {MAX_IMAGES_PER_CALL} images per call. Received: {len(images)}",
                                 key="too_many_images", limit=MAX_IMAGES_PER_CALL, count=len(images))
+    weights, model_path, preprocessing = options.weights, options.model_path, options.preprocessing
     if preprocessing is not None:
         get_mode(preprocessing)
     fallback: Fallback | None = None
@@ -155,14 +96,14 @@ def _classify(images: list[ImageInput], models: ModelNames, top_k: int, weights:
         if models is None and isinstance(weights, dict):
             models = list(weights)
         names, fallback = default_models(weights) if models is None else (check_model_names(models), None)
-        if class_names is not None:
+        if options.class_names is not None:
             raise InvalidInputError("Expected class_names only with model_path (registry models use the ImageNet classes). Received: class_names without model_path")
         per_model = weights_by_model(weights, names)
-        if any(parse_weights(choice).untrained for choice in per_model.values()) and not allow_random_weights:
-            raise InvalidInputError(
-                "Expected trained weights for classification. Received: weights=None or 'random' (random initialisation), "
-                "whose predictions mean nothing. Pass allow_random_weights=True to run untrained models anyway "
-                "(results then say \"untrained\": true), use weights='imagenet', or a weights file.", key="random_not_allowed")
+        options.require_trained(
+            "for classification", "weights=None or 'random' (random initialisation), whose predictions mean nothing",
+            untrained=any(parse_weights(choice).untrained for choice in per_model.values()),
+            advice="Pass allow_random_weights=True to run untrained models anyway (results then say \"untrained\": true), "
+                   "use weights='imagenet', or a weights file.")
 
     target = parse_expected(expected) if model_path is None else None  # a bad answer fails before any work
 
@@ -170,10 +111,10 @@ def _classify(images: list[ImageInput], models: ModelNames, top_k: int, weights:
 
     missing: dict[str, ModelFailure] = {}
     if model_path is not None:
-        prepared = [load_custom_model(model_path, class_names=class_names, preprocessing=preprocessing)]
+        prepared = [load_custom_model(model_path, class_names=options.class_names, preprocessing=preprocessing)]
         target = parse_expected(expected, prepared[0].class_names)
     else:
-        prepared, missing = _load_models(names, per_model, backend, precision)
+        prepared, missing = _load_models(names, per_model, options.backend, options.precision)
 
     outcomes = {model.name: _run(model, loaded, top_k, preprocessing, target) for model in prepared}
     records: list[ClassificationResult] = []

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 
 from plugin.engine.architecture.describe import describe, load_subject
+from plugin.engine.inference.options import RunOptions
 from plugin.engine.intake.images import load_image
 from plugin.engine.models.defaults import default_models
 from plugin.engine.models.registry import get_spec
@@ -27,7 +28,7 @@ from plugin.engine.results import (
 )
 from plugin.engine.study.classify import check_model_names, classify_image
 from plugin.errors import InvalidInputError
-from plugin.limits import TIMING_RUNS
+from plugin.limits import DEFAULT_TOP_K, TIMING_RUNS
 
 __all__ = ["compare_models"]
 
@@ -62,7 +63,9 @@ def compare_models(models: ModelNames = None, image: ImageInput | None = None, *
     else:
         names = check_model_names(models)
     loaded = load_image(image) if image is not None else None  # a bad image fails before any model is built
-    classified = classify_image(loaded, models=names, **classify_options) if loaded is not None else None
+    given = dict(classify_options)
+    top_k = given.pop("top_k", DEFAULT_TOP_K)
+    classified = classify_image(loaded, names, top_k=top_k, options=RunOptions(**given)) if loaded is not None else None
     rows: list[ComparisonRow] = []
     for name in names:
         spec = get_spec(name)

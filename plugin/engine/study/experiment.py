@@ -8,12 +8,13 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from plugin.engine.inference.options import RunOptions
 from plugin.engine.inference.prepared import load_registry_model, prepare_batch
 from plugin.engine.inference.preprocessing import get_mode
 from plugin.engine.intake.images import load_image
 from plugin.engine.models.registry import get_spec
 from plugin.engine.models.weights import parse_weights
-from plugin.engine.results import ImageInput, PreprocessingMode, PreprocessingStudy, WeightsInput
+from plugin.engine.results import ImageInput, PreprocessingMode, PreprocessingStudy
 from plugin.engine.study.classify import check_top_k
 from plugin.engine.study.labels import dog_cat_verdict
 from plugin.engine.study.labels import top_k as rank_top_k
@@ -27,22 +28,9 @@ STUDIED_MODES = ("caffe", "tf", "torch", "none")
 
 
 def compare_preprocessing(image: ImageInput, model: str, modes: Sequence[str] | None = None, *, top_k: int = DEFAULT_TOP_K,
-                          weights: WeightsInput = "imagenet", allow_random_weights: bool = False) -> PreprocessingStudy:
-    """Classify one photo with one model under several preprocessing modes.
-
-    Args:
-        image: any form `classify_image` takes.
-        model: a registry model name.
-        modes: preprocessing modes to try; default caffe, tf, torch, the model's own mode and none.
-        top_k: top classes per mode, 1 to 20.
-        weights, allow_random_weights: as for `classify_image`.
-
-    Returns:
-        `{"model", "own_mode", "image", "pixel": {"at", "rgb"}, "modes": [{"mode", "own", "predictions",
-        "verdict", "formula", "channel_order", "pixel"}]}`, the model's own mode marked `own: true`;
-        each mode's `formula` and the photo's centre pixel (`pixel.rgb`) as that mode hands it to the
-        model (`pixel`, in its `channel_order`).
-    """
+                          options: RunOptions = RunOptions()) -> PreprocessingStudy:
+    """Classify one photo with one model under several preprocessing modes (`plugin.api.compare_preprocessing`
+    says how); of `options`, the weights and the random-weights consent count."""
     spec = get_spec(model)
     top_k = check_top_k(top_k)
     if modes is None:
@@ -50,12 +38,10 @@ def compare_preprocessing(image: ImageInput, model: str, modes: Sequence[str] | 
     if isinstance(modes, str) or not isinstance(modes, (list, tuple)) or not modes:
         raise InvalidInputError(f"Expected a list of preprocessing modes. Received: modes={modes!r}")
     chosen = list(dict.fromkeys(get_mode(mode).name for mode in modes))
-    if parse_weights(weights).untrained and not allow_random_weights:
-        raise InvalidInputError(
-            "Expected trained weights for the preprocessing experiment. Received: random weights, whose answers mean "
-            "nothing under any mode. Pass allow_random_weights=True to run anyway.", key="random_not_allowed")
+    options.require_trained("for the preprocessing experiment", "random weights, whose answers mean nothing under any mode",
+                            untrained=parse_weights(options.weights).untrained)
     loaded = load_image(image)
-    prepared = load_registry_model(spec.name, weights)
+    prepared = load_registry_model(spec.name, options.weights)
     at = (loaded.image.width // 2, loaded.image.height // 2)  # the photo's centre pixel, worked through each mode
     rgb = [int(value) for value in loaded.image.convert("RGB").getpixel(at)]  # type: ignore[union-attr]
     rows: list[PreprocessingMode] = []

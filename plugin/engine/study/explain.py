@@ -20,13 +20,14 @@ import numpy as np
 
 from plugin.engine.imagenet import find_class
 from plugin.engine.inference.custom import load_custom_model
+from plugin.engine.inference.options import RunOptions
 from plugin.engine.inference.prepared import PreparedModel, load_registry_model, prepare_batch
 from plugin.engine.inference.preprocessing import get_mode
 from plugin.engine.inference.runners import KerasRunner
 from plugin.engine.intake.images import load_image
 from plugin.engine.models.registry import get_spec
 from plugin.engine.models.weights import parse_weights
-from plugin.engine.results import ClassNames, ExpectedInput, Explanation, ImageInput, LoadedImage, PathInput, WeightsInput
+from plugin.engine.results import ExpectedInput, Explanation, ImageInput, LoadedImage
 from plugin.engine.study.labels import parse_expected
 from plugin.errors import InvalidInputError
 from plugin.limits import CAT_INDICES, DOG_INDICES
@@ -53,9 +54,7 @@ def last_conv_layer(model: Any) -> str:
 
 
 def explain(image: ImageInput, model: str | None = None, *, class_index: int | str | None = None,
-            expected: ExpectedInput = None, weights: WeightsInput = "imagenet", allow_random_weights: bool = False,
-            model_path: PathInput | None = None, class_names: ClassNames = None,
-            preprocessing: str | None = None) -> tuple[Explanation, np.ndarray, LoadedImage]:
+            expected: ExpectedInput = None, options: RunOptions = RunOptions()) -> tuple[Explanation, np.ndarray, LoadedImage]:
     """Compute a Grad-CAM heat map for one image and one model.
 
     Args:
@@ -64,8 +63,9 @@ def explain(image: ImageInput, model: str | None = None, *, class_index: int | s
         class_index: the class to explain; default: the expected class if given, else the
             model's top-1 class.
         expected: the right answer (an ImageNet class or, for a model file, one of its classes).
-        weights, allow_random_weights, model_path, class_names, preprocessing: as for
-            `classify_image`.
+        options: the weights (one for the model), random-weights consent, model file and its
+            class names, and preprocessing, as for `classify_image`; Grad-CAM runs on Keras in
+            float32 whatever the backend and precision.
 
     Returns:
         `(result, cam, loaded)`: the result `{"model", "class": {"index", "label", "label_ko",
@@ -74,10 +74,11 @@ def explain(image: ImageInput, model: str | None = None, *, class_index: int | s
     """
     import tensorflow as tf
 
-    prepared = _prepare(model, weights, allow_random_weights, model_path, class_names, preprocessing)
+    prepared = _prepare(model, options)
+    preprocessing = options.preprocessing
     loaded = load_image(image)
     keras_model = cast(KerasRunner, prepared.runner).model  # Grad-CAM runs on Keras
-    spec = get_spec(prepared.name) if model_path is None else None
+    spec = get_spec(prepared.name) if options.model_path is None else None
     layer_name = (spec.gradcam_layer if spec and spec.gradcam_layer else None) or last_conv_layer(keras_model)
     batch = prepare_batch([loaded.image], prepared, prepared.input_mode(preprocessing))
 
@@ -109,20 +110,17 @@ def explain(image: ImageInput, model: str | None = None, *, class_index: int | s
     return result, cam, loaded
 
 
-def _prepare(model: str | None, weights: WeightsInput, allow_random_weights: bool, model_path: PathInput | None,
-             class_names: ClassNames, preprocessing: str | None) -> PreparedModel:
-    if preprocessing is not None:
-        get_mode(preprocessing)
-    if model_path is not None:
-        return load_custom_model(model_path, class_names=class_names, preprocessing=preprocessing)
+def _prepare(model: str | None, options: RunOptions) -> PreparedModel:
+    if options.preprocessing is not None:
+        get_mode(options.preprocessing)
+    if options.model_path is not None:
+        return load_custom_model(options.model_path, class_names=options.class_names, preprocessing=options.preprocessing)
     if model is None:
         raise InvalidInputError("Expected a model to explain. Received: model=None", key="no_models")
     spec = get_spec(model)
-    if parse_weights(weights).untrained and not allow_random_weights:
-        raise InvalidInputError(
-            "Expected trained weights to explain a prediction. Received: random weights, whose heat maps mean nothing. "
-            "Pass allow_random_weights=True to run anyway.", key="random_not_allowed")
-    return load_registry_model(spec.name, weights)
+    options.require_trained("to explain a prediction", "random weights, whose heat maps mean nothing",
+                            untrained=parse_weights(options.weights).untrained)
+    return load_registry_model(spec.name, options.weights)
 
 
 def _feature_and_head_model(model, layer_name: str, *, head_input: bool):

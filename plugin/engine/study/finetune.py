@@ -11,6 +11,7 @@ recorded beside it (`<file>.json`), so classifying with it needs neither.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -24,6 +25,7 @@ from PIL import Image, ImageOps
 
 from plugin.config import get_settings
 from plugin.engine.inference.custom import load_custom_model
+from plugin.engine.inference.options import RunOptions
 from plugin.engine.inference.prepared import load_registry_model, prepare_batch
 from plugin.engine.inference.runners import KerasRunner
 from plugin.engine.intake.images import load_image
@@ -37,7 +39,7 @@ from plugin.errors import InvalidInputError
 from plugin.files import atomic_path, write_atomically
 from plugin.limits import DEFAULT_FINE_TUNE_EPOCHS, FINE_TUNE_BASE, MAX_FINE_TUNE_EPOCHS
 
-__all__ = ["fine_tune", "AUGMENTED_VARIANTS"]
+__all__ = ["fine_tune", "FineTuneOptions", "AUGMENTED_VARIANTS"]
 
 AUGMENTED_VARIANTS = 4
 """Flipped and cropped variants of each training photo (besides the photo itself)."""
@@ -45,55 +47,64 @@ AUGMENTED_VARIANTS = 4
 Progress = Callable[[int, int, str], None]
 
 
-def fine_tune(source: PathInput, base: str = FINE_TUNE_BASE, epochs: int = DEFAULT_FINE_TUNE_EPOCHS, *,
-              labels: dict[str, str] | None = None, validation_split: float = 0.25, learning_rate: float = 0.01,
-              patience: int = 5, seed: int = 0, augment: bool = True, name: str | None = None, overwrite: bool = False,
-              output_dir: PathInput | None = None, progress: Progress | None = None, evaluate: bool = False) -> FineTuneResult:
-    """Train a new head for the folder's classes on a frozen pretrained backbone and save the model.
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class FineTuneOptions:
+    """How `fine_tune` trains the head and where it keeps the model, checked when made.
 
-    Args:
-        source: a folder whose sub-folders name the classes (e.g. cat/ and dog/), or a CSV/JSON
-            list of (image, label), below the allowed roots.
-        base: the registry model whose ImageNet weights give the backbone.
-        epochs: most epochs of training (early stopping may end sooner), 1 to 200.
-        labels: optional renaming of the source's labels.
-        validation_split: share of each class's photos kept for validation.
+    Attributes:
+        epochs: most epochs of training (early stopping may end sooner), 1 to `MAX_FINE_TUNE_EPOCHS`.
+        validation_split: share of each class's photos kept for validation, 0.05 to 0.5.
         learning_rate: Adam's learning rate for the head.
         patience: epochs without a better validation loss before stopping.
         seed: fixes the split, the augmentation and the head's initialisation.
         augment: also train on flipped and cropped variants of the training photos.
-        output_dir: a folder inside the output folder to save into (its `models/`); default the output folder.
-        name: the model file's name (letters, digits, '-', '_'); default from the source and base.
-            A model of that name already there is kept: the new one gets the next free name
-            (`cats-2.keras`), unless `overwrite`.
+        name: the model file's name; None: from the source and base.
         overwrite: replace a model of the same name.
-        progress: called as `progress(step, steps, stage)` while features are computed ("features"),
-            per epoch ("training") and, with `evaluate`, per evaluated batch ("evaluating").
-        evaluate: then evaluate the base and the fine-tuned model on the held-out photos, once.
+        output_dir: a folder inside the output folder to save into; None: the output folder.
+    """
 
-    Returns:
-        `{"model_path", "class_names", "history": {"loss", "val_loss", "accuracy", "val_accuracy",
-        "epochs_run", "stopped_early"}, "accuracy": {"base", "fine_tuned"}, "base", "images":
-        {"train", "validation"}}`: `accuracy` on the validation photos; the base's is its dog/cat
-        verdict (or top-1 for ImageNet class labels), None where neither applies. With `evaluate`,
-        also `"evaluation"`: an `evaluate` result for the base and the fine-tuned file on the
-        held-out photos only (never trained on), with `"held_out": {"images", "per_class",
-        "trained_on", "enough"}` (`enough`: at least `MIN_HELD_OUT_PER_CLASS` photos per class).
+    epochs: int = DEFAULT_FINE_TUNE_EPOCHS
+    validation_split: float = 0.25
+    learning_rate: float = 0.01
+    patience: int = 5
+    seed: int = 0
+    augment: bool = True
+    name: str | None = None
+    overwrite: bool = False
+    output_dir: PathInput | None = None
+
+    def __post_init__(self) -> None:
+        epochs = self.epochs
+        if isinstance(epochs, bool) or not isinstance(epochs, int) or not 1 <= epochs <= MAX_FINE_TUNE_EPOCHS:
+            raise InvalidInputError(f"Expected epochs from 1 to {MAX_FINE_TUNE_EPOCHS}. Received: epochs={epochs!r}")
+        if not 0.05 <= float(self.validation_split) <= 0.5:
+            raise InvalidInputError(f"Expected validation_split from 0.05 to 0.5. Received: {self.validation_split!r}")
+
+
+def fine_tune(source: PathInput, base: str = FINE_TUNE_BASE, options: FineTuneOptions = FineTuneOptions(), *,
+              labels: dict[str, str] | None = None, progress: Progress | None = None, evaluate: bool = False) -> FineTuneResult:
+    """Train a new head for the folder's classes on a frozen pretrained backbone and save the model
+    (`plugin.api.fine_tune` says how and what it returns).
+
+    Args:
+        source: a folder whose sub-folders name the classes, or a CSV/JSON list of (image, label).
+        base: the registry model whose ImageNet weights give the backbone.
+        options: the training and where the model is kept.
+        labels: optional renaming of the source's labels.
+        progress: called as `progress(step, steps, stage)`.
+        evaluate: then evaluate the base and the fine-tuned model on the held-out photos, once.
     """
     import keras
 
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or not 1 <= epochs <= MAX_FINE_TUNE_EPOCHS:
-        raise InvalidInputError(f"Expected epochs from 1 to {MAX_FINE_TUNE_EPOCHS}. Received: epochs={epochs!r}")
-    if not 0.05 <= float(validation_split) <= 0.5:
-        raise InvalidInputError(f"Expected validation_split from 0.05 to 0.5. Received: {validation_split!r}")
+    epochs, seed, augment = options.epochs, options.seed, options.augment
     items, described = read_source(source, labels)
     class_names = sorted({item.label for item in items})
     if len(class_names) < 2:
         raise InvalidInputError(f"Expected photos of at least two classes (sub-folders). Received: {len(class_names)}.")
     spec = get_spec(base)
-    stem = _file_name(name, described, spec.name)  # a bad name fails before any training
-    folder = _models_folder(output_dir)
-    train, validation = _split(items, class_names, validation_split, seed)
+    stem = _file_name(options.name, described, spec.name)  # a bad name fails before any training
+    folder = _models_folder(options.output_dir)
+    train, validation = _split(items, class_names, options.validation_split, seed)
     backbone = load_registry_model(spec.name, "imagenet")
     features = _feature_model(cast(KerasRunner, backbone.runner).model)  # registry models load on Keras by default
     train_x, train_y = _features(features, backbone, train, class_names, augment, seed, progress)
@@ -102,8 +113,8 @@ def fine_tune(source: PathInput, base: str = FINE_TUNE_BASE, epochs: int = DEFAU
     keras.utils.set_random_seed(seed)
     head = keras.layers.Dense(len(class_names), activation="softmax", name="fine_tuned_head")
     trainer = keras.Sequential([keras.Input((train_x.shape[1],)), head])
-    trainer.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience, restore_best_weights=True)
+    trainer.compile(optimizer=keras.optimizers.Adam(options.learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    stop = keras.callbacks.EarlyStopping(monitor="val_loss", patience=options.patience, restore_best_weights=True)
 
     class Report(keras.callbacks.Callback):
         def on_epoch_end(self, epoch, logs=None):
@@ -112,7 +123,7 @@ def fine_tune(source: PathInput, base: str = FINE_TUNE_BASE, epochs: int = DEFAU
 
     fitted = trainer.fit(train_x, train_y, validation_data=(val_x, val_y), epochs=epochs, batch_size=16, shuffle=True,
                          verbose=0, callbacks=[stop, Report()])
-    path = _save(_assemble(spec, head), _reserve(folder, stem, overwrite), class_names, spec, described)
+    path = _save(_assemble(spec, head), _reserve(folder, stem, options.overwrite), class_names, spec, described)
     tuned = load_custom_model(path)  # loaded back as any user's file is, in safe mode
     curves = {key: [round(float(v), 4) for v in fitted.history.get(key, [])] for key in ("loss", "val_loss", "accuracy", "val_accuracy")}
     history: TrainingHistory = {"loss": curves["loss"], "val_loss": curves["val_loss"], "accuracy": curves["accuracy"],
@@ -129,7 +140,7 @@ def fine_tune(source: PathInput, base: str = FINE_TUNE_BASE, epochs: int = DEFAU
     }
     if evaluate:
         held_out = _held_out_list(path, validation)
-        evaluation = run_evaluation(held_out, models=[spec.name], model_path=str(path), progress=(
+        evaluation = run_evaluation(held_out, models=[spec.name], options=RunOptions(model_path=str(path)), progress=(
             (lambda done, total, _model: progress(done, total, "evaluating")) if progress else None))
         evaluation["source"] = described  # the photos' folder (or list), as people named it, not the list written for it
         per_class = {name: sum(item.label == name for item in validation) for name in class_names}

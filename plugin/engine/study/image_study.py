@@ -8,28 +8,25 @@ the photo is read once, classified once per model, explained once per model.
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
 
 import numpy as np
 
+from plugin.engine.inference.options import RunOptions
 from plugin.engine.intake.images import load_image
 from plugin.engine.results import (
     ClassificationResult,
-    ClassNames,
     ExpectedInput,
     Explanation,
     ImageInput,
     LoadedImage,
     ModelNames,
-    PathInput,
     PreprocessingStudy,
-    WeightsByModel,
     answers,
 )
 from plugin.engine.study.classify import classify_image, weights_by_model
 from plugin.engine.study.experiment import compare_preprocessing
 from plugin.engine.study.explain import explain
-from plugin.limits import DEFAULT_BACKEND, DEFAULT_PRECISION, DEFAULT_TOP_K
+from plugin.limits import DEFAULT_TOP_K
 
 __all__ = ["ImageStudy", "study_image"]
 
@@ -57,36 +54,32 @@ class ImageStudy:
 
 def study_image(image: ImageInput, models: ModelNames = None, *, expected: ExpectedInput = None,
                 explain_models: bool = False, study_preprocessing: bool = False, top_k: int = DEFAULT_TOP_K,
-                weights: WeightsByModel = "imagenet", allow_random_weights: bool = False, model_path: PathInput | None = None,
-                class_names: ClassNames = None, preprocessing: str | None = None,
-                backend: str = DEFAULT_BACKEND, precision: str = DEFAULT_PRECISION) -> ImageStudy:
+                options: RunOptions = RunOptions()) -> ImageStudy:
     """Classify a photo with each model; on request explain each answer and run the preprocessing experiment.
 
     Args:
-        image, models, top_k, weights, allow_random_weights, model_path, class_names, preprocessing,
-            expected, backend, precision: as for `classify_image`.
+        image, models, top_k, expected: as for `classify_image`.
+        options: the weights, random-weights consent, model file, class names, preprocessing,
+            backend and precision, as for `classify_image`.
         explain_models: a Grad-CAM heat map per classified model, for the class it is asked about
             (the expected class if given, else its top-1).
         study_preprocessing: the preprocessing experiment with the first model (registry models only).
     """
     loaded = load_image(image)
-    result = classify_image(loaded, models, top_k=top_k, weights=weights, model_path=model_path, class_names=class_names,
-                            preprocessing=preprocessing, allow_random_weights=allow_random_weights, expected=expected,
-                            backend=backend, precision=precision)
+    result = classify_image(loaded, models, top_k=top_k, expected=expected, options=options)
     study = ImageStudy(image=loaded, result=result)
     answered = [outcome["model"] for outcome in answers(result["results"])]
-    per_model = weights_by_model(weights, answered) if model_path is None else {}  # a file has its own weights
+    file = options.model_path is not None  # a file has its own weights
+    per_model = {} if file else weights_by_model(options.weights, answered)
     if explain_models:
-        same: dict[str, Any] = {"allow_random_weights": allow_random_weights, "expected": expected, "preprocessing": preprocessing}
         study.explanations = []
         for name in answered:
-            chosen: dict[str, Any] = ({"model_path": model_path, "class_names": class_names} if model_path
-                                      else {"model": name, "weights": per_model[name]})
-            explained, heatmap, _ = explain(loaded, **chosen, **same)
+            explained, heatmap, _ = explain(loaded, None if file else name, expected=expected,
+                                            options=options if file else dataclasses.replace(options, weights=per_model[name]))
             study.explanations.append(explained)
             study.heatmaps.append(heatmap)
-    if study_preprocessing and not model_path:
+    if study_preprocessing and not file:
         first = answered[0]
-        study.preprocessing_study = compare_preprocessing(loaded, first, top_k=_EXPERIMENT_TOP_K, weights=per_model[first],
-                                                          allow_random_weights=allow_random_weights)
+        study.preprocessing_study = compare_preprocessing(loaded, first, top_k=_EXPERIMENT_TOP_K,
+                                                          options=dataclasses.replace(options, weights=per_model[first]))
     return study

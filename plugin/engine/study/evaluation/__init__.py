@@ -18,12 +18,12 @@ from pathlib import Path
 
 from plugin.config import get_settings
 from plugin.engine.inference.custom import load_custom_model
-from plugin.engine.inference.prepared import check_backend, check_precision, load_registry_model, resolve_backend
+from plugin.engine.inference.options import RunOptions
+from plugin.engine.inference.prepared import load_registry_model, resolve_backend
 from plugin.engine.models.defaults import default_models
 from plugin.engine.models.registry import get_spec
 from plugin.engine.models.weights import parse_weights, weights_path
 from plugin.engine.results import (
-    ClassNames,
     EvaluationResult,
     Fallback,
     ModelEvaluation,
@@ -39,9 +39,9 @@ from plugin.engine.study.evaluation.metrics import summarise
 from plugin.engine.study.evaluation.steps import ModelRef, classify_batch, read_log, run_models
 from plugin.engine.study.labels import verdict_labels
 from plugin.errors import CANNOT_ANSWER, ExportError, InvalidInputError, LimitExceededError, PluginError
-from plugin.limits import DEFAULT_BACKEND, DEFAULT_PRECISION, EVALUATION_BATCH
+from plugin.limits import EVALUATION_BATCH
 
-__all__ = ["evaluate", "ENGINES"]
+__all__ = ["evaluate", "ENGINES", "Progress"]
 
 log = logging.getLogger(__name__)
 
@@ -50,51 +50,16 @@ Progress = Callable[[int, int, str], None]
 
 
 def evaluate(source: PathInput, models: ModelNames = None, labels: dict[str, str] | None = None, *,
-             weights: WeightsInput = "imagenet", allow_random_weights: bool = False, model_path: PathInput | None = None,
-             class_names: ClassNames = None, preprocessing: str | None = None, engine: str = "local", resume: bool = True,
-             progress: Progress | None = None, num_cpus: int | None = None, backend: str = DEFAULT_BACKEND,
-             precision: str = DEFAULT_PRECISION) -> EvaluationResult:
-    """Evaluate models on labelled images.
-
-    Args:
-        source: a folder whose sub-folders name the labels (`cat/`, `dog/`, or ImageNet classes by
-            English or Korean name or WordNet id), or a CSV/JSON list of (image, label); below the
-            allowed roots; at most `MAX_EVALUATION_IMAGES` images.
-        models: registry models; None for the study's pair where their weights are ready, else
-            EfficientNetLite0 (as classify_image). With `model_path` alone, only that file.
-        labels: optional renaming of the source's labels, e.g. {"kitties": "cat"}.
-        weights, allow_random_weights: as for classify_image.
-        model_path, class_names, preprocessing: a model file of one's own (a fine-tuned one needs
-            neither class names nor preprocessing: they are stored beside it).
-        engine: "local" (this process) or "ray" (Ray actors, one batch per call).
-        resume: continue the log of an earlier run of the same images (unchanged on disk) and
-            models that was interrupted; a finished run is run again.
-        progress: called as `progress(done, total, model)` after every batch.
-        num_cpus: logical CPUs of a local Ray instance (default: the cores and one more; an actor
-            of one CPU per core, and one CPU for Ray's own tasks).
-        backend: "auto", "onnx" or "keras", as for classify_image; decided once, before the run
-            (with "auto", a model whose export is not cached yet runs on Keras the whole run).
-        precision: "float32" or "int8", as for classify_image; the int8 model is made and checked
-            here, before the run (where it is refused, float32 runs and `precision_note` says why).
-
-    Returns:
-        `{"source", "images", "labels", "label_counts", "log_path", "engine", "models": [{"model",
-        "images", "accuracy": {"verdict", "top1", "top5"}, "confusion_matrix": {"labels", "counts"},
-        "per_class", "mistakes", "mistake_count", "images_per_second", "backend", "precision",
-        ("precision_note")}], ("note", "fallback")}`;
-        a metric that does not apply is None. A model that cannot answer (its weights are not on this
-        machine) is `{"model", "error"}` in `models`, first, and the others are evaluated.
-    """
+             options: RunOptions = RunOptions(), engine: str = "local", resume: bool = True, progress: Progress | None = None,
+             num_cpus: int | None = None) -> EvaluationResult:
+    """Evaluate models on labelled images (`plugin.api.evaluate` says how): `options` as for
+    `classify_image`, one weights value for every model."""
     if engine not in ENGINES:
         raise InvalidInputError(f"Expected engine to be one of {list(ENGINES)}. Received: engine={engine!r}")
     items, described = read_source(source, labels)
-    backend = check_backend(backend, model_file=model_path is not None)
-    precision = check_precision(precision, backend=backend, model_file=model_path is not None)
-    refs, missing, fallback = _models(models, weights, model_path, class_names, preprocessing, backend, precision,
-                                      export_now=engine == "ray")
-    if any(parse_weights(ref.weights).untrained for ref in refs if not ref.model_path) and not allow_random_weights:
-        raise InvalidInputError("Expected trained weights to evaluate. Received: random weights, whose accuracy means "
-                                "nothing. Pass allow_random_weights=True to run anyway.", key="random_not_allowed")
+    refs, missing, fallback = _models(models, options, export_now=engine == "ray")
+    options.require_trained("to evaluate", "random weights, whose accuracy means nothing",
+                            untrained=any(parse_weights(ref.weights).untrained for ref in refs if not ref.model_path))
     distinct = sorted({item.label for item in items})
     origins = {item.label: item.origin for item in items if item.origin}
     meanings = {ref.name: interpret(distinct, list(ref.class_names or ()) if ref.model_path else None, origins) for ref in refs}
@@ -172,8 +137,7 @@ def _entry(ref: ModelRef, summary: ModelSummary) -> ModelEvaluation:
     return entry
 
 
-def _models(models: ModelNames, weights: WeightsInput, model_path: PathInput | None, class_names: ClassNames,
-            preprocessing: str | None, backend: str, precision: str = DEFAULT_PRECISION, *,
+def _models(models: ModelNames, options: RunOptions, *,
             export_now: bool = False) -> tuple[list[ModelRef], list[ModelFailure], Fallback | None]:
     """The models to run, an entry for each that cannot answer (its weights are not here: the
     others still run, as in `classify_image`), and the fallback note.
@@ -181,6 +145,7 @@ def _models(models: ModelNames, weights: WeightsInput, model_path: PathInput | N
     With `export_now` (Ray), "auto" exports a registry model that is not exported yet here, once,
     before the workers start: they then run onnxruntime on the cached file and never load
     TensorFlow (a worker starts in about a second instead of building the model in Keras)."""
+    weights, model_path, backend, precision = options.weights, options.model_path, options.backend, options.precision
     if weights is not None and not isinstance(weights, str):
         raise InvalidInputError(f"Expected one weights value for every model evaluated. Received: {type(weights).__name__}")
     refs: list[ModelRef] = []
@@ -203,7 +168,7 @@ def _models(models: ModelNames, weights: WeightsInput, model_path: PathInput | N
                     raise
                 problems[name] = exc
     if model_path is not None:
-        prepared = load_custom_model(model_path, class_names=class_names, preprocessing=preprocessing)
+        prepared = load_custom_model(model_path, class_names=options.class_names, preprocessing=options.preprocessing)
         refs.append(ModelRef(prepared.name, model_path=str(model_path), class_names=prepared.class_names,
                              preprocessing=prepared.preprocessing))
     if not refs:
