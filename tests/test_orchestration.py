@@ -71,8 +71,9 @@ def test_the_apps_classify_tab_and_its_report_run_the_engine_once(counted):
     from plugin.doors.web import classify_tab
 
     outputs = classify_tab.classify_view(
-        image=CAT, models=MODELS, top_k=3, random_weights=True, model_file=None, class_names="", preprocessing="rescale",
-        expected="", explain=True, precision="float32", lang="ko", request=None, progress=lambda *a, **k: None)
+        classify_tab.ClassifyForm(image=CAT, models=MODELS, top_k=3, random_weights=True, model_file=None, class_names="",
+                                  preprocessing="rescale", expected="", explain=True, precision="float32"),
+        lang="ko", request=None, progress=lambda *a, **k: None)
     classify_tab.classification_report(outputs[-1], "ko", None, progress=lambda *a, **k: None)
     _once_each(counted)
 

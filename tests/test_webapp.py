@@ -565,8 +565,9 @@ def test_a_report_from_the_apps_result_runs_no_second_inference(monkeypatch):
 
     monkeypatch.setattr(Runner, "__call__", counting)
     outputs = classify_tab.classify_view(
-        image=CAT, models=["AlexNet"], top_k=3, random_weights=True, model_file=None, class_names="", preprocessing="rescale",
-        expected="", explain=False, precision="float32", lang="ko", request=None, progress=lambda *a, **k: None)
+        classify_tab.ClassifyForm(image=CAT, models=["AlexNet"], top_k=3, random_weights=True, model_file=None, class_names="",
+                                  preprocessing="rescale", expected="", explain=False, precision="float32"),
+        lang="ko", request=None, progress=lambda *a, **k: None)
     assert calls == [1]
     path = classify_tab.classification_report(outputs[-1], "ko", None, progress=lambda *a, **k: None)
     assert calls == [1]  # no second inference

@@ -6,6 +6,7 @@ whose declared result types make its output schema.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import functools
 import operator
 from collections.abc import Callable, Mapping
@@ -79,21 +80,27 @@ def _result_schema(returns: tuple[Callable[..., Any], ...]) -> dict:
     return {"type": "object", **_without_titles(TypeAdapter(result).json_schema(mode="serialization"))}
 
 
+@dataclasses.dataclass(frozen=True)
 class Tool:
     """A tool: its name, description for the calling model, argument model and handler; its title
     and `Effects` for a person choosing what to allow; and the public API functions whose result
     the handler passes on (`returns`), whose declared result types make its output schema.
 
     A handler that reports progress (`reports_progress`) is called with a second argument,
-    `progress(done, total, message)`, which the MCP door turns into progress notifications.
+    `progress(done, total, message)`, which the MCP door turns into progress notifications; one
+    that does not run the engine (`runs_engine` false) takes no engine slot.
     """
 
-    def __init__(self, name: str, description: str, arguments: type[Arguments], handler: Callable[..., Mapping[str, Any]],
-                 reports_progress: bool = False, runs_engine: bool = True, *, title: str, effects: Effects,
-                 returns: tuple[Callable[..., Any], ...] = ()):
-        self.name, self.description, self.arguments, self.handler = name, description, arguments, handler
-        self.reports_progress, self.runs_engine = reports_progress, runs_engine
-        self.title, self.effects, self.returns = title, effects, returns
+    name: str
+    description: str
+    arguments: type[Arguments]
+    handler: Callable[..., Mapping[str, Any]]
+    _: dataclasses.KW_ONLY
+    title: str
+    effects: Effects
+    returns: tuple[Callable[..., Any], ...] = ()
+    reports_progress: bool = False
+    runs_engine: bool = True
 
     def input_schema(self) -> dict:
         """JSON Schema (draft 2020-12) of the arguments, without pydantic's titles."""

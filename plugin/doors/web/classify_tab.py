@@ -3,6 +3,7 @@ preprocessing experiment on the same photo, and a report of what the tab already
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from typing import Any
 
@@ -18,17 +19,35 @@ from plugin.doors.web.serving import keep_upload, photo, render_saved, served
 from plugin.errors import PluginError
 from plugin.limits import DEFAULT_PRECISION, DEFAULT_TOP_K, MAX_PATH_CHARS, MAX_TOP_K, PRECISIONS
 
-__all__ = ["classify_view", "preprocessing_view", "classification_report", "build", "MAX_LABELS"]
+__all__ = ["ClassifyForm", "classify_view", "preprocessing_view", "classification_report", "build", "MAX_LABELS"]
 
 MAX_LABELS = 4
 """Models whose answers get a card of their own."""
 
 
-def classify_view(*, image, models, top_k, random_weights, model_file, class_names, preprocessing, expected, explain, precision,
-                  lang, request: gr.Request, progress=gr.Progress()):
+@dataclasses.dataclass(frozen=True, kw_only=True)
+class ClassifyForm:
+    """What the tab's form holds when its button is pressed."""
+
+    image: str | None
+    models: list[str] | None = None
+    top_k: float = DEFAULT_TOP_K
+    random_weights: bool = False
+    model_file: str | None = None
+    class_names: str | None = None
+    preprocessing: str | None = None
+    expected: str | None = None
+    explain: bool = False
+    precision: str | None = DEFAULT_PRECISION
+
+
+def classify_view(form: ClassifyForm, lang: str, request: gr.Request | None, progress=gr.Progress()):
     """Classify the photo once (and, with the switch on, show where each model looked); keep the
     result, the photo and the heat maps for the report button."""
     t = texts(lang)
+    image, models, top_k, random_weights = form.image, form.models, form.top_k, form.random_weights
+    model_file, class_names, preprocessing, expected = form.model_file, form.class_names, form.preprocessing, form.expected
+    explain, precision = form.explain, form.precision
     if image is None:
         raise gr.Error(t["no_image"], print_exception=False)
     image = photo(image, lang)
@@ -164,7 +183,7 @@ def build(page: Page, language: gr.State) -> None:
         page.engine_event(classify_button.click, classify_view,
                           {"image": image, "models": models, "top_k": top_k, "random_weights": random_weights, "model_file": model_file,
                            "class_names": class_names, "preprocessing": preprocessing, "expected": expected, "explain": explain,
-                           "precision": precision, "lang": language}, [summary, *outputs, cams, classified])
+                           "precision": precision, "lang": language}, [summary, *outputs, cams, classified], form=ClassifyForm)
         page.engine_event(study_button.click, preprocessing_view, {"state": classified, "model": study_model, "lang": language},
                           [study_table, study_hint, classified])
         report_button.click(classification_report, [classified, language], [report_file], api_visibility="private")

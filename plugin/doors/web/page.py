@@ -4,6 +4,7 @@ i18n (`page_words`) and records what the language switch must word again, the pa
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import inspect
 from collections.abc import Callable
@@ -87,7 +88,8 @@ class Page:
         self._others.append((component, update))
         return component
 
-    def engine_event(self, trigger: Callable[..., Any], fn: Callable[..., Any], inputs: dict[str, Any], outputs: list) -> None:
+    def engine_event(self, trigger: Callable[..., Any], fn: Callable[..., Any], inputs: dict[str, Any], outputs: list, *,
+                     form: type | None = None) -> None:
         """Run `fn` through the one engine gate and queue every door shares, with its session's
         own folder readable (its uploads and models) while it runs.
 
@@ -97,12 +99,17 @@ class Page:
                 where it takes them (`request`, `progress`).
             inputs: the handler's inputs by parameter name: `{"image": image, "models": models, ...}`.
             outputs: the components its result goes to, in order.
+            form: a dataclass whose fields are some of the inputs: the handler gets them as one
+                `form` of that class (a long form's handler takes one argument, not a dozen).
         """
         names = {component: name for name, component in inputs.items()}
         takes = inspect.signature(fn).parameters
 
         def named(values: dict, request: gr.Request, progress=gr.Progress()):  # Gradio passes a set's inputs as one dict
             given = {names[component]: value for component, value in values.items()}
+            if form is not None:
+                fields = {field.name for field in dataclasses.fields(form)}
+                given = {"form": form(**{name: given.pop(name) for name in list(given) if name in fields}), **given}
             given |= {key: value for key, value in (("request", request), ("progress", progress)) if key in takes}
             return fn(**given)
 
