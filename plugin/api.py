@@ -76,14 +76,22 @@ from plugin.render import diagram as diagrams
 from plugin.render.overlay import write_overlay
 from plugin.render.pages import ReportKind, get_kind, kinds
 from plugin.render.reports import list_reports, share_report, write_report
-from plugin.words.results import display_name, fallback_note, sentence, source_text, verdict_basis, verdict_rule
+from plugin.words.results import (
+    classification_view,
+    display_name,
+    fallback_note,
+    sentence,
+    source_text,
+    verdict_basis,
+    verdict_rule,
+)
 
 __all__ = ["list_models", "default_models", "classify_image", "structures", "classify_images", "study_image", "explain_image",
            "compare_preprocessing", "evaluate", "fine_tune", "describe_architecture", "compare_models", "render_report",
            "make_report", "REPORT_OPTIONS", "report_kinds", "ReportKind", "list_reports", "share_report",
            # what the doors show and offer
            "MODEL_NAMES", "MODEL_FAMILIES", "model_name", "PREPROCESSING_MODES", "ENGINES", "LoadedImage", "load_image", "load_upload",
-           "extract_images", "labelled_folders", "bound_decoding", "sentence", "display_name", "source_text", "fallback_note", "verdict_basis",
+           "extract_images", "labelled_folders", "bound_decoding", "classification_view", "sentence", "display_name", "source_text", "fallback_note", "verdict_basis",
            "verdict_rule", "answers", "failures", "is_answer", "is_failure"]
 
 class _ReportOptions(Mapping[str, tuple[str, ...]]):

@@ -30,7 +30,7 @@ from rich.console import Console
 from rich.table import Table
 
 from plugin import api, words
-from plugin.api import display_name, fallback_note, sentence, source_text, verdict_basis, verdict_rule
+from plugin.api import display_name, fallback_note
 from plugin.config import configure, get_settings
 from plugin.doors import tools
 from plugin.doors.cli_options import add_options, validated
@@ -265,34 +265,35 @@ def _classify(args, console: Console, lang: str) -> int:
     if args.json:
         _print_json(result)
         return 0
-    t, report = words.section("cli", lang), words.section("report", lang)
+    t = words.section("cli", lang)
+    rule = None
     for record in result["images"]:
-        image = record["image"]
-        console.print(f"\n[bold]{_escape(source_text(image, lang))}[/]  {image['width']} x {image['height']}")
-        for model in record["results"]:
-            if api.is_failure(model):
-                _print_failures(console, [model], lang)
+        image, view = record["image"], api.classification_view(record, lang)
+        console.print(f"\n[bold]{_escape(view['source'])}[/]  {image['width']} x {image['height']}")
+        for card in view["cards"]:
+            if card["failure"] is not None:
+                _print_failures(console, [card["result"]], lang)
                 continue
-            status = f" [bold red]{t['untrained']}[/]" if model["untrained"] else ""
-            run_by = words.run_by(model, lang)
+            model = card["result"]
+            status = f" [bold red]{t['untrained']}[/]" if card["untrained"] else ""
             # the title on its own line: a table wraps its title to the table's width, mid-word
-            console.print(f"{_escape(model['model'])} ({_escape(model['weights'])}, {model['inference_ms']} ms {run_by}){status}",
+            console.print(f"{_escape(model['model'])} ({_escape(model['weights'])}, {model['inference_ms']} ms {card['run_by']}){status}",
                           soft_wrap=True, highlight=False)
             table = _table(None, t["predictions_headers"], right={0, 2})
-            for prediction in model["predictions"]:
+            for prediction in card["predictions"]:
                 p = prediction["probability"]
-                table.add_row(str(prediction["rank"]), _escape(display_name(prediction, lang)), f"{p:.2%}", "█" * round(p * 20))
+                table.add_row(str(prediction["rank"]), _escape(prediction["name"]), f"{p:.2%}", "█" * round(p * 20))
             console.print(table)
-            if words.precision_text(model, lang):
-                console.print("  " + _escape(words.precision_text(model, lang)), soft_wrap=True, highlight=False)
-            if model["verdict"]:
-                verdict = model["verdict"]
-                console.print(f"  {t['verdict']} [bold]{report[verdict['label']]}[/] ({_escape(verdict_basis(verdict, lang))})")
-        console.print(f"[bold]{_escape(sentence(record, lang))}[/]")
+            if card["precision"]:
+                console.print("  " + _escape(card["precision"]), soft_wrap=True, highlight=False)
+            if card["verdict"]:
+                console.print(f"  {t['verdict']} [bold]{card['verdict']}[/] ({_escape(card['basis'])})")
+        console.print(f"[bold]{_escape(view['sentence'])}[/]")
         if record.get("note"):
-            console.print(_escape(fallback_note(record["fallback"], lang)))
-    if any(model.get("verdict") for record in result["images"] for model in record["results"]):
-        console.print(f"[dim]{_escape(verdict_rule(lang))}[/]", soft_wrap=True, highlight=False)
+            console.print(_escape(view["fallback"] or ""))
+        rule = rule or view["verdict_rule"]
+    if rule:
+        console.print(f"[dim]{_escape(rule)}[/]", soft_wrap=True, highlight=False)
     return 0
 
 

@@ -17,9 +17,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from plugin.limits import CAT_INDICES, DOG_INDICES, PLAUSIBLE_GROUP, WILD_CAT_INDICES
-from plugin.words import percent, section, text
+from plugin.words import failure_text, percent, precision_text, run_by, section, text
 
-__all__ = ["display_name", "class_name", "verdict_basis", "verdict_rule", "sentence", "fallback_note", "source_text"]
+__all__ = ["display_name", "class_name", "verdict_basis", "verdict_rule", "sentence", "fallback_note", "source_text",
+           "classification_view"]
 
 
 def display_name(prediction: Mapping[str, Any], lang: str) -> str:
@@ -129,3 +130,37 @@ def source_text(image: Mapping[str, Any], lang: str) -> str:
     if not image.get("kind"):
         return image["source"]
     return text(f"image_sources.{image['kind']}", lang, name=image.get("name") or "")
+
+
+def classification_view(record: Mapping[str, Any], lang: str) -> dict[str, Any]:
+    """How one photo's classification reads, once for every door that shows it (the command line,
+    the Classify tab, the report): what each door then lays out in its own form.
+
+    Args:
+        record: a `classify_image` result (or one image's record of `classify_images`).
+        lang: the reader's language.
+
+    Returns:
+        `{"sentence", "source", "fallback", "verdict_rule", "cards"}`: the agreement sentence, where
+        the photo came from, why another model answered (or None), the verdict's rule where a model
+        gave a verdict (or None), and a card per model in the order asked: `{"model", "failure"}`
+        for a model that could not answer (why, in words), else `{"model", "failure": None,
+        "result", "untrained", "precision", "run_by", "predictions", "verdict", "basis"}`, the
+        predictions with their `name` as people read it and the verdict's label in words.
+    """
+    report = section("report", lang)
+    cards: list[dict[str, Any]] = []
+    for entry in record["results"]:
+        if "error" in entry:
+            cards.append({"model": entry["model"], "failure": failure_text(entry["error"], lang), "result": entry})
+            continue
+        verdict = entry.get("verdict")
+        cards.append({"model": entry["model"], "failure": None, "result": entry, "untrained": bool(entry.get("untrained")),
+                      "precision": precision_text(entry, lang), "run_by": run_by(entry, lang),
+                      "predictions": [dict(prediction, name=display_name(prediction, lang)) for prediction in entry["predictions"]],
+                      "verdict": report[verdict["label"]] if verdict else None,
+                      "basis": verdict_basis(verdict, lang) if verdict else None})
+    fallback = record.get("fallback")
+    return {"sentence": sentence(record, lang), "source": source_text(record["image"], lang),
+            "fallback": fallback_note(fallback, lang) if fallback else None,
+            "verdict_rule": verdict_rule(lang) if any(card.get("verdict") for card in cards) else None, "cards": cards}

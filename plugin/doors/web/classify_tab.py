@@ -10,7 +10,7 @@ from typing import Any
 import gradio as gr
 
 from plugin import api, words
-from plugin.api import display_name, sentence, verdict_basis, verdict_rule
+from plugin.api import display_name
 from plugin.config import EXAMPLES_DIR
 from plugin.doors.web.choices import MODEL_CHOICES, PREPROCESSING_CHOICES
 from plugin.doors.web.markdown import failure_cards, md
@@ -88,25 +88,26 @@ def _caption(explained: Mapping[str, Any], lang: str) -> str:
 
 
 def _summary(result: Mapping[str, Any], lang: str) -> str:
+    """The answer in Markdown, from the classification's one view (`api.classification_view`)."""
     t = texts(lang)
-    lines = [f"### {md(sentence(result, lang))}", ""]
-    answered = api.answers(result["results"])
-    lines += [f"> ⚠️ **{md(outcome['model'])}: {t['untrained']}**" for outcome in answered if outcome["untrained"]]
+    view = api.classification_view(result, lang)
+    answered = [card for card in view["cards"] if card["failure"] is None]
+    lines = [f"### {md(view['sentence'])}", ""]
+    lines += [f"> ⚠️ **{md(card['model'])}: {t['untrained']}**" for card in answered if card["untrained"]]
     lines += failure_cards(result["results"], lang)
-    lines += [f"> {md(words.precision_text(outcome, lang))}" for outcome in answered if words.precision_text(outcome, lang)]
+    lines += [f"> {md(card['precision'])}" for card in answered if card["precision"]]
     lines.append("")
-    for outcome in answered:
-        verdict = outcome.get("verdict")
-        top = outcome["predictions"][0]
-        text = f"- **{md(outcome['model'])}**: {md(display_name(top, lang))} ({top['probability']:.1%})"
-        if verdict:
-            text += f" · {t['verdict']} **{t[verdict['label']]}** ({md(verdict_basis(verdict, lang))})"
+    for card in answered:
+        top, outcome = card["predictions"][0], card["result"]
+        text = f"- **{md(card['model'])}**: {md(top['name'])} ({top['probability']:.1%})"
+        if card["verdict"]:
+            text += f" · {t['verdict']} **{card['verdict']}** ({md(card['basis'])})"
         if outcome.get("correct"):
             right = words.text("report.right" if outcome["correct"]["top1"] else "report.wrong", lang)
             text += f" · {words.text('report.correct_top1', lang)} **{right}**"
         lines.append(text + f" · {outcome['inference_ms']:.1f} ms")
-    if any(outcome.get("verdict") for outcome in answered):
-        lines += ["", f"<small>{md(verdict_rule(lang))}</small>"]
+    if view["verdict_rule"]:
+        lines += ["", f"<small>{md(view['verdict_rule'])}</small>"]
     return "\n".join(lines)
 
 

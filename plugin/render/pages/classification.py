@@ -7,15 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from plugin import words
-from plugin.engine.results import ClassificationResult, ModelEntry, answers, is_failure
+from plugin.engine.results import ClassificationResult, answers
 from plugin.errors import InvalidInputError
 from plugin.render.charts import probability_chart
 from plugin.render.overlay import overlay_png
 from plugin.render.pages import Page, ReportKind
 from plugin.render.pages._parts import chart_files, expect, photo_context, photo_of, short_name
 from plugin.render.pictures import data_uri
-from plugin.words import failure_text
-from plugin.words.results import display_name, sentence, source_text, verdict_basis, verdict_rule
+from plugin.words.results import classification_view, display_name
 
 
 def _run(api: Any, options: dict[str, Any]) -> dict[str, Any]:
@@ -39,9 +38,9 @@ def _build(inputs: dict[str, Any], t: dict, lang: str) -> Page:
     pictures = chart_files(charts)
     files, file_keys = dict(pictures), dict[str, str]()
     expected: Any = data.get("expected")
-    context: dict[str, Any] = {"data": data, "sentence": sentence(data, lang), **photo_context(picture, files, file_keys),
-               "source": source_text(data["image"], lang), "entries": _entries(data["results"], charts, lang),
-               "verdict_rule": verdict_rule(lang) if any(entry.get("verdict") for entry in answered) else None,
+    view = classification_view(data, lang)
+    context: dict[str, Any] = {"data": data, "sentence": view["sentence"], **photo_context(picture, files, file_keys),
+               "source": view["source"], "entries": _entries(view, charts), "verdict_rule": view["verdict_rule"],
                "expected_name": display_name(data["expected"], lang) if (expected or {}).get("label")
                else (words.text(f"agreement.{data['expected']['group']}", lang) if data.get("expected") else None)}
     cams = []
@@ -72,20 +71,18 @@ def _build(inputs: dict[str, Any], t: dict, lang: str) -> Page:
     )
 
 
-def _entries(results: list[ModelEntry], charts: list[dict], lang: str) -> list[dict[str, Any]]:
-    """One card per model, in the order asked: an answer (its chart, ranked classes and verdict
-    reason) or why the model could not answer (`failure`, in `lang`)."""
+def _entries(view: dict[str, Any], charts: list[dict]) -> list[dict[str, Any]]:
+    """One card per model, in the order asked (`classification_view`'s cards): an answer with its
+    chart, ranked classes and verdict reason, or why the model could not answer (`failure`)."""
     entries: list[dict[str, Any]] = []
-    answer_index = 0
-    for entry in results:
-        if is_failure(entry):
-            entries.append({"result": entry, "failure": failure_text(entry["error"], lang)})
+    answered = iter(enumerate(charts))
+    for card in view["cards"]:
+        if card["failure"] is not None:
+            entries.append({"result": card["result"], "failure": card["failure"]})
             continue
-        verdict = entry.get("verdict")
-        entries.append({"result": entry, "failure": None, "chart": charts[answer_index], "chart_index": answer_index,
-                        "rows": [dict(p, name=display_name(p, lang)) for p in entry["predictions"]],
-                        "basis": verdict_basis(verdict, lang) if verdict else None})
-        answer_index += 1
+        index, chart = next(answered)
+        entries.append({"result": card["result"], "failure": None, "chart": chart, "chart_index": index,
+                        "rows": card["predictions"], "basis": card["basis"]})
     return entries
 
 
