@@ -5,7 +5,7 @@ sentences several tools share (what an image, weights or a backend may be).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
@@ -67,6 +67,29 @@ _PRECISION = ("'float32', or 'int8': faster on this CPU, from a quantisation of 
               "numbers. Registry models with trained weights; not with backend='keras'. Each result's precision says which answered.")
 
 
+def weights_field(note: str = "") -> Any:
+    """The run options' fields, declared once (type, default, limit, wording): each tool's model
+    names the fields it takes, in the order its Gradio API endpoint takes them, with a note of its
+    own where the field means something more there."""
+    return Field("imagenet", description=_WEIGHTS + note)
+
+
+def consent_field() -> Any:
+    return Field(False, description="Permit weights='random'.")
+
+
+def class_names_field(description: str) -> Any:
+    return Field(None, max_length=MAX_CLASS_NAMES, description=description)
+
+
+def backend_field() -> Any:
+    return Field(DEFAULT_BACKEND, description=_BACKEND)
+
+
+def precision_field(context: str = "") -> Any:
+    return Field(DEFAULT_PRECISION, description=context + _PRECISION)
+
+
 class Arguments(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -83,14 +106,14 @@ class ClassifyImageArguments(Arguments):
                                            description=f"Registry models to run (see list_models), at most {MAX_MODELS_PER_CALL}; "
                                                        f"default {_DEFAULT_PAIR}. Ignored when model_path is given.")
     top_k: int = Field(DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, description="How many top classes to return per model.")
-    weights: PathText = Field("imagenet", description=_WEIGHTS)
+    weights: PathText = weights_field()
     model_path: PathText | None = Field(None, description="A .keras or .h5 classifier of the user's own, below the allowed folders, used instead of models.")
-    class_names: list[Name] | None = Field(None, max_length=MAX_CLASS_NAMES, description="Class names of model_path's outputs, in order; for one sigmoid unit [negative, positive].")
+    class_names: list[Name] | None = class_names_field("Class names of model_path's outputs, in order; for one sigmoid unit [negative, positive].")
     preprocessing: Preprocessing | None = Field(None, description="Preprocessing of model_path (required with it); for registry models it overrides theirs, to study its effect.")
-    allow_random_weights: bool = Field(False, description="Permit weights='random'.")
+    allow_random_weights: bool = consent_field()
     expected: str | None = Field(None, max_length=200, description=_EXPECTED)
-    backend: Backend = Field(DEFAULT_BACKEND, description=_BACKEND)
-    precision: Precision = Field(DEFAULT_PRECISION, description=_PRECISION)
+    backend: Backend = backend_field()
+    precision: Precision = precision_field()
 
     @model_validator(mode="after")
     def _one_image_form(self):
@@ -105,10 +128,10 @@ class ExplainPredictionArguments(Arguments):
     class_index: int | None = Field(None, ge=0, le=MAX_CLASS_NAMES - 1,
                                     description="Class to explain, by index; default: the expected class if given, else the model's top-1 class.")
     expected: str | None = Field(None, max_length=200, description=_EXPECTED)
-    weights: PathText = Field("imagenet", description=_WEIGHTS)
-    allow_random_weights: bool = Field(False, description="Permit weights='random'.")
+    weights: PathText = weights_field()
+    allow_random_weights: bool = consent_field()
     model_path: PathText | None = Field(None, description="A .keras or .h5 classifier of the user's own, below the allowed folders.")
-    class_names: list[Name] | None = Field(None, max_length=MAX_CLASS_NAMES, description="Class names of model_path's outputs.")
+    class_names: list[Name] | None = class_names_field("Class names of model_path's outputs.")
     preprocessing: Preprocessing | None = Field(None, description="Preprocessing of model_path (required with it).")
     include_image: bool = Field(False, description="MCP only: also return the heat map over the photo as a PNG image content block.")
 
@@ -125,8 +148,8 @@ class ComparePreprocessingArguments(Arguments):
     modes: list[Literal[api.PREPROCESSING_MODES]] | None = Field(  # type: ignore[valid-type]
         None, min_length=1, max_length=len(api.PREPROCESSING_MODES), description="Preprocessing modes to try; default caffe, tf, torch, the model's own and none.")
     top_k: int = Field(DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, description="Top classes per mode.")
-    weights: PathText = Field("imagenet", description=_WEIGHTS)
-    allow_random_weights: bool = Field(False, description="Permit weights='random'.")
+    weights: PathText = weights_field()
+    allow_random_weights: bool = consent_field()
 
 
 _SOURCE = ("Labelled photos: a folder below the allowed folders whose sub-folders name the labels (cat/, dog/, or "
@@ -138,14 +161,14 @@ class EvaluateImagesArguments(Arguments):
     models: list[ModelName] | None = Field(None, min_length=1, max_length=MAX_MODELS_PER_CALL,
                                            description=f"Registry models to evaluate; default {_DEFAULT_PAIR} (EfficientNetLite0 where their weights are not downloaded).")
     labels: dict[Name, Name] | None = Field(None, max_length=MAX_CLASS_NAMES, description="Optional renaming of the source's labels, e.g. {\"kitties\": \"cat\"}.")
-    weights: PathText = Field("imagenet", description=_WEIGHTS)
-    allow_random_weights: bool = Field(False, description="Permit weights='random'.")
+    weights: PathText = weights_field()
+    allow_random_weights: bool = consent_field()
     model_path: PathText | None = Field(None, description="A .keras/.h5 model of the user's own (a fine-tuned one needs nothing else), evaluated too.")
-    class_names: list[Name] | None = Field(None, max_length=MAX_CLASS_NAMES, description="Class names of model_path, if not recorded beside it.")
+    class_names: list[Name] | None = class_names_field("Class names of model_path, if not recorded beside it.")
     preprocessing: Preprocessing | None = Field(None, description="Preprocessing of model_path, if not recorded beside it.")
     engine: Literal[tuple(api.ENGINES)] = Field("local", description="local (this process) or ray (Ray actors: a local Ray instance, or the cluster in RAY_ADDRESS).")  # type: ignore[valid-type]
-    backend: Backend = Field(DEFAULT_BACKEND, description=_BACKEND)
-    precision: Precision = Field(DEFAULT_PRECISION, description=_PRECISION)
+    backend: Backend = backend_field()
+    precision: Precision = precision_field()
 
 
 class FineTuneArguments(Arguments):
@@ -182,8 +205,8 @@ class CompareModelsArguments(Arguments):
                                            description=f"Registry models to compare, at most {MAX_MODELS_PER_CALL}; default {_DEFAULT_PAIR}.")
     image: ImageText | None = Field(None, description=_IMAGE + " Optional: also classify it with every model.")
     top_k: int = Field(DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, description="Top classes per model when an image is given.")
-    weights: PathText = Field("imagenet", description=_WEIGHTS + " Used only with an image.")
-    allow_random_weights: bool = Field(False, description="Permit weights='random'.")
+    weights: PathText = weights_field(" Used only with an image.")
+    allow_random_weights: bool = consent_field()
     preprocessing: Preprocessing | None = Field(None, description="Override every model's preprocessing (to study its effect).")
 
 
@@ -203,16 +226,16 @@ class RenderReportArguments(Arguments):
                                            description=f"classification or comparison: registry models; default {_DEFAULT_PAIR}. structure: the models to set side by side.")
     image: ImageText | None = Field(None, description=_IMAGE + " Required for classification; optional for comparison.")
     top_k: int = Field(DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, description="classification/comparison: top classes per model.")
-    weights: PathText = Field("imagenet", description=_WEIGHTS)
-    allow_random_weights: bool = Field(False, description="Permit weights='random'.")
-    class_names: list[Name] | None = Field(None, max_length=MAX_CLASS_NAMES, description="classification with model_path: class names.")
+    weights: PathText = weights_field()
+    allow_random_weights: bool = consent_field()
+    class_names: list[Name] | None = class_names_field("classification with model_path: class names.")
     preprocessing: Preprocessing | None = Field(None, description="classification with model_path: its preprocessing.")
     expand_nested: bool = Field(False, description="architecture: draw nested models' layers.")
     expected: str | None = Field(None, max_length=200, description="classification: " + _EXPECTED)
     source: PathText | None = Field(None, description="evaluation: " + _SOURCE)
     explain: bool = Field(False, description="classification: add each model's Grad-CAM heat map (where it looked).")
     study_preprocessing: bool = Field(False, description="classification: add the preprocessing experiment with the first model.")
-    precision: Precision = Field(DEFAULT_PRECISION, description="classification and evaluation: " + _PRECISION)
+    precision: Precision = precision_field("classification and evaluation: ")
 
     @model_validator(mode="after")
     def _fits_kind(self):
