@@ -8,24 +8,14 @@ from collections.abc import Mapping
 from typing import Any
 
 from plugin import api
-from plugin.doors.tools.arguments import (
-    ClassifyImageArguments,
-    CompareModelsArguments,
-    ComparePreprocessingArguments,
-    DescribeArchitectureArguments,
-    EvaluateImagesArguments,
-    ExplainPredictionArguments,
-    FineTuneArguments,
-    ListModelsArguments,
-    RenderReportArguments,
-)
+from plugin.doors.tools import arguments as models
 
 
-def list_models(args: ListModelsArguments) -> Mapping[str, Any]:
+def list_models(args: models.ListModelsArguments) -> Mapping[str, Any]:
     return api.list_models()
 
 
-def classify(args: ClassifyImageArguments) -> Mapping[str, Any]:
+def classify(args: models.ClassifyImageArguments) -> Mapping[str, Any]:
     options = args.model_dump(exclude={"image", "images"})
     if args.images is not None:
         return api.classify_images(args.images, **options)
@@ -33,27 +23,27 @@ def classify(args: ClassifyImageArguments) -> Mapping[str, Any]:
     return api.classify_image(args.image, **options)
 
 
-def explain(args: ExplainPredictionArguments) -> Mapping[str, Any]:
+def explain(args: models.ExplainPredictionArguments) -> Mapping[str, Any]:
     return api.explain_image(args.image, args.model, args.class_index,
                              **args.model_dump(exclude={"image", "model", "class_index", "include_image"}))
 
 
-def compare_preprocessing(args: ComparePreprocessingArguments) -> Mapping[str, Any]:
+def compare_preprocessing(args: models.ComparePreprocessingArguments) -> Mapping[str, Any]:
     return api.compare_preprocessing(args.image, args.model, args.modes, top_k=args.top_k, weights=args.weights,
                                      allow_random_weights=args.allow_random_weights)
 
 
-def evaluate(args: EvaluateImagesArguments, progress) -> Mapping[str, Any]:
+def evaluate(args: models.EvaluateImagesArguments, progress) -> Mapping[str, Any]:
     return api.evaluate(args.source, **args.model_dump(exclude={"source"}),
                         progress=lambda done, total, model: progress(done, total, f"{model}: {done}/{total}"))
 
 
-def fine_tune(args: FineTuneArguments, progress) -> Mapping[str, Any]:
+def fine_tune(args: models.FineTuneArguments, progress) -> Mapping[str, Any]:
     return api.fine_tune(args.source, **args.model_dump(exclude={"source"}),
                          progress=lambda step, steps, stage: progress(step, steps, stage))
 
 
-def describe(args: DescribeArchitectureArguments) -> Mapping[str, Any]:
+def describe(args: models.DescribeArchitectureArguments) -> Mapping[str, Any]:
     formats = [args.diagram_format, "png"] if args.include_image else args.diagram_format
     facts = api.describe_architecture(args.model, detail=args.detail, include_diagram=args.include_diagram or args.include_image,
                                       diagram_format=formats, expand_nested=args.expand_nested,
@@ -67,14 +57,14 @@ def describe(args: DescribeArchitectureArguments) -> Mapping[str, Any]:
     return facts
 
 
-def compare(args: CompareModelsArguments) -> Mapping[str, Any]:
+def compare(args: models.CompareModelsArguments) -> Mapping[str, Any]:
     options = {}
     if args.image is not None:
         options = args.model_dump(include={"top_k", "weights", "allow_random_weights", "preprocessing"})
     return api.compare_models(args.models, image=args.image, **options)
 
 
-def report(args: RenderReportArguments) -> Mapping[str, Any]:
+def report(args: models.RenderReportArguments) -> Mapping[str, Any]:
     """The options of the report's kind (`api.REPORT_OPTIONS`) that were given, passed to `make_report`."""
     given = args.model_dump(include=set(api.REPORT_OPTIONS[args.kind]), exclude_none=True)
     return api.make_report(args.kind, lang=args.lang, **given)

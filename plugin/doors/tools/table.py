@@ -16,19 +16,8 @@ from typing import Any
 from pydantic import TypeAdapter
 
 from plugin import api
+from plugin.doors.tools import arguments as models
 from plugin.doors.tools import handlers
-from plugin.doors.tools.arguments import (
-    Arguments,
-    ClassifyImageArguments,
-    CompareModelsArguments,
-    ComparePreprocessingArguments,
-    DescribeArchitectureArguments,
-    EvaluateImagesArguments,
-    ExplainPredictionArguments,
-    FineTuneArguments,
-    ListModelsArguments,
-    RenderReportArguments,
-)
 
 
 def _without_titles(schema):
@@ -93,7 +82,7 @@ class Tool:
 
     name: str
     description: str
-    arguments: type[Arguments]
+    arguments: type[models.Arguments]
     handler: Callable[..., Mapping[str, Any]]
     _: dataclasses.KW_ONLY
     title: str
@@ -118,7 +107,7 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
          "List the CNN models available (VGG16, ResNet50, AlexNet, MobileNetV2, ...) with input size, "
          "preprocessing, available weights and published figures (parameters, multiply-adds, top-1/top-5 accuracy, "
          "with sources). Call this first to learn the model names. Instant; no model is built.",
-         ListModelsArguments, handlers.list_models, runs_engine=False,
+         models.ListModelsArguments, handlers.list_models, runs_engine=False,
          title="List the models", effects=Effects(read_only=True), returns=(api.list_models,)),
     Tool("classify_image",
          "Classify one image (image) or several (images, batched) with one or more CNNs. Returns per model the "
@@ -130,7 +119,7 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
          "model says whether it was right. With no models named, VGG16 and ResNet50 answer where their weights are "
          "downloaded, else EfficientNetLite0 (its weights come with the project; a note says so). Results with "
          "random weights say untrained: true and mean nothing.",
-         ClassifyImageArguments, handlers.classify,
+         models.ClassifyImageArguments, handlers.classify,
          title="Classify images", effects=Effects(read_only=True, open_world=True),  # an image may be a URL
          returns=(api.classify_image, api.classify_images)),
     Tool("explain_prediction",
@@ -139,7 +128,7 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
          "probability, the layer, the heat map as a small grid (rows top to bottom, 0..1, hot = evidence for the "
          "class) and the path of a PNG of the heat over the photo (include_image=true adds it as an MCP image). "
          "Seconds per call.",
-         ExplainPredictionArguments, handlers.explain,
+         models.ExplainPredictionArguments, handlers.explain,
          # Draws the heat map over the photo into the output folder's explanations/, named by its content.
          title="Explain a prediction (Grad-CAM)", effects=Effects(read_only=True, open_world=True),
          returns=(api.explain_image,)),
@@ -147,7 +136,7 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
          "The preprocessing experiment: classify one image with one model under several preprocessing modes "
          "(caffe, tf, torch, the model's own, none) to show how a wrong preparation of the pixels changes the "
          "answer. Returns per mode the top-k classes and the dog/cat verdict; the model's own mode is marked.",
-         ComparePreprocessingArguments, handlers.compare_preprocessing,
+         models.ComparePreprocessingArguments, handlers.compare_preprocessing,
          title="Compare preprocessing modes", effects=Effects(read_only=True, open_world=True),
          returns=(api.compare_preprocessing,)),
     Tool("evaluate_images",
@@ -157,7 +146,7 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
          "mistakes and images per second (null where a metric does not apply); a model whose weights are not on "
          "this machine is {model, error} instead. Resumes an interrupted run from its "
          "log. Reports progress. Seconds to minutes.",
-         EvaluateImagesArguments, handlers.evaluate, reports_progress=True,
+         models.EvaluateImagesArguments, handlers.evaluate, reports_progress=True,
          # Keeps a run log in the output folder's evaluations/, which the next call with the same photos and
          # models resumes from, or (the run finished) replaces with its own: the same log again.
          title="Evaluate on labelled photos", effects=Effects(read_only=False), returns=(api.evaluate,)),
@@ -167,7 +156,7 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
          ".keras model's path (usable as model_path by classify_image, evaluate_images and describe_architecture, "
          "with no class_names needed), the class names, the training history and the validation accuracy of the "
          "base model and of the fine-tuned one. Reports progress. Tens of seconds.",
-         FineTuneArguments, handlers.fine_tune, reports_progress=True,
+         models.FineTuneArguments, handlers.fine_tune, reports_progress=True,
          # Saves a new model in the output folder's models/ on each call (name-2, ...), or with overwrite=true
          # replaces the model of that name.
          title="Fine-tune a model", effects=Effects(read_only=False, destructive=True, idempotent=False),
@@ -178,21 +167,21 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
          "table (inputs, convolutions, pooling, dense... with roles in Korean and English), preprocessing and "
          "published figures; optionally the layer table and a plot_model diagram file. Needs no weights; a few "
          "seconds the first time, then cached.",
-         DescribeArchitectureArguments, handlers.describe,
+         models.DescribeArchitectureArguments, handlers.describe,
          # Draws the diagram into the output folder's diagrams/, named by the model and the drawing's options.
          title="Describe an architecture", effects=Effects(read_only=True), returns=(api.describe_architecture,)),
     Tool("compare_models",
          "Compare models side by side: parameters, multiply-adds, depth, size, published top-1/top-5 accuracy and "
          "inference time measured on this machine; with an image, also each model's predictions and dog/cat "
          "verdict (error instead, for a model whose weights are not on this machine). Builds each model (seconds each).",
-         CompareModelsArguments, handlers.compare,
+         models.CompareModelsArguments, handlers.compare,
          title="Compare models", effects=Effects(read_only=True, open_world=True), returns=(api.compare_models,)),
     Tool("render_report",
          "Make a study report for a blog: a self-contained HTML page and a Markdown version with PNG pictures "
          "(Korean or English), of the kind named by `kind` (each kind and what it needs is described on that "
          "field). Runs the engine once with the kind's options. Returns the file paths, not the page. "
          "Takes seconds to tens of seconds.",
-         RenderReportArguments, handlers.report,
+         models.RenderReportArguments, handlers.report,
          # Writes a new page, its Markdown and its zip on each call, named by the time: never replaces one.
          title="Make a study report", effects=Effects(read_only=False, idempotent=False, open_world=True),
          returns=(api.make_report,)),
