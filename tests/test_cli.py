@@ -52,17 +52,65 @@ def test_help_names_every_command(launch, capsys):
 
 @pytest.mark.parametrize("lang", ["ko", "en"])
 def test_every_commands_help_prints_in_both_languages(launch, capsys, lang):
-    """A description with a percent sign ("97% of") once broke argparse's English help."""
+    """`launch.py COMMAND --help --lang xx` exits 0 with the command's help in that language, and
+    nothing on stderr: a description with a percent sign ("97% of") once broke argparse's English
+    help with a traceback (`%o format: an integer is required`)."""
+    from plugin import words
     from plugin.doors.cli import build_parser
+    from scripts import bench, gallery
 
-    commands = next(action for action in build_parser(lang=lang)._actions if action.choices and "report" in action.choices)
+    said, other = words.section("cli", lang)["help"], words.section("cli", "en" if lang == "ko" else "ko")["help"]
+    parser = build_parser([gallery.COMMAND, bench.COMMAND], lang=lang)
+    commands = next(action for action in parser._actions if action.choices and "report" in action.choices)
+    assert {"classify", "report", "evaluate", "gallery", "bench"} <= set(commands.choices)
     for command in commands.choices:
-        with pytest.raises(SystemExit) as exited:
-            launch("--lang", lang, command, "--help")
+        capsys.readouterr()
+        with pytest.raises(SystemExit) as exited:  # the issue's order: --lang after --help
+            launch(command, "--help", "--lang", lang)
+        printed = capsys.readouterr()
         assert exited.value.code == 0, command
-        if command == "report":  # its usage names every kind of report
-            usage = " ".join(capsys.readouterr().out.split())
-            assert all(f"report {kind}" in usage for kind in ("architecture", "classification", "evaluation", "structure"))
+        assert printed.err == "", command
+        out = " ".join(printed.out.split())  # argparse wraps lines at the terminal's width
+        assert out.startswith(said["usage"].strip() + f" launch.py {command}"), command
+        assert said["help"] in out and f"{said['options']}:" in out, command
+        assert other["help"] not in out, command
+        if command == "report":  # its description names every kind of report, with what follows it
+            assert all(f"report {kind}" in out for kind in ("architecture", "classification", "evaluation", "structure"))
+        else:
+            assert " ".join(said["command"][command].split()) in out, command
+        if lang == "en" and command in ("classify", "report", "evaluate"):  # the description that broke it, as written
+            assert "top-1 on 97% of" in out and "%%" not in out, command
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_a_percent_sign_in_any_help_is_text(capsys, lang):
+    """Every help handed to argparse is plain text: an added command's option, its own help and the
+    command's words print a "%" as written, never as argparse's %-template."""
+    from plugin.doors.cli import Command, main
+
+    def add_arguments(parser, lang):
+        parser.add_argument("--share", type=int, default=50, help=f"keep 50% of them (%d, %o, %(default)s stay as written, {lang})")
+
+    extra = Command("bench", add_arguments, lambda args, console: 0)
+    with pytest.raises(SystemExit) as exited:
+        main(["bench", "--help", "--lang", lang], extra_commands=[extra])
+    assert exited.value.code == 0
+    out = " ".join(capsys.readouterr().out.split())
+    assert f"keep 50% of them (%d, %o, %(default)s stay as written, {lang})" in out
+
+
+@pytest.mark.parametrize(("lang", "said"), [("ko", ["'beagel'(이)라는 ImageNet 클래스는 없습니다", "비글 (beagle)"]),
+                                           ("en", ["No ImageNet class is called 'beagel'", "beagle, bagel"])])
+def test_a_misspelt_right_answer_is_refused_with_the_nearest_classes(launch, tmp_path, lang, said):
+    """The right answer is checked before any model is built: a misspelt class is one line on
+    stderr, in the command's language, naming the classes nearest by name."""
+    image = save_png(stripes("vertical", size=32), tmp_path / "picture.png")
+    out = launch("classify", str(image), "--models", "AlexNet", "--weights", "random", "--allow-random-weights",
+                 "--expected", "beagel", "--lang", lang)
+    assert out.returncode == 2 and out.stdout == ""
+    error = " ".join(out.stderr.split())
+    assert all(words in error for words in said), error
+    assert "Traceback" not in out.stderr and "Expected" not in error  # the catalogue's words, not the engine's message
 
 
 def test_classify_json_and_table(launch, tmp_path):

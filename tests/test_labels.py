@@ -6,8 +6,10 @@ import re
 import numpy as np
 import pytest
 
-from plugin.engine.imagenet import find_class, imagenet_classes
-from plugin.engine.study.labels import dog_cat_verdict, top_k
+from plugin import words
+from plugin.engine.imagenet import find_class, group_of, imagenet_classes
+from plugin.engine.study.labels import dog_cat_verdict, parse_expected, top_k
+from plugin.errors import InvalidInputError
 from plugin.limits import CAT_INDICES, DOG_INDICES, PLAUSIBLE_GROUP, WILD_CAT_INDICES
 from plugin.words.results import display_name
 
@@ -131,3 +133,111 @@ def test_top_k_ranks_by_probability_with_wordnet_ids():
 def test_top_k_with_custom_names_has_no_wordnet_id_and_is_capped():
     ranked = top_k(np.array([0.25, 0.75]), 5, class_names=("cat", "dog"))
     assert [(r["label"], r["class_id"], r["index"]) for r in ranked] == [("dog", None, 1), ("cat", None, 0)]
+
+
+# The right answer ("정답", `expected=`) as students write it.
+
+@pytest.mark.parametrize(("word", "group"), [
+    ("강아지", "dog"), ("멍멍이", "dog"), ("댕댕이", "dog"), ("개", "dog"), ("dog", "dog"), ("puppy", "dog"), ("doggy", "dog"),
+    ("Puppies", "dog"), ("고양이", "cat"), ("냥이", "cat"), ("야옹이", "cat"), ("cat", "cat"), ("kitten", "cat"), ("kitty", "cat"),
+    ("귀여운 강아지", "dog"), ("cute kitten", "cat"),  # a group word with words that name no class: the group
+])
+def test_the_words_students_use_for_dog_and_cat_are_the_group(word, group):
+    expected = parse_expected(word)
+    assert expected is not None and expected.group == group and expected.item is None
+    assert expected.describe() == {"group": group}
+
+
+@pytest.mark.parametrize(("word", "index"), [
+    ("비글 강아지", 162), ("비글강아지", 162), ("beagle puppy", 162), ("beagles", 162),
+    ("Persian", 283), ("persian", 283), ("페르시안", 283), ("페르시안 고양이", 283), ("Persian kitten", 283), ("페르시안 냥이", 283),
+    ("Siamese", 284), ("폭스하운드", 167), ("alsatian", 235), ("골든리트리버", 207),
+    ("승냥이", 274), ("mud puppy", 29), ("hot dog", 934),  # a whole name with a group word in it is that class
+])
+def test_a_class_by_part_of_its_name_or_with_a_group_word(word, index):
+    expected = parse_expected(word)
+    assert expected is not None and expected.item is not None and expected.item.index == index
+    assert expected.group == group_of(index)
+
+
+@pytest.mark.parametrize(("word", "labels"), [
+    ("foxhound", ["Walker_hound", "English_foxhound"]),
+    ("Foxhounds", ["Walker_hound", "English_foxhound"]),
+    ("리트리버", ["flat-coated_retriever", "curly-coated_retriever", "golden_retriever", "Labrador_retriever",
+               "Chesapeake_Bay_retriever"]),
+    ("corgi", ["Pembroke", "Cardigan"]),
+    ("husky", ["Eskimo_dog", "Siberian_husky"]),
+])
+def test_a_part_of_several_names_asks_which_one(word, labels):
+    with pytest.raises(InvalidInputError) as raised:
+        parse_expected(word)
+    error = raised.value
+    assert error.key == "ambiguous_class" and error.params["count"] == len(labels)
+    assert [item["label"] for item in error.params["classes"]] == labels
+    assert f"Received: {word!r}" in str(error) and "Expected one ImageNet class" in str(error)
+    korean, english = words.error_text(error, "ko"), words.error_text(error, "en")
+    assert f"'{word}'" in korean and f"{len(labels)}개" in korean and "Write the one you mean" in english
+    for item in error.params["classes"]:
+        assert display_name(item, "ko") in korean and display_name(item, "en") in english
+
+
+def test_a_part_of_many_names_lists_some_and_counts_the_rest():
+    with pytest.raises(InvalidInputError) as raised:
+        parse_expected("terrier")
+    error = raised.value
+    shown = len(error.params["classes"])
+    assert error.params["count"] > shown > 1
+    assert f"외 {error.params['count'] - shown}개" in words.error_text(error, "ko")
+    assert f"and {error.params['count'] - shown} more" in words.error_text(error, "en")
+
+
+@pytest.mark.parametrize(("word", "nearest"), [
+    ("beagel", "beagle"), ("Persain", "Persian_cat"), ("golden retreiver", "golden_retriever"), ("siamise", "Siamese_cat"),
+    ("페르샨", "Persian_cat"), ("페르시안 고향이", "Persian_cat"), ("페르샨 고양이", "Persian_cat"), ("치와아", "Chihuahua"),
+    ("비굴", "beagle"), ("tabbby cat", "tabby"), ("비글 고양이", "beagle"),
+])
+def test_a_misspelt_class_suggests_the_nearest_names(word, nearest):
+    """English names are compared letter by letter, Korean ones by syllables and their letters;
+    the error says what was expected and what was received, and the nearest class comes first."""
+    with pytest.raises(InvalidInputError) as raised:
+        parse_expected(word)
+    error = raised.value
+    assert error.key == "unknown_class_near" and error.params["name"] == word
+    assert error.params["classes"][0]["label"] == nearest
+    assert str(error).startswith("Expected an ImageNet class") and f"Received: {word!r}" in str(error)
+    item = find_class(nearest)
+    korean, english = words.error_text(error, "ko"), words.error_text(error, "en")
+    assert f"'{word}'" in korean and f"{item.label_ko} ({nearest.replace('_', ' ')})" in korean and "Expected" not in korean
+    assert f"'{word}'" in english and nearest.replace("_", " ") in english
+
+
+def test_a_word_near_no_class_says_what_a_right_answer_looks_like():
+    with pytest.raises(InvalidInputError) as raised:
+        parse_expected("qzxv")
+    error = raised.value
+    assert error.key == "unknown_class" and "classes" not in error.params
+    assert "qzxv" in words.error_text(error, "ko") and "냥이" in words.error_text(error, "ko")
+    assert "qzxv" in words.error_text(error, "en") and "puppy" in words.error_text(error, "en")
+
+
+@pytest.mark.parametrize("word", ["/etc/passwd", "beagel /home/student/secret.txt", "<script>alert(1)</script>", "beagle" * 40,
+                                  "페르샨\n" + "x" * 300, "terrier", "foxhound", "1000", -1])
+def test_an_errors_classes_are_class_names_and_nothing_else(word):
+    """What an error names beside the received word is ImageNet's names only, never the input."""
+    classes = imagenet_classes()
+    names = {(item.label, item.label_ko) for item in classes}
+    with pytest.raises(InvalidInputError) as raised:
+        parse_expected(word)
+    error = raised.value
+    assert set(error.params) <= {"name", "classes", "count"} and len(error.params["name"]) <= 80
+    for item in error.params.get("classes", []):
+        assert set(item) == {"label", "label_ko"} and (item["label"], item["label_ko"]) in names
+    said = words.error_text(error, "ko").replace(error.params["name"], "")
+    assert "/etc" not in said and "/home" not in said and "<script>" not in said and "secret" not in said
+
+
+def test_find_class_takes_the_same_names_but_no_group():
+    assert find_class("Persian").index == 283 and find_class("비글 강아지").index == 162
+    with pytest.raises(InvalidInputError) as raised:
+        find_class("강아지")
+    assert raised.value.key == "unknown_class"

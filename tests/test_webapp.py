@@ -575,6 +575,24 @@ def test_a_report_from_the_apps_result_runs_no_second_inference(monkeypatch):
     assert "AlexNet" in page and "data:image/jpeg;base64," in page  # the photo the app already had
 
 
+@pytest.mark.parametrize(("lang", "said"), [("ko", ["'beagel'(이)라는 ImageNet 클래스는 없습니다", "비글 (beagle)"]),
+                                           ("en", ["No ImageNet class is called 'beagel'", "beagle"])])
+def test_a_misspelt_right_answer_is_said_in_the_pages_language_with_the_nearest_classes(lang, said):
+    """정답 "beagel" on the Classify tab: the engine's error, worded by the catalogue in the page's
+    language, before any model is built."""
+    import gradio as gr
+
+    from plugin.doors.web import classify_tab
+
+    form = classify_tab.ClassifyForm(image=CAT, models=["AlexNet"], top_k=3, random_weights=True, model_file=None,
+                                     class_names="", preprocessing="rescale", expected="beagel", explain=False,
+                                     precision="float32")
+    with pytest.raises(gr.Error) as raised:
+        classify_tab.classify_view(form, lang=lang, request=None, progress=lambda *a, **k: None)
+    assert all(words in raised.value.message for words in said) and "Expected" not in raised.value.message
+    assert raised.value.title == ("잘못된 입력" if lang == "ko" else "Invalid input")
+
+
 def rendered(markdown: str) -> tuple[set[str], str]:
     """Markdown as a CommonMark renderer with raw HTML allowed (as Gradio's is) makes it: the
     elements it holds, and its text as a reader sees it."""

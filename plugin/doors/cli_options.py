@@ -56,7 +56,6 @@ def add_options(parser: argparse.ArgumentParser, arguments: type[BaseModel], lan
         text = helps.get(name, described.get(name, field.description or ""))
         if choices:
             text += " (" + said["one_of"].format(choices=", ".join(map(str, choices))) + ")"
-        text = text.replace("%", "%%")  # argparse formats help with %: a description's "97%" is text
         if name in positional:
             parser.add_argument(name, default=default, help=text, **positional[name])
             continue

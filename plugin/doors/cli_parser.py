@@ -60,6 +60,13 @@ def parser_class(lang: str) -> type[argparse.ArgumentParser]:
         def add_usage(self, usage, actions, groups, prefix=None):
             super().add_usage(usage, actions, groups, said["usage"] if prefix is None else prefix)
 
+        def _get_help_string(self, action):
+            # argparse reads every help as a %-template ("%(default)s"); ours are plain text, so a
+            # description's "97% of" is escaped here, once, for every option and command, whoever
+            # added it (argparse's `_expand_help` formats what this returns; checked with Python 3.11).
+            text = super()._get_help_string(action)
+            return text.replace("%", "%%") if isinstance(text, str) else text
+
     class Parser(argparse.ArgumentParser):
         def __init__(self, *args, **kwargs) -> None:
             kwargs.setdefault("formatter_class", Formatter)

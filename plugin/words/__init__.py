@@ -20,7 +20,7 @@ import functools
 import json
 import os
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from importlib import resources
 from typing import Any
 
@@ -99,6 +99,8 @@ def error_text(error: PluginError, lang: str | None) -> str:
         sources = section("image_sources", lang)
         if params.get("source_kind") in sources:  # "file notes.txt" is "파일 notes.txt" in a Korean message
             params["source"] = sources[params["source_kind"]].format(name=params.get("source_name", ""))
+        if isinstance(params.get("classes"), list):  # ImageNet classes ({"label", "label_ko"}) each named as results name them
+            params["classes"] = _class_list(params["classes"], lang, total=params.get("count"))
         try:
             return template.format(**params)
         except (KeyError, IndexError):
@@ -106,6 +108,17 @@ def error_text(error: PluginError, lang: str | None) -> str:
     if lang == "en":
         return str(error)
     return errors["generic"].format(type=error_title(error, lang), message=str(error))
+
+
+def _class_list(classes: Sequence[Mapping[str, Any]], lang: str, total: int | None = None) -> str:
+    """ImageNet classes in a sentence, each as `results.display_name` writes it ("비글 (beagle)" in
+    Korean, "beagle" in English), and how many more where `total` says some were left out."""
+    from plugin.words.results import display_name  # results reads this module's words: imported when called
+
+    shown = ", ".join(display_name(item, lang) for item in classes)
+    if isinstance(total, int) and total > len(classes):
+        return section("errors", lang)["more_classes"].format(shown=shown, more=total - len(classes))
+    return shown
 
 
 def failure_text(error: Mapping[str, Any], lang: str | None) -> str:

@@ -26,7 +26,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from plugin.engine.imagenet import ImagenetClass, find_class, group_of, imagenet_classes
+from plugin.engine.imagenet import ImagenetClass, find_answer, group_of, imagenet_classes
 from plugin.engine.results import ExpectedInput, ExpectedRecord, Prediction, Verdict, VerdictScores
 from plugin.errors import InvalidInputError
 from plugin.limits import CAT_INDICES, DOG_INDICES, PLAUSIBLE_GROUP, WILD_CAT_INDICES
@@ -35,7 +35,6 @@ from plugin.words.results import verdict_basis
 __all__ = ["GROUPS", "Expected", "top_k", "rank_of", "dog_cat_verdict", "verdict_labels", "parse_expected"]
 
 GROUPS = ("dog", "cat")
-_GROUP_NAMES = {"dog": "dog", "dogs": "dog", "개": "dog", "강아지": "dog", "cat": "cat", "cats": "cat", "고양이": "cat"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -56,8 +55,10 @@ class Expected:
 
 
 def parse_expected(expected: ExpectedInput, class_names: Sequence[str] | None = None) -> Expected | None:
-    """Check an `expected` argument: an ImageNet class (see `find_class`) or "dog"/"cat" (also
-    "개"/"고양이"); for a model with its own classes, one of its class names or an index."""
+    """Check an `expected` argument: an ImageNet class or the dog or cat group, by the names students
+    write ("beagle", "비글 강아지", "Persian", "냥이", "puppy": see `plugin.engine.imagenet.find_answer`,
+    whose errors name the classes a word could mean); for a model with its own classes, one of its
+    class names or an index."""
     if expected is None:
         return None
     if class_names is not None:
@@ -70,10 +71,10 @@ def parse_expected(expected: ExpectedInput, class_names: Sequence[str] | None = 
             raise InvalidInputError(f"Expected one of the model's classes {names[:20]} or its index. Received: "
                                     f"expected={str(expected)[:80]!r}", key="unknown_class", name=str(expected)[:80])
         return Expected(group="custom", custom_index=index, custom_label=names[index])
-    if isinstance(expected, str) and expected.strip().casefold() in _GROUP_NAMES:
-        return Expected(group=_GROUP_NAMES[expected.strip().casefold()])
-    item = find_class(expected)
-    return Expected(group=item.group, item=item)
+    found = find_answer(expected)
+    if isinstance(found, str):
+        return Expected(group=found)
+    return Expected(group=found.group, item=found)
 
 
 def top_k(probabilities: np.ndarray, k: int, class_names: Sequence[str] | None = None) -> list[Prediction]:
