@@ -70,6 +70,7 @@ from plugin.limits import (
     DEFAULT_PRECISION,
     DEFAULT_TOP_K,
     FINE_TUNE_BASE,
+    RESIZES,
     STRUCTURE_MODELS,
 )
 from plugin.render import diagram as diagrams
@@ -80,6 +81,8 @@ from plugin.words.results import (
     classification_view,
     display_name,
     fallback_note,
+    gradcam_caption,
+    region_text,
     sentence,
     source_text,
     verdict_basis,
@@ -92,6 +95,7 @@ __all__ = ["list_models", "default_models", "classify_image", "structures", "cla
            # what the doors show and offer
            "MODEL_NAMES", "MODEL_FAMILIES", "model_name", "PREPROCESSING_MODES", "ENGINES", "LoadedImage", "load_image", "load_upload",
            "extract_images", "labelled_folders", "bound_decoding", "classification_view", "sentence", "display_name", "source_text", "fallback_note", "verdict_basis",
+           "gradcam_caption", "region_text", "RESIZES",
            "verdict_rule", "answers", "failures", "is_answer", "is_failure"]
 
 class _ReportOptions(Mapping[str, tuple[str, ...]]):
@@ -137,7 +141,8 @@ def model_name(name: str) -> str:
 def classify_image(image: ImageInput, models: ModelNames = None, top_k: int = DEFAULT_TOP_K,
                    weights: WeightsByModel = "imagenet", model_path: PathInput | None = None, class_names: ClassNames = None,
                    preprocessing: str | None = None, allow_random_weights: bool = False, expected: ExpectedInput = None,
-                   backend: str = DEFAULT_BACKEND, precision: str = DEFAULT_PRECISION) -> ClassificationResult:
+                   backend: str = DEFAULT_BACKEND, precision: str = DEFAULT_PRECISION,
+                   resize: str | None = None) -> ClassificationResult:
     """Classify one image with each model, give the dog/cat verdict and say whether the models agree.
 
     Args:
@@ -168,6 +173,11 @@ def classify_image(image: ImageInput, models: ModelNames = None, top_k: int = DE
             held-out photos; where it does not, float32 answers and `precision_note` gives the
             numbers). Each result's `precision` says which answered, and `int8_agreement` how the
             int8 model agreed with float32 on the check images.
+        resize: "crop": each model's evaluation protocol, the default for registry models (a
+            centred box of the photo, e.g. Keras's "shorter side to 256, centre 224", bicubic: how
+            the published accuracy was measured); "whole": the whole photo squashed to the input
+            size. None: each model's own way (a model file: what was recorded when it was trained
+            here, else "whole"). Each result's `region` says which part of the photo the model saw.
 
     With several models, a model that cannot answer (its weights are not on this machine, ...)
     does not fail the request: its entry in `results` is `{"model", "error": {"type", "message",
@@ -176,7 +186,8 @@ def classify_image(image: ImageInput, models: ModelNames = None, top_k: int = DE
     Returns:
         `{"image": {"width", "height", "source"}, "results": [{"model", "weights", "untrained",
         "predictions": [{"rank", "label", "label_ko", "class_id", "index", "probability"}],
-        "verdict", "inference_ms", "backend", "precision", "input_size", "preprocessing", ("correct": {"top1", "top5",
+        "verdict", "inference_ms", "backend", "precision", "input_size", "preprocessing", "region": {"resize",
+        "box", "interpolation", "crop_fraction", "left_out", "warning"}, ("correct": {"top1", "top5",
         "verdict"}, "expected_rank" with expected)}], "agreement": {"agree", "basis",
         "verdict_agree", "top1_agree", "top1", "verdicts", "summary"}, ("expected"), "note"?,
         "fallback"?}`. `agreement.summary` says in one sentence whether the models agree on the
@@ -185,7 +196,8 @@ def classify_image(image: ImageInput, models: ModelNames = None, top_k: int = DE
         model answered when `models` was None.
     """
     options = RunOptions(weights=weights, allow_random_weights=allow_random_weights, model_path=model_path,
-                         class_names=class_names, preprocessing=preprocessing, backend=backend, precision=precision)
+                         class_names=class_names, preprocessing=preprocessing, backend=backend, precision=precision,
+                         resize=resize)
     return _classify_image(image, models, top_k=top_k, expected=expected, options=options)
 
 
@@ -193,20 +205,23 @@ def classify_images(images: Sequence[ImageInput], models: ModelNames = None, top
                     weights: WeightsByModel = "imagenet", model_path: PathInput | None = None,
                     class_names: ClassNames = None, preprocessing: str | None = None, allow_random_weights: bool = False,
                     expected: ExpectedInput = None, backend: str = DEFAULT_BACKEND,
-                    precision: str = DEFAULT_PRECISION) -> BatchClassificationResult:
+                    precision: str = DEFAULT_PRECISION, resize: str | None = None) -> BatchClassificationResult:
     """Classify several images (at most `MAX_IMAGES_PER_CALL`) in batches, with the options of `classify_image`.
 
     Returns:
         `{"images": [one classify_image result per image, in order]}`.
     """
     options = RunOptions(weights=weights, allow_random_weights=allow_random_weights, model_path=model_path,
-                         class_names=class_names, preprocessing=preprocessing, backend=backend, precision=precision)
+                         class_names=class_names, preprocessing=preprocessing, backend=backend, precision=precision,
+                         resize=resize)
     return _classify_images(images, models, top_k=top_k, expected=expected, options=options)
 
 
 def compare_preprocessing(image: ImageInput, model: str, modes: Sequence[str] | None = None, *, top_k: int = DEFAULT_TOP_K,
-                          weights: WeightsInput = "imagenet", allow_random_weights: bool = False) -> PreprocessingStudy:
-    """Classify one photo with one model under several preprocessing modes.
+                          weights: WeightsInput = "imagenet", allow_random_weights: bool = False,
+                          resize: str | None = None) -> PreprocessingStudy:
+    """Classify one photo with one model under several preprocessing modes, and with its own mode
+    both cropped as the model was evaluated and whole.
 
     Args:
         image: any form `classify_image` takes.
@@ -214,14 +229,17 @@ def compare_preprocessing(image: ImageInput, model: str, modes: Sequence[str] | 
         modes: preprocessing modes to try; default caffe, tf, torch, the model's own mode and none.
         top_k: top classes per mode, 1 to 20.
         weights, allow_random_weights: as for `classify_image`.
+        resize: how the photo reaches the model in the modes' rows, as for `classify_image`.
 
     Returns:
         `{"model", "own_mode", "image", "pixel": {"at", "rgb"}, "modes": [{"mode", "own", "predictions",
-        "verdict", "formula", "channel_order", "pixel"}]}`, the model's own mode marked `own: true`;
-        each mode's `formula` and the photo's centre pixel (`pixel.rgb`) as that mode hands it to the
-        model (`pixel`, in its `channel_order`).
+        "verdict", "formula", "channel_order", "pixel"}], "resizes": [{"resize", "own", "region",
+        "predictions", "verdict"}]}`, the model's own mode marked `own: true`; each mode's `formula`
+        and the photo's centre pixel (`pixel.rgb`) as that mode hands it to the model (`pixel`, in
+        its `channel_order`); `resizes`: the model's own mode with "crop" and with "whole", each
+        with the `region` of the photo it saw.
     """
-    options = RunOptions(weights=weights, allow_random_weights=allow_random_weights)
+    options = RunOptions(weights=weights, allow_random_weights=allow_random_weights, resize=resize)
     return _compare_preprocessing(image, model, modes, top_k=top_k, options=options)
 
 
@@ -229,7 +247,7 @@ def evaluate(source: PathInput, models: ModelNames = None, labels: dict[str, str
              weights: WeightsInput = "imagenet", allow_random_weights: bool = False, model_path: PathInput | None = None,
              class_names: ClassNames = None, preprocessing: str | None = None, engine: str = "local", resume: bool = True,
              progress: Progress | None = None, num_cpus: int | None = None, backend: str = DEFAULT_BACKEND,
-             precision: str = DEFAULT_PRECISION) -> EvaluationResult:
+             precision: str = DEFAULT_PRECISION, resize: str | None = None) -> EvaluationResult:
     """Evaluate models on labelled images.
 
     Args:
@@ -252,6 +270,8 @@ def evaluate(source: PathInput, models: ModelNames = None, labels: dict[str, str
             (with "auto", a model whose export is not cached yet runs on Keras the whole run).
         precision: "float32" or "int8", as for classify_image; the int8 model is made and checked
             here, before the run (where it is refused, float32 runs and `precision_note` says why).
+        resize: "crop" or "whole", as for classify_image (None: each model's own way, "crop" for
+            registry models: the protocol their published accuracy was measured with).
 
     Returns:
         `{"source", "images", "labels", "label_counts", "log_path", "engine", "models": [{"model",
@@ -262,7 +282,8 @@ def evaluate(source: PathInput, models: ModelNames = None, labels: dict[str, str
         machine) is `{"model", "error"}` in `models`, first, and the others are evaluated.
     """
     options = RunOptions(weights=weights, allow_random_weights=allow_random_weights, model_path=model_path,
-                         class_names=class_names, preprocessing=preprocessing, backend=backend, precision=precision)
+                         class_names=class_names, preprocessing=preprocessing, backend=backend, precision=precision,
+                         resize=resize)
     return _evaluate(source, models, labels, options=options, engine=engine, resume=resume, progress=progress,
                      num_cpus=num_cpus)
 
@@ -270,7 +291,8 @@ def evaluate(source: PathInput, models: ModelNames = None, labels: dict[str, str
 def fine_tune(source: PathInput, base: str = FINE_TUNE_BASE, epochs: int = DEFAULT_FINE_TUNE_EPOCHS, *,
               labels: dict[str, str] | None = None, validation_split: float = 0.25, learning_rate: float = 0.01,
               patience: int = 5, seed: int = 0, augment: bool = True, name: str | None = None, overwrite: bool = False,
-              output_dir: PathInput | None = None, progress: Progress | None = None, evaluate: bool = False) -> FineTuneResult:
+              output_dir: PathInput | None = None, progress: Progress | None = None, evaluate: bool = False,
+              resize: str | None = None) -> FineTuneResult:
     """Train a new head for the folder's classes on a frozen pretrained backbone and save the model.
 
     Args:
@@ -292,6 +314,8 @@ def fine_tune(source: PathInput, base: str = FINE_TUNE_BASE, epochs: int = DEFAU
         progress: called as `progress(step, steps, stage)` while features are computed ("features"),
             per epoch ("training") and, with `evaluate`, per evaluated batch ("evaluating").
         evaluate: then evaluate the base and the fine-tuned model on the held-out photos, once.
+        resize: how photos reach the backbone: "crop" (its evaluation protocol, the default) or
+            "whole"; recorded beside the model file, so classifying with it later does the same.
 
     Returns:
         `{"model_path", "class_names", "history": {"loss", "val_loss", "accuracy", "val_accuracy",
@@ -304,7 +328,7 @@ def fine_tune(source: PathInput, base: str = FINE_TUNE_BASE, epochs: int = DEFAU
     """
     options = FineTuneOptions(epochs=epochs, validation_split=validation_split, learning_rate=learning_rate,
                               patience=patience, seed=seed, augment=augment, name=name, overwrite=overwrite,
-                              output_dir=output_dir)
+                              output_dir=output_dir, resize=resize)
     return _fine_tune(source, base, options, labels=labels, progress=progress, evaluate=evaluate)
 
 
@@ -320,7 +344,7 @@ def study_image(image: ImageInput, models: ModelNames = None, *, expected: Expec
         explain: add a Grad-CAM heat map per model (with its overlay PNG).
         study_preprocessing: add the preprocessing experiment with the first model.
         **options: top_k, weights, allow_random_weights, model_path, class_names, preprocessing,
-            backend, precision, as for `classify_image`.
+            backend, precision, resize, as for `classify_image`.
 
     Returns:
         `{"result", "image", "explanations", "preprocessing_study"}`: the `classify_image` result,
@@ -374,33 +398,41 @@ def describe_architecture(model: str | None = None, detail: str = "summary", inc
 
 
 def explain_image(image: ImageInput, model: str | None = None, class_index: int | str | None = None, *,
-                  expected: ExpectedInput = None, weights: WeightsInput = "imagenet", allow_random_weights: bool = False,
-                  model_path: PathInput | None = None, class_names: ClassNames = None,
-                  preprocessing: str | None = None) -> Explanation:
+                  expected: ExpectedInput = None, target: str = "answer", weights: WeightsInput = "imagenet",
+                  allow_random_weights: bool = False, model_path: PathInput | None = None, class_names: ClassNames = None,
+                  preprocessing: str | None = None, resize: str | None = None) -> Explanation:
     """Where did the model look? A Grad-CAM heat map for one image and one model.
 
     Args:
         image: a path, http(s) URL, data URI, base64 string, bytes, PIL image or numpy array.
         model: a registry model name (see `list_models()`); ignored when `model_path` is given.
-        class_index: the class to explain (an index, or an ImageNet class name); default: the
-            expected class if given, else the model's top-1 class.
+        class_index: a class to explain (an index, or an ImageNet class name) instead of `target`.
         expected: the right answer, as for `classify_image`.
-        weights, allow_random_weights, model_path, class_names, preprocessing: as for `classify_image`.
+        target: which class to explain: "answer" (the model's own top-1, the default) or
+            "expected" (the right answer given in `expected`: where the model found it, even
+            when it answered something else).
+        weights, allow_random_weights, model_path, class_names, preprocessing, resize: as for `classify_image`.
 
     Returns:
-        `{"model", "class": {"index", "label", "label_ko", "probability"}, "layer", "heatmap",
-        "overlay_path"}`: `heatmap` is the last feature map's grid (rows top to bottom, values 0..1,
-        hot = where the model looked for the class); `overlay_path` a PNG of the heat over the photo.
+        `{"model", "class": {"index", "label", "label_ko", "probability"}, "target", "answer",
+        "layer", "heatmap", "region", "overlay_path"}`: `class` is the class explained and `answer`
+        the model's own top-1 (the same unless `target` or `class_index` chose another; `target`
+        says which was asked: "answer", "expected" or "class"); `heatmap` is the last feature map's
+        grid (rows top to bottom, values 0..1, hot = where the model looked for the class) over the
+        `region` of the photo the model saw; `overlay_path` a PNG of the heat over the photo, placed
+        on that region and framed.
     """
     options = RunOptions(weights=weights, allow_random_weights=allow_random_weights, model_path=model_path,
-                         class_names=class_names, preprocessing=preprocessing)
-    result, heatmap, loaded = explain(image, model, class_index=class_index, expected=expected, options=options)
+                         class_names=class_names, preprocessing=preprocessing, resize=resize)
+    result, heatmap, loaded = explain(image, model, class_index=class_index, expected=expected, target=target,
+                                      options=options)
     result["overlay_path"] = _overlay(loaded, heatmap, result)
     return result
 
 
 def _overlay(loaded: LoadedImage, heatmap: Any, explained: Explanation) -> str:
-    return str(write_overlay(loaded.image, heatmap, explained["model"], explained["class"]["index"]))
+    return str(write_overlay(loaded.image, heatmap, explained["model"], explained["class"]["index"],
+                             region=explained["region"]["box"]))
 
 
 def render_report(kind: str, lang: str | None = None, output_dir: PathInput | None = None, *, file_name: str | None = None,

@@ -34,6 +34,8 @@ __all__ = [
     "DEFAULT_BACKEND",
     "PRECISIONS",
     "DEFAULT_PRECISION",
+    "RESIZES",
+    "CROP_WARNING_LEFT_OUT",
     "MAX_BATCH_IMAGES",
     "STORED_BYTES_PER_PARAMETER",
     "STORED_SLACK_BYTES",
@@ -120,6 +122,16 @@ quantisation of the float32 export, kept only if it agrees with float32 on held-
 does not, float32 answers and says why)."""
 
 DEFAULT_PRECISION = "float32"
+
+RESIZES = ("crop", "whole")
+"""How a photo becomes a model's input: "crop", the model's evaluation protocol (a centred box of a
+fraction of the shorter side, resized with its interpolation: how its published accuracy was
+measured), or "whole", the whole photo squashed to the input size (bilinear). None asks for the
+model's own way: "crop" for every registry model, and for a model file what was recorded when it
+was trained here, else "whole" (as Keras's `image_dataset_from_directory` trains)."""
+
+CROP_WARNING_LEFT_OUT = 1 / 3
+"""A crop that leaves out more than this share of the photo's area is said on the page."""
 
 MAX_BATCH_IMAGES = 64
 """Most images that requests arriving together are merged into (see `plugin.engine.inference.batching`)."""

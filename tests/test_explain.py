@@ -18,10 +18,19 @@ CAT, DOG = EXAMPLES_DIR / "cat_chelsea.png", EXAMPLES_DIR / "dog_bicycle.jpg"
 CAT_FACE, DOG_BOX = (90, 20, 370, 300), (110, 215, 320, 550)
 
 
-def hot_share(heatmap, size, box) -> float:
+def heat_on_photo(result, size) -> np.ndarray:
+    """The heat map placed back on the photo (`size`), over the region the model saw; 0 elsewhere."""
+    left, top, right, bottom = (round(value) for value in result["region"]["box"])
+    grid = np.asarray(result["heatmap"], dtype=np.float32)
+    heat = np.zeros((size[1], size[0]), dtype=np.float32)
+    heat[top:bottom, left:right] = np.asarray(Image.fromarray(grid, mode="F").resize((right - left, bottom - top),
+                                                                                     Image.Resampling.BILINEAR))
+    return heat
+
+
+def hot_share(result, size, box) -> float:
     """The share of the heat where the map is at least half its peak that lies inside the box."""
-    grid = np.asarray(heatmap, dtype=np.float32)
-    heat = np.asarray(Image.fromarray(grid, mode="F").resize(size, Image.Resampling.BILINEAR))
+    heat = heat_on_photo(result, size)
     hot = np.where(heat >= 0.5 * heat.max(), heat, 0.0)
     left, top, right, bottom = box
     return float(hot[top:bottom, left:right].sum() / hot.sum())
@@ -32,16 +41,36 @@ def test_most_of_the_heat_lies_on_the_animal(model):
     dog = plugin.explain_image(DOG, model)
     cat = plugin.explain_image(CAT, model)
     dog_area = (DOG_BOX[2] - DOG_BOX[0]) * (DOG_BOX[3] - DOG_BOX[1]) / (768 * 576)
-    assert hot_share(dog["heatmap"], (768, 576), DOG_BOX) > 0.6 > 3 * dog_area  # the dog is a sixth of the photo
-    assert hot_share(cat["heatmap"], (451, 300), CAT_FACE) > 0.9
+    assert hot_share(dog, (768, 576), DOG_BOX) > 0.6 > 3 * dog_area  # the dog is a sixth of the photo
+    assert hot_share(cat, (451, 300), CAT_FACE) > 0.9
     assert dog["class"]["index"] in range(151, 269) and cat["class"]["index"] in range(281, 286)
+
+
+def test_the_heat_map_covers_the_region_the_model_saw_and_the_overlay_lines_up_with_it():
+    cropped, whole = (plugin.explain_image(DOG, "EfficientNetLite0", resize=resize) for resize in ("crop", "whole"))
+    # Lite0 sees the centre 0.875 of the shorter side: 504 x 504 of the 768 x 576 photo, centred
+    assert cropped["region"]["box"] == [132.0, 36.0, 636.0, 540.0] and cropped["region"]["resize"] == "crop"
+    assert whole["region"]["box"] == [0.0, 0.0, 768.0, 576.0] and whole["region"]["left_out"] == 0.0
+    assert hot_share(cropped, (768, 576), DOG_BOX) > 0.6
+    with Image.open(cropped["overlay_path"]) as picture:  # 640 x 480: the photo at 640 / 768
+        pixels = np.asarray(picture.convert("RGB"), dtype=np.int16)
+    scale = 640 / 768
+    left, top, right, bottom = (round(value * scale) for value in cropped["region"]["box"])
+    assert (pixels[top + 10, left] >= 250).all() and (pixels[bottom - 1, right - 20] >= 250).all()  # the white frame
+    outside, inside = pixels[:, : left - 5], pixels[:, left + 5: right - 5]
+    assert outside.mean() < 0.6 * inside.mean()  # what the model did not see is dimmed
+    hot = heat_on_photo(cropped, (768, 576)) >= 0.8
+    hot_rows, hot_columns = np.nonzero(hot)
+    y, x = round(hot_rows.mean() * scale), round(hot_columns.mean() * scale)
+    assert pixels[y, x, 0] > pixels[y, x, 2]  # where the map is hot, the overlay is red, not blue
 
 
 def test_the_result_contract_and_the_overlay_picture():
     result = plugin.explain_image(CAT, "EfficientNetLite0")
-    assert set(result) == {"model", "class", "layer", "heatmap", "overlay_path"}
+    assert set(result) == {"model", "class", "target", "answer", "layer", "heatmap", "region", "overlay_path"}
     assert set(result["class"]) == {"index", "label", "label_ko", "probability"}
-    assert result["class"]["label_ko"] == "이집트 고양이" and result["layer"] == "top_activation"
+    assert result["target"] == "answer" and result["answer"] == result["class"]
+    assert result["class"]["label_ko"] in ("이집트 고양이", "호랑이무늬 고양이", "얼룩 고양이") and result["layer"] == "top_activation"
     grid = np.asarray(result["heatmap"])
     assert grid.shape == (7, 7) and grid.min() >= 0 and grid.max() == 1.0
     assert all(value == round(value, 2) for value in grid.ravel())
@@ -51,11 +80,27 @@ def test_the_result_contract_and_the_overlay_picture():
         assert picture.size == (451, 300)
 
 
-def test_the_expected_or_a_given_class_is_explained():
-    assert plugin.explain_image(CAT, "EfficientNetLite0", expected="tabby")["class"]["index"] == 281
+def test_the_models_own_answer_by_default_the_right_answer_or_a_given_class_when_asked():
+    answer = plugin.explain_image(CAT, "EfficientNetLite0", expected="tabby")
+    assert answer["target"] == "answer" and answer["class"] == answer["answer"]  # expected alone does not change the class
+    asked = plugin.explain_image(CAT, "EfficientNetLite0", expected="tabby", target="expected")
+    assert asked["class"]["index"] == 281 and asked["target"] == "expected" and asked["answer"] == answer["answer"]
     given = plugin.explain_image(CAT, "EfficientNetLite0", 282)
-    assert given["class"]["index"] == 282 and given["class"]["label_ko"] == "호랑이무늬 고양이"
-    assert plugin.explain_image(DOG, "EfficientNetLite0", expected="cat")["class"]["index"] in range(281, 286)
+    assert given["class"]["index"] == 282 and given["class"]["label_ko"] == "호랑이무늬 고양이" and given["target"] == "class"
+    cat_in_dog = plugin.explain_image(DOG, "EfficientNetLite0", expected="cat", target="expected")
+    assert cat_in_dog["class"]["index"] in range(281, 286) and cat_in_dog["answer"]["index"] in range(151, 269)
+    with pytest.raises(plugin.InvalidInputError, match="expected"):
+        plugin.explain_image(CAT, "EfficientNetLite0", target="expected")
+
+
+def test_captions_name_the_class_explained_and_whether_it_is_the_models_answer():
+    asked = plugin.explain_image(DOG, "EfficientNetLite0", expected="beagle", target="expected")
+    korean, english = plugin.api.gradcam_caption(asked, "ko"), plugin.api.gradcam_caption(asked, "en")
+    answer = plugin.api.display_name(asked["answer"], "ko")
+    assert korean.startswith("EfficientNetLite0: 정답 비글 (beagle)을 찾은 곳") and f"모델의 답은 {answer}" in korean
+    assert "where it found the right answer, beagle" in english
+    own = plugin.explain_image(DOG, "EfficientNetLite0")
+    assert plugin.api.gradcam_caption(own, "ko").startswith(f"EfficientNetLite0의 답 {answer}")
 
 
 @pytest.mark.parametrize(("name", "layer"), [("VGG16", "block5_conv3"), ("ResNet50", "conv5_block3_out"), ("AlexNet", "conv5"),
@@ -79,5 +124,5 @@ def test_random_weights_need_permission():
 
 def test_the_tool_explains_and_refuses_without_a_model():
     result = call_tool("explain_prediction", {"image": str(DOG), "model": "EfficientNetLite0"})
-    assert result["class"]["label"] == "German_shepherd"
+    assert result["class"]["index"] in range(151, 269) and result["region"]["resize"] == "crop"
     assert call_tool("explain_prediction", {"image": str(DOG)})["error"]["type"] == "InvalidArguments"

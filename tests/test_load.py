@@ -109,7 +109,7 @@ def test_two_hundred_calls_in_a_row_hold_their_memory():
         assert "error" not in call_tool("classify_image", call)
     before = rss_mb()
     for _ in range(180):
-        assert call_tool("classify_image", call)["results"][0]["predictions"][0]["label"] == "Egyptian_cat"
+        assert call_tool("classify_image", call)["results"][0]["predictions"][0]["index"] in range(281, 286)  # a house cat
     grown = rss_mb() - before
     assert grown < 60, f"memory grew by {grown:.0f} MB over 180 calls"
 

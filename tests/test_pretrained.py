@@ -69,7 +69,7 @@ def test_a_bird_a_painting_and_horses_are_other_for_every_model(photo, tmp_path)
     for answer in (result, tool):
         assert [r["verdict"]["label"] for r in answer["results"]] == ["other"] * 3, [r["verdict"]["basis"] for r in answer["results"]]
     for outcome in result["results"]:
-        assert outcome["verdict"]["top1_group"] == "other" and outcome["verdict"]["basis"].startswith("likeliest other class")
+        assert outcome["verdict"]["top1_group"] == "other" and "likeliest other class" in outcome["verdict"]["basis"]
 
 
 def test_a_top1_dog_breed_is_a_dog_for_every_model_beside_the_bicycle():

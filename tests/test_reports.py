@@ -161,15 +161,15 @@ def test_the_study_report_with_real_weights(reports, lang):
     summary = [attrs for attrs in parsed.find("p") if attrs.get("id") == "summary"]
     assert summary and text.index('id="summary"') < text.index("<h2>")
     if lang == "ko":
-        assert "두 모델 모두 &#39;개&#39;라고 답했지만" in text and "저먼 셰퍼드 (German shepherd)" in words
+        assert "두 모델 모두 &#39;개&#39;라고 답했고" in text and "알래스칸 말라뮤트 (malamute)" in words
         assert "모델은 어디를 보았을까? (Grad-CAM)" in words and "전처리 실험" in words and "학습 때 방식" in words
         markdown = Path(reports["made"]["study", lang]["markdown_path"]).read_text("utf-8")
-        assert "두 모델 모두 '개'라고 답했지만" in markdown and "&#39;" not in markdown  # quotes as a blog shows them
+        assert "두 모델 모두 '개'라고 답했고" in markdown and "&#39;" not in markdown  # quotes as a blog shows them
     else:
-        assert "Both say dog, but EfficientNetLite0 says German shepherd" in words and "German_shepherd" not in words
+        assert "Both say dog: malamute" in words and "German_shepherd" not in words
         assert "Where did each model look? (Grad-CAM)" in words and "The preprocessing experiment" in words
     pictures = [attrs["src"] for attrs in parsed.find("img")]
-    assert len([src for src in pictures if src.startswith("data:image/png;base64,")]) == 2  # a heat map per model
+    assert len([src for src in pictures if src.startswith("data:image/png;base64,")]) == 3  # a heat map per model, the regions
     assert "top_activation" in words and "pillow" in text  # raw pixels, no preprocessing: a pillow
 
 

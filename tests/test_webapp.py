@@ -244,7 +244,7 @@ def test_the_first_click_gives_a_real_answer_and_its_report_which_no_stranger_se
     page.locator("#classify-button").click()
     page.locator(".model-label").first.wait_for(state="visible", timeout=180_000)
     summary = page.locator("#classify-summary").inner_text()
-    assert "EfficientNetLite0" in summary and "이집트 고양이 (Egyptian cat)" in summary and "_" not in summary
+    assert "EfficientNetLite0" in summary and "호랑이무늬 고양이 (tiger cat)" in summary and "_" not in summary
     assert "학습 안 됨" not in summary
     page.screenshot(path=str(ARTIFACTS / "classify.png"), full_page=True)
 
@@ -254,7 +254,7 @@ def test_the_first_click_gives_a_real_answer_and_its_report_which_no_stranger_se
     with page.expect_download() as download:
         link.click()
     report = Path(download.value.path()).read_text("utf-8")
-    assert "분류 결과" in report and "이집트 고양이 (Egyptian cat)" in report
+    assert "분류 결과" in report and "호랑이무늬 고양이 (tiger cat)" in report
     strangers_see_nothing_of(app)
 
 
@@ -286,33 +286,67 @@ def strangers_see_nothing_of(app):
     assert not any(name in text for name in hashes for text in said) and not any(str(app["out"]) in text for text in said)
 
 
-def test_where_it_looked_the_right_answer_and_the_preprocessing_experiment(page):
-    page.locator("#classify-image input[type=file]").set_input_files(CAT)
-    page.locator("#classify-expected textarea, #classify-expected input").first.fill("고양이")
+NOTHING_CUT = """(selector) => [...document.querySelectorAll(selector)].filter(e => e.offsetParent !== null).map(e => {
+    const box = e.getBoundingClientRect();
+    return {text: e.innerText, cut: e.scrollWidth > e.clientWidth + 1 || e.scrollHeight > e.clientHeight + 1,
+            outside: box.right > window.innerWidth + 1 || box.left < -1};
+})"""
+"""Each visible element's text, and whether it is cut (its content overflows it) or reaches outside the window."""
+
+
+LITE = ["EfficientNetLite0", "EfficientNetLite1", "EfficientNetLite2"]
+
+
+@pytest.mark.parametrize("width", [1280, 400])
+def test_where_it_looked_names_the_class_explained_and_the_experiment_shows_both_regions(page, width):
+    page.set_viewport_size({"width": width, "height": 1000})
+    pick_models(page, LITE)
+    page.locator("#classify-image input[type=file]").set_input_files(str(EXAMPLES_DIR / "dog_bicycle.jpg"))
+    page.locator("#classify-expected textarea, #classify-expected input").first.fill("비글")
     page.locator("#classify-explain input[type=checkbox]").check()
     page.locator("#classify-button").click()
-    page.locator("#classify-cams img").first.wait_for(state="visible", timeout=180_000)
-    assert page.locator("#classify-cams img").count() == 1
+    page.wait_for_function("document.querySelectorAll('#classify-cams img').length === 6", timeout=240_000)
+    for picture in page.locator("#classify-cams img").all():  # lazily loaded: as a reader scrolls to them
+        picture.scroll_into_view_if_needed()
+    page.wait_for_function("[...document.querySelectorAll('#classify-cams img')].every(i => i.complete && i.naturalWidth > 0)",
+                           timeout=60_000)
     summary = page.locator("#classify-summary").inner_text()
-    assert "이집트 고양이 (Egyptian cat)" in summary and "정답: 고양이" in summary and "_" not in summary
-    labels = page.locator(".model-label").first.inner_text()
-    assert "이집트 고양이" in labels and "Egyptian_cat" not in labels
+    assert "정답: 비글" in summary and "알래스칸 말라뮤트 (malamute)" in summary and "_" not in summary
+    assert "모델이 본 곳: 짧은 변의 87.5%만큼 가운데를 잘라 낸 부분" in summary
+    captions = page.evaluate(NOTHING_CUT, "#classify-cams .caption-label")
+    assert len(captions) == 6 and not any(c["cut"] or c["outside"] for c in captions), captions
+    for name in LITE:  # each model's own answer, and where it found the right answer it missed, side by side
+        assert sum(c["text"].startswith(f"{name}의 답 알래스칸 말라뮤트 (malamute)") for c in captions) == 1, captions
+        assert sum(c["text"].startswith(f"{name}: 정답 비글 (beagle)을 찾은 곳") for c in captions) == 1, captions
+    pictures = page.evaluate(NOTHING_CUT, "#classify-cams img")
+    assert len(pictures) == 6 and not any(p["outside"] for p in pictures), pictures  # the third model's pictures whole
+    page.screenshot(path=str(ARTIFACTS / f"cams-{width}.png"), full_page=True)
+
     page.get_by_text("전처리 실험", exact=True).first.click()
     page.locator("#study-button").click()
-    page.wait_for_function("document.querySelector('#study-table') && document.querySelector('#study-table').innerText.includes('학습 때 방식')",
+    page.wait_for_function("document.querySelector('#study-text') && document.querySelector('#study-text').innerText.includes('학습 때 방식')",
                            timeout=120_000)
-    table = page.locator("#study-table").inner_text()
-    assert "베개 (pillow)" in table and "lite (학습 때 방식)" in table
-    assert "(x − 127) / 128" in table and "x / 127.5 − 1" in table and "BGR" in table  # each mode's formula and pixel
-    assert "사진 한가운데 픽셀 하나" in page.locator("#study-pixel").inner_text()
-    page.screenshot(path=str(ARTIFACTS / "study.png"), full_page=True)
-    page.locator("#classify-report").click()
-    link = page.locator("#classify-report-file a").first
-    link.wait_for(timeout=180_000)
-    with page.expect_download() as download:
-        link.click()
-    report = Path(download.value.path()).read_text("utf-8")
-    assert "모델은 어디를 보았을까? (Grad-CAM)" in report and "전처리 실험" in report
+    study = page.locator("#study-text").inner_text()
+    assert "실험한 모델: EfficientNetLite0" in study and "lite (학습 때 방식)" in study
+    assert "(x − 127) / 128" in study and "x / 127.5 − 1" in study and "BGR" in study  # each mode's formula and pixel
+    assert "사진 한가운데 픽셀 하나" in study
+    assert "가운데 자르기 (흰 테두리) (이 모델의 평가 방식)" in study and "사진 전체 (노란 테두리)" in study
+    assert page.locator("#study-text table").count() == 0  # stacked rows, not a squeezed table
+    blocks = page.evaluate(NOTHING_CUT, "#study-text li, #study-text p")
+    assert blocks and not any(b["cut"] or b["outside"] for b in blocks), [b for b in blocks if b["cut"] or b["outside"]]
+    regions = page.locator("#study-regions img")
+    regions.wait_for(state="visible", timeout=30_000)
+    assert page.evaluate(NOTHING_CUT, "#study-regions img")[0]["outside"] is False
+    page.screenshot(path=str(ARTIFACTS / f"study-{width}.png"), full_page=True)
+    if width == 1280:
+        page.locator("#classify-report").click()
+        link = page.locator("#classify-report-file a").first
+        link.wait_for(timeout=180_000)
+        with page.expect_download() as download:
+            link.click()
+        report = Path(download.value.path()).read_text("utf-8")
+        assert "모델은 어디를 보았을까? (Grad-CAM)" in report and "전처리 실험" in report
+        assert "정답 비글 (beagle)을 찾은 곳" in report and "사진을 입력 크기로 맞추는 두 방식" in report
 
 
 def test_the_random_weights_switch_runs_untrained_models_and_says_so(page):
@@ -508,7 +542,7 @@ def test_compare_tab_and_the_reports_made_so_far(page, app, browser):
     failures = page.locator("#compare-failures").inner_text()  # VGG16 gets a card, Lite0 answers
     assert failures.count("답하지 못함") == 1 and "VGG16" in failures and "지금 답할 수 있는 모델" in failures
     table = page.locator("#compare-table").inner_text()
-    assert "이집트 고양이 (Egyptian cat)" in table and "Egyptian_cat" not in table
+    assert "호랑이무늬 고양이 (tiger cat)" in table and "tiger_cat" not in table
     page.screenshot(path=str(ARTIFACTS / "compare.png"), full_page=True)
     page.locator("#compare-report").click()
     page.locator("#compare-report-file a").first.wait_for(timeout=120_000)

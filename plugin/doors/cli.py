@@ -30,7 +30,7 @@ from rich.console import Console
 from rich.table import Table
 
 from plugin import api, words
-from plugin.api import display_name, fallback_note
+from plugin.api import display_name, fallback_note, gradcam_caption, region_text
 from plugin.config import configure, get_settings
 from plugin.doors import tools
 from plugin.doors.cli_options import add_options, validated
@@ -252,11 +252,21 @@ def _models(args, console: Console, lang: str) -> int:
         table.add_row(
             model["name"], "x".join(map(str, model["input_shape"][:2])), model["preprocessing"],
             words.si_number(published["parameters"]), words.si_number(published["multiply_adds"]), words.percent(published["top1"]),
-            words.percent(published["top5"]), _plain(published["depth"]), _plain(published["size_mb"]), _weights(model["weights"], t),
+            words.percent(published["top5"]), _depths(published), _plain(published["size_mb"]), _weights(model["weights"], t),
         )
     console.print(table)
     console.print(t["models_sources"])
     return 0
+
+
+def _depths(published) -> str:
+    """The depth as the paper counts it, and Keras's count in brackets where it differs: "50 (107)"."""
+    paper, keras = (published["paper_depth"] or {}).get("layers"), published["depth"]
+    if paper is not None and keras not in (None, paper):
+        return f"{paper} ({keras})"
+    if paper is None and keras is not None:
+        return f"- ({keras})"
+    return _plain(paper)
 
 
 def _classify(args, console: Console, lang: str) -> int:
@@ -288,6 +298,9 @@ def _classify(args, console: Console, lang: str) -> int:
                 console.print("  " + _escape(card["precision"]), soft_wrap=True, highlight=False)
             if card["verdict"]:
                 console.print(f"  {t['verdict']} [bold]{card['verdict']}[/] ({_escape(card['basis'])})")
+            region = model["region"]
+            console.print(f"  [{'yellow' if region['warning'] else 'dim'}]{_escape(region_text(region, lang))}[/]",
+                          soft_wrap=True, highlight=False)
         console.print(f"[bold]{_escape(view['sentence'])}[/]")
         if record.get("note"):
             console.print(_escape(view["fallback"] or ""))
@@ -305,9 +318,8 @@ def _explain(args, console: Console, lang: str) -> int:
     if args.json:
         _print_json(result)
         return 0
-    console.print(_escape(words.text("report.gradcam_caption", lang, model=result["model"],
-                                     label=display_name(result["class"], lang),
-                                     probability=f"{result['class']['probability']:.1%}", layer=result["layer"])))
+    console.print(_escape(gradcam_caption(result, lang)), soft_wrap=True)
+    console.print(_escape(region_text(result["region"], lang)), soft_wrap=True, highlight=False)
     shades = " .:-=+*#%@"
     for row in result["heatmap"]:
         console.print("  " + "".join(shades[min(9, int(value * 10))] * 2 for value in row), highlight=False)
@@ -329,6 +341,13 @@ def _preprocessing(args, console: Console, lang: str) -> int:
         top = row["predictions"][0]
         table.add_row(mode, _escape(display_name(top, lang)), f"{top['probability']:.1%}", report[row["verdict"]["label"]])
     console.print(table)
+    console.print(f"\n[bold]{_escape(report['resize_study'])}[/]", soft_wrap=True, highlight=False)
+    for way in result["resizes"]:
+        top = way["predictions"][0]
+        own = f" ({report['resize_own']})" if way["own"] else ""
+        console.print(f"- {_escape(report['resize_' + way['resize']])}{_escape(own)}: {_escape(display_name(top, lang))} "
+                      f"{top['probability']:.1%} · {report[way['verdict']['label']]}", soft_wrap=True, highlight=False)
+        console.print(f"  [dim]{_escape(region_text(way['region'], lang))}[/]", soft_wrap=True, highlight=False)
     return 0
 
 

@@ -41,9 +41,9 @@ __all__ = [
     # fine-tuning
     "TrainingHistory", "FineTuneAccuracy", "ImageCounts", "FineTuneResult",
     # the registry
-    "PublishedFigures", "WeightsStatus", "WeightsInfo", "OnnxState", "ModelListing", "ModelList",
+    "Region", "ResizeOutcome", "PaperDepth", "PublishedFigures", "WeightsStatus", "WeightsInfo", "OnnxState", "ModelListing", "ModelList",
     # architecture
-    "Bilingual", "Stage", "StructureRow", "LayerRow", "BatchNorm", "PreprocessingCard", "ArchitecturePublished",
+    "Bilingual", "Stage", "StructureRow", "LayerRow", "BatchNorm", "DepthCounts", "PreprocessingCard", "ArchitecturePublished",
     "DiagramFile", "Diagram", "ArchitectureFacts", "StructureResult",
     # the API's own
     "StudyResult", "ReportFiles",
@@ -120,6 +120,20 @@ class Int8Agreement(TypedDict):
     verdict: float
 
 
+class Region(TypedDict):
+    """The part of the photo a model saw: `resize` "crop" (its evaluation protocol: a centred `box`
+    of `crop_fraction` of the shorter side) or "whole" (the photo squashed); `box` is (left, top,
+    right, bottom) in the photo's pixels, `left_out` the share of its area outside the box, and
+    `warning` whether that share is more than `CROP_WARNING_LEFT_OUT` (a subject at the edge may be lost)."""
+
+    resize: str
+    box: list[float]
+    interpolation: str
+    crop_fraction: float
+    left_out: float
+    warning: bool
+
+
 class _ModelOutcome(TypedDict):
     model: str
     weights: str
@@ -131,6 +145,7 @@ class _ModelOutcome(TypedDict):
     precision: str
     input_size: list[int]
     preprocessing: str
+    region: Region
 
 
 class ModelOutcome(_ModelOutcome, total=False):
@@ -266,11 +281,15 @@ class ExplainedClass(TypedDict):
 
 # "class" is a keyword: the functional form names it
 _Explanation = TypedDict("_Explanation", {"model": str, "class": ExplainedClass, "layer": str,
-                                          "heatmap": list[list[float]]})
+                                          "heatmap": list[list[float]], "target": str, "answer": ExplainedClass,
+                                          "region": Region})
 
 
 class Explanation(_Explanation, total=False):
-    """A Grad-CAM result; `overlay_path` (a PNG of the heat over the photo) once the API drew it."""
+    """A Grad-CAM result: the `class` explained, chosen by `target` ("answer": the model's own
+    top-1, the default; "expected": the right answer given; "class": one asked for by index or
+    name), the model's own `answer` beside it, and the `region` of the photo the heat map covers.
+    `overlay_path` (a PNG of the heat over the photo) once the API drew it."""
 
     overlay_path: str
 
@@ -292,8 +311,19 @@ class PixelRecord(TypedDict):
     rgb: list[int]
 
 
+class ResizeOutcome(TypedDict):
+    """The photo brought to the input one way ("crop" or "whole"): what the model saw and answered."""
+
+    resize: str
+    own: bool
+    region: Region
+    predictions: list[Prediction]
+    verdict: Verdict
+
+
 class PreprocessingStudy(TypedDict):
-    """`compare_preprocessing`'s result: one photo, one model, several preprocessing modes."""
+    """`compare_preprocessing`'s result: one photo, one model, several preprocessing modes (each
+    with the model's own resize), and the model's own preprocessing with each resize."""
 
     model: str
     own_mode: str
@@ -302,6 +332,7 @@ class PreprocessingStudy(TypedDict):
     untrained: bool
     pixel: PixelRecord
     modes: list[PreprocessingMode]
+    resizes: list[ResizeOutcome]
 
 
 # ----- comparison -----------------------------------------------------------------------------
@@ -416,13 +447,26 @@ class ModelSummary(TypedDict):
 class _ModelEvaluation(ModelSummary):
     backend: str
     precision: str
+    resize: str
+
+
+class PublishedAccuracy(TypedDict):
+    """A registry model's published accuracy and the evaluation protocol it was measured with
+    (`protocol`: `{"crop_fraction", "interpolation", "source_key"}`; the source in the catalogue)."""
+
+    top1: float | None
+    top5: float | None
+    source_key: str
+    protocol: dict[str, Any]
 
 
 class ModelEvaluation(_ModelEvaluation, total=False):
-    """One model in `evaluate`'s result: its summary, the backend and precision that ran it, and
-    why float32 answered where int8 was asked for (`precision_note`)."""
+    """One model in `evaluate`'s result: its summary, the backend, precision and resize that ran it,
+    why float32 answered where int8 was asked for (`precision_note`), and for a registry model its
+    published accuracy beside the measured one (`published`)."""
 
     precision_note: str
+    published: PublishedAccuracy
 
 
 class _EvaluationResult(TypedDict):
@@ -542,6 +586,7 @@ class _ModelListing(TypedDict):
     family: str
     input_shape: list[int]
     preprocessing: str
+    protocol: dict[str, Any]
     weights: WeightsInfo
     published: PublishedFigures
     paper: str

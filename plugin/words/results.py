@@ -20,7 +20,7 @@ from plugin.limits import CAT_INDICES, DOG_INDICES, PLAUSIBLE_GROUP, WILD_CAT_IN
 from plugin.words import failure_text, percent, precision_text, run_by, section, text
 
 __all__ = ["display_name", "class_name", "verdict_basis", "verdict_rule", "sentence", "fallback_note", "source_text",
-           "classification_view"]
+           "classification_view", "gradcam_caption", "region_text"]
 
 
 def display_name(prediction: Mapping[str, Any], lang: str) -> str:
@@ -38,6 +38,42 @@ def class_name(prediction: Mapping[str, Any], lang: str) -> str:
     if lang == "ko" and prediction.get("label_ko"):
         return prediction["label_ko"]
     return prediction["label"].replace("_", " ")
+
+
+def _object_particle(word: str) -> str:
+    """을 after a Korean word ending in a consonant, 를 after a vowel (을 for anything else)."""
+    last = word.rstrip()[-1:] if word else ""
+    if "가" <= last <= "힣":
+        return "을" if (ord(last) - ord("가")) % 28 else "를"
+    return "을"
+
+
+def gradcam_caption(explained: Mapping[str, Any], lang: str) -> str:
+    """A heat map's caption in `lang`: the class it explains and whether it is the model's own
+    answer ("EfficientNetLite1의 답 블루틱 (bluetick) (41.0%)") or the right answer the model was
+    asked about ("정답 비글 (beagle)을 찾은 곳 (16.3%) · 모델의 답은 블루틱 (bluetick)")."""
+    explained_class = explained["class"]
+    answer = explained.get("answer") or explained_class
+    target = explained.get("target", "answer")
+    if target == "answer" or (target == "class" and answer["index"] == explained_class["index"]):
+        target = "answer"
+    label = display_name(explained_class, lang)
+    if target == "answer":
+        return text("report.gradcam_caption_answer", lang, model=explained["model"], label=label,
+                    probability=percent(explained_class["probability"]), layer=explained["layer"])
+    particle = _object_particle(explained_class.get("label_ko") or "") if lang == "ko" else ""
+    return text(f"report.gradcam_caption_{target}", lang, model=explained["model"], label_object=label + particle,
+                probability=percent(explained_class["probability"]), answer=display_name(answer, lang),
+                layer=explained["layer"])
+
+
+def region_text(region: Mapping[str, Any], lang: str) -> str:
+    """What part of the photo a model saw, in one sentence: the centre crop and the share left out
+    (with a warning past `CROP_WARNING_LEFT_OUT`), or the whole photo squashed."""
+    if region["resize"] != "crop":
+        return text("report.region_whole", lang)
+    key = "report.region_crop_warning" if region.get("warning") else "report.region_crop"
+    return text(key, lang, fraction=percent(region["crop_fraction"]), left_out=percent(region["left_out"], digits=0))
 
 
 def verdict_rule(lang: str = "en") -> str:
@@ -141,12 +177,14 @@ def classification_view(record: Mapping[str, Any], lang: str) -> dict[str, Any]:
         lang: the reader's language.
 
     Returns:
-        `{"sentence", "source", "fallback", "verdict_rule", "cards"}`: the agreement sentence, where
-        the photo came from, why another model answered (or None), the verdict's rule where a model
-        gave a verdict (or None), and a card per model in the order asked: `{"model", "failure"}`
-        for a model that could not answer (why, in words), else `{"model", "failure": None,
-        "result", "untrained", "precision", "run_by", "predictions", "verdict", "basis"}`, the
-        predictions with their `name` as people read it and the verdict's label in words.
+        `{"sentence", "source", "fallback", "verdict_rule", "cards", "region", "region_warning"}`:
+        the agreement sentence, where the photo came from, why another model answered (or None),
+        the verdict's rule where a model gave a verdict (or None), a card per model in the order
+        asked: `{"model", "failure"}` for a model that could not answer (why, in words), else
+        `{"model", "failure": None, "result", "untrained", "precision", "run_by", "predictions",
+        "verdict", "basis", "region"}`, the predictions with their `name` as people read it and the
+        verdict's label in words; and the part of the photo the (first) model saw, in words, with
+        whether the crop left out more than a third of it.
     """
     report = section("report", lang)
     cards: list[dict[str, Any]] = []
@@ -159,8 +197,11 @@ def classification_view(record: Mapping[str, Any], lang: str) -> dict[str, Any]:
                       "precision": precision_text(entry, lang), "run_by": run_by(entry, lang),
                       "predictions": [dict(prediction, name=display_name(prediction, lang)) for prediction in entry["predictions"]],
                       "verdict": report[verdict["label"]] if verdict else None,
-                      "basis": verdict_basis(verdict, lang) if verdict else None})
+                      "basis": verdict_basis(verdict, lang) if verdict else None,
+                      "region": region_text(entry["region"], lang) if entry.get("region") else None})
     fallback = record.get("fallback")
+    seen = next((card["result"]["region"] for card in cards if card["failure"] is None and card["result"].get("region")), None)
     return {"sentence": sentence(record, lang), "source": source_text(record["image"], lang),
             "fallback": fallback_note(fallback, lang) if fallback else None,
-            "verdict_rule": verdict_rule(lang) if any(card.get("verdict") for card in cards) else None, "cards": cards}
+            "verdict_rule": verdict_rule(lang) if any(card.get("verdict") for card in cards) else None, "cards": cards,
+            "region": region_text(seen, lang) if seen else None, "region_warning": bool(seen and seen.get("warning"))}

@@ -30,6 +30,7 @@ from plugin.limits import (
     MAX_PATH_CHARS,
     MAX_TOP_K,
     PRECISIONS,
+    RESIZES,
 )
 
 if TYPE_CHECKING:  # built from the registry at run time: plain names to the type checker
@@ -37,11 +38,13 @@ if TYPE_CHECKING:  # built from the registry at run time: plain names to the typ
     Preprocessing = str
     Backend = str
     Precision = str
+    Resize = str
 else:
     ModelName = Literal[api.MODEL_NAMES]
     Preprocessing = Literal[tuple(mode for mode in api.PREPROCESSING_MODES if mode != "builtin")]
     Backend = Literal[BACKENDS]
     Precision = Literal[PRECISIONS]
+    Resize = Literal[RESIZES]
 _DEFAULT_PAIR = " and ".join(DEFAULT_MODELS)
 ImageText = Annotated[str, StringConstraints(max_length=MAX_DATA_URI_CHARS)]  # a path, a URL or a whole data: URI
 PathText = Annotated[str, StringConstraints(max_length=MAX_PATH_CHARS)]
@@ -65,6 +68,16 @@ _PRECISION = ("'float32', or 'int8': faster on this CPU, from a quantisation of 
               "checked once: seconds to a minute), used only if it agrees with float32 on held-out photos (top-1 on 97% of "
               "confident answers, the dog/cat verdict on 98%); otherwise float32 answers and precision_note gives the "
               "numbers. Registry models with trained weights; not with backend='keras'. Each result's precision says which answered.")
+
+
+_RESIZE = ("How a photo is brought to the model's input: 'crop' (the model's evaluation protocol, the default for "
+           "registry models: a centred box, e.g. Keras's 'shorter side to 256, centre 224', bicubic; how the published "
+           "accuracy was measured) or 'whole' (the whole photo squashed to the input size). Each result's region says "
+           "which part of the photo the model saw, and warns when a crop left out more than a third of it.")
+
+
+def resize_field() -> Any:
+    return Field(None, description=_RESIZE)
 
 
 def weights_field(note: str = "") -> Any:
@@ -114,6 +127,7 @@ class ClassifyImageArguments(Arguments):
     expected: str | None = Field(None, max_length=200, description=_EXPECTED)
     backend: Backend = backend_field()
     precision: Precision = precision_field()
+    resize: Resize | None = resize_field()
 
     @model_validator(mode="after")
     def _one_image_form(self):
@@ -126,13 +140,18 @@ class ExplainPredictionArguments(Arguments):
     image: ImageText = Field(description=_IMAGE)
     model: ModelName | None = Field(None, description="Registry model to explain (see list_models); give model or model_path.")
     class_index: int | None = Field(None, ge=0, le=MAX_CLASS_NAMES - 1,
-                                    description="Class to explain, by index; default: the expected class if given, else the model's top-1 class.")
+                                    description="A class to explain by index, instead of target's.")
     expected: str | None = Field(None, max_length=200, description=_EXPECTED)
+    target: Literal["answer", "expected"] = Field("answer", description=(
+        "Which class the heat map explains: 'answer' (the model's own top-1) or 'expected' (the right answer given in "
+        "expected: where the model found it, even when it answered something else). The result's class, target and "
+        "answer say which was explained."))
     weights: PathText = weights_field()
     allow_random_weights: bool = consent_field()
     model_path: PathText | None = Field(None, description="A .keras or .h5 classifier of the user's own, below the allowed folders.")
     class_names: list[Name] | None = class_names_field("Class names of model_path's outputs.")
     preprocessing: Preprocessing | None = Field(None, description="Preprocessing of model_path (required with it).")
+    resize: Resize | None = resize_field()
     include_image: bool = Field(False, description="MCP only: also return the heat map over the photo as a PNG image content block.")
 
     @model_validator(mode="after")
@@ -150,6 +169,8 @@ class ComparePreprocessingArguments(Arguments):
     top_k: int = Field(DEFAULT_TOP_K, ge=1, le=MAX_TOP_K, description="Top classes per mode.")
     weights: PathText = weights_field()
     allow_random_weights: bool = consent_field()
+    resize: Resize | None = Field(None, description="How the photo reaches the model in the modes' rows; the result's "
+                                                    "resizes always show both 'crop' and 'whole'. " + _RESIZE)
 
 
 _SOURCE = ("Labelled photos: a folder below the allowed folders whose sub-folders name the labels (cat/, dog/, or "
@@ -169,6 +190,7 @@ class EvaluateImagesArguments(Arguments):
     engine: Literal[tuple(api.ENGINES)] = Field("local", description="local (this process) or ray (Ray actors: a local Ray instance, or the cluster in RAY_ADDRESS).")  # type: ignore[valid-type]
     backend: Backend = backend_field()
     precision: Precision = precision_field()
+    resize: Resize | None = resize_field()
 
 
 class FineTuneArguments(Arguments):
@@ -184,6 +206,8 @@ class FineTuneArguments(Arguments):
     evaluate: bool = Field(False, description="Then evaluate the base and the fine-tuned model on the photos held out "
                                               "from training, never on those trained on (the result's evaluation, an "
                                               "evaluate_images result with held_out counts).")
+    resize: Resize | None = Field(None, description="How photos reach the backbone: 'crop' (its evaluation protocol, "
+                                                    "the default) or 'whole'; recorded beside the model file.")
 
 
 class DescribeArchitectureArguments(Arguments):
@@ -208,6 +232,7 @@ class CompareModelsArguments(Arguments):
     weights: PathText = weights_field(" Used only with an image.")
     allow_random_weights: bool = consent_field()
     preprocessing: Preprocessing | None = Field(None, description="Override every model's preprocessing (to study its effect).")
+    resize: Resize | None = resize_field()
 
 
 def _report_kinds_schema(schema: dict) -> None:
@@ -236,6 +261,7 @@ class RenderReportArguments(Arguments):
     explain: bool = Field(False, description="classification: add each model's Grad-CAM heat map (where it looked).")
     study_preprocessing: bool = Field(False, description="classification: add the preprocessing experiment with the first model.")
     precision: Precision = precision_field("classification and evaluation: ")
+    resize: Resize | None = Field(None, description="classification and evaluation: " + _RESIZE)
 
     @model_validator(mode="after")
     def _fits_kind(self):

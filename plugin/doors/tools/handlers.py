@@ -30,7 +30,7 @@ def explain(args: models.ExplainPredictionArguments) -> Mapping[str, Any]:
 
 def compare_preprocessing(args: models.ComparePreprocessingArguments) -> Mapping[str, Any]:
     return api.compare_preprocessing(args.image, args.model, args.modes, top_k=args.top_k, weights=args.weights,
-                                     allow_random_weights=args.allow_random_weights)
+                                     allow_random_weights=args.allow_random_weights, resize=args.resize)
 
 
 def evaluate(args: models.EvaluateImagesArguments, progress) -> Mapping[str, Any]:
@@ -60,7 +60,7 @@ def describe(args: models.DescribeArchitectureArguments) -> Mapping[str, Any]:
 def compare(args: models.CompareModelsArguments) -> Mapping[str, Any]:
     options = {}
     if args.image is not None:
-        options = args.model_dump(include={"top_k", "weights", "allow_random_weights", "preprocessing"})
+        options = args.model_dump(include={"top_k", "weights", "allow_random_weights", "preprocessing", "resize"})
     return api.compare_models(args.models, image=args.image, **options)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from plugin import api, words
 
-__all__ = ["MODEL_CHOICES", "PREPROCESSING_CHOICES", "model_choices", "engine_choices", "ray_installed"]
+__all__ = ["MODEL_CHOICES", "PREPROCESSING_CHOICES", "model_choices", "engine_choices", "resize_choices", "ray_installed"]
 
 MODEL_CHOICES = list(api.MODEL_NAMES)
 PREPROCESSING_CHOICES = [mode for mode in api.PREPROCESSING_MODES if mode != "builtin"]
@@ -18,6 +18,11 @@ def _texts(lang: str) -> dict:
 def engine_choices(lang: str) -> list[tuple[str, str]]:
     """The evaluation engines, named in the language; Ray only where it is installed."""
     return [(_texts(lang)[f"engine_{name}"], name) for name in api.ENGINES if name != "ray" or ray_installed()]
+
+
+def resize_choices(lang: str) -> list[tuple[str, str]]:
+    """The ways a photo reaches a model ("crop", "whole"), named in the language."""
+    return [(_texts(lang)[f"resize_{name}"], name) for name in api.RESIZES]
 
 
 def model_choices(lang: str) -> list[tuple[str, str]]:

@@ -12,12 +12,13 @@ import gradio as gr
 from plugin import api, words
 from plugin.api import display_name
 from plugin.config import EXAMPLES_DIR
-from plugin.doors.web.choices import MODEL_CHOICES, PREPROCESSING_CHOICES
+from plugin.doors.web.choices import MODEL_CHOICES, PREPROCESSING_CHOICES, resize_choices
 from plugin.doors.web.markdown import failure_cards, md
-from plugin.doors.web.page import Page, engine_error, table_value, texts
+from plugin.doors.web.page import Page, engine_error, texts
 from plugin.doors.web.serving import keep_upload, photo, render_saved, served
 from plugin.errors import PluginError
 from plugin.limits import DEFAULT_PRECISION, DEFAULT_TOP_K, MAX_PATH_CHARS, MAX_TOP_K, PRECISIONS
+from plugin.render.overlay import draw_regions as regions_picture
 
 __all__ = ["ClassifyForm", "classify_view", "preprocessing_view", "classification_report", "build", "MAX_LABELS"]
 
@@ -39,6 +40,7 @@ class ClassifyForm:
     expected: str | None = None
     explain: bool = False
     precision: str | None = DEFAULT_PRECISION
+    resize: str | None = None
 
 
 def classify_view(form: ClassifyForm, lang: str, request: gr.Request | None, progress=gr.Progress()):
@@ -55,7 +57,8 @@ def classify_view(form: ClassifyForm, lang: str, request: gr.Request | None, pro
         raise gr.Error(t["no_models"], print_exception=False)
     options: dict[str, Any] = {"top_k": int(top_k), "weights": "random" if random_weights else "imagenet",
                "allow_random_weights": bool(random_weights), "models": list(models or []),
-               "precision": precision or DEFAULT_PRECISION}  # int8 with random weights: the engine says why not
+               "precision": precision or DEFAULT_PRECISION,  # int8 with random weights: the engine says why not
+               "resize": form.resize or None}
     if model_file:
         names = [name.strip() for name in (class_names or "").split(",") if name.strip()] or None
         options = {"top_k": int(top_k), "model_path": keep_upload(model_file, request), "class_names": names,
@@ -83,8 +86,7 @@ def classify_view(form: ClassifyForm, lang: str, request: gr.Request | None, pro
 
 
 def _caption(explained: Mapping[str, Any], lang: str) -> str:
-    return words.text("report.gradcam_caption", lang, model=explained["model"], label=display_name(explained["class"], lang),
-                      probability=f"{explained['class']['probability']:.1%}", layer=explained["layer"])
+    return api.gradcam_caption(explained, lang)  # the region the map covers is framed on it, and said once in the summary
 
 
 def _summary(result: Mapping[str, Any], lang: str) -> str:
@@ -93,6 +95,8 @@ def _summary(result: Mapping[str, Any], lang: str) -> str:
     view = api.classification_view(result, lang)
     answered = [card for card in view["cards"] if card["failure"] is None]
     lines = [f"### {md(view['sentence'])}", ""]
+    if view["region"]:
+        lines += [f"> {md(view['region'])}" if view["region_warning"] else f"<small>{md(view['region'])}</small>", ""]
     lines += [f"> ⚠️ **{md(card['model'])}: {t['untrained']}**" for card in answered if card["untrained"]]
     lines += failure_cards(result["results"], lang)
     lines += [f"> {md(card['precision'])}" for card in answered if card["precision"]]
@@ -112,7 +116,9 @@ def _summary(result: Mapping[str, Any], lang: str) -> str:
 
 
 def preprocessing_view(*, state, model, lang, progress=gr.Progress()):
-    """The preprocessing experiment on the photo the Classify tab already has."""
+    """The preprocessing experiment on the photo the Classify tab already has: each mode as a short
+    block (a phone reads it whole), then the photo with the region each way of resizing hands the
+    model drawn on it, and what the model answered for each."""
     t = texts(lang)
     if not state:
         raise gr.Error(t["no_result"], print_exception=False)
@@ -123,17 +129,27 @@ def preprocessing_view(*, state, model, lang, progress=gr.Progress()):
     progress(0.3, desc=t["running"])
     try:
         study = api.compare_preprocessing(state["image"], chosen, top_k=3, weights=weights,
-                                          allow_random_weights=weights == "random")
+                                          allow_random_weights=weights == "random", resize=first["region"]["resize"])
     except PluginError as exc:
         raise engine_error(exc, lang) from exc
-    rows = [[row["mode"] + (f" ({words.text('report.own_mode', lang)})" if row["own"] else ""),
-             display_name(row["predictions"][0], lang), f"{row['predictions'][0]['probability']:.1%}",
-             t[row["verdict"]["label"]], row["formula"],
-             f"{words.pixel_text(row['pixel'])} {row['channel_order']}" if row.get("pixel") else ""] for row in study["modes"]]
+    said = words.section("report", lang)
+    lines = [f"#### {md(said['study_ran_by'].format(model=study['model']))}", "", md(said["preprocessing_study_hint"].format(model=study["model"])), ""]
+    for row in study["modes"]:
+        top = row["predictions"][0]
+        own = f" ({md(said['own_mode'])})" if row["own"] else ""
+        lines.append(f"- **{row['mode']}**{own}: {md(display_name(top, lang))} {top['probability']:.1%} · {t[row['verdict']['label']]}  \n"
+                     f"  `{row['formula']}`" + (f" · `{words.pixel_text(row['pixel'])}` {row['channel_order']}" if row.get("pixel") else ""))
     pixel = study.get("pixel")
-    hint = words.text("report.pixel_hint", lang, x=pixel["at"][0], y=pixel["at"][1],
-                      rgb=words.pixel_text(pixel["rgb"])) if pixel else ""
-    return table_value(t["study_headers"], rows), md(hint), {**state, "preprocessing_study": study}
+    if pixel:
+        lines += ["", f"<small>{md(said['pixel_hint'].format(x=pixel['at'][0], y=pixel['at'][1], rgb=words.pixel_text(pixel['rgb'])))}</small>"]
+    lines += ["", f"#### {md(said['resize_study'])}", "", md(said["resize_study_hint"].format(model=study["model"])), ""]
+    for way in study["resizes"]:
+        top = way["predictions"][0]
+        own = f" ({md(said['resize_own'])})" if way["own"] else ""
+        lines.append(f"- **{md(said['resize_' + way['resize']])}**{own}: {md(display_name(top, lang))} {top['probability']:.1%} · "
+                     f"{t[way['verdict']['label']]}  \n  {md(api.region_text(way['region'], lang))}")
+    regions = regions_picture(state["image"].image, [(way["resize"], way["region"]["box"]) for way in study["resizes"]])
+    return "\n".join(lines), gr.update(value=regions, visible=True), {**state, "preprocessing_study": study}
 
 
 def classification_report(state, lang, request: gr.Request, progress=gr.Progress()):
@@ -158,6 +174,10 @@ def build(page: Page, language: gr.State) -> None:
                 top_k = page.label(gr.Slider(1, MAX_TOP_K, value=DEFAULT_TOP_K, step=1, label=t["top_k"]), "top_k")
                 precision = page.say(gr.Radio(list(PRECISIONS), value=DEFAULT_PRECISION, label=t["precision"], info=t["precision_info"],
                                               elem_id="classify-precision"), label="precision", info="precision_info")
+                resize = page.also(gr.Radio(resize_choices(page.lang), value="crop", label=t["resize"], info=t["resize_info"],
+                                            elem_id="classify-resize"),
+                                   lambda chosen: gr.update(label=texts(chosen)["resize"], info=texts(chosen)["resize_info"],
+                                                            choices=resize_choices(chosen)))
                 random_weights = page.label(gr.Checkbox(False, label=t["random"], elem_id="random-weights"), "random")
                 expected = page.say(gr.Textbox(label=t["expected"], placeholder=t["expected_hint"], elem_id="classify-expected",
                                                max_length=200), label="expected", placeholder="expected_hint")
@@ -175,16 +195,17 @@ def build(page: Page, language: gr.State) -> None:
                 with page.label(gr.Accordion(t["study"], open=False, elem_id="study-fold"), "study"):
                     study_model = page.label(gr.Dropdown(MODEL_CHOICES, value=None, label=t["study_model"], elem_id="study-model"), "study_model")
                     study_button = page.label(gr.Button(t["study_run"], elem_id="study-button"), "study_run")
-                    study_table = page.table("study", "study_headers", wrap=True, elem_id="study-table",
-                                             column_widths=["18%", "18%", "14%", "14%", "20%", "16%"], max_height=800)
-                    study_hint = gr.Markdown(elem_id="study-pixel")
+                    study_text = gr.Markdown(elem_id="study-text")
+                    study_picture = gr.Image(visible=False, show_label=False, interactive=False, elem_id="study-regions",
+                                             buttons=["download"])
                 report_button = page.label(gr.Button(t["make_report"], elem_id="classify-report"), "make_report")
                 report_file = page.label(gr.File(label=t["report_file"], elem_id="classify-report-file"), "report_file")
         classified = gr.State(None)
         page.engine_event(classify_button.click, classify_view,
                           {"image": image, "models": models, "top_k": top_k, "random_weights": random_weights, "model_file": model_file,
                            "class_names": class_names, "preprocessing": preprocessing, "expected": expected, "explain": explain,
-                           "precision": precision, "lang": language}, [summary, *outputs, cams, classified], form=ClassifyForm)
+                           "precision": precision, "resize": resize, "lang": language}, [summary, *outputs, cams, classified],
+                          form=ClassifyForm)
         page.engine_event(study_button.click, preprocessing_view, {"state": classified, "model": study_model, "lang": language},
-                          [study_table, study_hint, classified])
+                          [study_text, study_picture, classified])
         report_button.click(classification_report, [classified, language], [report_file], api_visibility="private")

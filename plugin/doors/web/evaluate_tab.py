@@ -10,7 +10,7 @@ import gradio as gr
 
 from plugin import api, words
 from plugin.doors.http_uploads import mark_used
-from plugin.doors.web.choices import MODEL_CHOICES, engine_choices
+from plugin.doors.web.choices import MODEL_CHOICES, engine_choices, resize_choices
 from plugin.doors.web.markdown import failure_cards, md
 from plugin.doors.web.page import Page, engine_error, table_value, texts
 from plugin.doors.web.serving import render_saved, served
@@ -45,7 +45,7 @@ def folder_choices() -> list[tuple[str, str]]:
              f"{', …' if len(folder['labels']) > 4 else ''})", folder["name"]) for folder in api.labelled_folders()]
 
 
-def evaluate_view(*, folder, archive, models, engine, precision, lang, request: gr.Request, progress=gr.Progress()):
+def evaluate_view(*, folder, archive, models, engine, precision, lang, request: gr.Request, resize=None, progress=gr.Progress()):
     """Evaluate once; show the accuracy table and confusion matrices; keep the result for the report."""
     t = texts(lang)
     if not models:
@@ -54,13 +54,20 @@ def evaluate_view(*, folder, archive, models, engine, precision, lang, request: 
     try:
         result = api.evaluate(_source(folder, archive, request), models=list(models), engine=engine,
                               precision=precision if precision in PRECISIONS else DEFAULT_PRECISION,
+                              resize=resize if resize in api.RESIZES else None,
                               progress=lambda done, total, model: progress(done / max(total, 1), desc=f"{model} {done}/{total}"))
     except PluginError as exc:
         raise engine_error(exc, lang) from exc
     rows = [[model["model"], words.percent(model["accuracy"]["verdict"]), words.percent(model["accuracy"]["top1"]),
-             words.percent(model["accuracy"]["top5"]), model["mistake_count"], model["images_per_second"]]
+             words.percent(model["accuracy"]["top5"]), published_text(model), model["mistake_count"], model["images_per_second"]]
             for model in api.answers(result["models"])]
     return evaluation_summary(result, lang), table_value(t["evaluate_headers"], rows), confusion_html(result, lang), {"result": result}
+
+
+def published_text(model: Mapping[str, Any]) -> str:
+    """A registry model's published top-1 / top-5 ("75.1% / -"), to read beside the measured ones; "" for a model file."""
+    published = model.get("published")
+    return f"{words.percent(published['top1'])} / {words.percent(published['top5'])}" if published else ""
 
 
 def evaluation_summary(result: Mapping[str, Any], lang: str) -> str:
@@ -80,12 +87,13 @@ def evaluation_report(state, lang, request: gr.Request, progress=gr.Progress()):
     return render_saved("evaluation", "no_evaluation", state, lang, request, progress)
 
 
-def fine_tune_view(*, folder, archive, base, epochs, lang, request: gr.Request, progress=gr.Progress()):
+def fine_tune_view(*, folder, archive, base, epochs, lang, request: gr.Request, resize=None, progress=gr.Progress()):
     """Train a head on the photos, then evaluate base and fine-tuned model once, for the report."""
     t = texts(lang)
     try:
         source = _source(folder, archive, request)
         result = api.fine_tune(source, base, int(epochs), output_dir=session_folder(request), evaluate=True,
+                               resize=resize if resize in api.RESIZES else None,
                                progress=lambda step, steps, stage: progress(step / max(steps, 1), desc=t[f"tune_{stage}"]))
     except PluginError as exc:
         raise engine_error(exc, lang) from exc
@@ -116,6 +124,10 @@ def build(page: Page, language: gr.State) -> None:
                                     lambda chosen: gr.update(label=texts(chosen)["eval_engine"], choices=engine_choices(chosen)))
             eval_precision = page.say(gr.Radio(list(PRECISIONS), value=DEFAULT_PRECISION, label=t["precision"],
                                                info=t["precision_info"], elem_id="eval-precision"), label="precision", info="precision_info")
+            eval_resize = page.also(gr.Radio(resize_choices(lang), value="crop", label=t["resize"], info=t["resize_info"],
+                                             elem_id="eval-resize"),
+                                    lambda chosen: gr.update(label=texts(chosen)["resize"], info=texts(chosen)["resize_info"],
+                                                             choices=resize_choices(chosen)))
         eval_button = page.label(gr.Button(t["evaluate"], variant="primary", elem_id="eval-button"), "evaluate")
         eval_summary = gr.Markdown(elem_id="eval-summary")
         eval_table = page.table("evaluation", "evaluate_headers", elem_id="eval-table")
@@ -125,7 +137,8 @@ def build(page: Page, language: gr.State) -> None:
         eval_report_file = page.label(gr.File(label=t["report_file"], elem_id="eval-report-file"), "report_file")
         tab.select(lambda: gr.update(choices=folder_choices()), None, [eval_folder], api_visibility="private")  # folders added since
         page.engine_event(eval_button.click, evaluate_view, {"folder": eval_folder, "archive": eval_zip, "models": eval_models,
-                                                              "engine": eval_engine, "precision": eval_precision, "lang": language},
+                                                              "engine": eval_engine, "precision": eval_precision, "resize": eval_resize,
+                                                              "lang": language},
                      [eval_summary, eval_table, eval_matrices, evaluated])
         eval_report_button.click(evaluation_report, [evaluated, language], [eval_report_file], api_visibility="private")
         with page.label(gr.Accordion(t["tune"], open=False, elem_id="tune-fold"), "tune"):
@@ -139,5 +152,5 @@ def build(page: Page, language: gr.State) -> None:
             tune_result = gr.Markdown(elem_id="tune-result")
             tune_file = page.label(gr.File(label=t["tune_file"], elem_id="tune-file"), "tune_file")
             page.engine_event(tune_button.click, fine_tune_view, {"folder": eval_folder, "archive": eval_zip, "base": tune_base,
-                                                                  "epochs": tune_epochs, "lang": language},
+                                                                  "epochs": tune_epochs, "resize": eval_resize, "lang": language},
                          [tune_result, tune_file, evaluated])

@@ -17,6 +17,7 @@ from plugin.engine.inference.runners import KerasRunner
 from plugin.engine.intake.sources import resolve_local_path
 from plugin.engine.models.files import MODEL_SUFFIXES, load_keras_file
 from plugin.errors import InvalidInputError
+from plugin.limits import RESIZES
 
 __all__ = ["load_custom_model", "load_model_file", "sidecar"]
 
@@ -68,7 +69,20 @@ def sidecar(path: Path) -> dict:
         return {}
     names = data.get("class_names")
     return {"class_names": [str(n) for n in names] if isinstance(names, list) and all(isinstance(n, str) for n in names) else None,
-            "preprocessing": data.get("preprocessing") if data.get("preprocessing") in MODES else None}
+            "preprocessing": data.get("preprocessing") if data.get("preprocessing") in MODES else None,
+            "protocol": _protocol(data.get("protocol"))}
+
+
+def _protocol(recorded) -> dict:
+    """The way photos reached the model when it was trained here (`resize`, `crop_fraction`,
+    `interpolation`), where the companion records a valid one; else {} (the whole photo)."""
+    if not isinstance(recorded, dict) or recorded.get("resize") not in RESIZES:
+        return {}
+    fraction, interpolation = recorded.get("crop_fraction"), recorded.get("interpolation")
+    if isinstance(fraction, bool) or not isinstance(fraction, (int, float)) or not 0.1 <= fraction <= 1.0 \
+            or interpolation not in ("bicubic", "bilinear"):
+        return {}
+    return {"resize": recorded["resize"], "crop_fraction": float(fraction), "interpolation": interpolation}
 
 
 def load_custom_model(model_path, *, class_names=None, preprocessing=None) -> PreparedModel:
@@ -108,6 +122,7 @@ def load_custom_model(model_path, *, class_names=None, preprocessing=None) -> Pr
     return PreparedModel(
         name=path.name, runner=runner, input_size=(height, width), channels=channels,
         preprocessing=preprocessing, weights="file", untrained=False, class_names=names, output=output,
+        **{"resize": "whole", **recorded.get("protocol", {})},
     )
 
 

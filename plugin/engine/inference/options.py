@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 
+from plugin.engine.inference.preprocessing import check_resize
 from plugin.engine.results import ClassNames, PathInput, WeightsByModel
 from plugin.errors import InvalidInputError
 from plugin.limits import BACKENDS, DEFAULT_BACKEND, DEFAULT_PRECISION, PRECISIONS
@@ -35,6 +36,8 @@ class RunOptions:
         preprocessing: a preprocessing mode overriding the model's own, or None.
         backend: "auto", "onnx" or "keras".
         precision: "float32" or "int8".
+        resize: "crop" (each model's evaluation protocol), "whole" (the photo squashed), or None:
+            each model's own way (crop for registry models; see `plugin.limits.RESIZES`).
     """
 
     weights: WeightsByModel = "imagenet"
@@ -44,8 +47,10 @@ class RunOptions:
     preprocessing: str | None = None
     backend: str = DEFAULT_BACKEND
     precision: str = DEFAULT_PRECISION
+    resize: str | None = None
 
     def __post_init__(self) -> None:
+        check_resize(self.resize)
         backend = check_backend(self.backend, model_file=self.model_file)
         object.__setattr__(self, "backend", backend)
         object.__setattr__(self, "precision", check_precision(self.precision, backend=backend, model_file=self.model_file))

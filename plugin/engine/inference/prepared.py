@@ -20,12 +20,12 @@ from PIL import Image
 from plugin.config import get_settings
 from plugin.engine.inference.cache import model_cache
 from plugin.engine.inference.options import check_backend, check_precision, refuse_untrained
-from plugin.engine.inference.preprocessing import image_to_array, preprocess
+from plugin.engine.inference.preprocessing import Framing, framing, image_to_array, preprocess
 from plugin.engine.inference.runners import KerasRunner, Runner
 from plugin.engine.intake.images import load_image
 from plugin.engine.intake.parallel import in_threads
 from plugin.engine.models.build import build_registry_model
-from plugin.engine.models.registry import ModelSpec, get_spec
+from plugin.engine.models.registry import KERAS_PROTOCOL, ModelSpec, get_spec
 from plugin.engine.models.weights import WeightsChoice, parse_weights, weights_path
 from plugin.engine.results import LoadedImage
 from plugin.errors import ExportError
@@ -58,6 +58,10 @@ class PreparedModel:
             of float32 on the check images: the numbers), else None.
         int8_agreement: where int8 was asked for, how its model agreed with float32 on the check
             images (kept or not), else None.
+        resize: how a photo reaches it unless a caller says otherwise: "crop" (its evaluation
+            protocol: every registry model) or "whole" (a model file not trained here).
+        crop_fraction, interpolation: the protocol's centre crop and resampling (see
+            `plugin.engine.inference.preprocessing.framing`).
     """
 
     name: str
@@ -72,6 +76,9 @@ class PreparedModel:
     precision: str = "float32"
     precision_note: str | None = None
     int8_agreement: dict | None = None
+    resize: str = "crop"
+    crop_fraction: float = KERAS_PROTOCOL.crop_fraction
+    interpolation: str = KERAS_PROTOCOL.interpolation
 
     @property
     def backend(self) -> str:
@@ -86,6 +93,11 @@ class PreparedModel:
         """The preprocessing the model's input gets: a caller's `override` applies to ImageNet heads
         only (the study's experiment); a model file keeps the preprocessing it was trained with."""
         return override if override and self.imagenet_head else self.preprocessing
+
+    def framing(self, image: Image.Image, resize: str | None = None) -> Framing:
+        """The part of `image` this model sees with `resize` ("crop", "whole", or None: its own way)."""
+        return framing(image.width, image.height, self.input_size, resize=resize or self.resize,
+                       crop_fraction=self.crop_fraction, interpolation=self.interpolation)
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         """Run a preprocessed batch and return class probabilities, shape (N, classes)."""
@@ -102,20 +114,22 @@ class PreparedModel:
 
 
 def prepare_batch(images: Sequence[Image.Image | LoadedImage | str | os.PathLike], model: PreparedModel,
-                  mode: str | None = None) -> np.ndarray:
-    """Decode, resize and preprocess images into one batch for `model`: the one way pixels reach a model.
+                  mode: str | None = None, resize: str | None = None) -> np.ndarray:
+    """Decode, crop or squash, resize and preprocess images into one batch for `model`: the one way
+    pixels reach a model.
 
     Args:
         images: PIL images, loaded images, or paths (read with every check of `load_image`).
-        model: the model whose input size, channels and preprocessing apply.
+        model: the model whose input size, channels, preprocessing and protocol apply.
         mode: a preprocessing mode instead of the model's own (see `PreparedModel.input_mode`).
+        resize: "crop" or "whole" instead of the model's own way (see `PreparedModel.framing`).
 
     Returns:
         float32 array (N, H, W, C).
     """
     def pixels(image) -> np.ndarray:
         picture = image if isinstance(image, Image.Image) else load_image(image).image
-        return image_to_array(picture, model.input_size, model.channels)
+        return image_to_array(picture, model.input_size, model.channels, model.framing(picture, resize))
 
     return preprocess(np.stack(in_threads(pixels, list(images))), mode or model.preprocessing)
 
@@ -155,14 +169,19 @@ def load_registry_model(name: str, weights="imagenet", backend: str = "keras", p
                                                              lambda: _int8_runner(spec, trained, key, rule))
         return PreparedModel(name=spec.name, runner=runner, input_size=spec.input_size, channels=spec.input_shape[2],
                              preprocessing=spec.preprocessing, weights=choice.label, untrained=False,
-                             precision=precision, precision_note=note, int8_agreement=agreement)
+                             precision=precision, precision_note=note, int8_agreement=agreement, **_protocol(spec))
     runner = _onnx_runner(spec, choice, path, backend) if backend != "keras" else None
     if runner is None:
         runner = model_cache.get((spec.name, *choice.cache_key), lambda: KerasRunner(build_registry_model(spec, path)))
     return PreparedModel(
         name=spec.name, runner=runner, input_size=spec.input_size, channels=spec.input_shape[2],
-        preprocessing=spec.preprocessing, weights=choice.label, untrained=choice.untrained,
+        preprocessing=spec.preprocessing, weights=choice.label, untrained=choice.untrained, **_protocol(spec),
     )
+
+
+def _protocol(spec: ModelSpec) -> dict:
+    """A registry model's way of bringing a photo to its input: its evaluation protocol."""
+    return {"resize": "crop", "crop_fraction": spec.protocol.crop_fraction, "interpolation": spec.protocol.interpolation}
 
 
 def _int8_runner(spec: ModelSpec, path: str, key: str,

@@ -20,9 +20,12 @@ import numpy as np
 from PIL import Image
 
 from plugin import words
+from plugin.engine.results import Region
 from plugin.errors import InvalidInputError
+from plugin.limits import CROP_WARNING_LEFT_OUT, RESIZES
 
-__all__ = ["MODES", "PreprocessingMode", "get_mode", "image_to_array", "preprocess", "SAMPLE_PIXEL"]
+__all__ = ["MODES", "PreprocessingMode", "get_mode", "Framing", "framing", "check_resize", "image_to_array", "preprocess",
+           "SAMPLE_PIXEL"]
 
 SAMPLE_PIXEL = (201, 160, 120)
 """A warm brown (a dog's coat), the pixel an architecture page works through each mode with."""
@@ -88,19 +91,74 @@ def get_mode(name: str) -> PreprocessingMode:
         raise InvalidInputError(f"Expected preprocessing to be one of {list(MODES)}. Received: preprocessing={name!r}") from None
 
 
-def image_to_array(image: Image.Image, size: tuple[int, int], channels: int = 3) -> np.ndarray:
-    """Resize an RGB image to (height, width) and return float32 pixels of shape (H, W, C).
+@dataclasses.dataclass(frozen=True)
+class Framing:
+    """The part of a photo a model sees, and how it is brought to the input size.
 
-    The whole image is resized (no crop), as `keras.utils.load_img(target_size=...)` does, but
-    with bilinear rather than nearest-neighbour sampling. One channel means luminance (L).
+    Attributes:
+        resize: "crop" (a centred box, the model's evaluation protocol) or "whole" (the whole photo, squashed).
+        box: (left, top, right, bottom) in the photo's pixels.
+        interpolation: "bicubic" or "bilinear".
+        crop_fraction: the box's side as a share of the photo's shorter side (1.0 for "whole").
+        left_out: the share of the photo's area outside the box (0.0 for "whole").
+    """
+
+    resize: str
+    box: tuple[float, float, float, float]
+    interpolation: str
+    crop_fraction: float
+    left_out: float
+
+    def describe(self) -> Region:
+        return {"resize": self.resize, "box": [round(value, 1) for value in self.box], "interpolation": self.interpolation,
+                "crop_fraction": round(self.crop_fraction, 4), "left_out": round(self.left_out, 4),
+                "warning": self.left_out > CROP_WARNING_LEFT_OUT}
+
+
+_RESAMPLING = {"bicubic": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR}
+
+
+def check_resize(resize) -> str | None:
+    """Return `resize` if it is one of `RESIZES` or None (the model's own way); refuse anything else."""
+    if resize is None or (isinstance(resize, str) and resize in RESIZES):
+        return resize
+    raise InvalidInputError(f"Expected resize to be one of {list(RESIZES)}. Received: {str(resize)[:40]!r}",
+                            key="resize", value=str(resize)[:40])
+
+
+def framing(width: int, height: int, input_size: tuple[int, int], *, resize: str, crop_fraction: float,
+            interpolation: str) -> Framing:
+    """Where a photo of `width` x `height` is cut for an input of `input_size` (height, width).
+
+    "crop": the largest centred box with the input's shape, scaled by `crop_fraction` (for a square
+    input, a square of `crop_fraction` of the shorter side: Keras's "shorter side to 256, centre
+    224" is 0.875), resized with `interpolation`. "whole": the whole photo, bilinear.
+    """
+    if check_resize(resize) != "crop":
+        return Framing("whole", (0.0, 0.0, float(width), float(height)), "bilinear", 1.0, 0.0)
+    rows, columns = input_size
+    scale = min(width / columns, height / rows) * crop_fraction
+    box_width, box_height = columns * scale, rows * scale
+    left, top = (width - box_width) / 2, (height - box_height) / 2
+    return Framing("crop", (left, top, left + box_width, top + box_height), interpolation, crop_fraction,
+                   1.0 - (box_width * box_height) / (width * height))
+
+
+def image_to_array(image: Image.Image, size: tuple[int, int], channels: int = 3, cut: Framing | None = None) -> np.ndarray:
+    """Bring an RGB image to (height, width) and return float32 pixels of shape (H, W, C).
+
+    `cut` says which part of the image and how (see `framing`); without one the whole image is
+    resized (no crop), as `keras.utils.load_img(target_size=...)` does, but with bilinear rather
+    than nearest-neighbour sampling. One channel means luminance (L).
     """
     height, width = size
-    resized = image.resize((width, height), Image.Resampling.BILINEAR)
-    if channels == 1:
-        return np.asarray(resized.convert("L"), dtype=np.float32)[..., np.newaxis]
-    if channels != 3:
+    if channels not in (1, 3):
         raise InvalidInputError(f"Expected a model input with 1 or 3 channels. Received: {channels} channels")
-    return np.asarray(resized.convert("RGB"), dtype=np.float32)
+    cut = cut or framing(image.width, image.height, size, resize="whole", crop_fraction=1.0, interpolation="bilinear")
+    picture = image.convert("L" if channels == 1 else "RGB")
+    resized = picture.resize((width, height), _RESAMPLING[cut.interpolation], box=cut.box)
+    pixels = np.asarray(resized, dtype=np.float32)
+    return pixels[..., np.newaxis] if channels == 1 else pixels
 
 
 def preprocess(batch: np.ndarray, mode: str) -> np.ndarray:

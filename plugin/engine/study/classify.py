@@ -116,7 +116,7 @@ def _classify(images: list[ImageInput], models: ModelNames, top_k: int, expected
     else:
         prepared, missing = _load_models(names, per_model, options.backend, options.precision)
 
-    outcomes = {model.name: _run(model, loaded, top_k, preprocessing, target) for model in prepared}
+    outcomes = {model.name: _run(model, loaded, top_k, preprocessing, target, options.resize) for model in prepared}
     records: list[ClassificationResult] = []
     for i, image in enumerate(loaded):
         results: list[ModelEntry] = [outcomes[name][i] if name in outcomes else missing[name]
@@ -231,15 +231,15 @@ def check_model_names(models: ModelNames) -> list[str]:
 
 
 def _run(model: PreparedModel, images: list[LoadedImage], top_k: int, preprocessing_override: str | None,
-         target: Expected | None) -> list[ModelOutcome]:
+         target: Expected | None, resize: str | None) -> list[ModelOutcome]:
     mode = model.input_mode(preprocessing_override)
-    batch = prepare_batch([image.image for image in images], model, mode)
+    batch = prepare_batch([image.image for image in images], model, mode, resize)
     model.runner.compile()  # compilation is a one-off cost, not inference time
     started = time.perf_counter()
     probabilities = model.probabilities(batch)
     per_image_ms = (time.perf_counter() - started) * 1000.0 / len(images)
     results: list[ModelOutcome] = []
-    for row in probabilities:
+    for image, row in zip(images, probabilities):
         result: ModelOutcome = {
             "model": model.name,
             "weights": model.weights,
@@ -251,6 +251,7 @@ def _run(model: PreparedModel, images: list[LoadedImage], top_k: int, preprocess
             "precision": model.precision,
             "input_size": list(model.input_size),
             "preprocessing": mode,
+            "region": model.framing(image.image, resize).describe(),
         }
         if model.untrained:
             result["note"] = words.text("results.untrained_note", "en")

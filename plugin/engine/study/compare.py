@@ -32,7 +32,7 @@ from plugin.limits import DEFAULT_TOP_K, TIMING_RUNS
 
 __all__ = ["compare_models"]
 
-_CLASSIFY_OPTIONS = ("top_k", "weights", "allow_random_weights", "preprocessing")
+_CLASSIFY_OPTIONS = ("top_k", "weights", "allow_random_weights", "preprocessing", "resize")
 
 
 def compare_models(models: ModelNames = None, image: ImageInput | None = None, **classify_options: Any) -> ComparisonResult:
@@ -43,7 +43,7 @@ def compare_models(models: ModelNames = None, image: ImageInput | None = None, *
             image to classify: EfficientNetLite0 where their ImageNet weights are not ready, as
             `classify_image` does, with a `note`).
         image: optional image (path, URL, data URI, bytes...) to classify with every model.
-        **classify_options: `top_k`, `weights`, `allow_random_weights`, `preprocessing`, as for
+        **classify_options: `top_k`, `weights`, `allow_random_weights`, `preprocessing`, `resize`, as for
             `classify_image`; used only with an image.
 
     Returns:

@@ -1,6 +1,7 @@
 """The preprocessing experiment: the same photo through one model under several preprocessing
 modes, to see how much the answer depends on preparing the pixels the way the weights were
-trained (VGG16 wants caffe's BGR minus the mean, EfficientNet-Lite (x - 127) / 128, ...)."""
+trained (VGG16 wants caffe's BGR minus the mean, EfficientNet-Lite (x - 127) / 128, ...), and
+brought to the input two ways: cropped as the model was evaluated, and whole (squashed)."""
 
 from __future__ import annotations
 
@@ -14,12 +15,12 @@ from plugin.engine.inference.preprocessing import get_mode
 from plugin.engine.intake.images import load_image
 from plugin.engine.models.registry import get_spec
 from plugin.engine.models.weights import parse_weights
-from plugin.engine.results import ImageInput, PreprocessingMode, PreprocessingStudy
+from plugin.engine.results import ImageInput, PreprocessingMode, PreprocessingStudy, ResizeOutcome
 from plugin.engine.study.classify import check_top_k
 from plugin.engine.study.labels import dog_cat_verdict
 from plugin.engine.study.labels import top_k as rank_top_k
 from plugin.errors import InvalidInputError
-from plugin.limits import DEFAULT_TOP_K
+from plugin.limits import DEFAULT_TOP_K, RESIZES
 
 __all__ = ["compare_preprocessing", "STUDIED_MODES"]
 
@@ -46,10 +47,16 @@ def compare_preprocessing(image: ImageInput, model: str, modes: Sequence[str] | 
     rgb = [int(value) for value in loaded.image.convert("RGB").getpixel(at)]  # type: ignore[union-attr]
     rows: list[PreprocessingMode] = []
     for mode in chosen:
-        probabilities = np.asarray(prepared.probabilities(prepare_batch([loaded.image], prepared, mode)))[0]
+        probabilities = np.asarray(prepared.probabilities(prepare_batch([loaded.image], prepared, mode, options.resize)))[0]
         described = get_mode(mode)
         rows.append({"mode": mode, "own": mode == spec.preprocessing, "predictions": rank_top_k(probabilities, top_k),
                      "verdict": dog_cat_verdict(probabilities), "formula": described.formula,
                      "channel_order": described.channel_order, "pixel": described.on_pixel(rgb)})
+    resizes: list[ResizeOutcome] = []
+    for resize in RESIZES:
+        probabilities = np.asarray(prepared.probabilities(prepare_batch([loaded.image], prepared, resize=resize)))[0]
+        resizes.append({"resize": resize, "own": resize == prepared.resize,
+                        "region": prepared.framing(loaded.image, resize).describe(),
+                        "predictions": rank_top_k(probabilities, top_k), "verdict": dog_cat_verdict(probabilities)})
     return {"model": spec.name, "own_mode": spec.preprocessing, "image": loaded.describe(), "weights": prepared.weights,
-            "untrained": prepared.untrained, "pixel": {"at": list(at), "rgb": rgb}, "modes": rows}
+            "untrained": prepared.untrained, "pixel": {"at": list(at), "rgb": rgb}, "modes": rows, "resizes": resizes}

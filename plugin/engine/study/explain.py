@@ -27,14 +27,16 @@ from plugin.engine.inference.runners import KerasRunner
 from plugin.engine.intake.images import load_image
 from plugin.engine.models.registry import get_spec
 from plugin.engine.models.weights import parse_weights
-from plugin.engine.results import ExpectedInput, Explanation, ImageInput, LoadedImage
+from plugin.engine.results import ExpectedInput, ExplainedClass, Explanation, ImageInput, LoadedImage
 from plugin.engine.study.labels import parse_expected
 from plugin.errors import InvalidInputError
 from plugin.limits import CAT_INDICES, DOG_INDICES
 
-__all__ = ["explain", "last_conv_layer", "GRID_DECIMALS"]
+__all__ = ["explain", "last_conv_layer", "GRID_DECIMALS", "TARGETS"]
 
 GRID_DECIMALS = 2
+TARGETS = ("answer", "expected")
+"""Which class a heat map explains: the model's own answer (the default) or the right answer given."""
 _SKIPPED = ("MaxPooling2D", "AveragePooling2D", "ZeroPadding2D", "Dropout", "SpatialDropout2D", "Cropping2D")
 
 
@@ -54,36 +56,45 @@ def last_conv_layer(model: Any) -> str:
 
 
 def explain(image: ImageInput, model: str | None = None, *, class_index: int | str | None = None,
-            expected: ExpectedInput = None, options: RunOptions = RunOptions()) -> tuple[Explanation, np.ndarray, LoadedImage]:
+            expected: ExpectedInput = None, target: str = "answer",
+            options: RunOptions = RunOptions()) -> tuple[Explanation, np.ndarray, LoadedImage]:
     """Compute a Grad-CAM heat map for one image and one model.
 
     Args:
         image: any form `classify_image` takes.
         model: a registry model name (ignored with `model_path`).
-        class_index: the class to explain; default: the expected class if given, else the
-            model's top-1 class.
+        class_index: a class to explain instead of `target`'s.
         expected: the right answer (an ImageNet class or, for a model file, one of its classes).
+        target: "answer" (the model's top-1) or "expected" (the right answer; for "dog" or "cat",
+            the group's most probable class).
         options: the weights (one for the model), random-weights consent, model file and its
-            class names, and preprocessing, as for `classify_image`; Grad-CAM runs on Keras in
-            float32 whatever the backend and precision.
+            class names, preprocessing and resize, as for `classify_image`; Grad-CAM runs on
+            Keras in float32 whatever the backend and precision.
 
     Returns:
-        `(result, cam, loaded)`: the result `{"model", "class": {"index", "label", "label_ko",
-        "probability"}, "layer", "heatmap"}`, the heat map as a float array (0..1) and the image
+        `(result, cam, loaded)`: the result `{"model", "class", "target", "answer", "layer",
+        "heatmap", "region"}`, the heat map as a float array (0..1) over the region and the image
         as read, for drawing.
     """
     import tensorflow as tf
 
+    if target not in TARGETS:
+        raise InvalidInputError(f"Expected target to be one of {list(TARGETS)}. Received: {str(target)[:40]!r}",
+                                key="explain_target", value=str(target)[:40])
     prepared = _prepare(model, options)
     preprocessing = options.preprocessing
     loaded = load_image(image)
     keras_model = cast(KerasRunner, prepared.runner).model  # Grad-CAM runs on Keras
     spec = get_spec(prepared.name) if options.model_path is None else None
     layer_name = (spec.gradcam_layer if spec and spec.gradcam_layer else None) or last_conv_layer(keras_model)
-    batch = prepare_batch([loaded.image], prepared, prepared.input_mode(preprocessing))
+    batch = prepare_batch([loaded.image], prepared, prepared.input_mode(preprocessing), options.resize)
 
     probabilities = np.asarray(prepared.probabilities(batch))[0]
-    chosen = _class_index(class_index, expected, prepared, probabilities)
+    answer = int(np.argmax(probabilities))
+    if target == "expected" and class_index is None and expected is None:
+        raise InvalidInputError("Expected the right answer (expected=...) with target='expected'. Received: no expected answer.",
+                                key="explain_expected_missing")
+    chosen = _class_index(class_index, expected if target == "expected" else None, prepared, probabilities)
     last = keras_model.layers[-1]
     scores_from_input = _before_softmax(last)
     grad_model = _feature_and_head_model(keras_model, layer_name, head_input=scores_from_input is not None)
@@ -99,15 +110,21 @@ def explain(image: ImageInput, model: str | None = None, *, class_index: int | s
     cam = tf.nn.relu(tf.tensordot(feature_map[0], channel_weights, axes=1)).numpy().astype(np.float64)
     top = cam.max()
     cam = cam / top if top > 0 else cam
-    probability = float(probabilities[chosen])
-    label, label_ko = _names(prepared, chosen)
     result: Explanation = {
         "model": prepared.name,
-        "class": {"index": chosen, "label": label, "label_ko": label_ko, "probability": round(probability, 6)},
+        "class": _explained(prepared, chosen, probabilities),
+        "target": "class" if class_index is not None else target,
+        "answer": _explained(prepared, answer, probabilities),
         "layer": layer_name,
         "heatmap": np.round(cam, GRID_DECIMALS).tolist(),
+        "region": prepared.framing(loaded.image, options.resize).describe(),
     }
     return result, cam, loaded
+
+
+def _explained(prepared: PreparedModel, index: int, probabilities: np.ndarray) -> ExplainedClass:
+    label, label_ko = _names(prepared, index)
+    return {"index": index, "label": label, "label_ko": label_ko, "probability": round(float(probabilities[index]), 6)}
 
 
 def _prepare(model: str | None, options: RunOptions) -> PreparedModel:
@@ -120,7 +137,7 @@ def _prepare(model: str | None, options: RunOptions) -> PreparedModel:
     spec = get_spec(model)
     options.require_trained("to explain a prediction", "random weights, whose heat maps mean nothing",
                             untrained=parse_weights(options.weights).untrained)
-    return load_registry_model(spec.name, options.weights)
+    return load_registry_model(spec.name, options.weights)  # Keras: Grad-CAM needs gradients
 
 
 def _feature_and_head_model(model, layer_name: str, *, head_input: bool):

@@ -27,6 +27,7 @@ from plugin.config import get_settings
 from plugin.engine.inference.custom import load_custom_model
 from plugin.engine.inference.options import RunOptions
 from plugin.engine.inference.prepared import load_registry_model, prepare_batch
+from plugin.engine.inference.preprocessing import check_resize
 from plugin.engine.inference.runners import KerasRunner
 from plugin.engine.intake.images import load_image
 from plugin.engine.models.registry import get_spec
@@ -61,6 +62,8 @@ class FineTuneOptions:
         name: the model file's name; None: from the source and base.
         overwrite: replace a model of the same name.
         output_dir: a folder inside the output folder to save into; None: the output folder.
+        resize: how photos reach the backbone, "crop" (its evaluation protocol) or "whole"; None:
+            "crop". Recorded beside the model, so classifying with it later does the same.
     """
 
     epochs: int = DEFAULT_FINE_TUNE_EPOCHS
@@ -72,8 +75,10 @@ class FineTuneOptions:
     name: str | None = None
     overwrite: bool = False
     output_dir: PathInput | None = None
+    resize: str | None = None
 
     def __post_init__(self) -> None:
+        check_resize(self.resize)
         epochs = self.epochs
         if isinstance(epochs, bool) or not isinstance(epochs, int) or not 1 <= epochs <= MAX_FINE_TUNE_EPOCHS:
             raise InvalidInputError(f"Expected epochs from 1 to {MAX_FINE_TUNE_EPOCHS}. Received: epochs={epochs!r}")
@@ -107,8 +112,9 @@ def fine_tune(source: PathInput, base: str = FINE_TUNE_BASE, options: FineTuneOp
     train, validation = _split(items, class_names, options.validation_split, seed)
     backbone = load_registry_model(spec.name, "imagenet")
     features = _feature_model(cast(KerasRunner, backbone.runner).model)  # registry models load on Keras by default
-    train_x, train_y = _features(features, backbone, train, class_names, augment, seed, progress)
-    val_x, val_y = _features(features, backbone, validation, class_names, False, seed, progress)
+    resize = options.resize or backbone.resize
+    train_x, train_y = _features(features, backbone, train, class_names, augment, seed, progress, resize)
+    val_x, val_y = _features(features, backbone, validation, class_names, False, seed, progress, resize)
 
     keras.utils.set_random_seed(seed)
     head = keras.layers.Dense(len(class_names), activation="softmax", name="fine_tuned_head")
@@ -123,7 +129,8 @@ def fine_tune(source: PathInput, base: str = FINE_TUNE_BASE, options: FineTuneOp
 
     fitted = trainer.fit(train_x, train_y, validation_data=(val_x, val_y), epochs=epochs, batch_size=16, shuffle=True,
                          verbose=0, callbacks=[stop, Report()])
-    path = _save(_assemble(spec, head), _reserve(folder, stem, options.overwrite), class_names, spec, described)
+    path = _save(_assemble(spec, head), _reserve(folder, stem, options.overwrite), class_names, spec, described,
+                 {"resize": resize, "crop_fraction": backbone.crop_fraction, "interpolation": backbone.interpolation})
     tuned = load_custom_model(path)  # loaded back as any user's file is, in safe mode
     curves = {key: [round(float(v), 4) for v in fitted.history.get(key, [])] for key in ("loss", "val_loss", "accuracy", "val_accuracy")}
     history: TrainingHistory = {"loss": curves["loss"], "val_loss": curves["val_loss"], "accuracy": curves["accuracy"],
@@ -133,14 +140,14 @@ def fine_tune(source: PathInput, base: str = FINE_TUNE_BASE, options: FineTuneOp
         "model_path": str(path),
         "class_names": class_names,
         "history": history,
-        "accuracy": {"base": _base_accuracy(backbone, validation, class_names),
+        "accuracy": {"base": _base_accuracy(backbone, validation, class_names, resize),
                      "fine_tuned": _accuracy(tuned, validation, lambda probabilities, item: class_names[int(np.argmax(probabilities))] == item.label)},
         "base": spec.name,
         "images": {"train": len(train), "validation": len(validation)},
     }
     if evaluate:
         held_out = _held_out_list(path, validation)
-        evaluation = run_evaluation(held_out, models=[spec.name], options=RunOptions(model_path=str(path)), progress=(
+        evaluation = run_evaluation(held_out, models=[spec.name], options=RunOptions(model_path=str(path), resize=resize), progress=(
             (lambda done, total, _model: progress(done, total, "evaluating")) if progress else None))
         evaluation["source"] = described  # the photos' folder (or list), as people named it, not the list written for it
         per_class = {name: sum(item.label == name for item in validation) for name in class_names}
@@ -211,9 +218,10 @@ def _variants(picture: Image.Image, count: int, rng: random.Random) -> list[Imag
 
 
 def _features(features, backbone, items: list[Item], class_names: list[str], augment: bool, seed: int,
-              progress: Progress | None) -> tuple[np.ndarray, np.ndarray]:
-    """Feature vectors (and class indices) of the photos and their variants, computed once and cached."""
-    cache = _cache_path(backbone.name, items, augment, seed)
+              progress: Progress | None, resize: str) -> tuple[np.ndarray, np.ndarray]:
+    """Feature vectors (and class indices) of the photos and their variants, each brought to the
+    input by `resize`, computed once and cached."""
+    cache = _cache_path(backbone.name, items, augment, seed, [resize, backbone.crop_fraction, backbone.interpolation])
     if cache.is_file():
         with np.load(cache) as stored:
             return stored["x"], stored["y"]
@@ -221,7 +229,7 @@ def _features(features, backbone, items: list[Item], class_names: list[str], aug
     rows, targets = [], []
     for step, item in enumerate(items, start=1):
         pictures = _variants(load_image(item.path).image, AUGMENTED_VARIANTS if augment else 0, rng)
-        batch = prepare_batch(pictures, backbone)
+        batch = prepare_batch(pictures, backbone, resize=resize)
         rows.append(np.asarray(features(batch, training=False)))
         targets += [class_names.index(item.label)] * len(pictures)
         if progress:
@@ -233,9 +241,9 @@ def _features(features, backbone, items: list[Item], class_names: list[str], aug
     return x, y
 
 
-def _cache_path(base: str, items: list[Item], augment: bool, seed: int) -> Path:
+def _cache_path(base: str, items: list[Item], augment: bool, seed: int, framing: list) -> Path:
     digest = hashlib.sha256()
-    digest.update(json.dumps([base, augment, seed, AUGMENTED_VARIANTS]).encode())
+    digest.update(json.dumps([base, augment, seed, AUGMENTED_VARIANTS, framing]).encode())
     for item in items:
         stat = os.stat(item.path)
         digest.update(f"{item.path}|{item.label}|{stat.st_size}|{stat.st_mtime_ns}\n".encode())
@@ -283,11 +291,11 @@ def _models_folder(output_dir: PathInput | None) -> Path:
     return folder / "models"
 
 
-def _save(model, path: Path, class_names: list[str], spec, described: str) -> Path:
-    """The model and, first, what classifying with it needs beside it (class names and
-    preprocessing); each file appears whole or not at all."""
+def _save(model, path: Path, class_names: list[str], spec, described: str, protocol: dict) -> Path:
+    """The model and, first, what classifying with it needs beside it (class names, preprocessing
+    and how photos were brought to the input); each file appears whole or not at all."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    companion = {"class_names": class_names, "preprocessing": spec.preprocessing, "base": spec.name,
+    companion = {"class_names": class_names, "preprocessing": spec.preprocessing, "protocol": protocol, "base": spec.name,
                  "trained_on": described, "made_by": "CNN Study Lab fine_tune"}
     try:
         write_atomically(path.with_name(path.name + ".json"), json.dumps(companion, ensure_ascii=False, indent=1),
@@ -301,17 +309,17 @@ def _save(model, path: Path, class_names: list[str], spec, described: str) -> Pa
     return path
 
 
-def _accuracy(prepared, items: list[Item], right: Callable) -> float | None:
+def _accuracy(prepared, items: list[Item], right: Callable, resize: str | None = None) -> float | None:
     if not items:
         return None
     hits = []
     for item in items:
-        batch = prepare_batch([item.path], prepared)
+        batch = prepare_batch([item.path], prepared, resize=resize)
         hits.append(bool(right(np.asarray(prepared.probabilities(batch))[0], item)))
     return round(sum(hits) / len(hits), 4)
 
 
-def _base_accuracy(backbone, validation: list[Item], class_names: list[str]) -> float | None:
+def _base_accuracy(backbone, validation: list[Item], class_names: list[str], resize: str) -> float | None:
     """The base model's own answer on the validation photos: its verdict for dog/cat classes, its
     top-1 for ImageNet classes; None for classes ImageNet does not know."""
     try:
@@ -319,8 +327,8 @@ def _base_accuracy(backbone, validation: list[Item], class_names: list[str]) -> 
     except InvalidInputError:
         return None
     if all(group_label(label) for label in class_names):
-        return _accuracy(backbone, validation, lambda p, item: dog_cat_verdict(p)["label"] == meanings[item.label].group)
+        return _accuracy(backbone, validation, lambda p, item: dog_cat_verdict(p)["label"] == meanings[item.label].group, resize)
     indices = {label: known.index for label in class_names if (known := meanings[label].item) is not None}
     if len(indices) == len(class_names):
-        return _accuracy(backbone, validation, lambda p, item: int(np.argmax(p)) == indices[item.label])
+        return _accuracy(backbone, validation, lambda p, item: int(np.argmax(p)) == indices[item.label], resize)
     return None

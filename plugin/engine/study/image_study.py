@@ -40,7 +40,8 @@ class ImageStudy:
     Attributes:
         image: the photo as read.
         result: the `classify_image` result.
-        explanations: one Grad-CAM result per classified model (`explain`'s), or None.
+        explanations: the Grad-CAM results (`explain`'s): one per classified model for its answer, and one more
+            for the right answer where a model missed it; or None.
         heatmaps: the heat maps of `explanations` as arrays (0..1), for drawing.
         preprocessing_study: the `compare_preprocessing` result of the first model, or None.
     """
@@ -61,8 +62,9 @@ def study_image(image: ImageInput, models: ModelNames = None, *, expected: Expec
         image, models, top_k, expected: as for `classify_image`.
         options: the weights, random-weights consent, model file, class names, preprocessing,
             backend and precision, as for `classify_image`.
-        explain_models: a Grad-CAM heat map per classified model, for the class it is asked about
-            (the expected class if given, else its top-1).
+        explain_models: a Grad-CAM heat map per classified model for its own answer and, where an
+            expected answer is given and the model's top-1 is not it, a second for the right answer
+            (where the model found it), side by side.
         study_preprocessing: the preprocessing experiment with the first model (registry models only).
     """
     loaded = load_image(image)
@@ -73,11 +75,14 @@ def study_image(image: ImageInput, models: ModelNames = None, *, expected: Expec
     per_model = {} if file else weights_by_model(options.weights, answered)
     if explain_models:
         study.explanations = []
-        for name in answered:
-            explained, heatmap, _ = explain(loaded, None if file else name, expected=expected,
-                                            options=options if file else dataclasses.replace(options, weights=per_model[name]))
-            study.explanations.append(explained)
-            study.heatmaps.append(heatmap)
+        for outcome in answers(result["results"]):
+            name = outcome["model"]
+            missed = expected is not None and not outcome.get("correct", {}).get("top1", True)
+            for target in ("answer", "expected") if missed else ("answer",):
+                explained, heatmap, _ = explain(loaded, None if file else name, expected=expected, target=target,
+                                                options=options if file else dataclasses.replace(options, weights=per_model[name]))
+                study.explanations.append(explained)
+                study.heatmaps.append(heatmap)
     if study_preprocessing and not file:
         first = answered[0]
         study.preprocessing_study = compare_preprocessing(loaded, first, top_k=_EXPERIMENT_TOP_K,

@@ -10,11 +10,11 @@ from plugin import words
 from plugin.engine.results import ClassificationResult, answers
 from plugin.errors import InvalidInputError
 from plugin.render.charts import probability_chart
-from plugin.render.overlay import overlay_png
+from plugin.render.overlay import draw_regions, overlay_png, png_bytes
 from plugin.render.pages import Page, ReportKind
 from plugin.render.pages._parts import chart_files, expect, photo_context, photo_of, short_name
 from plugin.render.pictures import data_uri
-from plugin.words.results import classification_view, display_name
+from plugin.words.results import classification_view, display_name, gradcam_caption, region_text
 
 
 def _run(api: Any, options: dict[str, Any]) -> dict[str, Any]:
@@ -41,16 +41,19 @@ def _build(inputs: dict[str, Any], t: dict, lang: str) -> Page:
     view = classification_view(data, lang)
     context: dict[str, Any] = {"data": data, "sentence": view["sentence"], **photo_context(picture, files, file_keys),
                "source": view["source"], "entries": _entries(view, charts), "verdict_rule": view["verdict_rule"],
+               "region": view["region"], "region_warning": view["region_warning"],
                "expected_name": display_name(data["expected"], lang) if (expected or {}).get("label")
                else (words.text(f"agreement.{data['expected']['group']}", lang) if data.get("expected") else None)}
     cams = []
     for index, explained in enumerate(inputs["explanations"]):
-        picture_cam = overlay_png(picture, explained["heatmap"]) if picture is not None else None
+        region = explained.get("region")
+        picture_cam = overlay_png(picture, explained["heatmap"], region["box"] if region else None) if picture is not None else None
         name = f"gradcam-{index + 1}.png"
         if picture_cam:
             files[name] = picture_cam
         cams.append({"model": explained["model"], "layer": explained["layer"],
                      "label": display_name(explained["class"], lang), "probability": explained["class"]["probability"],
+                     "caption": gradcam_caption(explained, lang), "region": region_text(region, lang) if region else "",
                      "uri": data_uri(picture_cam, "image/png") if picture_cam else None, "file": name if picture_cam else None})
     context["cams"] = cams
     context["study"] = None
@@ -60,7 +63,14 @@ def _build(inputs: dict[str, Any], t: dict, lang: str) -> Page:
             {"mode": row["mode"], "own": row["own"], "top": display_name(row["predictions"][0], lang),
              "probability": row["predictions"][0]["probability"], "verdict": row["verdict"],
              "formula": row.get("formula", ""), "channel_order": row.get("channel_order", ""),
-             "pixel": words.pixel_text(row["pixel"]) if row.get("pixel") else ""} for row in study["modes"]]}
+             "pixel": words.pixel_text(row["pixel"]) if row.get("pixel") else ""} for row in study["modes"]],
+            "resizes": [{"resize": row["resize"], "own": row["own"], "top": display_name(row["predictions"][0], lang),
+                         "probability": row["predictions"][0]["probability"], "verdict": row["verdict"],
+                         "region": region_text(row["region"], lang)} for row in study.get("resizes", [])]}
+        if picture is not None and study.get("resizes"):
+            regions = png_bytes(draw_regions(picture, [(row["resize"], row["region"]["box"]) for row in study["resizes"]]))
+            files["regions.png"], file_keys["regions.png"] = regions, "regions_file"
+            context["study"]["regions_uri"] = data_uri(regions, "image/png")
     return Page(
         title=t["classification_title"].format(image=short_name(data["image"])),
         name_parts=[r["model"] for r in answered],
@@ -92,7 +102,7 @@ KIND = ReportKind(
                 "with study_preprocessing the preprocessing experiment), from image",
     inputs=("result", "image", "explanations", "preprocessing_study"),
     options=("image", "models", "top_k", "weights", "model_path", "class_names", "preprocessing", "allow_random_weights",
-             "expected", "explain", "study_preprocessing", "backend", "precision"),
+             "expected", "explain", "study_preprocessing", "backend", "precision", "resize"),
     required=(("image",),),
     subject="image",
     run=_run, prepare=_prepare, build=_build,

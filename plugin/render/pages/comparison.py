@@ -56,7 +56,7 @@ KIND = ReportKind(
     description="models side by side with charts (figures, size, multiply-adds, time measured here), with image "
                 "each model's answer too",
     inputs=("result", "image"),
-    options=("models", "image", "top_k", "weights", "allow_random_weights", "preprocessing"),
+    options=("models", "image", "top_k", "weights", "allow_random_weights", "preprocessing", "resize"),
     subject="models",
     many_subjects=True,
     run=_run, prepare=_prepare, build=_build,

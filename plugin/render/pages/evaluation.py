@@ -101,7 +101,13 @@ def _build(inputs: dict[str, Any], t: dict, lang: str) -> Page:
             gallery.append({"model": model["model"], "uri": data_uri(data_jpeg, "image/jpeg"), "file": name,
                             "image": mistake["image"], "expected": label_name(mistake["expected"]), "answer": answer,
                             "probability": mistake["probability"]})
+    published = {model["model"]: (f"{words.percent(model['published']['top1'])} / {words.percent(model['published']['top5'])}"
+                                  if model.get("published") else "-") for model in evaluated}
+    protocols = list(dict.fromkeys(words.text(f"sources.{model['published']['protocol']['source_key']}", lang)
+                                   for model in evaluated if model.get("published")))
+    resizes = ", ".join(dict.fromkeys(t[f"resize_{model.get('resize', 'crop')}"] for model in evaluated))
     context = {"data": data, "evaluated": evaluated, "charts": charts, "matrices": matrices, "gallery": gallery,
+               "published": published, "protocols": protocols, "resizes": resizes,
                "failures": {entry["model"]: failure_text(entry["error"], lang) for entry in failures(data["models"])},
                "labels": [(label_name(label), count) for label, count in data["label_counts"].items()]}
     return Page(
@@ -120,7 +126,7 @@ KIND = ReportKind(
                 "confusion matrices and mistakes",
     inputs=("result",),
     options=("source", "models", "labels", "weights", "allow_random_weights", "model_path", "class_names", "preprocessing",
-             "engine", "backend", "precision"),
+             "engine", "backend", "precision", "resize"),
     required=(("source",),),
     subject="source",
     run=_run, prepare=_prepare, build=_build,

@@ -1,6 +1,7 @@
 """The photos int8 models are calibrated on and checked against float32 with: licensed photos that
 come with the project (`plugin/examples`, sources and licences in its SOURCES.md), each cropped at
-several sizes and places and flipped, as a camera or a user's crop would frame it.
+several sizes and places and flipped, as a camera or a user's crop would frame it, then brought to
+the model's input as every photo is: its evaluation protocol's centre crop.
 
 The two sets share no photo: a model is checked on photos its calibration never saw.
 """
@@ -15,7 +16,7 @@ import numpy as np
 from PIL import Image, ImageOps
 
 from plugin.config import EXAMPLES_DIR
-from plugin.engine.inference.preprocessing import image_to_array, preprocess
+from plugin.engine.inference.preprocessing import framing, image_to_array, preprocess
 from plugin.engine.models.hashing import file_hash
 from plugin.engine.models.registry import ModelSpec
 
@@ -48,12 +49,19 @@ def framings(image: Image.Image, scales: Sequence[float]) -> list[Image.Image]:
     return crops
 
 
-def _batch(names: Sequence[str], scales: Sequence[float], size: tuple[int, int], channels: int, mode: str) -> np.ndarray:
+def _batch(names: Sequence[str], scales: Sequence[float], spec: ModelSpec) -> np.ndarray:
+    size, channels, mode = _input(spec)
     pictures = []
     for name in names:
         with Image.open(EXAMPLES_DIR / name) as opened:
             pictures += framings(opened.convert("RGB"), scales)
-    return preprocess(np.stack([image_to_array(picture, size, channels) for picture in pictures]), mode).astype(np.float32)
+
+    def pixels(picture: Image.Image) -> np.ndarray:
+        cut = framing(picture.width, picture.height, size, resize="crop", crop_fraction=spec.protocol.crop_fraction,
+                      interpolation=spec.protocol.interpolation)
+        return image_to_array(picture, size, channels, cut)
+
+    return preprocess(np.stack([pixels(picture) for picture in pictures]), mode).astype(np.float32)
 
 
 def _input(spec: ModelSpec) -> tuple[tuple[int, int], int, str]:
@@ -61,20 +69,21 @@ def _input(spec: ModelSpec) -> tuple[tuple[int, int], int, str]:
 
 
 def calibration_batch(spec: ModelSpec) -> np.ndarray:
-    """The calibration images, as a registry model takes them (size, channels, preprocessing)."""
-    return _batch(CALIBRATION_PHOTOS, _CALIBRATION_SCALES, *_input(spec))
+    """The calibration images, as a registry model takes them (protocol, size, channels, preprocessing)."""
+    return _batch(CALIBRATION_PHOTOS, _CALIBRATION_SCALES, spec)
 
 
 def check_batch(spec: ModelSpec) -> np.ndarray:
     """The held-out check images, as a registry model takes them."""
-    return _batch(CHECK_PHOTOS, _CHECK_SCALES, *_input(spec))
+    return _batch(CHECK_PHOTOS, _CHECK_SCALES, spec)
 
 
 def calibration_key(spec: ModelSpec) -> str:
     """Names a registry model's calibration without making it: the photos' bytes, the framings and
-    the model's input (an int8 file's name holds it, so a changed photo makes a new file)."""
+    the model's input and protocol (an int8 file's name holds it, so a changed photo makes a new file)."""
     size, channels, mode = _input(spec)
-    found = hashlib.sha256(json.dumps([list(size), channels, mode, _CALIBRATION_SCALES, _CHECK_SCALES]).encode())
+    found = hashlib.sha256(json.dumps([list(size), channels, mode, _CALIBRATION_SCALES, _CHECK_SCALES,
+                                       spec.protocol.describe()]).encode())
     for name in (*CALIBRATION_PHOTOS, *CHECK_PHOTOS):
         found.update(name.encode() + file_hash(EXAMPLES_DIR / name).encode())
     return found.hexdigest()[:16]

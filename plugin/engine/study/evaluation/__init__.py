@@ -131,9 +131,13 @@ def _backend_now(name: str, weights: WeightsInput, backend: str, export_now: boo
 
 
 def _entry(ref: ModelRef, summary: ModelSummary) -> ModelEvaluation:
-    entry: ModelEvaluation = {**summary, "backend": ref.backend, "precision": ref.precision}
+    entry: ModelEvaluation = {**summary, "backend": ref.backend, "precision": ref.precision, "resize": ref.resize}
     if ref.precision_note:
         entry["precision_note"] = ref.precision_note
+    if not ref.model_path:
+        spec = get_spec(ref.name)
+        entry["published"] = {"top1": spec.published.top1, "top5": spec.published.top5,
+                              "source_key": spec.published.source_key, "protocol": spec.protocol.describe()}
     return entry
 
 
@@ -160,9 +164,10 @@ def _models(models: ModelNames, options: RunOptions, *,
                 if precision == "int8":  # exported, quantised and checked now, once, not by a worker
                     prepared = load_registry_model(name, chosen, backend, precision, verdicts=verdict_labels)
                     refs.append(ModelRef(name, weights=chosen, backend=prepared.backend, precision=prepared.precision,
-                                         precision_note=prepared.precision_note))
+                                         precision_note=prepared.precision_note, resize=options.resize or "crop"))
                 else:
-                    refs.append(ModelRef(name, weights=chosen, backend=_backend_now(name, chosen, backend, export_now)))
+                    refs.append(ModelRef(name, weights=chosen, backend=_backend_now(name, chosen, backend, export_now),
+                                         resize=options.resize or "crop"))
             except CANNOT_ANSWER as exc:
                 if len(names) == 1 and model_path is None:
                     raise
@@ -170,7 +175,7 @@ def _models(models: ModelNames, options: RunOptions, *,
     if model_path is not None:
         prepared = load_custom_model(model_path, class_names=options.class_names, preprocessing=options.preprocessing)
         refs.append(ModelRef(prepared.name, model_path=str(model_path), class_names=prepared.class_names,
-                             preprocessing=prepared.preprocessing))
+                             preprocessing=prepared.preprocessing, resize=options.resize or prepared.resize))
     if not refs:
         raise none_can_answer(problems)
     return refs, [model_failure(name, exc) for name, exc in problems.items()], fallback
@@ -198,6 +203,6 @@ def _run_local(items: list[Item], refs: list[ModelRef], done: dict, log_path: Pa
     def batches_of(ref: ModelRef, plan: list[list]):
         prepared = ref.build()  # before the clock starts: the time counts classification only
         return (classify_batch(prepared, [item.path for item in chunk], [item.name for item in chunk],
-                               [item.label for item in chunk]) for chunk in plan)
+                               [item.label for item in chunk], ref.resize) for chunk in plan)
 
     return run_models(items, refs, done, log_path, progress, batches_of)

@@ -41,11 +41,11 @@ class Classifier:
         from plugin.config import configure
 
         configure(image_roots=list(roots), output_dir=output_dir)  # the driver's roots, in this worker
-        self.prepared = ref.build()
+        self.prepared, self.resize = ref.build(), ref.resize
         self.node = ray.get_runtime_context().get_node_id()
 
     def classify(self, paths: list[str], names: list[str], labels: list[str]) -> list[dict]:
-        return [{**record, "node": self.node} for record in classify_batch(self.prepared, paths, names, labels)]
+        return [{**record, "node": self.node} for record in classify_batch(self.prepared, paths, names, labels, self.resize)]
 
 
 def start_ray(num_cpus: int | None) -> bool:

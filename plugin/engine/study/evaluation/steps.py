@@ -39,6 +39,7 @@ class ModelRef:
     backend: str = "keras"
     precision: str = "float32"
     precision_note: str | None = None
+    resize: str = "crop"
 
     def build(self):
         """The model, built (or taken from the cache) in this process, compiled; a `PreparedModel`."""
@@ -54,14 +55,16 @@ class ModelRef:
         return prepared
 
 
-def classify_batch(prepared, paths: Sequence[str], names: Sequence[str], labels: Sequence[str]) -> list[dict]:
-    """Per-image records of one batch: the top classes, the verdict, the predicted group."""
+def classify_batch(prepared, paths: Sequence[str], names: Sequence[str], labels: Sequence[str],
+                   resize: str | None = None) -> list[dict]:
+    """Per-image records of one batch: the top classes, the verdict, the predicted group; each photo
+    brought to the input by `resize` ("crop" or "whole"; None: the model's own way)."""
     from plugin.engine.imagenet import group_of
     from plugin.engine.inference.prepared import prepare_batch
     from plugin.engine.study.evaluation.dataset import group_label
     from plugin.engine.study.labels import dog_cat_verdict
 
-    batch = prepare_batch(paths, prepared)
+    batch = prepare_batch(paths, prepared, resize=resize)
     probabilities = np.asarray(prepared.probabilities(batch), dtype=np.float64)
     order = np.argsort(-probabilities, axis=1, kind="stable")[:, :TOP]
     records = []
