@@ -187,3 +187,59 @@ def test_the_keras_summary_is_keras_own_text_and_its_totals_are_count_params(nam
     assert totals["Total"] == facts["total_params"]
     assert all(len(line) <= 124 for line in text.splitlines())  # whole lines: the Param # column is not cut off
     assert plugin.describe_architecture(name, include_diagram=False)["keras_summary"] is None  # the summary detail skips it
+
+
+@pytest.mark.parametrize(("name", "paper", "keras"), [
+    ("ResNet50", {"layers": 50, "convolutions": 49, "fully_connected": 1},
+     {"weighted_layers": 107, "convolutions": 53, "projection_shortcuts": 4, "batch_norms": 53, "dense": 1}),
+    ("VGG16", {"layers": 16, "convolutions": 13, "fully_connected": 3},
+     {"weighted_layers": 16, "convolutions": 13, "projection_shortcuts": 0, "batch_norms": 0, "dense": 3}),
+    ("AlexNet", {"layers": 8, "convolutions": 5, "fully_connected": 3},
+     {"weighted_layers": 8, "convolutions": 5, "projection_shortcuts": 0, "batch_norms": 0, "dense": 3}),
+])
+def test_depth_as_the_paper_names_it_beside_what_keras_counts(name, paper, keras, architectures):
+    facts = plugin.describe_architecture(name, include_diagram=False)
+    assert facts["published"]["paper_depth"] == paper
+    counts = facts["depth_counts"]
+    assert {key: counts[key] for key in keras} == keras and facts["depth"] == keras["weighted_layers"]
+    layers = [layer for layer in architectures(name).layers if layer.count_params() > 0]  # counted from the model itself
+    assert counts["convolutions"] == sum(type(layer).__name__ == "Conv2D" for layer in layers)
+    assert counts["batch_norms"] == sum(type(layer).__name__ == "BatchNormalization" for layer in layers)
+    assert counts["dense"] == sum(type(layer).__name__ == "Dense" for layer in layers)
+
+
+@pytest.mark.parametrize("name", [name for name, spec in MODELS.items()
+                                  if spec.published.paper_depth and spec.published.paper_depth.convolutions])
+def test_the_papers_depth_is_the_main_path_of_the_model_keras_builds(name):
+    """Where a paper says what its depth counts, the built model has exactly that: its convolutions
+    less the projection shortcuts, and its dense layers."""
+    counts = plugin.describe_architecture(name, include_diagram=False)["depth_counts"]
+    paper = MODELS[name].published.paper_depth
+    assert counts["convolutions"] - counts["projection_shortcuts"] == paper.convolutions
+    assert counts["dense"] == paper.fully_connected and counts["depthwise"] == 0
+
+
+def test_papers_are_dated_as_they_appeared_with_their_venue():
+    published = {name: plugin.describe_architecture(name, include_diagram=False)["published"]
+                 for name in ("VGG16", "ResNet50", "AlexNet", "DenseNet121")}
+    assert [(p["paper_year"], p["paper_venue"]) for p in published.values()] == [
+        (2014, "ICLR 2015"), (2015, "CVPR 2016"), (2012, "NIPS 2012"), (2016, "CVPR 2017")]
+    assert published["VGG16"]["paper"].startswith("Simonyan & Zisserman 2014 (ICLR 2015)")
+    assert published["ResNet50"]["paper"].startswith("He et al. 2015 (CVPR 2016)")
+    assert MODELS["MobileNetV2"].published.paper_depth is None  # its paper names no depth: none is made up
+
+
+def test_the_structure_table_lists_kernels_in_network_order():
+    structure = {row["kind"]: row for row in plugin.describe_architecture("VGG16", include_diagram=False)["structure"]}
+    assert structure["convolution"]["details"] == "3x3, 64 (x2); 3x3, 128 (x2); 3x3, 256 (x3); 3x3, 512 (x6)"
+    resnet = {row["kind"]: row for row in plugin.describe_architecture("ResNet50", include_diagram=False)["structure"]}
+    assert resnet["convolution"]["details"].startswith("7x7/2, 64; 1x1, 64 (x3); 3x3, 64 (x3); 1x1, 256 (x9); 1x1/2, 128")
+
+
+def test_shapes_are_said_as_keras_prints_them():
+    from plugin.words.architecture import keras_shape
+
+    layers = plugin.describe_architecture("VGG16", include_diagram=False, detail="layers")["layers"]
+    assert layers[0]["output_shape"] == [None, 224, 224, 3]  # the result keeps its JSON list
+    assert keras_shape(layers[0]["output_shape"]) == "(None, 224, 224, 3)"
+    assert keras_shape([None, 1000]) == "(None, 1000)" and keras_shape([[None, 7, 512], [None, 7, 512]]) == "[(None, 7, 512), (None, 7, 512)]"

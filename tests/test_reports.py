@@ -471,3 +471,83 @@ def test_a_new_kind_of_report_is_one_module_and_its_templates(tmp_path, launch):
     finally:
         unregister("flyer")
     assert "flyer" not in plugin.report_kinds()
+
+
+@pytest.fixture(scope="module")
+def depth_reports(tmp_path_factory):
+    """The structure report of the homework's three models and ResNet50's architecture report, in both languages."""
+    out = tmp_path_factory.mktemp("depth-reports")
+    plugin.configure(output_dir=out)
+    try:
+        return {(kind, lang): plugin.make_report(kind, lang, **options)
+                for kind, options in (("structure", {}), ("architecture", {"model": "ResNet50"})) for lang in ("ko", "en")}
+    finally:
+        settings_between_tests()
+
+
+DEPTHS = {
+    "ko": ["50층 = 주 경로의 합성곱 49 + 완전 연결 1",
+           "107개 = 합성곱 53 (지름길의 1x1 투영 합성곱 4 포함) · 배치 정규화 53 · 완전 연결(Dense) 1",
+           "16층 = 합성곱 13 + 완전 연결 3", "8층 = 합성곱 5 + 완전 연결 3"],
+    "en": ["50 = 49 convolutions on the main path + 1 fully connected",
+           "107 = 53 convolutions (incl. 4 1x1 projection shortcuts) · 53 batch norms · 1 dense",
+           "16 = 13 convolutions + 3 fully connected", "8 = 5 convolutions + 3 fully connected"],
+}
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_structure_report_says_depth_as_the_papers_do_and_keras_beside(depth_reports, lang):
+    made = depth_reports["structure", lang]
+    html, parsed = page(made)
+    markdown = Path(made["markdown_path"]).read_text("utf-8")
+    words = parsed.all_text
+    for said in DEPTHS[lang]:
+        assert said in words and said in markdown.replace("\\", ""), said
+    for year in ("2012 (NIPS 2012)", "2014 (ICLR 2015)", "2015 (CVPR 2016)"):
+        assert year in words and year in markdown
+    vgg = "3x3, 64 (x2); 3x3, 128 (x2); 3x3, 256 (x3); 3x3, 512 (x6)"  # network order, as a student writes it
+    assert vgg in words and vgg in markdown
+
+
+@pytest.mark.parametrize("lang", ["ko", "en"])
+def test_the_architecture_report_gives_both_depths_and_keras_shapes(depth_reports, lang):
+    made = depth_reports["architecture", lang]
+    html, parsed = page(made)
+    markdown = Path(made["markdown_path"]).read_text("utf-8")
+    card = [attrs for attrs in parsed.find("div") if attrs.get("id") == "paper-depth"]
+    assert card and DEPTHS[lang][0] in parsed.all_text and DEPTHS[lang][1] in parsed.all_text
+    assert "He et al. 2015 (CVPR 2016)" in parsed.all_text
+    for text in (parsed.all_text, markdown):
+        assert "(None, 224, 224, 3)" in text and "(None, 7, 7, 2048)" in text  # the layer table, as Keras prints shapes
+        assert "[None, 224" not in text and "[null" not in text
+
+
+def cut_cells(page) -> list[str]:
+    """The stacked tables' cells whose text does not fit their box or lies outside the window."""
+    return page.evaluate("""() => [...document.querySelectorAll("table.stack td")].filter(cell => cell.offsetParent)
+        .filter(cell => { const box = cell.getBoundingClientRect();
+                          return cell.scrollWidth > cell.clientWidth + 1 || box.left < -1 || box.right > innerWidth + 1; })
+        .map(cell => cell.innerText.slice(0, 40))""")
+
+
+@pytest.mark.parametrize("kind", ["structure", "architecture"])
+def test_structure_and_stage_tables_read_whole_at_1280_and_as_cards_at_400(depth_reports, browser, kind):
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    for lang in ("ko", "en"):
+        context, page, _ = open_page(browser, Path(depth_reports[kind, lang]["path"]), 1280)
+        try:
+            for width in (1280, 400):
+                page.set_viewport_size({"width": width, "height": 900})
+                assert page.locator("table.stack td").count() > 20
+                assert cut_cells(page) == [], (kind, lang, width)
+                header = page.locator("table.stack thead").first.bounding_box()
+                cards = page.locator("table.stack tr").nth(1).evaluate("row => getComputedStyle(row).display")
+                if width == 400:  # a phone: one card per row, the column names beside each value instead of a header row
+                    assert cards == "block" and header["height"] <= 2
+                    assert page.locator("table.stack td").nth(1).evaluate(
+                        "cell => getComputedStyle(cell, '::before').content").strip('"')
+                else:
+                    assert cards == "table-row" and header["height"] > 10
+                page.screenshot(path=str(ARTIFACTS / f"{kind}-tables-{lang}-{width}.png"), full_page=True)
+        finally:
+            context.close()

@@ -408,6 +408,58 @@ def test_architecture_tab_shows_the_diagram_and_makes_a_report(page):
     assert "ResNet50 구조 분석" in Path(download.value.path()).read_text("utf-8")
 
 
+CUT_CELLS = """(selector) => [...document.querySelectorAll(selector)].filter(cell => cell.offsetParent)
+  .filter(cell => { const box = cell.getBoundingClientRect();
+                    return cell.scrollWidth > cell.clientWidth + 1 || box.left < -1 || box.right > innerWidth + 1; })
+  .map(cell => cell.innerText.slice(0, 40))"""
+"""The table cells whose text does not fit their box, or lies outside the window."""
+
+
+def choose_model(page, name: str) -> None:
+    page.locator("#arch-model input").click()
+    page.get_by_role("option", name=name, exact=True).click()
+
+
+def test_architecture_tab_says_depth_as_the_paper_does_shows_summary_and_reports_the_model_chosen(page):
+    page.get_by_role("tab", name="구조").click()
+    page.locator("#describe-button").click()
+    page.locator("#arch-stage-table").wait_for(timeout=180_000)
+    figures = page.locator("#arch-figures").inner_text()  # ResNet50, the default
+    assert "깊이 50 ·" in figures and "50층 = 주 경로의 합성곱 49 + 완전 연결 1" in figures
+    assert "107개 = 합성곱 53 (지름길의 1x1 투영 합성곱 4 포함) · 배치 정규화 53 · 완전 연결(Dense) 1" in figures
+    layers = page.locator("#arch-layers").inner_text()
+    assert "(None, 224, 224, 3)" in layers and "null" not in layers
+    structure = page.locator("#arch-structure").inner_text()
+    assert "7x7/2, 64; 1x1, 64 (x3); 3x3, 64 (x3)" in structure  # kernels in network order
+    summary = page.locator("#arch-keras-summary")
+    summary.locator("summary").click()
+    assert "Total params: 25,636,712" in summary.inner_text() and "Layer (type)" in summary.inner_text()
+    summary.locator("summary").click()
+    for width in (1280, 400):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_function(f"document.documentElement.clientWidth <= {width}")
+        assert page.evaluate(CUT_CELLS, "#arch-stages td, #arch-structure td") == [], width
+        display = page.locator("#arch-structure-table tbody tr").first.evaluate("row => getComputedStyle(row).display")
+        assert display == ("block" if width == 400 else "table-row")  # a phone: a card per row
+        page.screenshot(path=str(ARTIFACTS / f"architecture-tables-{width}.png"), full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    choose_model(page, "VGG16")  # another model, and straight to its report: never the last model's
+    page.locator("#arch-report").click()
+    link = page.locator("#arch-report-file a").first
+    link.wait_for(timeout=180_000)
+    with page.expect_download() as download:
+        link.click()
+    report = Path(download.value.path()).read_text("utf-8")
+    assert "VGG16 구조 분석" in report and "ResNet50" not in report
+    figures = page.locator("#arch-figures").inner_text()
+    assert figures.startswith("VGG16 ·") and "깊이 16 ·" in figures  # the tab shows the model reported
+    choose_model(page, "AlexNet")
+    page.wait_for_function("!document.querySelector('#arch-report-file a')", timeout=30_000)  # VGG16's link is gone
+    page.locator("#describe-button").click()
+    page.wait_for_function("document.querySelector('#arch-figures').innerText.includes('AlexNet')", timeout=180_000)
+    assert "8층 = 합성곱 5 + 완전 연결 3" in page.locator("#arch-figures").inner_text()
+
+
 def test_evaluate_a_zip_of_photos_and_fine_tune_on_it(page, labelled_photos, tmp_path):
     import zipfile
 

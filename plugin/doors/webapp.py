@@ -25,8 +25,9 @@ from plugin.doors.http_language import PageLanguage, language_script
 from plugin.doors.http_limits import UPLOAD_PATH, BodyLimit
 from plugin.doors.http_uploads import UploadQuota
 from plugin.doors.web import architecture_tab, classify_tab, compare_tab, evaluate_tab, reports_tab
-from plugin.doors.web.page import Page, page_words, texts
+from plugin.doors.web.page import Page, page_css, page_words, texts
 from plugin.doors.web.sessions import SESSIONS, remember_identity, set_single_user
+from plugin.render.tables import tables_css
 
 __all__ = ["build_app", "launch", "MCP_PATH", "TABS"]
 
@@ -62,6 +63,10 @@ button[role="tab"] { flex-shrink: 0; }  /* a tab's name whole; the tabs that do 
 .meta-text, .meta-text-center { display: none !important; }  /* Gradio's "processing | 1.2 s" and "queue: 1/3", in English only */
 """
 """The app's own style: how Korean wraps, the stage view at its phone width, the diagram in its scroll box."""
+
+# The Architecture tab's stage and structure tables and model.summary() (issue 31): the reports' own
+# style (templates/_tables.html), so a table becomes one card per row on a phone, as in the reports.
+APP_CSS += tables_css()
 
 
 def _page_lang(lang: str | None) -> str:

@@ -534,8 +534,21 @@ class FineTuneResult(_FineTuneResult, total=False):
 
 # ----- the registry ---------------------------------------------------------------------------
 
+class PaperDepth(TypedDict):
+    """A model's depth as its paper names it: its layers with weights on the main path
+    (`convolutions` + `fully_connected`, where the paper counts them so; None where it gives only
+    the total, as Inception-v3's "42 layers deep")."""
+
+    layers: int
+    convolutions: int | None
+    fully_connected: int | None
+
+
 class PublishedFigures(TypedDict):
-    """A model's published figures and their sources (None where the source gives none)."""
+    """A model's published figures and their sources (None where the source gives none). `depth` is
+    Keras's table's (its layers with weights: 107 for ResNet50); `paper_depth` the paper's (50 for
+    ResNet50; None where the paper names none); `paper_year` the year the paper appeared (on arXiv,
+    where it did) and `paper_venue` where it was published ("CVPR 2016")."""
 
     size_mb: float | None
     top1: float | None
@@ -547,6 +560,9 @@ class PublishedFigures(TypedDict):
     multiply_adds_source: str
     source_key: str
     multiply_adds_key: str
+    paper_depth: PaperDepth | None
+    paper_year: int | None
+    paper_venue: str | None
 
 
 class WeightsStatus(TypedDict):
@@ -653,6 +669,20 @@ class LayerRow(_LayerRow, total=False):
     parent: str
 
 
+class DepthCounts(TypedDict):
+    """Keras's depth (the layers with weights: `depth`) by kind; `projection_shortcuts` are counted
+    among the `convolutions`, the others add up to `weighted_layers`."""
+
+    weighted_layers: int
+    convolutions: int
+    projection_shortcuts: int
+    depthwise: int
+    batch_norms: int
+    layer_norms: int
+    dense: int
+    other: int
+
+
 class BatchNorm(TypedDict):
     layers: int
     channels: int
@@ -722,10 +752,11 @@ class _ArchitectureFacts(TypedDict):
 class ArchitectureFacts(_ArchitectureFacts, total=False):
     """`describe_architecture`'s result (FLOPs = 2 x MACs); `keras_summary` (the text `model.summary()`
     prints, None for detail "summary"; tool calls leave it out), `layers_note` where the tool door cut
-    the layer table."""
+    the layer table, `depth_counts` (what `depth`, Keras's count, is made of)."""
 
     keras_summary: str | None
     layers_note: str
+    depth_counts: DepthCounts
 
 
 class StructureResult(TypedDict):

@@ -12,6 +12,7 @@ from markupsafe import Markup
 from plugin import words
 from plugin.errors import RenderError
 from plugin.render.pictures import FONT_FAMILY
+from plugin.words.architecture import keras_shape
 
 __all__ = ["template_dir", "template_environment"]
 
@@ -35,6 +36,7 @@ def template_environment() -> jinja2.Environment:
     environment.filters["md"] = lambda value: Markup(words.markdown_text(value))
     environment.filters["precision_text"] = words.precision_text  # {{ result|precision_text(lang) }}
     environment.filters["run_by"] = words.run_by
+    environment.filters["keras_shape"] = keras_shape  # {{ row.output_shape|keras_shape }}: "(None, 224, 224, 3)", as Keras prints it
     environment.globals["percent"] = words.percent  # {{ percent(share) }}: "91.2%", "-" for None
     environment.globals["font_family"] = FONT_FAMILY
     return environment

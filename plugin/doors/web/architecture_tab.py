@@ -1,8 +1,8 @@
-"""The Architecture tab: a model's figures, stages, structure and layers, its diagram, and a report."""
+"""The Architecture tab: a model's figures (its depth as the paper names it and as Keras counts it),
+stages, structure and layers, `model.summary()`, its diagram, and a report of the model chosen."""
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import gradio as gr
@@ -17,8 +17,14 @@ from plugin.errors import PluginError
 from plugin.limits import DEFAULT_ARCHITECTURE_MODEL
 from plugin.render.stage_view import stage_view_note, stage_view_svg
 from plugin.render.svg import inline_svg
+from plugin.render.tables import keras_summary_html, stage_table_html, structure_table_html
+from plugin.words.architecture import depth_line, keras_shape, shown_depth
 
-__all__ = ["architecture_view", "architecture_report", "build"]
+__all__ = ["architecture_view", "architecture_report", "report_of_chosen", "build"]
+
+VIEW_OUTPUTS = 8
+"""What `architecture_view` shows before the facts it returns last: figures, stage view, diagram,
+diagram file, stage table, structure table, layer table, `model.summary()`."""
 
 
 def architecture_view(*, model, model_file, expand_nested, rankdir, lang, request: gr.Request, progress=gr.Progress()):
@@ -34,14 +40,12 @@ def architecture_view(*, model, model_file, expand_nested, rankdir, lang, reques
     except PluginError as exc:
         raise engine_error(exc, lang) from exc
     progress(0.9, desc=t["drawing"])
-    stages = [[s["name"], s["output_size"], s["blocks"] if s["blocks"] is not None else "-", s["layout"], s["params"],
-               round(s["macs"] / 1e6, 1)] for s in facts["stages"]]
-    structure = [[row["label"][lang], row["count"], row["shapes"], row["details"], row["role"][lang]] for row in facts["structure"]]
-    layers = [[row["name"], row["type"], json.dumps(row["output_shape"]), row["params"], round(row["macs"] / 1e6, 2),
+    layers = [[row["name"], row["type"], keras_shape(row["output_shape"]), row["params"], round(row["macs"] / 1e6, 2),
                ", ".join(row["inbound"])] for row in facts["layers"] or []]  # detail "layers" or "full": a table
     figures = t["figures"].format(model=md(facts["model"]), params=f"{facts['total_params']:,}",
                                   macs=f"{facts['macs'] / 1e9:.2f}", flops=f"{facts['flops'] / 1e9:.2f}",
-                                  depth=facts["depth"], layers=facts["num_layers"], size=f"{facts['size_mb']:.1f}")
+                                  depth=shown_depth(facts), layers=facts["num_layers"], size=f"{facts['size_mb']:.1f}")
+    figures += "\n\n" + md(depth_line(facts, lang))
     published = facts["published"]
     if published:
         top1 = f"{published['top1']:.1%}" if published.get("top1") is not None else "-"
@@ -49,9 +53,43 @@ def architecture_view(*, model, model_file, expand_nested, rankdir, lang, reques
     diagram = facts["diagram"]
     assert diagram is not None  # include_diagram=True
     files = diagram["files"]
+    said = words.section("report", lang)
     return (figures, stage_view_html(facts, lang), diagram_html(files["svg"]["path"], facts["model"], lang),
-            served(files["svg"]["path"]), table_value(t["stages_headers"], stages),
-            table_value(t["structure_headers"], structure), table_value(t["layers_headers"], layers), facts)
+            served(files["svg"]["path"]), titled(said["stages"], stage_table_html(facts, lang, table_id="arch-stage-table")),
+            titled(said["structure"], structure_table_html(facts, lang, table_id="arch-structure-table")),
+            table_value(t["layers_headers"], layers), keras_summary_html(facts, lang, summary_id="arch-keras-summary"), facts)
+
+
+def titled(title: str, table: str) -> str:
+    """A table under its heading, as the reports show it."""
+    return Markup("<h3>{}</h3>{}").format(title, table)
+
+
+def _chosen(model, model_file, expand_nested, rankdir) -> list:
+    """What the tab is asked to describe, to tell whether the facts it holds are of that choice."""
+    return [model, model_file, bool(expand_nested), rankdir]
+
+
+def describe_view(*, model, model_file, expand_nested, rankdir, lang, request: gr.Request, progress=gr.Progress()):
+    """Describe the model chosen; remember what was chosen, and take away the report of another."""
+    shown = architecture_view(model=model, model_file=model_file, expand_nested=expand_nested, rankdir=rankdir,
+                              lang=lang, request=request, progress=progress)
+    return (*shown, _chosen(model, model_file, expand_nested, rankdir), None)
+
+
+def report_of_chosen(*, model, model_file, expand_nested, rankdir, lang, described, chosen, request: gr.Request,
+                     progress=gr.Progress()):
+    """The report of the model chosen now: from the facts the tab shows when they are of that choice
+    (no second describe), else the chosen model is described first, shown, and reported."""
+    now = _chosen(model, model_file, expand_nested, rankdir)
+    if described and chosen == now:
+        shown: tuple = (gr.skip(),) * (VIEW_OUTPUTS + 2)
+        facts = described
+    else:
+        *view, facts = architecture_view(model=model, model_file=model_file, expand_nested=expand_nested,
+                                         rankdir=rankdir, lang=lang, request=request, progress=progress)
+        shown = (*view, facts, now)
+    return (*shown, architecture_report(facts, lang, request, progress))
 
 
 def diagram_html(svg_path: str, model: str, lang: str) -> str:
@@ -101,13 +139,18 @@ def build(page: Page, language: gr.State) -> None:
         stage_view = gr.HTML(elem_id="arch-stage-view")
         diagram = gr.HTML(elem_id="arch-diagram")
         diagram_file = page.label(gr.File(label=t["diagram_file"]), "diagram_file")
-        stages = page.table("stages", "stages_headers", wrap=True, elem_id="arch-stages")
-        structure = page.table("structure", "structure_headers", wrap=True, elem_id="arch-structure")
+        stages = gr.HTML(elem_id="arch-stages")  # tables that become cards on a phone (plugin.render.tables)
+        structure = gr.HTML(elem_id="arch-structure")
         layers = page.table("layers", "layers_headers", max_height=500, elem_id="arch-layers")
+        summary = gr.HTML(elem_id="arch-summary")
         described = gr.State(None)
+        chosen = gr.State(None)  # what `described` describes: a report is of the model chosen now, never of the last one
         arch_report_button = page.label(gr.Button(t["make_report"], elem_id="arch-report"), "make_report")
         arch_report_file = page.label(gr.File(label=t["report_file"], elem_id="arch-report-file"), "report_file")
-        page.engine_event(describe_button.click, architecture_view, {"model": arch_model, "model_file": arch_file, "expand_nested": expand,
-                                                                      "rankdir": rankdir, "lang": language},
-                     [figures, stage_view, diagram, diagram_file, stages, structure, layers, described])
-        arch_report_button.click(architecture_report, [described, language], [arch_report_file], api_visibility="private")
+        asked = {"model": arch_model, "model_file": arch_file, "expand_nested": expand, "rankdir": rankdir, "lang": language}
+        shown = [figures, stage_view, diagram, diagram_file, stages, structure, layers, summary, described, chosen]
+        page.engine_event(describe_button.click, describe_view, asked, [*shown, arch_report_file])
+        page.engine_event(arch_report_button.click, report_of_chosen, {**asked, "described": described, "chosen": chosen},
+                          [*shown, arch_report_file])
+        for choice in (arch_model, arch_file, expand, rankdir):  # another choice: the last model's report link goes
+            choice.change(lambda: None, None, [arch_report_file], api_visibility="private")

@@ -12,6 +12,7 @@ import dataclasses
 from typing import Any, cast
 
 from plugin import words
+from plugin.engine.architecture.depth import depth_counts
 from plugin.engine.architecture.keras_summary import keras_summary
 from plugin.engine.architecture.layers import layer_facts, weight_count
 from plugin.engine.architecture.stages import group_stages
@@ -95,12 +96,15 @@ def describe(subject: Subject, *, detail: str = "summary", expand_nested: bool =
         `{"model", "family", "input_shape", "output_shape", "total_params", "trainable_params",
         "non_trainable_params", "macs", "flops", "size_mb", "num_layers", "depth", "stages",
         "structure", "layers", "batch_norm", "preprocessing", "published", "diagram", "macs_note",
-        "keras_summary"}`;
+        "keras_summary", "depth_counts"}`;
         `layers` is None for detail "summary", `diagram` None (drawing is left to the caller),
         `keras_summary` the text `model.summary()` prints (None for detail "summary"),
         `published` and `family` None for model files. FLOPs = 2 x MACs. `batch_norm` (None
         without batch normalisation) counts its layers, channels, and the moving means and
-        variances that make up the non-trainable parameters.
+        variances that make up the non-trainable parameters. `depth` counts the layers with weights
+        as Keras's table does (107 for ResNet50), `depth_counts` those layers by kind (53
+        convolutions, 4 of them projection shortcuts, 53 batch normalisations, 1 dense);
+        `published["paper_depth"]` is the depth as the paper names it (50).
     """
     check_detail(detail)
     keras_model, spec = subject.model, subject.spec
@@ -135,6 +139,7 @@ def describe(subject: Subject, *, detail: str = "summary", expand_nested: bool =
         "diagram": None,
         "macs_note": words.text("results.macs_note", "en"),
         "keras_summary": None if detail == "summary" else keras_summary(keras_model),
+        "depth_counts": depth_counts(top, spec.family if spec else None),
     }
 
 

@@ -49,7 +49,8 @@ def structure_table(rows: list[LayerFacts]) -> list[StructureRow]:
         `[{"kind", "label": {"en", "ko"}, "count", "shapes", "details", "role": {"en", "ko"}, "params",
         "types"}]`: `params` the kind's parameters summed, `types` its Keras layer classes;
         `shapes` is the first and last output shape ("224x224x64 -> 7x7x512"), `details` every
-        kernel or unit setting, most frequent first.
+        kernel or unit setting in network order, as a student writes them ("3x3, 64 (x2); 3x3, 128
+        (x2); ..."), each with how many layers have it.
     """
     groups: dict[str, list[LayerFacts]] = collections.OrderedDict()
     body = list(rows)
@@ -61,7 +62,7 @@ def structure_table(rows: list[LayerFacts]) -> list[StructureRow]:
     table: list[StructureRow] = []
     for kind, members in groups.items():
         first, last = _shape_text(members[0].output_shape), _shape_text(members[-1].output_shape)
-        details = collections.Counter(row.kernel or row.activation or row.type for row in members)
+        details = collections.Counter(row.kernel or row.activation or row.type for row in members)  # in first-seen order
         if kind == "output":
             activation = f", {output.activation}" if output and output.activation else ""
             role = words.both("structure_output_role", classes=last, activation=activation)
@@ -72,7 +73,7 @@ def structure_table(rows: list[LayerFacts]) -> list[StructureRow]:
             "label": words.both(f"structure.{kind}.label"),
             "count": len(members),
             "shapes": first if first == last else f"{first} -> {last}",
-            "details": "; ".join(f"{text} (x{n})" if n > 1 else text for text, n in details.most_common()),
+            "details": "; ".join(f"{text} (x{n})" if n > 1 else text for text, n in details.items()),
             "role": role,
             "params": sum(row.params for row in members),
             "types": sorted({row.type for row in members}),

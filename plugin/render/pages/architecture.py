@@ -19,6 +19,7 @@ from plugin.render.pictures import svg_to_png, svg_to_pngs
 from plugin.render.stage_view import stage_view_note, stage_view_svg
 from plugin.render.svg import inline_svg
 from plugin.render.templates import template_environment
+from plugin.words import architecture as architecture_words
 
 
 def _run(api: Any, options: dict[str, Any]) -> dict[str, Any]:
@@ -81,6 +82,7 @@ def _build(inputs: dict[str, Any], t: dict, lang: str) -> Page:
                  "stage_view_text": stage_view_note(facts, t),
                  "macs_note": words.text("results.macs_note", lang), "residual": residual,
                  "sources": sources, "has_blocks": any(stage["blocks"] is not None for stage in facts["stages"]),
+                 **_depth_texts(facts, lang),
                  "value_range": t["value_range_text"].format(low=f"{low_high[0]:g}", high=f"{low_high[1]:g}") if low_high else None,
                  "preprocessing_text": preprocessing["description"][lang],
                  "sample_text": t["sample_pixel"].format(rgb=words.pixel_text(preprocessing["sample"]["rgb"]),
@@ -91,6 +93,18 @@ def _build(inputs: dict[str, Any], t: dict, lang: str) -> Page:
         file_keys=file_keys,
         file_lists={"diagram_files": diagram_files},
     )
+
+
+def _depth_texts(facts: ArchitectureFacts, lang: str) -> dict[str, str | None]:
+    """The depth as the paper names it and as Keras counts it, each with what it counts, and the
+    note that says why they differ (where they do)."""
+    published = facts.get("published")
+    counts = facts.get("depth_counts")
+    paper = published.get("paper_depth") if published else None
+    return {"paper_depth_text": architecture_words.paper_depth_text(
+                paper, lang, main_path=bool(counts and counts.get("projection_shortcuts"))) if published else None,
+            "keras_depth_text": architecture_words.keras_depth_text(facts["depth"], counts, lang),
+            "depth_note": words.text("report.depth_note", lang) if paper and paper["layers"] != facts["depth"] else None}
 
 
 KIND = ReportKind(
