@@ -154,7 +154,6 @@ def test_missing_weights_are_named_by_file_never_by_a_server_folder(offline):
     entry of a model that could not answer beside one that did."""
     file_name = MODELS["VGG16"].imagenet.file_name
     calls = {"classify_image": {"image": CAT, "models": ["VGG16"]},
-             "compare_models": {"image": CAT, "models": ["VGG16"]},
              "explain_prediction": {"image": CAT, "model": "VGG16"},
              "render_report": {"kind": "classification", "image": CAT, "models": ["VGG16"]}}
     for name, arguments in calls.items():
@@ -166,8 +165,11 @@ def test_missing_weights_are_named_by_file_never_by_a_server_folder(offline):
     partial = call_tool("classify_image", {"image": CAT, "models": ["EfficientNetLite0", "VGG16"]})
     failure = partial["results"][1]["error"]
     assert failure["params"]["file"] == file_name and failure["params"]["folder"] == "$KERAS_HOME/models"
-    text = json.dumps(partial)
-    assert not any(folder in text for folder in server_folders()) and not ABSOLUTE_PATH.search(text), text
+    compared = call_tool("compare_models", {"image": CAT, "models": ["VGG16"]})  # its architecture, and why no answer
+    assert compared["models"][0]["total_params"] == 138_357_544
+    assert f"$KERAS_HOME/models/{file_name}" in compared["models"][0]["error"]["message"]
+    for text in (json.dumps(partial), json.dumps(compared)):
+        assert not any(folder in text for folder in server_folders()) and not ABSOLUTE_PATH.search(text), text
 
 
 # --- image intake --------------------------------------------------------------------------

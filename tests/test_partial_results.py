@@ -101,6 +101,19 @@ def test_reports_show_a_card_for_the_model_that_could_not_answer(offline):
     assert "VGG16 <span class=\"verdict other\">no answer</span>" in page and "Models that can answer now" in page
 
 
+def test_a_comparison_where_no_model_can_answer_keeps_its_architecture_columns(offline):
+    """Offline, neither VGG16 nor ResNet50 has weights: the comparison still gives their sizes,
+    multiply-adds and times (no trained weights needed), each row says why it has no answer, and
+    its report renders with a card for each."""
+    compared = plugin.compare_models(["VGG16", "ResNet50"], image=CAT)
+    assert [row["model"] for row in compared["models"]] == ["VGG16", "ResNet50"] and "agreement" not in compared
+    for row, params in zip(compared["models"], (138_357_544, 25_636_712)):
+        assert row["total_params"] == params and row["macs"] > 0 and row["inference_ms"] > 0
+        assert row["error"]["type"] == "WeightsUnavailableError" and "predictions" not in row
+    page = open(plugin.render_report("comparison", result=compared, image=CAT, lang="ko")["path"], encoding="utf-8").read()
+    assert page.count('<span class="verdict other">답하지 못함</span>') == 2 and "지금 답할 수 있는 모델" in page
+
+
 def test_an_evaluation_runs_the_models_that_can_answer(offline, labelled_photos, launch):
     result = plugin.evaluate(labelled_photos, models=["VGG16", "EfficientNetLite0"])
     vgg16, lite0 = result["models"]

@@ -416,6 +416,73 @@ def test_a_post_zip_holds_the_markdown_and_every_picture_it_shows(reports):
         assert shown <= names, shown - names  # one upload: every picture the post shows travels with it
 
 
+def markdown_pictures(markdown: str) -> list[tuple[str, str]]:
+    """The (alt text, link) of each picture a Markdown file shows, in order."""
+    import re
+
+    return re.findall(r"!\[([^\]]*)\]\(([^)]+)\)", markdown)
+
+
+def test_a_structure_posts_zip_carries_the_stage_view_of_each_model(reports):
+    """The structure report's post is not text alone: each model's stage view is a picture in its
+    zip, where the Markdown's link finds it, and the page shows the same drawing inline."""
+    for lang in ("ko", "en"):
+        made = next(m for m in reports["gallery"] if Path(m["path"]).stem == f"alexnet-vgg16-resnet50-structure-{lang}")
+        shown = markdown_pictures(Path(made["markdown_path"]).read_text("utf-8"))
+        assert [Path(link).name for _, link in shown] == ["stages-AlexNet.png", "stages-VGG16.png", "stages-ResNet50.png"]
+        with zipfile.ZipFile(made["post_path"]) as post:
+            for alt, link in shown:
+                assert alt and post.read(link).startswith(b"\x89PNG"), link
+        page = Path(made["path"]).read_text("utf-8")
+        assert page.count('<div class="stage-view">') == 3 and "conv2_x" in page
+
+
+def test_a_reports_downloads_are_its_page_post_markdown_and_pictures(reports, tmp_path, monkeypatch):
+    """What the app offers for a report, in order: the page, the post's zip, the Markdown and its
+    pictures as the Markdown shows them. A report without its zip (a gallery kept in a checkout, a
+    report made before reports had one) gets it made; a folder that cannot be written gets it made
+    in the temporary folder; a shared report takes its zip along."""
+    import shutil
+
+    from plugin import api
+    from plugin.render import report_store
+    from plugin.render.report_store import download_files
+
+    made = reports["made"]["comparison", "ko"]
+    source = Path(made["path"]).parent
+    stem = Path(made["path"]).stem
+    folder = tmp_path / "kept"
+    folder.mkdir()
+    for name in (f"{stem}.html", f"{stem}.md"):
+        shutil.copy2(source / name, folder / name)
+    shutil.copytree(source / f"{stem}_files", folder / f"{stem}_files")
+    shown = [link for _, link in markdown_pictures((folder / f"{stem}.md").read_text("utf-8"))]
+
+    offered = download_files(folder / f"{stem}.html")
+    assert [path.name for path in offered[:3]] == [f"{stem}.html", f"{stem}.zip", f"{stem}.md"]
+    assert [f"{path.parent.name}/{path.name}" for path in offered[3:]] == shown  # each picture, as the post shows them
+    with zipfile.ZipFile(offered[1]) as post:
+        assert set(post.namelist()) == {f"{stem}.md", *shown}
+        assert post.read(f"{stem}.md") == (folder / f"{stem}.md").read_bytes()
+
+    (folder / f"{stem}.zip").unlink()
+    write = report_store.write_file
+
+    def read_only(path, data):  # a folder this process cannot write (a gallery installed read-only)
+        if Path(path).parent == folder:
+            raise PermissionError(13, "Permission denied", str(path))
+        write(path, data)
+
+    monkeypatch.setattr(report_store, "write_file", read_only)
+    elsewhere = download_files(folder / f"{stem}.html")[1]
+    monkeypatch.undo()
+    assert elsewhere.name == f"{stem}.zip" and not elsewhere.is_relative_to(folder) and zipfile.is_zipfile(elsewhere)
+
+    api.share_report(Path(made["path"]).name, source, tmp_path / "shared")
+    assert (tmp_path / "shared" / f"{stem}.zip").read_bytes() == Path(made["post_path"]).read_bytes()
+    assert download_files(tmp_path / "not-a-report.html") == [tmp_path / "not-a-report.html"]  # a page alone: itself
+
+
 def test_the_structure_report_of_the_homeworks_three_models(tmp_path):
     """The post's six columns for AlexNet, VGG16 and ResNet50, and one table across them, every
     number from describe_architecture; through Python, the tool and the command line alike."""
@@ -468,6 +535,7 @@ def test_a_new_kind_of_report_is_one_module_and_its_templates(tmp_path, launch):
         assert called["title"] == "Flyer: ResNet50"
         printed = launch("--lang", "en", "report", "flyer", "AlexNet")
         assert printed.returncode == 0 and printed.stdout.strip().splitlines()[0].endswith(".html"), printed.stderr
+        assert [Path(line).suffix for line in printed.stdout.split()] == [".html", ".md", ".zip"]  # the post's zip too
     finally:
         unregister("flyer")
     assert "flyer" not in plugin.report_kinds()

@@ -610,7 +610,7 @@ def test_compare_tab_and_the_reports_made_so_far(page, app, browser):
     listing = page.locator("#reports-table").inner_text()
     cells = [line.strip() for line in listing.splitlines() if line.strip()]  # title, kind, language, made, whose
     whose = {cells[i]: cells[i + 4] for i, cell in enumerate(cells) if cell.endswith((" 비교", ": architecture"))}
-    assert whose == {"VGG16, EfficientNetLite0 비교": "내 보고서",  # this page's comparison; an agent's report on this
+    assert whose == {"EfficientNetLite0, VGG16 비교": "내 보고서",  # this page's comparison; an agent's report on this
                      "AlexNet: architecture": "이 컴퓨터 (명령줄·도구)"}  # one-user app is the computer's, not the page's
 
     page.reload()  # the page finds its reports again after a reload
@@ -637,6 +637,171 @@ def test_compare_tab_and_the_reports_made_so_far(page, app, browser):
     assert len(shared) == 1 and len(mine) == 1 and len(mine[0].name) == 32  # made in one unguessable page-session folder
 
 
+def offered(page, selector: str) -> list[str]:
+    """The names of the files a report offer lists, in order."""
+    return [link.get_attribute("download") or "" for link in page.locator(f"{selector} a[download]").all()]
+
+
+def downloaded(page, link) -> Path:
+    with page.expect_download() as download:
+        link.click()
+    return Path(download.value.path())
+
+
+def a_post_that_opens(path: Path) -> list[str]:
+    """The pictures a downloaded post (.zip) shows, each found in the zip where its Markdown's link
+    points and each a picture Pillow reads."""
+    import io
+    import re
+    import zipfile
+
+    from PIL import Image
+
+    with zipfile.ZipFile(path) as post:
+        names = post.namelist()
+        markdown = post.read(next(name for name in names if name.endswith(".md") and "/" not in name)).decode("utf-8")
+        links = [link for _, link in re.findall(r"!\[([^\]]*)\]\(([^)]+)\)", markdown)]
+        assert links and set(links) <= set(names), set(links) - set(names)
+        for link in links:
+            Image.open(io.BytesIO(post.read(link))).verify()
+    return links
+
+
+CUT_OFFER = """(selector) => { const out = [];
+  for (const cell of document.querySelectorAll(selector + " .file-preview td.filename"))
+    if (cell.offsetParent && (cell.scrollWidth > cell.clientWidth + 1 || cell.getBoundingClientRect().right > innerWidth + 1))
+      out.push(cell.innerText);
+  for (const input of document.querySelectorAll(selector + " input[role=combobox]")) {  /* a dropdown's text clear of its arrow */
+    const arrow = input.closest(".wrap").querySelector(".icon-wrap"), style = getComputedStyle(input);
+    if (arrow && input.getBoundingClientRect().right - parseFloat(style.paddingRight) > arrow.getBoundingClientRect().left + 1)
+      out.push("arrow over: " + input.value);
+  }
+  return out; }"""
+"""File names of a report offer cut off or out of the window, and dropdowns whose arrow lies over their text."""
+
+
+def overflowing(page) -> list[str]:
+    """`OVERFLOWING`, less Gradio's icon buttons over a photo (full screen, clear), whose drawing is a
+    few pixels wider than the button and shows whole."""
+    return [found for found in page.evaluate(OVERFLOWING) if not found.startswith("icon-button")]
+
+
+def test_the_compare_tab_answers_offline_by_default_and_offers_the_blog_files(page, app):
+    """Offline, the picker starts with models that can answer; a photo gets answers, the report
+    button offers the page, the post's zip, the Markdown and the pictures (the zip opens with every
+    picture its Markdown shows), nothing cut at 1280 and 400 px; models without weights keep their
+    architecture columns and get a card each, with no error."""
+    page.get_by_role("tab", name="비교").click()
+    ticked = [box.inner_text() for box in page.locator("#compare-models label").all() if box.locator("input").is_checked()]
+    assert ticked == ["EfficientNetLite0", "EfficientNetLite1", "EfficientNetLite2"]  # their weights come with the project
+    page.locator("#compare-image input[type=file]").set_input_files(CAT)
+    page.locator("#compare-image img").first.wait_for(state="visible", timeout=60_000)
+    page.locator("#compare-button").click()
+    page.wait_for_function("document.querySelectorAll('svg.chart').length >= 4 && document.querySelector('#compare-table').innerText.includes('고양이')",
+                           timeout=300_000)
+    assert "답하지 못함" not in page.locator("#compare-table").inner_text() and toasts(page).strip() == ""
+    page.locator("#compare-report").click()
+    page.locator('#compare-report-file a[download$=".zip"]').wait_for(timeout=180_000)
+    names = offered(page, "#compare-report-file")
+    assert [Path(name).suffix for name in names[:3]] == [".html", ".zip", ".md"], names
+    assert {"image.jpg", "chart-1.png"} <= set(names[3:])
+    for width in (1280, 400):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_function(f"document.documentElement.clientWidth <= {width}")
+        assert overflowing(page) == [], width
+        assert page.evaluate(CUT_OFFER, "#compare-report-file") == [], width
+        page.screenshot(path=str(ARTIFACTS / f"compare-offer-{width}.png"), full_page=True)
+    shown = a_post_that_opens(downloaded(page, page.locator('#compare-report-file a[download$=".zip"]')))  # on a phone
+    assert {Path(link).name for link in shown} == set(names[3:])
+    markdown = downloaded(page, page.locator('#compare-report-file a[download$=".md"]')).read_text("utf-8")
+    assert markdown.startswith("# EfficientNetLite0, EfficientNetLite1, EfficientNetLite2 비교")
+    post = max((app["out"] / "sessions").glob("*/comparison-*.zip"), key=lambda path: path.stat().st_mtime)
+    for private in (post, post.with_suffix(".md"), next(post.parent.glob(f"{post.stem}_files/*.png"))):  # the page gets copies only
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            urllib.request.urlopen(f"{app['url']}/gradio_api/file={private}", timeout=10)
+        assert refused.value.code == 403
+
+    page.set_viewport_size({"width": 1280, "height": 1000})
+    for box in page.locator("#compare-models label").all():
+        if (box.inner_text().split(" · ")[0].strip() in ("VGG16", "ResNet50")) != box.locator("input").is_checked():
+            box.locator("input").click()
+    page.locator("#compare-button").click()
+    page.wait_for_function("document.querySelector('#compare-table').innerText.includes('ResNet50')", timeout=300_000)
+    cells = [line.strip() for line in page.locator("#compare-table").inner_text().splitlines() if line.strip()]
+    vgg16, resnet50 = (cells[cells.index(name):][:9] for name in ("VGG16", "ResNet50"))  # model, then its eight columns
+    assert vgg16[1:3] == ["138.4", "15.47"] and resnet50[1:3] == ["25.6", "3.86"]  # parameters and multiply-adds, no weights
+    assert vgg16[7:] == resnet50[7:] == ["답하지 못함", "—"] and all(float(cell) > 0 for cell in vgg16[4:5] + resnet50[4:5])
+    failures = page.locator("#compare-failures").inner_text()
+    assert failures.count("답하지 못함") == 2 and "지금 답할 수 있는 모델" in failures and toasts(page).strip() == ""
+    assert offered(page, "#compare-report-file") == []  # the earlier comparison's report is no longer offered
+    page.set_viewport_size({"width": 400, "height": 900})
+    page.wait_for_function("document.documentElement.clientWidth <= 400")
+    assert overflowing(page) == []
+    page.screenshot(path=str(ARTIFACTS / "compare-no-weights-400.png"), full_page=True)
+
+
+def test_the_reports_tab_offers_a_structure_posts_zip_with_its_stage_views(page, app):
+    """A structure report (made by an agent on this one-user app) picked on the Reports tab: its page,
+    zip, Markdown and each model's stage view offered; the zip downloaded on a phone opens with the
+    pictures its Markdown shows; the picker's arrow covers none of its text; the note says what a
+    reload does, truly."""
+    from gradio_client import Client
+
+    made = json.loads(Client(app["url"], verbose=False).predict(kind="structure", models=["AlexNet", "VGG16"], lang="ko",
+                                                                api_name="/render_report"))
+    page.get_by_role("tab", name="보고서").click()
+    page.locator("#reports-refresh").click()
+    page.wait_for_function("(title) => document.querySelector('#reports-table').innerText.includes(title)", arg=made["title"],
+                           timeout=60_000)
+    page.locator("#reports-pick input").click()
+    page.get_by_role("option", name=made["title"], exact=False).first.click()
+    stem = Path(made["path"]).stem
+    page.wait_for_function("(name) => [...document.querySelectorAll('#reports-download a[download]')].some(a => a.getAttribute('download') === name)",
+                           arg=f"{stem}.zip", timeout=60_000)
+    names = offered(page, "#reports-download")
+    assert names == [f"{stem}.html", f"{stem}.zip", f"{stem}.md", "stages-AlexNet.png", "stages-VGG16.png"]
+    note = page.get_by_text("새로 고침해도 그대로", exact=False)
+    assert note.count() == 1 and "새 목록이 시작됩니다" in note.inner_text()  # what a reload does, as it does it
+    for width in (1280, 400):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_function(f"document.documentElement.clientWidth <= {width}")
+        assert overflowing(page) == [], width
+        assert page.evaluate(CUT_OFFER, "#reports-download") == page.evaluate(CUT_OFFER, "#reports-pick") == [], width
+        page.screenshot(path=str(ARTIFACTS / f"reports-offer-{width}.png"), full_page=True)
+    shown = a_post_that_opens(downloaded(page, page.locator(f'#reports-download a[download="{stem}.zip"]')))
+    assert [Path(link).name for link in shown] == ["stages-AlexNet.png", "stages-VGG16.png"]
+
+
+TITLE_AND_BADGES = """() => { const title = document.querySelector('.toast-title');
+  const badges = [...document.querySelectorAll('[data-testid=status-tracker] .error')].filter(e => e.getBoundingClientRect().width > 0);
+  return {title: title ? getComputedStyle(title, '::before').content : null, text: title ? title.innerText : null,
+          badges: badges.map(e => e.closest('[id]') ? e.closest('[id]').id : e.innerText)}; }"""
+
+
+def test_an_error_toast_is_titled_in_the_pages_language_and_covers_no_help_text(page):
+    """Classify with no photo, at 1280 and 400 px: the toast is titled 오류 (Gradio titles it
+    "Error" on any page), and no red badge lies over the summary's help text."""
+    for width in (1280, 400):
+        page.set_viewport_size({"width": width, "height": 900})
+        page.wait_for_function(f"document.documentElement.clientWidth <= {width}")
+        page.locator("#classify-button").click()
+        page.locator(".toast-body").first.wait_for(timeout=30_000)
+        page.wait_for_function("getComputedStyle(document.querySelector('.toast-body')).opacity === '1'", timeout=30_000)  # faded in
+        said = page.evaluate(TITLE_AND_BADGES)
+        assert said == {"title": '"오류"', "text": "", "badges": []}, said
+        assert "이미지가 필요합니다" in toasts(page) and "Error" not in toasts(page)
+        page.screenshot(path=str(ARTIFACTS / f"error-toast-{width}.png"))
+        page.locator(".toast-close").first.click()
+        page.wait_for_function("!document.querySelector('.toast-body')", timeout=30_000)
+        hint = page.locator("#classify-summary p").first
+        hint.scroll_into_view_if_needed()
+        box = hint.bounding_box()
+        assert box is not None
+        on_top = page.evaluate("([x, y]) => document.elementFromPoint(x, y).closest('#classify-summary') !== null",
+                               [box["x"] + box["width"] / 2, box["y"] + 10])
+        assert on_top, width  # the help text is what a reader sees there
+
+
 def test_a_report_from_the_apps_result_runs_no_second_inference(monkeypatch):
     """Classify in the app, then make the report: the photo is classified once, the report renders that result."""
     from plugin.doors.web import classify_tab
@@ -655,9 +820,10 @@ def test_a_report_from_the_apps_result_runs_no_second_inference(monkeypatch):
                                   preprocessing="rescale", expected="", explain=False, precision="float32"),
         lang="ko", request=None, progress=lambda *a, **k: None)
     assert calls == [1]
-    path = classify_tab.classification_report(outputs[-1], "ko", None, progress=lambda *a, **k: None)
+    offer = classify_tab.classification_report(outputs[-1], "ko", None, progress=lambda *a, **k: None)
     assert calls == [1]  # no second inference
-    page = Path(path).read_text("utf-8")
+    assert [Path(name).suffix for name in offer[:3]] == [".html", ".zip", ".md"]  # the page, then the blog's files
+    page = Path(offer[0]).read_text("utf-8")
     assert "AlexNet" in page and "data:image/jpeg;base64," in page  # the photo the app already had
 
 
@@ -744,8 +910,8 @@ def test_an_architecture_report_from_the_apps_facts_describes_once(monkeypatch):
                                                  request=None, progress=lambda *a, **k: None)
     facts = outputs[-1]
     assert set(facts["diagram"]["files"]) == {"svg"}  # drawn once, shown inline and offered as the file
-    path = architecture_tab.architecture_report(facts, "en", None, progress=lambda *a, **k: None)
-    assert calls == [1] and "AlexNet: architecture" in Path(path).read_text("utf-8")
+    offer = architecture_tab.architecture_report(facts, "en", None, progress=lambda *a, **k: None)
+    assert calls == [1] and "AlexNet: architecture" in Path(offer[0]).read_text("utf-8")
 
 
 def test_requests_naming_another_host_or_origin_are_refused(app):

@@ -426,6 +426,7 @@ def _report(args, console: Console, lang: str) -> int:
     made = api.make_report(args.kind, lang=lang, **options)
     console.print(made["path"], soft_wrap=True, highlight=False)
     console.print(made["markdown_path"], soft_wrap=True, highlight=False)
+    console.print(made["post_path"], soft_wrap=True, highlight=False)  # the Markdown and its pictures in one zip, for a blog
     return 0
 
 

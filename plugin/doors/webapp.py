@@ -134,7 +134,7 @@ def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False, lang:
     server = app_guarded_by(guards, routes=[Mount(MCP_PATH, app=mcp_app)],
                             middleware=[Middleware(PageLanguage, script=language_script(_page_lang(lang), words.LANGUAGES))])
     app.launch(server_name=host, server_port=port, share=share, max_file_size=settings.max_model_bytes, i18n=page_words(),
-               css=APP_CSS,
+               css=APP_CSS + page_css(),
                show_error=True, footer_links=["api", "gradio"],
                prevent_thread_lock=not block, quiet=not block,
                _app=server, app_kwargs={"lifespan": mcp_lifespan})

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import functools
-import io
 import re
-import zipfile
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +26,7 @@ from plugin.engine.results import PathInput, ReportFiles
 from plugin.errors import InvalidInputError, RenderError
 from plugin.render.pages import ReportKind, get_kind
 from plugin.render.pages.evaluation import confusion_html
-from plugin.render.report_store import list_reports, now, output_folder, record, share_report, versions, write_file
+from plugin.render.report_store import list_reports, now, output_folder, post_zip, record, share_report, versions, write_file
 from plugin.render.templates import template_environment
 from plugin.words.results import fallback_note
 
@@ -61,7 +59,7 @@ def write_report(kind: str, *, lang: str | None = None, output_dir: PathInput | 
     context = {"lang": lang, "t": t, "title": page.title, "generated": now(), "versions": versions(),
                "fallback_note": fallback_note(fallback, lang) if fallback else None, **page.context}
     markdown_context = dict(context, image_file=None, residual_file=None, stage_view_file=None, diagram_files=[], cam_files=[], chart_files=[],
-                            matrix_files=[], gallery_files=[])
+                            matrix_files=[], gallery_files=[], files_folder=assets.name)
     for relative, key in page.file_keys.items():
         markdown_context[key] = f"{assets.name}/{relative}"
     for key, names in page.file_lists.items():
@@ -81,7 +79,7 @@ def write_report(kind: str, *, lang: str | None = None, output_dir: PathInput | 
         write_file(assets / relative, data)
     html_path, markdown_path, post_path = folder / f"{stem}.html", folder / f"{stem}.md", folder / f"{stem}.zip"
     write_file(markdown_path, markdown_text.encode("utf-8"))
-    write_file(post_path, _post(stem, markdown_text, page.files))
+    write_file(post_path, post_zip(stem, markdown_text, page.files))
     write_file(html_path, html_text.encode("utf-8"))  # last: a report is listed and served only when whole
     record(folder, {"file": html_path.name, "markdown": markdown_path.name, "title": page.title, "kind": kind,
                     "lang": lang, "created": context["generated"]}, lang)
@@ -99,16 +97,6 @@ def _kind_environment(folder: Path) -> jinja2.Environment:
 def _environment(spec: ReportKind) -> jinja2.Environment:
     """The project's templates, with the kind's own folder first where it brings its templates."""
     return template_environment() if spec.template_dir is None else _kind_environment(Path(spec.template_dir))
-
-
-def _post(stem: str, markdown_text: str, files: dict[str, bytes]) -> bytes:
-    """The Markdown and its pictures in one zip, as they lie beside each other: one upload for a blog."""
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as post:
-        post.writestr(f"{stem}.md", markdown_text)
-        for relative, data in sorted(files.items()):
-            post.writestr(f"{stem}_files/{relative}", data, compress_type=zipfile.ZIP_STORED if relative.endswith((".png", ".jpg")) else None)
-    return buffer.getvalue()
 
 
 def _file_stem(file_name, kind, parts, lang) -> str:

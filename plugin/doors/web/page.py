@@ -1,6 +1,7 @@
 """The page being built in one language: `Page`, which words its components through Gradio's own
 i18n (`page_words`) and records what the language switch must word again, the page's words
-(`texts`), a table's value, and an engine error said as a Gradio error."""
+(`texts`), a table's value, an engine error said as a Gradio error, and the style the page gives
+Gradio's own parts (`page_css`: its toasts and error badges, its dropdowns)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from plugin.doors.web.choices import model_choices
 from plugin.doors.web.sessions import in_session
 from plugin.errors import PluginError
 
-__all__ = ["Page", "page_words", "texts", "engine_error", "table_value"]
+__all__ = ["Page", "page_words", "page_css", "texts", "engine_error", "table_value"]
 
 
 @functools.cache
@@ -140,3 +141,31 @@ def engine_error(exc: PluginError, lang: str) -> gr.Error:
 
 def table_value(headers: list[str], rows: list[list]) -> dict:
     return {"headers": headers, "data": rows}
+
+
+_GRADIO_CSS = """
+.toast-title { visibility: hidden; font-size: 0 !important; }  /* Gradio titles a toast with its type, in English ("Error"), whatever the page's language */
+.toast-title::before, .toast-title .toast-count { visibility: visible; font-size: var(--text-lg); }  /* the page's word instead (below) */
+[data-testid="status-tracker"]:has(> .error) { display: none !important; }  /* the red badge Gradio lays over a failed event's outputs covers their text (a field's help); the toast says what went wrong */
+.gradio-container input[role="combobox"] { padding-right: var(--size-10) !important; text-overflow: ellipsis; }  /* a dropdown's text stops before its arrow (Gradio draws the arrow over it) */
+.file-preview .filename { display: block !important; font-size: 0; }  /* a file offered for download named whole (a report's name holds its models and time), wrapping on a phone; */
+.file-preview .filename > span { display: inline !important; white-space: normal !important; overflow-wrap: anywhere; font-size: var(--text-md); }  /* its extension right after its name */
+.gradio-container svg.chart { width: 100%; height: auto; display: block; }  /* a chart fits a phone's width, as in the reports */
+.block:not(:has(input[type=file])) .file-preview .label-clear-button { display: none; }  /* files offered for download (a report's page, zip, Markdown, pictures) are not the user's to remove */
+"""
+TOAST_KINDS = ("error", "warning", "info", "success")
+"""Gradio's kinds of toast (`gr.Error`, `gr.Warning`, `gr.Info`, `gr.Success`), each titled in the page's language."""
+
+
+def page_css() -> str:
+    """The style the page gives Gradio's own parts: a toast titled in the page's language (the
+    catalogue's `toast_<kind>`, chosen by the page's `lang`), no error badge over a failed
+    event's outputs, a dropdown's text clear of its arrow."""
+    titles = [f":lang({lang}) .toast-title.{kind}::before {{ content: {_css_string(texts(lang)[f'toast_{kind}'])}; }}"
+              for lang in words.LANGUAGES for kind in TOAST_KINDS]
+    return _GRADIO_CSS + "\n".join(titles) + "\n"
+
+
+def _css_string(text: str) -> str:
+    """`text` as a CSS string: quoted, with quotes, backslashes and line ends escaped."""
+    return '"' + "".join(f"\\{ord(c):x} " if c in '"\\\n<>' else c for c in text) + '"'

@@ -1,5 +1,6 @@
-"""The Reports tab: this session's reports, those its users shared and the project's gallery;
-a preview, a download, and sharing one's own report with everyone."""
+"""The Reports tab: this browser's reports, those its users shared and the project's gallery;
+a preview, the report's files to download (its page, and for a blog its Markdown, pictures and
+zip), and sharing one's own report with everyone."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import gradio as gr
 from plugin import api, words
 from plugin.config import get_settings
 from plugin.doors.web.page import Page, engine_error, table_value, texts
-from plugin.doors.web.serving import served
+from plugin.doors.web.serving import report_offer
 from plugin.doors.web.sessions import GALLERY, SHARED, session_folder, single_user
 from plugin.errors import PluginError
 from plugin.limits import MAX_PATH_CHARS
@@ -60,7 +61,7 @@ def report_preview(choice, request: gr.Request):
     page = chosen[1].read_text("utf-8")
     frame = (f'<iframe title="report" sandbox="" style="width:100%;height:70vh;border:1px solid #ddd;border-radius:8px" '
              f'srcdoc="{html.escape(page, quote=True)}"></iframe>')
-    return frame, served(str(chosen[1]))
+    return frame, report_offer(chosen[1])
 
 
 def share_view(choice, lang, request: gr.Request):
@@ -87,7 +88,7 @@ def build(page: Page, language: gr.State) -> None:
         share = page.label(gr.Button(t["share"], elem_id="reports-share"), "share")
         page.say(gr.Markdown(t["privacy_note"]), value="privacy_note")
         preview = gr.HTML(elem_id="reports-preview")
-        download = page.label(gr.File(label=t["download"]), "download")
+        download = page.label(gr.File(label=t["download"], elem_id="reports-download"), "download")
         refresh.click(reports_view, [language], [listing, pick], api_visibility="private")
         tab_reports.select(reports_view, [language], [listing, pick], api_visibility="private")
         pick.change(report_preview, [pick], [preview, download], api_visibility="private")

@@ -1,6 +1,6 @@
 """Files between the page and the engine: uploads kept in the session's folder or decoded by the
 engine, files the page shows served as Gradio's own copies, and a report made from what a tab
-already computed."""
+already computed, offered with its blog files."""
 
 from __future__ import annotations
 
@@ -18,8 +18,9 @@ from plugin.doors.http_uploads import mark_used
 from plugin.doors.web.page import engine_error, texts
 from plugin.doors.web.sessions import SECRET, session_dir, session_folder
 from plugin.errors import PluginError
+from plugin.render.report_store import download_files
 
-__all__ = ["keep_upload", "served", "photo", "render_saved"]
+__all__ = ["keep_upload", "served", "report_offer", "photo", "render_saved"]
 
 
 def keep_upload(path: str | None, request: gr.Request | None) -> str | None:
@@ -53,6 +54,13 @@ def served(path: str) -> str:
     return str(shutil.copy2(real, folder / real.name))
 
 
+def report_offer(page: str | Path) -> list[str]:
+    """What a report button offers for download, each file served as Gradio's own copy: the page
+    (HTML) first, then the post's `.zip` (the Markdown and its pictures, laid out as a blog takes
+    them), the Markdown and each of its pictures."""
+    return [served(str(path)) for path in download_files(Path(page))]
+
+
 def photo(path: str | None, lang: str):
     """An uploaded photo (a file in Gradio's upload cache), decoded by the engine with its checks."""
     if not path:
@@ -64,14 +72,14 @@ def photo(path: str | None, lang: str):
         raise engine_error(exc, lang) from exc
 
 
-def render_saved(kind: str, missing: str, computed: dict | None, lang: str, request: gr.Request | None, progress) -> str:
+def render_saved(kind: str, missing: str, computed: dict | None, lang: str, request: gr.Request | None, progress) -> list[str]:
     """Render what a tab already computed (a result, or facts) into a report in this session's
-    folder; return its path."""
+    folder; return what to offer for download (`report_offer`: the page first)."""
     t = texts(lang)
     if not computed:
         raise gr.Error(t[missing], print_exception=False)
     progress(0.3, desc=t["rendering"])
     try:
-        return served(api.render_report(kind, lang=lang, output_dir=session_folder(request), **computed)["path"])
+        return report_offer(api.render_report(kind, lang=lang, output_dir=session_folder(request), **computed)["path"])
     except PluginError as exc:
         raise engine_error(exc, lang) from exc

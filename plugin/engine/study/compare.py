@@ -7,7 +7,7 @@ import os
 import platform
 import statistics
 import time
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
@@ -22,12 +22,13 @@ from plugin.engine.results import (
     ComparisonRow,
     Fallback,
     ImageInput,
+    ModelEntry,
     ModelNames,
     answers,
     is_failure,
 )
-from plugin.engine.study.classify import check_model_names, classify_image
-from plugin.errors import InvalidInputError
+from plugin.engine.study.classify import check_model_names, classify_image, model_failure
+from plugin.errors import CANNOT_ANSWER, InvalidInputError
 from plugin.limits import DEFAULT_TOP_K, TIMING_RUNS
 
 __all__ = ["compare_models"]
@@ -65,7 +66,7 @@ def compare_models(models: ModelNames = None, image: ImageInput | None = None, *
     loaded = load_image(image) if image is not None else None  # a bad image fails before any model is built
     given = dict(classify_options)
     top_k = given.pop("top_k", DEFAULT_TOP_K)
-    classified = classify_image(loaded, names, top_k=top_k, options=RunOptions(**given)) if loaded is not None else None
+    classified = _classify(loaded, names, top_k, RunOptions(**given)) if loaded is not None else None
     rows: list[ComparisonRow] = []
     for name in names:
         spec = get_spec(name)
@@ -100,11 +101,34 @@ def compare_models(models: ModelNames = None, image: ImageInput | None = None, *
             row["weights"], row["untrained"] = outcome["weights"], outcome["untrained"]
             row["predictions"], row["verdict"] = outcome["predictions"], outcome["verdict"]
         result["image"] = classified["image"]
-        result["agreement"] = classified["agreement"]
+        if "agreement" in classified:
+            result["agreement"] = classified["agreement"]
     if fallback:
         result["note"] = fallback.pop("note")
         result["fallback"] = fallback
     return result
+
+
+def _classify(image: Any, names: list[str], top_k: int, options: RunOptions) -> ClassificationResult:
+    """The photo classified by each model. Where none of them can answer it (no weights on this
+    machine), a result whose entries each say why, with no agreement: the comparison's other
+    columns need no trained weights, so it stands, as a classification with one answer does."""
+    try:
+        return classify_image(image, names, top_k=top_k, options=options)
+    except CANNOT_ANSWER as exc:
+        if len(names) == 1:  # its own error
+            entries: list[ModelEntry] = [model_failure(names[0], exc)]
+        else:
+            entries = [_one(image, name, top_k, options) for name in names]
+    return cast(ClassificationResult, {"image": image.describe(), "results": entries})
+
+
+def _one(image: Any, name: str, top_k: int, options: RunOptions) -> ModelEntry:
+    """One model's entry for the photo: its answer, or why it has none."""
+    try:
+        return classify_image(image, [name], top_k=top_k, options=options)["results"][0]
+    except CANNOT_ANSWER as exc:
+        return model_failure(name, exc)
 
 
 def _keras_weights(classified: ClassificationResult | None, name: str) -> str | None:

@@ -39,6 +39,9 @@ class Page:
         files: the Markdown version's pictures by file name (PNG, JPEG).
         file_keys: for a picture of `files`, the Markdown template's variable that names its file.
         file_lists: Markdown template variables that list several of `files`.
+
+    The Markdown template also gets `files_folder`, the folder its pictures lie in beside it, for
+    a picture named in `context` (one per model: `{{ files_folder }}/{{ m.picture }}`).
     """
 
     title: str

@@ -1,16 +1,18 @@
-"""Pieces several kinds of report share: the photo, the charts as pictures, the machine's words,
-a photo's short name, a result's given inputs checked."""
+"""Pieces several kinds of report share: the photo, the charts as pictures, a model's stage view as
+a picture, the machine's words, a photo's short name, a result's given inputs checked."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from plugin.engine.results import ImageRecord, Timing
 from plugin.errors import InvalidInputError
 from plugin.render.charts import chart_svg
 from plugin.render.pictures import data_uri, jpeg, svg_to_png
+from plugin.render.stage_view import stage_view_svg
 
-__all__ = ["photo_context", "chart_files", "machine", "short_name", "expect", "photo_of"]
+__all__ = ["photo_context", "chart_files", "stage_view_picture", "machine", "short_name", "expect", "photo_of"]
 
 
 def expect(value: Any, name: str, source: str, keys: tuple[str, ...]) -> Any:
@@ -39,6 +41,18 @@ def photo_context(picture: Any, files: dict, file_keys: dict) -> dict:
 def chart_files(charts: list[dict]) -> dict[str, bytes]:
     """Each chart as a PNG picture for the Markdown version: {"chart-1.png": ...}."""
     return {f"chart-{index + 1}.png": svg_to_png(chart_svg(chart)) for index, chart in enumerate(charts)}
+
+
+def stage_view_picture(facts: Any, t: dict, files: dict) -> dict:
+    """A model's stage view on a page of several models: `{"stage_view"}`, the drawing the page
+    shows inline, and `{"stage_view_file"}`, its picture for the Markdown version
+    (`stages-<model>.png`, added to `files`); both None for a model of one stage."""
+    drawing = stage_view_svg(facts, t)  # our own template, every word escaped: safe to inline
+    if drawing is None:
+        return {"stage_view": None, "stage_view_file": None}
+    name = "stages-" + re.sub(r"[^A-Za-z0-9._-]+", "_", str(facts["model"]))[:60] + ".png"
+    files[name] = svg_to_png(drawing)
+    return {"stage_view": drawing, "stage_view_file": name}
 
 
 def machine(timing: Timing, t: dict) -> str:

@@ -37,7 +37,8 @@ def _build(inputs: dict[str, Any], t: dict, lang: str) -> Page:
     if data.get("image"):
         context |= photo_context(inputs["photo"], files, file_keys)
         context["source"] = source_text(data["image"], lang)
-        context["sentence"] = sentence({"results": rows, "expected": data.get("expected")}, lang)
+        if any("predictions" in row for row in rows):  # no model may have answered (no weights here): each row says why
+            context["sentence"] = sentence({"results": rows, "expected": data.get("expected")}, lang)
         context["top_names"] = {row["model"]: display_name(row["predictions"][0], lang) for row in rows if "predictions" in row}
         context["failures"] = {row["model"]: failure_text(row["error"], lang) for row in rows if "error" in row}
         context["verdict_rule"] = verdict_rule(lang)
