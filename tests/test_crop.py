@@ -85,10 +85,24 @@ def test_a_dog_at_the_edge_of_a_panorama_is_not_lost_silently(tmp_path):
     assert 'class="warning" id="region"' in page and "사진의 74%는 잘려서 보지 않았습니다" in page
 
 
-def test_an_off_centre_dog_keeps_its_answer_in_every_lite_model():
-    for outcome in plugin.classify_image(DOG, models=["EfficientNetLite0", "EfficientNetLite1", "EfficientNetLite2"])["results"]:
+def test_an_off_centre_dog_keeps_its_answer_in_every_lite_model_and_a_4_3_photo_is_not_warned_about():
+    result = plugin.classify_image(DOG, models=["EfficientNetLite0", "EfficientNetLite1", "EfficientNetLite2"])
+    for outcome in result["results"]:
         assert outcome["predictions"][0]["index"] in DOGS and outcome["verdict"]["label"] == "dog"
-        assert outcome["region"]["resize"] == "crop"
+        region = outcome["region"]
+        assert region["resize"] == "crop" and 0.40 < region["left_out"] < 0.43 and region["warning"] is False
+    view = plugin.api.classification_view(result, "ko")  # the share is said plainly, with no warning
+    assert view["region"] == "모델이 본 곳: 짧은 변의 87.5%만큼 가운데를 잘라 낸 부분 (사진의 43%는 보지 않았습니다)."
+    assert not view["region_warning"]
+
+
+@pytest.mark.parametrize(("size", "warned"), [((1500, 1000), False), ((1600, 900), True), ((900, 1600), True),
+                                              ((1000, 1000), False)])
+def test_a_warning_where_the_shape_alone_leaves_out_more_than_a_third_of_the_long_side(size, warned):
+    """3:2 leaves a third of its long side out to a square (not more), 16:9 (either way up) 44 %."""
+    spec = MODELS["EfficientNetLite0"]
+    cut = framing(*size, spec.input_size, resize="crop", crop_fraction=spec.protocol.crop_fraction, interpolation="bicubic")
+    assert cut.describe()["warning"] is warned
 
 
 def test_the_preprocessing_experiment_shows_both_regions_drawn_on_the_photo():

@@ -124,7 +124,8 @@ class Region(TypedDict):
     """The part of the photo a model saw: `resize` "crop" (its evaluation protocol: a centred `box`
     of `crop_fraction` of the shorter side) or "whole" (the photo squashed); `box` is (left, top,
     right, bottom) in the photo's pixels, `left_out` the share of its area outside the box, and
-    `warning` whether that share is more than `CROP_WARNING_LEFT_OUT` (a subject at the edge may be lost)."""
+    `warning` whether the photo's shape alone makes the crop leave out more than a third of its long
+    side (`CROP_WARNING_LEFT_OUT`: a panorama, a 16:9 photo; a subject at its edge may be lost)."""
 
     resize: str
     box: list[float]

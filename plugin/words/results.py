@@ -69,7 +69,8 @@ def gradcam_caption(explained: Mapping[str, Any], lang: str) -> str:
 
 def region_text(region: Mapping[str, Any], lang: str) -> str:
     """What part of the photo a model saw, in one sentence: the centre crop and the share left out
-    (with a warning past `CROP_WARNING_LEFT_OUT`), or the whole photo squashed."""
+    (with a warning where the photo's shape makes the crop leave out more than `CROP_WARNING_LEFT_OUT`
+    of its long side), or the whole photo squashed."""
     if region["resize"] != "crop":
         return text("report.region_whole", lang)
     key = "report.region_crop_warning" if region.get("warning") else "report.region_crop"
@@ -184,7 +185,7 @@ def classification_view(record: Mapping[str, Any], lang: str) -> dict[str, Any]:
         `{"model", "failure": None, "result", "untrained", "precision", "run_by", "predictions",
         "verdict", "basis", "region"}`, the predictions with their `name` as people read it and the
         verdict's label in words; and the part of the photo the (first) model saw, in words, with
-        whether the crop left out more than a third of it.
+        whether the crop left out more than a third of its long side.
     """
     report = section("report", lang)
     cards: list[dict[str, Any]] = []

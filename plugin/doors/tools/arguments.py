@@ -73,7 +73,8 @@ _PRECISION = ("'float32', or 'int8': faster on this CPU, from a quantisation of 
 _RESIZE = ("How a photo is brought to the model's input: 'crop' (the model's evaluation protocol, the default for "
            "registry models: a centred box, e.g. Keras's 'shorter side to 256, centre 224', bicubic; how the published "
            "accuracy was measured) or 'whole' (the whole photo squashed to the input size). Each result's region says "
-           "which part of the photo the model saw, and warns when a crop left out more than a third of it.")
+           "which part of the photo the model saw, and warns where the photo is so wide (or tall) that the crop "
+           "left out more than a third of its long side.")
 
 
 def resize_field() -> Any:

@@ -101,6 +101,8 @@ class Framing:
         interpolation: "bicubic" or "bilinear".
         crop_fraction: the box's side as a share of the photo's shorter side (1.0 for "whole").
         left_out: the share of the photo's area outside the box (0.0 for "whole").
+        shape_left_out: the share of the photo's long side a square of its shorter side leaves
+            out (0.25 for 4:3), whatever the protocol's border: what a panorama loses at its edges.
     """
 
     resize: str
@@ -108,11 +110,12 @@ class Framing:
     interpolation: str
     crop_fraction: float
     left_out: float
+    shape_left_out: float = 0.0
 
     def describe(self) -> Region:
         return {"resize": self.resize, "box": [round(value, 1) for value in self.box], "interpolation": self.interpolation,
                 "crop_fraction": round(self.crop_fraction, 4), "left_out": round(self.left_out, 4),
-                "warning": self.left_out > CROP_WARNING_LEFT_OUT}
+                "warning": self.shape_left_out > CROP_WARNING_LEFT_OUT}
 
 
 _RESAMPLING = {"bicubic": Image.Resampling.BICUBIC, "bilinear": Image.Resampling.BILINEAR}
@@ -140,8 +143,9 @@ def framing(width: int, height: int, input_size: tuple[int, int], *, resize: str
     scale = min(width / columns, height / rows) * crop_fraction
     box_width, box_height = columns * scale, rows * scale
     left, top = (width - box_width) / 2, (height - box_height) / 2
+    shape = 1.0 - min(width / columns, height / rows) / max(width / columns, height / rows)
     return Framing("crop", (left, top, left + box_width, top + box_height), interpolation, crop_fraction,
-                   1.0 - (box_width * box_height) / (width * height))
+                   1.0 - (box_width * box_height) / (width * height), shape)
 
 
 def image_to_array(image: Image.Image, size: tuple[int, int], channels: int = 3, cut: Framing | None = None) -> np.ndarray:
