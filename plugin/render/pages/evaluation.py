@@ -105,7 +105,7 @@ def _build(inputs: dict[str, Any], t: dict, lang: str) -> Page:
                                   if model.get("published") else "-") for model in evaluated}
     protocols = list(dict.fromkeys(words.text(f"sources.{model['published']['protocol']['source_key']}", lang)
                                    for model in evaluated if model.get("published")))
-    resizes = ", ".join(dict.fromkeys(t[f"resize_{model.get('resize', 'crop')}"] for model in evaluated))
+    resizes = ", ".join(dict.fromkeys(t[f"resize_way_{model.get('resize', 'crop')}"] for model in evaluated))
     context = {"data": data, "evaluated": evaluated, "charts": charts, "matrices": matrices, "gallery": gallery,
                "published": published, "protocols": protocols, "resizes": resizes,
                "failures": {entry["model"]: failure_text(entry["error"], lang) for entry in failures(data["models"])},
