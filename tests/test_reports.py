@@ -211,7 +211,7 @@ def test_markdown_version_with_pictures_beside_it(reports):
     made = reports["made"]["architecture", "ko"]
     markdown = Path(made["markdown_path"]).read_text("utf-8")
     assert markdown.startswith("# ResNet50 구조 분석")
-    assert "| conv2\\_x | 56x56 | 3 |" in markdown
+    assert "| conv2\\_x | 56x56 | 35 (간격 4) | 3 |" in markdown  # the receptive field beside the output size
     for made in reports["made"].values():
         markdown_path = Path(made["markdown_path"])
         for link in [part.split(")")[0] for part in markdown_path.read_text("utf-8").split("](")[1:]]:

@@ -45,6 +45,9 @@ __all__ = [
     # architecture
     "Bilingual", "Stage", "StructureRow", "LayerRow", "BatchNorm", "DepthCounts", "PreprocessingCard", "ArchitecturePublished",
     "DiagramFile", "Diagram", "ArchitectureFacts", "StructureResult",
+    # inside the network
+    "ReceptiveAxis", "ReceptiveField", "KernelView", "WeightStats", "HistogramPair", "FeatureMap", "PatchWalk", "MaximizedFilter",
+    "InsideResult",
     # the API's own
     "StudyResult", "ReportFiles",
     # what the public functions take
@@ -626,7 +629,8 @@ class ModelList(TypedDict):
 # ----- architecture ---------------------------------------------------------------------------
 
 class Stage(TypedDict):
-    """One of the paper's stages (or a run of layers at one resolution)."""
+    """One of the paper's stages (or a run of layers at one resolution); `receptive_field` that of
+    its output (None where it has no height and width: the head)."""
 
     name: str
     output_size: str | None
@@ -638,9 +642,12 @@ class Stage(TypedDict):
     params: int
     macs: int
     residual_block: list[str] | None
+    receptive_field: ReceptiveField | None
 
 
 class StructureRow(TypedDict):
+    """One kind of layer in the structure table; `receptive_field` that of its last layer."""
+
     kind: str
     label: Bilingual
     count: int
@@ -649,6 +656,7 @@ class StructureRow(TypedDict):
     role: Bilingual
     params: int
     types: list[str]
+    receptive_field: ReceptiveField | None
 
 
 class _LayerRow(TypedDict):
@@ -662,10 +670,12 @@ class _LayerRow(TypedDict):
     activation: str | None
     kernel: str | None
     inbound: list[str]
+    receptive_field: ReceptiveField | None
 
 
 class LayerRow(_LayerRow, total=False):
-    """One row of the layer table; `parent` for a nested model's layer."""
+    """One row of the layer table (`receptive_field` None where the output has no height and
+    width); `parent` for a nested model's layer."""
 
     parent: str
 
@@ -764,6 +774,147 @@ class StructureResult(TypedDict):
     """Several models' `describe_architecture` facts, for the structure report."""
 
     models: list[ArchitectureFacts]
+
+
+# ----- inside the network (look_inside) ------------------------------------------------------
+
+class ReceptiveAxis(TypedDict):
+    """A receptive field along one axis (see `ReceptiveField`)."""
+
+    size: int
+    stride: int
+    start: float
+
+
+class _ReceptiveField(TypedDict):
+    size: int
+    stride: int
+    start: float
+
+
+class ReceptiveField(_ReceptiveField, total=False):
+    """What one output cell of a layer can see of the model's input: a `size` x `size` window of
+    input pixels, neighbouring cells `stride` pixels apart, cell (0, 0)'s window centred at input
+    pixel `start` (padding's offset: negative where "same" padding reaches outside the image).
+    `height` and `width` only where the two axes differ (after a 1x7 kernel, on an oblong input):
+    `size`, `stride` and `start` are then those of the axis with the larger window."""
+
+    height: ReceptiveAxis
+    width: ReceptiveAxis
+
+
+class KernelView(TypedDict):
+    """A convolution's kernels as the filters view draws them: `shape` (kh, kw, in, out) or, for a
+    depthwise convolution, (kh, kw, channels, multiplier); `shown` the output channels drawn, in
+    order; `scale` the symmetric range drawn (-scale .. +scale, as the book scales them)."""
+
+    layer: str
+    kind: str
+    shape: list[int]
+    shown: list[int]
+    scale: float
+
+
+class WeightStats(TypedDict):
+    count: int
+    mean: float
+    std: float
+    min: float
+    max: float
+
+
+class HistogramPair(TypedDict):
+    """One layer's weights trained against the same architecture freshly initialised: both
+    histograms on the same `bins` (edges), with their statistics and the initialiser named as
+    Keras names it ("GlorotUniform", "HeNormal", ...); `batch_norm` the trained scale (gamma) and
+    shift (beta) of the batch normalisation after it, where there is one."""
+
+    layer: str
+    initializer: str
+    bins: list[float]
+    trained: WeightStats
+    untrained: WeightStats
+    trained_counts: list[int]
+    untrained_counts: list[int]
+    batch_norm: dict[str, Any] | None
+
+
+class FeatureMap(TypedDict):
+    """One layer's output for the photo: its `channels` most active first (by mean activation,
+    `means` beside), at the layer's own resolution (`output_shape` without the batch), the stage it
+    ends (or None), whether it is after a ReLU (`after_relu`, and `activation`: the layer whose
+    output it is, e.g. "block1_conv1 (ReLU inside)" or "conv1_relu"), and its receptive field."""
+
+    layer: str
+    stage: str | None
+    output_shape: list[int]
+    after_relu: bool
+    activation: str
+    channels: list[int]
+    means: list[float]
+    receptive_field: ReceptiveField | None
+
+
+class PatchWalk(TypedDict):
+    """One output value of the first convolution traced back to its input window with the real
+    numbers (CNN Explainer's formula view): the `cell` (row, column) and `channel`, the
+    preprocessed input `patch` and the `kernel` (kh x kw x in, nested lists), their `products`,
+    `sum`, `bias`, `conv` (= sum + bias), then each following step the model applies (batch norm,
+    ReLU, max pool) as `{"name", "layer", "formula", "value", ...}`, ending at `model_value`, the
+    same number read from the model's own output, and `difference` between the two."""
+
+    layer: str
+    channel: int
+    cell: list[int]
+    patch: list
+    kernel: list
+    products: list
+    sum: float
+    bias: float
+    conv: float
+    steps: list[dict[str, Any]]
+    value: float
+    model_value: float
+    model_layer: str
+    difference: float
+
+
+class MaximizedFilter(TypedDict):
+    """The image that maximises one channel's mean activation (gradient ascent from grey noise
+    with a fixed seed), and how long it took."""
+
+    layer: str
+    channel: int
+    steps: int
+    seconds: float
+    activation_start: float
+    activation_end: float
+
+
+class _InsideResult(TypedDict):
+    model: str
+    weights: str
+    untrained: bool
+    views: list[str]
+    timings: dict[str, float]
+
+
+class InsideResult(_InsideResult, total=False):
+    """`look_inside`'s result: what each view asked for found (`filters`, `histograms`,
+    `feature_maps`, `receptive_fields` by layer name, `walk`, `maximized`), the photo (`image`,
+    `region`) where one was given, and, once the API drew them, `pictures`: each view's PNG
+    paths."""
+
+    image: ImageRecord
+    region: Region
+    filters: KernelView
+    deeper_filters: KernelView
+    histograms: HistogramPair
+    feature_maps: list[FeatureMap]
+    receptive_fields: dict[str, ReceptiveField]
+    walk: PatchWalk
+    maximized: list[MaximizedFilter]
+    pictures: dict[str, Any]
 
 
 # ----- the API's own --------------------------------------------------------------------------

@@ -17,7 +17,8 @@ from typing import Any
 
 from plugin.words import section, text
 
-__all__ = ["keras_shape", "paper_depth_text", "keras_depth_text", "depth_line", "paper_year_text", "shown_depth"]
+__all__ = ["keras_shape", "paper_depth_text", "keras_depth_text", "depth_line", "paper_year_text", "shown_depth",
+           "receptive_field_text"]
 
 _KINDS = ("convolutions", "depthwise", "batch_norms", "layer_norms", "dense", "other")
 """The kinds of `depth_counts`, in the order they are said (the projection shortcuts within the convolutions)."""
@@ -88,3 +89,17 @@ def paper_year_text(published: Mapping[str, Any] | None) -> str:
         return "-"
     venue = published.get("paper_venue")
     return f"{published['paper_year']} ({venue})" if venue else str(published["paper_year"])
+
+
+def receptive_field_text(field: Mapping[str, Any] | None, lang: str) -> str:
+    """A receptive field as the tables say it: "212 (stride 32)", "212 (간격 32)"; "7x1 (stride 2)"
+    where the axes differ (height x width); "" for None."""
+    if not field:
+        return ""
+    if "height" in field and "width" in field:
+        height, width = field["height"], field["width"]
+        size = f"{height['size']}x{width['size']}"
+        stride = height["stride"] if height["stride"] == width["stride"] else f"{height['stride']}x{width['stride']}"
+    else:
+        size, stride = field["size"], field["stride"]
+    return text("report.receptive_field_cell", lang, size=size, stride=stride)

@@ -1,5 +1,6 @@
 """The Architecture tab: a model's figures (its depth as the paper names it and as Keras counts it),
-stages, structure and layers, `model.summary()`, its diagram, and a report of the model chosen."""
+stages, structure and layers (each with its receptive field), `model.summary()`, its diagram, and a
+report of the model chosen."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from plugin.limits import DEFAULT_ARCHITECTURE_MODEL
 from plugin.render.stage_view import stage_view_note, stage_view_svg
 from plugin.render.svg import inline_svg
 from plugin.render.tables import keras_summary_html, stage_table_html, structure_table_html
-from plugin.words.architecture import depth_line, keras_shape, shown_depth
+from plugin.words.architecture import depth_line, keras_shape, receptive_field_text, shown_depth
 
 __all__ = ["architecture_view", "architecture_report", "report_of_chosen", "build"]
 
@@ -40,8 +41,9 @@ def architecture_view(*, model, model_file, expand_nested, rankdir, lang, reques
     except PluginError as exc:
         raise engine_error(exc, lang) from exc
     progress(0.9, desc=t["drawing"])
-    layers = [[row["name"], row["type"], keras_shape(row["output_shape"]), row["params"], round(row["macs"] / 1e6, 2),
-               ", ".join(row["inbound"])] for row in facts["layers"] or []]  # detail "layers" or "full": a table
+    layers = [[row["name"], row["type"], keras_shape(row["output_shape"]), receptive_field_text(row.get("receptive_field"), lang),
+               row["params"], round(row["macs"] / 1e6, 2), ", ".join(row["inbound"])]
+              for row in facts["layers"] or []]  # detail "layers" or "full": a table
     figures = t["figures"].format(model=md(facts["model"]), params=f"{facts['total_params']:,}",
                                   macs=f"{facts['macs'] / 1e9:.2f}", flops=f"{facts['flops'] / 1e9:.2f}",
                                   depth=shown_depth(facts), layers=facts["num_layers"], size=f"{facts['size_mb']:.1f}")

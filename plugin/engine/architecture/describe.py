@@ -15,6 +15,7 @@ from plugin import words
 from plugin.engine.architecture.depth import depth_counts
 from plugin.engine.architecture.keras_summary import keras_summary
 from plugin.engine.architecture.layers import layer_facts, weight_count
+from plugin.engine.architecture.receptive import receptive_fields
 from plugin.engine.architecture.stages import group_stages
 from plugin.engine.architecture.structure import structure_table
 from plugin.engine.inference.cache import model_cache
@@ -104,11 +105,14 @@ def describe(subject: Subject, *, detail: str = "summary", expand_nested: bool =
         variances that make up the non-trainable parameters. `depth` counts the layers with weights
         as Keras's table does (107 for ResNet50), `depth_counts` those layers by kind (53
         convolutions, 4 of them projection shortcuts, 53 batch normalisations, 1 dense);
-        `published["paper_depth"]` is the depth as the paper names it (50).
+        `published["paper_depth"]` is the depth as the paper names it (50). Each stage, structure
+        row (its last layer) and layer row has its `receptive_field` in the model's input (VGG16's
+        block5: 212 pixels, stride 32; None where its output has no height and width).
     """
     check_detail(detail)
     keras_model, spec = subject.model, subject.spec
-    top = layer_facts(keras_model)
+    fields = receptive_fields(keras_model)
+    top = layer_facts(keras_model, fields=fields)
     total = int(keras_model.count_params())
     trainable = sum(weight_count(w) for w in keras_model.trainable_weights)
     macs = sum(row.macs for row in top)
@@ -116,7 +120,7 @@ def describe(subject: Subject, *, detail: str = "summary", expand_nested: bool =
         layers = None
     else:
         expand = detail == "full" or expand_nested
-        layers = [row.row() for row in (layer_facts(keras_model, expand_nested=True) if expand else top)]
+        layers = [row.row() for row in (layer_facts(keras_model, expand_nested=True, fields=fields) if expand else top)]
     return {
         "model": subject.name,
         "family": spec.family if spec else None,

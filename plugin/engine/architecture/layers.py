@@ -2,8 +2,9 @@
 
 Each row has the layer's name, type, output shape, parameters, multiply-accumulates, whether
 it trains, its activation, its kernel (for convolutions and dense layers) and the layers it
-takes input from (summary's "Connected to"). Nested models are one row, or, expanded, one row
-per inner layer with the nested model's name as `parent`.
+takes input from (summary's "Connected to"), and, where the caller computed them
+(`plugin.engine.architecture.receptive`), its receptive field. Nested models are one row, or,
+expanded, one row per inner layer with the nested model's name as `parent`.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import dataclasses
 from typing import cast
 
 from plugin.engine.architecture.macs import is_nested_model, layer_macs
-from plugin.engine.results import LayerRow
+from plugin.engine.results import LayerRow, ReceptiveField
 
 __all__ = ["LayerFacts", "layer_facts", "inbound_names", "weight_count"]
 
@@ -35,6 +36,7 @@ class LayerFacts:
     kernel: str | None
     inbound: list[str]
     parent: str | None = None
+    receptive_field: ReceptiveField | None = None
 
     def row(self) -> LayerRow:
         """The `layers` row of `describe_architecture`."""
@@ -143,7 +145,7 @@ def weight_count(variable) -> int:
     return size
 
 
-def _facts(layer, parent: str | None, inbound: list[str]) -> LayerFacts:
+def _facts(layer, parent: str | None, inbound: list[str], field: ReceptiveField | None) -> LayerFacts:
     return LayerFacts(
         name=layer.name,
         type=type(layer).__name__,
@@ -156,12 +158,21 @@ def _facts(layer, parent: str | None, inbound: list[str]) -> LayerFacts:
         kernel=_kernel(layer),
         inbound=inbound,
         parent=parent,
+        receptive_field=field,
     )
 
 
-def layer_facts(model, *, expand_nested: bool = False) -> list[LayerFacts]:
-    """Facts for every layer of `model`, in order; nested models expanded when asked."""
+def layer_facts(model, *, expand_nested: bool = False,
+                fields: dict[str, ReceptiveField] | None = None) -> list[LayerFacts]:
+    """Facts for every layer of `model`, in order; nested models expanded when asked.
+
+    Args:
+        model: a built Keras model.
+        expand_nested: one row per layer of each nested model, not one for the whole.
+        fields: `receptive_fields(model)`, to give each row its receptive field (None: none).
+    """
     rows: list[LayerFacts] = []
+    fields = fields or {}
 
     def walk(container, parent: str | None) -> None:
         inbound = inbound_names(container)
@@ -169,7 +180,8 @@ def layer_facts(model, *, expand_nested: bool = False) -> list[LayerFacts]:
             if expand_nested and is_nested_model(layer):
                 walk(layer, layer.name if parent is None else f"{parent}/{layer.name}")
             else:
-                rows.append(_facts(layer, parent, inbound.get(layer.name, [])))
+                key = layer.name if parent is None else f"{parent}/{layer.name}"
+                rows.append(_facts(layer, parent, inbound.get(layer.name, []), fields.get(key)))
 
     walk(model, None)
     return rows

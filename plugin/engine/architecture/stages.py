@@ -8,8 +8,9 @@ head. Inception and other models, custom files included: one stage per Inception
 the layers are named `mixedN`, otherwise one stage per feature-map resolution, then the head.
 
 Each stage row: name, output size, number of layers, blocks, the layout in the papers' notation
-("[1x1, 64; 3x3, 64; 1x1, 256] x 3"), parameters and multiply-adds, and the kernels of one of its
-residual blocks (one whose output adds its input back: what a stage view draws beside the stage).
+("[1x1, 64; 3x3, 64; 1x1, 256] x 3"), parameters and multiply-adds, the kernels of one of its
+residual blocks (one whose output adds its input back: what a stage view draws beside the stage),
+and the receptive field of its output (its last layer's, where the rows have them).
 """
 
 from __future__ import annotations
@@ -78,9 +79,10 @@ def group_stages(rows: list[LayerFacts], family: str | None = None) -> list[Stag
 
     Returns:
         `[{"name", "output_size", "output_shape", "layers", "blocks", "weighted_layers", "layout",
-        "params", "macs", "residual_block"}]`; `blocks` is None where the family has no repeated blocks,
-        `residual_block` (the kernels of the stage's last block that ends in an addition, as
-        `["1x1, 64", "3x3, 64", "1x1, 256"]`) None where no block of the stage adds.
+        "params", "macs", "residual_block", "receptive_field"}]`; `blocks` is None where the family has no
+        repeated blocks, `residual_block` (the kernels of the stage's last block that ends in an addition, as
+        `["1x1, 64", "3x3, 64", "1x1, 256"]`) None where no block of the stage adds, `receptive_field` (its
+        last layer's) None where that layer's output has no height and width.
     """
     body = [row for row in rows if row.type != "InputLayer"]
     rules = STAGE_RULES.get(family or "")
@@ -237,4 +239,5 @@ def _summarise(name: str, members: list[LayerFacts], rules: FamilyRules | None) 
         "params": sum(row.params for row in members),
         "macs": sum(row.macs for row in members),
         "residual_block": _residual_block(members, rules),
+        "receptive_field": last.receptive_field,
     }

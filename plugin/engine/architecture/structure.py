@@ -47,7 +47,8 @@ def structure_table(rows: list[LayerFacts]) -> list[StructureRow]:
 
     Returns:
         `[{"kind", "label": {"en", "ko"}, "count", "shapes", "details", "role": {"en", "ko"}, "params",
-        "types"}]`: `params` the kind's parameters summed, `types` its Keras layer classes;
+        "types", "receptive_field"}]`: `params` the kind's parameters summed, `types` its Keras layer
+        classes, `receptive_field` that of the kind's last layer in the network (None without one);
         `shapes` is the first and last output shape ("224x224x64 -> 7x7x512"), `details` every
         kernel or unit setting in network order, as a student writes them ("3x3, 64 (x2); 3x3, 128
         (x2); ..."), each with how many layers have it.
@@ -77,5 +78,6 @@ def structure_table(rows: list[LayerFacts]) -> list[StructureRow]:
             "role": role,
             "params": sum(row.params for row in members),
             "types": sorted({row.type for row in members}),
+            "receptive_field": members[-1].receptive_field,
         })
     return table

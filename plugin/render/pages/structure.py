@@ -1,5 +1,5 @@
 """The structure report: the homework's table for each model (No., kind, main parts, summary()
-info, plot_model info, role) and one table across the models."""
+info, plot_model info, receptive field, role) and one table across the models."""
 
 from __future__ import annotations
 
@@ -27,7 +27,8 @@ def _build(inputs: dict[str, Any], t: dict, lang: str) -> Page:
         rows = [{"no": number, "kind": row["label"][lang], "parts": row["details"],
                  "summary": t["structure_summary_cell"].format(count=row["count"], types=", ".join(row.get("types", [])),
                                                                params=f"{row.get('params', 0):,}"),
-                 "plot": row["shapes"], "role": row["role"][lang]} for number, row in enumerate(facts["structure"], 1)]
+                 "plot": row["shapes"], "field": row.get("receptive_field"), "role": row["role"][lang]}
+                for number, row in enumerate(facts["structure"], 1)]
         published = facts.get("published")
         counts = facts.get("depth_counts")
         paper_depth = published.get("paper_depth") if published else None
