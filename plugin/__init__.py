@@ -41,9 +41,11 @@ if TYPE_CHECKING:  # the names as the type checker sees them; at run time __geta
         explain_image,
         fine_tune,
         list_models,
+        look_inside,
         make_report,
         render_report,
         report_kinds,
+        show,
         study_image,
     )
     from plugin.config import configure, get_settings
@@ -70,9 +72,11 @@ __all__ = [
     "fine_tune",
     "describe_architecture",
     "compare_models",
+    "look_inside",
     "render_report",
     "make_report",
     "report_kinds",
+    "show",
     "REPORT_OPTIONS",
     "configure",
     "get_settings",

@@ -19,14 +19,19 @@ from typing import Any
 
 from plugin import words
 from plugin.engine.architecture.describe import check_detail, describe, load_subject
+from plugin.engine.inference.custom import load_custom_model
 from plugin.engine.inference.listing import list_models
 from plugin.engine.inference.options import RunOptions
+from plugin.engine.inference.prepared import load_registry_model
 from plugin.engine.inference.preprocessing import MODES
+from plugin.engine.inside import VIEWS as INSIDE_VIEWS
+from plugin.engine.inside import look_inside as _look_inside
 from plugin.engine.intake.archives import extract_images
 from plugin.engine.intake.folders import labelled_folders
 from plugin.engine.intake.images import bound_decoding, load_image, load_upload
 from plugin.engine.models.defaults import default_models
 from plugin.engine.models.registry import MODELS, get_spec
+from plugin.engine.models.weights import parse_weights
 from plugin.engine.results import (
     ArchitectureFacts,
     BatchClassificationResult,
@@ -38,6 +43,7 @@ from plugin.engine.results import (
     Explanation,
     FineTuneResult,
     ImageInput,
+    InsideResult,
     LoadedImage,
     ModelNames,
     PathInput,
@@ -70,10 +76,13 @@ from plugin.limits import (
     DEFAULT_PRECISION,
     DEFAULT_TOP_K,
     FINE_TUNE_BASE,
+    MAX_MAXIMIZE_CHANNELS,
     RESIZES,
     STRUCTURE_MODELS,
 )
 from plugin.render import diagram as diagrams
+from plugin.render import inside_files as inside_pictures
+from plugin.render import notebook
 from plugin.render.overlay import write_overlay
 from plugin.render.pages import ReportKind, get_kind, kinds
 from plugin.render.reports import list_reports, share_report, write_report
@@ -90,10 +99,10 @@ from plugin.words.results import (
 )
 
 __all__ = ["list_models", "default_models", "classify_image", "structures", "classify_images", "study_image", "explain_image",
-           "compare_preprocessing", "evaluate", "fine_tune", "describe_architecture", "compare_models", "render_report",
+           "compare_preprocessing", "evaluate", "fine_tune", "describe_architecture", "compare_models", "render_report", "look_inside", "show",
            "make_report", "REPORT_OPTIONS", "report_kinds", "ReportKind", "list_reports", "share_report",
            # what the doors show and offer
-           "MODEL_NAMES", "MODEL_FAMILIES", "model_name", "PREPROCESSING_MODES", "ENGINES", "LoadedImage", "load_image", "load_upload",
+           "MODEL_NAMES", "MODEL_FAMILIES", "INSIDE_VIEWS", "model_name", "PREPROCESSING_MODES", "ENGINES", "LoadedImage", "load_image", "load_upload",
            "extract_images", "labelled_folders", "bound_decoding", "classification_view", "sentence", "display_name", "source_text", "fallback_note", "verdict_basis",
            "gradcam_caption", "region_text", "RESIZES",
            "verdict_rule", "answers", "failures", "is_answer", "is_failure"]
@@ -430,6 +439,63 @@ def explain_image(image: ImageInput, model: str | None = None, class_index: int 
     return result
 
 
+def look_inside(image: ImageInput | None = None, model: str | None = None, layers: Sequence[str] | None = None, *,
+                views: Sequence[str] | None = None, layer: str | None = None, maximize: int = 0,
+                cell: Sequence[int] | None = None, all_channels: bool = False, weights: WeightsInput = "imagenet",
+                allow_random_weights: bool = False, model_path: PathInput | None = None, resize: str | None = None,
+                lang: str | None = None) -> InsideResult:
+    """What the network sees inside: its first filters, its weights trained against untrained, the
+    photo's feature maps, receptive fields, one output value walked through with its real numbers,
+    and the images that maximise a few channels.
+
+    Args:
+        image: a photo (any form `classify_image` takes), for the feature maps, the walk and the
+            maximised images; None for the views of the weights alone.
+        model: a registry model name; None for VGG16 where its ImageNet weights are ready, else
+            EfficientNetLite0 (its weights come with the project). Ignored with `model_path`.
+        layers: feature-map layers by name (see `describe_architecture(detail="layers")`) instead
+            of the first convolution and the end of each stage.
+        views: any of "filters", "histograms", "feature_maps", "receptive_field", "walk",
+            "maximize"; None for all but "maximize" (those needing a photo only with one).
+        layer: the layer whose weights the histograms (and a second filters picture) show, and
+            whose channels are maximised; default the first convolution (for "maximize": the last
+            feature-map layer).
+        maximize: how many channels to maximise (with "maximize" in `views`), at most `MAX_MAXIMIZE_CHANNELS`.
+        cell: the (row, column) of the first convolution's output the walk traces and whose
+            receptive field is drawn on the photo; default its most active cell.
+        all_channels: every channel of each feature-map layer instead of the 16 most active.
+        weights, allow_random_weights, model_path, resize: as for `classify_image`.
+        lang: the language of the pictures' labels.
+
+    Returns:
+        `{"model", "weights", "untrained", "views", "timings", "image"?, "region"?, "filters"?,
+        "deeper_filters"?, "histograms"?, "feature_maps"?, "receptive_fields"?, "walk"?,
+        "maximized"?, "pictures"}`: the numbers of each view (see `plugin.engine.results`,
+        "inside the network") and `pictures`, the PNG files drawn from them in the output folder
+        (`{"filters", "deeper_filters", "histograms", "feature_maps": [...], "receptive_field",
+        "maximized"}`, where made); `timings` says how long each view took, in seconds.
+    """
+    options = RunOptions(weights=weights, allow_random_weights=allow_random_weights, model_path=model_path, resize=resize)
+    lang = words.check_lang(lang)
+    if model_path is not None:
+        prepared = load_custom_model(model_path)
+        family = None
+    else:
+        name = get_spec(model).name if model is not None else default_models(weights)[0][0]
+        options.require_trained("to look inside a model", "random weights, whose filters and feature maps show nothing learnt",
+                                untrained=parse_weights(weights).untrained)
+        prepared = load_registry_model(name, weights, backend="keras")
+        family = get_spec(name).family
+    check_count = maximize
+    if isinstance(check_count, bool) or not isinstance(check_count, int) or not 0 <= check_count <= MAX_MAXIMIZE_CHANNELS:
+        raise InvalidInputError(f"Expected maximize from 0 to {MAX_MAXIMIZE_CHANNELS}. Received: maximize={str(maximize)[:20]!r}",
+                                key="maximize_count", limit=MAX_MAXIMIZE_CHANNELS, value=str(maximize)[:20])
+    study = _look_inside(prepared, image, layers=layers, views=views, layer=layer, maximize=maximize, cell=cell,
+                         all_channels=all_channels, family=family, options=options)
+    study.result["pictures"] = inside_pictures.write_pictures(study, lang)
+    return study.result
+
+
 def _overlay(loaded: LoadedImage, heatmap: Any, explained: Explanation) -> str:
     return str(write_overlay(loaded.image, heatmap, explained["model"], explained["class"]["index"],
                              region=explained["region"]["box"]))
@@ -476,6 +542,26 @@ def render_report(kind: str, lang: str | None = None, output_dir: PathInput | No
     return write_report(kind, lang=lang, output_dir=output_dir, file_name=file_name, **spec.prepare(_API, given))
 
 
+def show(item: Any, lang: str | None = None, *, height: int = 720) -> str | None:
+    """Show a result or a written report inline in a notebook (Jupyter, Colab, VS Code).
+
+    Args:
+        item: what a function here returned (classify_image, classify_images, study_image,
+            explain_image, compare_preprocessing, describe_architecture, structures,
+            compare_models, evaluate, look_inside) or a written report (make_report,
+            render_report). A result with a kind of report is rendered as one (`render_report`,
+            into the output folder) and its page shown in a sandboxed frame; a Grad-CAM overlay and
+            look_inside's pictures are shown as images.
+        lang: "ko" or "en"; default CNNLAB_LANG, else Korean.
+        height: the frame's height in pixels for a page (it scrolls inside).
+
+    Returns:
+        None in a notebook (where it was displayed), else the HTML.
+    """
+    lang = words.check_lang(lang)
+    return notebook.show(item, render=lambda kind, **inputs: render_report(kind, lang, **inputs), lang=lang, height=height)
+
+
 def make_report(kind: str, lang: str | None = None, output_dir: PathInput | None = None, *, file_name: str | None = None,
                 **options: Any) -> ReportFiles:
     """Run the engine once with the options of a kind of report, then render it (`render_report`).
@@ -498,7 +584,8 @@ def make_report(kind: str, lang: str | None = None, output_dir: PathInput | None
     unknown = set(options) - set(spec.options)
     if unknown:
         raise InvalidInputError(f"Expected {kind} options among {list(spec.options)}. Received: {sorted(unknown)}")
-    return render_report(kind, lang, output_dir, file_name=file_name, **spec.run(_API, dict(options)))
+    asked = dict(options, lang=lang) if spec.pictures_in_language else dict(options)
+    return render_report(kind, lang, output_dir, file_name=file_name, **spec.run(_API, asked))
 
 
 def structures(models: ModelNames = None) -> StructureResult:

@@ -36,6 +36,9 @@ __all__ = [
     "DEFAULT_PRECISION",
     "RESIZES",
     "CROP_WARNING_LEFT_OUT",
+    "MAX_MAXIMIZE_CHANNELS",
+    "MAXIMIZE_STEPS",
+    "MAXIMIZE_SECONDS",
     "MAX_BATCH_IMAGES",
     "STORED_BYTES_PER_PARAMETER",
     "STORED_SLACK_BYTES",
@@ -130,6 +133,9 @@ measured), or "whole", the whole photo squashed to the input size (bilinear). No
 model's own way: "crop" for every registry model, and for a model file what was recorded when it
 was trained here, else "whole" (as Keras's `image_dataset_from_directory` trains)."""
 
+MAX_MAXIMIZE_CHANNELS = 8
+"""Most channels `look_inside` maximises in one call (each is a gradient ascent on the photo's size)."""
+
 CROP_WARNING_LEFT_OUT = 1 / 3
 """A crop is said as a warning where the photo's shape alone makes it leave out more than this share
 of the photo's long side: a photo more than 1.5 times as wide as tall (16:9, a panorama), whose edges,
@@ -161,3 +167,10 @@ WILD_CAT_INDICES = range(286, 294)
 PLAUSIBLE_GROUP = 0.2
 """The least share of the probability a group needs to be the verdict without holding the top-1
 class: one in five. Below it the group is an unsure model's noise spread over many classes."""
+
+MAXIMIZE_STEPS = 30
+"""Gradient-ascent steps that find the image a channel responds to most (keras.io's "Visualizing
+what convnets learn" takes 30), unless `MAXIMIZE_SECONDS` runs out first."""
+MAXIMIZE_SECONDS = 10.0
+"""Seconds the gradient ascent of one `look_inside` may take, all its channels together (one batch):
+it stops at the first step that ends past this and says how many steps it took."""

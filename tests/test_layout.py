@@ -29,4 +29,4 @@ def test_the_folders_are_the_layers():
     top = sorted(p.name for p in package.glob("*.py"))
     assert top == ["__init__.py", "api.py", "config.py", "errors.py", "files.py", "limits.py"]  # files: writing whole or not at all, for every layer
     engine = sorted(p.name for p in (package / "engine").iterdir() if p.is_dir() and p.name != "__pycache__")
-    assert engine == ["architecture", "inference", "intake", "models", "study"]
+    assert engine == ["architecture", "inference", "inside", "intake", "models", "study"]

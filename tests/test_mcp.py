@@ -110,6 +110,8 @@ def test_stdio_server_lists_and_runs_every_tool(server, labelled_photos):
         outcomes["render_report"] = await session.call_tool("render_report", {"kind": "architecture", "model": "AlexNet"})
         outcomes["explain_prediction"] = await session.call_tool("explain_prediction", {
             "image": CAT, "model": "EfficientNetLite0", "include_image": True})
+        outcomes["look_inside"] = await session.call_tool("look_inside", {
+            "image": CAT, "model": "EfficientNetLite0", "views": ["filters", "walk"], "include_image": True})
         outcomes["compare_preprocessing"] = await session.call_tool("compare_preprocessing", {
             "image": CAT, "model": "EfficientNetLite0", "modes": ["lite", "none"], "top_k": 1})
         outcomes["evaluate_images"] = await session.call_tool("evaluate_images", {
@@ -149,6 +151,8 @@ def test_stdio_server_lists_and_runs_every_tool(server, labelled_photos):
     assert [block.type for block in explained.content] == ["text", "image"] and explained.content[1].mimeType == "image/png"
     assert explained.structuredContent["class"]["index"] in range(281, 286) and explained.structuredContent["target"] == "answer"
     assert [row["own"] for row in outcomes["compare_preprocessing"].structuredContent["modes"]] == [True, False]
+    inside = outcomes["look_inside"]
+    assert inside.structuredContent["walk"]["difference"] < 1e-4 and [block.type for block in inside.content] == ["text", "image"]
     assert outcomes["evaluate_images"].structuredContent["models"][0]["accuracy"]["verdict"] == 1.0
     assert notes and notes[-1][:2] == (16.0, 16.0) and "EfficientNetLite0" in notes[-1][2]  # progress notifications
     tuned = outcomes["fine_tune"].structuredContent

@@ -61,7 +61,8 @@ KOREAN_PAGE_LATIN = {"CNN", "Study", "Lab", "ImageNet", "Keras", "Applications",
 COMMAND_LINE_LATIN = {"MCP", "stdio", "LLM", "Markdown", "README", "URI", "data", "s", "localhost", "example", "org", "csv",
                       "Data", "reports", "gallery", "report", "architecture", "classification", "comparison", "structure",
                       "random", "weights", "allow", "model_path", "expected", "local", "summary", "layers", "full", "detail",
-                      "name", "TB", "LR", "ko", "kitties", "_", "crop", "whole", "answer"}
+                      "name", "TB", "LR", "ko", "kitties", "_", "crop", "whole", "answer", "filters", "histograms",
+                      "feature_maps", "receptive_field", "walk", "maximize", "describe"}
 """What the command line's help may name besides: the words one types (commands, option values) and
 environment variables (CNNLAB_LANG)."""
 

@@ -25,6 +25,7 @@ from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from rich import box
 from rich.console import Console
 from rich.table import Table
@@ -96,6 +97,12 @@ def build_parser(extra_commands: Sequence[Command] = (), lang: str | None = None
                 positional={"image": {"metavar": "IMAGE"}}, defaults={"model": FALLBACK_MODEL})
     explain.add_argument("--class", dest="class_index", metavar="CLASS", help=option["class"])
     _output_options(explain, said)
+
+    inside = command("inside")
+    add_options(inside, tools.LookInsideArguments, lang, skip={"include_image", "lang"},
+                positional={"image": {"nargs": "?", "metavar": "IMAGE"}})
+    inside.add_argument("--walk", action="store_true", help=option["walk"])
+    _output_options(inside, said)
 
     study = command("preprocessing")
     add_options(study, tools.ComparePreprocessingArguments, lang, positional={"image": {"metavar": "IMAGE"}},
@@ -175,7 +182,7 @@ def main(argv: list[str] | None = None, extra_commands: Sequence[Command] = ()) 
         if args.command in extra:
             return extra[args.command].run(args, console)
         handler = {"models": _models, "classify": _classify, "describe": _describe, "compare": _compare,
-                   "report": _report, "explain": _explain, "preprocessing": _preprocessing, "evaluate": _evaluate,
+                   "report": _report, "explain": _explain, "inside": _inside, "preprocessing": _preprocessing, "evaluate": _evaluate,
                    "fine-tune": _fine_tune}[args.command]
         return handler(args, console, lang)
     except PluginError as exc:
@@ -349,6 +356,71 @@ def _preprocessing(args, console: Console, lang: str) -> int:
                       f"{top['probability']:.1%} · {report[way['verdict']['label']]}", soft_wrap=True, highlight=False)
         console.print(f"  [dim]{_escape(region_text(way['region'], lang))}[/]", soft_wrap=True, highlight=False)
     return 0
+
+
+def _inside(args, console: Console, lang: str) -> int:
+    given = validated(tools.LookInsideArguments, args, skip={"lang"})
+    options = given.model_dump(exclude={"image", "model", "layers", "include_image", "lang"})
+    result = api.look_inside(given.image, given.model, given.layers, lang=lang, **options)
+    if args.json:
+        _print_json(result)
+        return 0
+    t, pictures = words.section("cli", lang), result.get("pictures") or {}
+    console.print(f"[bold]{_escape(t['inside_title'].format(model=result['model']))}[/]")
+    if "filters" in result:
+        view = result["filters"]
+        console.print(_escape(t["inside_filters"].format(layer=view["layer"], count=len(view["shown"]),
+                                                         shape="x".join(map(str, view["shape"][:3])))), highlight=False)
+    if "histograms" in result:
+        pair = result["histograms"]
+        console.print(_escape(t["inside_histograms"].format(
+            layer=pair["layer"], initializer=pair["initializer"], trained_mean=f"{pair['trained']['mean']:.4f}",
+            trained_std=f"{pair['trained']['std']:.4f}", untrained_mean=f"{pair['untrained']['mean']:.4f}",
+            untrained_std=f"{pair['untrained']['std']:.4f}")), soft_wrap=True, highlight=False)
+    for entry in result.get("feature_maps", []):
+        field = entry.get("receptive_field")
+        console.print(_escape(t["inside_feature_map"].format(
+            layer=entry["layer"], stage=entry["stage"] or "-", shape="x".join(map(str, entry["output_shape"])),
+            field=t["inside_field"].format(size=field["size"], stride=field["stride"]) if field else "-",
+            channels=", ".join(map(str, entry["channels"][:8])))), soft_wrap=True, highlight=False)
+    walked = result.get("walk")
+    if walked:
+        console.print(_escape(t["inside_walk"].format(
+            layer=walked["layer"], channel=walked["channel"], row=walked["cell"][0], column=walked["cell"][1],
+            value=f"{walked['value']:.4f}", model_value=f"{walked['model_value']:.4f}",
+            difference=f"{walked['difference']:.1e}")), soft_wrap=True, highlight=False)
+        if args.walk:
+            _print_patch(console, walked)
+            table = _table(None, t["inside_walk_headers"], right={2})
+            steps = t["inside_steps"]
+            table.add_row(_escape(f"{steps['conv']} ({walked['layer']})"), "Σ patch · kernel + bias", f"{walked['conv']:.4f}")
+            for step in walked["steps"]:
+                table.add_row(_escape(f"{steps.get(step['name'], step['name'])} ({step['layer']})"), _escape(step.get("formula", "")),
+                              f"{step['value']:.4f}")
+            console.print(table)
+    for found in result.get("maximized", []):
+        console.print(_escape(t["inside_maximized"].format(
+            layer=found["layer"], channel=found["channel"], start=f"{found['activation_start']:.3f}",
+            end=f"{found['activation_end']:.3f}", steps=found["steps"], seconds=f"{found['seconds']:.1f}")), highlight=False)
+    shown = [path for value in pictures.values() for path in (value if isinstance(value, list) else [value])]
+    if shown:
+        console.print(t["inside_pictures"])
+        for path in shown:
+            console.print(f"  {path}", soft_wrap=True, highlight=False)
+    console.print(f"[dim]{_escape(t['inside_timings'].format(timings=', '.join(f'{view} {seconds:.2f} s' for view, seconds in result['timings'].items())))}[/]",
+                  soft_wrap=True, highlight=False)
+    return 0
+
+
+def _print_patch(console: Console, walked) -> None:
+    """The walked window and the kernel side by side, one input channel after another, as numbers."""
+    patch, kernel = np.asarray(walked["patch"], dtype=float), np.asarray(walked["kernel"], dtype=float)
+    for channel in range(patch.shape[-1]):
+        for row in range(patch.shape[0]):
+            left = " ".join(f"{value:8.3f}" for value in patch[row, :, channel])
+            right = " ".join(f"{value:8.3f}" for value in kernel[row, :, channel])
+            console.print(f"  [{channel}] {left}   x   {right}", highlight=False)
+        console.print("")
 
 
 def _describe(args, console: Console, lang: str) -> int:

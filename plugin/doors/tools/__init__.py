@@ -27,6 +27,7 @@ from plugin.doors.tools.arguments import (  # noqa: F401 (each tool's arguments,
     ExplainPredictionArguments,
     FineTuneArguments,
     ListModelsArguments,
+    LookInsideArguments,
     RenderReportArguments,
 )
 from plugin.doors.tools.dispatch import call_tool, parse_arguments, result_pictures, validation_message

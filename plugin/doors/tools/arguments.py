@@ -26,6 +26,7 @@ from plugin.limits import (
     MAX_FINE_TUNE_EPOCHS,
     MAX_IMAGES_PER_CALL,
     MAX_LAYER_ROWS,
+    MAX_MAXIMIZE_CHANNELS,
     MAX_MODELS_PER_CALL,
     MAX_PATH_CHARS,
     MAX_TOP_K,
@@ -162,6 +163,37 @@ class ExplainPredictionArguments(Arguments):
         return self
 
 
+class LookInsideArguments(Arguments):
+    image: ImageText | None = Field(None, description=_IMAGE + " Needed for feature_maps, walk and maximize; "
+                                                           "the views of the weights alone need none.")
+    model: ModelName | None = Field(None, description="Registry model to look inside (see list_models); default VGG16 where "
+                                                      "its weights are ready, else EfficientNetLite0. Ignored with model_path.")
+    layers: list[Name] | None = Field(None, min_length=1, max_length=12, description=(
+        "Feature-map layers by name (describe_architecture with detail=layers lists them), instead of the first "
+        "convolution and the end of each stage."))
+    views: list[Literal["filters", "histograms", "feature_maps", "receptive_field", "walk", "maximize"]] | None = Field(
+        None, min_length=1, max_length=6, description=(
+            "Which views: filters (the first convolution's kernels), histograms (a layer's weights trained against "
+            "freshly initialised), feature_maps (the photo's activations, 16 most active channels per layer), "
+            "receptive_field (what one output cell sees, per layer), walk (one output value traced back to its 3x3 "
+            "input window with the real numbers), maximize (images that maximise channels: seconds). Default: all "
+            "but maximize, those needing a photo only with one."))
+    layer: Name | None = Field(None, description="The layer whose weights the histograms show and whose channels are "
+                                                 "maximised; default the first convolution.")
+    maximize: int = Field(0, ge=0, le=MAX_MAXIMIZE_CHANNELS, description="How many channels to maximise with views maximize.")
+    cell: list[int] | None = Field(None, min_length=2, max_length=2, description=(
+        "[row, column] of the first convolution's output for the walk and the receptive field drawn on the photo; "
+        "default its most active cell."))
+    all_channels: bool = Field(False, description="Every channel of each feature-map layer instead of the 16 most active.")
+    weights: PathText = weights_field()
+    allow_random_weights: bool = consent_field()
+    model_path: PathText | None = Field(None, description="A .keras or .h5 model of the user's own, below the allowed folders.")
+    resize: Resize | None = resize_field()
+    lang: Literal["ko", "en"] | None = Field(None, description="Language of the pictures' labels; default Korean unless configured.")
+    include_image: bool = Field(False, description="MCP only: also return the filters, the first feature maps and the "
+                                                   "receptive field as PNG image content blocks.")
+
+
 class ComparePreprocessingArguments(Arguments):
     image: ImageText = Field(description=_IMAGE)
     model: ModelName = Field(description="Registry model to run (see list_models).")
@@ -263,6 +295,14 @@ class RenderReportArguments(Arguments):
     study_preprocessing: bool = Field(False, description="classification: add the preprocessing experiment with the first model.")
     precision: Precision = precision_field("classification and evaluation: ")
     resize: Resize | None = Field(None, description="classification and evaluation: " + _RESIZE)
+    layers: list[Name] | None = Field(None, min_length=1, max_length=12, description="inside: feature-map layers by name.")
+    views: list[Literal["filters", "histograms", "feature_maps", "receptive_field", "walk", "maximize"]] | None = Field(
+        None, min_length=1, max_length=6, description="inside: which views (default all but maximize).")
+    layer: Name | None = Field(None, description="inside: the layer of the histograms and of the maximised channels.")
+    maximize: int = Field(0, ge=0, le=MAX_MAXIMIZE_CHANNELS, description="inside: how many channels to maximise.")
+    cell: list[int] | None = Field(None, min_length=2, max_length=2, description="inside: [row, column] of the first layer's "
+                                                                                 "output to walk through.")
+    all_channels: bool = Field(False, description="inside: every channel of each feature-map layer.")
 
     @model_validator(mode="after")
     def _fits_kind(self):

@@ -33,6 +33,9 @@ def result_pictures(name: str, result: Mapping[str, Any]) -> list[Path]:
         return []
     if name == "explain_prediction":
         paths = [result.get("overlay_path")]
+    elif name == "look_inside":
+        pictures = result.get("pictures") or {}
+        paths = [pictures.get("filters"), *(pictures.get("feature_maps") or [])[:2], pictures.get("receptive_field")]
     elif name == "describe_architecture":
         paths = [(((result.get("diagram") or {}).get("files") or {}).get("png") or {}).get("path")]
     else:

@@ -28,6 +28,11 @@ def explain(args: models.ExplainPredictionArguments) -> Mapping[str, Any]:
                              **args.model_dump(exclude={"image", "model", "class_index", "include_image"}))
 
 
+def look_inside(args: models.LookInsideArguments) -> Mapping[str, Any]:
+    return api.look_inside(args.image, args.model, args.layers,
+                           **args.model_dump(exclude={"image", "model", "layers", "include_image"}))
+
+
 def compare_preprocessing(args: models.ComparePreprocessingArguments) -> Mapping[str, Any]:
     return api.compare_preprocessing(args.image, args.model, args.modes, top_k=args.top_k, weights=args.weights,
                                      allow_random_weights=args.allow_random_weights, resize=args.resize)

@@ -132,6 +132,18 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
          # Draws the heat map over the photo into the output folder's explanations/, named by its content.
          title="Explain a prediction (Grad-CAM)", effects=Effects(read_only=True, open_world=True),
          returns=(api.explain_image,)),
+    Tool("look_inside",
+         "Look inside a CNN, as the study's chapter on visualising convnets does: the first convolution's kernels, a "
+         "layer's weights trained against freshly initialised (histograms with mean and std), the photo's feature "
+         "maps at the first convolution and each stage's end (16 most active channels each, with output shape and "
+         "receptive field), the receptive field of every layer (size and stride in input pixels), one output value "
+         "walked back to its 3x3 input window with the real numbers (products, sum, bias, batch norm, ReLU, max "
+         "pool, ending at the model's own value), and on request images that maximise channels. Returns the "
+         "numbers and the paths of PNG pictures (include_image=true adds some as MCP images). Seconds; maximize "
+         "adds seconds per call.",
+         models.LookInsideArguments, handlers.look_inside,
+         # Draws each view's picture into the output folder's inside/, named by its content.
+         title="Look inside a model", effects=Effects(read_only=True, open_world=True), returns=(api.look_inside,)),
     Tool("compare_preprocessing",
          "The preprocessing experiment: classify one image with one model under several preprocessing modes "
          "(caffe, tf, torch, the model's own, none) to show how a wrong preparation of the pixels changes the "

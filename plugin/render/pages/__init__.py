@@ -72,6 +72,8 @@ class ReportKind:
             picture, the mistakes' thumbnails), from the inputs `render_report` was given.
         build: `build(page_inputs, t, lang) -> Page`, `t` being the report words of `lang`.
         template_dir: a folder of this kind's own templates, where they are not in the project's.
+        pictures_in_language: `run` draws pictures with words on them, so `make_report` hands it
+            the report's `lang` too.
     """
 
     name: str
@@ -85,6 +87,7 @@ class ReportKind:
     prepare: Callable[[Any, dict[str, Any]], dict[str, Any]]
     build: Callable[[dict[str, Any], dict, str], Page]
     template_dir: Path | None = None
+    pictures_in_language: bool = False
 
 
 _lock = threading.Lock()
