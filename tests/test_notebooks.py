@@ -27,10 +27,9 @@ NO_NETWORK = "http://127.0.0.1:9"
 """A proxy nothing listens on: a download the notebooks should not make fails at once instead of reaching out."""
 
 
-def run_notebook(name: str, folder: Path) -> nbformat.NotebookNode:
-    """The notebook `name` executed in a new kernel, its output folder `folder`; it raises
+def run_notebook_node(notebook: nbformat.NotebookNode, folder: Path) -> nbformat.NotebookNode:
+    """`notebook` executed in a new kernel, its output folder `folder`; it raises
     `nbclient.exceptions.CellExecutionError` (naming the cell) where a cell fails."""
-    notebook = nbformat.read(EXAMPLES / name, as_version=4)
     environment = dict(os.environ, CNNLAB_OUTPUT_DIR=str(folder / "out"), CNNLAB_IMAGE_ROOTS=str(EXAMPLES_DIR),
                        CNNLAB_AUTO_EXPORT="0", CNNLAB_LANG="ko", TF_CPP_MIN_LOG_LEVEL="3", HF_HUB_OFFLINE="1",
                        http_proxy=NO_NETWORK, https_proxy=NO_NETWORK, HTTP_PROXY=NO_NETWORK, HTTPS_PROXY=NO_NETWORK,
@@ -38,6 +37,25 @@ def run_notebook(name: str, folder: Path) -> nbformat.NotebookNode:
     client = NotebookClient(notebook, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(folder)}})
     client.execute(env=environment)
     return notebook
+
+
+@pytest.fixture(scope="module")
+def executed(tmp_path_factory) -> tuple[dict[str, nbformat.NotebookNode], Path]:
+    """Both notebooks executed one after the other in one kernel (as a student runs them in one
+    session: TensorFlow imported and the Lite models built once), each given back as its own
+    notebook with its outputs; and the folder they ran in."""
+    folder = tmp_path_factory.mktemp("notebooks")
+    names = ["week3.ipynb", "chapter8_3.ipynb"]
+    parts = {name: nbformat.read(EXAMPLES / name, as_version=4) for name in names}
+    combined = nbformat.v4.new_notebook(metadata=parts[names[0]].metadata)
+    combined.cells = [cell for name in names for cell in parts[name].cells]
+    ran = run_notebook_node(combined, folder)
+    start = 0
+    for name in names:
+        count = len(parts[name].cells)
+        parts[name].cells = ran.cells[start:start + count]
+        start += count
+    return parts, folder
 
 
 def outputs(notebook: nbformat.NotebookNode, cell: int | None = None) -> list[dict]:
@@ -70,8 +88,9 @@ def test_committed_notebooks_hold_no_outputs(name):
     assert raw["metadata"]["kernelspec"]["name"] == "python3"
 
 
-def test_week3_runs_offline_and_says_what_it_shows(tmp_path):
-    notebook = run_notebook("week3.ipynb", tmp_path)
+def test_week3_runs_offline_and_says_what_it_shows(executed):
+    notebooks, tmp_path = executed
+    notebook = notebooks["week3.ipynb"]
     text = printed(notebook)
     # The agreement sentences, in Korean and in English, as the notes below them tell them.
     assert "세 모델 모두 '개'라고 답했고 1위 클래스도 같습니다: 알래스칸 말라뮤트" in text
@@ -98,8 +117,9 @@ def test_week3_runs_offline_and_says_what_it_shows(tmp_path):
     assert post.is_file() and post.parent == tmp_path / "out"
 
 
-def test_chapter8_3_looks_inside_the_example_dog(tmp_path):
-    notebook = run_notebook("chapter8_3.ipynb", tmp_path)
+def test_chapter8_3_looks_inside_the_example_dog(executed):
+    notebooks, tmp_path = executed
+    notebook = notebooks["chapter8_3.ipynb"]
     text = printed(notebook)
     # The walk ends at the model's own number.
     difference = re.search(r"walk difference: ([0-9.e+-]+)", text)
