@@ -21,6 +21,7 @@ from pathlib import Path
 from plugin import words
 from scripts.bench.evaluation import evaluation_speed
 from scripts.bench.inference import BACKENDS, bench_folder, bench_weights, example_jpeg, measure_model
+from scripts.bench.inside import inside_speed
 from scripts.bench.machine import describe_machine, int8_matmul_peak_gops, matmul_peak_gflops
 from scripts.bench.probe import run_probe
 from scripts.bench.service import describe_speed, http_overhead, report_speed
@@ -39,10 +40,12 @@ TARGETS = {
     "int8_end_to_end_of_predict_max": {"ResNet50": 0.2},
     "int8_batch16_of_float32_min": 2.5,
     "ray_of_local_min": 0.7,
+    "inside_feature_maps_max_s": 2.0,
 }
 """Issue 14's targets, checked on the ONNX backend (the one `auto` uses once a model is exported), and
 issue 24's: int8 as ratios to float32 on onnxruntime and to `model.predict`, and Ray's photos per
-second (from its actors asked for to the last result, after `ray.init`) over the local engine's."""
+second (from its actors asked for to the last result, after `ray.init`) over the local engine's; and
+issue 32's: the feature maps of every stage of VGG16 and ResNet50 for one photo, warm."""
 
 
 def run_benchmarks(models=MODELS, runs: int = 10, batches: bool = True, fresh_export: bool = True, cold: bool = True,
@@ -83,6 +86,8 @@ def run_benchmarks(models=MODELS, runs: int = 10, batches: bool = True, fresh_ex
                 result["describe"] = describe_speed()
                 result["reports_s"] = report_speed(lite, "imagenet", jpeg, source)
                 result["http"] = http_overhead({"image": str(EXAMPLES_DIR / "cat_chelsea.png"), "models": [lite], "top_k": 5})
+                looked = [name for name in ("VGG16", "ResNet50", lite) if name in models or name == lite]
+                result["inside"] = inside_speed(looked, str(photo), {name: bench_weights(name)[0] for name in looked})
             if evaluation:
                 result["evaluation"] = evaluation_speed(source)
         finally:
@@ -125,6 +130,9 @@ def check_targets(result: dict) -> dict:
     if "local" in engines and "ray" in engines:
         checks["ray_of_local"] = _check(round(engines["ray"]["images_per_second"] / engines["local"]["images_per_second"], 2),
                                         TARGETS["ray_of_local_min"], below=False)
+    inside = {row["model"]: row["views_s"].get("feature_maps") for row in result.get("inside", {}).get("models", [])}
+    slowest = max((inside[name] for name in ("VGG16", "ResNet50") if inside.get(name) is not None), default=None)
+    checks["inside_feature_maps_s"] = _check(slowest, TARGETS["inside_feature_maps_max_s"], below=True)
     rss = result.get("peak_rss", {}).get("onnx")
     checks["rss_vgg16_resnet50_gb"] = _check(round(rss["peak_rss_bytes"] / 1e9, 2) if rss else None,
                                              TARGETS["rss_vgg16_resnet50_max_gb"], below=True)

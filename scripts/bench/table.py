@@ -65,6 +65,10 @@ def _facts(result: dict) -> list[str]:
         lines.append(f"classify_image call: in process {h['in_process_ms']:.1f} ms; Gradio HTTP API {h['gradio_http_ms']:.1f} ms "
                      f"(+{h['gradio_http_overhead_ms']:.1f}), with gradio_client {h['gradio_ms']:.1f} ms (+{h['gradio_overhead_ms']:.1f}); "
                      f"MCP over HTTP {h['mcp_ms']:.1f} ms (+{h['mcp_overhead_ms']:.1f})")
+    for row in result.get("inside", {}).get("models", []):
+        lines.append(f"look_inside {row['model']} on one photo, warm: {row['call_s']:.2f} s the whole call (pictures "
+                     "included); " + ", ".join(f"{view} {seconds:.3f} s" for view, seconds in row["views_s"].items())
+                     + f" ({row['stages']} feature-map layers)")
     for backend, probe in result.get("peak_rss", {}).items():
         lines.append(f"peak RSS, VGG16 + ResNet50 loaded and answering, {backend}: {probe['peak_rss_bytes'] / 1e9:.2f} GB")
     for row in result.get("evaluation", {}).get("engines", []):
