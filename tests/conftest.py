@@ -259,3 +259,32 @@ def browser():
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         yield launched
         launched.close()
+
+
+# --- the web app in a browser: one app per test module that asks for it ----------------------------
+
+WEBAPP_ARTIFACTS = REPO / "test-artifacts" / "webapp"
+
+
+@pytest.fixture(scope="module")
+def app(tmp_path_factory):
+    """The app in a subprocess, started as Hugging Face Spaces and Docker start it (`python app.py`,
+    the port in GRADIO_SERVER_PORT); yields its URL and output folder. One per test module, so the
+    suite's processes can each drive one."""
+    from tests.app_server import running_app
+
+    out = tmp_path_factory.mktemp("app-out")
+    with running_app(out, "--lang", "ko") as served:
+        yield {"url": served.url, "out": out}
+
+
+@pytest.fixture
+def page(app, browser):
+    """A fresh browser context on the app's Korean page, the Classify tab ready."""
+    WEBAPP_ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    context = browser.new_context(viewport={"width": 1280, "height": 1000}, accept_downloads=True)
+    opened = context.new_page()
+    opened.goto(app["url"])
+    opened.locator("#classify-button").wait_for(timeout=60_000)
+    yield opened
+    context.close()

@@ -545,15 +545,18 @@ def feature_map_grid_png(array: np.ndarray, entry: FeatureMap, lang: str) -> byt
 
 # ----- receptive field -----------------------------------------------------------------------
 
-def receptive_field_png(photo: Image.Image, box: Sequence[float], *, region: Sequence[float] | None = None) -> bytes:
+def receptive_field_png(photo: Image.Image, box: Sequence[float], *, region: Sequence[float] | None = None,
+                        stages: Sequence[tuple[str, Sequence[float]]] = ()) -> bytes:
     """The photo (at most 640 pixels a side) with the square of pixels one feature-map cell sees
-    drawn on it (a pink frame, the photo around it dimmed; a tiny square ringed so it is found), and
-    the region the model saw framed as the Grad-CAM pictures frame it.
+    drawn on it (a pink frame, the photo around it dimmed; a tiny square ringed so it is found), the
+    region the model saw framed as the Grad-CAM pictures frame it, and, where `stages` are given, the
+    window that the cell over the same spot sees at each later stage, growing, labelled.
 
     Args:
         photo: the photo.
         box: (left, top, right, bottom) in the photo's pixels; may reach outside it (padding).
         region: the part of the photo the model saw (left, top, right, bottom), or None.
+        stages: (label, box) of each later stage's cell over the same spot, shallow to deep.
     """
     picture = photo.convert("RGB")
     scale = min(1.0, MAX_SIDE / max(picture.size))
@@ -571,6 +574,22 @@ def receptive_field_png(photo: Image.Image, box: Sequence[float], *, region: Seq
         r_left, r_top, r_right, r_bottom = (round(value * scale) for value in region)
         if (r_left, r_top, r_right, r_bottom) != (0, 0, picture.width, picture.height):
             draw.rectangle((r_left, r_top, r_right - 1, r_bottom - 1), outline=REGION_COLOURS["crop"], width=2)
+    face = font(12, bold=True)
+    labels: list[tuple[float, float, float, float]] = []
+    for index, (label, stage_box) in enumerate(stages):  # the same spot seen from deeper and deeper: yellow to cyan
+        share = index / max(1, len(stages) - 1)
+        colour = (round(255 * (1 - share)), round(200 + 55 * share), round(255 * share))
+        s_left, s_top, s_right, s_bottom = (value * scale for value in stage_box)
+        draw.rectangle((s_left, s_top, s_right, s_bottom), outline=colour, width=1)
+        text_w, text_h = _width(label, face), _line_height(face)
+        text_x = min(max(2.0, s_left + 3), picture.width - text_w - 2)
+        text_y = min(max(2.0, s_top + 2), picture.height - text_h - 2)
+        spot = (text_x, text_y, text_x + text_w, text_y + text_h)
+        if s_right - s_left < text_w + 6 or any(spot[0] < o[2] and o[0] < spot[2] and spot[1] < o[3] and o[1] < spot[3] for o in labels):
+            continue  # a window too small for its name, or a name that would cover another's: the frame says enough
+        labels.append(spot)
+        draw.text((text_x + 1, text_y + 1), label, fill=(0, 0, 0), font=face)
+        draw.text((text_x, text_y), label, fill=colour, font=face)
     draw.rectangle((left - 2, top - 2, right + 1, bottom + 1), outline=(0, 0, 0), width=1)
     draw.rectangle((left - 1, top - 1, right, bottom), outline=FIELD_COLOUR, width=2)
     if max(right - left, bottom - top) < 16:  # a few pixels: ring it so it is seen
@@ -643,7 +662,7 @@ def maximized_png(images: Sequence[np.ndarray], filters: Sequence[MaximizedFilte
 def inside_pictures(result: InsideResult, lang: str, *, photo: Image.Image | None = None, kernels: np.ndarray | None = None,
                     deeper_kernels: np.ndarray | None = None, feature_maps: Sequence[np.ndarray] = (),
                     maximized: Sequence[np.ndarray] = (), cell_box: Sequence[float] | None = None,
-                    channel_order: str = "RGB") -> dict[str, Any]:
+                    channel_order: str = "RGB", stage_boxes: Sequence[tuple[str, Sequence[float]]] = ()) -> dict[str, Any]:
     """Every picture a `look_inside` study has, as PNG bytes by the names `InsideResult["pictures"]`
     gives their paths under (the report reads them there): "filters", "deeper_filters",
     "histograms", "receptive_field", "maximized" (one picture each) and "feature_maps" (a list, one
@@ -652,8 +671,8 @@ def inside_pictures(result: InsideResult, lang: str, *, photo: Image.Image | Non
     Args:
         result: the study's result.
         lang: the language of the pictures' words.
-        photo, kernels, deeper_kernels, feature_maps, maximized, cell_box: the arrays of the
-            study (`InsideStudy`'s attributes; the photo as a PIL image).
+        photo, kernels, deeper_kernels, feature_maps, maximized, cell_box, stage_boxes: the arrays
+            of the study (`InsideStudy`'s attributes; the photo as a PIL image).
         channel_order: the order of the model input's channels ("BGR" for Caffe preprocessing).
     """
     pictures: dict[str, Any] = {}
@@ -668,7 +687,8 @@ def inside_pictures(result: InsideResult, lang: str, *, photo: Image.Image | Non
         pictures["feature_maps"] = [feature_map_grid_png(array, entry, lang) for entry, array in zip(entries, feature_maps)]
     if photo is not None and cell_box is not None:
         region = result.get("region")
-        pictures["receptive_field"] = receptive_field_png(photo, cell_box, region=region["box"] if region else None)
+        pictures["receptive_field"] = receptive_field_png(photo, cell_box, region=region["box"] if region else None,
+                                                          stages=stage_boxes)
     found = result.get("maximized") or []
     if found and maximized:
         pictures["maximized"] = maximized_png(maximized, found, lang, maps=[_photo_map(item, entries, feature_maps) for item in found])

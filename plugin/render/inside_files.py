@@ -35,7 +35,8 @@ def write_pictures(study: InsideStudy, lang: str) -> dict[str, Any]:
     model = study.result["model"]
     drawn = inside.inside_pictures(study.result, lang, photo=study.image.image if study.image else None,
                                    kernels=study.kernels, deeper_kernels=study.deeper_kernels, feature_maps=study.feature_maps,
-                                   maximized=study.maximized, cell_box=study.cell_box, channel_order=study.channel_order)
+                                   maximized=study.maximized, cell_box=study.cell_box, channel_order=study.channel_order,
+                                   stage_boxes=study.stage_boxes)
     pictures: dict[str, Any] = {}
     for view, data in drawn.items():
         if view == "feature_maps":

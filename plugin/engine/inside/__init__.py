@@ -58,6 +58,8 @@ class InsideStudy:
             feature-map cell whose receptive field is drawn, or None.
         channel_order: the order of the model input's channels ("BGR" for caffe preprocessing),
             which the first filters' colours follow.
+        stage_boxes: (stage, window in the photo's pixels) of the cell over the walked spot at each
+            feature-map layer: the receptive field growing stage by stage.
     """
 
     result: InsideResult
@@ -68,6 +70,7 @@ class InsideStudy:
     maximized: list[np.ndarray] = dataclasses.field(default_factory=list)
     cell_box: tuple[float, float, float, float] | None = None
     channel_order: str = "RGB"
+    stage_boxes: list[tuple[str, tuple[float, float, float, float]]] = dataclasses.field(default_factory=list)
 
 
 def check_views(views: Sequence[str] | None, *, photo: bool) -> list[str]:
@@ -160,6 +163,7 @@ def look_inside(prepared: PreparedModel, image: ImageInput | None = None, *, lay
             timings["walk"] = round(time.perf_counter() - started, 3)
         if "receptive_field" in chosen:
             study.cell_box = _cell_box(result, walked["cell"], fields.get(first), prepared.input_size)
+            study.stage_boxes = _stage_boxes(result, walked["cell"], fields.get(first), prepared.input_size)
     if batch is not None and "maximize" in chosen and maximize:
         target = layer or (result["feature_maps"][-1]["layer"] if result.get("feature_maps") else first)
         channels = _channels_to_maximise(result, target, maximize)
@@ -175,6 +179,27 @@ def _channels_to_maximise(result: InsideResult, layer: str, count: int) -> list[
         if entry["layer"] == layer:
             return entry["channels"][:count]
     return list(range(count))
+
+
+def _stage_boxes(result: InsideResult, cell: Sequence[int], field,
+                 input_size: tuple[int, int]) -> list[tuple[str, tuple[float, float, float, float]]]:
+    """At each feature-map layer, the window of the cell over the walked spot: the same point of the
+    photo seen from deeper and deeper, its window growing."""
+    if field is None:
+        return []
+    centre_y, centre_x = field["start"] + cell[0] * field["stride"], field["start"] + cell[1] * field["stride"]
+    boxes = []
+    for entry in result.get("feature_maps", []):
+        stage_field = entry.get("receptive_field")
+        if not stage_field or len(entry["output_shape"]) < 2:
+            continue
+        rows, columns = entry["output_shape"][:2]
+        row = min(rows - 1, max(0, round((centre_y - stage_field["start"]) / stage_field["stride"])))
+        column = min(columns - 1, max(0, round((centre_x - stage_field["start"]) / stage_field["stride"])))
+        box = _cell_box(result, (row, column), stage_field, input_size)
+        if box is not None and stage_field["size"] > field["size"]:
+            boxes.append((entry["stage"] or entry["layer"], box))
+    return boxes
 
 
 def _cell_box(result: InsideResult, cell: Sequence[int], field, input_size: tuple[int, int]) -> tuple[float, float, float, float] | None:
