@@ -27,7 +27,14 @@ def folder(tmp_path_factory):
 def looked(folder):
     """One look inside Lite0 on the dog with every view, two channels maximised."""
     plugin.configure(output_dir=folder)
-    return plugin.api.look_inside(DOG, LITE, maximize=2, lang="ko")
+    return plugin.api.look_inside(DOG, LITE, layer="block1a_dwconv", maximize=2, lang="ko")
+
+
+def colourful(path) -> bool:
+    """Whether a picture has coloured pixels, not only greys."""
+    with Image.open(path) as picture:
+        pixels = np.asarray(picture.convert("RGB"), dtype=np.int16)
+    return bool((pixels.max(axis=2) - pixels.min(axis=2) > 40).mean() > 0.01)
 
 
 def opaque_png(path) -> tuple[int, int]:
@@ -41,7 +48,9 @@ def opaque_png(path) -> tuple[int, int]:
 def test_every_view_answers_with_its_numbers_and_picture(looked):
     assert looked["views"] == ["filters", "histograms", "feature_maps", "receptive_field", "walk", "maximize"]
     assert looked["filters"]["layer"] == "stem_conv" and looked["filters"]["shape"] == [3, 3, 3, 32]
-    assert looked["histograms"]["trained"]["std"] > 5 * looked["histograms"]["untrained"]["std"]  # trained spread wider
+    assert looked["deeper_filters"]["kind"] == "depthwise"  # block1a_dwconv: one spatial kernel per channel
+    pair = looked["histograms"]  # of block1a_dwconv, the layer asked for: trained spread wider than freshly drawn
+    assert pair["layer"] == "block1a_dwconv" and pair["trained"]["std"] > 1.2 * pair["untrained"]["std"]
     stages = [entry["stage"] for entry in looked["feature_maps"]]
     assert stages[0] == "stem" and stages[-1] == "block7" and len(looked["feature_maps"]) == 8
     fields = [entry["receptive_field"]["size"] for entry in looked["feature_maps"]]
@@ -50,11 +59,14 @@ def test_every_view_answers_with_its_numbers_and_picture(looked):
     assert walked["difference"] < 1e-4 and abs(walked["value"] - walked["model_value"]) < 1e-4
     assert [step["name"] for step in walked["steps"]] == ["batch_norm", "activation"]
     assert all(found["activation_end"] > found["activation_start"] for found in looked["maximized"])
+    assert looked["maximized"][0]["layer"] == "block1a_dwconv"  # the layer asked for
     pictures = looked["pictures"]
-    for key in ("filters", "histograms", "receptive_field", "maximized"):
+    for key in ("filters", "deeper_filters", "histograms", "receptive_field", "maximized"):
         opaque_png(pictures[key])
-    sizes = [opaque_png(path) for path in pictures["feature_maps"]]
-    assert len(sizes) == 8 and all(width <= 1400 for width, _ in sizes)
+    assert colourful(pictures["filters"]) and not colourful(pictures["deeper_filters"])  # RGB kernels in colour, depthwise in grey
+    maps = [np.asarray(Image.open(path).convert("RGB"), dtype=np.float64) for path in pictures["feature_maps"]]
+    assert len(maps) == 8 and all(drawn.shape[1] <= 1400 and drawn.std() > 20 for drawn in maps)  # not blank
+    assert maps[0].shape != maps[-1].shape or np.abs(maps[0] - maps[-1]).mean() > 10  # and not the same picture
     assert set(looked["timings"]) == set(looked["views"])
 
 
@@ -104,6 +116,7 @@ def test_the_report_holds_every_picture_in_its_post(looked, folder):
     files = plugin.render_report("inside", "ko", result=looked)
     page = Path(files["path"]).read_text("utf-8")
     assert "EfficientNetLite0" in page and "stem_conv" in page
+    assert "넓게 퍼져" in page and "밖에 되지 않습니다" in page and "depthwise" in page  # what to notice, said from the numbers
     with zipfile.ZipFile(files["post_path"]) as post:
         names = post.namelist()
         markdown = post.read(next(name for name in names if name.endswith(".md"))).decode()
