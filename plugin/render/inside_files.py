@@ -6,12 +6,10 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import TYPE_CHECKING, Any
 
-from plugin.config import get_settings
-from plugin.files import write_atomically
 from plugin.render import inside
+from plugin.render.overlay import write_by_content
 
 if TYPE_CHECKING:
     from plugin.engine.inside import InsideStudy
@@ -21,13 +19,7 @@ __all__ = ["write_pictures"]
 
 def _write(model: str, view: str, data: bytes) -> str:
     """The PNG `data` in the output folder's `inside/`, named by the model, the view and its content; its path."""
-    folder = get_settings().output_dir / "inside"
-    folder.mkdir(parents=True, exist_ok=True)
-    safe_model = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in model)[:60]
-    path = folder / f"{safe_model}-{view}-{hashlib.sha256(data).hexdigest()[:16]}.png"
-    if not path.exists():
-        write_atomically(path, data)
-    return str(path)
+    return str(write_by_content("inside", model, view, data))
 
 
 def write_pictures(study: InsideStudy, lang: str) -> dict[str, Any]:

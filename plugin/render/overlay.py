@@ -19,7 +19,7 @@ from PIL import Image, ImageDraw
 from plugin.config import get_settings
 from plugin.files import write_atomically
 
-__all__ = ["overlay_image", "overlay_png", "write_overlay", "heat_colours", "draw_regions", "png_bytes", "MAX_SIDE",
+__all__ = ["overlay_image", "overlay_png", "write_overlay", "heat_colours", "draw_regions", "png_bytes", "write_by_content", "MAX_SIDE",
            "REGION_COLOURS"]
 
 MAX_SIDE = 640
@@ -85,15 +85,19 @@ def overlay_png(photo: Image.Image, heatmap, region: Sequence[float] | None = No
     return png_bytes(overlay_image(photo, heatmap, region))
 
 
-def write_overlay(photo: Image.Image, heatmap, model: str, class_index: int, region: Sequence[float] | None = None) -> Path:
-    """Write the overlay into the output folder's `explanations/` and return its path (named by
-    content, so the same explanation is one file)."""
-    data = overlay_png(photo, heatmap, region)
-    digest = hashlib.sha256(data).hexdigest()[:16]
-    folder = get_settings().output_dir / "explanations"
-    folder.mkdir(parents=True, exist_ok=True)
+def write_by_content(folder: str, model: str, name: str, data: bytes) -> Path:
+    """Write a PNG into the output folder's `folder`, named by the model, `name` and its content (so
+    the same picture is one file, written once); return its path."""
+    target = get_settings().output_dir / folder
+    target.mkdir(parents=True, exist_ok=True)
     safe_model = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in model)[:60]
-    path = folder / f"{safe_model}-{class_index}-{digest}.png"
+    path = target / f"{safe_model}-{name}-{hashlib.sha256(data).hexdigest()[:16]}.png"
     if not path.exists():
         write_atomically(path, data)
     return path
+
+
+def write_overlay(photo: Image.Image, heatmap, model: str, class_index: int, region: Sequence[float] | None = None) -> Path:
+    """Write the overlay into the output folder's `explanations/` and return its path (named by
+    content, so the same explanation is one file)."""
+    return write_by_content("explanations", model, str(class_index), overlay_png(photo, heatmap, region))
