@@ -29,8 +29,20 @@ def explain(args: models.ExplainPredictionArguments) -> Mapping[str, Any]:
 
 
 def look_inside(args: models.LookInsideArguments) -> Mapping[str, Any]:
-    return api.look_inside(args.image, args.model, args.layers,
-                           **args.model_dump(exclude={"image", "model", "layers", "include_image"}))
+    """The result with the receptive fields of the layers where the field grows (a model's context
+    needs those; every layer's is in describe_architecture's layer table)."""
+    result: dict[str, Any] = dict(api.look_inside(args.image, args.model, args.layers,
+                                                  **args.model_dump(exclude={"image", "model", "layers", "include_image"})))
+    fields = result.get("receptive_fields")
+    if fields:
+        kept, last = {}, None
+        for name, field in fields.items():
+            if (field["size"], field["stride"]) != last:
+                kept[name], last = field, (field["size"], field["stride"])
+        result["receptive_fields"] = kept
+        result["receptive_fields_note"] = (f"{len(kept)} of {len(fields)} layers: each where the field grows. "
+                                           "describe_architecture with detail=layers gives every layer's.")
+    return result
 
 
 def compare_preprocessing(args: models.ComparePreprocessingArguments) -> Mapping[str, Any]:
