@@ -442,8 +442,8 @@ def explain_image(image: ImageInput, model: str | None = None, class_index: int 
 def look_inside(image: ImageInput | None = None, model: str | None = None, layers: Sequence[str] | None = None, *,
                 views: Sequence[str] | None = None, layer: str | None = None, maximize: int = 0,
                 cell: Sequence[int] | None = None, all_channels: bool = False, weights: WeightsInput = "imagenet",
-                allow_random_weights: bool = False, model_path: PathInput | None = None, resize: str | None = None,
-                lang: str | None = None) -> InsideResult:
+                allow_random_weights: bool = False, model_path: PathInput | None = None, preprocessing: str | None = None,
+                resize: str | None = None, lang: str | None = None) -> InsideResult:
     """What the network sees inside: its first filters, its weights trained against untrained, the
     photo's feature maps, receptive fields, one output value walked through with its real numbers,
     and the images that maximise a few channels.
@@ -465,6 +465,8 @@ def look_inside(image: ImageInput | None = None, model: str | None = None, layer
             receptive field is drawn on the photo; default its most active cell.
         all_channels: every channel of each feature-map layer instead of the 16 most active.
         weights, allow_random_weights, model_path, resize: as for `classify_image`.
+        preprocessing: a model file's preprocessing (as for `classify_image`), needed with a photo
+            unless it was recorded beside the file; the views of the weights alone need none.
         lang: the language of the pictures' labels.
 
     Returns:
@@ -475,10 +477,11 @@ def look_inside(image: ImageInput | None = None, model: str | None = None, layer
         (`{"filters", "deeper_filters", "histograms", "feature_maps": [...], "receptive_field",
         "maximized"}`, where made); `timings` says how long each view took, in seconds.
     """
-    options = RunOptions(weights=weights, allow_random_weights=allow_random_weights, model_path=model_path, resize=resize)
+    options = RunOptions(weights=weights, allow_random_weights=allow_random_weights, model_path=model_path,
+                         preprocessing=preprocessing, resize=resize)
     lang = words.check_lang(lang)
-    if model_path is not None:
-        prepared = load_custom_model(model_path)
+    if model_path is not None:  # the weights' views read no pixels: a file with no recorded preprocessing is fine for them
+        prepared = load_custom_model(model_path, preprocessing=preprocessing or (None if image is not None else "none"))
         family = None
     else:
         name = get_spec(model).name if model is not None else default_models(weights)[0][0]

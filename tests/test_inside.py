@@ -79,6 +79,17 @@ def test_the_weights_alone_need_no_photo_and_a_photo_view_without_one_is_refused
         plugin.api.look_inside(DOG, LITE, views=["everything"])
 
 
+def test_a_model_file_of_ones_own_is_looked_inside(stripe_model_files, tmp_path):
+    from tests.conftest import save_png, stripes
+
+    file = stripe_model_files["keras"]
+    alone = plugin.api.look_inside(model_path=file, views=["filters", "receptive_field"])  # no pixels read: no preprocessing needed
+    assert alone["model"] == "stripes.keras" and alone["filters"]["kind"] == "conv"
+    photo = save_png(stripes("vertical", size=96, seed=3), tmp_path / "vertical.png")
+    seen = plugin.api.look_inside(photo, model_path=file, preprocessing="rescale", views=["feature_maps", "walk"])
+    assert seen["walk"]["difference"] < 1e-4 and seen["feature_maps"]
+
+
 def test_the_tool_answers_with_paths_in_the_output_folder_and_mcp_images():
     from plugin.doors.mcp import run_tool
 

@@ -188,6 +188,7 @@ class LookInsideArguments(Arguments):
     weights: PathText = weights_field()
     allow_random_weights: bool = consent_field()
     model_path: PathText | None = Field(None, description="A .keras or .h5 model of the user's own, below the allowed folders.")
+    preprocessing: Preprocessing | None = Field(None, description="Preprocessing of model_path, with an image (unless recorded beside it).")
     resize: Resize | None = resize_field()
     lang: Literal["ko", "en"] | None = Field(None, description="Language of the pictures' labels; default Korean unless configured.")
     include_image: bool = Field(False, description="MCP only: also return the filters, the first feature maps and the "

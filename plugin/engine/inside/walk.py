@@ -145,6 +145,8 @@ def _input_offset(model, conv, graph: dict[str, list[str]]) -> tuple[tuple[int, 
 
     top = left = 0
     sources = graph.get(conv.name, [])
+    if not sources:  # a Sequential model's first layer: its input is the model's
+        return (0, 0), None
     name = sources[0] if len(sources) == 1 else None
     while name is not None:
         layer = model.get_layer(name)

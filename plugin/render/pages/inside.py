@@ -276,7 +276,7 @@ KIND = ReportKind(
                 "the photo's feature maps, receptive fields, one cell worked out with its real numbers, maximised "
                 "filters; from model (and image for the photo's views)",
     inputs=("result",),
-    options=("model", "image", "model_path", "weights", "allow_random_weights", "layers", "views", "layer", "maximize",
+    options=("model", "image", "model_path", "preprocessing", "weights", "allow_random_weights", "layers", "views", "layer", "maximize",
              "cell", "all_channels", "resize"),
     required=(("model", "model_path"),),
     pictures_in_language=True,
