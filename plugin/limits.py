@@ -49,6 +49,14 @@ __all__ = [
     "CAT_INDICES",
     "WILD_CAT_INDICES",
     "PLAUSIBLE_GROUP",
+    "DEFAULT_EXPLAIN_METHOD",
+    "DEFAULT_METRIC_STEPS",
+    "MAX_METRIC_STEPS",
+    "ROAD_PERCENTILES",
+    "SCORECAM_CHANNELS",
+    "SANITY_CASCADE",
+    "SANITY_FLAG",
+    "EXPLAIN_BATCH",
 ]
 
 DEFAULT_MODELS = ("VGG16", "ResNet50")
@@ -174,3 +182,29 @@ what convnets learn" takes 30), unless `MAXIMIZE_SECONDS` runs out first."""
 MAXIMIZE_SECONDS = 10.0
 """Seconds the gradient ascent of one `look_inside` may take, all its channels together (one batch):
 it stops at the first step that ends past this and says how many steps it took."""
+
+DEFAULT_EXPLAIN_METHOD = "gradcam"
+"""How a heat map is made when a caller names no method (see `plugin.engine.study.explain.methods`)."""
+
+DEFAULT_METRIC_STEPS = 20
+"""Steps of the deletion and insertion curves: 5 % of the pixels removed (or added back) per step."""
+MAX_METRIC_STEPS = 50
+"""Most steps a caller may ask for (each step is one forward pass per curve and map)."""
+
+ROAD_PERCENTILES = (20, 40, 60, 80)
+"""The shares (%) of pixels ROAD removes, most and least relevant first (pytorch-grad-cam's
+`ROADCombined` default; Rong et al. 2022 use 10 to 90)."""
+
+SCORECAM_CHANNELS = 256
+"""Channels Score-CAM masks the photo with: the most active of the layer's (Lite0 has 1280, most
+nearly silent), so its forward passes stay a few batches."""
+
+SANITY_CASCADE = (1, 4, 12)
+"""How many of the model's top layers with weights the sanity check randomises, step by step, from
+the classifier down (Adebayo et al. 2018, cascading randomisation)."""
+SANITY_FLAG = 0.5
+"""A map whose rank correlation with its own map from the most randomised model stays at or above
+this is flagged: it does not depend on what the model learnt."""
+
+EXPLAIN_BATCH = 64
+"""Images per forward pass when an explanation or its metrics run a model on many masked photos."""

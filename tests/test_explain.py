@@ -67,7 +67,9 @@ def test_the_heat_map_covers_the_region_the_model_saw_and_the_overlay_lines_up_w
 
 def test_the_result_contract_and_the_overlay_picture():
     result = plugin.explain_image(CAT, "EfficientNetLite0")
-    assert set(result) == {"model", "class", "target", "answer", "layer", "heatmap", "region", "overlay_path"}
+    assert set(result) == {"model", "method", "method_title", "class_specific", "class", "target", "answer", "is_answer",
+                           "layer", "layer_reason", "backend", "heatmap", "region", "seconds", "overlay_path"}
+    assert result["method"] == "gradcam" and result["is_answer"] and result["layer_reason"] == "last_feature_map"
     assert set(result["class"]) == {"index", "label", "label_ko", "probability"}
     assert result["target"] == "answer" and result["answer"] == result["class"]
     assert result["class"]["label_ko"] in ("이집트 고양이", "호랑이무늬 고양이", "얼룩 고양이") and result["layer"] == "top_activation"
@@ -88,7 +90,8 @@ def test_the_models_own_answer_by_default_the_right_answer_or_a_given_class_when
     given = plugin.explain_image(CAT, "EfficientNetLite0", 282)
     assert given["class"]["index"] == 282 and given["class"]["label_ko"] == "호랑이무늬 고양이" and given["target"] == "class"
     cat_in_dog = plugin.explain_image(DOG, "EfficientNetLite0", expected="cat", target="expected")
-    assert cat_in_dog["class"]["index"] in range(281, 286) and cat_in_dog["answer"]["index"] in range(151, 269)
+    assert cat_in_dog["class"]["group"] == "cat" and cat_in_dog["class"]["classes"] == 13  # the whole group, summed
+    assert cat_in_dog["class"]["index"] is None and cat_in_dog["answer"]["index"] in range(151, 269) and not cat_in_dog["is_answer"]
     with pytest.raises(plugin.InvalidInputError, match="expected"):
         plugin.explain_image(CAT, "EfficientNetLite0", target="expected")
 

@@ -33,7 +33,8 @@ __all__ = [
     "ModelEntry", "is_answer", "is_failure", "answers", "failures", "Agreement",
     "ExpectedRecord", "Fallback", "ClassificationResult", "BatchClassificationResult",
     # Grad-CAM and the preprocessing experiment
-    "ExplainedClass", "Explanation", "PreprocessingMode", "PreprocessingStudy",
+    "ExplainedClass", "CurveMetrics", "RoadMetrics", "MapMetrics", "SanityStep", "SanityCheck", "Explanation", "ExplanationComparison",
+    "PreprocessingMode", "PreprocessingStudy",
     # comparison
     "ComparisonPublished", "ComparisonRow", "Device", "Timing", "ComparisonResult",
     # evaluation
@@ -276,26 +277,103 @@ class BatchClassificationResult(TypedDict):
 
 # ----- Grad-CAM and the preprocessing experiment ----------------------------------------------
 
-class ExplainedClass(TypedDict):
-    index: int
+class _ExplainedClass(TypedDict):
+    index: int | None
     label: str
     label_ko: str | None
     probability: float
 
 
+class ExplainedClass(_ExplainedClass, total=False):
+    """The class a heat map explains: an output `index` with its names and probability, or a whole
+    `group` ("dog" or "cat": `index` None, `label` the group, `probability` the group's sum over its
+    `classes` classes)."""
+
+    group: str
+    classes: int
+
+
+class CurveMetrics(TypedDict):
+    """A deletion or insertion curve: the class's probability at each step, and the area under it."""
+
+    auc: float
+    curve: list[float]
+
+
+class RoadMetrics(TypedDict):
+    """ROAD: the class's probability with the most / least relevant share of pixels imputed, per
+    percentile, and the combined score (mean of (LeRF - MoRF) / 2: higher is better)."""
+
+    score: float
+    percentiles: list[int]
+    most_relevant_first: list[float]
+    least_relevant_first: list[float]
+
+
+class _MapMetrics(TypedDict):
+    steps: int
+    deletion: CurveMetrics
+    insertion: CurveMetrics
+    road: RoadMetrics
+    score: float
+
+
+class MapMetrics(_MapMetrics, total=False):
+    """The numbers of one map: `score` = insertion AUC - deletion AUC; with its `baselines` (the same
+    numbers for a random and a centre map of the same grid) and the map's lead over them."""
+
+    baselines: dict[str, MapMetrics]
+    better_than_random: float
+    better_than_centre: float
+
+
+class SanityStep(TypedDict):
+    randomised: list[str]
+    rank_correlation: float
+
+
+class SanityCheck(TypedDict):
+    """Cascading randomisation: the map's rank correlation with itself as the top layers are
+    randomised; `flagged` where it stays at or above `threshold` (the map ignores the model)."""
+
+    steps: list[SanityStep]
+    flagged: bool
+    threshold: float
+
+
 # "class" is a keyword: the functional form names it
-_Explanation = TypedDict("_Explanation", {"model": str, "class": ExplainedClass, "layer": str,
+_Explanation = TypedDict("_Explanation", {"model": str, "method": str, "method_title": str, "class_specific": bool,
+                                          "class": ExplainedClass, "layer": str | None, "layer_reason": str | None,
                                           "heatmap": list[list[float]], "target": str, "answer": ExplainedClass,
-                                          "region": Region})
+                                          "is_answer": bool, "backend": str, "region": Region, "seconds": float})
 
 
 class Explanation(_Explanation, total=False):
-    """A Grad-CAM result: the `class` explained, chosen by `target` ("answer": the model's own
-    top-1, the default; "expected": the right answer given; "class": one asked for by index or
-    name), the model's own `answer` beside it, and the `region` of the photo the heat map covers.
-    `overlay_path` (a PNG of the heat over the photo) once the API drew it."""
+    """A heat map: made by `method` from `layer` (chosen for `layer_reason`: "registry",
+    "last_feature_map" or "asked"; None for occlusion), for the `class` chosen by `target`
+    ("answer": the model's own top-1, the default; "expected": the right answer given; "dog" or
+    "cat": the group's sum; "class": one asked for by index or name), the model's own `answer`
+    beside it (`is_answer`: whether the class explained holds it), over the `region` of the photo
+    the model saw. `metrics` and `sanity` where asked for; `overlay_path` (a PNG of the heat over
+    the photo) once the API drew it."""
 
+    metrics: MapMetrics
+    sanity: SanityCheck
     overlay_path: str
+
+
+class _ExplanationComparison(TypedDict):
+    model: str
+    methods: list[str]
+    targets: list[str]
+    explanations: list[Explanation]
+
+
+class ExplanationComparison(_ExplanationComparison, total=False):
+    """Maps of one photo and one model side by side: each method named, for each target;
+    `picture_path` (all overlays in one grid PNG) once the API drew it."""
+
+    picture_path: str
 
 
 class PreprocessingMode(TypedDict):

@@ -1,5 +1,5 @@
 """The study of one photo, in one place: classify it with each model, then (on request) ask each
-model where it looked (Grad-CAM) and run the preprocessing experiment with the first model.
+model where it looked (Grad-CAM, or the methods asked for) and run the preprocessing experiment with the first model.
 
 Every door (Python, tools, web app, command line, gallery) studies a photo through `study_image`:
 the photo is read once, classified once per model, explained once per model.
@@ -8,6 +8,7 @@ the photo is read once, classified once per model, explained once per model.
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -26,7 +27,8 @@ from plugin.engine.results import (
 from plugin.engine.study.classify import classify_image, weights_by_model
 from plugin.engine.study.experiment import compare_preprocessing
 from plugin.engine.study.explain import explain
-from plugin.limits import DEFAULT_TOP_K
+from plugin.engine.study.explain.methods import get_method
+from plugin.limits import DEFAULT_EXPLAIN_METHOD, DEFAULT_TOP_K
 
 __all__ = ["ImageStudy", "study_image"]
 
@@ -55,6 +57,7 @@ class ImageStudy:
 
 def study_image(image: ImageInput, models: ModelNames = None, *, expected: ExpectedInput = None,
                 explain_models: bool = False, study_preprocessing: bool = False, top_k: int = DEFAULT_TOP_K,
+                methods: Sequence[str] | None = None, metrics: bool = False,
                 options: RunOptions = RunOptions()) -> ImageStudy:
     """Classify a photo with each model; on request explain each answer and run the preprocessing experiment.
 
@@ -62,9 +65,11 @@ def study_image(image: ImageInput, models: ModelNames = None, *, expected: Expec
         image, models, top_k, expected: as for `classify_image`.
         options: the weights, random-weights consent, model file, class names, preprocessing,
             backend and precision, as for `classify_image`.
-        explain_models: a Grad-CAM heat map per classified model for its own answer and, where an
+        explain_models: a heat map per classified model and method for its own answer and, where an
             expected answer is given and the model's top-1 is not it, a second for the right answer
             (where the model found it), side by side.
+        methods: the explanation methods (default Grad-CAM alone), one section each on a page.
+        metrics: add each map's deletion / insertion / ROAD numbers and their baselines.
         study_preprocessing: the preprocessing experiment with the first model (registry models only).
     """
     loaded = load_image(image)
@@ -75,14 +80,17 @@ def study_image(image: ImageInput, models: ModelNames = None, *, expected: Expec
     per_model = {} if file else weights_by_model(options.weights, answered)
     if explain_models:
         study.explanations = []
-        for outcome in answers(result["results"]):
-            name = outcome["model"]
-            missed = expected is not None and not outcome.get("correct", {}).get("top1", True)
-            for target in ("answer", "expected") if missed else ("answer",):
-                explained, heatmap, _ = explain(loaded, None if file else name, expected=expected, target=target,
-                                                options=options if file else dataclasses.replace(options, weights=per_model[name]))
-                study.explanations.append(explained)
-                study.heatmaps.append(heatmap)
+        chosen = [get_method(method).name for method in dict.fromkeys(methods or (DEFAULT_EXPLAIN_METHOD,))]
+        for method in chosen:
+            for outcome in answers(result["results"]):
+                name = outcome["model"]
+                missed = expected is not None and not outcome.get("correct", {}).get("top1", True)
+                for target in ("answer", "expected") if missed else ("answer",):
+                    explained, heatmap, _ = explain(loaded, None if file else name, expected=expected, target=target,
+                                                    method=method, metrics=metrics,
+                                                    options=options if file else dataclasses.replace(options, weights=per_model[name]))
+                    study.explanations.append(explained)
+                    study.heatmaps.append(heatmap)
     if study_preprocessing and not file:
         first = answered[0]
         study.preprocessing_study = compare_preprocessing(loaded, first, top_k=_EXPERIMENT_TOP_K,

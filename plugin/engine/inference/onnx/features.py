@@ -1,0 +1,52 @@
+"""One layer's feature map from an exported model, read by onnxruntime: what Score-CAM and Eigen-CAM
+need, without TensorFlow.
+
+tf2onnx names each node after the TensorFlow op it came from, under the Keras layer's scope
+(`efficientnet_lite0_1/top_activation_1/Relu6:0`); the last node of a layer's scope, in the graph's
+order (topological), gives the layer's output in the model's own layout (batch, height, width,
+channels: tf2onnx transposes back after each convolution). That tensor is added as a second output
+of an in-memory copy of the graph; the file on disk is not changed. Quantised (int8) graphs keep the
+scopes, so the same holds for them.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+
+import numpy as np
+
+from plugin.engine.intake.parallel import threads
+from plugin.errors import ExportError
+
+__all__ = ["FeatureSession"]
+
+
+class FeatureSession:
+    """An onnxruntime session giving a named layer's feature map and the model's outputs."""
+
+    def __init__(self, path: str | os.PathLike, layer: str) -> None:
+        import onnx
+        import onnxruntime as ort
+
+        model = onnx.load(os.fspath(path))
+        scope = re.compile(rf"(^|/){re.escape(layer)}(_\d+)?/")
+        found = [node.output[0] for node in model.graph.node if node.output and scope.search(node.output[0])]
+        if not found:
+            raise ExportError(f"Expected layer {layer!r} in the exported graph of {os.path.basename(os.fspath(path))!r}. "
+                              "Received: no node in its scope.", key="onnx_layer_missing", value=layer)
+        model.graph.output.append(onnx.helper.make_empty_tensor_value_info(found[-1]))
+        options = ort.SessionOptions()
+        options.intra_op_num_threads = threads()
+        options.inter_op_num_threads = 1
+        self.session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
+        self._input = self.session.get_inputs()[0].name
+        self._outputs = [self.session.get_outputs()[0].name, found[-1]]
+
+    def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """`(feature maps (N, h, w, C), model outputs (N, classes))` for a preprocessed float32 batch."""
+        outputs, features = self.session.run(self._outputs, {self._input: batch.astype(np.float32)})
+        if features.ndim != 4:
+            raise ExportError(f"Expected a feature map of 4 dimensions. Received: shape {features.shape}.",
+                              key="onnx_layer_missing", value=self._outputs[1])
+        return np.asarray(features), np.asarray(outputs)

@@ -1,0 +1,185 @@
+"""What an explanation method works with: the photo's pixels as the model saw them, the class to
+explain, and the model as a method may ask it (scores of many masked photos on any backend; one
+layer's feature map on Keras or onnxruntime; gradients on Keras).
+
+Every perturbation happens on pixels (0..255, the region the model saw at its input size), then
+the model's own preprocessing is applied, so a grey patch is the same grey for every model: the
+ImageNet mean colour (`BASELINE_RGB`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, cast
+
+import numpy as np
+from PIL import Image
+
+from plugin.engine.inference.cache import model_cache
+from plugin.engine.inference.prepared import PreparedModel
+from plugin.engine.inference.preprocessing import preprocess
+from plugin.engine.inference.runners import KerasRunner
+from plugin.engine.study.explain.targets import Target
+from plugin.limits import EXPLAIN_BATCH
+
+__all__ = ["ExplainContext", "BASELINE_RGB", "upsample", "normalise"]
+
+BASELINE_RGB = (123.68, 116.78, 103.94)
+"""The ImageNet mean colour: what occlusion, Score-CAM and deletion put where a pixel is taken away."""
+
+
+@dataclasses.dataclass
+class ExplainContext:
+    """One photo, one model, one target, one layer.
+
+    Attributes:
+        prepared: the model that scores masked photos (Keras or onnxruntime, float32 or int8).
+        keras_model: the Keras model for gradients (None where the method needs none and
+            onnxruntime answers); activations come from onnxruntime where it scores.
+        pixels: the region the model saw, resized to its input: float32 (H, W, C), 0..255.
+        mode: the preprocessing applied to pixels.
+        target: the classes explained.
+        layer: the feature-map layer CAM methods use.
+        cached: whether models derived from `keras_model` are kept for the process (False for the
+            sanity check's randomised copies).
+    """
+
+    prepared: PreparedModel
+    keras_model: Any
+    pixels: np.ndarray
+    mode: str
+    target: Target
+    layer: str | None
+    cached: bool = True
+    _cache: dict = dataclasses.field(default_factory=dict, repr=False)
+
+    @property
+    def baseline(self) -> np.ndarray:
+        """The grey photo: every pixel the ImageNet mean colour."""
+        colour = np.array(BASELINE_RGB if self.pixels.shape[-1] == 3 else (float(np.mean(BASELINE_RGB)),), np.float32)
+        return np.broadcast_to(colour, self.pixels.shape).astype(np.float32)
+
+    def inputs(self, pixels: np.ndarray) -> np.ndarray:
+        """Pixels (N, H, W, C) as the model's input."""
+        return preprocess(pixels, self.mode)
+
+    def probabilities(self, pixels: np.ndarray) -> np.ndarray:
+        """Class probabilities (N, classes) of pixel batches, run in batches of `EXPLAIN_BATCH`."""
+        parts = [self.prepared.probabilities(self.inputs(pixels[start:start + EXPLAIN_BATCH]))
+                 for start in range(0, len(pixels), EXPLAIN_BATCH)]
+        return np.concatenate(parts)
+
+    def scores(self, pixels: np.ndarray) -> np.ndarray:
+        """The target's probability (summed over a group) for each photo of a pixel batch (N,)."""
+        return self.probabilities(pixels)[:, list(self.target.indices)].sum(axis=1)
+
+    @property
+    def layer_name(self) -> str:
+        if self.layer is None:
+            raise TypeError("this method uses no layer")
+        return self.layer
+
+    def activations(self) -> np.ndarray:
+        """The layer's feature map for the photo: (h, w, channels)."""
+        if "activations" not in self._cache:
+            batch = self.inputs(self.pixels[np.newaxis])
+            if self.prepared.backend == "onnx":
+                from plugin.engine.inference.onnx.features import FeatureSession
+
+                runner = cast(Any, self.prepared.runner)
+                session = model_cache.get(("explain-features", runner.path, self.layer_name),
+                                          lambda: FeatureSession(runner.path, self.layer_name))
+                features, _ = session(batch)
+            else:
+                model = _gradient_model(self.keras_model, self.layer_name, head_input=False, cached=self.cached)
+                features = np.asarray(model(batch, training=False)[0])
+            self._cache["activations"] = features[0].astype(np.float64)
+        return self._cache["activations"]
+
+    def gradients(self) -> tuple[np.ndarray, np.ndarray]:
+        """The layer's feature map and the gradient of the target's score (before the softmax; a
+        group's is the log-sum-exp of its classes') with respect to it, both (h, w, channels)."""
+        if "gradients" not in self._cache:
+            import tensorflow as tf
+
+            model = self.keras_model if self.keras_model is not None else cast(KerasRunner, self.prepared.runner).model
+            last = model.layers[-1]
+            before_softmax = _before_softmax(last)
+            gradient_model = _gradient_model(model, self.layer_name, head_input=before_softmax is not None, cached=self.cached)
+            indices = list(self.target.indices)
+            with tf.GradientTape() as tape:
+                feature_map, head = gradient_model(tf.convert_to_tensor(self.inputs(self.pixels[np.newaxis])), training=False)
+                scores = before_softmax(head) if before_softmax else head
+                if scores.shape[-1] == 1:  # one sigmoid unit: class 1 is the unit, class 0 its opposite
+                    score = scores[:, 0] if indices == [1] else -scores[:, 0]
+                elif len(indices) == 1:
+                    score = scores[:, indices[0]]
+                elif before_softmax:
+                    score = tf.reduce_logsumexp(tf.gather(scores, indices, axis=1), axis=1)
+                else:
+                    score = tf.math.log(tf.reduce_sum(tf.gather(scores, indices, axis=1), axis=1) + 1e-12)
+            gradients = tape.gradient(score, feature_map)
+            self._cache["gradients"] = (np.asarray(feature_map[0], np.float64), np.asarray(gradients[0], np.float64))
+        return self._cache["gradients"]
+
+    def upsample(self, grid: np.ndarray) -> np.ndarray:
+        """A map over the layer's cells as a map over the input's pixels (H, W), bilinear."""
+        height, width = self.pixels.shape[:2]
+        return upsample(grid, height, width)
+
+
+def upsample(grid: np.ndarray, height: int, width: int) -> np.ndarray:
+    """A 2-D map resized to (height, width), bilinear, as float64."""
+    picture = Image.fromarray(np.asarray(grid, np.float32), mode="F")
+    return np.asarray(picture.resize((width, height), Image.Resampling.BILINEAR), np.float64)
+
+
+def normalise(cam: np.ndarray) -> np.ndarray:
+    """Negative values to 0, then scaled to 0..1 by the largest (all zeros stay zeros)."""
+    cam = np.maximum(np.nan_to_num(np.asarray(cam, np.float64)), 0.0)
+    top = cam.max() if cam.size else 0.0
+    return cam / top if top > 0 else cam
+
+
+def _gradient_model(model, layer: str, *, head_input: bool, cached: bool = True):
+    """A model giving the named layer's feature map and the head's input (or the model's output);
+    kept for the process where `model` is (a cached model's, not a randomised copy's)."""
+    if cached:
+        return model_cache.get(("explain-gradient-model", id(model), layer, head_input),
+                               lambda: _gradient_model(model, layer, head_input=head_input, cached=False))
+    import keras
+
+    if isinstance(model, keras.Sequential):
+        return _sequential_model(model, layer, head_input=head_input)
+    head = model.layers[-1].input if head_input else model.outputs[0]
+    return keras.Model(model.inputs[0], [model.get_layer(layer).output, head])
+
+
+def _sequential_model(model, layer: str, *, head_input: bool):
+    """A Sequential model keeps its graph inside and its layers' symbolic outputs are not connected to
+    `model.inputs` for gradients, so the same layers (same weights) are called again on a fresh input."""
+    import keras
+
+    inputs = keras.Input(shape=tuple(model.inputs[0].shape[1:]))
+    x, feature, head = inputs, None, None
+    for part in model.layers:
+        if part is model.layers[-1] and head_input:
+            head = x
+        x = part(x)
+        if part.name == layer:
+            feature = x
+    return keras.Model(inputs, [feature, head if head_input else x])
+
+
+def _before_softmax(last):
+    """A function giving the class scores before the softmax from the last layer's input, or None
+    when the last layer is not a softmax (its outputs are then explained as they are)."""
+    kind = type(last).__name__
+    activation = getattr(getattr(last, "activation", None), "__name__", "")
+    if kind == "Dense" and activation == "softmax":
+        import keras
+
+        return lambda inputs: keras.ops.matmul(inputs, last.kernel) + (last.bias if last.use_bias else 0)
+    if kind == "Softmax" or (kind == "Activation" and activation == "softmax"):
+        return lambda inputs: inputs
+    return None
