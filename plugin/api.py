@@ -41,6 +41,7 @@ from plugin.engine.results import (
     EvaluationResult,
     ExpectedInput,
     Explanation,
+    ExplanationComparison,
     FineTuneResult,
     ImageInput,
     InsideResult,
@@ -65,33 +66,45 @@ from plugin.engine.study.compare import compare_models
 from plugin.engine.study.evaluation import ENGINES, Progress
 from plugin.engine.study.evaluation import evaluate as _evaluate
 from plugin.engine.study.experiment import compare_preprocessing as _compare_preprocessing
-from plugin.engine.study.explain import explain
+from plugin.engine.study.explain import TARGETS as EXPLAIN_TARGETS
+from plugin.engine.study.explain import describe_methods, explain
+from plugin.engine.study.explain.compare import compare_explanations as _compare_explanations
 from plugin.engine.study.finetune import FineTuneOptions
 from plugin.engine.study.finetune import fine_tune as _fine_tune
 from plugin.engine.study.image_study import study_image as _study_image
 from plugin.errors import InvalidInputError
 from plugin.limits import (
     DEFAULT_BACKEND,
+    DEFAULT_EXPLAIN_METHOD,
     DEFAULT_FINE_TUNE_EPOCHS,
+    DEFAULT_METRIC_STEPS,
     DEFAULT_PRECISION,
     DEFAULT_TOP_K,
     FINE_TUNE_BASE,
     MAX_MAXIMIZE_CHANNELS,
+    MAX_METRIC_STEPS,
     RESIZES,
     STRUCTURE_MODELS,
 )
 from plugin.render import diagram as diagrams
 from plugin.render import inside_files as inside_pictures
 from plugin.render import notebook
+from plugin.render.explanations import write_explanation_grid
 from plugin.render.overlay import write_overlay
 from plugin.render.pages import ReportKind, get_kind, kinds
 from plugin.render.reports import list_reports, share_report, write_report
 from plugin.words.results import (
     classification_view,
     display_name,
+    explanation_how,
     fallback_note,
     gradcam_caption,
+    method_description,
+    method_title,
+    metrics_definitions,
+    metrics_sentence,
     region_text,
+    sanity_sentence,
     sentence,
     source_text,
     verdict_basis,
@@ -99,12 +112,15 @@ from plugin.words.results import (
 )
 
 __all__ = ["list_models", "default_models", "classify_image", "structures", "classify_images", "study_image", "explain_image",
+           "compare_explanations", "explanation_methods",
            "compare_preprocessing", "evaluate", "fine_tune", "describe_architecture", "compare_models", "render_report", "look_inside", "show",
            "make_report", "REPORT_OPTIONS", "report_kinds", "ReportKind", "list_reports", "share_report",
            # what the doors show and offer
            "MODEL_NAMES", "MODEL_FAMILIES", "INSIDE_VIEWS", "model_name", "PREPROCESSING_MODES", "ENGINES", "LoadedImage", "load_image", "load_upload",
            "extract_images", "labelled_folders", "bound_decoding", "classification_view", "sentence", "display_name", "source_text", "fallback_note", "verdict_basis",
-           "gradcam_caption", "region_text", "RESIZES",
+           "gradcam_caption", "region_text", "RESIZES", "method_title", "method_description", "explanation_how",
+           "metrics_sentence", "sanity_sentence", "metrics_definitions", "EXPLAIN_TARGETS",
+           "DEFAULT_EXPLAIN_METHOD", "DEFAULT_METRIC_STEPS", "MAX_METRIC_STEPS",
            "verdict_rule", "answers", "failures", "is_answer", "is_failure"]
 
 class _ReportOptions(Mapping[str, tuple[str, ...]]):
@@ -342,7 +358,8 @@ def fine_tune(source: PathInput, base: str = FINE_TUNE_BASE, epochs: int = DEFAU
 
 
 def study_image(image: ImageInput, models: ModelNames = None, *, expected: ExpectedInput = None, explain: bool = False,
-                study_preprocessing: bool = False, **options: Any) -> StudyResult:
+                study_preprocessing: bool = False, methods: Sequence[str] | None = None, metrics: bool = False,
+                **options: Any) -> StudyResult:
     """Study a photo: classify it with each model; on request show where each model looked and how
     preprocessing changes the answer. One classification and one Grad-CAM per model.
 
@@ -350,8 +367,10 @@ def study_image(image: ImageInput, models: ModelNames = None, *, expected: Expec
         image: a path, http(s) URL, data URI, base64 string, bytes, PIL image or numpy array.
         models: registry model names; None as for `classify_image`.
         expected: the right answer, as for `classify_image`.
-        explain: add a Grad-CAM heat map per model (with its overlay PNG).
+        explain: add a heat map per model (with its overlay PNG): Grad-CAM, or each of `methods`.
         study_preprocessing: add the preprocessing experiment with the first model.
+        methods: the explanation methods with `explain` (see `explanation_methods()`); default Grad-CAM.
+        metrics: with `explain`, each map's deletion / insertion / ROAD numbers and baselines.
         **options: top_k, weights, allow_random_weights, model_path, class_names, preprocessing,
             backend, precision, resize, as for `classify_image`.
 
@@ -362,7 +381,7 @@ def study_image(image: ImageInput, models: ModelNames = None, *, expected: Expec
     """
     top_k = options.pop("top_k", DEFAULT_TOP_K)
     study = _study_image(image, models, expected=expected, explain_models=explain, study_preprocessing=study_preprocessing,
-                         top_k=top_k, options=RunOptions(**options))
+                         top_k=top_k, methods=methods, metrics=metrics, options=RunOptions(**options))
     for explained, heatmap in zip(study.explanations or [], study.heatmaps):
         explained["overlay_path"] = _overlay(study.image, heatmap, explained)
     return {"result": study.result, "image": study.image, "explanations": study.explanations,
@@ -407,36 +426,93 @@ def describe_architecture(model: str | None = None, detail: str = "summary", inc
 
 
 def explain_image(image: ImageInput, model: str | None = None, class_index: int | str | None = None, *,
-                  expected: ExpectedInput = None, target: str = "answer", weights: WeightsInput = "imagenet",
-                  allow_random_weights: bool = False, model_path: PathInput | None = None, class_names: ClassNames = None,
-                  preprocessing: str | None = None, resize: str | None = None) -> Explanation:
-    """Where did the model look? A Grad-CAM heat map for one image and one model.
+                  expected: ExpectedInput = None, target: str | int = "answer", method: str = DEFAULT_EXPLAIN_METHOD,
+                  layer: str | None = None, metrics: bool = False, steps: int = DEFAULT_METRIC_STEPS, sanity: bool = False,
+                  weights: WeightsInput = "imagenet", allow_random_weights: bool = False, model_path: PathInput | None = None,
+                  class_names: ClassNames = None, preprocessing: str | None = None, resize: str | None = None,
+                  backend: str | None = None, precision: str | None = None) -> Explanation:
+    """Where did the model look, and can the map be trusted? One heat map for one image and one model.
 
     Args:
         image: a path, http(s) URL, data URI, base64 string, bytes, PIL image or numpy array.
         model: a registry model name (see `list_models()`); ignored when `model_path` is given.
         class_index: a class to explain (an index, or an ImageNet class name) instead of `target`.
         expected: the right answer, as for `classify_image`.
-        target: which class to explain: "answer" (the model's own top-1, the default) or
-            "expected" (the right answer given in `expected`: where the model found it, even
-            when it answered something else).
+        target: which class to explain: "answer" (the model's own top-1, the default), "expected"
+            (the right answer given in `expected`, even when the model answered something else),
+            "dog" or "cat" (the sum of the group's classes, the verdict's groups), or an ImageNet
+            class by name or index.
+        method: how the map is made (`explanation_methods()` lists them): "gradcam" (the default),
+            "gradcam++", "scorecam", "eigencam" (no class: what the layer responds to most),
+            "layercam" or "occlusion" (a sliding grey patch; no layer, any backend).
+        layer: the feature-map layer the CAM methods use instead of the default (the last
+            feature map, or the registry's choice); a wrong name is refused with candidates.
+        metrics: add deletion and insertion AUC (lower and higher is better) and ROAD, each beside
+            the same number for a random and a centre-weighted map.
+        steps: the deletion and insertion curves' steps (1 to `MAX_METRIC_STEPS`, default 20).
+        sanity: re-make the map with the model's top layers randomised (Adebayo et al. 2018) and
+            say whether it changes; a map that does not is flagged.
         weights, allow_random_weights, model_path, class_names, preprocessing, resize: as for `classify_image`.
+        backend, precision: as for `classify_image`; gradient methods run on Keras in float32,
+            the others (and the metrics) on the backend asked for.
 
     Returns:
-        `{"model", "class": {"index", "label", "label_ko", "probability"}, "target", "answer",
-        "layer", "heatmap", "region", "overlay_path"}`: `class` is the class explained and `answer`
-        the model's own top-1 (the same unless `target` or `class_index` chose another; `target`
-        says which was asked: "answer", "expected" or "class"); `heatmap` is the last feature map's
-        grid (rows top to bottom, values 0..1, hot = where the model looked for the class) over the
-        `region` of the photo the model saw; `overlay_path` a PNG of the heat over the photo, placed
-        on that region and framed.
+        `{"model", "method", "method_title", "class_specific", "class", "target", "answer",
+        "is_answer", "layer", "layer_reason", "backend", "heatmap", "region", "seconds",
+        "overlay_path", "metrics"?, "sanity"?}`: `class` is what was explained (`{"index", "label",
+        "label_ko", "probability"}`, or for a group `index` None with `group` and `classes`),
+        `answer` the model's own top-1 and `is_answer` whether the class explained holds it;
+        `heatmap` the map's grid (rows top to bottom, 0..1, hot = where the evidence for the class
+        is) over the `region` the model saw; `overlay_path` a PNG of the heat over the photo.
+        `metrics`: `{"steps", "deletion": {"auc", "curve"}, "insertion": {...}, "road": {"score",
+        ...}, "score", "baselines": {"random", "centre"}, "better_than_random",
+        "better_than_centre"}` (`score` = insertion AUC - deletion AUC). `sanity`: `{"steps":
+        [{"randomised", "rank_correlation"}], "flagged", "threshold"}`.
     """
     options = RunOptions(weights=weights, allow_random_weights=allow_random_weights, model_path=model_path,
-                         class_names=class_names, preprocessing=preprocessing, resize=resize)
+                         class_names=class_names, preprocessing=preprocessing, resize=resize,
+                         backend=backend or DEFAULT_BACKEND, precision=precision or DEFAULT_PRECISION)
     result, heatmap, loaded = explain(image, model, class_index=class_index, expected=expected, target=target,
+                                      method=method, layer=layer, metrics=metrics, steps=steps, sanity=sanity,
                                       options=options)
     result["overlay_path"] = _overlay(loaded, heatmap, result)
     return result
+
+
+def compare_explanations(image: ImageInput, model: str | None = None, *, methods: Sequence[str] | None = None,
+                         targets: Sequence[str | int] | None = None, expected: ExpectedInput = None,
+                         layer: str | None = None, metrics: bool = False, steps: int = DEFAULT_METRIC_STEPS,
+                         sanity: bool = False, lang: str | None = None, **options: Any) -> ExplanationComparison:
+    """Several heat maps of one photo and one model side by side: the methods against each other,
+    or one method for several classes. The dog-versus-cat contrast is `targets=["dog", "cat"]`.
+
+    Args:
+        image, model, expected, layer, metrics, steps, sanity: as for `explain_image`.
+        methods: the methods to compare (default all of `explanation_methods()`).
+        targets: the targets, as `explain_image`'s `target` (default ["answer"]).
+        lang: the language of the grid picture's captions.
+        **options: weights, allow_random_weights, model_path, class_names, preprocessing,
+            resize, backend, precision, as for `explain_image`.
+
+    Returns:
+        `{"model", "methods", "targets", "explanations", "picture_path"}`: the `explain_image`
+        results target by target, method by method (each with its `overlay_path`), and one PNG
+        of all the overlays in a grid (a row per target, a column per method) with captions.
+    """
+    result, cams, loaded = _compare_explanations(image, model, methods=methods, targets=targets, expected=expected,
+                                                 layer=layer, metrics=metrics, steps=steps, sanity=sanity,
+                                                 options=RunOptions(**options))
+    for explained, cam in zip(result["explanations"], cams):
+        explained["overlay_path"] = _overlay(loaded, cam, explained)
+    result["picture_path"] = str(write_explanation_grid(loaded.image, result, cams, lang))
+    return result
+
+
+def explanation_methods() -> list[dict]:
+    """The explanation methods: `[{"name", "title", "needs", "class_specific", "uses_layer",
+    "citation", "description": {"ko", "en"}}]`; `needs` is "gradients" (Keras only),
+    "activations" or "scores" (onnxruntime too)."""
+    return describe_methods()
 
 
 def look_inside(image: ImageInput | None = None, model: str | None = None, layers: Sequence[str] | None = None, *,
@@ -500,8 +576,9 @@ def look_inside(image: ImageInput | None = None, model: str | None = None, layer
 
 
 def _overlay(loaded: LoadedImage, heatmap: Any, explained: Explanation) -> str:
-    return str(write_overlay(loaded.image, heatmap, explained["model"], explained["class"]["index"],
-                             region=explained["region"]["box"]))
+    explained_class = explained["class"]
+    name = f"{explained['method']}-{explained_class.get('group') or explained_class['index']}"
+    return str(write_overlay(loaded.image, heatmap, explained["model"], name, region=explained["region"]["box"]))
 
 
 def render_report(kind: str, lang: str | None = None, output_dir: PathInput | None = None, *, file_name: str | None = None,

@@ -91,13 +91,14 @@ def write_by_content(folder: str, model: str, name: str, data: bytes) -> Path:
     target = get_settings().output_dir / folder
     target.mkdir(parents=True, exist_ok=True)
     safe_model = "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in model)[:60]
+    name = "".join(ch if ch.isalnum() or ch in "-_" else "p" if ch == "+" else "_" for ch in name)[:60]
     path = target / f"{safe_model}-{name}-{hashlib.sha256(data).hexdigest()[:16]}.png"
     if not path.exists():
         write_atomically(path, data)
     return path
 
 
-def write_overlay(photo: Image.Image, heatmap, model: str, class_index: int, region: Sequence[float] | None = None) -> Path:
+def write_overlay(photo: Image.Image, heatmap, model: str, name: str | int, region: Sequence[float] | None = None) -> Path:
     """Write the overlay into the output folder's `explanations/` and return its path (named by
     content, so the same explanation is one file)."""
-    return write_by_content("explanations", model, str(class_index), overlay_png(photo, heatmap, region))
+    return write_by_content("explanations", model, str(name), overlay_png(photo, heatmap, region))

@@ -20,7 +20,8 @@ from plugin.limits import CAT_INDICES, DOG_INDICES, PLAUSIBLE_GROUP, WILD_CAT_IN
 from plugin.words import failure_text, percent, precision_text, run_by, section, text
 
 __all__ = ["display_name", "class_name", "verdict_basis", "verdict_rule", "sentence", "fallback_note", "source_text",
-           "classification_view", "gradcam_caption", "region_text"]
+           "classification_view", "gradcam_caption", "region_text", "method_title", "method_description",
+           "explanation_how", "metrics_sentence", "sanity_sentence", "metrics_definitions"]
 
 
 def display_name(prediction: Mapping[str, Any], lang: str) -> str:
@@ -50,21 +51,77 @@ def _object_particle(word: str) -> str:
 
 def gradcam_caption(explained: Mapping[str, Any], lang: str) -> str:
     """A heat map's caption in `lang`: the class it explains and whether it is the model's own
-    answer ("EfficientNetLite1의 답 블루틱 (bluetick) (41.0%)") or the right answer the model was
-    asked about ("정답 비글 (beagle)을 찾은 곳 (16.3%) · 모델의 답은 블루틱 (bluetick)")."""
+    answer ("EfficientNetLite1의 답 블루틱 (bluetick) (41.0%) · Grad-CAM, 층 top_activation"), the
+    right answer the model was asked about ("정답 비글 (beagle)을 찾은 곳 (16.3%) · 모델의 답은
+    블루틱 (bluetick)"), a whole group ("개 전체(118개 클래스의 합, 0.7%)를 찾은 곳 · 모델의 답은 ..."),
+    or, for a method that ignores the class, that it does; then the method and its layer."""
     explained_class = explained["class"]
     answer = explained.get("answer") or explained_class
     target = explained.get("target", "answer")
+    how = explanation_how(explained, lang)
+    if not explained.get("class_specific", True):
+        return text("report.gradcam_caption_agnostic", lang, model=explained["model"], answer=display_name(answer, lang), how=how)
+    if explained_class.get("group"):
+        return text("report.gradcam_caption_group", lang, model=explained["model"],
+                    group=text(f"explain.groups.{explained_class['group']}", lang), classes=explained_class.get("classes"),
+                    probability=percent(explained_class["probability"]), answer=display_name(answer, lang), how=how)
     if target == "answer" or (target == "class" and answer["index"] == explained_class["index"]):
         target = "answer"
     label = display_name(explained_class, lang)
     if target == "answer":
         return text("report.gradcam_caption_answer", lang, model=explained["model"], label=label,
-                    probability=percent(explained_class["probability"]), layer=explained["layer"])
+                    probability=percent(explained_class["probability"]), how=how)
     particle = _object_particle(explained_class.get("label_ko") or "") if lang == "ko" else ""
     return text(f"report.gradcam_caption_{target}", lang, model=explained["model"], label_object=label + particle,
-                probability=percent(explained_class["probability"]), answer=display_name(answer, lang),
-                layer=explained["layer"])
+                probability=percent(explained_class["probability"]), answer=display_name(answer, lang), how=how)
+
+
+def method_title(method: str, lang: str) -> str:
+    """An explanation method's name as a page in `lang` says it ("가림 실험" for occlusion)."""
+    titles = section("explain", lang)["titles"]
+    return titles.get(method, method)
+
+
+def method_description(method: str, lang: str) -> str:
+    """What an explanation method does, in one or two sentences in `lang` ("" for one without words)."""
+    return section("explain", lang)["methods"].get(method, "")
+
+
+def explanation_how(explained: Mapping[str, Any], lang: str) -> str:
+    """How a map was made: the method and its layer ("Grad-CAM, 층 top_activation"), or that it
+    hid the photo's pixels (occlusion)."""
+    method = method_title(explained.get("method", "gradcam"), lang)
+    if explained.get("layer"):
+        return text("report.caption_how_layer", lang, method=method, layer=explained["layer"])
+    return text("report.caption_how_pixels", lang, method=method)
+
+
+def metrics_sentence(metrics: Mapping[str, Any], lang: str) -> str:
+    """What a map's numbers say against its baselines, in one sentence ("이 지도는 무작위보다 0.18
+    낫고, 가운데를 본 지도보다 0.15 낫습니다.")."""
+    random_lead, centre_lead = metrics["better_than_random"], metrics["better_than_centre"]
+    values = {"random": _lead(random_lead), "centre": _lead(centre_lead), "random_abs": _lead(abs(random_lead)),
+              "centre_abs": _lead(abs(centre_lead))}
+    key = "worse" if random_lead < 0 else "not_centre" if centre_lead < 0 else "better"
+    return text(f"explain.{key}", lang, **values)
+
+
+def sanity_sentence(sanity: Mapping[str, Any], lang: str) -> str:
+    """The sanity check's verdict in one sentence: the map changed with the model, or it is flagged."""
+    last = sanity["steps"][-1]
+    return text("explain.sanity_flagged" if sanity["flagged"] else "explain.sanity_passed", lang,
+                layers=len(last["randomised"]), correlation=f"{last['rank_correlation']:.2f}",
+                threshold=f"{sanity['threshold']:.2f}")
+
+
+def metrics_definitions(metrics: Mapping[str, Any], lang: str) -> str:
+    """The metrics' definitions and sources, as a page cites them."""
+    return text("explain.definitions", lang, steps=metrics["steps"],
+                percentiles=", ".join(str(value) for value in metrics["road"]["percentiles"]))
+
+
+def _lead(value: float) -> str:
+    return f"{value:.2f}"
 
 
 def region_text(region: Mapping[str, Any], lang: str) -> str:
