@@ -469,3 +469,28 @@ def test_the_export_cache_forgets_the_least_recently_used_beyond_its_size(tmp_pa
     os.utime(just_made, (1, 1))  # whatever its time stamp, the export just made stays
     assert cache.evict(just_made, limit=3000) == ["oldest.onnx", "old.onnx"]
     assert sorted(path.name for path in tmp_path.iterdir()) == ["just-made.onnx", "newest.onnx", "recent.onnx"]
+
+
+def test_explanations_without_gradients_run_on_onnxruntime_float32_and_int8(lite_imagenet, lite_int8, keras_models):
+    """Score-CAM, Eigen-CAM and occlusion need no gradients: onnxruntime answers them (the layer's
+    feature map read from the exported graph, equal to Keras's), and their maps agree with Keras's."""
+    from plugin.engine.inference.onnx.features import FeatureSession
+    from plugin.engine.study.explain.sanity import rank_correlation
+
+    batch = preprocess(image_to_array(Image.open(DOG).convert("RGB"), (224, 224))[np.newaxis], "lite")
+    features, outputs = FeatureSession(lite_imagenet[1]["path"], "top_activation")(batch)
+    keras_model = load_registry_model(LITE).runner.model
+    import keras
+
+    expected = keras.Model(keras_model.inputs[0], keras_model.get_layer("top_activation").output)(batch, training=False)
+    assert features.shape == (1, 7, 7, 1280) and np.abs(features - np.asarray(expected)).max() < 1e-3
+    assert np.abs(outputs - np.asarray(keras_model(batch, training=False))).max() < 1e-4
+    for method in ("scorecam", "eigencam", "occlusion"):
+        on_keras = plugin.explain_image(DOG, LITE, method=method, backend="keras")
+        on_onnx = plugin.explain_image(DOG, LITE, method=method, backend="onnx")
+        int8 = plugin.explain_image(DOG, LITE, method=method, backend="onnx", precision="int8", metrics=True, steps=5)
+        assert on_keras["backend"] == "keras" and on_onnx["backend"] == "onnx" == int8["backend"]
+        assert rank_correlation(np.array(on_keras["heatmap"]), np.array(on_onnx["heatmap"])) > 0.98, method
+        assert rank_correlation(np.array(on_keras["heatmap"]), np.array(int8["heatmap"])) > 0.8, method
+        assert int8["metrics"]["better_than_random"] > 0, method
+    assert plugin.explain_image(DOG, LITE, method="gradcam", backend="onnx")["backend"] == "keras"  # gradients: Keras
