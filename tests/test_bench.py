@@ -34,6 +34,18 @@ def test_targets_are_judged_from_the_figures():
         "value": 0.82, "target": TARGETS["batch_of_peak_min"]["ResNet50"], "met": True}
     assert checks["VGG16_batch_of_peak"]["met"] is None and checks["http_overhead_ms"]["met"] is False
     assert checks["report_s"]["met"] is True and checks["rss_vgg16_resnet50_gb"]["value"] == 2.0
+    assert checks["scorecam_onnx_s"]["met"] is None  # explanations not measured
+
+
+def test_explanation_targets_and_their_line_come_from_the_figures():
+    figures = {"machine": {"cpu": "x", "cores": 2, "memory_gib": 4}, "peak_gflops": 200.0, "models": [],
+               "explain": {"gradcam_three_lites_s": 1.7, "scorecam_onnx_s": 1.1, "occlusion_onnx_s": 0.6,
+                           "metrics_first_map_s": 3.2, "metrics_per_map_s": 1.2, "runs": 3}}
+    checks = check_targets(figures)
+    assert checks["gradcam_three_lites_s"] == {"value": 1.7, "target": 3.0, "met": True}
+    assert checks["metrics_per_map_s"]["met"] is True and checks["scorecam_onnx_s"]["target"] == 5.0
+    figures["targets"] = checks
+    assert "Score-CAM 1.10 s, occlusion 0.60 s" in markdown(figures)
 
 
 def test_int8_rows_and_targets_come_from_the_figures():

@@ -6,7 +6,7 @@ Measures the machine's limit (float32 matmul GFLOP/s); for each model and backen
 to end (`classify_image` from JPEG bytes) against `model.predict` on a preprocessed array, and
 batches of 16 and 64 photos as a fraction of the limit; the export to ONNX; the first answer in a
 fresh process; describe with its diagram, cold and warm; each kind of report; what HTTP adds to a
-tool call (Gradio API, MCP); the peak memory of a process holding VGG16 and ResNet50; and an
+tool call (Gradio API, MCP); explanations (Grad-CAM, Score-CAM, occlusion, metrics), warm; the peak memory of a process holding VGG16 and ResNet50; and an
 evaluation on the local engine and on Ray. Prints one table, writes the figures as JSON into the
 output folder, and checks the targets of issues 14 and 24 (never in the unit tests).
 """
@@ -20,6 +20,7 @@ from pathlib import Path
 
 from plugin import words
 from scripts.bench.evaluation import evaluation_speed
+from scripts.bench.explain import explain_speed
 from scripts.bench.inference import BACKENDS, bench_folder, bench_weights, example_jpeg, measure_model
 from scripts.bench.inside import inside_speed
 from scripts.bench.machine import describe_machine, int8_matmul_peak_gops, matmul_peak_gflops
@@ -41,11 +42,17 @@ TARGETS = {
     "int8_batch16_of_float32_min": 2.5,
     "ray_of_local_min": 0.7,
     "inside_feature_maps_max_s": 2.0,
+    "gradcam_three_lites_max_s": 3.0,
+    "scorecam_onnx_max_s": 5.0,
+    "occlusion_onnx_max_s": 5.0,
+    "metrics_per_map_max_s": 3.0,
 }
 """Issue 14's targets, checked on the ONNX backend (the one `auto` uses once a model is exported), and
 issue 24's: int8 as ratios to float32 on onnxruntime and to `model.predict`, and Ray's photos per
 second (from its actors asked for to the last result, after `ray.init`) over the local engine's; and
-issue 32's: the feature maps of every stage of VGG16 and ResNet50 for one photo, warm."""
+issue 32's: the feature maps of every stage of VGG16 and ResNet50 for one photo, warm; issue 33's:
+Grad-CAM for the three Lite models on one photo, Score-CAM and occlusion for Lite0 on onnxruntime,
+and a map's metrics with 20 steps, warm."""
 
 
 def run_benchmarks(models=MODELS, runs: int = 10, batches: bool = True, fresh_export: bool = True, cold: bool = True,
@@ -88,6 +95,7 @@ def run_benchmarks(models=MODELS, runs: int = 10, batches: bool = True, fresh_ex
                 result["http"] = http_overhead({"image": str(EXAMPLES_DIR / "cat_chelsea.png"), "models": [lite], "top_k": 5})
                 looked = [name for name in ("VGG16", "ResNet50", lite) if name in models or name == lite]
                 result["inside"] = inside_speed(looked, str(photo), {name: bench_weights(name)[0] for name in looked})
+                result["explain"] = explain_speed(str(photo))
             if evaluation:
                 result["evaluation"] = evaluation_speed(source)
         finally:
@@ -133,6 +141,9 @@ def check_targets(result: dict) -> dict:
     inside = {row["model"]: row["views_s"].get("feature_maps") for row in result.get("inside", {}).get("models", [])}
     slowest = max((inside[name] for name in ("VGG16", "ResNet50") if inside.get(name) is not None), default=None)
     checks["inside_feature_maps_s"] = _check(slowest, TARGETS["inside_feature_maps_max_s"], below=True)
+    explained = result.get("explain", {})
+    for name in ("gradcam_three_lites", "scorecam_onnx", "occlusion_onnx", "metrics_per_map"):
+        checks[f"{name}_s"] = _check(explained.get(f"{name}_s"), TARGETS[f"{name}_max_s"], below=True)
     rss = result.get("peak_rss", {}).get("onnx")
     checks["rss_vgg16_resnet50_gb"] = _check(round(rss["peak_rss_bytes"] / 1e9, 2) if rss else None,
                                              TARGETS["rss_vgg16_resnet50_max_gb"], below=True)

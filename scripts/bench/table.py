@@ -69,6 +69,12 @@ def _facts(result: dict) -> list[str]:
         lines.append(f"look_inside {row['model']} on one photo, warm: {row['call_s']:.2f} s the whole call (pictures "
                      "included); " + ", ".join(f"{view} {seconds:.3f} s" for view, seconds in row["views_s"].items())
                      + f" ({row['stages']} feature-map layers)")
+    if "explain" in result:
+        e = result["explain"]
+        lines.append(f"explain_image on one photo, warm: Grad-CAM for the three Lite models {e['gradcam_three_lites_s']:.2f} s; "
+                     f"Lite0 on onnxruntime: Score-CAM {e['scorecam_onnx_s']:.2f} s, occlusion {e['occlusion_onnx_s']:.2f} s; "
+                     f"deletion / insertion / ROAD (20 steps): the first map of a photo {e['metrics_first_map_s']:.2f} s "
+                     f"(with its random and centre baselines), each further map {e['metrics_per_map_s']:.2f} s")
     for backend, probe in result.get("peak_rss", {}).items():
         lines.append(f"peak RSS, VGG16 + ResNet50 loaded and answering, {backend}: {probe['peak_rss_bytes'] / 1e9:.2f} GB")
     for row in result.get("evaluation", {}).get("engines", []):
