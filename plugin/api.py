@@ -358,7 +358,8 @@ def fine_tune(source: PathInput, base: str = FINE_TUNE_BASE, epochs: int = DEFAU
 
 
 def study_image(image: ImageInput, models: ModelNames = None, *, expected: ExpectedInput = None, explain: bool = False,
-                study_preprocessing: bool = False, methods: Sequence[str] | None = None, metrics: bool = False,
+                study_preprocessing: bool = False, methods: Sequence[str] | None = None,
+                targets: Sequence[str | int] | None = None, metrics: bool = False, sanity: bool = False,
                 **options: Any) -> StudyResult:
     """Study a photo: classify it with each model; on request show where each model looked and how
     preprocessing changes the answer. One classification and one Grad-CAM per model.
@@ -370,7 +371,11 @@ def study_image(image: ImageInput, models: ModelNames = None, *, expected: Expec
         explain: add a heat map per model (with its overlay PNG): Grad-CAM, or each of `methods`.
         study_preprocessing: add the preprocessing experiment with the first model.
         methods: the explanation methods with `explain` (see `explanation_methods()`); default Grad-CAM.
+        targets: with `explain`, the classes each model's maps explain (as `explain_image`'s
+            `target`; ["dog", "cat"] for the contrast) instead of its answer and, where it missed,
+            the right answer.
         metrics: with `explain`, each map's deletion / insertion / ROAD numbers and baselines.
+        sanity: with `explain`, each map's sanity check (cascading randomisation).
         **options: top_k, weights, allow_random_weights, model_path, class_names, preprocessing,
             backend, precision, resize, as for `classify_image`.
 
@@ -381,7 +386,8 @@ def study_image(image: ImageInput, models: ModelNames = None, *, expected: Expec
     """
     top_k = options.pop("top_k", DEFAULT_TOP_K)
     study = _study_image(image, models, expected=expected, explain_models=explain, study_preprocessing=study_preprocessing,
-                         top_k=top_k, methods=methods, metrics=metrics, options=RunOptions(**options))
+                         top_k=top_k, methods=methods, targets=targets, metrics=metrics, sanity=sanity,
+                         options=RunOptions(**options))
     for explained, heatmap in zip(study.explanations or [], study.heatmaps):
         explained["overlay_path"] = _overlay(study.image, heatmap, explained)
     return {"result": study.result, "image": study.image, "explanations": study.explanations,
@@ -601,7 +607,8 @@ def render_report(kind: str, lang: str | None = None, output_dir: PathInput | No
         result: a classification, comparison or evaluation result to render.
         facts: architecture facts to render.
         image: the photo (any form classify_image takes; a LoadedImage is not read again).
-        explanations: Grad-CAM results (explain_image) to show beside the predictions.
+        explanations: heat maps (explain_image results) to show beside the predictions, a section
+            per method, with their metrics and sanity checks where they have them.
         preprocessing_study: a compare_preprocessing result to show as a section.
         **options: refused with a clear error (they are `make_report`'s).
 
@@ -649,7 +656,9 @@ def make_report(kind: str, lang: str | None = None, output_dir: PathInput | None
     Args:
         kind: a kind of report (`report_kinds()` lists them): "architecture" runs
             describe_architecture, "classification" study_image (explain=True for a Grad-CAM per
-            model, study_preprocessing=True for the preprocessing experiment), "comparison"
+            model, methods=[...] for a section per explanation method, metrics=True for each map's
+            numbers and curves against a random map (either implies explain),
+            study_preprocessing=True for the preprocessing experiment), "comparison"
             compare_models, "evaluation" evaluate, "structure" structures. `REPORT_OPTIONS[kind]`
             lists the options each takes.
         **options: the options of the kind.

@@ -9,7 +9,8 @@ import pytest
 
 from plugin import api
 from plugin.config import EXAMPLES_DIR, get_settings
-from plugin.engine.study import classify, explain
+from plugin.engine.study import classify
+from plugin.engine.study.explain.context import ExplainContext
 
 CAT = str(EXAMPLES_DIR / "cat_chelsea.png")
 MODELS = ["AlexNet", "EfficientNetLite0"]
@@ -20,18 +21,18 @@ RANDOM = {"weights": "random", "allow_random_weights": True}
 def counted(monkeypatch):
     """Counts of the engine's classification (per model) and Grad-CAM (per model) steps."""
     counts = {"classify": [], "gradcam": []}
-    run, grad_model = classify._run, explain._feature_and_head_model
+    run, gradients = classify._run, ExplainContext.gradients
 
     def counting_run(model, *args, **kwargs):
         counts["classify"].append(model.name)
         return run(model, *args, **kwargs)
 
-    def counting_grad_model(*args, **kwargs):
-        counts["gradcam"].append(args[0].name)
-        return grad_model(*args, **kwargs)
+    def counting_gradients(context):
+        counts["gradcam"].append(context.prepared.name)
+        return gradients(context)
 
     monkeypatch.setattr(classify, "_run", counting_run)
-    monkeypatch.setattr(explain, "_feature_and_head_model", counting_grad_model)
+    monkeypatch.setattr(ExplainContext, "gradients", counting_gradients)
     return counts
 
 

@@ -62,7 +62,8 @@ COMMAND_LINE_LATIN = {"MCP", "stdio", "LLM", "Markdown", "README", "URI", "data"
                       "Data", "reports", "gallery", "report", "architecture", "classification", "comparison", "structure",
                       "random", "weights", "allow", "model_path", "expected", "local", "summary", "layers", "full", "detail",
                       "name", "TB", "LR", "ko", "kitties", "_", "crop", "whole", "answer", "filters", "histograms",
-                      "feature_maps", "receptive_field", "walk", "maximize", "describe"}
+                      "feature_maps", "receptive_field", "walk", "maximize", "describe", "method", "target", "dog", "cat",
+                      "gradcam", "scorecam", "occlusion", "metrics"}
 """What the command line's help may name besides: the words one types (commands, option values) and
 environment variables (CNNLAB_LANG)."""
 

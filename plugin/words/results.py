@@ -78,8 +78,7 @@ def gradcam_caption(explained: Mapping[str, Any], lang: str) -> str:
 
 def method_title(method: str, lang: str) -> str:
     """An explanation method's name as a page in `lang` says it ("가림 실험" for occlusion)."""
-    titles = section("explain", lang)["titles"]
-    return titles.get(method, method)
+    return section("explain", lang)["titles"].get(method, method)
 
 
 def method_description(method: str, lang: str) -> str:
@@ -88,12 +87,14 @@ def method_description(method: str, lang: str) -> str:
 
 
 def explanation_how(explained: Mapping[str, Any], lang: str) -> str:
-    """How a map was made: the method and its layer ("Grad-CAM, 층 top_activation"), or that it
-    hid the photo's pixels (occlusion)."""
-    method = method_title(explained.get("method", "gradcam"), lang)
+    """How a map was made: the method and its layer ("Grad-CAM, 층 top_activation"), that it hid
+    the photo's pixels (occlusion), or the method alone (one of no layer)."""
+    name = explained.get("method", "gradcam")
+    titles = section("explain", lang)["titles"]
+    method = titles.get(name) or explained.get("method_title") or name
     if explained.get("layer"):
         return text("report.caption_how_layer", lang, method=method, layer=explained["layer"])
-    return text("report.caption_how_pixels", lang, method=method)
+    return text("report.caption_how_pixels", lang, method=method) if name == "occlusion" else method
 
 
 def metrics_sentence(metrics: Mapping[str, Any], lang: str) -> str:

@@ -57,8 +57,8 @@ class ImageStudy:
 
 def study_image(image: ImageInput, models: ModelNames = None, *, expected: ExpectedInput = None,
                 explain_models: bool = False, study_preprocessing: bool = False, top_k: int = DEFAULT_TOP_K,
-                methods: Sequence[str] | None = None, metrics: bool = False,
-                options: RunOptions = RunOptions()) -> ImageStudy:
+                methods: Sequence[str] | None = None, targets: Sequence[str | int] | None = None, metrics: bool = False,
+                sanity: bool = False, options: RunOptions = RunOptions()) -> ImageStudy:
     """Classify a photo with each model; on request explain each answer and run the preprocessing experiment.
 
     Args:
@@ -69,7 +69,10 @@ def study_image(image: ImageInput, models: ModelNames = None, *, expected: Expec
             expected answer is given and the model's top-1 is not it, a second for the right answer
             (where the model found it), side by side.
         methods: the explanation methods (default Grad-CAM alone), one section each on a page.
+        targets: the classes each model's maps explain (as `explain`'s `target`: "answer",
+            "expected", "dog", "cat", a class) instead of its answer and, where it missed, the right answer.
         metrics: add each map's deletion / insertion / ROAD numbers and their baselines.
+        sanity: add each map's cascading-randomisation check.
         study_preprocessing: the preprocessing experiment with the first model (registry models only).
     """
     loaded = load_image(image)
@@ -85,9 +88,10 @@ def study_image(image: ImageInput, models: ModelNames = None, *, expected: Expec
             for outcome in answers(result["results"]):
                 name = outcome["model"]
                 missed = expected is not None and not outcome.get("correct", {}).get("top1", True)
-                for target in ("answer", "expected") if missed else ("answer",):
+                asked = list(dict.fromkeys(targets)) if targets else ["answer", "expected"] if missed else ["answer"]
+                for target in asked:
                     explained, heatmap, _ = explain(loaded, None if file else name, expected=expected, target=target,
-                                                    method=method, metrics=metrics,
+                                                    method=method, metrics=metrics, sanity=sanity,
                                                     options=options if file else dataclasses.replace(options, weights=per_model[name]))
                     study.explanations.append(explained)
                     study.heatmaps.append(heatmap)

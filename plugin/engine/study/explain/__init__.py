@@ -127,10 +127,7 @@ def describe_methods() -> list[dict]:
 
 
 def _description(entry: ExplanationMethod) -> dict[str, str]:
-    try:
-        return words.both(f"explain_methods.{entry.name}")
-    except KeyError:
-        return {lang: entry.title for lang in words.LANGUAGES}
+    return {lang: words.section("explain", lang)["methods"].get(entry.name, entry.title) for lang in words.LANGUAGES}
 
 
 def _layer(keras_model: Any, asked: str | None, registry_layer: str | None) -> tuple[str, str]:
