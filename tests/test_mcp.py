@@ -21,6 +21,7 @@ from tests.conftest import REPO
 from tests.test_limits import CASES, RANDOM
 
 CAT = str(EXAMPLES_DIR / "cat_chelsea.png")
+BOTH = str(EXAMPLES_DIR / "dog_and_cat.jpg")  # a dog on the left, a cat on the right
 OFFLINE_PROXY = "http://127.0.0.1:9"  # a closed port: no download can succeed
 
 
@@ -110,6 +111,9 @@ def test_stdio_server_lists_and_runs_every_tool(server, labelled_photos):
         outcomes["render_report"] = await session.call_tool("render_report", {"kind": "architecture", "model": "AlexNet"})
         outcomes["explain_prediction"] = await session.call_tool("explain_prediction", {
             "image": CAT, "model": "EfficientNetLite0", "include_image": True})
+        outcomes["compare_explanations"] = await session.call_tool("compare_explanations", {
+            "image": BOTH, "model": "EfficientNetLite0", "methods": ["gradcam"], "targets": ["dog", "cat"], "metrics": True,
+            "steps": 5, "include_image": True})
         outcomes["look_inside"] = await session.call_tool("look_inside", {
             "image": CAT, "model": "EfficientNetLite0", "views": ["filters", "walk"], "include_image": True})
         outcomes["compare_preprocessing"] = await session.call_tool("compare_preprocessing", {
@@ -150,6 +154,11 @@ def test_stdio_server_lists_and_runs_every_tool(server, labelled_photos):
     explained = outcomes["explain_prediction"]
     assert [block.type for block in explained.content] == ["text", "image"] and explained.content[1].mimeType == "image/png"
     assert explained.structuredContent["class"]["index"] in range(281, 286) and explained.structuredContent["target"] == "answer"
+    contrast = outcomes["compare_explanations"]
+    assert [block.type for block in contrast.content] == ["text", "image"]  # the grid of maps
+    dog, cat = contrast.structuredContent["explanations"]
+    assert (dog["class"]["group"], dog["is_answer"], cat["class"]["group"], cat["is_answer"]) == ("dog", False, "cat", True)
+    assert len(cat["metrics"]["deletion"]["curve"]) == 6 and set(cat["metrics"]["baselines"]) == {"random", "centre"}
     assert [row["own"] for row in outcomes["compare_preprocessing"].structuredContent["modes"]] == [True, False]
     inside = outcomes["look_inside"]
     assert inside.structuredContent["walk"]["difference"] < 1e-4 and [block.type for block in inside.content] == ["text", "image"]
@@ -171,9 +180,12 @@ def test_bad_arguments_and_engine_errors_are_tool_errors_and_the_server_keeps_se
             await session.call_tool("no_such_tool", {}),
             await session.call_tool("classify_image", {"image": CAT, "surprise": 1}),
             await session.call_tool("classify_image", {"image": CAT, "models": ["VGG16"]}),
+            await session.call_tool("explain_prediction", {"image": CAT, "model": "EfficientNetLite0", "method": "magic"}),
         ]
 
-    too_many, both, outside, fine, unknown, extra, no_weights = server.run(steps)
+    too_many, both, outside, fine, unknown, extra, no_weights, no_method = server.run(steps)
+    assert no_method.isError and payload(no_method)["error"]["type"] == "InvalidArguments"
+    assert "Expected method to be one of ['gradcam'," in payload(no_method)["error"]["message"]
     assert too_many.isError and payload(too_many)["error"]["type"] == "InvalidArguments" and "top_k" in too_many.content[0].text
     assert both.isError and payload(both)["error"]["type"] == "InvalidArguments"
     assert outside.isError and payload(outside)["error"]["type"] == "AccessDeniedError"

@@ -19,7 +19,7 @@ from plugin.engine.models.registry import MODELS
 from plugin.limits import MAX_MODELS_PER_CALL
 from tests.conftest import REPO
 
-NAMES = ["list_models", "classify_image", "explain_prediction", "look_inside", "compare_preprocessing", "evaluate_images", "fine_tune",
+NAMES = ["list_models", "classify_image", "explain_prediction", "compare_explanations", "look_inside", "compare_preprocessing", "evaluate_images", "fine_tune",
          "describe_architecture", "compare_models", "render_report"]
 CAT = str(EXAMPLES_DIR / "cat_chelsea.png")
 

@@ -3,6 +3,7 @@
     python launch.py [app] [--host 127.0.0.1] [--port 7860] [--share] [--allowed-host NAME] [--lang ko|en]
     python launch.py models [--json]
     python launch.py classify IMAGE [IMAGE ...] [--models VGG16 ResNet50] [--top-k 5] [--json]
+    python launch.py explain IMAGE [--method scorecam] [--target cat] [--metrics] [--sanity]   (several values: side by side)
     python launch.py describe ResNet50 | compare VGG16 ResNet50 | report KIND ... | mcp | tools
 
 With no command it starts the web app, so the app's options work on their own
@@ -92,9 +93,13 @@ def build_parser(extra_commands: Sequence[Command] = (), lang: str | None = None
                 helps={"images": option["images"].format(count=MAX_IMAGES_PER_CALL)})
     _output_options(classify, said)
 
+    # One map, or several side by side: --method and --target take several values (compare_explanations).
     explain = command("explain")
+    methods = [entry["name"] for entry in api.explanation_methods()]  # the table now, a method registered at run time too
     add_options(explain, tools.ExplainPredictionArguments, lang, skip={"class_index", "include_image"},
-                positional={"image": {"metavar": "IMAGE"}}, defaults={"model": FALLBACK_MODEL})
+                positional={"image": {"metavar": "IMAGE"}}, defaults={"model": FALLBACK_MODEL}, many={"method", "target"},
+                helps={"method": option["explain_method"].format(methods=", ".join(methods), default=api.DEFAULT_EXPLAIN_METHOD),
+                       "target": option["explain_target"], "layer": option["explain_layer"]})
     explain.add_argument("--class", dest="class_index", metavar="CLASS", help=option["class"])
     _output_options(explain, said)
 
@@ -318,20 +323,115 @@ def _classify(args, console: Console, lang: str) -> int:
 
 
 def _explain(args, console: Console, lang: str) -> int:
-    given = validated(tools.ExplainPredictionArguments, args, skip={"class_index"})  # a class here may be a name
+    """One map (explain_image), or with several --method or --target values the maps side by side
+    (compare_explanations); --class names the one class to explain, instead of --target."""
     class_index = int(args.class_index) if args.class_index and args.class_index.isdigit() else args.class_index
-    result = api.explain_image(given.image, given.model, class_index,
-                               **given.model_dump(exclude={"image", "model", "class_index", "include_image"}))
-    if args.json:
-        _print_json(result)
+    methods, targets = _several(args.method), _several(args.target)
+    if len(methods) == 1 and len(targets) == 1:
+        given = validated(tools.ExplainPredictionArguments, args, skip={"class_index"},  # a class here may be a name
+                          method=methods[0], target=targets[0])
+        result = api.explain_image(given.image, given.model, class_index,
+                                   **given.model_dump(exclude={"image", "model", "class_index", "include_image"}))
+        if args.json:
+            _print_json(result)
+            return 0
+        _print_explanation(console, result, lang)
         return 0
+    compared = validated(tools.CompareExplanationsArguments, args, skip={"lang"}, methods=methods,
+                         targets=targets if class_index is None else [class_index])
+    comparison = api.compare_explanations(compared.image, compared.model, lang=lang,
+                                          **compared.model_dump(exclude={"image", "model", "lang", "include_image"}))
+    if args.json:
+        _print_json(comparison)
+        return 0
+    _print_comparison(console, comparison, lang)
+    return 0
+
+
+def _several(value) -> list:
+    """An option's values as a list (its default is the tool's one value)."""
+    return list(value) if isinstance(value, list) else [value]
+
+
+def _print_explanation(console: Console, result: Mapping[str, Any], lang: str) -> None:
+    """A map: its caption, the method's description, the layer and why, the region, the grid in
+    characters, the picture's path, and the numbers that check it where they were asked for."""
+    t, said = words.section("cli", lang), words.section("explain", lang)
     console.print(_escape(gradcam_caption(result, lang)), soft_wrap=True)
+    console.print(f"[bold]{_escape(_method_line(result, lang))}[/]", soft_wrap=True, highlight=False)
+    if result["layer"]:
+        reason = said["layer_reasons"].get(result["layer_reason"] or "", result["layer_reason"] or "")
+        console.print(_escape(t["explain_layer"].format(layer=result["layer"], reason=reason)), soft_wrap=True, highlight=False)
     console.print(_escape(region_text(result["region"], lang)), soft_wrap=True, highlight=False)
     shades = " .:-=+*#%@"
     for row in result["heatmap"]:
         console.print("  " + "".join(shades[min(9, int(value * 10))] * 2 for value in row), highlight=False)
     console.print(result["overlay_path"], soft_wrap=True, highlight=False)
-    return 0
+    metrics = result.get("metrics")
+    if metrics:
+        baselines = metrics.get("baselines", {})
+        columns = [metrics, baselines.get("random"), baselines.get("centre")]
+        table = _table(said["metrics_title"], [t["explain_metric"], said["this_map"], said["random"], said["centre"]], right={1, 2, 3})
+        for label, number in ((said["deletion"], lambda m: m["deletion"]["auc"]), (said["insertion"], lambda m: m["insertion"]["auc"]),
+                              (said["road"], lambda m: m["road"]["score"]), (said["score"], lambda m: m["score"])):
+            table.add_row(_escape(label), *("-" if column is None else f"{number(column):.3f}" for column in columns))
+        console.print(table)
+        if "better_than_random" in metrics:
+            console.print(f"[bold]{_escape(api.metrics_sentence(metrics, lang))}[/]", soft_wrap=True, highlight=False)
+    sanity = result.get("sanity")
+    if sanity:
+        console.print(f"[bold]{_escape(said['sanity_title'])}[/]", soft_wrap=True, highlight=False)
+        for step in sanity["steps"]:
+            console.print("  " + _escape(said["sanity_step"].format(layers=len(step["randomised"]),
+                                                                    correlation=f"{step['rank_correlation']:.2f}")),
+                          soft_wrap=True, highlight=False)
+        console.print(_escape(api.sanity_sentence(sanity, lang)), soft_wrap=True, highlight=False)
+
+
+def _method_line(result: Mapping[str, Any], lang: str) -> str:
+    """The method's name and what it does, in `lang` (a method without words of its own: its title)."""
+    name = result["method"]
+    title = words.section("explain", lang)["titles"].get(name) or result["method_title"]
+    entry = next((entry for entry in api.explanation_methods() if entry["name"] == name), None)
+    description = api.method_description(name, lang) or (entry["description"][lang] if entry else "")
+    return f"{title}: {description}" if description and description != title else title
+
+
+def _print_comparison(console: Console, comparison: Mapping[str, Any], lang: str) -> None:
+    """Maps side by side: a line per map (its caption; the sentence its numbers say, with --metrics;
+    the sanity check's, with --sanity), each method's description once, and the grid picture's path."""
+    t, said = words.section("cli", lang), words.section("explain", lang)
+    contrast = sorted(comparison["targets"]) == ["cat", "dog"] and len(comparison["methods"]) == 1
+    console.print(f"[bold]{_escape(said['contrast_title' if contrast else 'compare_title'])} · {_escape(comparison['model'])}[/]",
+                  soft_wrap=True, highlight=False)
+    described = []
+    for explained in comparison["explanations"]:
+        if explained["method"] not in described:
+            described.append(explained["method"])
+            console.print(f"[dim]{_escape(_method_line(explained, lang))}[/]", soft_wrap=True, highlight=False)
+    for explained in comparison["explanations"]:
+        console.print("- " + _escape(gradcam_caption(explained, lang)), soft_wrap=True, highlight=False)
+        if "metrics" in explained and "better_than_random" in explained["metrics"]:
+            console.print("  " + _escape(api.metrics_sentence(explained["metrics"], lang)), soft_wrap=True, highlight=False)
+        if "sanity" in explained:
+            console.print("  " + _escape(api.sanity_sentence(explained["sanity"], lang)), soft_wrap=True, highlight=False)
+    if any("metrics" in explained for explained in comparison["explanations"]):
+        table = _table(t["explain_maps_title"], [t["explain_map"], said["deletion"], said["insertion"], said["road"], said["score"]],
+                       right={1, 2, 3, 4})
+        for explained in comparison["explanations"]:
+            metrics = explained["metrics"]
+            table.add_row(_escape(f"{_map_name(explained, lang)}"), f"{metrics['deletion']['auc']:.3f}",
+                          f"{metrics['insertion']['auc']:.3f}", f"{metrics['road']['score']:.3f}", f"{metrics['score']:.3f}")
+        console.print(table)
+    console.print(_escape(t["explain_grid"].format(path=comparison["picture_path"])), soft_wrap=True, highlight=False)
+
+
+def _map_name(explained: Mapping[str, Any], lang: str) -> str:
+    """A map in a table row: its method and the class it explains ("Score-CAM · 고양이")."""
+    said, explained_class = words.section("explain", lang), explained["class"]
+    title = said["titles"].get(explained["method"]) or explained["method_title"]
+    group = explained_class.get("group")
+    return f"{title} · {said['groups'][group] if group else display_name(explained_class, lang)}"
 
 
 def _preprocessing(args, console: Console, lang: str) -> int:

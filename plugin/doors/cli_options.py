@@ -19,7 +19,7 @@ from pydantic_core import PydanticUndefined
 
 from plugin import api, words
 from plugin.doors.tools import validation_message
-from plugin.errors import InvalidInputError
+from plugin.errors import InvalidInputError, PluginError
 
 __all__ = ["add_options", "validated"]
 
@@ -28,7 +28,7 @@ _SCALARS = (int, float, str)
 
 def add_options(parser: argparse.ArgumentParser, arguments: type[BaseModel], lang: str, *, skip: Collection[str] = (),
                 positional: Mapping[str, Mapping[str, Any]] = {}, flags: Mapping[str, Sequence[str]] = {},
-                defaults: Mapping[str, Any] = {}, helps: Mapping[str, str] = {}) -> None:
+                defaults: Mapping[str, Any] = {}, helps: Mapping[str, str] = {}, many: Collection[str] = ()) -> None:
     """Add one option (or positional argument) per field of a tool's arguments model.
 
     Args:
@@ -42,6 +42,8 @@ def add_options(parser: argparse.ArgumentParser, arguments: type[BaseModel], lan
             switch that is on by default).
         defaults: the command's own defaults where they differ from the tool's.
         helps: the command's own help where the tool's description does not fit.
+        many: fields that take one value in the tool and several on the command line (`--method
+            gradcam scorecam`): the command says what several mean, and checks each value with the model.
     """
     said = words.section("cli", lang)["help"]
     described = said.get("fields", {})  # Korean only: English is the models' own descriptions
@@ -67,7 +69,7 @@ def add_options(parser: argparse.ArgumentParser, arguments: type[BaseModel], lan
             continue
         names = flags.get(name) or [f"--{_dashed(name)}"]
         options: dict[str, Any] = {"dest": name, "default": default, "help": text, "metavar": name.upper()}
-        if shape in ("list", "mapping"):
+        if shape in ("list", "mapping") or name in many:
             options["nargs"] = "+"
             options["metavar"] = "KEY=VALUE" if shape == "mapping" else name.upper().removesuffix("S")
         if inner in (int, float):
@@ -79,7 +81,8 @@ def validated(arguments: type[BaseModel], args: argparse.Namespace, *, skip: Col
     """The command's values (from `args`, then `values`; not the fields in `skip`) checked by the tool's model.
 
     Returns:
-        The model instance; an `InvalidInputError` says what is off, as a tool call would.
+        The model instance; an `InvalidInputError` says what is off, as a tool call would (the
+        engine's own error, with its words in each language, where a field's check raised one).
     """
     given = {name: getattr(args, name) for name in arguments.model_fields
              if name not in skip and getattr(args, name, None) is not None}
@@ -94,6 +97,9 @@ def validated(arguments: type[BaseModel], args: argparse.Namespace, *, skip: Col
     try:
         return arguments.model_validate(given)
     except ValidationError as exc:
+        raised = [problem["ctx"]["error"] for problem in exc.errors() if isinstance((problem.get("ctx") or {}).get("error"), PluginError)]
+        if raised:
+            raise raised[0] from exc
         command = getattr(args, "command", None) or arguments.__name__
         raise InvalidInputError(validation_message(command, exc, see=f"launch.py {command} --help")) from exc
 

@@ -20,6 +20,7 @@ One job per module:
 from plugin.doors.tools.arguments import (  # noqa: F401 (each tool's arguments, from which the CLI makes its options)
     Arguments,
     ClassifyImageArguments,
+    CompareExplanationsArguments,
     CompareModelsArguments,
     ComparePreprocessingArguments,
     DescribeArchitectureArguments,

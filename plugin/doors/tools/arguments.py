@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from plugin import api
+from plugin.errors import InvalidInputError
 from plugin.limits import (
     BACKENDS,
     DEFAULT_ARCHITECTURE_MODEL,
@@ -138,23 +139,139 @@ class ClassifyImageArguments(Arguments):
         return self
 
 
+def _method_names() -> list[str]:
+    """The explanation methods' names, read from the table at the moment of asking (a method
+    registered at run time is one of them)."""
+    return [entry["name"] for entry in api.explanation_methods()]
+
+
+def _known_method(name: str) -> str:
+    names = _method_names()
+    if name not in names:
+        raise InvalidInputError(f"Expected method to be one of {names}. Received: {name[:40]!r}",
+                                key="explain_method", value=name[:40], methods=", ".join(names))
+    return name
+
+
+class _MethodChoices:
+    """A method name's schema: the table's names as its enum, made each time a schema is made."""
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema, handler):
+        schema = handler(core_schema)
+        schema["enum"] = _method_names()
+        return schema
+
+
+MethodName = Annotated[str, StringConstraints(max_length=40), AfterValidator(_known_method), _MethodChoices]
+"""An explanation method's name, checked against the table when a call is validated (never a list
+frozen at import: a method registered later is accepted and listed)."""
+Target = Annotated[str, StringConstraints(min_length=1, max_length=200)] | Annotated[int, Field(strict=True, ge=0, le=MAX_CLASS_NAMES - 1)]
+
+_TARGET = ("Which class the heat map explains: 'answer' (the model's own top-1, the default), 'expected' (the right "
+           "answer given in expected: where the model found it, even when it answered something else), 'dog' or 'cat' "
+           "(the whole group: the sum of its ImageNet classes, e.g. for a photo with both), or one ImageNet class by "
+           "name ('tabby', '비글') or index (281) (for model_path, one of its class names). The result's class, target, answer and is_answer say which was "
+           "explained and whether it is the model's answer.")
+_METHOD = "How the heat map is made (default 'gradcam')."
+
+
+def _methods_described(schema: dict) -> None:
+    """The method field's description, with every method of the table and what it does, made as the schema is."""
+    listed = "; ".join(f"{entry['name']} ({entry['title']}): "
+                       + (api.method_description(entry["name"], "en") or entry["description"]["en"]).rstrip(".")
+                       for entry in api.explanation_methods())
+    schema["description"] = f"{schema.get('description', _METHOD)} One of: {listed}."
+
+
+def _methods_limited(schema: dict) -> None:
+    """The methods list's description and its most items (every method once), made as the schema is."""
+    _methods_described(schema)
+    for option in schema.get("anyOf", [schema]):
+        if option.get("type") == "array":
+            option["maxItems"] = len(_method_names())
+
+
+def _layer_field() -> Any:
+    return Field(None, max_length=200, description=(
+        "The feature-map layer the CAM methods read, instead of the default (the registry's choice, else the last "
+        "layer with height and width); the result's layer and layer_reason say which and why. A wrong name is refused "
+        "with the candidate layers listed. Ignored by methods that use no layer (occlusion)."))
+
+
+def _metrics_field() -> Any:
+    return Field(False, description=(
+        "Also measure whether the map can be trusted: deletion AUC (lower is better) and insertion AUC (higher is "
+        "better) of the class's probability as the map's most important pixels are removed or put back, ROAD's score "
+        "(higher is better), and score = insertion - deletion, each beside the same numbers for a random and a "
+        "centre-weighted map (metrics.baselines; better_than_random, better_than_centre). Seconds more per map."))
+
+
+def _steps_field() -> Any:
+    return Field(api.DEFAULT_METRIC_STEPS, ge=1, le=api.MAX_METRIC_STEPS, description=(
+        f"With metrics: the deletion and insertion curves' steps (each curve has steps + 1 points); at most "
+        f"{api.MAX_METRIC_STEPS}."))
+
+
+def _sanity_field() -> Any:
+    return Field(False, description=(
+        "Also run the sanity check (Adebayo et al. 2018): the map made again with the model's top layers randomised, "
+        "its rank correlation with the original; sanity.flagged where it barely changes (a map that ignores the "
+        "model). Seconds more."))
+
+
 class ExplainPredictionArguments(Arguments):
     image: ImageText = Field(description=_IMAGE)
     model: ModelName | None = Field(None, description="Registry model to explain (see list_models); give model or model_path.")
+    method: MethodName = Field(api.DEFAULT_EXPLAIN_METHOD, description=_METHOD, json_schema_extra=_methods_described)
+    target: Target = Field("answer", description=_TARGET)
     class_index: int | None = Field(None, ge=0, le=MAX_CLASS_NAMES - 1,
                                     description="A class to explain by index, instead of target's.")
     expected: str | None = Field(None, max_length=200, description=_EXPECTED)
-    target: Literal["answer", "expected"] = Field("answer", description=(
-        "Which class the heat map explains: 'answer' (the model's own top-1) or 'expected' (the right answer given in "
-        "expected: where the model found it, even when it answered something else). The result's class, target and "
-        "answer say which was explained."))
+    layer: Name | None = _layer_field()
+    metrics: bool = _metrics_field()
+    steps: int = _steps_field()
+    sanity: bool = _sanity_field()
     weights: PathText = weights_field()
     allow_random_weights: bool = consent_field()
     model_path: PathText | None = Field(None, description="A .keras or .h5 classifier of the user's own, below the allowed folders.")
     class_names: list[Name] | None = class_names_field("Class names of model_path's outputs.")
     preprocessing: Preprocessing | None = Field(None, description="Preprocessing of model_path (required with it).")
     resize: Resize | None = resize_field()
+    backend: Backend = backend_field()
+    precision: Precision = precision_field("Methods without gradients and the metrics: ")
     include_image: bool = Field(False, description="MCP only: also return the heat map over the photo as a PNG image content block.")
+
+    @model_validator(mode="after")
+    def _a_model(self):
+        if self.model is None and self.model_path is None:
+            raise ValueError("give model or model_path")
+        return self
+
+
+class CompareExplanationsArguments(Arguments):
+    image: ImageText = Field(description=_IMAGE)
+    model: ModelName | None = Field(None, description="Registry model to explain (see list_models); give model or model_path.")
+    methods: list[MethodName] | None = Field(None, min_length=1, description=(
+        "The methods to set side by side (default: every method)."), json_schema_extra=_methods_limited)
+    targets: list[Target] | None = Field(None, min_length=1, max_length=len(api.EXPLAIN_TARGETS), description=(
+        f"The classes to explain, each as explain_prediction's target (default ['answer']), at most "
+        f"{len(api.EXPLAIN_TARGETS)}: ['dog', 'cat'] is the dog-versus-cat contrast, a map for each group of one photo."))
+    expected: str | None = Field(None, max_length=200, description=_EXPECTED)
+    layer: Name | None = _layer_field()
+    metrics: bool = _metrics_field()
+    steps: int = _steps_field()
+    sanity: bool = _sanity_field()
+    weights: PathText = weights_field()
+    allow_random_weights: bool = consent_field()
+    model_path: PathText | None = Field(None, description="A .keras or .h5 classifier of the user's own, below the allowed folders.")
+    class_names: list[Name] | None = class_names_field("Class names of model_path's outputs.")
+    preprocessing: Preprocessing | None = Field(None, description="Preprocessing of model_path (required with it).")
+    resize: Resize | None = resize_field()
+    backend: Backend = backend_field()
+    precision: Precision = precision_field("Methods without gradients and the metrics: ")
+    lang: Literal["ko", "en"] | None = Field(None, description="Language of the grid picture's captions; default Korean unless configured.")
+    include_image: bool = Field(False, description="MCP only: also return the grid of heat maps as a PNG image content block.")
 
     @model_validator(mode="after")
     def _a_model(self):
@@ -292,7 +409,15 @@ class RenderReportArguments(Arguments):
     expand_nested: bool = Field(False, description="architecture: draw nested models' layers.")
     expected: str | None = Field(None, max_length=200, description="classification: " + _EXPECTED)
     source: PathText | None = Field(None, description="evaluation: " + _SOURCE)
-    explain: bool = Field(False, description="classification: add each model's Grad-CAM heat map (where it looked).")
+    explain: bool = Field(False, description="classification: add each model's heat map (where it looked): Grad-CAM, "
+                                             "or one per method of methods.")
+    methods: list[MethodName] | None = Field(None, min_length=1, max_length=12, description=(
+        "classification: the explanation methods, a section each on the page, in this order (default Grad-CAM alone); "
+        "implies explain."))
+    metrics: bool = Field(False, description=(
+        "classification: under each heat map, its deletion and insertion curves and ROAD score beside a random "
+        "and a centre-weighted map's, with a sentence that says whether it beats them (a few seconds per map); "
+        "implies explain."))
     study_preprocessing: bool = Field(False, description="classification: add the preprocessing experiment with the first model.")
     precision: Precision = precision_field("classification and evaluation: ")
     resize: Resize | None = Field(None, description="classification and evaluation: " + _RESIZE)

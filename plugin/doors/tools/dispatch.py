@@ -33,6 +33,8 @@ def result_pictures(name: str, result: Mapping[str, Any]) -> list[Path]:
         return []
     if name == "explain_prediction":
         paths = [result.get("overlay_path")]
+    elif name == "compare_explanations":
+        paths = [result.get("picture_path")]
     elif name == "look_inside":
         pictures = result.get("pictures") or {}
         paths = [pictures.get("filters"), *(pictures.get("feature_maps") or [])[:2], pictures.get("receptive_field")]
@@ -70,7 +72,8 @@ def validation_message(name: str, exc: ValidationError, see: str = "the tool's i
     parts = []
     for problem in exc.errors(include_url=False):
         where = ".".join(str(p) for p in problem["loc"]) or "arguments"
-        received = f" (received {_short(problem['input'])})" if problem["type"] != "missing" and "input" in problem else ""
+        said = problem["type"] == "missing" or "input" not in problem or "Received:" in problem["msg"]  # a message that names it already
+        received = "" if said else f" (received {_short(problem['input'])})"
         parts.append(f"{where}: {problem['msg']}{received}")
     return f"Invalid arguments for {name}: " + "; ".join(parts) + f". See {see}."
 

@@ -28,6 +28,10 @@ def explain(args: models.ExplainPredictionArguments) -> Mapping[str, Any]:
                              **args.model_dump(exclude={"image", "model", "class_index", "include_image"}))
 
 
+def compare_explanations(args: models.CompareExplanationsArguments) -> Mapping[str, Any]:
+    return api.compare_explanations(args.image, args.model, **args.model_dump(exclude={"image", "model", "include_image"}))
+
+
 def look_inside(args: models.LookInsideArguments) -> Mapping[str, Any]:
     """The result with the receptive fields of the layers where the field grows (a model's context
     needs those; every layer's is in describe_architecture's layer table)."""

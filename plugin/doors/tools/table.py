@@ -123,15 +123,32 @@ TOOLS: dict[str, Tool] = {tool.name: tool for tool in (
          title="Classify images", effects=Effects(read_only=True, open_world=True),  # an image may be a URL
          returns=(api.classify_image, api.classify_images)),
     Tool("explain_prediction",
-         "Show where a model looked: a Grad-CAM heat map of one image for one class (the model's top-1, the "
-         "expected class, or class_index), from its last convolutional layer. Returns the class with its "
-         "probability, the layer, the heat map as a small grid (rows top to bottom, 0..1, hot = evidence for the "
-         "class) and the path of a PNG of the heat over the photo (include_image=true adds it as an MCP image). "
-         "Seconds per call.",
+         "Show where a model looked, and check the map: a heat map of one image for one class, made by a method "
+         "(method: Grad-CAM by default; Score-CAM, Eigen-CAM and occlusion need no gradients; the field lists every "
+         "method with what it does) from a feature-map layer (layer). target picks the class: the model's answer "
+         "(default), the expected one, 'dog' or 'cat' (the whole group), or any ImageNet class. Returns the class "
+         "explained and whether it is the model's answer (is_answer), the method, the layer and why it was chosen "
+         "(layer_reason), the heat map as a small grid (rows top to bottom, 0..1, hot = evidence for the class) and "
+         "the path of a PNG of the heat over the photo (include_image=true adds it as an MCP image). metrics=true "
+         "adds deletion/insertion AUC and ROAD beside a random and a centre map (is the map better than chance?); "
+         "sanity=true checks that the map changes when the model's top layers are randomised. Seconds per call; "
+         "metrics and sanity add seconds. For several methods or classes side by side, use compare_explanations.",
          models.ExplainPredictionArguments, handlers.explain,
          # Draws the heat map over the photo into the output folder's explanations/, named by its content.
-         title="Explain a prediction (Grad-CAM)", effects=Effects(read_only=True, open_world=True),
+         title="Explain a prediction (heat map)", effects=Effects(read_only=True, open_world=True),
          returns=(api.explain_image,)),
+    Tool("compare_explanations",
+         "Heat maps of one image and one model side by side: several methods against each other (methods, default "
+         "all), or one method for several classes (targets). targets=['dog', 'cat'] is the dog-versus-cat contrast: "
+         "where the model found each animal in a photo with both. Returns one explain_prediction result per map "
+         "(target by target, method by method: class explained, is_answer, layer, grid, overlay PNG path, and metrics "
+         "or sanity where asked) and picture_path, one PNG of every map in a grid with captions (include_image=true "
+         "adds it as an MCP image). Seconds per map (methods x targets maps); metrics add seconds and about 2 KB "
+         "per map.",
+         models.CompareExplanationsArguments, handlers.compare_explanations,
+         # Draws each map over the photo and the grid of them into the output folder's explanations/, named by content.
+         title="Compare explanations", effects=Effects(read_only=True, open_world=True),
+         returns=(api.compare_explanations,)),
     Tool("look_inside",
          "Look inside a CNN, as the study's chapter on visualising convnets does: the first convolution's kernels, a "
          "layer's weights trained against freshly initialised (histograms with mean and std), the photo's feature "
