@@ -1,5 +1,5 @@
-"""Chart data from results, and the charts as SVG: probability bars per model, and the comparison's
-bars and accuracy-against-cost scatter. The pictures themselves are the macros of
+"""Chart data from results, and the charts as SVG: probability bars per model, the comparison's
+bars and accuracy-against-cost scatter, and a heat map's deletion and insertion curves. The pictures themselves are the macros of
 `templates/_charts.html`, so pages, Markdown pictures and the web app draw them alike."""
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from plugin.render.templates import template_environment
 from plugin.words import percent, si_number
 from plugin.words.results import class_name
 
-__all__ = ["probability_chart", "comparison_charts", "accuracy_chart", "chart_svg", "charts_html"]
+__all__ = ["probability_chart", "comparison_charts", "accuracy_chart", "curve_chart", "chart_svg", "charts_html"]
 
 
 def probability_chart(result: ModelOutcome, t: dict, lang: str) -> dict:
@@ -43,6 +43,37 @@ def accuracy_chart(models: Sequence[Mapping[str, Any]], key: str, title: str) ->
     return {"kind": "bars", "rows": rows, "title": title, "unit": ""}
 
 
+def curve_chart(metrics: Mapping[str, Any], which: str, said: Mapping[str, Any], probability: str) -> dict:
+    """A map's deletion or insertion curve (`which`) beside the random map's, as a line chart.
+
+    Args:
+        metrics: an explanation's `metrics` (with its `baselines`).
+        which: "deletion" or "insertion".
+        said: the `explain` words of the page's language (the curve's title, the maps' names).
+        probability: the y axis's name in that language.
+
+    Returns:
+        `{"kind": "curves", "title", "x_label", "y_label", "lines", "x_ticks", "y_ticks"}`: each line's
+        points are (share of pixels, probability) as shares of the plot, the y axis up to a round
+        probability above the highest point.
+    """
+    own, random = metrics[which], metrics["baselines"]["random"][which]
+    top = max(0.1, math.ceil(max([*own["curve"], *random["curve"]]) * 10 - 1e-9) / 10)
+
+    def points(curve: Sequence[float]) -> list[tuple[float, float]]:
+        last = max(1, len(curve) - 1)
+        return [(index / last, min(1.0, value / top)) for index, value in enumerate(curve)]
+
+    lines = [{"label": f"{said['this_map']} · AUC {own['auc']:.3f}", "points": points(own["curve"]),
+              "color": "#2563eb", "width": 2.5, "dash": ""},
+             {"label": f"{said['random']} · AUC {random['auc']:.3f}", "points": points(random["curve"]),
+              "color": "#6b7280", "width": 1.5, "dash": "5 4"}]
+    title = said[f"curve_{which}"]
+    return {"kind": "curves", "title": title[:1].upper() + title[1:], "x_label": said["curve_axis"], "y_label": probability,
+            "lines": lines, "x_ticks": [{"at": at, "text": percent(at, digits=0)} for at in (0.0, 0.5, 1.0)],
+            "y_ticks": [{"at": at, "text": percent(at * top, digits=0)} for at in (0.0, 0.5, 1.0)]}
+
+
 def chart_svg(chart: dict) -> str:
     """A chart as a standalone SVG document (for the Markdown version's pictures)."""
     return template_environment().get_template("chart.svg").render(chart=chart)
@@ -55,6 +86,8 @@ def charts_html(charts: list[dict]) -> str:
     for chart in charts:
         if chart["kind"] == "bars":
             parts.append(str(macros.bars(chart["rows"], chart["title"], chart["unit"])))
+        elif chart["kind"] == "curves":
+            parts.append(str(macros.curves(chart)))
         else:
             parts.append(str(macros.scatter(chart["points"], chart["title"], chart["x_label"], chart["y_label"])))
     return "".join(f'<div style="max-width:640px">{part}</div>' for part in parts)
