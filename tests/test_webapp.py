@@ -743,6 +743,26 @@ def test_a_report_from_the_apps_result_runs_no_second_inference(monkeypatch):
     assert "AlexNet" in page and "data:image/jpeg;base64," in page  # the photo the app already had
 
 
+def test_the_classify_tab_contrasts_dog_and_cat_and_marks_a_map_the_sanity_check_flags():
+    """Any dog and any cat on the photo with both: one map per class, each card naming the class it
+    explains and the model's own answer; under a map the sanity check passed, its verdict, and a
+    flagged one set apart (the check itself is tested in tests/test_explain_methods.py)."""
+    from plugin.doors.web import classify_tab, where_it_looked
+
+    form = classify_tab.ClassifyForm(image=str(EXAMPLES_DIR / "dog_and_cat.jpg"), models=["EfficientNetLite0"], top_k=3,
+                                     explain=True, methods=["gradcam"], targets=["dog", "cat"])
+    *_, explanations, state = classify_tab.classify_view(form, lang="ko", request=None, progress=lambda *a, **k: None)
+    assert [(e["method"], e["target"]) for e in explanations] == [("gradcam", "dog"), ("gradcam", "cat")]
+    assert state["explanations"] == explanations  # what the report button renders
+    cards = [where_it_looked.card_text(e, "ko") for e in explanations]
+    assert "개 전체" in cards[0] and "고양이 전체" in cards[1] and all("모델의 답은 이집트 고양이" in card for card in cards), cards
+    checked = {"steps": [{"randomised": ["predictions", "top_conv"], "rank_correlation": 0.12}], "flagged": False, "threshold": 0.5}
+    passed = where_it_looked.card_text({**explanations[0], "sanity": checked}, "ko")
+    flagged = where_it_looked.card_text({**explanations[0], "sanity": {**checked, "flagged": True}}, "ko")
+    assert "**온전성 검사 (Adebayo 외 2018)**: 모델 위쪽 층 2개를 무작위로 바꾸자 지도가 달라졌습니다" in passed and "⚠" not in passed
+    assert "> **온전성 검사 (Adebayo 외 2018)**: **⚠ 모델 위쪽 층 2개를 무작위로 바꿔도 지도가 거의 그대로입니다" in flagged
+
+
 @pytest.mark.parametrize(("lang", "said"), [("ko", ["'beagel'(이)라는 ImageNet 클래스는 없습니다", "비글 (beagle)"]),
                                            ("en", ["No ImageNet class is called 'beagel'", "beagle"])])
 def test_a_misspelt_right_answer_is_said_in_the_pages_language_with_the_nearest_classes(lang, said):
@@ -863,6 +883,14 @@ NOTHING_CUT = """(selector) => [...document.querySelectorAll(selector)].filter(e
 LITE = ["EfficientNetLite0", "EfficientNetLite1", "EfficientNetLite2"]
 
 
+def maps_shown(page) -> None:
+    """Scroll to each heat map of the Classify tab (they load lazily, as a reader reaches them) and wait until all are drawn."""
+    for picture in page.locator("#classify-explained .explain-card img").all():
+        picture.scroll_into_view_if_needed()
+    page.wait_for_function("[...document.querySelectorAll('#classify-explained .explain-card img')].every(i => i.complete && i.naturalWidth > 0)",
+                           timeout=60_000)
+
+
 def test_where_it_looked_names_the_class_explained_and_the_experiment_shows_both_regions(page):
     """Run once, read at 1280 px and again at 400 px (a phone): the captions and pictures whole."""
     pick_models(page, LITE)
@@ -870,24 +898,20 @@ def test_where_it_looked_names_the_class_explained_and_the_experiment_shows_both
     page.locator("#classify-expected textarea, #classify-expected input").first.fill("비글")
     page.locator("#classify-explain input[type=checkbox]").check()
     page.locator("#classify-button").click()
-    page.wait_for_function("document.querySelectorAll('#classify-cams img').length === 6", timeout=240_000)
-    for picture in page.locator("#classify-cams img").all():  # lazily loaded: as a reader scrolls to them
-        picture.scroll_into_view_if_needed()
-    page.wait_for_function("[...document.querySelectorAll('#classify-cams img')].every(i => i.complete && i.naturalWidth > 0)",
-                           timeout=60_000)
+    page.wait_for_function("document.querySelectorAll('#classify-explained .explain-card img').length === 6", timeout=240_000)
+    maps_shown(page)
     summary = page.locator("#classify-summary").inner_text()
     assert "정답: 비글" in summary and "알래스칸 말라뮤트 (malamute)" in summary and "_" not in summary
     assert "모델이 본 곳: 짧은 변의 87.5%만큼 가운데를 잘라 낸 부분" in summary
     for width in (1280, 400):
         page.set_viewport_size({"width": width, "height": 1000})
-        for picture in page.locator("#classify-cams img").all():
-            picture.scroll_into_view_if_needed()
-        captions = page.evaluate(NOTHING_CUT, "#classify-cams .caption-label")
+        maps_shown(page)
+        captions = page.evaluate(NOTHING_CUT, "#classify-explained .block.explain-text")
         assert len(captions) == 6 and not any(c["cut"] or c["outside"] for c in captions), (width, captions)
         for name in LITE:  # each model's own answer, and where it found the right answer it missed, side by side
             assert sum(c["text"].startswith(f"{name}의 답 알래스칸 말라뮤트 (malamute)") for c in captions) == 1, captions
             assert sum(c["text"].startswith(f"{name}: 정답 비글 (beagle)을 찾은 곳") for c in captions) == 1, captions
-        pictures = page.evaluate(NOTHING_CUT, "#classify-cams img")
+        pictures = page.evaluate(NOTHING_CUT, "#classify-explained .explain-card img")
         assert len(pictures) == 6 and not any(p["outside"] for p in pictures), (width, pictures)  # the third model's whole
         page.screenshot(path=str(ARTIFACTS / f"cams-{width}.png"), full_page=True)
     page.set_viewport_size({"width": 1280, "height": 1000})
@@ -956,3 +980,51 @@ def test_the_inside_tab_shows_every_view_and_reads_at_1280_and_400(page, app, la
         with page.expect_download() as download:
             link.click()
         assert "EfficientNetLite0" in Path(download.value.path()).read_text("utf-8")
+
+
+@pytest.mark.parametrize(("lang", "said"), [
+    ("ko", {"caption": "EfficientNetLite0의 답 알래스칸 말라뮤트 (malamute)", "titles": ["Grad-CAM", "Grad-CAM++"],
+            "described": ["가장 널리 쓰이는 방법입니다", "양(+)의 기울기만"],
+            "numbers": ["이 지도를 믿을 수 있을까?", "삭제 AUC (낮을수록 좋음): 이 지도 0.", "삽입 AUC (높을수록 좋음): 이 지도 0.",
+                        "ROAD 점수 (높을수록 좋음): 이 지도 ", "무작위 지도 0.", "가운데 지도 0.", "이 지도는 무작위보다 0."],
+            "cited": "Petsiuk 외 (2018, RISE)"}),
+    ("en", {"caption": "EfficientNetLite0's answer: malamute", "titles": ["Grad-CAM", "Grad-CAM++"],
+            "described": ["The most widely used method", "Weights each channel by its positive gradients"],
+            "numbers": ["Can this map be trusted?", "Deletion AUC (lower is better): this map 0.", "Insertion AUC (higher is better): this map 0.",
+                        "ROAD score (higher is better): this map ", "random map 0.", "centre map 0.", "This map beats a random one by 0."],
+            "cited": "Petsiuk et al. (2018, RISE)"})])
+def test_where_it_looked_draws_a_section_per_method_with_the_numbers_that_check_each_map(page, app, lang, said):
+    """Two methods and their numbers on the example dog: a section per method (its title and what it
+    does), a card per map with its caption, the numbers beside a random and a centre map, and what they
+    say; read at 1280 px and at 400 px from one run, nothing cut and no sideways scroll."""
+    if lang != "ko":
+        page.goto(f"{app['url']}/?lang={lang}")
+        page.locator("#classify-button").wait_for(timeout=60_000)
+    page.locator("#classify-image input[type=file]").set_input_files(str(EXAMPLES_DIR / "dog_bicycle.jpg"))
+    page.locator("#classify-explain input[type=checkbox]").check()
+    page.locator("#classify-methods label").first.wait_for(timeout=30_000)  # the choices appear with the switch
+    offered = [label.inner_text() for label in page.locator("#classify-methods label").all()]
+    assert offered[:2] == ["Grad-CAM", "Grad-CAM++"] and len(offered) >= 6, offered  # the engine's table, titled
+    assert page.locator("#classify-methods input[name=gradcam]").is_checked()  # the default
+    page.locator("#classify-methods input[name='gradcam++']").check()
+    page.locator("#classify-metrics input[type=checkbox]").check()
+    page.locator("#classify-button").click()
+    page.wait_for_function("document.querySelectorAll('#classify-explained .explain-card img').length === 2", timeout=240_000)
+    sections = page.locator("#classify-explained .explain-method")
+    assert sections.count() == 2
+    for section, title, described in zip(sections.all(), said["titles"], said["described"]):
+        text = section.inner_text()
+        assert text.startswith(title + "\n") and described in text, text
+        card = section.locator(".block.explain-text").inner_text()
+        assert card.startswith(said["caption"]) and f"{title}, " in card and "top_activation" in card, card
+        assert all(number in card for number in said["numbers"]), card
+    assert said["cited"] in page.locator("#classify-explained").inner_text()
+    assert page.locator("#classify-explained .explain-card svg.chart").count() == 4  # each map's deletion and insertion curves
+    for width in (1280, 400):
+        page.set_viewport_size({"width": width, "height": 1000})
+        maps_shown(page)
+        blocks = page.evaluate(NOTHING_CUT, "#classify-explained .explain-card img, #classify-explained .prose p, "
+                                            "#classify-explained .prose li, #classify-explained svg.chart")
+        assert len(blocks) > 12 and not any(b["cut"] or b["outside"] for b in blocks), [b for b in blocks if b["cut"] or b["outside"]]
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        page.screenshot(path=str(ARTIFACTS / f"explain-{lang}-{width}.png"), full_page=True)

@@ -54,11 +54,11 @@ button[role="tab"] { flex-shrink: 0; }  /* a tab's name whole; the tabs that do 
 .model-label h2.output-class { font-size: var(--text-xxl); padding-top: var(--size-6); }  /* a long class name whole, under its card's label */
 #arch-diagram .diagram-box { max-height: 80vh; overflow: auto; border: 1px solid var(--border-color-primary); border-radius: 8px; padding: 8px; background: #fff; }
 #arch-diagram .diagram-box svg { display: block; width: 100%; min-width: 640px; height: auto; }  /* full size: a phone scrolls, as in the reports */
-#classify-cams .grid-wrap, #inside-pictures .grid-wrap { height: auto !important; max-height: none !important; overflow: visible !important; padding-top: 2.4rem !important; }  /* every heat map shown, none behind an inner scroll */
-#classify-cams .grid-container, #inside-pictures .grid-container { grid-auto-rows: auto !important; grid-template-rows: none !important; }  /* a heat map and its caption: the caption's height, not a fixed row */
-#classify-cams .thumbnail-item, #inside-pictures .thumbnail-item { height: auto !important; aspect-ratio: auto !important; display: flex; flex-direction: column; overflow: visible; }
-#classify-cams .thumbnail-item img, #inside-pictures .thumbnail-item img { height: auto !important; width: 100%; object-fit: contain; }
-#classify-cams .caption-label, #inside-pictures .caption-label { position: static !important; max-width: 100% !important; white-space: pre-line !important; overflow: visible !important; text-overflow: clip !important; opacity: 1 !important; }  /* a caption whole, under its picture */
+#inside-pictures .grid-wrap { height: auto !important; max-height: none !important; overflow: visible !important; padding-top: 2.4rem !important; }  /* every heat map shown, none behind an inner scroll */
+#inside-pictures .grid-container { grid-auto-rows: auto !important; grid-template-rows: none !important; }  /* a heat map and its caption: the caption's height, not a fixed row */
+#inside-pictures .thumbnail-item { height: auto !important; aspect-ratio: auto !important; display: flex; flex-direction: column; overflow: visible; }
+#inside-pictures .thumbnail-item img { height: auto !important; width: 100%; object-fit: contain; }
+#inside-pictures .caption-label { position: static !important; max-width: 100% !important; white-space: pre-line !important; overflow: visible !important; text-overflow: clip !important; opacity: 1 !important; }  /* a caption whole, under its picture */
 #study-regions img { max-width: 100%; height: auto; }
 #inside-pictures .thumbnail-item img { width: auto !important; max-width: 100% !important; margin: 0 auto; }  /* each picture at its own size, never blown up */
 .meta-text, .meta-text-center { display: none !important; }  /* Gradio's "processing | 1.2 s" and "queue: 1/3", in English only */

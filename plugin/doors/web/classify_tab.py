@@ -12,6 +12,7 @@ import gradio as gr
 from plugin import api, words
 from plugin.api import display_name
 from plugin.config import EXAMPLES_DIR
+from plugin.doors.web import where_it_looked
 from plugin.doors.web.choices import MODEL_CHOICES, PREPROCESSING_CHOICES, resize_choices
 from plugin.doors.web.markdown import failure_cards, md
 from plugin.doors.web.page import Page, engine_error, texts
@@ -39,13 +40,18 @@ class ClassifyForm:
     preprocessing: str | None = None
     expected: str | None = None
     explain: bool = False
+    methods: list[str] | None = None
+    targets: list[str] | None = None
+    metrics: bool = False
+    sanity: bool = False
     precision: str | None = DEFAULT_PRECISION
     resize: str | None = None
 
 
 def classify_view(form: ClassifyForm, lang: str, request: gr.Request | None, progress=gr.Progress()):
-    """Classify the photo once (and, with the switch on, show where each model looked); keep the
-    result, the photo and the heat maps for the report button."""
+    """Classify the photo once (and, with the switch on, show where each model looked: the methods,
+    classes, numbers and sanity check chosen); keep the result, the photo and the heat maps for the
+    report button, and hand the maps to the cards (`where_it_looked.draw`)."""
     t = texts(lang)
     image, models, top_k, random_weights = form.image, form.models, form.top_k, form.random_weights
     model_file, class_names, preprocessing, expected = form.model_file, form.class_names, form.preprocessing, form.expected
@@ -67,11 +73,14 @@ def classify_view(form: ClassifyForm, lang: str, request: gr.Request | None, pro
     progress(0.2, desc=t["building"])
     if explain:
         progress(0.4, desc=t["explaining"])
-    try:
-        study = api.study_image(image, explain=bool(explain), **options)
+    methods, targets = list(form.methods or []) or None, list(form.targets or []) or ["answer"]
+    try:  # the model's answer alone: each answer, and the right one beside it where a model missed
+        study = api.study_image(image, explain=bool(explain), methods=methods, targets=None if targets == ["answer"] else targets,
+                                metrics=bool(form.metrics), sanity=bool(form.sanity), **options)
+        explanations = study["explanations"] or []
     except PluginError as exc:
         raise engine_error(exc, lang) from exc
-    result, explanations = study["result"], study["explanations"] or []
+    result = study["result"]
     progress(1.0, desc=t["running"])
     labels = []
     for outcome in api.answers(result["results"])[:MAX_LABELS]:
@@ -80,13 +89,8 @@ def classify_view(form: ClassifyForm, lang: str, request: gr.Request | None, pro
         labels.append(gr.update(value={display_name(p, lang): p["probability"] for p in outcome["predictions"]},
                                 label=name, visible=True))
     labels += [gr.update(value=None, visible=False)] * (MAX_LABELS - len(labels))
-    gallery = [(served(item["overlay_path"]), _caption(item, lang)) for item in explanations]
     state = {"result": result, "image": study["image"], "explanations": explanations or None}
-    return [_summary(result, lang), *labels, gr.update(value=gallery, visible=bool(gallery)), state]
-
-
-def _caption(explained: Mapping[str, Any], lang: str) -> str:
-    return api.gradcam_caption(explained, lang)  # the region the map covers is framed on it, and said once in the summary
+    return [_summary(result, lang), *labels, explanations, state]
 
 
 def _summary(result: Mapping[str, Any], lang: str) -> str:
@@ -182,6 +186,21 @@ def build(page: Page, language: gr.State) -> None:
                 expected = page.say(gr.Textbox(label=t["expected"], placeholder=t["expected_hint"], elem_id="classify-expected",
                                                max_length=200), label="expected", placeholder="expected_hint")
                 explain = page.label(gr.Checkbox(False, label=t["explain"], elem_id="classify-explain"), "explain")
+                with gr.Group(visible=False, elem_id="classify-explain-choices") as explain_choices:
+                    methods = page.also(page.say(gr.CheckboxGroup(where_it_looked.method_choices(page.lang), value=[api.DEFAULT_EXPLAIN_METHOD],
+                                                                  label=t["explain_methods"], info=t["explain_methods_info"],
+                                                                  elem_id="classify-methods"),
+                                                 label="explain_methods", info="explain_methods_info"),
+                                        lambda chosen: gr.update(choices=where_it_looked.method_choices(chosen)))
+                    page.also(gr.Markdown(where_it_looked.methods_help(page.lang), padding=True, elem_id="classify-methods-help"),
+                                             lambda chosen: gr.update(value=where_it_looked.methods_help(chosen)))
+                    targets = page.also(page.say(gr.CheckboxGroup(where_it_looked.target_choices(page.lang), value=["answer"],
+                                                                  label=t["explain_targets"], info=t["explain_targets_info"],
+                                                                  elem_id="classify-targets"),
+                                                 label="explain_targets", info="explain_targets_info"),
+                                        lambda chosen: gr.update(choices=where_it_looked.target_choices(chosen)))
+                    metrics = page.label(gr.Checkbox(False, label=t["explain_metrics"], elem_id="classify-metrics"), "explain_metrics")
+                    sanity = page.label(gr.Checkbox(False, label=t["explain_sanity"], elem_id="classify-sanity"), "explain_sanity")
                 with page.label(gr.Accordion(t["custom_model"], open=False, elem_id="custom-model-fold"), "custom_model"):
                     model_file = page.label(gr.File(file_types=[".keras", ".h5"], label=t["custom_model"], elem_id="classify-model-file"), "custom_model")
                     class_names = page.label(gr.Textbox(label=t["class_names"], max_length=MAX_PATH_CHARS), "class_names")
@@ -191,7 +210,11 @@ def build(page: Page, language: gr.State) -> None:
                 summary = page.say(gr.Markdown(t["weights_hint"], elem_id="classify-summary"), value="weights_hint")
                 with gr.Row():
                     outputs = [gr.Label(visible=False, num_top_classes=MAX_TOP_K, elem_classes="model-label", min_width=280) for _ in range(MAX_LABELS)]
-                cams = page.label(gr.Gallery(label=t["gradcam"], visible=False, columns=2, height="auto", elem_id="classify-cams"), "gradcam")
+                explained = gr.State([])
+                with gr.Column(elem_id="classify-explained"):
+                    @gr.render(inputs=[explained, language], triggers=[explained.change])
+                    def where(shown, lang):
+                        where_it_looked.draw(shown, lang)
                 with page.label(gr.Accordion(t["study"], open=False, elem_id="study-fold"), "study"):
                     study_model = page.label(gr.Dropdown(MODEL_CHOICES, value=None, label=t["study_model"], elem_id="study-model"), "study_model")
                     study_button = page.label(gr.Button(t["study_run"], elem_id="study-button"), "study_run")
@@ -204,8 +227,10 @@ def build(page: Page, language: gr.State) -> None:
         page.engine_event(classify_button.click, classify_view,
                           {"image": image, "models": models, "top_k": top_k, "random_weights": random_weights, "model_file": model_file,
                            "class_names": class_names, "preprocessing": preprocessing, "expected": expected, "explain": explain,
-                           "precision": precision, "resize": resize, "lang": language}, [summary, *outputs, cams, classified],
+                           "methods": methods, "targets": targets, "metrics": metrics, "sanity": sanity,
+                           "precision": precision, "resize": resize, "lang": language}, [summary, *outputs, explained, classified],
                           form=ClassifyForm)
+        explain.change(lambda on: gr.update(visible=on), [explain], [explain_choices], api_visibility="private", queue=False)
         page.engine_event(study_button.click, preprocessing_view, {"state": classified, "model": study_model, "lang": language},
                           [study_text, study_picture, classified])
         report_button.click(classification_report, [classified, language], [report_file], api_visibility="private")
