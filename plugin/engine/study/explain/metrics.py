@@ -27,6 +27,7 @@ import threading
 import numpy as np
 from PIL import Image, ImageFilter
 
+from plugin.engine.intake.parallel import in_threads
 from plugin.engine.results import CurveMetrics, MapMetrics
 from plugin.engine.study.explain.context import ExplainContext
 from plugin.engine.study.explain.imputation import impute
@@ -116,14 +117,14 @@ def _measure(context: ExplainContext, cam: np.ndarray, steps: int) -> MapMetrics
         added = blurred.copy()
         added[chosen] = flat[chosen]
         inserted.append(added.reshape(pixels.shape))
-    rng = np.random.default_rng(_SEED)
-    road = []
+    masks = []
     for percentile in ROAD_PERCENTILES:
         count = round(height * width * percentile / 100)
         for chosen in (order[:count], order[::-1][:count]):  # most relevant first, then least relevant first
             removed = np.zeros(height * width, dtype=bool)
             removed[chosen] = True
-            road.append(impute(pixels, removed.reshape(height, width), rng))
+            masks.append(removed.reshape(height, width))
+    road = in_threads(lambda job: impute(pixels, job[1], np.random.default_rng(_SEED + job[0])), list(enumerate(masks)))
     scores = context.scores(np.stack(deleted + inserted + road))
     deletion, insertion = scores[:steps + 1], scores[steps + 1:2 * (steps + 1)]
     most, least = scores[2 * (steps + 1)::2], scores[2 * (steps + 1) + 1::2]
