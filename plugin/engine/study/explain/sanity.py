@@ -37,11 +37,11 @@ def sanity_check(context: ExplainContext, method: ExplanationMethod, cam: np.nda
     rng = np.random.default_rng(_SEED)
     steps: list[SanityStep] = []
     done = 0
+    randomised = dataclasses.replace(context.prepared, runner=KerasRunner(copy))  # traced once: the steps assign its weights
     for count in SANITY_CASCADE:
         for layer in reversed(weighted[max(0, len(weighted) - count):len(weighted) - done]):
             _randomise(layer, rng)
         done = min(count, len(weighted))
-        randomised = dataclasses.replace(context.prepared, runner=KerasRunner(copy))
         again = ExplainContext(prepared=randomised, keras_model=copy, pixels=context.pixels, mode=context.mode,
                                target=context.target, layer=context.layer, cached=False)
         steps.append({"randomised": [layer.name for layer in reversed(weighted[len(weighted) - done:])],
