@@ -22,6 +22,9 @@ __all__ = ["GALLERY", "make_gallery", "example_crops", "COMMAND"]
 _REAL = ["EfficientNetLite0", "EfficientNetLite1"]  # ImageNet weights that come with the project: real answers
 GALLERY = (("classification", {"image": EXAMPLES_DIR / "cat_chelsea.png", "models": _REAL, "expected": "cat"}, "cat-classification"),
            ("classification", {"image": EXAMPLES_DIR / "dog_bicycle.jpg", "models": _REAL, "expected": "dog"}, "dog-classification"),
+           ("classification", {"image": EXAMPLES_DIR / "dog_and_cat.jpg", "models": _REAL[:1], "expected": None,
+                               "methods": ["gradcam", "occlusion"], "targets": ["dog", "cat"], "metrics": True},
+                      "dog-and-cat-explanations"),
            ("architecture", {"model": "VGG16"}, "vgg16-architecture"),
            ("architecture", {"model": "ResNet50"}, "resnet50-architecture"),
            ("architecture", {"model": "EfficientNetLite0"}, "efficientnetlite0-architecture"),
@@ -69,8 +72,9 @@ def _make(kind: str, options: dict, name: str, crops_folder: Path) -> list[dict]
     if kind == "architecture":
         computed = {"facts": api.describe_architecture(detail="layers", diagram_format="svg", **options)}
     elif kind == "classification":
+        explaining = {key: options[key] for key in ("methods", "targets", "metrics", "sanity") if key in options}
         computed = api.study_image(options["image"], options["models"], expected=options["expected"], explain=True,
-                                   study_preprocessing=True)
+                                   study_preprocessing=not explaining, **explaining)
     elif kind == "evaluation":
         computed = {"result": api.evaluate(crops_folder, models=options["models"])}
     elif kind == "structure":

@@ -268,7 +268,7 @@ def test_templates_are_found_in_an_installed_wheel(tmp_path):
 
 def test_gallery_command_regenerates_the_kept_gallery(reports):
     kept = sorted(p.name for p in (REPO / "reports" / "gallery").glob("*.html"))
-    assert len(kept) == 19  # 9 reports x 2 languages, and the index
+    assert len(kept) == 21  # 10 reports x 2 languages, and the index
     assert sorted(p.name for p in (reports["out"] / "gallery").glob("*.html")) == kept
     assert sorted(Path(m["path"]).name for m in reports["gallery"]) == [name for name in kept if name != "index.html"]
 
