@@ -97,14 +97,16 @@ def probed():
 
 
 def changed_cells(probe, base, names, row, column):
-    """Which output cells of each layer change when input pixel (row, column) changes, either way."""
+    """Which output cells of each layer change when input pixel (row, column) changes, either way: by
+    so much that a cell it reaches becomes the largest of any max pool's window one way or the other
+    (a small change may leave another cell the maximum, and the pooled cell unchanged)."""
     def run(batch):
         made = probe(batch)
         return [np.asarray(y)[0] for y in (made if isinstance(made, (list, tuple)) else [made])]
 
     outputs = run(base)
     changed = [np.zeros(y.shape[:2], bool) for y in outputs]
-    for delta in (50.0, -50.0):
+    for delta in (1e6, -1e6):
         moved = base.copy()
         moved[0, row, column, :] += delta
         for i, y in enumerate(run(moved)):
