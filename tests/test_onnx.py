@@ -485,12 +485,13 @@ def test_explanations_without_gradients_run_on_onnxruntime_float32_and_int8(lite
     expected = keras.Model(keras_model.inputs[0], keras_model.get_layer("top_activation").output)(batch, training=False)
     assert features.shape == (1, 7, 7, 1280) and np.abs(features - np.asarray(expected)).max() < 1e-3
     assert np.abs(outputs - np.asarray(keras_model(batch, training=False))).max() < 1e-4
-    for method in ("scorecam", "eigencam", "occlusion"):
+    for method in ("scorecam", "eigencam"):
         on_keras = plugin.explain_image(DOG, LITE, method=method, backend="keras")
         on_onnx = plugin.explain_image(DOG, LITE, method=method, backend="onnx")
-        int8 = plugin.explain_image(DOG, LITE, method=method, backend="onnx", precision="int8", metrics=True, steps=5)
+        int8 = plugin.explain_image(DOG, LITE, method=method, backend="onnx", precision="int8")
         assert on_keras["backend"] == "keras" and on_onnx["backend"] == "onnx" == int8["backend"]
         assert rank_correlation(np.array(on_keras["heatmap"]), np.array(on_onnx["heatmap"])) > 0.98, method
         assert rank_correlation(np.array(on_keras["heatmap"]), np.array(int8["heatmap"])) > 0.8, method
-        assert int8["metrics"]["better_than_random"] > 0, method
+    occluded = plugin.explain_image(DOG, LITE, method="occlusion", backend="onnx", precision="int8", metrics=True, steps=5)
+    assert occluded["backend"] == "onnx" and occluded["metrics"]["better_than_random"] > 0
     assert plugin.explain_image(DOG, LITE, method="gradcam", backend="onnx")["backend"] == "keras"  # gradients: Keras
