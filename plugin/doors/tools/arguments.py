@@ -192,46 +192,29 @@ def _methods_limited(schema: dict) -> None:
             option["maxItems"] = len(_method_names())
 
 
-def _layer_field() -> Any:
-    return Field(None, max_length=200, description=(
+class _MapArguments(Arguments):
+    """What a heat map takes besides its method and class: the fields explain_prediction and
+    compare_explanations share."""
+
+    image: ImageText = Field(description=_IMAGE)
+    model: ModelName | None = Field(None, description="Registry model to explain (see list_models); give model or model_path.")
+    expected: str | None = Field(None, max_length=200, description=_EXPECTED)
+    layer: Name | None = Field(None, max_length=200, description=(
         "The feature-map layer the CAM methods read, instead of the default (the registry's choice, else the last "
         "layer with height and width); the result's layer and layer_reason say which and why. A wrong name is refused "
         "with the candidate layers listed. Ignored by methods that use no layer (occlusion)."))
-
-
-def _metrics_field() -> Any:
-    return Field(False, description=(
+    metrics: bool = Field(False, description=(
         "Also measure whether the map can be trusted: deletion AUC (lower is better) and insertion AUC (higher is "
         "better) of the class's probability as the map's most important pixels are removed or put back, ROAD's score "
         "(higher is better), and score = insertion - deletion, each beside the same numbers for a random and a "
         "centre-weighted map (metrics.baselines; better_than_random, better_than_centre). Seconds more per map."))
-
-
-def _steps_field() -> Any:
-    return Field(api.DEFAULT_METRIC_STEPS, ge=1, le=api.MAX_METRIC_STEPS, description=(
+    steps: int = Field(api.DEFAULT_METRIC_STEPS, ge=1, le=api.MAX_METRIC_STEPS, description=(
         f"With metrics: the deletion and insertion curves' steps (each curve has steps + 1 points); at most "
         f"{api.MAX_METRIC_STEPS}."))
-
-
-def _sanity_field() -> Any:
-    return Field(False, description=(
+    sanity: bool = Field(False, description=(
         "Also run the sanity check (Adebayo et al. 2018): the map made again with the model's top layers randomised, "
         "its rank correlation with the original; sanity.flagged where it barely changes (a map that ignores the "
         "model). Seconds more."))
-
-
-class ExplainPredictionArguments(Arguments):
-    image: ImageText = Field(description=_IMAGE)
-    model: ModelName | None = Field(None, description="Registry model to explain (see list_models); give model or model_path.")
-    method: MethodName = Field(api.DEFAULT_EXPLAIN_METHOD, description=_METHOD, json_schema_extra=_methods_described)
-    target: Target = Field("answer", description=_TARGET)
-    class_index: int | None = Field(None, ge=0, le=MAX_CLASS_NAMES - 1,
-                                    description="A class to explain by index, instead of target's.")
-    expected: str | None = Field(None, max_length=200, description=_EXPECTED)
-    layer: Name | None = _layer_field()
-    metrics: bool = _metrics_field()
-    steps: int = _steps_field()
-    sanity: bool = _sanity_field()
     weights: PathText = weights_field()
     allow_random_weights: bool = consent_field()
     model_path: PathText | None = Field(None, description="A .keras or .h5 classifier of the user's own, below the allowed folders.")
@@ -240,7 +223,6 @@ class ExplainPredictionArguments(Arguments):
     resize: Resize | None = resize_field()
     backend: Backend = backend_field()
     precision: Precision = precision_field("Methods without gradients and the metrics: ")
-    include_image: bool = Field(False, description="MCP only: also return the heat map over the photo as a PNG image content block.")
 
     @model_validator(mode="after")
     def _a_model(self):
@@ -249,35 +231,22 @@ class ExplainPredictionArguments(Arguments):
         return self
 
 
-class CompareExplanationsArguments(Arguments):
-    image: ImageText = Field(description=_IMAGE)
-    model: ModelName | None = Field(None, description="Registry model to explain (see list_models); give model or model_path.")
+class ExplainPredictionArguments(_MapArguments):
+    method: MethodName = Field(api.DEFAULT_EXPLAIN_METHOD, description=_METHOD, json_schema_extra=_methods_described)
+    target: Target = Field("answer", description=_TARGET)
+    class_index: int | None = Field(None, ge=0, le=MAX_CLASS_NAMES - 1,
+                                    description="A class to explain by index, instead of target's.")
+    include_image: bool = Field(False, description="MCP only: also return the heat map over the photo as a PNG image content block.")
+
+
+class CompareExplanationsArguments(_MapArguments):
     methods: list[MethodName] | None = Field(None, min_length=1, description=(
         "The methods to set side by side (default: every method)."), json_schema_extra=_methods_limited)
     targets: list[Target] | None = Field(None, min_length=1, max_length=len(api.EXPLAIN_TARGETS), description=(
         f"The classes to explain, each as explain_prediction's target (default ['answer']), at most "
         f"{len(api.EXPLAIN_TARGETS)}: ['dog', 'cat'] is the dog-versus-cat contrast, a map for each group of one photo."))
-    expected: str | None = Field(None, max_length=200, description=_EXPECTED)
-    layer: Name | None = _layer_field()
-    metrics: bool = _metrics_field()
-    steps: int = _steps_field()
-    sanity: bool = _sanity_field()
-    weights: PathText = weights_field()
-    allow_random_weights: bool = consent_field()
-    model_path: PathText | None = Field(None, description="A .keras or .h5 classifier of the user's own, below the allowed folders.")
-    class_names: list[Name] | None = class_names_field("Class names of model_path's outputs.")
-    preprocessing: Preprocessing | None = Field(None, description="Preprocessing of model_path (required with it).")
-    resize: Resize | None = resize_field()
-    backend: Backend = backend_field()
-    precision: Precision = precision_field("Methods without gradients and the metrics: ")
     lang: Literal["ko", "en"] | None = Field(None, description="Language of the grid picture's captions; default Korean unless configured.")
     include_image: bool = Field(False, description="MCP only: also return the grid of heat maps as a PNG image content block.")
-
-    @model_validator(mode="after")
-    def _a_model(self):
-        if self.model is None and self.model_path is None:
-            raise ValueError("give model or model_path")
-        return self
 
 
 class LookInsideArguments(Arguments):
