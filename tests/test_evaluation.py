@@ -162,14 +162,21 @@ def test_ray_on_two_nodes_gives_the_same_numbers(tmp_path):
 
 
 
-def test_ray_on_this_machine_starts_its_own_instance_and_stops_it(labelled_photos, tmp_path, monkeypatch):
-    """Without RAY_ADDRESS or an instance already joined (what most users run): a local instance
-    for the call, its actors on this one node, the right answers, and Ray shut down after."""
+def test_ray_on_this_machine_starts_its_own_instance_and_keeps_it_for_the_process(labelled_photos, tmp_path, monkeypatch):
+    """Without RAY_ADDRESS or an instance already joined (what most users run): a local instance,
+    its actors on this one node, the right answers, and Ray kept for the next call (shut down at
+    exit: tests/test_ray_local.py)."""
     ray = pytest.importorskip("ray", reason="Ray is the optional extra '.[ray]' (./test.sh installs it)")
+    from plugin.engine.study.evaluation import ray_local
+
     monkeypatch.delenv("RAY_ADDRESS", raising=False)
     assert not ray.is_initialized()
     plugin.configure(image_roots=[labelled_photos], output_dir=tmp_path)
-    result = evaluate(labelled_photos, models=["EfficientNetLite0"], engine="ray")
+    try:
+        result = evaluate(labelled_photos, models=["EfficientNetLite0"], engine="ray")
+        assert ray.is_initialized() and ray_local.local_instance()
+    finally:
+        ray_local.shutdown()  # this test process's other tests start Ray their own way
     assert not ray.is_initialized()
     entry = result["models"][0]
     assert result["engine"] == "ray" and entry["backend"] == "onnx" and entry["accuracy"]["verdict"] == 1.0

@@ -7,9 +7,11 @@ and logs and reports each batch's records as they come (possibly out of order). 
 were exported to ONNX by the driver before (`evaluate`), so an actor runs onnxruntime on the
 cached file and never imports TensorFlow.
 
-A local Ray instance is started with `num_cpus` logical CPUs (default: the cores and one more, for
-Ray's own tasks) and one actor of one CPU per core: on a small machine, batches side by side use
-the cores better than one batch spread over them. On a cluster (RAY_ADDRESS, or one this process
+This process's local Ray instance (`plugin.engine.study.evaluation.ray_local`: started by the first
+call, shared by later and concurrent ones, shut down at exit, on loopback) has `num_cpus` logical
+CPUs (default: the cores and one more, for Ray's own tasks), and each call one actor of one CPU per
+core: on a small machine, batches side by side use the cores better than one batch spread over
+them; a concurrent call's actors wait for the CPUs the first call's free. On a cluster (RAY_ADDRESS, or one this process
 already joined) one actor of one CPU per node that is alive, spread over the nodes. Actors are plain
 Ray actors (Ray Data's streaming executor took seconds to start its pool: most of the time of a
 few hundred photos). Ray starts quietly and sends no usage statistics.
@@ -17,15 +19,15 @@ few hundred photos). Ray starts quietly and sends no usage statistics.
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Iterator
 
 from plugin.config import get_settings
+from plugin.engine.study.evaluation.ray_local import start_ray
 from plugin.engine.study.evaluation.steps import ModelRef, classify_batch, run_models
-from plugin.errors import InvalidInputError, LimitExceededError, PluginError
+from plugin.errors import LimitExceededError, PluginError
 
-__all__ = ["run_ray", "Classifier", "start_ray", "actor_pool"]
+__all__ = ["run_ray", "Classifier", "actor_pool"]
 
 _PROGRESS_TIMEOUT_S = 600.0
 """Longest wait for any batch's records: an actor that cannot be placed is an error, not a hang."""
@@ -46,31 +48,6 @@ class Classifier:
 
     def classify(self, paths: list[str], names: list[str], labels: list[str]) -> list[dict]:
         return [{**record, "node": self.node} for record in classify_batch(self.prepared, paths, names, labels, self.resize)]
-
-
-def start_ray(num_cpus: int | None) -> bool:
-    """Start a local Ray instance (or join RAY_ADDRESS) quietly; True when this call started it."""
-    try:
-        import ray
-    except ImportError as exc:
-        raise InvalidInputError("Expected Ray for engine='ray'. Received: Ray is not installed. Install the extra: "
-                                "pip install '.[ray]' (./test.sh installs it), or use engine='local'.",
-                                key="ray_missing") from exc
-    if ray.is_initialized():
-        return False
-    os.environ.setdefault("RAY_USAGE_STATS_ENABLED", "0")
-    env_vars = {"RAY_USAGE_STATS_ENABLED": "0", "TF_CPP_MIN_LOG_LEVEL": os.environ.get("TF_CPP_MIN_LOG_LEVEL", "3")}
-    if os.environ.get("KERAS_HOME"):
-        env_vars["KERAS_HOME"] = os.environ["KERAS_HOME"]
-    options = {"include_dashboard": False, "log_to_driver": False, "logging_level": logging.ERROR,
-               "runtime_env": {"env_vars": env_vars}}
-    if os.environ.get("RAY_ADDRESS"):
-        options["address"] = os.environ["RAY_ADDRESS"]
-    else:  # "local" starts a new instance even where `ray start` left a cluster behind
-        options["address"] = "local"
-        options["num_cpus"] = num_cpus or _cores() + 1  # an actor per core; one more for Ray's own tasks
-    ray.init(**options)
-    return True
 
 
 def _cores() -> int:
@@ -95,7 +72,7 @@ def run_ray(items, refs: list[ModelRef], done: dict, log_path, progress, num_cpu
     """
     import ray
 
-    started_here = start_ray(num_cpus)
+    started_here = start_ray(num_cpus, _cores())
     count = actor_pool(started_here)
     settings = get_settings()
     roots = tuple(str(root) for root in settings.readable_roots)  # with a session's
@@ -109,11 +86,7 @@ def run_ray(items, refs: list[ModelRef], done: dict, log_path, progress, num_cpu
             for actor in actors:
                 ray.kill(actor)  # their CPUs go to the next model's actors
 
-    try:
-        return run_models(items, refs, done, log_path, progress, batches_of)
-    finally:
-        if started_here:
-            ray.shutdown()
+    return run_models(items, refs, done, log_path, progress, batches_of)
 
 
 def _stream(actors: list, plan: list[list]) -> Iterator[list[dict]]:
