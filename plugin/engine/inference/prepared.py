@@ -101,7 +101,11 @@ class PreparedModel:
 
     def probabilities(self, batch: np.ndarray) -> np.ndarray:
         """Run a preprocessed batch and return class probabilities, shape (N, classes)."""
-        raw = self.runner(batch).astype(np.float64)
+        return self.probabilities_of(self.runner(batch))
+
+    def probabilities_of(self, outputs: np.ndarray) -> np.ndarray:
+        """The model's raw outputs (N, ...) as class probabilities, shape (N, classes)."""
+        raw = np.asarray(outputs).astype(np.float64)
         if self.output == "binary_logit":
             raw = 1.0 / (1.0 + np.exp(-raw))
         if self.output in ("binary", "binary_logit"):

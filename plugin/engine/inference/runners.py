@@ -50,6 +50,11 @@ class KerasRunner:
         self.batcher = Batcher(self._run)
 
     @property
+    def compiled(self) -> bool:
+        """Whether the inference function is traced already."""
+        return self._infer is not None
+
+    @property
     def infer(self) -> Callable:
         """The compiled inference function (a `tf.function` traced once for any batch size)."""
         return self.compile()

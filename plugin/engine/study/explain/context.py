@@ -64,7 +64,14 @@ class ExplainContext:
         return preprocess(pixels, self.mode)
 
     def probabilities(self, pixels: np.ndarray) -> np.ndarray:
-        """Class probabilities (N, classes) of pixel batches, run in batches of `EXPLAIN_BATCH`."""
+        """Class probabilities (N, classes) of pixel batches, run in batches of `EXPLAIN_BATCH`.
+
+        A photo or two on a Keras model whose inference function is not traced yet run eagerly:
+        tracing costs Lite0 0.7 s, more than the call (what a one-off `launch.py explain` waits for).
+        """
+        runner = self.prepared.runner
+        if len(pixels) <= 2 and isinstance(runner, KerasRunner) and not runner.compiled:
+            return self.prepared.probabilities_of(runner.model(self.inputs(pixels), training=False))
         parts = [self.prepared.probabilities(self.inputs(pixels[start:start + EXPLAIN_BATCH]))
                  for start in range(0, len(pixels), EXPLAIN_BATCH)]
         return np.concatenate(parts)
