@@ -10,12 +10,14 @@ ImageNet mean colour (`BASELINE_RGB`).
 from __future__ import annotations
 
 import dataclasses
+import threading
+import weakref
+from collections.abc import Callable
 from typing import Any, cast
 
 import numpy as np
 from PIL import Image
 
-from plugin.engine.inference.cache import model_cache
 from plugin.engine.inference.prepared import PreparedModel
 from plugin.engine.inference.preprocessing import preprocess
 from plugin.engine.inference.runners import KerasRunner
@@ -94,8 +96,7 @@ class ExplainContext:
                 from plugin.engine.inference.onnx.features import FeatureSession
 
                 runner = cast(Any, self.prepared.runner)
-                session = model_cache.get(("explain-features", runner.path, self.layer_name),
-                                          lambda: FeatureSession(runner.path, self.layer_name))
+                session = _derived(runner, ("features", self.layer_name), lambda: FeatureSession(runner.path, self.layer_name))
                 features, _ = session(batch)
             else:
                 model = _gradient_model(self.keras_model, self.layer_name, head_input=False, cached=self.cached)
@@ -152,14 +153,29 @@ def _gradient_model(model, layer: str, *, head_input: bool, cached: bool = True)
     """A model giving the named layer's feature map and the head's input (or the model's output);
     kept for the process where `model` is (a cached model's, not a randomised copy's)."""
     if cached:
-        return model_cache.get(("explain-gradient-model", id(model), layer, head_input),
-                               lambda: _gradient_model(model, layer, head_input=head_input, cached=False))
+        return _derived(model, ("gradient", layer, head_input),
+                        lambda: _gradient_model(model, layer, head_input=head_input, cached=False))
     import keras
 
     if isinstance(model, keras.Sequential):
         return _sequential_model(model, layer, head_input=head_input)
     head = model.layers[-1].input if head_input else model.outputs[0]
     return keras.Model(model.inputs[0], [model.get_layer(layer).output, head])
+
+
+def _derived(owner: Any, key: tuple, make: Callable[[], Any]) -> Any:
+    """What is made once from a cached model or runner (a gradient model, a feature session), kept as
+    long as the owner lives and no longer: beside it, not in the model cache, whose slots are for
+    the models themselves (three models' gradient models would push their own models out)."""
+    with _derived_lock:
+        made = _derived_by_owner.setdefault(owner, {})
+        if key not in made:
+            made[key] = make()
+        return made[key]
+
+
+_derived_by_owner: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+_derived_lock = threading.Lock()
 
 
 def _sequential_model(model, layer: str, *, head_input: bool):
