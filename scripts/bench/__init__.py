@@ -26,6 +26,7 @@ from scripts.bench.inside import inside_speed
 from scripts.bench.machine import describe_machine, int8_matmul_peak_gops, matmul_peak_gflops
 from scripts.bench.probe import run_probe
 from scripts.bench.service import describe_speed, http_overhead, report_speed
+from scripts.bench.waits import WAIT_TARGETS, ray_reuse, waits
 
 __all__ = ["run_benchmarks", "check_targets", "TARGETS", "COMMAND"]
 
@@ -47,13 +48,16 @@ TARGETS = {
     "occlusion_onnx_max_s": 5.0,
     "metrics_per_map_max_s": 3.0,
     "metrics_first_map_max_s": 3.0,
+    "ray_second_of_local_min": 0.7,
+    **{f"wait_{name}_max_s": seconds for name, seconds in WAIT_TARGETS.items()},
 }
 """Issue 14's targets, checked on the ONNX backend (the one `auto` uses once a model is exported), and
 issue 24's: int8 as ratios to float32 on onnxruntime and to `model.predict`, and Ray's photos per
 second (from its actors asked for to the last result, after `ray.init`) over the local engine's; and
 issue 32's: the feature maps of every stage of VGG16 and ResNet50 for one photo, warm; issue 33's:
 Grad-CAM for the three Lite models on one photo, Score-CAM and occlusion for Lite0 on onnxruntime,
-and a map's metrics with 20 steps, warm."""
+and a map's metrics with 20 steps, warm; issue 35's: the waits of a fresh process (`waits.py`) and
+Ray's second evaluation in one process against the local engine."""
 
 
 def run_benchmarks(models=MODELS, runs: int = 10, batches: bool = True, fresh_export: bool = True, cold: bool = True,
@@ -97,8 +101,11 @@ def run_benchmarks(models=MODELS, runs: int = 10, batches: bool = True, fresh_ex
                 looked = [name for name in ("VGG16", "ResNet50", lite) if name in models or name == lite]
                 result["inside"] = inside_speed(looked, str(photo), {name: bench_weights(name)[0] for name in looked})
                 result["explain"] = explain_speed(str(photo))
+            if cold:
+                result["waits"] = waits(str(photo))
             if evaluation:
                 result["evaluation"] = evaluation_speed(source)
+                result["ray_reuse"] = ray_reuse(source) if "ray" in {row["engine"] for row in result["evaluation"]["engines"]} else None
         finally:
             configure(image_roots=list(previous.image_roots), output_dir=previous.output_dir)
     result["targets"] = check_targets(result)
@@ -145,6 +152,11 @@ def check_targets(result: dict) -> dict:
     explained = result.get("explain", {})
     for name in ("gradcam_three_lites", "scorecam_onnx", "occlusion_onnx", "metrics_per_map", "metrics_first_map"):
         checks[f"{name}_s"] = _check(explained.get(f"{name}_s"), TARGETS[f"{name}_max_s"], below=True)
+    for name, row in result.get("waits", {}).items():
+        checks[f"wait_{name}_s"] = _check(row["fresh_s"], TARGETS[f"wait_{name}_max_s"], below=True)
+    reuse = result.get("ray_reuse")
+    checks["ray_second_of_local"] = _check(reuse["ray_second_of_local"] if reuse else None, TARGETS["ray_second_of_local_min"],
+                                           below=False)
     rss = result.get("peak_rss", {}).get("onnx")
     checks["rss_vgg16_resnet50_gb"] = _check(round(rss["peak_rss_bytes"] / 1e9, 2) if rss else None,
                                              TARGETS["rss_vgg16_resnet50_max_gb"], below=True)

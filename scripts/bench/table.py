@@ -75,6 +75,13 @@ def _facts(result: dict) -> list[str]:
                      f"Lite0 on onnxruntime: Score-CAM {e['scorecam_onnx_s']:.2f} s, occlusion {e['occlusion_onnx_s']:.2f} s; "
                      f"deletion / insertion / ROAD (20 steps): the first map of a photo {e['metrics_first_map_s']:.2f} s "
                      f"(with its random and centre baselines), each further map {e['metrics_per_map_s']:.2f} s")
+    for name, row in result.get("waits", {}).items():
+        lines.append(f"wait, {name.replace('_', ' ')}: fresh process {row['fresh_s']:.2f} s (target {row['target_s']:.0f} s), "
+                     f"warm {row['warm_s']:.2f} s")
+    if result.get("ray_reuse"):
+        r = result["ray_reuse"]
+        lines.append(f"evaluate on Ray twice in one process: the first call {r['ray_first_of_local']} x the local engine's "
+                     f"photos/s, the second {r['ray_second_of_local']} x (local {r['local_images_per_s']} photos/s)")
     for backend, probe in result.get("peak_rss", {}).items():
         lines.append(f"peak RSS, VGG16 + ResNet50 loaded and answering, {backend}: {probe['peak_rss_bytes'] / 1e9:.2f} GB")
     for row in result.get("evaluation", {}).get("engines", []):
