@@ -120,6 +120,21 @@ def test_a_model_file_of_ones_own_is_explained(stripe_model_files, tmp_path):
     assert np.asarray(result["heatmap"]).ndim == 2
 
 
+def test_a_model_files_layer_is_said_and_can_be_chosen(stripe_model_files, tmp_path):
+    import keras
+
+    image = save_png(stripes("vertical", size=96, seed=3), tmp_path / "vertical.png")
+    own = {"model_path": stripe_model_files["keras"], "class_names": STRIPE_CLASSES, "preprocessing": "rescale"}
+    default = plugin.explain_image(image, **own)
+    assert default["layer_reason"] == "last_feature_map"
+    first = keras.models.load_model(stripe_model_files["keras"]).layers[0].name  # the first convolution, finer
+    chosen = plugin.explain_image(image, method="layercam", layer=first, **own)
+    assert chosen["layer"] == first and chosen["layer_reason"] == "asked"
+    assert np.asarray(chosen["heatmap"]).shape[0] > np.asarray(default["heatmap"]).shape[0]
+    with pytest.raises(plugin.InvalidInputError, match=default["layer"]):  # the candidates are named
+        plugin.explain_image(image, layer="not_a_layer", **own)
+
+
 def test_random_weights_need_permission():
     with pytest.raises(plugin.InvalidInputError, match="allow_random_weights"):
         plugin.explain_image(CAT, "AlexNet", weights="random")
