@@ -12,7 +12,7 @@ from typing import Any
 from PIL import Image, ImageDraw
 
 from plugin import words
-from plugin.render.inside import font
+from plugin.render.inside import font, wrap_lines
 from plugin.render.overlay import overlay_image, png_bytes, write_by_content
 from plugin.words.results import gradcam_caption, metrics_sentence, sanity_sentence
 
@@ -40,7 +40,7 @@ def explanation_grid(photo: Image.Image, comparison: Mapping[str, Any], cams: Se
             lines.append(metrics_sentence(explained["metrics"], lang))
         if "sanity" in explained:
             lines.append(sanity_sentence(explained["sanity"], lang))
-        captions.append([line for text in lines for line in _wrap(text, face, TILE)])
+        captions.append([line for text in lines for line in wrap_lines(text, face, TILE)])
     tile_height = max(tile.height for tile in tiles)
     caption_height = max(len(lines) for lines in captions) * int(_TEXT * 1.5)
     cell_height = tile_height + _PAD // 2 + caption_height
@@ -62,18 +62,3 @@ def write_explanation_grid(photo: Image.Image, comparison: Mapping[str, Any], ca
     """Write the grid into the output folder's `explanations/` (named by content) and return its path."""
     data = png_bytes(explanation_grid(photo, comparison, cams, lang))
     return write_by_content("explanations", comparison["model"], "compare", data)
-
-
-def _wrap(text: str, face, width: int) -> list[str]:
-    """`text` in lines no wider than `width` pixels, broken between words."""
-    lines: list[str] = []
-    line = ""
-    for word in text.split(" "):
-        trial = f"{line} {word}" if line else word
-        if line and face.getlength(trial) > width:
-            lines.append(line)
-            line = word
-        else:
-            line = trial
-    lines.append(line)
-    return lines

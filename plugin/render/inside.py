@@ -26,7 +26,7 @@ from plugin import words
 from plugin.engine.results import FeatureMap, HistogramPair, InsideResult, KernelView, MaximizedFilter
 from plugin.render.overlay import MAX_SIDE, REGION_COLOURS
 
-__all__ = ["kernel_grid_png", "channel_slices_png", "histograms_png", "feature_map_grid_png", "receptive_field_png",
+__all__ = ["wrap_lines", "kernel_grid_png", "channel_slices_png", "histograms_png", "feature_map_grid_png", "receptive_field_png",
            "maximized_png", "inside_pictures", "map_title", "map_caption", "viridis", "font", "MAX_WIDTH", "FIELD_COLOUR",
            "SLICE_INPUTS"]
 
@@ -95,7 +95,7 @@ def _line_height(face: FontType) -> int:
     return int(math.ceil(getattr(face, "size", 12) * 1.5))  # Noto Sans CJK: ascent and descent 1.45 em
 
 
-def _wrap(text: str, face: FontType, width: int) -> list[str]:
+def wrap_lines(text: str, face: FontType, width: int) -> list[str]:
     """`text` in lines no wider than `width` pixels, broken between words (a word wider is its own line)."""
     lines: list[str] = []
     for paragraph in text.split("\n"):
@@ -144,7 +144,7 @@ class _Canvas:
 
 def _caption_lines(lines: Sequence[tuple[str, FontType, tuple[int, int, int]]], width: int) -> list[tuple[str, FontType, Any]]:
     """Caption lines, each wrapped to `width` pixels, with their font and colour."""
-    return [(piece, face, colour) for text, face, colour in lines if text for piece in _wrap(text, face, width)]
+    return [(piece, face, colour) for text, face, colour in lines if text for piece in wrap_lines(text, face, width)]
 
 
 def _caption_height(lines: Sequence[tuple[str, FontType, Any]]) -> int:
@@ -387,7 +387,7 @@ def histograms_png(pair: HistogramPair, lang: str, *, weights: str | None = None
     for name, stats, colour in legend:
         said = t["inside_pic_stats"].format(mean=_number(stats["mean"]), std=_number(stats["std"]))
         whole = f"{name} · {said}"
-        pieces = [whole] if _width(whole, legend_face) <= width - 28 else [*_wrap(name, legend_face, width - 28), said]
+        pieces = [whole] if _width(whole, legend_face) <= width - 28 else [*wrap_lines(name, legend_face, width - 28), said]
         wrapped_legend += [(piece, colour if index == 0 else None) for index, piece in enumerate(pieces)]
     note_lines = _caption_lines([(note, note_face, _INK) for note in notes], width)
     tick_face = font(15)
