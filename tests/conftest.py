@@ -3,7 +3,9 @@ models trained here on generated images (no network, no downloaded weights)."""
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import tempfile
 from pathlib import Path
 from types import SimpleNamespace
@@ -15,6 +17,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 USER_KERAS_HOME = Path(os.environ.setdefault("CNNLAB_TEST_USER_KERAS_HOME",
                                              os.environ.get("KERAS_HOME") or str(Path.home() / ".keras")))
 os.environ["KERAS_HOME"] = tempfile.mkdtemp(prefix="cnnlab-keras-home-")
+atexit.register(shutil.rmtree, os.environ["KERAS_HOME"], ignore_errors=True)  # about 80 MB a process, every run
 # Test workers share the cores: each process (and the app, server and Ray processes it starts) computes
 # with its share of them, instead of every one of them with all (on 2 cores, 227 s against 241 s).
 _WORKERS = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
