@@ -257,12 +257,13 @@ def compare_preprocessing(image: ImageInput, model: str, modes: Sequence[str] | 
         resize: how the photo reaches the model in the modes' rows, as for `classify_image`.
 
     Returns:
-        `{"model", "own_mode", "image", "pixel": {"at", "rgb"}, "modes": [{"mode", "own", "predictions",
+        `{"model", "own_mode", "image", "weights", "backend", "untrained", "pixel": {"at", "rgb"}, "modes": [{"mode", "own", "predictions",
         "verdict", "formula", "channel_order", "pixel"}], "resizes": [{"resize", "own", "region",
         "predictions", "verdict"}]}`, the model's own mode marked `own: true`; each mode's `formula`
         and the photo's centre pixel (`pixel.rgb`) as that mode hands it to the model (`pixel`, in
         its `channel_order`); `resizes`: the model's own mode with "crop" and with "whole", each
-        with the `region` of the photo it saw.
+        with the `region` of the photo it saw; `backend`: what ran it ("onnx" where the model's
+        export is cached, else "keras").
     """
     options = RunOptions(weights=weights, allow_random_weights=allow_random_weights, resize=resize)
     return _compare_preprocessing(image, model, modes, top_k=top_k, options=options)
@@ -516,8 +517,8 @@ def compare_explanations(image: ImageInput, model: str | None = None, *, methods
 
 def explanation_methods() -> list[dict]:
     """The explanation methods: `[{"name", "title", "needs", "class_specific", "uses_layer",
-    "citation", "description": {"ko", "en"}}]`; `needs` is "gradients" (Keras only),
-    "activations" or "scores" (onnxruntime too)."""
+    "citation", "description": {"ko", "en"}}]`; `needs` is "gradients" (Keras, or onnxruntime at
+    the last feature map before a linear head), "activations" or "scores" (onnxruntime too)."""
     return describe_methods()
 
 

@@ -494,4 +494,56 @@ def test_explanations_without_gradients_run_on_onnxruntime_float32_and_int8(lite
         assert rank_correlation(np.array(on_keras["heatmap"]), np.array(int8["heatmap"])) > 0.8, method
     occluded = plugin.explain_image(DOG, LITE, method="occlusion", backend="onnx", precision="int8", metrics=True, steps=5)
     assert occluded["backend"] == "onnx" and occluded["metrics"]["better_than_random"] > 0
-    assert plugin.explain_image(DOG, LITE, method="gradcam", backend="onnx")["backend"] == "keras"  # gradients: Keras
+
+
+def test_gradient_methods_read_the_linear_head_of_the_export_and_draw_keras_maps(lite_imagenet):
+    """After the last feature map Lite0 has global average pooling, one dense layer and a softmax, so
+    the gradients are the dense layer's weights: onnxruntime draws Grad-CAM, Grad-CAM++ and LayerCAM
+    for a class and for a group as Keras's gradients do; an earlier layer and the sanity check
+    (which randomises Keras weights) stay on Keras."""
+    from plugin.engine.inference.options import RunOptions
+    from plugin.engine.study.explain import explain
+
+    for method in ("gradcam", "gradcam++", "layercam"):
+        for target in ("answer", "dog"):
+            on_onnx, onnx_map, _ = explain(DOG, LITE, method=method, target=target, options=RunOptions(backend="onnx"))
+            on_keras, keras_map, _ = explain(DOG, LITE, method=method, target=target, options=RunOptions(backend="keras"))
+            assert (on_onnx["backend"], on_keras["backend"]) == ("onnx", "keras")
+            assert on_onnx["layer"] == on_keras["layer"] == "top_activation"
+            assert on_onnx["layer_reason"] == on_keras["layer_reason"] == "last_feature_map"
+            assert on_onnx["class"]["label"] == on_keras["class"]["label"]
+            assert np.abs(onnx_map - keras_map).max() < 1e-5, (method, target)
+    earlier = plugin.explain_image(DOG, LITE, method="layercam", layer="block6d_add", backend="onnx")
+    assert earlier["backend"] == "keras" and earlier["layer_reason"] == "asked"
+    assert plugin.explain_image(DOG, LITE, sanity=True, backend="onnx")["backend"] == "keras"
+
+
+def test_an_export_outlives_the_command_that_started_it_and_the_next_command_needs_no_tensorflow(tmp_path):
+    """A first `launch.py classify` answers with Keras and exports in the background; its worker
+    finishes after the command has ended, puts the file in place and releases its lock. The next
+    `launch.py explain` then draws Grad-CAM on onnxruntime without importing TensorFlow."""
+    import psutil
+
+    keras_home = tmp_path / "keras"
+    environment = {**os.environ, "KERAS_HOME": str(keras_home), "CNNLAB_AUTO_EXPORT": "1", "TF_CPP_MIN_LOG_LEVEL": "3",
+                   "CNNLAB_IMAGE_ROOTS": str(EXAMPLES_DIR)}
+    launch = [sys.executable, str(REPO / "launch.py"), "--output-dir", str(tmp_path / "out")]
+    first = subprocess.run([*launch, "classify", str(DOG), "--models", LITE, "--json"], capture_output=True, text=True,
+                           env=environment, cwd=REPO, timeout=300)
+    assert first.returncode == 0, first.stderr[-2000:]
+    assert json.loads(first.stdout)["images"][0]["results"][0]["backend"] == "keras"
+    exports = keras_home / "models" / "onnx"
+    deadline = time.monotonic() + 300
+    while not (list(exports.glob("*.onnx")) and not list(exports.glob("*.lock"))):
+        assert time.monotonic() < deadline, "the export did not land within 5 minutes"
+        time.sleep(0.2)
+    workers = [p for p in psutil.process_iter(["cmdline"]) if "onnx.worker" in " ".join(p.info["cmdline"] or [])
+               and str(keras_home) in " ".join(p.info["cmdline"] or [])]
+    psutil.wait_procs(workers, timeout=60)  # the worker ends on its own, its file in place
+    assert not any(worker.is_running() for worker in workers)
+    explain_here = "import sys, launch; code = launch.run(sys.argv[1:]); print('tensorflow' in sys.modules); sys.exit(code)"
+    second = subprocess.run([sys.executable, "-c", explain_here, *launch[2:], "explain", str(DOG), "--model", LITE],
+                            capture_output=True, text=True, env=environment, cwd=REPO, timeout=300)
+    assert second.returncode == 0, second.stderr[-2000:]
+    assert "Grad-CAM" in second.stdout and second.stdout.strip().splitlines()[-1] == "False"
+    assert list((tmp_path / "out" / "explanations").glob(f"{LITE}-gradcam-*.png"))

@@ -1,5 +1,6 @@
 """One layer's feature map from an exported model, read by onnxruntime: what Score-CAM and Eigen-CAM
-need, without TensorFlow.
+need, without TensorFlow (and, where the layer is the last feature map before a linear head, what
+Grad-CAM, Grad-CAM++ and LayerCAM need: see `head`).
 
 tf2onnx names each node after the TensorFlow op it came from, under the Keras layer's scope
 (`efficientnet_lite0_1/top_activation_1/Relu6:0`); the last node of a layer's scope, in the graph's
@@ -12,36 +13,49 @@ scopes, so the same holds for them.
 from __future__ import annotations
 
 import os
-import re
 
 import numpy as np
 
+from plugin.engine.inference.onnx.head import LinearHead, layer_tensor, linear_head
 from plugin.engine.intake.parallel import threads
 from plugin.errors import ExportError
 
-__all__ = ["FeatureSession"]
+__all__ = ["FeatureSession", "graph_head"]
+
+
+def graph_head(path: str | os.PathLike) -> LinearHead | None:
+    """The exported model's last feature map and linear head, or None (see `head.linear_head`)."""
+    import onnx
+
+    return linear_head(onnx.load(os.fspath(path)))
 
 
 class FeatureSession:
-    """An onnxruntime session giving a named layer's feature map and the model's outputs."""
+    """An onnxruntime session giving a named layer's feature map and the model's outputs.
+
+    Attributes:
+        head: the linear head after the layer, where it is the last feature map before one (the
+            gradients of every class's score then follow from the map), else None.
+    """
 
     def __init__(self, path: str | os.PathLike, layer: str) -> None:
         import onnx
         import onnxruntime as ort
 
         model = onnx.load(os.fspath(path))
-        scope = re.compile(rf"(^|/){re.escape(layer)}(_\d+)?/")
-        found = [node.output[0] for node in model.graph.node if node.output and scope.search(node.output[0])]
-        if not found:
+        found = layer_tensor(model, layer)
+        if found is None:
             raise ExportError(f"Expected layer {layer!r} in the exported graph of {os.path.basename(os.fspath(path))!r}. "
                               "Received: no node in its scope.", key="onnx_layer_missing", value=layer)
-        model.graph.output.append(onnx.helper.make_empty_tensor_value_info(found[-1]))
+        head = linear_head(model)
+        self.head = head if head is not None and head.tensor == found else None
+        model.graph.output.append(onnx.helper.make_empty_tensor_value_info(found))
         options = ort.SessionOptions()
         options.intra_op_num_threads = threads()
         options.inter_op_num_threads = 1
         self.session = ort.InferenceSession(model.SerializeToString(), options, providers=["CPUExecutionProvider"])
         self._input = self.session.get_inputs()[0].name
-        self._outputs = [self.session.get_outputs()[0].name, found[-1]]
+        self._outputs = [self.session.get_outputs()[0].name, found]
 
     def __call__(self, batch: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """`(feature maps (N, h, w, C), model outputs (N, classes))` for a preprocessed float32 batch."""

@@ -8,8 +8,10 @@
     imputation.py ROAD's noisy linear imputation
     sanity.py     cascading randomisation (Adebayo et al. 2018): does the map depend on the model?
 
-Methods that need gradients run on Keras; the others, and the metrics, run on the backend asked
-for (onnxruntime, int8 included), whose model also scores the masked photos.
+Methods that need no gradients, and the metrics, run on the backend asked for (onnxruntime, int8
+included), whose model also scores the masked photos. Those that need gradients run on the float32
+export where the layer is the last feature map before a linear head (the head's weights are then
+the gradients: Grad-CAM on a cached export imports no TensorFlow), else on Keras.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from plugin.engine.intake.images import load_image
 from plugin.engine.models.registry import get_spec
 from plugin.engine.models.weights import parse_weights
 from plugin.engine.results import ExpectedInput, Explanation, ImageInput, LoadedImage
-from plugin.engine.study.explain.context import ExplainContext
+from plugin.engine.study.explain.context import ExplainContext, graph_head_layer
 from plugin.engine.study.explain.layers import choose_layer, last_conv_layer
 from plugin.engine.study.explain.methods import METHODS, ExplanationMethod, get_method
 from plugin.engine.study.explain.metrics import map_metrics
@@ -64,7 +66,8 @@ def explain(image: ImageInput, model: str | None = None, *, class_index: int | s
         steps: the deletion and insertion curves' steps (1 to `MAX_METRIC_STEPS`).
         sanity: add the cascading-randomisation check.
         options: weights, model file, preprocessing, resize, backend and precision, as for
-            `classify_image`; gradient methods (and the sanity check) run on Keras in float32.
+            `classify_image`; gradient methods run in float32, on onnxruntime where the layer is
+            the last feature map before a linear head, else on Keras (as the sanity check does).
 
     Returns:
         `(result, cam, loaded)`: the `Explanation`, the map as a float array (0..1) over the
@@ -75,13 +78,13 @@ def explain(image: ImageInput, model: str | None = None, *, class_index: int | s
         raise InvalidInputError(f"Expected steps from 1 to {MAX_METRIC_STEPS}. Received: steps={str(steps)[:20]!r}",
                                 key="explain_steps", limit=MAX_METRIC_STEPS, value=str(steps)[:20])
     started = time.perf_counter()
-    prepared, keras_model = _prepare(model, options, chosen, sanity, asked_layer=layer is not None)
+    prepared, keras_model, graph_layer = _prepare(model, options, chosen, sanity, asked_layer=layer is not None)
     loaded = load_image(image)
     framing = prepared.framing(loaded.image, options.resize)
     pixels = image_to_array(loaded.image, prepared.input_size, prepared.channels, framing)
     mode = prepared.input_mode(options.preprocessing)
     spec = get_spec(prepared.name) if options.model_path is None else None
-    layer_name, reason = (_layer(keras_model, layer, spec.gradcam_layer if spec else None) if chosen.uses_layer
+    layer_name, reason = (_layer(keras_model, layer, spec.gradcam_layer if spec else None, graph_layer) if chosen.uses_layer
                           else (None, None))
     probe = ExplainContext(prepared=prepared, keras_model=keras_model, pixels=pixels, mode=mode, target=None,  # type: ignore[arg-type]
                            layer=layer_name)
@@ -104,7 +107,7 @@ def explain(image: ImageInput, model: str | None = None, *, class_index: int | s
         "is_answer": answer in explained.indices,
         "layer": layer_name,
         "layer_reason": reason,
-        "backend": prepared.backend if chosen.needs != "gradients" else "keras",
+        "backend": prepared.backend,
         "heatmap": np.round(cam, GRID_DECIMALS).tolist(),
         "region": framing.describe(),
         "seconds": round(time.perf_counter() - started, 3),  # the map; the metrics say their own
@@ -130,38 +133,50 @@ def _description(entry: ExplanationMethod) -> dict[str, str]:
     return {lang: words.section("explain", lang)["methods"].get(entry.name, entry.title) for lang in words.LANGUAGES}
 
 
-def _layer(keras_model: Any, asked: str | None, registry_layer: str | None) -> tuple[str, str]:
+def _layer(keras_model: Any, asked: str | None, registry_layer: str | None, graph_layer: str | None) -> tuple[str, str]:
+    if graph_layer is not None:  # onnxruntime, the last feature map before a linear head
+        return graph_layer, "last_feature_map"
     if keras_model is None:  # onnxruntime with a layer the registry names: checked when the graph is read
         return (asked, "asked") if asked else (cast(str, registry_layer), "registry")
     return choose_layer(keras_model, asked, registry_layer)
 
 
 def _prepare(model: str | None, options: RunOptions, method: ExplanationMethod, sanity: bool, *,
-             asked_layer: bool) -> tuple[PreparedModel, Any]:
-    """The model that scores (on the backend asked for where the method allows) and the Keras model
-    for gradients, layers and the sanity check (None where onnxruntime does all)."""
+             asked_layer: bool) -> tuple[PreparedModel, Any, str | None]:
+    """The model that scores (on the backend asked for where the method allows), the Keras model for
+    gradients, layers and the sanity check (None where onnxruntime does all), and the layer the
+    exported graph names as its last feature map before a linear head (None where Keras names it).
+
+    Gradients come from onnxruntime too where the layer is followed by a linear head (the head's
+    weights are then the gradients: `onnx.head`), so a default Grad-CAM on a cached export needs no
+    TensorFlow; the int8 graph's head is quantised, so they come from the float32 export."""
     if options.preprocessing is not None:
         get_mode(options.preprocessing)
     if options.model_path is not None:
         prepared = load_custom_model(options.model_path, class_names=options.class_names, preprocessing=options.preprocessing)
-        return prepared, cast(KerasRunner, prepared.runner).model
+        return prepared, cast(KerasRunner, prepared.runner).model, None
     if model is None:
         raise InvalidInputError("Expected a model to explain. Received: model=None", key="no_models")
     spec = get_spec(model)
     options.require_trained("to explain a prediction", "random weights, whose heat maps mean nothing",
                             untrained=parse_weights(options.weights).untrained)
     keras_prepared = None
-    if method.needs == "gradients" or sanity or options.backend == "keras":
+    if sanity or options.backend == "keras":
         keras_prepared = load_registry_model(spec.name, options.weights)
-    if method.needs == "gradients" or options.backend == "keras":
-        assert keras_prepared is not None
-        return keras_prepared, cast(KerasRunner, keras_prepared.runner).model
+        if method.needs == "gradients" or options.backend == "keras":
+            return keras_prepared, cast(KerasRunner, keras_prepared.runner).model, None
     from plugin.engine.study.labels import verdict_labels
 
-    prepared = load_registry_model(spec.name, options.weights, options.backend, options.precision, verdicts=verdict_labels)
+    precision = "float32" if method.needs == "gradients" else options.precision
+    prepared = load_registry_model(spec.name, options.weights, options.backend, precision, verdicts=verdict_labels)
     if prepared.backend == "keras":
-        return prepared, cast(KerasRunner, prepared.runner).model
-    if method.uses_layer and (asked_layer or not spec.gradcam_layer):  # the layer's name (and a check of one asked for) comes from the Keras graph
+        return prepared, cast(KerasRunner, prepared.runner).model, None
+    graph_layer = None if asked_layer or spec.gradcam_layer or not method.uses_layer else graph_head_layer(prepared)
+    if method.needs == "gradients" and graph_layer is None:
+        keras_prepared = keras_prepared or load_registry_model(spec.name, options.weights)
+        return keras_prepared, cast(KerasRunner, keras_prepared.runner).model, None
+    if method.uses_layer and graph_layer is None and (asked_layer or not spec.gradcam_layer):
+        # the layer's name (and a check of one asked for) comes from the Keras graph
         keras_prepared = keras_prepared or load_registry_model(spec.name, options.weights)
     keras_model = cast(KerasRunner, keras_prepared.runner).model if keras_prepared is not None else None
-    return prepared, keras_model
+    return prepared, keras_model, graph_layer

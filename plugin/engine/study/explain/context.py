@@ -1,6 +1,7 @@
 """What an explanation method works with: the photo's pixels as the model saw them, the class to
 explain, and the model as a method may ask it (scores of many masked photos on any backend; one
-layer's feature map on Keras or onnxruntime; gradients on Keras).
+layer's feature map on Keras or onnxruntime; gradients on Keras, or on onnxruntime from the weights
+of a linear head after the last feature map: `plugin.engine.inference.onnx.head`).
 
 Every perturbation happens on pixels (0..255, the region the model saw at its input size), then
 the model's own preprocessing is applied, so a grey patch is the same grey for every model: the
@@ -24,7 +25,7 @@ from plugin.engine.inference.runners import KerasRunner
 from plugin.engine.study.explain.targets import Target
 from plugin.limits import EXPLAIN_BATCH
 
-__all__ = ["ExplainContext", "BASELINE_RGB", "upsample", "normalise"]
+__all__ = ["ExplainContext", "BASELINE_RGB", "upsample", "normalise", "graph_head_layer"]
 
 BASELINE_RGB = (123.68, 116.78, 103.94)
 """The ImageNet mean colour: what occlusion, Score-CAM and deletion put where a pixel is taken away."""
@@ -36,8 +37,9 @@ class ExplainContext:
 
     Attributes:
         prepared: the model that scores masked photos (Keras or onnxruntime, float32 or int8).
-        keras_model: the Keras model for gradients (None where the method needs none and
-            onnxruntime answers); activations come from onnxruntime where it scores.
+        keras_model: the Keras model for gradients (None where onnxruntime answers all: the
+            method needs none, or the layer is followed by a linear head); activations come from
+            onnxruntime where it scores.
         pixels: the region the model saw, resized to its input: float32 (H, W, C), 0..255.
         mode: the preprocessing applied to pixels.
         target: the classes explained.
@@ -93,11 +95,7 @@ class ExplainContext:
         if "activations" not in self._cache:
             batch = self.inputs(self.pixels[np.newaxis])
             if self.prepared.backend == "onnx":
-                from plugin.engine.inference.onnx.features import FeatureSession
-
-                runner = cast(Any, self.prepared.runner)
-                session = _derived(runner, ("features", self.layer_name), lambda: FeatureSession(runner.path, self.layer_name))
-                features, _ = session(batch)
+                features, _ = self._feature_session()(batch)
             else:
                 model = _gradient_model(self.keras_model, self.layer_name, head_input=False, cached=self.cached)
                 features = np.asarray(model(batch, training=False)[0])
@@ -107,6 +105,15 @@ class ExplainContext:
     def gradients(self) -> tuple[np.ndarray, np.ndarray]:
         """The layer's feature map and the gradient of the target's score (before the softmax; a
         group's is the log-sum-exp of its classes') with respect to it, both (h, w, channels)."""
+        if "gradients" not in self._cache and self.keras_model is None and self.prepared.backend == "onnx":
+            session = self._feature_session()
+            if session.head is None:
+                raise TypeError(f"no linear head after {self.layer_name!r} in the exported graph: gradients need Keras")
+            features, outputs = session(self.inputs(self.pixels[np.newaxis]))
+            probabilities = self.prepared.probabilities_of(outputs)[0]
+            self._cache["activations"] = features[0].astype(np.float64)
+            self._cache["gradients"] = (self._cache["activations"],
+                                        session.head.gradients(features[0], probabilities, list(self.target.indices)))
         if "gradients" not in self._cache:
             import tensorflow as tf
 
@@ -130,10 +137,26 @@ class ExplainContext:
             self._cache["gradients"] = (np.asarray(feature_map[0], np.float64), np.asarray(gradients[0], np.float64))
         return self._cache["gradients"]
 
+    def _feature_session(self):
+        from plugin.engine.inference.onnx.features import FeatureSession
+
+        runner = cast(Any, self.prepared.runner)
+        return _derived(runner, ("features", self.layer_name), lambda: FeatureSession(runner.path, self.layer_name))
+
     def upsample(self, grid: np.ndarray) -> np.ndarray:
         """A map over the layer's cells as a map over the input's pixels (H, W), bilinear."""
         height, width = self.pixels.shape[:2]
         return upsample(grid, height, width)
+
+
+def graph_head_layer(prepared: PreparedModel) -> str | None:
+    """The layer an onnxruntime model's graph names as its last feature map before a linear head
+    (read once per model and process), or None."""
+    from plugin.engine.inference.onnx.features import graph_head
+
+    runner = cast(Any, prepared.runner)
+    head = _derived(runner, ("head",), lambda: graph_head(runner.path))
+    return head.layer if head is not None else None
 
 
 def upsample(grid: np.ndarray, height: int, width: int) -> np.ndarray:

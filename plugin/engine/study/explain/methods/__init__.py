@@ -1,7 +1,7 @@
 """The explanation methods, one module each, in one table: `METHODS`.
 
 Each module declares one `ExplanationMethod`: its name, what it needs from the model (gradients,
-which only Keras gives; a layer's activations, which onnxruntime gives too; or only scores of
+which Keras gives, and onnxruntime at the last feature map before a linear head; a layer's activations, which onnxruntime gives too; or only scores of
 masked photos, which any backend gives), and a function from an `ExplainContext` to a map (any
 grid size, values 0..1, rows top to bottom). Adding a method is adding a module and a line below
 (or `register(...)`, as a test does); every door lists the methods from this table.
@@ -26,7 +26,8 @@ from plugin.errors import InvalidInputError
 __all__ = ["ExplanationMethod", "METHODS", "NEEDS", "register", "unregister", "get_method"]
 
 NEEDS = ("gradients", "activations", "scores")
-"""What a method asks of the model, from most to least: gradients need Keras."""
+"""What a method asks of the model, from most to least: gradients need Keras, or a linear head after
+the last feature map (`plugin.engine.inference.onnx.head`)."""
 
 
 @dataclasses.dataclass(frozen=True, kw_only=True)
