@@ -133,9 +133,9 @@ def export_cached(spec_name: str, weights_path: str | os.PathLike | None, progre
     target = cache_path(spec_name, weights_path, sha256)
     if target.is_file():
         return {"path": str(target), "cached": True}
-    with export_lock(target):
+    with export_lock(target) as lock:
         if target.is_file():  # another process exported it while we waited
             return {"path": str(target), "cached": True}
-        made = {**run_worker(spec_name, weights_path, target, progress, sha256=sha256), "cached": False}
+        made = {**run_worker(spec_name, weights_path, target, progress, sha256=sha256, lock=lock), "cached": False}
     evict(target, get_settings().max_onnx_cache_bytes)
     return made

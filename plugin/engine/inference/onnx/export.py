@@ -24,14 +24,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 from plugin import errors
-from plugin.engine.inference.onnx.worker import STAGES, temporary_path, weights_folder
+from plugin.engine.inference.onnx.worker import EXPORT_TIMEOUT_S, STAGES, temporary_path, weights_folder
 from plugin.engine.models.registry import get_spec
 from plugin.errors import ExportError, InvalidInputError
 
 __all__ = ["export_onnx", "export_lock", "run_worker", "EXPORT_TIMEOUT_S"]
 
-EXPORT_TIMEOUT_S = 1800
-"""Longest an export may take; VGG19 takes about 25 s on 2 cores."""
 
 Progress = Callable[[int, int, str], None]
 
@@ -57,13 +55,15 @@ def export_onnx(spec_name: str, weights_path: str | os.PathLike | None, target_p
         peak memory, and the largest difference from Keras on a fixed random batch.
     """
     target = Path(target_path)
-    with export_lock(target):
-        return run_worker(spec_name, weights_path, target, progress)
+    with export_lock(target) as lock:
+        return run_worker(spec_name, weights_path, target, progress, lock=lock)
 
 
 @contextlib.contextmanager
 def export_lock(target: Path):
-    """Hold this process's export lock and the lock file next to `target` (removed on release)."""
+    """Hold this process's export lock and the lock file next to `target` (removed on release); gives
+    the lock file's descriptor, which `run_worker(..., lock=)` hands to the worker, so that the file
+    stays locked while the worker runs, even after this process has ended."""
     target.parent.mkdir(parents=True, exist_ok=True)
     lock_path = target.with_name(target.name + ".lock")
     with _process_lock:
@@ -75,19 +75,24 @@ def export_lock(target: Path):
                     break  # not a lock file its previous holder removed while we waited
             os.close(handle)
         try:
-            yield
+            yield handle
         finally:
             lock_path.unlink(missing_ok=True)
             os.close(handle)
 
 
 def run_worker(spec_name: str, weights_path, target: Path, progress: Progress | None = None,
-               sha256: str | None = None) -> dict:
+               sha256: str | None = None, lock: int | None = None) -> dict:
     """Run the export worker for one file (the caller holds `export_lock(target)`).
+
+    A worker outlives a process that ends while it works (a command that answered and exited while
+    `backend="auto"` exported in the background): it finishes, puts the file in place for the next
+    command and, holding `lock`, keeps other processes from exporting the same file meanwhile.
 
     Args:
         sha256: the digest of the weights `target` is keyed on: the worker refuses (an `ExportError`)
             a weights file whose bytes, read once into its private copy, have another.
+        lock: the descriptor `export_lock` gave, passed on to the worker.
     """
     spec = get_spec(spec_name)
     if weights_path is not None and not Path(weights_path).is_file():
@@ -99,7 +104,8 @@ def run_worker(spec_name: str, weights_path, target: Path, progress: Progress | 
     messages, reached = [], []
     started = time.perf_counter()
     with tempfile.TemporaryFile("w+") as stderr:
-        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=environment) as worker:
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=stderr, text=True, env=environment,
+                              pass_fds=() if lock is None else (lock,)) as worker:
             timed_out = threading.Event()
 
             def stop() -> None:

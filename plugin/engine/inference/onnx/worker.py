@@ -19,6 +19,10 @@ with a peak of 6.4 GB instead of 13.6 GB, and runs as fast.
 
 Protocol: one JSON object per line on stdout, `{"stage": ...}` while working, then `{"result": {...}}`
 or `{"error": {"type", "message", "key", "params"}}`. Whatever libraries print goes to stderr.
+
+A parent that ends meanwhile (a command that answered while its export ran in the background) does
+not end the export: the worker goes on without telling anyone, puts the file in place for the next
+command, and stops itself after `EXPORT_TIMEOUT_S` as the parent would have.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -35,6 +40,8 @@ from plugin.engine.models.hashing import copy_hashed
 from plugin.errors import ExportError, InvalidInputError, PluginError
 from plugin.files import atomic_path
 
+EXPORT_TIMEOUT_S = 1800
+"""Longest an export may take; VGG19 takes about 25 s on 2 cores."""
 INPUT_NAME = "images"
 STAGES = ("build", "convert", "check")
 _CHECK_TOLERANCE = 1e-4
@@ -155,11 +162,26 @@ def _peak_rss() -> int:
 
 
 def main(argv: list[str]) -> int:
+    try:
+        return _main(argv)
+    finally:
+        if not _parent_listens:  # the parent is gone: release the lock file as it would have (it is held till exit)
+            Path(argv[2] + ".lock").unlink(missing_ok=True)
+
+
+_parent_listens = [True]
+
+
+def _main(argv: list[str]) -> int:
     protocol = os.fdopen(os.dup(1), "w", buffering=1)
     os.dup2(2, 1)  # library output goes to stderr; stdout carries only the protocol
 
     def say(message: dict) -> None:
-        protocol.write(json.dumps(message) + "\n")
+        if _parent_listens:
+            try:
+                protocol.write(json.dumps(message) + "\n")
+            except BrokenPipeError:  # the parent has ended: the export goes on for the next command
+                _parent_listens.clear()
 
     name, weights, target, expected = argv
     try:
@@ -175,4 +197,5 @@ def main(argv: list[str]) -> int:
 
 if __name__ == "__main__":
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    signal.alarm(EXPORT_TIMEOUT_S)
     sys.exit(main(sys.argv[1:]))
