@@ -413,6 +413,7 @@ class PreprocessingStudy(TypedDict):
     own_mode: str
     image: ImageRecord
     weights: str
+    backend: str
     untrained: bool
     pixel: PixelRecord
     modes: list[PreprocessingMode]

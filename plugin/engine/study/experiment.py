@@ -17,7 +17,7 @@ from plugin.engine.models.registry import get_spec
 from plugin.engine.models.weights import parse_weights
 from plugin.engine.results import ImageInput, PreprocessingMode, PreprocessingStudy, ResizeOutcome
 from plugin.engine.study.classify import check_top_k
-from plugin.engine.study.labels import dog_cat_verdict
+from plugin.engine.study.labels import dog_cat_verdict, verdict_labels
 from plugin.engine.study.labels import top_k as rank_top_k
 from plugin.errors import InvalidInputError
 from plugin.limits import DEFAULT_TOP_K, RESIZES
@@ -31,7 +31,7 @@ STUDIED_MODES = ("caffe", "tf", "torch", "none")
 def compare_preprocessing(image: ImageInput, model: str, modes: Sequence[str] | None = None, *, top_k: int = DEFAULT_TOP_K,
                           options: RunOptions = RunOptions()) -> PreprocessingStudy:
     """Classify one photo with one model under several preprocessing modes (`plugin.api.compare_preprocessing`
-    says how); of `options`, the weights and the random-weights consent count."""
+    says how); of `options`, the weights, the random-weights consent, the backend and the precision count."""
     spec = get_spec(model)
     top_k = check_top_k(top_k)
     if modes is None:
@@ -42,7 +42,7 @@ def compare_preprocessing(image: ImageInput, model: str, modes: Sequence[str] | 
     options.require_trained("for the preprocessing experiment", "random weights, whose answers mean nothing under any mode",
                             untrained=parse_weights(options.weights).untrained)
     loaded = load_image(image)
-    prepared = load_registry_model(spec.name, options.weights)
+    prepared = load_registry_model(spec.name, options.weights, options.backend, options.precision, verdicts=verdict_labels)
     at = (loaded.image.width // 2, loaded.image.height // 2)  # the photo's centre pixel, worked through each mode
     rgb = [int(value) for value in loaded.image.convert("RGB").getpixel(at)]  # type: ignore[union-attr]
     rows: list[PreprocessingMode] = []
@@ -59,4 +59,4 @@ def compare_preprocessing(image: ImageInput, model: str, modes: Sequence[str] | 
                         "region": prepared.framing(loaded.image, resize).describe(),
                         "predictions": rank_top_k(probabilities, top_k), "verdict": dog_cat_verdict(probabilities)})
     return {"model": spec.name, "own_mode": spec.preprocessing, "image": loaded.describe(), "weights": prepared.weights,
-            "untrained": prepared.untrained, "pixel": {"at": list(at), "rgb": rgb}, "modes": rows, "resizes": resizes}
+            "backend": prepared.backend, "untrained": prepared.untrained, "pixel": {"at": list(at), "rgb": rgb}, "modes": rows, "resizes": resizes}
