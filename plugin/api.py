@@ -18,7 +18,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 from plugin import words
-from plugin.engine.architecture.describe import check_detail, describe, load_subject
+from plugin.engine.architecture.describe import check_detail, describe, describe_registry_model, load_subject
 from plugin.engine.inference.custom import load_custom_model
 from plugin.engine.inference.listing import list_models
 from plugin.engine.inference.options import RunOptions
@@ -424,10 +424,15 @@ def describe_architecture(model: str | None = None, detail: str = "summary", inc
     for flag, name in ((include_diagram, "include_diagram"), (expand_nested, "expand_nested"), (show_shapes, "show_shapes")):
         if not isinstance(flag, bool):
             raise InvalidInputError(f"Expected {name} to be true or false. Received: {name}={flag!r}")
-    subject = load_subject(model, model_path)
-    facts = describe(subject, detail=detail, expand_nested=expand_nested)
+    if model_path is None:  # kept on disk: a fresh process builds nothing (and imports no TensorFlow) where it can
+        facts = describe_registry_model(model, detail=detail, expand_nested=expand_nested)
+        identity, built = facts["model"], lambda: load_subject(model).model
+    else:
+        subject = load_subject(model, model_path)
+        facts = describe(subject, detail=detail, expand_nested=expand_nested)
+        identity, built = subject.identity, lambda: subject.model
     if include_diagram:
-        facts["diagram"] = diagrams.draw(subject.model, subject.identity, formats=formats, show_shapes=show_shapes,
+        facts["diagram"] = diagrams.draw(built, identity, formats=formats, show_shapes=show_shapes,
                                          expand_nested=expand_nested, rankdir=rankdir)
     return facts
 

@@ -69,6 +69,8 @@ class Settings:
             million); counted before any weight is allocated.
         max_model_input_pixels: largest input (height x width) a model file may ask for.
         max_onnx_cache_bytes: most bytes of ONNX exports kept (least recently used forgotten first).
+        max_derived_cache_bytes: most bytes kept of what is derived from the code and an input
+            (architecture facts, diagrams, Markdown pictures; least recently used forgotten first).
         max_call_seconds: longest an evaluation runs in one call while others may wait for the
             engine; it then stops with its log kept, and the same call resumes it.
         url_timeout_s: seconds allowed for a whole image download.
@@ -101,6 +103,7 @@ class Settings:
     max_model_parameters: int = 250_000_000
     max_model_input_pixels: int = 1024 * 1024
     max_onnx_cache_bytes: int = 4 * 1024**3
+    max_derived_cache_bytes: int = 512 * 1024**2
     max_call_seconds: float = 600.0
     url_timeout_s: float = 10.0
     max_redirects: int = 5

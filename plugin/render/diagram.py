@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from plugin.config import get_settings
+from plugin.engine import disk_cache
 from plugin.engine.architecture.macs import is_nested_model
 from plugin.engine.results import Diagram, DiagramFile
 from plugin.errors import InvalidInputError, RenderError
@@ -98,8 +99,12 @@ def draw(model, identity: str, *, formats=("svg",), show_shapes: bool = True, ex
          rankdir: str = "TB") -> Diagram:
     """Draw `model` in each format not drawn before, from one graph, and say where the drawings are.
 
+    A drawing not in the output folder is taken from the disk cache of derived files where any
+    process drew it before (`disk_cache`), and only otherwise drawn (and kept there).
+
     Args:
-        model: a built Keras model.
+        model: a built Keras model, or a function that gives one (called only where a drawing
+            must be made: a cached one needs no model, nor TensorFlow).
         identity: what identifies the model's architecture (registry name, or file name plus
             its size and modification time), used with the options as the cache key.
         formats: "svg", "png" or "dot", or several of them.
@@ -115,12 +120,16 @@ def draw(model, identity: str, *, formats=("svg",), show_shapes: bool = True, ex
     options: dict[str, Any] = {"show_shapes": bool(show_shapes), "expand_nested": bool(expand_nested), "rankdir": rankdir}
     paths = {fmt: _cache_path(identity, options, fmt) for fmt in formats}
     missing = [fmt for fmt, path in paths.items() if not path.exists()]
-    if missing:
-        graph = diagram_dot(model, **options)
-        for fmt in missing:
-            data = graph.to_string().encode("utf-8") if fmt == "dot" else _run_dot(graph, fmt)
-            paths[fmt].parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(paths[fmt], data)  # 0o644: drawings are for reading
+    graph = None
+    for fmt in missing:
+        key = {"identity": identity, "options": options, "format": fmt, "version": _DIAGRAM_VERSION}
+        kept = disk_cache.load("diagram", key)
+        if kept is None:
+            graph = graph or diagram_dot(model if hasattr(model, "layers") else model(), **options)
+            kept = [graph.to_string().encode("utf-8") if fmt == "dot" else _run_dot(graph, fmt)]
+            disk_cache.store("diagram", key, kept)
+        paths[fmt].parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(paths[fmt], kept[0])  # 0o644: drawings are for reading
     files: dict[str, DiagramFile] = {fmt: {"path": str(path), "bytes": path.stat().st_size} for fmt, path in paths.items()}
     first = formats[0]
     return {"format": first, **files[first], "files": files}

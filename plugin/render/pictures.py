@@ -8,14 +8,17 @@ A drawing taller than a blog picture should be (a ResNet diagram is tens of thou
 is cut into pieces from top to bottom, each at full size, so its text stays legible. CairoSVG
 draws the whole drawing whatever part is asked for, so it draws bands as tall as a Cairo surface
 may be (and as large as Pillow's bomb limit lets it read back), each from a copy of a Graphviz
-drawing that keeps only the nodes and edges the band shows, and Pillow cuts them; the pieces of
-the last drawings are kept in memory, since a page is often made again for the same model.
+drawing that keeps only the nodes and edges the band shows, and Pillow cuts them. That takes
+seconds for a ResNet, so the pieces are kept: the last drawings' in memory (a page is often made
+again for the same model), and every drawing's on disk (`disk_cache`, keyed by the drawing's text),
+for the next process.
 """
 
 from __future__ import annotations
 
 import base64
 import functools
+import hashlib
 import io
 import math
 import re
@@ -23,6 +26,7 @@ import xml.etree.ElementTree as ET
 
 from PIL import Image
 
+from plugin.engine import disk_cache
 from plugin.errors import RenderError
 
 __all__ = ["svg_to_png", "svg_to_pngs", "piece_bounds", "jpeg", "data_uri", "FONT_FAMILY", "MAX_PIECE_PX", "MAX_PIECE_WIDTH_PX"]
@@ -104,6 +108,12 @@ class _Layout:
 
 @functools.lru_cache(maxsize=64)  # charts are small; a diagram's pieces outlive a report made in two languages
 def _pieces(text: str, scale: float, max_piece: int, max_width: int) -> tuple[bytes, ...]:
+    key = {"svg": hashlib.sha256(text.encode("utf-8")).hexdigest(), "scale": scale, "max_piece": max_piece,
+           "max_width": max_width}
+    return tuple(disk_cache.cached("pictures", key, lambda: list(_drawn_pieces(text, scale, max_piece, max_width))))
+
+
+def _drawn_pieces(text: str, scale: float, max_piece: int, max_width: int) -> tuple[bytes, ...]:
     import cairosvg
 
     ET.register_namespace("", _SVG)

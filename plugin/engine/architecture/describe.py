@@ -9,9 +9,11 @@ shapes and counts only; kept in the engine's model cache) and a user's model fil
 from __future__ import annotations
 
 import dataclasses
+import json
 from typing import Any, cast
 
 from plugin import words
+from plugin.engine import disk_cache
 from plugin.engine.architecture.depth import depth_counts
 from plugin.engine.architecture.keras_summary import keras_summary
 from plugin.engine.architecture.layers import layer_facts, weight_count
@@ -29,7 +31,7 @@ from plugin.engine.results import ArchitectureFacts, BatchNorm, PathInput, Prepr
 from plugin.errors import InvalidInputError
 from plugin.limits import DEFAULT_ARCHITECTURE_MODEL
 
-__all__ = ["Subject", "load_subject", "describe", "check_detail", "DETAILS"]
+__all__ = ["Subject", "load_subject", "describe", "describe_registry_model", "check_detail", "DETAILS"]
 
 DETAILS = ("summary", "layers", "full")
 BYTES_PER_PARAM = 4  # float32
@@ -145,6 +147,21 @@ def describe(subject: Subject, *, detail: str = "summary", expand_nested: bool =
         "keras_summary": None if detail == "summary" else keras_summary(keras_model),
         "depth_counts": depth_counts(top, spec.family if spec else None),
     }
+
+
+def describe_registry_model(model: str | None, *, detail: str = "summary", expand_nested: bool = False) -> ArchitectureFacts:
+    """`describe(load_subject(model), ...)` for a registry model, kept on disk (`disk_cache`): the facts
+    derive from the code and the library versions alone, so a fresh process reads them without
+    importing TensorFlow once any process has described the model."""
+    check_detail(detail)
+    name = get_spec(model or DEFAULT_ARCHITECTURE_MODEL).name
+
+    def made() -> list[bytes]:
+        facts = describe(load_subject(name), detail=detail, expand_nested=bool(expand_nested))
+        return [json.dumps(facts).encode()]
+
+    parts = disk_cache.cached("architecture", {"model": name, "detail": detail, "expand_nested": bool(expand_nested)}, made)
+    return cast(ArchitectureFacts, json.loads(parts[0]))
 
 
 def _batch_norm(keras_model: Any) -> BatchNorm | None:
