@@ -27,7 +27,7 @@ __all__ = ["draw", "check_options", "diagram_dot", "FORMATS", "RANKDIRS"]
 
 FORMATS = ("svg", "png", "dot")
 RANKDIRS = ("TB", "LR")
-_DIAGRAM_VERSION = "4"  # 2: SVG sized in pixels with a viewBox that holds the whole drawing; 3: exact scale; 4: the smaller ratio
+_DIAGRAM_VERSION = "5"  # 2: SVG sized in pixels with a viewBox that holds the whole drawing; 3: exact scale; 4: the smaller ratio; 5: nodes named by place
 
 
 def _all_layers(model):
@@ -56,10 +56,17 @@ def diagram_dot(model, *, show_shapes: bool = True, expand_nested: bool = False,
     graph = model_to_dot(model, show_shapes=show_shapes, show_layer_names=True, rankdir=rankdir,
                          expand_nested=expand_nested, dpi=96, splines="line" if large else "ortho")
     by_id = {str(id(layer)): layer for layer in _all_layers(model)}
+    # Keras names a node after its layer's id() in memory: named by the layer's place instead, the
+    # same model gives the same drawing in every process (and its Markdown pictures are found cached)
+    stable = {key: f"layer{index}" for index, key in enumerate(by_id)}
 
     def clean(container) -> None:
+        for edge in container.get_edges():
+            edge.obj_dict["points"] = tuple(stable.get(str(end).strip('"'), end) for end in edge.obj_dict["points"])
         for node in container.get_nodes():
             layer = by_id.get(node.get_name().strip('"'))
+            if layer is not None:
+                node.obj_dict["name"] = stable[str(id(layer))]
             label = node.get("label")
             if layer is None or not label:
                 continue
