@@ -4,9 +4,11 @@ results already made, and what HTTP adds to a tool call through the Gradio API a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import socket
 import statistics
+import sys
 import time
 
 import httpx
@@ -102,7 +104,8 @@ def http_overhead(arguments: dict, runs: int = 15) -> dict:
 
         mcp = asyncio.run(over_mcp())
     finally:
-        app.close()
+        with contextlib.redirect_stdout(sys.stderr):  # Gradio says "Closing server..." on stdout, where --json goes
+            app.close()
     return {"in_process_ms": round(local, 2), "gradio_ms": round(gradio, 2), "gradio_http_ms": round(raw, 2),
             "mcp_ms": round(mcp, 2), "gradio_overhead_ms": round(gradio - local, 2),
             "gradio_http_overhead_ms": round(raw - local, 2), "mcp_overhead_ms": round(mcp - local, 2)}
