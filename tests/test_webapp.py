@@ -835,13 +835,13 @@ def test_an_architecture_report_from_the_apps_facts_describes_once(monkeypatch):
     from plugin.doors.web import architecture_tab
 
     calls = []
-    original = api.describe
+    original = api.describe_registry_model
 
     def counting(*args, **kwargs):
         calls.append(1)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(api, "describe", counting)
+    monkeypatch.setattr(api, "describe_registry_model", counting)
     outputs = architecture_tab.architecture_view(model="AlexNet", model_file=None, expand_nested=False, rankdir="TB", lang="en",
                                                  request=None, progress=lambda *a, **k: None)
     facts = outputs[-1]
