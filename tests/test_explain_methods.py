@@ -87,6 +87,25 @@ def test_the_dog_and_the_cat_of_one_photo_have_maps_of_their_own():
     assert comparison["picture_path"].endswith(".png")
 
 
+def test_a_second_target_on_the_same_photo_shares_the_hidden_photos_and_the_baselines(monkeypatch):
+    """The dog and the cat of one photo: occlusion hides the same squares and the random and centre
+    maps delete the same pixels for both, so the cat's map costs only its own curves."""
+    from plugin.engine.study.explain import metrics
+
+    photos, scored = [], []
+    making, scoring = metrics._photos, ExplainContext._batched
+    monkeypatch.setattr(metrics, "_photos", lambda *args: photos.append(1) or making(*args))
+    monkeypatch.setattr(ExplainContext, "_batched", lambda self, pixels: scored.append(len(pixels)) or scoring(self, pixels))
+    steps = 3  # a grid and steps no other test measures baselines with
+    first = plugin.explain_image(BOTH, LITE, method="occlusion", target="dog", metrics=True, steps=steps)
+    counted = (len(photos), len([n for n in scored if n > 2]))
+    second = plugin.explain_image(BOTH, LITE, method="occlusion", target="cat", metrics=True, steps=steps)
+    assert counted == (3, 4)  # the map's photos and two baselines'; the hidden photos, the map's and baselines' scored
+    assert (len(photos) - counted[0], len([n for n in scored if n > 2]) - counted[1]) == (1, 1)  # the cat's own curves
+    assert first["metrics"]["baselines"]["random"] != second["metrics"]["baselines"]["random"]  # other classes summed
+    assert first["heatmap"] != second["heatmap"]
+
+
 def test_a_class_by_name_or_index_and_a_layer_of_ones_choosing():
     by_name = plugin.explain_image(CAT, LITE, target="Persian cat", method="layercam", layer="block6a_project_bn")
     assert by_name["class"]["index"] == 283 and by_name["target"] == "class" and not by_name["is_answer"]

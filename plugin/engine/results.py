@@ -321,7 +321,7 @@ class _MapMetrics(TypedDict):
 class MapMetrics(_MapMetrics, total=False):
     """The numbers of one map: `score` = insertion AUC - deletion AUC; with its `baselines` (the same
     numbers for a random and a centre map of the same grid) and the map's lead over them; `seconds`
-    they took (the baselines are measured once per photo, model and target, then shared)."""
+    they took (the baselines are measured once per photo and model, then shared by methods and targets)."""
 
     baselines: dict[str, MapMetrics]
     better_than_random: float

@@ -10,7 +10,9 @@ ImageNet mean colour (`BASELINE_RGB`).
 
 from __future__ import annotations
 
+import collections
 import dataclasses
+import hashlib
 import threading
 import weakref
 from collections.abc import Callable
@@ -72,10 +74,25 @@ class ExplainContext:
 
         A photo or two on a Keras model whose inference function is not traced yet run eagerly:
         tracing costs Lite0 0.7 s, more than the call (what a one-off `launch.py explain` waits for).
+        Larger batches (occlusion's hidden photos, the metrics' curves) are kept for the model a
+        while, by their pixels' digest: a second target on the same photo (a dog and a cat) asks
+        for the same photos, and its occlusion and baselines then cost no inference.
         """
         runner = self.prepared.runner
         if len(pixels) <= 2 and isinstance(runner, KerasRunner) and not runner.compiled:
             return self.prepared.probabilities_of(runner.model(self.inputs(pixels), training=False))
+        if not self.cached:  # a randomised copy (the sanity check): its weights change between calls
+            return self._batched(pixels)
+        key = (self.mode, pixels.shape, hashlib.blake2b(np.ascontiguousarray(pixels, np.float32).data, digest_size=16).digest())
+        kept = _derived(runner, ("probabilities",), _Kept)
+        found = kept.get(key)
+        if found is None:
+            found = self._batched(pixels)
+            found.setflags(write=False)
+            kept.put(key, found)
+        return found
+
+    def _batched(self, pixels: np.ndarray) -> np.ndarray:
         parts = [self.prepared.probabilities(self.inputs(pixels[start:start + EXPLAIN_BATCH]))
                  for start in range(0, len(pixels), EXPLAIN_BATCH)]
         return np.concatenate(parts)
@@ -184,6 +201,28 @@ def _gradient_model(model, layer: str, *, head_input: bool, cached: bool = True)
         return _sequential_model(model, layer, head_input=head_input)
     head = model.layers[-1].input if head_input else model.outputs[0]
     return keras.Model(model.inputs[0], [model.get_layer(layer).output, head])
+
+
+class _Kept:
+    """The probabilities of the last few pixel batches a model scored (least recently used dropped)."""
+
+    SIZE = 8
+
+    def __init__(self) -> None:
+        self._items: collections.OrderedDict = collections.OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+            return self._items.get(key)
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            while len(self._items) > self.SIZE:
+                self._items.popitem(last=False)
 
 
 def _derived(owner: Any, key: tuple, make: Callable[[], Any]) -> Any:

@@ -20,7 +20,6 @@ whose standard deviation is a quarter of the side, as photographers put a subjec
 from __future__ import annotations
 
 import collections
-import copy
 import hashlib
 import threading
 
@@ -59,21 +58,22 @@ def map_metrics(context: ExplainContext, cam: np.ndarray, steps: int, *, baselin
 
 
 def _baseline(context: ExplainContext, kind: str, shape: tuple[int, ...], steps: int) -> MapMetrics:
-    """A baseline map's numbers, measured once per photo, model, target, grid and steps (a comparison
-    of methods shares them)."""
+    """A baseline map's numbers. Its photos (deleted, inserted, imputed) and their probabilities are
+    measured once per photo, model, grid and steps: a comparison of methods, or of targets (a dog
+    and a cat: the same photos, other classes summed), shares them."""
     key = (hashlib.blake2b(context.pixels.tobytes(), digest_size=16).hexdigest(), context.mode, context.prepared.name,
-           context.prepared.backend, context.prepared.precision, context.prepared.weights, context.target.indices,
-           kind, shape, steps)
+           context.prepared.backend, context.prepared.precision, context.prepared.weights, kind, shape, steps)
     with _baseline_lock:
-        if key in _baselines:
+        probabilities = _baselines.get(key)
+        if probabilities is not None:
             _baselines.move_to_end(key)
-            return copy.deepcopy(_baselines[key])
-    measured = _measure(context, random_map(shape) if kind == "random" else centre_map(shape), steps)
-    with _baseline_lock:
-        _baselines[key] = measured
-        while len(_baselines) > _BASELINES_KEPT:
-            _baselines.popitem(last=False)
-    return copy.deepcopy(measured)
+    if probabilities is None:
+        probabilities = context.probabilities(_photos(context, random_map(shape) if kind == "random" else centre_map(shape), steps))
+        with _baseline_lock:
+            _baselines[key] = probabilities
+            while len(_baselines) > _BASELINES_KEPT:
+                _baselines.popitem(last=False)
+    return _numbers(probabilities[:, list(context.target.indices)].sum(axis=1), steps)
 
 
 def random_map(shape: tuple[int, ...]) -> np.ndarray:
@@ -102,6 +102,13 @@ def curve_auc(values: np.ndarray) -> float:
 
 
 def _measure(context: ExplainContext, cam: np.ndarray, steps: int) -> MapMetrics:
+    return _numbers(context.scores(_photos(context, cam, steps)), steps)
+
+
+def _photos(context: ExplainContext, cam: np.ndarray, steps: int) -> np.ndarray:
+    """The photos the numbers score: `steps + 1` with the map's most important pixels deleted (grey),
+    as many inserted into a blurred photo, and for each ROAD percentile the most and the least
+    important removed and imputed."""
     pixels = context.pixels
     height, width, channels = pixels.shape
     order = removal_order(context.upsample(cam))
@@ -125,7 +132,11 @@ def _measure(context: ExplainContext, cam: np.ndarray, steps: int) -> MapMetrics
             removed[chosen] = True
             masks.append(removed.reshape(height, width))
     road = in_threads(lambda job: impute(pixels, job[1], np.random.default_rng(_SEED + job[0])), list(enumerate(masks)))
-    scores = context.scores(np.stack(deleted + inserted + road))
+    return np.stack(deleted + inserted + road)
+
+
+def _numbers(scores: np.ndarray, steps: int) -> MapMetrics:
+    """Deletion, insertion and ROAD from the target's score on each of `_photos`."""
     deletion, insertion = scores[:steps + 1], scores[steps + 1:2 * (steps + 1)]
     most, least = scores[2 * (steps + 1)::2], scores[2 * (steps + 1) + 1::2]
     deletion_auc, insertion_auc = curve_auc(deletion), curve_auc(insertion)
