@@ -112,7 +112,7 @@ from plugin.words.results import (
 )
 
 __all__ = ["list_models", "default_models", "classify_image", "structures", "classify_images", "study_image", "explain_image",
-           "compare_explanations", "explanation_methods",
+           "compare_explanations", "explanation_methods", "exports_under_way",
            "compare_preprocessing", "evaluate", "fine_tune", "describe_architecture", "compare_models", "render_report", "look_inside", "show",
            "make_report", "REPORT_OPTIONS", "report_kinds", "ReportKind", "list_reports", "share_report",
            # what the doors show and offer
@@ -518,6 +518,14 @@ def compare_explanations(image: ImageInput, model: str | None = None, *, methods
         explained["overlay_path"] = _overlay(loaded, cam, explained)
     result["picture_path"] = str(write_explanation_grid(loaded.image, result, cams, lang))
     return result
+
+
+def exports_under_way() -> list[str]:
+    """The models whose ONNX export this process started in the background (`backend="auto"`) and has
+    not finished. A process that ends leaves them running: each finishes and is found by the next."""
+    from plugin.engine.inference import onnx as engine_onnx
+
+    return engine_onnx.exports_under_way()
 
 
 def explanation_methods() -> list[dict]:

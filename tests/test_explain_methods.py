@@ -87,19 +87,24 @@ def test_the_dog_and_the_cat_of_one_photo_have_maps_of_their_own():
     assert comparison["picture_path"].endswith(".png")
 
 
-def test_a_second_target_on_the_same_photo_shares_the_hidden_photos_and_the_baselines(monkeypatch):
+def test_a_second_target_on_the_same_photo_shares_the_hidden_photos_and_the_baselines(monkeypatch, tmp_path):
     """The dog and the cat of one photo: occlusion hides the same squares and the random and centre
     maps delete the same pixels for both, so the cat's map costs only its own curves."""
+    from PIL import Image, ImageOps
+
     from plugin.engine.study.explain import metrics
+
+    photo = tmp_path / "cat_and_dog.png"  # mirrored: photos no other test has scored
+    ImageOps.mirror(Image.open(BOTH)).save(photo)
 
     photos, scored = [], []
     making, scoring = metrics._photos, ExplainContext._batched
     monkeypatch.setattr(metrics, "_photos", lambda *args: photos.append(1) or making(*args))
     monkeypatch.setattr(ExplainContext, "_batched", lambda self, pixels: scored.append(len(pixels)) or scoring(self, pixels))
     steps = 3  # a grid and steps no other test measures baselines with
-    first = plugin.explain_image(BOTH, LITE, method="occlusion", target="dog", metrics=True, steps=steps)
+    first = plugin.explain_image(photo, LITE, method="occlusion", target="dog", metrics=True, steps=steps)
     counted = (len(photos), len([n for n in scored if n > 2]))
-    second = plugin.explain_image(BOTH, LITE, method="occlusion", target="cat", metrics=True, steps=steps)
+    second = plugin.explain_image(photo, LITE, method="occlusion", target="cat", metrics=True, steps=steps)
     assert counted == (3, 4)  # the map's photos and two baselines'; the hidden photos, the map's and baselines' scored
     assert (len(photos) - counted[0], len([n for n in scored if n > 2]) - counted[1]) == (1, 1)  # the cat's own curves
     assert first["metrics"]["baselines"]["random"] != second["metrics"]["baselines"]["random"]  # other classes summed

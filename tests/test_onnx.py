@@ -532,6 +532,7 @@ def test_an_export_outlives_the_command_that_started_it_and_the_next_command_nee
                            env=environment, cwd=REPO, timeout=300)
     assert first.returncode == 0, first.stderr[-2000:]
     assert json.loads(first.stdout)["images"][0]["results"][0]["backend"] == "keras"
+    assert f"{LITE}" in first.stderr and "ONNX" in first.stderr  # the command says what it leaves running
     exports = keras_home / "models" / "onnx"
     deadline = time.monotonic() + 300
     while not (list(exports.glob("*.onnx")) and not list(exports.glob("*.lock"))):

@@ -189,12 +189,22 @@ def main(argv: list[str] | None = None, extra_commands: Sequence[Command] = ()) 
         handler = {"models": _models, "classify": _classify, "describe": _describe, "compare": _compare,
                    "report": _report, "explain": _explain, "inside": _inside, "preprocessing": _preprocessing, "evaluate": _evaluate,
                    "fine-tune": _fine_tune}[args.command]
-        return handler(args, console, lang)
+        status = handler(args, console, lang)
+        _say_exports_under_way(lang)
+        return status
     except PluginError as exc:
         title = words.text("cli.error", lang)
         Console(stderr=True).print(f"[bold red]{title}[/] ({exc.type}): {_escape(words.error_text(exc, lang))}",
                                    markup=True, highlight=False, soft_wrap=True)
         return 2
+
+
+def _say_exports_under_way(lang: str) -> None:
+    """Tell the student, on stderr, which exports go on after the command (why the next one is faster)."""
+    under_way = api.exports_under_way()
+    if under_way:
+        Console(stderr=True).print(words.text("cli.exports_under_way", lang).format(models=", ".join(under_way)),
+                                   markup=False, highlight=False, soft_wrap=True)
 
 
 DEFAULT_HOST, DEFAULT_PORT = "127.0.0.1", 7860

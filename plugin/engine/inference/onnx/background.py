@@ -17,12 +17,13 @@ from pathlib import Path
 
 from plugin.engine.inference.onnx.cache import cache_path, export_cached, weights_sha256
 
-__all__ = ["request_export", "export_state"]
+__all__ = ["request_export", "export_state", "exports_under_way"]
 
 log = logging.getLogger(__name__)
 
 _lock = threading.Lock()
 _states: dict[Path, str] = {}
+_names: dict[Path, str] = {}
 _queue: collections.deque = collections.deque()
 _worker: threading.Thread | None = None
 
@@ -40,6 +41,7 @@ def request_export(spec_name: str, weights_path: str) -> str:
         if target.is_file():
             return "ready"
         _states[target] = "queued"
+        _names[target] = spec_name
         _queue.append((spec_name, weights_path, sha256, target))
         if _worker is None:
             _worker = threading.Thread(target=_export_all, name="onnx-export", daemon=True)
@@ -56,6 +58,13 @@ def export_state(spec_name: str, weights_path: str | os.PathLike[str] | None) ->
         return "ready"
     with _lock:
         return _states.get(target, "none")
+
+
+def exports_under_way() -> list[str]:
+    """The models this process is exporting or has queued, in the order asked (what a command that
+    ends now leaves running: the export goes on after it, see `export.run_worker`)."""
+    with _lock:
+        return [_names[target] for target, state in _states.items() if state in ("queued", "exporting")]
 
 
 def _export_all() -> None:
