@@ -27,6 +27,7 @@ from plugin.doors.http_uploads import UploadQuota
 from plugin.doors.web import architecture_tab, classify_tab, compare_tab, evaluate_tab, inside_tab, reports_tab
 from plugin.doors.web.page import Page, page_css, page_words, texts
 from plugin.doors.web.sessions import SESSIONS, remember_identity, set_single_user
+from plugin.render.pictures import FONT_FAMILY
 from plugin.render.tables import tables_css
 
 __all__ = ["build_app", "launch", "MCP_PATH", "TABS"]
@@ -46,6 +47,10 @@ _SWITCH_JS = """(lang) => {
 texts once, as it draws it, so only a new page is wholly in the new language."""
 
 
+# The page's own fonts, Korean first, for Hangul and Latin alike: Gradio's default theme loads its bundled
+# Source Sans Pro, whose SemiBold file (Gradio 6.31) holds only a handful of glyphs, so every semibold
+# title mixed two fonts ("Grad-CAM" drawn with a small, light "A").
+APP_FONTS = [name.strip().strip("'") for name in FONT_FAMILY.split(",")][:-1] + ["ui-sans-serif", "system-ui", "sans-serif"]
 APP_CSS = """
 .gradio-container { word-break: keep-all; overflow-wrap: break-word; }  /* Korean wraps between words; a name too long for its line anywhere */
 #arch-stage-view svg { width: 100%; max-width: 400px; height: auto; }
@@ -135,7 +140,7 @@ def launch(host: str = "127.0.0.1", port: int = 7860, share: bool = False, lang:
     server = app_guarded_by(guards, routes=[Mount(MCP_PATH, app=mcp_app)],
                             middleware=[Middleware(PageLanguage, script=language_script(_page_lang(lang), words.LANGUAGES))])
     app.launch(server_name=host, server_port=port, share=share, max_file_size=settings.max_model_bytes, i18n=page_words(),
-               css=APP_CSS + page_css(),
+               css=APP_CSS + page_css(), theme=gr.themes.Default(font=APP_FONTS),
                show_error=True, footer_links=["api", "gradio"],
                prevent_thread_lock=not block, quiet=not block,
                _app=server, app_kwargs={"lifespan": mcp_lifespan})
