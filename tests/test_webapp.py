@@ -1028,3 +1028,18 @@ def test_where_it_looked_draws_a_section_per_method_with_the_numbers_that_check_
         assert len(blocks) > 12 and not any(b["cut"] or b["outside"] for b in blocks), [b for b in blocks if b["cut"] or b["outside"]]
         assert page.evaluate("document.documentElement.scrollWidth") <= width
         page.screenshot(path=str(ARTIFACTS / f"explain-{lang}-{width}.png"), full_page=True)
+
+
+def test_bold_titles_are_drawn_in_one_font(page):
+    """A semibold title (each explanation's method, a card's caption) in Latin and Hangul is drawn from
+    one font, not a bundled font's few glyphs with another's for the rest ("Grad-CAM" with a small "A")."""
+    page.evaluate("""() => { const probe = document.createElement('h3'); probe.id = 'font-probe';
+        probe.textContent = 'Grad-CAM ABCDEFGHIJKLMNOPQRSTUVWXYZ 0123456789 모델이 본 곳'; probe.style.fontWeight = '600';
+        document.querySelector('#classify-button').parentElement.prepend(probe); }""")
+    devtools = page.context.new_cdp_session(page)
+    devtools.send("DOM.enable")
+    devtools.send("CSS.enable")
+    root = devtools.send("DOM.getDocument")["root"]["nodeId"]
+    probe = devtools.send("DOM.querySelector", {"nodeId": root, "selector": "#font-probe"})["nodeId"]
+    fonts = devtools.send("CSS.getPlatformFontsForNode", {"nodeId": probe})["fonts"]
+    assert len({font["familyName"] for font in fonts}) == 1, fonts
