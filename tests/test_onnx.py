@@ -452,6 +452,18 @@ def test_the_export_matches_keras(exported_model, keras_models, tmp_path):
     assert np.abs(features.reshape(expected.shape) - expected).max() <= 1e-4 * np.abs(expected).max()
     assert np.abs(probabilities - np.asarray(model(batch, training=False))).max() <= 1e-4
     assert record["max_abs_diff"] <= 1e-4 and not Path(f"{record['path']}.lock").exists()
+    # Grad-CAM on the export: a linear head (pooling, dropout, one dense layer) is read from the graph,
+    # at the layer Keras would explain; any other head (VGG's dense layers, ConvNeXt's norm) is not.
+    from plugin.engine.inference.onnx.features import graph_head
+    from plugin.engine.study.explain.layers import last_conv_layer
+
+    layer = last_conv_layer(model)
+    after = [type(part).__name__ for part in model.layers[[part.name for part in model.layers].index(layer) + 1:]]
+    linear = set(after) <= {"GlobalAveragePooling2D", "Dropout", "Dense"} and after.count("Dense") == 1
+    head = graph_head(record["path"])
+    assert (head is not None) == linear, (name, after)
+    if head is not None:
+        assert head.layer == layer and head.kernel.shape == (model.get_layer(layer).output.shape[-1], model.outputs[0].shape[-1])
 
 
 def test_the_export_cache_forgets_the_least_recently_used_beyond_its_size(tmp_path, monkeypatch):
