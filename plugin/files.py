@@ -1,4 +1,4 @@
-"""Files written whole or not at all.
+"""Files written whole or not at all, and caches of them kept to a size.
 
 A writer fills a temporary file in the target's own folder (so that moving it into place is one
 `os.replace`, atomic on every file system) and moves it over the target only once it is complete:
@@ -16,10 +16,10 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
-__all__ = ["atomic_path", "write_atomically"]
+__all__ = ["atomic_path", "write_atomically", "forget_least_recent"]
 
 _TRIES = 100
 
@@ -85,3 +85,21 @@ def _fresh(target: Path, suffix: str, mode: int) -> Path:
             continue
         return path
     raise FileExistsError(f"Expected a free temporary name beside {target.name}. Received: {_TRIES} names taken.")
+
+
+def forget_least_recent(files: Iterable[Path], keep: Path, limit: int) -> list[str]:
+    """Delete the least recently used of `files` (oldest modification time first; a cache renews a
+    file's time when it is used) until they and `keep` hold at most `limit` bytes; `keep`, the file
+    just made, is never deleted. Returns the names deleted."""
+    kept = sorted((path for path in files if path != keep), key=lambda path: path.stat().st_mtime)
+    total = sum(path.stat().st_size for path in kept) + (keep.stat().st_size if keep.is_file() else 0)
+    deleted = []
+    for path in kept:
+        if total <= limit:
+            break
+        size = path.stat().st_size
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+            deleted.append(path.name)
+        total -= size
+    return deleted

@@ -24,7 +24,7 @@ from pathlib import Path
 
 from plugin.config import get_settings
 from plugin.engine.models.weights import keras_cache_dir
-from plugin.files import write_atomically
+from plugin.files import forget_least_recent, write_atomically
 
 __all__ = ["cached", "load", "store", "cache_dir", "code_digest"]
 
@@ -90,7 +90,7 @@ def store(kind: str, identity: dict, parts: list[bytes]) -> None:
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(path, json.dumps({"sizes": [len(part) for part in parts]}).encode() + b"\n" + b"".join(parts))
-        _evict(path, get_settings().max_derived_cache_bytes)
+        forget_least_recent(cache_dir().glob("*/*.bin"), path, get_settings().max_derived_cache_bytes)
     except OSError as exc:
         log.info("Could not keep a derived file in %s: %s", cache_dir(), exc)
 
@@ -102,15 +102,3 @@ def cached(kind: str, identity: dict, make: Callable[[], list[bytes]]) -> list[b
         parts = make()
         store(kind, identity, parts)
     return parts
-
-
-def _evict(keep: Path, limit: int) -> None:
-    files = sorted((path for path in cache_dir().glob("*/*.bin") if path != keep), key=lambda path: path.stat().st_mtime)
-    total = sum(path.stat().st_size for path in files) + keep.stat().st_size
-    for path in files:
-        if total <= limit:
-            break
-        size = path.stat().st_size
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-        total -= size

@@ -28,6 +28,7 @@ from plugin.engine.models.hashing import file_hash
 from plugin.engine.models.registry import get_spec
 from plugin.engine.models.weights import keras_cache_dir
 from plugin.errors import InvalidInputError
+from plugin.files import forget_least_recent
 
 __all__ = ["EXPORT_VERSION", "onnx_cache_dir", "versions", "weights_sha256", "cache_path", "cached_export", "export_cached",
            "evict"]
@@ -97,19 +98,7 @@ def evict(keep: Path, limit: int) -> list[str]:
     """Delete the least recently used exports until the cache holds at most `limit` bytes (never
     `keep`, the one just made); return the names deleted. Callers' own weights make new exports
     without end, so the cache is bounded (`Settings.max_onnx_cache_bytes`)."""
-    files = sorted((path for path in onnx_cache_dir().glob("*.onnx") if path != keep),
-                   key=lambda path: path.stat().st_mtime)
-    total = sum(path.stat().st_size for path in files) + (keep.stat().st_size if keep.is_file() else 0)
-    deleted = []
-    for path in files:
-        if total <= limit:
-            break
-        size = path.stat().st_size
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
-            deleted.append(path.name)
-        total -= size
-    return deleted
+    return forget_least_recent(onnx_cache_dir().glob("*.onnx"), keep, limit)
 
 
 def export_cached(spec_name: str, weights_path: str | os.PathLike | None, progress: Progress | None = None,

@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from plugin.engine.inference.onnx.graphs import GraphIndex
+
 __all__ = ["LinearHead", "linear_head", "layer_tensor", "head_gradients"]
 
 _PASS_THROUGH = ("Identity", "Reshape", "Squeeze", "Flatten")
@@ -68,12 +70,8 @@ def linear_head(model: Any) -> LinearHead | None:
     """The graph's last feature map and dense kernel where global average pooling, one dense layer
     and a softmax are all that follow it; else None."""
     graph = model.graph
-    producers = {output: node for node in graph.node for output in node.output}
-    consumers: dict[str, list] = {}
-    for node in graph.node:
-        for name in node.input:
-            consumers.setdefault(name, []).append(node)
-    constants = {item.name: item for item in graph.initializer}
+    index = GraphIndex.of(graph)
+    producers, consumers, constants = index.producers, index.consumers, index.constants
 
     def only_consumer(tensor: str, node) -> bool:
         return [id(user) for user in consumers.get(tensor, [])] == [id(node)]

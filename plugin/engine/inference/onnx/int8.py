@@ -53,6 +53,7 @@ import numpy as np
 
 from plugin.engine.inference.onnx.cache import versions
 from plugin.engine.inference.onnx.export import export_lock
+from plugin.engine.inference.onnx.graphs import GraphIndex
 from plugin.errors import ExportError
 from plugin.files import write_atomically
 
@@ -211,12 +212,8 @@ def fold_pads_into_max_pools(graph) -> int:
     dequantise, pad, quantise again, 18 % of ResNet50's int8 time in batches of 16."""
     from onnx import helper, numpy_helper
 
-    producer = {output: node for node in graph.node for output in node.output}
-    consumers: dict[str, list] = {}
-    for node in graph.node:
-        for name in node.input:
-            consumers.setdefault(name, []).append(node)
-    constants = {tensor.name: tensor for tensor in graph.initializer}
+    index = GraphIndex.of(graph)
+    producer, consumers, constants = index.producers, index.consumers, index.constants
 
     def attribute(node, name, default=None):
         return next((helper.get_attribute_value(a) for a in node.attribute if a.name == name), default)
