@@ -49,7 +49,9 @@ def pytest_addoption(parser):
 
 
 SLOW_FIRST = ("test_webapp.py", "test_reports.py", "test_onnx.py", "test_evaluation.py", "test_finetune.py",
-              "test_agreement.py", "test_mcp.py", "test_bench.py", "test_load.py")
+              "test_agreement.py", "test_mcp.py", "test_explain_methods.py", "test_explain_doors.py",
+              "test_report_explanations.py", "test_notebooks.py", "test_hostile_web.py", "test_ray_local.py",
+              "test_bench.py", "test_load.py")
 """The modules that take longest, run first: with one test process per core (pytest-xdist, a module
 at a time), the long ones then run side by side instead of one of them alone at the end."""
 
