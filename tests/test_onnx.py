@@ -454,13 +454,14 @@ def test_the_export_matches_keras(exported_model, keras_models, tmp_path):
     assert record["max_abs_diff"] <= 1e-4 and not Path(f"{record['path']}.lock").exists()
     # Grad-CAM on the export: a linear head (pooling, dropout, one dense layer) is read from the graph,
     # at the layer Keras would explain; any other head (VGG's dense layers, ConvNeXt's norm) is not.
-    from plugin.engine.inference.onnx.features import graph_head
+    from plugin.engine.inference.onnx.features import head_session
     from plugin.engine.study.explain.layers import last_conv_layer
 
     layer = last_conv_layer(model)
     after = [type(part).__name__ for part in model.layers[[part.name for part in model.layers].index(layer) + 1:]]
     linear = set(after) <= {"GlobalAveragePooling2D", "Dropout", "Dense"} and after.count("Dense") == 1
-    head = graph_head(record["path"])
+    session = head_session(record["path"])
+    head = session.head if session is not None else None
     assert (head is not None) == linear, (name, after)
     if head is not None:
         assert head.layer == layer and head.kernel.shape == (model.get_layer(layer).output.shape[-1], model.outputs[0].shape[-1])

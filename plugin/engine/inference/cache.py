@@ -16,9 +16,12 @@ __all__ = ["ModelCache", "model_cache", "cache_info"]
 
 
 class ModelCache:
-    """Least-recently-used cache of runners with one build per key, whatever the concurrency."""
+    """Least-recently-used cache of runners (or of anything else worth making once) with one build
+    per key, whatever the concurrency."""
 
-    def __init__(self) -> None:
+    def __init__(self, size: int | None = None) -> None:
+        """`size`: how many entries are kept; None follows `Settings.model_cache_size`."""
+        self._size = size
         self._entries: collections.OrderedDict = collections.OrderedDict()
         self._key_locks: dict = {}
         self._lock = threading.Lock()
@@ -46,7 +49,7 @@ class ModelCache:
                 self.builds += 1
                 self._entries[key] = runner
                 self._entries.move_to_end(key)
-                while len(self._entries) > max(1, get_settings().model_cache_size):
+                while len(self._entries) > max(1, self._size or get_settings().model_cache_size):
                     evicted, _ = self._entries.popitem(last=False)
                     self._key_locks.pop(evicted, None)
             return runner

@@ -16,18 +16,21 @@ import os
 
 import numpy as np
 
-from plugin.engine.inference.onnx.head import LinearHead, layer_tensor, linear_head
+from plugin.engine.inference.onnx.head import layer_tensor, linear_head
 from plugin.engine.intake.parallel import threads
 from plugin.errors import ExportError
 
-__all__ = ["FeatureSession", "graph_head"]
+__all__ = ["FeatureSession", "head_session"]
 
 
-def graph_head(path: str | os.PathLike) -> LinearHead | None:
-    """The exported model's last feature map and linear head, or None (see `head.linear_head`)."""
+def head_session(path: str | os.PathLike) -> FeatureSession | None:
+    """A session on the exported model's last feature map where a linear head follows it (its
+    `head` set: see `head.linear_head`), else None; the graph is read once for both."""
     import onnx
 
-    return linear_head(onnx.load(os.fspath(path)))
+    model = onnx.load(os.fspath(path))
+    head = linear_head(model)
+    return FeatureSession(path, head.layer, model=model) if head is not None else None
 
 
 class FeatureSession:
@@ -38,11 +41,12 @@ class FeatureSession:
             gradients of every class's score then follow from the map), else None.
     """
 
-    def __init__(self, path: str | os.PathLike, layer: str) -> None:
+    def __init__(self, path: str | os.PathLike, layer: str, *, model=None) -> None:
+        """`model`: the graph read from `path` already (it is changed: the layer becomes an output)."""
         import onnx
         import onnxruntime as ort
 
-        model = onnx.load(os.fspath(path))
+        model = model if model is not None else onnx.load(os.fspath(path))
         found = layer_tensor(model, layer)
         if found is None:
             raise ExportError(f"Expected layer {layer!r} in the exported graph of {os.path.basename(os.fspath(path))!r}. "

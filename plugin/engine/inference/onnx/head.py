@@ -19,6 +19,7 @@ import re
 from typing import Any
 
 import numpy as np
+from onnx import numpy_helper
 
 from plugin.engine.inference.onnx.graphs import GraphIndex
 
@@ -97,8 +98,6 @@ def linear_head(model: Any) -> LinearHead | None:
         node = producers.get(tensor)
     if node is None or node.op_type != "MatMul" or node.input[1] not in constants or len(consumers.get(tensor, [])) != 1:
         return None
-    from onnx import numpy_helper
-
     kernel = numpy_helper.to_array(constants[node.input[1]]).astype(np.float64)
     if kernel.ndim != 2:
         return None
@@ -121,8 +120,6 @@ def _spatial_axes(node, constants: dict) -> bool:
     """Whether a ReduceMean averages over height and width of a (batch, height, width, channels) map."""
     axes = next((list(attribute.ints) for attribute in node.attribute if attribute.name == "axes"), None)
     if axes is None and len(node.input) > 1 and node.input[1] in constants:
-        from onnx import numpy_helper
-
         axes = numpy_helper.to_array(constants[node.input[1]]).tolist()
     return axes is not None and sorted(axes) == [1, 2]
 

@@ -10,7 +10,6 @@ ImageNet mean colour (`BASELINE_RGB`).
 
 from __future__ import annotations
 
-import collections
 import dataclasses
 import hashlib
 import threading
@@ -21,6 +20,7 @@ from typing import Any, cast
 import numpy as np
 from PIL import Image
 
+from plugin.engine.inference.cache import ModelCache
 from plugin.engine.inference.prepared import PreparedModel
 from plugin.engine.inference.preprocessing import preprocess
 from plugin.engine.inference.runners import KerasRunner
@@ -29,6 +29,8 @@ from plugin.limits import EXPLAIN_BATCH
 
 __all__ = ["ExplainContext", "BASELINE_RGB", "upsample", "normalise", "graph_head_layer"]
 
+_KEPT_BATCHES = 8
+"""The last large batches whose probabilities a model keeps (by their pixels' digest)."""
 BASELINE_RGB = (123.68, 116.78, 103.94)
 """The ImageNet mean colour: what occlusion, Score-CAM and deletion put where a pixel is taken away."""
 
@@ -84,13 +86,8 @@ class ExplainContext:
         if not self.cached:  # a randomised copy (the sanity check): its weights change between calls
             return self._batched(pixels)
         key = (self.mode, pixels.shape, hashlib.blake2b(np.ascontiguousarray(pixels, np.float32).data, digest_size=16).digest())
-        kept = _derived(runner, ("probabilities",), _Kept)
-        found = kept.get(key)
-        if found is None:
-            found = self._batched(pixels)
-            found.setflags(write=False)
-            kept.put(key, found)
-        return found
+        kept = _derived(runner, ("probabilities",), lambda: ModelCache(size=_KEPT_BATCHES))
+        return kept.get(key, lambda: _read_only(self._batched(pixels)))
 
     def _batched(self, pixels: np.ndarray) -> np.ndarray:
         parts = [self.prepared.probabilities(self.inputs(pixels[start:start + EXPLAIN_BATCH]))
@@ -166,14 +163,23 @@ class ExplainContext:
         return upsample(grid, height, width)
 
 
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.setflags(write=False)  # kept and handed to every caller
+    return array
+
+
 def graph_head_layer(prepared: PreparedModel) -> str | None:
     """The layer an onnxruntime model's graph names as its last feature map before a linear head
-    (read once per model and process), or None."""
-    from plugin.engine.inference.onnx.features import graph_head
+    (read once per model and process), or None. The session that found it then serves that layer's
+    feature map: the graph is read once."""
+    from plugin.engine.inference.onnx.features import head_session
 
     runner = cast(Any, prepared.runner)
-    head = _derived(runner, ("head",), lambda: graph_head(runner.path))
-    return head.layer if head is not None else None
+    session = _derived(runner, ("head",), lambda: head_session(runner.path))
+    if session is None:
+        return None
+    _derived(runner, ("features", session.head.layer), lambda: session)
+    return session.head.layer
 
 
 def upsample(grid: np.ndarray, height: int, width: int) -> np.ndarray:
@@ -201,28 +207,6 @@ def _gradient_model(model, layer: str, *, head_input: bool, cached: bool = True)
         return _sequential_model(model, layer, head_input=head_input)
     head = model.layers[-1].input if head_input else model.outputs[0]
     return keras.Model(model.inputs[0], [model.get_layer(layer).output, head])
-
-
-class _Kept:
-    """The probabilities of the last few pixel batches a model scored (least recently used dropped)."""
-
-    SIZE = 8
-
-    def __init__(self) -> None:
-        self._items: collections.OrderedDict = collections.OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key):
-        with self._lock:
-            if key in self._items:
-                self._items.move_to_end(key)
-            return self._items.get(key)
-
-    def put(self, key, value) -> None:
-        with self._lock:
-            self._items[key] = value
-            while len(self._items) > self.SIZE:
-                self._items.popitem(last=False)
 
 
 def _derived(owner: Any, key: tuple, make: Callable[[], Any]) -> Any:

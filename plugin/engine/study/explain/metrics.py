@@ -19,13 +19,12 @@ whose standard deviation is a quarter of the side, as photographers put a subjec
 
 from __future__ import annotations
 
-import collections
 import hashlib
-import threading
 
 import numpy as np
 from PIL import Image, ImageFilter
 
+from plugin.engine.inference.cache import ModelCache
 from plugin.engine.intake.parallel import in_threads
 from plugin.engine.results import CurveMetrics, MapMetrics
 from plugin.engine.study.explain.context import ExplainContext
@@ -38,9 +37,8 @@ BLUR_RADIUS = 10
 """The Gaussian blur (pixels at the input's size) of the photo insertion starts from."""
 METRIC_DECIMALS = 4
 _SEED = 0
-_BASELINES_KEPT = 32
-_baselines: collections.OrderedDict = collections.OrderedDict()
-_baseline_lock = threading.Lock()
+_baselines = ModelCache(size=32)
+"""Each baseline's probabilities, by photo, model, kind, grid and steps."""
 
 
 def map_metrics(context: ExplainContext, cam: np.ndarray, steps: int, *, baselines: bool = True) -> MapMetrics:
@@ -63,16 +61,8 @@ def _baseline(context: ExplainContext, kind: str, shape: tuple[int, ...], steps:
     and a cat: the same photos, other classes summed), shares them."""
     key = (hashlib.blake2b(context.pixels.tobytes(), digest_size=16).hexdigest(), context.mode, context.prepared.name,
            context.prepared.backend, context.prepared.precision, context.prepared.weights, kind, shape, steps)
-    with _baseline_lock:
-        probabilities = _baselines.get(key)
-        if probabilities is not None:
-            _baselines.move_to_end(key)
-    if probabilities is None:
-        probabilities = context.probabilities(_photos(context, random_map(shape) if kind == "random" else centre_map(shape), steps))
-        with _baseline_lock:
-            _baselines[key] = probabilities
-            while len(_baselines) > _BASELINES_KEPT:
-                _baselines.popitem(last=False)
+    grid = random_map(shape) if kind == "random" else centre_map(shape)
+    probabilities = _baselines.get(key, lambda: context.probabilities(_photos(context, grid, steps)))
     return _numbers(probabilities[:, list(context.target.indices)].sum(axis=1), steps)
 
 
