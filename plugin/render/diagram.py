@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import html
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -102,7 +103,7 @@ def check_options(formats, rankdir) -> tuple[str, ...]:
     return tuple(dict.fromkeys(listed))
 
 
-def draw(model, identity: str, *, formats=("svg",), show_shapes: bool = True, expand_nested: bool = False,
+def draw(model: Callable[[], Any], identity: str, *, formats=("svg",), show_shapes: bool = True, expand_nested: bool = False,
          rankdir: str = "TB") -> Diagram:
     """Draw `model` in each format not drawn before, from one graph, and say where the drawings are.
 
@@ -110,8 +111,8 @@ def draw(model, identity: str, *, formats=("svg",), show_shapes: bool = True, ex
     process drew it before (`disk_cache`), and only otherwise drawn (and kept there).
 
     Args:
-        model: a built Keras model, or a function that gives one (called only where a drawing
-            must be made: a cached one needs no model, nor TensorFlow).
+        model: a function that gives the built Keras model, called only where a drawing must be
+            made (a cached one needs no model, nor TensorFlow).
         identity: what identifies the model's architecture (registry name, or file name plus
             its size and modification time), used with the options as the cache key.
         formats: "svg", "png" or "dot", or several of them.
@@ -132,7 +133,7 @@ def draw(model, identity: str, *, formats=("svg",), show_shapes: bool = True, ex
         key = {"identity": identity, "options": options, "format": fmt, "version": _DIAGRAM_VERSION}
         kept = disk_cache.load("diagram", key)
         if kept is None:
-            graph = graph or diagram_dot(model if hasattr(model, "layers") else model(), **options)
+            graph = graph or diagram_dot(model(), **options)
             kept = [graph.to_string().encode("utf-8") if fmt == "dot" else _run_dot(graph, fmt)]
             disk_cache.store("diagram", key, kept)
         paths[fmt].parent.mkdir(parents=True, exist_ok=True)
