@@ -118,3 +118,13 @@ def test_argparse_errors_read_in_the_chosen_language(capsys, lang, said):
         main(["--lang", lang, "frobnicate"])
     wrong = capsys.readouterr().err
     assert ("고를 수 없는 값 'frobnicate'" if lang == "ko" else "invalid choice: 'frobnicate'") in wrong
+
+
+def test_an_option_of_several_values_may_be_given_again():
+    """`--target dog --target cat` means `--target dog cat`; values given replace the default."""
+    parser = _subparser("explain")
+    again = parser.parse_args(["photo.jpg", "--target", "dog", "--target", "cat", "--method", "scorecam"])
+    at_once = parser.parse_args(["photo.jpg", "--target", "dog", "cat", "--method", "scorecam"])
+    assert again.target == at_once.target == ["dog", "cat"]
+    assert again.method == at_once.method == ["scorecam"]
+    assert parser.parse_args(["photo.jpg"]).target == _subparser("explain").get_default("target")

@@ -71,10 +71,20 @@ def add_options(parser: argparse.ArgumentParser, arguments: type[BaseModel], lan
         options: dict[str, Any] = {"dest": name, "default": default, "help": text, "metavar": name.upper()}
         if shape in ("list", "mapping") or name in many:
             options["nargs"] = "+"
+            options["action"] = _Extend
             options["metavar"] = "KEY=VALUE" if shape == "mapping" else name.upper().removesuffix("S")
         if inner in (int, float):
             options["type"] = inner
         parser.add_argument(*names, **options)
+
+
+class _Extend(argparse.Action):
+    """Several values after an option, or the option given again: `--target dog --target cat` is
+    `--target dog cat` (argparse's own "store" keeps the last only, its "extend" adds to the default)."""
+
+    def __call__(self, parser, namespace, values, option_string=None) -> None:
+        before = getattr(namespace, self.dest, None)
+        setattr(namespace, self.dest, ([] if before is self.default or before is None else list(before)) + list(values))
 
 
 def validated(arguments: type[BaseModel], args: argparse.Namespace, *, skip: Collection[str] = (), **values: Any) -> Any:
